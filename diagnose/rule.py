@@ -1,0 +1,172 @@
+"""The rule contract: what a module in `rules/` declares and what its check returns.
+
+A rule module has a docstring (its documentation, in the sections of `DOC_SECTIONS`), one
+`RULE = Rule(...)` holding its metadata and log signatures as data, and a plain function
+`check(ev) -> Iterable[Finding]` that reads evidence (`diagnose.evidence.RuleEvidence`) and
+builds findings with `RULE.finding(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jinja2
+
+from diagnose.model import AGENT_LOG, LogEvent
+
+SEVERITIES = ("critical", "error", "warning", "info")
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # lower is worse
+
+# The root-cause taxonomy of DESIGN.md; a finding's category must be one of these.
+CATEGORIES = frozenset(
+    """
+    secondary-network-uplink ovs-flow-restore-wait apiserver-unreachable controller-unreachable
+    podcidr-not-allocated podcidr-conflict ovs-not-running ovs-datapath-feature kernel-module
+    iptables-backend iptables-lock netfilter-feature host-network-config mtu tunnel ovs-flows ipam
+    duplicate-pod-ip networkpolicy antreaproxy tls-certificate ipsec wireguard egress multicast
+    nodeportlocal selinux windows-hns agent-crash benign
+    """.split()
+)
+
+DOC_SECTIONS = ("Symptom", "Why it happens", "Evidence", "Remediation", "References")
+
+CONFIRMED = "confirmed"
+INCONCLUSIVE = "inconclusive"
+
+# Messages and commands are rendered with values from the evidence, which is untrusted text.
+# Output escaping is the report's job (HTML autoescape, Markdown code spans), so plain text here.
+_TEXT = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A log line pattern, matched in the engine's single pass over every log of `kinds`.
+
+    `literal` must occur in every matching line: the scanner looks for it first and runs the
+    regex only on lines that contain it. Patterns are searched in the whole raw line, so they
+    must not rely on the klog header; use named groups for fields the check needs.
+    """
+
+    name: str
+    pattern: str
+    literal: str
+    kinds: tuple[str, ...] = (AGENT_LOG,)
+    versions: str = "all"  # which Antrea versions log this wording (documentation and lint)
+    follow: int = 0  # keep up to this many continuation lines (e.g. a goroutine dump)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One remediation step; `command` is a shell command the user can run."""
+
+    text: str
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Evidence the bundle lacks, and the exact command that collects it."""
+
+    what: str
+    command: str
+
+
+@dataclass
+class EvidenceLine:
+    artifact: str
+    line: int | None
+    time: str | None
+    text: str
+    node: str | None = None
+
+    @classmethod
+    def of(cls, event: LogEvent) -> EvidenceLine:
+        return cls(event.artifact, event.line, event.time_text, event.text, event.node)
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    slug: str
+    category: str
+    severity: str
+    title: str
+    nodes: list[str]
+    confidence: float
+    summary: str
+    evidence: list[EvidenceLine] = field(default_factory=list)
+    remediation: list[Step] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)
+    status: str = CONFIRMED
+    missing: list[Missing] = field(default_factory=list)
+    ruled_out: list[str] = field(default_factory=list)  # look-alikes and why they do not apply
+    explains: tuple[str, ...] = ()  # categories this finding accounts for on its Nodes
+    symptoms: list[Finding] = field(default_factory=list)  # attached by the diagnosis ranking
+
+
+@dataclass
+class Rule:
+    id: str  # stable id, e.g. "ANT-SNU-001"
+    slug: str  # module file name with "-" for "_"
+    title: str
+    category: str
+    severity: str
+    message: str  # Jinja2 template of the finding summary, rendered with the check's values
+    remediation: tuple[Step, ...]
+    references: tuple[str, ...]
+    signatures: tuple[Signature, ...] = ()
+    applies_to: str = "all"  # Antrea versions where the failure can happen, e.g. ">=2.0.0"
+    fixed_in: str | None = None
+    explains: tuple[str, ...] = ()  # symptom categories a finding of this rule accounts for
+    lookalikes: tuple[str, ...] = ()  # categories it is told apart from (see docstring Evidence)
+    # Filled by the loader:
+    doc: str = ""
+    path: str = ""
+    check: Callable[[Any], Iterable[Finding]] | None = None
+
+    def key(self, signature_name: str) -> str:
+        return f"{self.id}:{signature_name}"
+
+    def finding(
+        self,
+        *,
+        nodes: Iterable[str],
+        confidence: float,
+        values: dict[str, Any] | None = None,
+        evidence: Iterable[LogEvent | EvidenceLine] = (),
+        status: str = CONFIRMED,
+        missing: Iterable[Missing] = (),
+        ruled_out: Iterable[str] = (),
+        severity: str | None = None,
+        extra_steps: Iterable[Step] = (),
+    ) -> Finding:
+        """Build a finding, rendering the summary and remediation with `values`."""
+        values = dict(values or {})
+        nodes = sorted(set(nodes))
+        values.setdefault("nodes", nodes)
+        values.setdefault("node", nodes[0] if nodes else "<node>")
+        steps = [Step(_render(s.text, values), _render(s.command, values) if s.command else None)
+                 for s in (*self.remediation, *extra_steps)]
+        return Finding(
+            rule_id=self.id,
+            slug=self.slug,
+            category=self.category,
+            severity=severity or self.severity,
+            title=self.title,
+            nodes=nodes,
+            confidence=round(max(0.0, min(1.0, confidence)), 2),
+            summary=_render(self.message, values),
+            evidence=[e if isinstance(e, EvidenceLine) else EvidenceLine.of(e) for e in evidence],
+            remediation=steps,
+            references=list(self.references),
+            status=status,
+            missing=[Missing(_render(m.what, values), _render(m.command, values)) for m in missing],
+            ruled_out=list(ruled_out),
+            explains=self.explains,
+        )
+
+
+def _render(template: str, values: dict[str, Any]) -> str:
+    return " ".join(_TEXT.from_string(template).render(**values).split())
