@@ -126,3 +126,7 @@ class Cluster:
         for n in self.nodes.values():
             out.extend(n.artifacts)
         return out
+
+# Pseudo-Node for files whose Node cannot be told (a pasted excerpt with no host in it).
+UNATTRIBUTED = "(unattributed)"
+PSEUDO_NODES = frozenset({CONTROLLER_NODE, UNATTRIBUTED})

@@ -1,0 +1,36 @@
+"""Recognising "could not reach the API server" in the error text Go and client-go produce.
+
+Shared by the rules that must tell an unreachable API server from what it looks like (an empty
+PodCIDR, a stuck flow restoration): shared/antrea-reference.md §3.2 lists these tails.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NETWORK_ERROR = re.compile(
+    r"(?:dial tcp (?P<endpoint>\[?[0-9a-fA-F.:]+\]?:\d+): )?"
+    r"(?P<error>i/o timeout|connect: connection refused|connect: no route to host|connect: network is unreachable|"
+    r"net/http: TLS handshake timeout|context deadline exceeded|connection reset by peer|"
+    r"http2: client connection lost|no such host)")
+# Messages whose presence means the agent could not get its own Node from the API.
+_API_FAILURE = re.compile(r"failed to get Node with name|K8s API did not become available")
+_PODCIDR_EMPTY = re.compile(r"Spec\.PodCIDR is empty for Node|CIDR string is empty for Node")
+
+
+def network_error(text: str) -> tuple[str, str | None] | None:
+    """(error, endpoint) of the first network error in `text`, or None."""
+    m = _NETWORK_ERROR.search(text)
+    if not m:
+        return None
+    return m["error"], m["endpoint"]
+
+
+def is_api_failure(text: str) -> bool:
+    """True when a fatal/error message says the agent could not get its Node from the API."""
+    return bool(_API_FAILURE.search(text)) and network_error(text) is not None or bool(
+        re.search(r"K8s API did not become available", text))
+
+
+def is_podcidr_empty(text: str) -> bool:
+    return bool(_PODCIDR_EMPTY.search(text))

@@ -1,0 +1,104 @@
+"""Where `antctl supportbundle` puts things (shared/antrea-reference.md §1).
+
+`locate(parts)` maps a file's path components (directories and archive names from the source
+root down) to the Node it belongs to and the artifact kind, using only the antctl layout. Files
+the layout does not explain are left to `classify` (loose files).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from diagnose import model as m
+
+# agent_<node>.tar.gz (also an extracted agent_<node>/ directory), controller.tar.gz,
+# controller_<node>.tar.gz (K8s-API fallback), bundle_<random>.tar.gz (made inside a Pod).
+_AGENT_BUNDLE = re.compile(r"^agent_(?P<node>.+?)(?:\.tar\.gz|\.tgz|\.tar|\.zip)?$")
+_CONTROLLER_BUNDLE = re.compile(r"^controller(?:_(?P<node>.+?))?(?:\.tar\.gz|\.tgz|\.tar|\.zip)?$")
+_POD_BUNDLE = re.compile(r"^bundle_[^/]+\.tar\.gz$")
+_BUNDLE_DIR = re.compile(r"^support-bundles_(?P<ts>\d{8}T\d{6}(?:Z|[+-]\d{4}))")
+
+# Files at the root of an agent or controller bundle.
+_BUNDLE_FILES = {
+    "route": m.IP_ROUTE,
+    "route-table-all": m.ROUTE_TABLE_ALL,
+    "address": m.IP_ADDR,
+    "link": m.IP_LINK,
+    "rule": m.IP_RULE,
+    "flows": m.FLOWS,
+    "groups": m.GROUPS,
+    "ovsports": m.OVS_PORTS,
+    "agentinfo": m.AGENT_INFO,
+    "controllerinfo": m.CONTROLLER_INFO,
+    "iptables": m.IPTABLES,
+}
+_KNOWN_UNPARSED = {
+    "ipset", "nftables", "memberlist", "memprofile", "goroutinestacks", "networkpolicies",
+    "addressgroups", "appliedtogroups", "network-adapters", "ipconfig", "routes", "HNSNetwork",
+    "HNSEndpoint",
+}
+
+
+@dataclass
+class Location:
+    node: str | None  # None: not known from the layout
+    kind: str | None  # None: the layout does not say; classify the content
+    in_bundle: bool  # inside an agent/controller bundle (its paths are authoritative)
+
+
+def bundle_time(parts: tuple[str, ...]) -> datetime | None:
+    """The collection time encoded in a `support-bundles_<ts>` directory or archive name."""
+    for p in parts:
+        match = _BUNDLE_DIR.match(p)
+        if match:
+            ts = match["ts"].replace("Z", "+0000")
+            try:
+                return datetime.strptime(ts, "%Y%m%dT%H%M%S%z")
+            except ValueError:
+                return None
+    return None
+
+
+def locate(parts: tuple[str, ...]) -> Location:
+    # The innermost bundle container decides (a bundle directory may hold bundle archives).
+    for i in range(len(parts) - 2, -1, -1):
+        name = parts[i]
+        agent = _AGENT_BUNDLE.match(name)
+        if agent:
+            return Location(agent["node"], _inner_kind(parts[i + 1 :]), True)
+        ctrl = _CONTROLLER_BUNDLE.match(name)
+        if ctrl:
+            return Location(m.CONTROLLER_NODE, _inner_kind(parts[i + 1 :], controller=True), True)
+        if _POD_BUNDLE.match(name):
+            return Location(None, _inner_kind(parts[i + 1 :]), True)
+    name = parts[-1]
+    if name == "clusterinfo":
+        return Location(None, m.CLUSTER_INFO, False)
+    if name == "failed_nodes":
+        return Location(None, m.FAILED_NODES, False)
+    if name == "controllerinfo":
+        return Location(m.CONTROLLER_NODE, m.CONTROLLER_INFO, False)
+    return Location(None, None, False)
+
+
+def _inner_kind(rel: tuple[str, ...], controller: bool = False) -> str | None:
+    if not rel:
+        return None
+    if rel[0] == "logs" and len(rel) >= 3:
+        component, name = rel[1], rel[-1]
+        if component == "agent":
+            return m.AGENT_LOG
+        if component == "controller":
+            return m.CONTROLLER_LOG
+        if component == "ovs":
+            return m.OVS_CONTAINER_LOG if name.startswith("antrea-ovs") else m.OVS_LOG
+        return m.OTHER_CONTAINER_LOG
+    if len(rel) == 1:
+        name = rel[0]
+        if name in _BUNDLE_FILES:
+            return _BUNDLE_FILES[name]
+        if name in _KNOWN_UNPARSED:
+            return m.OTHER
+    return None

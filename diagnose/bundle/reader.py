@@ -1,0 +1,209 @@
+"""Read any source into a `Cluster`: walk it, recognise each file, scan logs as they stream by.
+
+Logs are scanned during the walk (archives are streams: a member can be read once), so the
+scanner's signatures must be known before reading. Small artifacts are kept in memory for the
+parsers. When the walk is over, files that the layout did not place are given to a Node from
+their content or name, and the scanner's hits become `LogEvent`s (the year of a year-less klog
+timestamp needs the file header, which is known by then).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from diagnose import model as m
+from diagnose.bundle import classify, layout
+from diagnose.bundle.archive import Walker, sniffable
+from diagnose.bundle.limits import LIMITS
+from diagnose.errors import InputError
+from diagnose.parse import clusterinfo, klog, shell
+from diagnose.parse.logevent import to_event
+from diagnose.scan import Hit, Scanner
+
+_CLUSTER_KINDS = frozenset({m.CLUSTER_INFO, m.FAILED_NODES, m.AGENT_CONFIG})
+_NOT_A_HOST = frozenset({"log", "logs", "txt", "info", "warning", "error", "fatal", "partial", "excerpt",
+                         "out", "output", "yaml", "yml", "json", "conf", "gz", "tar", "tgz", "zip", "root"})
+_HOSTLIKE = re.compile(r"^(?=.*[a-z])(?=.*\d)[a-z0-9][a-z0-9-]{0,62}$")
+_DATE_LIKE = re.compile(r"^\d{8}(-\d{6})?$")
+
+
+@dataclass
+class _Entry:
+    artifact: m.Artifact
+    parts: tuple[str, ...]
+    in_bundle: bool
+    hits: list[Hit] = field(default_factory=list)
+    created: object = None  # klog file creation time, for the year of its lines
+
+
+def read(source: Path, scanner: Scanner) -> m.Cluster:
+    if not source.exists():
+        raise InputError(f"{source} does not exist.")
+    cluster = m.Cluster(str(source))
+    collector = _Collector(cluster, scanner)
+    Walker(collector.on_file, cluster.problems).walk(source)
+    collector.finish()
+    if not collector.entries:
+        reasons = "; ".join(f"{p.path} {p.reason}" for p in cluster.problems[:3])
+        if reasons:
+            raise InputError(f"Nothing in {source} could be read: {reasons}.")
+        if cluster.ignored:
+            raise InputError(f"Nothing in {source} looks like an Antrea support bundle, log or command output.")
+        raise InputError(f"{source} is empty.")
+    cluster.shape = _shape(source, collector.entries)
+    return cluster
+
+
+class _Collector:
+    def __init__(self, cluster: m.Cluster, scanner: Scanner):
+        self.cluster = cluster
+        self.scanner = scanner
+        self.entries: list[_Entry] = []
+
+    def on_file(self, parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
+        if self.cluster.collected_at is None:
+            self.cluster.collected_at = layout.bundle_time(parts)
+        loc = layout.locate(parts)
+        head, stream = sniffable(stream, LIMITS.sniff_bytes)
+        kind = loc.kind
+        if kind is None:
+            kind = classify.classify(parts[-1], head)
+        if kind is None:
+            self.cluster.ignored.append(display)
+            return
+        artifact = m.Artifact(display, kind, loc.node, size or len(head))
+        entry = _Entry(artifact, parts, loc.in_bundle)
+        self.entries.append(entry)  # registered first: a read that breaks keeps what it got
+        head_text = head.decode("utf-8", errors="replace")
+        if kind in m.LOG_KINDS:
+            info = klog.file_info(parts[-1], head_text)
+            entry.created = info.created
+            if info.host:
+                artifact.meta["host"] = info.host
+            if info.binary:
+                artifact.meta["binary"] = info.binary
+            stats = self.scanner.scan(stream, kind, entry.hits.append, klog.is_header_or_log_start)
+            artifact.size = stats.bytes
+            artifact.meta["lines"] = str(stats.lines)
+            if stats.cut_lines:
+                artifact.meta["cut_lines"] = str(stats.cut_lines)
+        else:
+            rest = stream.read(LIMITS.max_small_artifact_bytes + 1)
+            data = rest  # `stream` starts again at byte 0 (it re-serves the sniffed head)
+            if len(data) > LIMITS.max_small_artifact_bytes:
+                data, artifact.truncated = data[: LIMITS.max_small_artifact_bytes], True
+                self.cluster.problems.append(m.ReadProblem(
+                    display, f"is larger than {LIMITS.max_small_artifact_bytes // 2**20} MiB; only its start was read"))
+            artifact.data = data
+            artifact.size = max(artifact.size, len(data))
+            host, _ = shell.split_prompt(head_text)
+            if host:
+                artifact.meta["host"] = host
+
+    # -- after the walk -------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        cluster = self.cluster
+        known = self._known_nodes()
+        year_hint = self._year_hint()
+        for entry in self.entries:
+            a = entry.artifact
+            if a.kind in _CLUSTER_KINDS and a.node is None:
+                cluster.cluster_artifacts.append(a)
+                if a.kind == m.FAILED_NODES:
+                    for name in _failed_nodes(a.text()):
+                        cluster.node(name).failed_reason = (
+                            "listed in failed_nodes: antctl could not collect this Node's bundle "
+                            "(its agent API was unreachable)")
+                continue
+            if a.node is None:
+                a.node = _attribute(entry, known)
+            node = cluster.node(a.node or m.UNATTRIBUTED)
+            node.artifacts.append(a)
+            for hit in entry.hits:
+                node.events.append(to_event(hit, a, a.node, year_hint, entry.created))  # type: ignore[arg-type]
+        for node in cluster.nodes.values():
+            paths = [a.path for a in node.artifacts]
+            node.fallback_bundle = any(p.endswith("logs/agent/antrea-agent.log") for p in paths) and not any(
+                a.kind in (m.FLOWS, m.IP_ROUTE, m.OVS_PORTS) for a in node.artifacts)
+
+    def _known_nodes(self) -> set[str]:
+        known = {e.artifact.node for e in self.entries if e.artifact.node and e.artifact.node not in m.PSEUDO_NODES}
+        known |= {e.artifact.meta["host"] for e in self.entries if "host" in e.artifact.meta}
+        known |= {t for e in self.entries if not e.in_bundle and (t := _host_token(e.parts[-1]))}
+        for e in self.entries:
+            if e.artifact.kind == m.CLUSTER_INFO:
+                known |= set(clusterinfo.parse(e.artifact.text()).nodes)
+            elif e.artifact.kind == m.FAILED_NODES:
+                known |= set(_failed_nodes(e.artifact.text()))
+        return known
+
+    def _year_hint(self) -> int | None:
+        """Year for klog lines that carry none (container logs, pasted excerpts)."""
+        if self.cluster.collected_at:
+            return self.cluster.collected_at.year
+        years = Counter(e.created.year for e in self.entries if e.created is not None)  # type: ignore[attr-defined]
+        return years.most_common(1)[0][0] if years else None
+
+
+def _failed_nodes(text: str) -> list[str]:
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and " " not in ln.strip()]
+
+
+def _attribute(entry: _Entry, known: set[str]) -> str | None:
+    """The Node a loose file belongs to: its content's host, else names in its path."""
+    host = entry.artifact.meta.get("host")
+    if host:
+        return _match_known(host, known) or host
+    # Longest names first so that "worker-10" is not taken for "worker-1".
+    for name in sorted(known, key=len, reverse=True):
+        for part in reversed(entry.parts):
+            if _contains_name(part, name):
+                return name
+    token = _host_token(entry.parts[-1])
+    if token:
+        return token
+    agent_nodes = known - m.PSEUDO_NODES
+    if len(agent_nodes) == 1:
+        return next(iter(agent_nodes))
+    return None
+
+
+def _host_token(file_name: str) -> str | None:
+    """A host name among the dot-separated parts of a pasted file's name (`ip-route.node2.txt`)."""
+    for t in file_name.lower().split("."):
+        if _HOSTLIKE.match(t) and t not in _NOT_A_HOST and not _DATE_LIKE.match(t):
+            return t
+    return None
+
+
+def _match_known(host: str, known: set[str]) -> str | None:
+    if host in known:
+        return host
+    short = host.split(".")[0]
+    return short if short in known else None
+
+
+def _contains_name(part: str, name: str) -> bool:
+    if part == name:
+        return True
+    pattern = r"(?:^|[-_.])" + re.escape(name) + r"(?:$|[-_.])"
+    return re.search(pattern, part) is not None
+
+
+def _shape(source: Path, entries: list[_Entry]) -> str:
+    in_bundle = [e for e in entries if e.in_bundle]
+    has_cluster_info = any(e.artifact.kind == m.CLUSTER_INFO for e in entries)
+    loose = len(entries) - len(in_bundle)
+    if has_cluster_info or any(layout.bundle_time(e.parts) for e in entries):
+        shape = "antctl-archive" if source.is_file() else "antctl-directory"
+    elif in_bundle:
+        nodes = {e.artifact.node for e in in_bundle}
+        shape = "controller-bundle" if nodes == {m.CONTROLLER_NODE} else "agent-bundle"
+    else:
+        return "single-file" if source.is_file() else "loose-files"
+    return shape + (" + loose files" if loose - (1 if has_cluster_info else 0) > 0 and not source.is_file() else "")

@@ -1,0 +1,39 @@
+"""YAML loading for untrusted bundle text: safe loader only, bounded input, never raises."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+MAX_DOC_BYTES = 8 * 1024 * 1024
+
+
+def load(text: str) -> Any:
+    """One YAML document, or None when it is not valid YAML."""
+    if len(text) > MAX_DOC_BYTES:
+        return None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+
+
+def split_documents(text: str) -> Iterator[str]:
+    """Documents separated by `---` lines (the way antctl writes clusterinfo)."""
+    current: list[str] = []
+    for line in text.splitlines():
+        if line.rstrip() == "---":
+            if any(x.strip() for x in current):
+                yield "\n".join(current)
+            current = []
+        else:
+            current.append(line)
+    if any(x.strip() for x in current):
+        yield "\n".join(current)

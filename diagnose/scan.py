@@ -1,0 +1,182 @@
+"""One streaming pass per log file for every signature of every loaded rule.
+
+The stream is read in newline-aligned chunks. For each signature the scanner looks for its
+required literal with `bytes.find` (C speed) and runs the signature's regex only on the lines
+that contain it, so the cost is a few passes of `find` per chunk, not a Python loop per line
+(see shared/performance-notes.md, "chunk-find"). Only the hit lines leave this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import regex
+
+from diagnose.rule import Signature
+
+CHUNK = 256 * 1024  # cache-resident chunks are fastest (performance-notes §3.5)
+MAX_LINE = 64 * 1024  # a longer line is cut: its head is kept and matched, the rest skipped
+REGEX_TIMEOUT = 0.05  # seconds per line and signature; a crafted line cannot stall the scan
+
+
+@dataclass
+class Hit:
+    key: str
+    line_no: int
+    text: str
+    groups: dict[str, str]
+    following: list[str]
+
+
+@dataclass
+class ScanStats:
+    bytes: int = 0
+    lines: int = 0
+    hits: int = 0
+    cut_lines: int = 0
+
+
+@dataclass
+class _Compiled:
+    key: str
+    literal: bytes
+    regex: regex.Pattern[str]
+    follow: int
+
+
+class Scanner:
+    """Holds the compiled signatures, grouped by the artifact kinds they apply to."""
+
+    def __init__(self, signatures: Iterable[tuple[str, Signature]]):
+        self._by_kind: dict[str, list[_Compiled]] = {}
+        for key, sig in signatures:
+            compiled = _Compiled(key, sig.literal.encode(), regex.compile(sig.pattern), sig.follow)
+            for kind in sig.kinds:
+                self._by_kind.setdefault(kind, []).append(compiled)
+
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._by_kind)
+
+    def scan(self, stream: BinaryIO, kind: str, on_hit: Callable[[Hit], None],
+             is_record_start: Callable[[str], bool]) -> ScanStats:
+        """Scan `stream` (an artifact of `kind`), calling `on_hit` for each matching line.
+
+        `is_record_start` tells where a continuation (goroutine dump) ends.
+        """
+        sigs = self._by_kind.get(kind, [])
+        stats = ScanStats()
+        carry = b""
+        skipping = False  # inside the unread tail of a line that was cut
+        line_base = 0  # lines before the current chunk
+        pending: list[tuple[Hit, int]] = []  # hits still collecting continuation lines
+        while True:
+            block = stream.read(CHUNK)
+            if block:
+                stats.bytes += len(block)
+                if skipping:
+                    nl = block.find(b"\n")
+                    if nl == -1:
+                        continue
+                    block, skipping = block[nl + 1 :], False
+                buf = carry + block
+                cut = buf.rfind(b"\n")
+                if cut == -1:
+                    if len(buf) < MAX_LINE:
+                        carry = buf
+                        continue
+                    # One enormous line: match its head, skip the rest of it.
+                    stats.cut_lines += 1
+                    chunk, carry, skipping = buf[:MAX_LINE] + b"\n", b"", True
+                else:
+                    chunk, carry = buf[: cut + 1], buf[cut + 1 :]
+            else:
+                chunk, carry = carry, b""
+                if not chunk:
+                    break
+            pending = self._continue(chunk, pending, is_record_start)
+            pending += self._scan_chunk(chunk, sigs, line_base, on_hit, stats, is_record_start)
+            line_base += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+        stats.lines = line_base
+        for hit, _ in pending:
+            on_hit(hit)
+        return stats
+
+    def _scan_chunk(self, chunk: bytes, sigs: list[_Compiled], line_base: int,
+                    on_hit: Callable[[Hit], None], stats: ScanStats,
+                    is_record_start: Callable[[str], bool]) -> list[tuple[Hit, int]]:
+        candidates: dict[int, tuple[int, list[_Compiled]]] = {}
+        for sig in sigs:
+            pos = chunk.find(sig.literal)
+            while pos != -1:
+                start = chunk.rfind(b"\n", 0, pos) + 1
+                end = chunk.find(b"\n", pos)
+                end = len(chunk) if end == -1 else end
+                entry = candidates.setdefault(start, (end, []))
+                entry[1].append(sig)
+                pos = chunk.find(sig.literal, end)
+        if not candidates:
+            return []
+        pending: list[tuple[Hit, int]] = []
+        counted_to, line_no = 0, line_base
+        for start in sorted(candidates):
+            end, line_sigs = candidates[start]
+            line_no += chunk.count(b"\n", counted_to, start)
+            counted_to = start
+            raw = chunk[start:end]
+            if len(raw) > MAX_LINE:
+                raw = raw[:MAX_LINE]
+                stats.cut_lines += 1
+            text = raw.decode("utf-8", errors="replace").rstrip("\r")
+            for sig in line_sigs:
+                try:
+                    m = sig.regex.search(text, timeout=REGEX_TIMEOUT)
+                except TimeoutError:
+                    continue
+                if m is None:
+                    continue
+                groups = {k: v for k, v in m.groupdict().items() if v is not None}
+                hit = Hit(sig.key, line_no + 1, text, groups, [])
+                stats.hits += 1
+                if sig.follow:
+                    lines, open_ended = _following(chunk, end, sig.follow, is_record_start)
+                    hit.following.extend(lines)
+                    if open_ended and len(hit.following) < sig.follow:
+                        pending.append((hit, sig.follow))
+                        continue
+                on_hit(hit)
+        return pending
+
+    @staticmethod
+    def _continue(chunk: bytes, pending: list[tuple[Hit, int]],
+                  is_record_start: Callable[[str], bool]) -> list[tuple[Hit, int]]:
+        """Give hits whose continuation crossed the chunk border the lines that follow."""
+        still: list[tuple[Hit, int]] = []
+        for hit, limit in pending:
+            lines, open_ended = _following(chunk, -1, limit - len(hit.following), is_record_start)
+            hit.following.extend(lines)
+            if open_ended and len(hit.following) < limit:
+                still.append((hit, limit))
+        return still
+
+
+def _following(chunk: bytes, end: int, limit: int,
+               is_start: Callable[[str], bool]) -> tuple[list[str], bool]:
+    """Continuation lines after position `end` (the newline ending a hit line).
+
+    Returns the lines and whether the chunk ended before the continuation did.
+    """
+    out: list[str] = []
+    pos = end + 1
+    while len(out) < limit:
+        if pos >= len(chunk):
+            return out, True
+        nl = chunk.find(b"\n", pos)
+        nl = len(chunk) if nl == -1 else nl
+        line = chunk[pos : min(nl, pos + 1024)].decode("utf-8", errors="replace").rstrip("\r")
+        if not line.strip() or is_start(line):
+            return out, False
+        out.append(line)
+        pos = nl + 1
+    return out, False

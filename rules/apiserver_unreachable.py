@@ -1,0 +1,149 @@
+"""antrea-agent cannot reach the Kubernetes API server.
+
+Symptom
+-------
+antrea-agent exits at start-up with ``failed to get Node with name <node> from K8s: ... dial tcp
+<ip>:443: i/o timeout`` (or ``K8s API did not become available`` from v2.5), or keeps logging
+``failed to list *v1.<Kind>: ... i/o timeout`` without recovering; Pods on the Node get no network.
+
+Why it happens
+--------------
+The agent reads its own Node (PodCIDR, addresses) from the API server before it configures
+anything, through the ``kubernetes`` Service ClusterIP (``10.96.0.1`` on kubeadm, ``10.43.0.1`` on
+RKE2/K3s) unless ``kubeAPIServerOverride`` is set. When every Node fails the API server itself
+(or its load balancer) is down; when one Node fails, that Node's path to it is broken: host
+routes or NIC, a firewall, kube-proxy rules for the ClusterIP, or a NIC moved into an OVS
+bridge (see ``secondary-network-uplink``).
+
+Evidence
+--------
+A start-up failure to get the Node whose error is a network error, the v2.5+ ``Waiting for K8s
+API`` / ``K8s API did not become available`` messages, or informer list failures that continue
+to the end of the latest run (failures followed by ``Caches are synced`` are transient and
+ignored). Up to v2.4 the same timeout can surface as ``Spec.PodCIDR is empty`` with the network
+error in ``err=`` (antrea-io/antrea#7472): that counts here, and rules out
+``podcidr-not-allocated``.
+
+Remediation
+-----------
+From the Node, test the endpoint the agent used; check the API server, the Node's routes,
+firewall and kube-proxy; set ``kubeAPIServerOverride`` to a reachable address if the ClusterIP
+path is what fails.
+
+References
+----------
+antrea-io/antrea#7472, antrea-io/antrea#7473, antrea-io/antrea docs/troubleshooting.md.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from diagnose import apierrors
+from diagnose.model import PSEUDO_NODES
+from diagnose.rule import Missing, Rule, Signature, Step
+
+RULE = Rule(
+    id="ANT-API-001",
+    slug="apiserver-unreachable",
+    title="antrea-agent cannot reach the Kubernetes API server",
+    category="apiserver-unreachable",
+    severity="critical",
+    references=("antrea-io/antrea#7472", "antrea-io/antrea#7473",
+                "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md"),
+    signatures=(
+        # ≤v2.4 `failed to get Node with name %s from K8s: %w`, v2.5+ `%q` (quoted name); inside
+        # err="..." the quotes of the URL are escaped.
+        Signature("get_node_failed", r'failed to get Node with name \\?"?(?P<node>[^"\\\s:]+)\\?"? from K8s: (?P<err>.*)',
+                  "failed to get Node with name"),
+        Signature("api_gave_up", r"K8s API did not become available: (?P<err>.*)", "K8s API did not become available",
+                  versions=">=2.5.0"),
+        # client-go reflector, all wordings (reference §3.3): "failed to list *v1.Node: Get ...".
+        Signature("list_failed", r"failed to list \*?v1[a-z0-9]*\.(?P<type>\w+): (?P<err>.*)", "failed to list "),
+        Signature("caches_synced", r"Caches are synced", "Caches are synced"),
+    ),
+    explains=("podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash"),
+    lookalikes=("podcidr-not-allocated",),
+    message="""
+        {% if cluster_wide %}antrea-agent cannot reach the Kubernetes API server on any of the
+        {{ nodes | length }} Nodes{% else %}antrea-agent on {{ nodes | join(", ") }} cannot reach the
+        Kubernetes API server{% endif %}{% if endpoint %} at {{ endpoint }}{% endif %} ({{ error }}).
+        {% if fatal %}The agent exits during initialisation, so the Pod network of
+        {{ "these Nodes" if nodes | length > 1 else "the Node" }} is down.{% else %}Its informers keep failing
+        to list objects until the end of the logs.{% endif %}
+        {% if cluster_wide %}Every Node fails: look at kube-apiserver itself, its load balancer or its
+        certificate first.{% elif healthy %}Other Nodes reach it ({{ healthy | join(", ") }}): the path from
+        {{ "these Nodes" if nodes | length > 1 else "this Node" }} is broken (host routes or NIC, firewall,
+        kube-proxy rules for the ClusterIP).{% endif %}
+    """,
+    remediation=(
+        Step("From the Node, test the endpoint the agent uses (a timeout means packets are dropped; "
+             "'connection refused' means nothing listens).",
+             "curl -k --max-time 5 https://{{ endpoint or '<apiserver-ip>:443' }}/healthz"),
+        Step("Check the API server and its endpoints.", "kubectl get --raw /readyz?verbose; kubectl get endpoints kubernetes"),
+        Step("On the Node, check the route to the endpoint and the kube-proxy rules for the ClusterIP.",
+             "ip route get {{ (endpoint or '<apiserver-ip>:443').rsplit(':', 1)[0].strip('[]') }}; "
+             "iptables-save | grep -c KUBE-SVC"),
+        Step("If the ClusterIP path is what fails, point the agent at a reachable address with "
+             "kubeAPIServerOverride in antrea-agent.conf and restart the agent."),
+    ),
+)
+
+
+def check(ev):
+    fatal: dict[str, list] = defaultdict(list)  # start-up failures: the agent exits
+    for name in ("get_node_failed", "api_gave_up"):
+        for e in ev.hits(name):
+            if not apierrors.network_error(e.groups.get("err", e.text)):
+                continue  # e.g. "forbidden": a credentials problem, not reachability
+            # The message names the Node whose agent logged it: more precise than the file's Node.
+            node = e.groups.get("node") or (e.node if e.node not in PSEUDO_NODES else None)
+            if node:
+                fatal[node].append(e)
+    ongoing = {n.name: evs for n in ev.nodes if n.name not in fatal and (evs := _unrecovered_list_failures(ev, n))}
+    nodes = sorted(set(fatal) | set(ongoing))
+    if not nodes:
+        return
+    events = [e for n in nodes for e in (fatal.get(n) or ongoing.get(n) or [])]
+    error, endpoint = _first_network_error(events)
+    healthy = sorted(n.name for n in ev.nodes if n.name not in nodes and n.runs and not n.failed_reason
+                     and not any(r.fatal for r in n.runs[-1:]))
+    with_logs = [n for n in ev.nodes if n.has_agent_logs or n.failed_reason]
+    missing = []
+    if any(ev.view.nodes.get(n) is None or ev.view.nodes[n].routes is None for n in nodes):
+        missing.append(Missing("the Node's routes and addresses", "ip route; ip addr  # on {{ node }}"))
+    yield RULE.finding(
+        nodes=nodes,
+        confidence=0.95 if fatal else 0.75,
+        severity="critical" if fatal else "error",
+        values={"cluster_wide": len(nodes) > 1 and len(nodes) >= len(with_logs), "endpoint": endpoint,
+                "error": error, "fatal": bool(fatal), "healthy": healthy},
+        evidence=_pick(events),
+        missing=missing,
+    )
+
+
+def _unrecovered_list_failures(ev, node) -> list:
+    """List failures in the latest run with no `Caches are synced` after the last of them."""
+    if not node.runs:
+        return []
+    run = node.runs[-1]
+    failures = [e for e in run.all(ev.key("list_failed")) if apierrors.network_error(e.groups.get("err", ""))]
+    if len(failures) < 3:
+        return []
+    synced_after = run.first(ev.key("caches_synced"), after=failures[-1])
+    return [] if synced_after else failures
+
+
+def _first_network_error(events) -> tuple[str, str | None]:
+    for e in events:
+        found = apierrors.network_error(e.text)
+        if found:
+            return found
+    return "timeout", None
+
+
+def _pick(events, limit: int = 10):
+    """Evidence: the first events of each Node, fatal lines first."""
+    ordered = sorted(events, key=lambda e: (e.node or "", e.level != "F", e.time is None, e.time or 0))
+    return ordered[:limit]
