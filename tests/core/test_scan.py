@@ -1,0 +1,54 @@
+import io
+
+from diagnose.parse.klog import is_header_or_log_start
+from diagnose.rule import Signature
+from diagnose.scan import CHUNK, MAX_LINE, Scanner
+
+SIGS = [
+    ("r:fatal", Signature("fatal", r"\] (?P<msg>Error running agent: .*)$", "Error running agent", follow=5)),
+    ("r:timeout", Signature("timeout", r"dial tcp (?P<ep>[\d.:]+): i/o timeout", "i/o timeout")),
+]
+
+
+def scan(data: bytes, kind="agent-log"):
+    hits = []
+    stats = Scanner(SIGS).scan(io.BytesIO(data), kind, hits.append, is_header_or_log_start)
+    return hits, stats
+
+
+def test_hits_carry_line_numbers_groups_and_the_goroutine_dump():
+    lines = [b"I0628 18:57:17.000000       1 a.go:1] normal"] * 3 + [
+        b"F0628 18:57:17.883444       1 main.go:53] Error running agent: boom",
+        b"goroutine 1 [running]:",
+        b"main.main()",
+        b"I0628 18:57:18.000000       1 a.go:1] dial tcp 10.43.0.1:443: i/o timeout",
+    ]
+    hits, stats = scan(b"\n".join(lines) + b"\n")
+    assert [(h.key, h.line_no) for h in hits] == [("r:fatal", 4), ("r:timeout", 7)]
+    assert hits[0].groups["msg"] == "Error running agent: boom"
+    assert hits[0].following == ["goroutine 1 [running]:", "main.main()"]
+    assert hits[1].groups["ep"] == "10.43.0.1:443"
+    assert stats.lines == 7
+
+
+def test_line_numbers_stay_right_across_chunks_and_crlf():
+    filler = b"x" * 100 + b"\r\n"
+    n = (3 * CHUNK) // len(filler)
+    data = filler * n + b"dial tcp 1.2.3.4:443: i/o timeout\r\n" + filler
+    hits, _ = scan(data)
+    assert [h.line_no for h in hits] == [n + 1]
+    assert hits[0].text.endswith("i/o timeout")
+
+
+def test_kind_filter_and_no_trailing_newline():
+    hits, _ = scan(b"dial tcp 1.2.3.4:443: i/o timeout", kind="ovs-log")
+    assert hits == []
+    hits, _ = scan(b"dial tcp 1.2.3.4:443: i/o timeout")
+    assert len(hits) == 1
+
+
+def test_a_huge_line_is_cut_and_the_next_line_still_found():
+    data = b"A" * (5 * MAX_LINE) + b" i/o timeout\n" + b"dial tcp 1.2.3.4:443: i/o timeout\n"
+    hits, stats = scan(data)
+    assert stats.cut_lines == 1
+    assert [h.line_no for h in hits] == [2]
