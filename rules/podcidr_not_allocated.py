@@ -57,7 +57,7 @@ RULE = Rule(
         Signature("waiting", r'"Waiting for Node PodCIDR configuration to complete"',
                   "Waiting for Node PodCIDR configuration", versions="<2.5.0"),
         Signature("empty_error", r'"Spec\.PodCIDR is empty for Node\. Please make sure', "Spec.PodCIDR is empty for Node."),
-        Signature("empty_fatal", r'Spec\.PodCIDR is empty for Node "?(?P<node>[^"\s.]+)', "Spec.PodCIDR is empty for Node "),
+        Signature("empty_fatal", r'Spec\.PodCIDR is empty for Node "?(?P<node>[^"\s]+)', "Spec.PodCIDR is empty for Node "),
         Signature("empty_old", r"CIDR string is empty for Node (?P<node>\S+)", "CIDR string is empty for Node",
                   versions="<=1.13.0"),
     ),
@@ -94,9 +94,9 @@ def check(ev):
             node = _node_of(e)
             if node is None:
                 continue
-            net = apierrors.network_error(e.kv.get("err", "")) if name == "empty_error" else None
-            if net:
-                api_errors[node] = net[0]
+            err = e.kv.get("err", "") if name == "empty_error" else ""
+            if apierrors.is_api_failure(err):  # not "context deadline exceeded" alone: that is the wait
+                api_errors[node] = (apierrors.network_error(err) or ("timeout",))[0]
                 continue
             if name == "waiting":
                 waited.add(node)
