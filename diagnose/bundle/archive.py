@@ -25,13 +25,17 @@ from diagnose.model import ReadProblem
 
 try:  # isal inflates 2-4x faster than zlib (performance-notes §2a); same API as gzip
     from isal.igzip import IGzipFile as _GzipFile
+    from isal.igzip_lib import IsalError
+    from isal.isal_zlib import error as IsalZlibError
+    _INFLATE_ERRORS: tuple[type[BaseException], ...] = (IsalError, IsalZlibError)
 except ImportError:  # pragma: no cover - exercised where the wheel is missing
     from gzip import GzipFile as _GzipFile
+    _INFLATE_ERRORS = ()
 
 OnFile = Callable[[tuple[str, ...], str, BinaryIO, "int | None"], None]
 
 _ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError,
-                   ValueError)
+                   ValueError, *_INFLATE_ERRORS)
 
 
 class _Prefixed(io.RawIOBase):
@@ -62,9 +66,16 @@ def sniffable(stream: BinaryIO, n: int = 512) -> tuple[bytes, BinaryIO]:
 
 
 def _read_at_least(stream: BinaryIO, n: int) -> bytes:
+    """Up to n bytes. A stream that breaks after some bytes gives what it had: the next read
+    raises the same error again, where the caller reports it."""
     parts, got = [], 0
     while got < n:
-        block = stream.read(n - got)
+        try:
+            block = stream.read(n - got)
+        except _ARCHIVE_ERRORS:
+            if not parts:
+                raise
+            break
         if not block:
             break
         parts.append(block)
@@ -166,7 +177,7 @@ class Walker:
         try:
             head, stream = sniffable(inner)
         except _ARCHIVE_ERRORS as e:
-            self.problem(display, f"is not a readable compressed file: {_reason(e)}")
+            self.problem(display, f"is truncated or corrupt ({_reason(e)}); nothing could be read from it")
             return
         if _is_tar(head):
             self._walk_tar(stream, parts, display, depth)
@@ -247,7 +258,7 @@ class Walker:
         try:
             self.on_file(tuple(parts), display, stream, size)
         except _ARCHIVE_ERRORS as e:
-            self.problem(display, f"could not be read to the end ({_reason(e)}); what came before was used")
+            self.problem(display, f"is truncated or corrupt ({_reason(e)}); what came before was used")
 
 
 def _safe_member_name(name: str) -> PurePosixPath | None:

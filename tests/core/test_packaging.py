@@ -4,7 +4,7 @@ import subprocess
 import sys
 import zipfile
 
-from conftest import ROOT
+from support import ROOT
 
 
 def test_wheel_ships_rules_and_templates_and_finds_them_from_elsewhere(tmp_path):

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from conftest import all_findings
+from support import all_findings
 
 FIX = Path(__file__).parent / "fixtures" / "flow_restore_never_completed"
 

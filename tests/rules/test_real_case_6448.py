@@ -1,6 +1,6 @@
 """The excerpts users really posted in antrea-io/antrea#6448, scanned as a loose directory."""
 
-from conftest import FIXTURES, all_findings
+from support import FIXTURES, all_findings
 
 CASE = FIXTURES / "real-cases" / "6448-secondary-network-primary-nic"
 ROOT_CAUSES = {"secondary-network-uplink", "ovs-flow-restore-wait", "apiserver-unreachable"}

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from conftest import all_findings
+from support import all_findings
 
 FIX = Path(__file__).parent / "fixtures" / "secondary_bridge_took_node_nic"
 

@@ -1,0 +1,237 @@
+"""The terminal report (rich): a header panel, one panel per root cause, a closing line.
+
+Bundle text is only ever handed to rich as `Text` objects (never as markup strings), so a log line
+holding `[bold]` or `:smile:` prints as it is, and control characters are made visible first
+(`view.clean`) so a line cannot move the cursor or recolour the terminal.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from diagnose.report import view
+
+MAX_EVIDENCE = 8  # evidence lines shown per root cause; the others are counted
+MAX_NODES = 20  # Node rows in the header
+MAX_SYMPTOMS = 15
+MAX_PATHS = 15  # unreadable files listed
+
+SEVERITY_STYLE = {
+    "critical": "bold white on red",
+    "error": "bold red",
+    "warning": "bold yellow",
+    "info": "bold blue",
+}
+BORDER_STYLE = {"critical": "red", "error": "red", "warning": "yellow", "info": "blue"}
+
+
+def render_terminal(d: dict[str, Any], width: int = 100, color: bool = False) -> str:
+    """The terminal report as a string: plain text, or with ANSI styles when `color`."""
+    console = Console(
+        file=io.StringIO(),
+        record=True,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+    print_terminal(d, console)
+    return console.export_text(styles=color)
+
+
+def print_terminal(d: dict[str, Any], console: Console | None = None) -> None:
+    console = console or Console(highlight=False, emoji=False)
+    for renderable in renderables(d):
+        console.print(renderable, highlight=False, emoji=False)
+
+
+def renderables(d: dict[str, Any]) -> list[RenderableType]:
+    out: list[RenderableType] = [_header(d)]
+    for i, f in enumerate(d.get("findings", []), 1):
+        out.append(_finding_panel(f, i, primary=i == 1 and bool(view.problems(d))))
+    out.extend(_read_problems(d.get("source", {})))
+    out.append(_closing(d))
+    return out
+
+
+def _t(value: Any, style: str = "") -> Text:
+    """Bundle text as a rich Text (never parsed as markup), on one line."""
+    return Text(view.oneline(value), style=style)
+
+
+def _severity(sev: Any) -> Text:
+    return Text(f" {view.oneline(sev).upper()} ", style=SEVERITY_STYLE.get(str(sev), "bold"))
+
+
+def _header(d: dict[str, Any]) -> Panel:
+    src = d.get("source", {})
+    found = view.problems(d)
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    verdict_style = SEVERITY_STYLE.get(found[0]["severity"], "bold") if found else "bold green"
+    verdict_style = verdict_style.replace(" on red", "").replace("white", "red")
+    grid.add_row("Verdict", _t(view.verdict(d), verdict_style))
+    grid.add_row("Found", _t(view.closing_line(d)))
+    source = _t(src.get("path"))
+    source.append(f" ({view.oneline(src.get('shape'))})", style="dim")
+    if src.get("collected_at"):
+        source.append(f", collected {view.oneline(src['collected_at'])}", style="dim")
+    grid.add_row("Source", source)
+    grid.add_row("Nodes", _t(view.nodes_headline(d)))
+    parts: list[RenderableType] = [grid]
+    nodes = src.get("nodes", [])
+    if nodes:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
+        for name, justify, no_wrap in (("Node", "left", False), ("Role", "left", True),
+                                       ("Antrea", "left", True), ("Artifacts", "right", True),
+                                       ("Log hits", "right", True), ("Status", "left", False)):
+            table.add_column(name, justify=justify, overflow="fold", no_wrap=no_wrap)
+        for n in nodes[:MAX_NODES]:
+            state = view.node_state(n)
+            style = {"failed": "bold red", "fallback": "yellow"}.get(state, "green")
+            table.add_row(_t(n.get("name")), _t(n.get("role")), _t(n.get("antrea_version")),
+                          Text(str(n.get("artifacts", 0))), Text(str(n.get("log_lines_matched", 0))),
+                          _t(view.node_status(n), style))
+        if len(nodes) > MAX_NODES:
+            table.add_row(Text(f"… {len(nodes) - MAX_NODES} more", style="dim"), "", "", "", "", "")
+        parts.append(table)
+    footer = Text(
+        f"{view.oneline(d.get('tool', {}).get('name'))} {view.oneline(d.get('tool', {}).get('version'))}"
+        f" · {src.get('rules_run', 0)} rules run · generated {view.oneline(d.get('generated_at'))}",
+        style="dim",
+    )
+    return Panel(Group(*parts), title=Text("Antrea diagnosis", style="bold"), subtitle=footer,
+                 border_style=BORDER_STYLE.get(found[0]["severity"], "white") if found else "green")
+
+
+def _finding_panel(f: dict[str, Any], index: int, primary: bool) -> Panel:
+    sev = f.get("severity")
+    title = Text.assemble(f"{index}. ", _severity(sev), " ", _t(f.get("title"), "bold"))
+    body: list[RenderableType] = []
+    if primary:
+        body.append(Text("Most likely root cause", style="bold underline"))
+    facts = Text.assemble(
+        ("category ", "dim"), _t(f.get("category")),
+        (" · confidence ", "dim"), view.percent(f.get("confidence")),
+        (" · ", "dim"), _t(f.get("status"), "bold" if f.get("status") == "confirmed" else "bold magenta"),
+        (" · Nodes: ", "dim"), _t(view.nodes_text(f.get("nodes"), 10)),
+    )
+    body.append(facts)
+    body.append(Text(""))
+    body.append(Text(view.clean(f.get("summary"))))
+
+    evidence = f.get("evidence", [])
+    if evidence:
+        body.append(_heading(f"Evidence ({view.plural(len(evidence), 'line')})"))
+        for e in evidence[:MAX_EVIDENCE]:
+            body.append(_t(view.evidence_location(e), "dim"))
+            body.append(Padding(Text(view.clean(e.get("text")).rstrip(), overflow="fold"), (0, 0, 0, 2)))
+        if len(evidence) > MAX_EVIDENCE:
+            body.append(Text(f"  … {len(evidence) - MAX_EVIDENCE} more (see the HTML or JSON report)",
+                             style="dim"))
+
+    missing = f.get("missing_evidence", [])
+    if missing:
+        needed = " (needed to confirm this)" if f.get("status") == "inconclusive" else ""
+        body.append(_heading(f"Missing evidence{needed}"))
+        for m in missing:
+            body.append(_hanging("• ", _t(m.get("what"))))
+            body.append(_command(m.get("command")))
+
+    steps = f.get("remediation", {}).get("detail", [])
+    if steps:
+        body.append(_heading("Remediation"))
+        for i, s in enumerate(steps, 1):
+            body.append(_hanging(f"{i}. ", _t(s.get("text"))))
+            if s.get("command"):
+                body.append(_command(s["command"]))
+
+    symptoms = f.get("explains", [])
+    if symptoms:
+        body.append(_heading(f"Explains ({view.plural(view.count_symptoms(f), 'symptom')})"))
+        body.extend(_symptom_lines(symptoms, depth=0, budget=[MAX_SYMPTOMS]))
+
+    if f.get("ruled_out"):
+        body.append(_heading("Ruled out"))
+        body.extend(_hanging("• ", _t(r)) for r in f["ruled_out"])
+    if f.get("references"):
+        body.append(_heading("References"))
+        for r in f["references"]:
+            url = view.reference_url(r)
+            line = Text.assemble("• ", _t(r))
+            if url and url != r:
+                line.append(f"  {url}", style="dim")
+            body.append(line)
+
+    return Panel(Group(*body), title=title, title_align="left", subtitle=_t(f.get("rule_id"), "dim"),
+                 subtitle_align="right", border_style=BORDER_STYLE.get(str(sev), "white"),
+                 box=box.HEAVY if primary else box.ROUNDED)
+
+
+def _heading(text: str) -> Text:
+    return Text.assemble("\n", (text, "bold"))
+
+
+def _hanging(prefix: str, text: Text, prefix_style: str = "") -> Table:
+    """`prefix text` with wrapped lines indented under the text, not under the prefix."""
+    grid = Table.grid()
+    grid.add_column(no_wrap=True, style=prefix_style)
+    grid.add_column(overflow="fold")
+    grid.add_row(prefix, text)
+    return grid
+
+
+def _command(command: Any) -> Padding:
+    return Padding(_hanging("$ ", Text(view.clean(command).strip(), style="cyan"), "dim"), (0, 0, 0, 3))
+
+
+def _symptom_lines(symptoms: list[dict[str, Any]], depth: int, budget: list[int]) -> list[Text]:
+    lines: list[Text] = []
+    for s in symptoms:
+        if budget[0] <= 0:
+            lines.append(Text(f"{'  ' * depth}… more symptoms in the HTML or JSON report", style="dim"))
+            return lines
+        budget[0] -= 1
+        lines.append(Text.assemble(
+            "  " * depth, "• ", _severity(s.get("severity")), " ", _t(s.get("title")),
+            (" · ", "dim"), _t(view.nodes_text(s.get("nodes"))),
+            (" · ", "dim"), _t(s.get("rule_id"), "dim"),
+        ))
+        lines.extend(_symptom_lines(s.get("explains", []), depth + 1, budget))
+    return lines
+
+
+def _read_problems(src: dict[str, Any]) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    unreadable = src.get("unreadable", [])
+    if unreadable:
+        out.append(Text(f"Could not read ({len(unreadable)}):", style="bold yellow"))
+        for p in unreadable[:MAX_PATHS]:
+            out.append(Text.assemble("  • ", _t(p.get("path")), (": ", "dim"), _t(p.get("reason"))))
+        if len(unreadable) > MAX_PATHS:
+            out.append(Text(f"  … {len(unreadable) - MAX_PATHS} more", style="dim"))
+    unrecognised = src.get("unrecognised", [])
+    if unrecognised:
+        shown = ", ".join(view.oneline(p) for p in unrecognised[:5])
+        more = f" and {len(unrecognised) - 5} more" if len(unrecognised) > 5 else ""
+        out.append(Text.assemble((f"Not recognised ({len(unrecognised)}): ", "bold"), Text(shown + more)))
+    return out
+
+
+def _closing(d: dict[str, Any]) -> Text:
+    found = view.problems(d)
+    if not found:
+        return Text.assemble(("✔ ", "bold green"), Text(view.closing_line(d), style="bold green"))
+    style = BORDER_STYLE.get(found[0]["severity"], "bold")
+    return Text.assemble(("✘ ", f"bold {style}"), Text(view.closing_line(d), style=f"bold {style}"))

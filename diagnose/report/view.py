@@ -1,0 +1,189 @@
+"""Presentation helpers shared by every renderer, so all formats word the same facts alike.
+
+Everything here reads the `Diagnosis.to_dict()` dict and derives display text from it (a verdict
+sentence, a Node's status, a reference link); nothing is recomputed from the bundle. No jinja2 or
+rich import here: this module is loaded by every format.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SEVERITIES = ("critical", "error", "warning", "info")
+PROBLEM_SEVERITIES = frozenset({"critical", "error", "warning"})  # "problems" for the verdict
+SEVERITY_ICON = {"critical": "🔴", "error": "🟠", "warning": "🟡", "info": "🔵"}
+
+# Characters that must not reach a terminal, an HTML page or a Markdown parser as they are:
+# C0 controls except tab and newline, DEL, C1 controls, and the bidi overrides/isolates that can
+# make a line read differently from what it contains ("Trojan Source").
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(value: Any) -> str:
+    """Bundle text made safe to show: unsafe control characters become visible `\\xNN` escapes
+    (a carriage return too: it would rewrite a terminal line or end a Markdown line)."""
+    if value is None:
+        return ""
+    return _UNSAFE_CHARS.sub(_visible, str(value))
+
+
+def oneline(value: Any) -> str:
+    """`clean` text on one line: any run of whitespace, newlines included, becomes one space."""
+    return " ".join(clean(value).split())
+
+
+def nodes_text(nodes: list[str] | None, limit: int = 6) -> str:
+    """`a, b, c and 4 more`; "cluster-wide" when a finding names no Node."""
+    names = [oneline(n) for n in nodes or []]
+    if not names:
+        return "cluster-wide"
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit} more"
+
+
+def percent(confidence: Any) -> str:
+    try:
+        return f"{round(float(confidence) * 100)}%"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
+
+
+def problems(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """Root causes at warning or above (info findings are notes, not problems)."""
+    return [f for f in d.get("findings", []) if f.get("severity") in PROBLEM_SEVERITIES]
+
+
+def verdict(d: dict[str, Any]) -> str:
+    """The one-sentence answer every format leads with."""
+    findings = d.get("findings", [])
+    found = problems(d)
+    if not found:
+        notes = len(findings)
+        return "No problems found" + (f" ({plural(notes, 'informational note')})" if notes else "")
+    top = found[0]
+    more = len(found) - 1
+    where = f"on {nodes_text(top.get('nodes'))}" if top.get("nodes") else "(cluster-wide)"
+    sentence = (
+        f"Most likely root cause: {oneline(top.get('title'))} {where} "
+        f"({oneline(top.get('severity'))}, {oneline(top.get('status'))}, "
+        f"confidence {percent(top.get('confidence'))})"
+    )
+    if more:
+        sentence += f"; {plural(more, 'other root cause')}"
+    return sentence
+
+
+def closing_line(d: dict[str, Any]) -> str:
+    """The last line of the terminal report (and the Markdown/HTML footer summary)."""
+    found = problems(d)
+    if not found:
+        return verdict(d)
+    counts = count_by_severity(found)
+    parts = [f"{counts[s]} {s}" for s in SEVERITIES if counts.get(s)]
+    symptoms = sum(count_symptoms(f) for f in found)
+    text = f"{plural(len(found), 'root cause')} ({', '.join(parts)})"
+    if symptoms:
+        text += f" explaining {plural(symptoms, 'symptom')}"
+    return text
+
+
+def count_by_severity(findings: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.get("severity", "")] = counts.get(f.get("severity", ""), 0) + 1
+    return counts
+
+
+def count_symptoms(finding: dict[str, Any]) -> int:
+    return sum(1 + count_symptoms(s) for s in finding.get("explains", []))
+
+
+def node_status(node: dict[str, Any]) -> str:
+    """`ok`, `failed: <reason>`, `fallback bundle (logs only)` or both."""
+    reason = node.get("failed_reason")
+    fallback = node.get("fallback_bundle")
+    if reason and fallback:
+        return f"failed, fallback bundle (logs only): {oneline(reason)}"
+    if reason:
+        return f"failed: {oneline(reason)}"
+    if fallback:
+        return "fallback bundle (logs only)"
+    return "ok"
+
+
+def node_state(node: dict[str, Any]) -> str:
+    """A class name for styling: ok, failed or fallback."""
+    if node.get("failed_reason"):
+        return "failed"
+    if node.get("fallback_bundle"):
+        return "fallback"
+    return "ok"
+
+
+def nodes_headline(d: dict[str, Any]) -> str:
+    """`3 Nodes (1 failed, 1 fallback bundle); Antrea v2.1.0`."""
+    nodes = d.get("source", {}).get("nodes", [])
+    failed = sum(1 for n in nodes if n.get("failed_reason"))
+    fallback = sum(1 for n in nodes if n.get("fallback_bundle"))
+    text = plural(len(nodes), "Node")
+    extra = [f"{failed} failed"] if failed else []
+    if fallback:
+        extra.append(plural(fallback, "fallback bundle"))
+    if extra:
+        text += f" ({', '.join(extra)})"
+    versions = sorted({oneline(n["antrea_version"]) for n in nodes if n.get("antrea_version")})
+    if versions:
+        text += f"; Antrea {', '.join(versions[:4])}" + (" and others" if len(versions) > 4 else "")
+    return text
+
+
+_GITHUB_REF = re.compile(r"([A-Za-z0-9][\w.-]{0,99})/([A-Za-z0-9][\w.-]{0,99})#(\d{1,9})")
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9._~!$&*+,;=:@%/?#()-]*)?")
+
+
+def reference_url(ref: Any) -> str | None:
+    """The link for a reference: `owner/repo#N` is a GitHub issue or PR (GitHub redirects
+    /issues/N to the pull request), a plain http(s) URL is itself; anything else is not linked."""
+    text = str(ref).strip()
+    m = _GITHUB_REF.fullmatch(text)
+    if m:
+        return f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{m.group(3)}"
+    if _URL.fullmatch(text):
+        return text
+    return None
+
+
+def evidence_location(line: dict[str, Any]) -> str:
+    """`artifact:line  time  (node)`, the header printed above an evidence line."""
+    loc = oneline(line.get("artifact"))
+    if line.get("line") is not None:
+        loc += f":{line['line']}"
+    if line.get("time"):
+        loc += f"  {oneline(line['time'])}"
+    node = line.get("node")
+    if node:
+        loc += f"  ({oneline(node)})"
+    return loc
+
+
+def human_size(size: Any) -> str:
+    try:
+        n = float(size)
+    except (TypeError, ValueError):
+        return "?"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"

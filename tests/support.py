@@ -1,0 +1,22 @@
+"""Helpers shared by the tests (fixtures live in conftest.py files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLES = ROOT / "sample_bundles"
+
+
+def categories(report: dict) -> list[str]:
+    return [f["category"] for f in report["findings"]]
+
+
+def all_findings(report: dict) -> list[dict]:
+    """Root causes and the symptoms attached to them."""
+    out = []
+    for f in report["findings"]:
+        out.append(f)
+        out.extend(f["explains"])
+    return out
