@@ -1,9 +1,9 @@
 """One streaming pass per log file for every signature of every loaded rule.
 
-The stream is read in newline-aligned chunks. For each signature the scanner looks for its
-required literal with `bytes.find` (C speed) and runs the signature's regex only on the lines
-that contain it, so the cost is a few passes of `find` per chunk, not a Python loop per line
-(see shared/performance-notes.md, "chunk-find"). Only the hit lines leave this module.
+The stream is read in newline-aligned chunks; a matcher (`diagnose.matchers`: Hyperscan, or
+`bytes.find` on each signature's literal) names the candidate lines of a chunk, and only those
+lines are decoded and checked with the signature's `regex` for the verdict and its fields. No
+Python loop runs per line (shared/performance-notes.md). Only the hit lines leave this module.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 import regex
 
+from diagnose.matchers import Pattern, default_cache_dir, make_matcher
 from diagnose.rule import Signature
 
 CHUNK = 256 * 1024  # cache-resident chunks are fastest (performance-notes §3.5)
@@ -47,17 +48,28 @@ class _Compiled:
 
 
 class Scanner:
-    """Holds the compiled signatures, grouped by the artifact kinds they apply to."""
+    """Holds the compiled signatures and one matcher per artifact kind (built on first use)."""
 
-    def __init__(self, signatures: Iterable[tuple[str, Signature]]):
+    def __init__(self, signatures: Iterable[tuple[str, Signature]], engine: str = "auto"):
+        self.engine = engine
         self._by_kind: dict[str, list[_Compiled]] = {}
+        self._matchers: dict[str, object] = {}
         for key, sig in signatures:
             compiled = _Compiled(key, sig.literal.encode(), regex.compile(sig.pattern), sig.follow)
             for kind in sig.kinds:
                 self._by_kind.setdefault(kind, []).append(compiled)
 
-    def kinds(self) -> frozenset[str]:
-        return frozenset(self._by_kind)
+    def _matcher(self, kind: str):
+        if kind not in self._matchers:
+            sigs = self._by_kind.get(kind, [])
+            self._matchers[kind] = make_matcher([Pattern(s.regex.pattern, s.literal) for s in sigs],
+                                                self.engine, default_cache_dir()) if sigs else None
+        return self._matchers[kind]
+
+    @property
+    def engine_name(self) -> str:
+        names = {m.name for m in self._matchers.values() if m is not None}
+        return "/".join(sorted(names)) or self.engine
 
     def scan(self, stream: BinaryIO, kind: str, on_hit: Callable[[Hit], None],
              is_record_start: Callable[[str], bool]) -> ScanStats:
@@ -66,6 +78,7 @@ class Scanner:
         `is_record_start` tells where a continuation (goroutine dump) ends.
         """
         sigs = self._by_kind.get(kind, [])
+        matcher = self._matcher(kind)
         stats = ScanStats()
         carry = b""
         skipping = False  # inside the unread tail of a line that was cut
@@ -96,32 +109,24 @@ class Scanner:
                 if not chunk:
                     break
             pending = self._continue(chunk, pending, is_record_start)
-            pending += self._scan_chunk(chunk, sigs, line_base, on_hit, stats, is_record_start)
+            if matcher is not None:
+                pending += self._scan_chunk(chunk, sigs, matcher, line_base, on_hit, stats, is_record_start)
             line_base += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
         stats.lines = line_base
         for hit, _ in pending:
             on_hit(hit)
         return stats
 
-    def _scan_chunk(self, chunk: bytes, sigs: list[_Compiled], line_base: int,
+    def _scan_chunk(self, chunk: bytes, sigs: list[_Compiled], matcher, line_base: int,
                     on_hit: Callable[[Hit], None], stats: ScanStats,
                     is_record_start: Callable[[str], bool]) -> list[tuple[Hit, int]]:
-        candidates: dict[int, tuple[int, list[_Compiled]]] = {}
-        for sig in sigs:
-            pos = chunk.find(sig.literal)
-            while pos != -1:
-                start = chunk.rfind(b"\n", 0, pos) + 1
-                end = chunk.find(b"\n", pos)
-                end = len(chunk) if end == -1 else end
-                entry = candidates.setdefault(start, (end, []))
-                entry[1].append(sig)
-                pos = chunk.find(sig.literal, end)
+        candidates = matcher.candidates(chunk)
         if not candidates:
             return []
         pending: list[tuple[Hit, int]] = []
         counted_to, line_no = 0, line_base
         for start in sorted(candidates):
-            end, line_sigs = candidates[start]
+            end, indexes = candidates[start]
             line_no += chunk.count(b"\n", counted_to, start)
             counted_to = start
             raw = chunk[start:end]
@@ -129,7 +134,7 @@ class Scanner:
                 raw = raw[:MAX_LINE]
                 stats.cut_lines += 1
             text = raw.decode("utf-8", errors="replace").rstrip("\r")
-            for sig in line_sigs:
+            for sig in (sigs[i] for i in sorted(set(indexes))):
                 try:
                     m = sig.regex.search(text, timeout=REGEX_TIMEOUT)
                 except TimeoutError:

@@ -293,7 +293,10 @@ def _atom_from_json(v: Any) -> str:
         return str(v)
     if v is None:
         return ""
-    return json.dumps(v)
+    try:
+        return json.dumps(v)[:4096]  # not OVSDB notation: keep a readable, bounded text
+    except (TypeError, ValueError, RecursionError):
+        return ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -710,33 +713,34 @@ def dump_text_tables(text: str) -> dict[str, list[Row]]:
 # ovsdb-client -f json dump
 
 
+# JSON values are looked for where a line starts with "{" or "[" (ovsdb-client prints one table
+# object per line, or pretty-printed with the outer braces at column 0).
+_RE_JSON_START = re.compile(r"^[{\[]", re.M)
+
+
 def _json_objects(text: str) -> Iterator[Any]:
-    """Decode concatenated / newline-separated JSON values, skipping garbage between them."""
+    """Decode concatenated / newline-separated JSON values, skipping garbage between them.
+
+    Each attempt is limited to the text up to the next line starting with a brace, so a
+    failed attempt (whose error message counts lines from the start of its document) never
+    costs more than its own chunk: linear work on any input.
+    """
     dec = json.JSONDecoder()
-    pos = 0
-    n = len(text)
-    count = 0
-    while pos < n and count < _MAX_JSON_OBJECTS:
-        start = -1
-        for ch in "{[":
-            j = text.find(ch, pos)
-            if j != -1 and (start == -1 or j < start):
-                start = j
-        if start == -1:
-            return
-        try:
-            obj, end = dec.raw_decode(text, start)
-        except ValueError:
-            # Resume at the next line: bounded work even on garbage full of braces.
-            nl = text.find("\n", start)
-            if nl == -1:
-                return
-            pos = nl + 1
-            count += 1
-            continue
-        count += 1
-        pos = end
-        yield obj
+    starts = [m.start() for m in _RE_JSON_START.finditer(text)][:_MAX_JSON_OBJECTS]
+    for k, start in enumerate(starts):
+        end = starts[k + 1] if k + 1 < len(starts) else len(text)
+        chunk = text[start:end]
+        pos = 0
+        while pos < len(chunk):
+            try:
+                obj, pos = dec.raw_decode(chunk, pos)
+            except (ValueError, RecursionError):
+                break  # RecursionError: absurdly nested arrays
+            yield obj
+            while pos < len(chunk) and chunk[pos].isspace():
+                pos += 1
+            if pos < len(chunk) and chunk[pos] not in "{[":
+                break
 
 
 def dump_json_tables(text: str) -> dict[str, list[Row]]:
@@ -808,8 +812,17 @@ def detect(head: str) -> str | None:
     for a, b in zip(lines, lines[1:], strict=False):
         if _RE_DASHES.match(b) and len(a) >= len(b.rstrip()) - 1 and "_uuid" in a.split()[:1]:
             return "ovsdb-dump"
-    listish = sum(1 for ln in lines if _RE_LIST_LINE.match(ln))
-    if any(re.match(r"^_uuid\s+: ", ln) for ln in lines) and listish >= 0.8 * len(lines):
+    # ovs-vsctl list pads column names to 20 characters ("%-20s: "): a colon at column 20 after
+    # a padded name is distinctive (YAML has no blank before its colon).
+    listish = 0
+    padded = 0
+    for ln in lines:
+        m = _RE_LIST_LINE.match(ln)
+        if m:
+            listish += 1
+            if len(m.group(1)) < 20 and ln[20:22].rstrip() == ":" and ln[len(m.group(1)) : 20].strip() == "":
+                padded += 1
+    if padded and listish >= 0.8 * len(lines):
         return "ovs-vsctl-list"
     first = lines[0].strip()
     bridge = any(re.match(r"^\s+Bridge \S", ln) for ln in lines)

@@ -138,6 +138,8 @@ def test_list_open_vswitch_flow_restore_wait() -> None:
 def test_list_reference_one_liners_and_columns_option() -> None:
     on = 'other_config        : {flow-restore-wait="true", hw-offload="false", max-revalidator="200"}\n'
     off = 'other_config        : {hw-offload="false", max-revalidator="200"}\n'
+    assert detect(on) == "ovs-vsctl-list" and detect(off) == "ovs-vsctl-list"
+    assert detect("other_config: {a=b}\nname: x\n") is None  # YAML-like, no 20-column padding
     # Alone, other_config could be any table; the flag itself says Open_vSwitch.
     assert parse_vsctl_list(on).flow_restore_wait is True
     # With the prompt, the command names the table.
