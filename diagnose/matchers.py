@@ -28,22 +28,48 @@ class Pattern:
 
 
 class ChunkFindMatcher:
+    """`bytes.find` of each signature's literal; a signature without one (e.g. "any klog error
+    line") is searched with a multi-line `re` over the whole chunk instead."""
+
     name = "stdlib"
 
     def __init__(self, patterns: Sequence[Pattern]):
-        self._literals = [p.literal for p in patterns]
+        self._literals = [(i, p.literal) for i, p in enumerate(patterns) if p.literal]
+        self._scans = [(i, _chunk_regex(p.regex_source)) for i, p in enumerate(patterns) if not p.literal]
 
     def candidates(self, chunk: bytes) -> Candidates:
         found: Candidates = {}
-        for index, literal in enumerate(self._literals):
-            pos = chunk.find(literal)
-            while pos != -1:
-                start = chunk.rfind(b"\n", 0, pos) + 1
-                end = chunk.find(b"\n", pos)
-                end = len(chunk) if end == -1 else end
-                found.setdefault(start, (end, []))[1].append(index)
-                pos = chunk.find(literal, end)
+        _find_literals(chunk, self._literals, found)
+        for index, pattern in self._scans:
+            last = -1
+            for m in pattern.finditer(chunk):
+                start = chunk.rfind(b"\n", 0, m.start()) + 1
+                if start == last:
+                    continue
+                last = start
+                end = chunk.find(b"\n", m.start())
+                found.setdefault(start, (len(chunk) if end == -1 else end, []))[1].append(index)
         return found
+
+
+def _find_literals(chunk: bytes, literals: Sequence[tuple[int, bytes]], found: Candidates) -> None:
+    for index, literal in literals:
+        pos = chunk.find(literal)
+        while pos != -1:
+            start = chunk.rfind(b"\n", 0, pos) + 1
+            end = chunk.find(b"\n", pos)
+            end = len(chunk) if end == -1 else end
+            found.setdefault(start, (end, []))[1].append(index)
+            pos = chunk.find(literal, end)
+
+
+def _chunk_regex(source: str) -> re.Pattern[bytes]:
+    flags = re.M
+    m = _INLINE_FLAGS.match(source)
+    if m:
+        flags |= re.I if "i" in m[1] else 0
+        source = source[m.end():]
+    return re.compile(_trim_tail(_NAMED_GROUP.sub("(?:", source)).encode(), flags)
 
 
 class HyperscanMatcher:
@@ -54,20 +80,22 @@ class HyperscanMatcher:
     def __init__(self, patterns: Sequence[Pattern], cache_dir: Path | None = None):
         import hyperscan
 
-        self._hs = hyperscan
-        self._fallback: list[tuple[int, bytes]] = []
+        self.rejected: list[int] = []
         expressions, ids, flags = [], [], []
         for index, p in enumerate(patterns):
             expr, fl = prefilter(p.regex_source)
             if expr is None or not _compiles(hyperscan, expr, fl):
-                self._fallback.append((index, p.literal))
+                self.rejected.append(index)
                 continue
             expressions.append(expr)
             ids.append(index)
             flags.append(fl)
         self._db = _database(hyperscan, expressions, ids, flags, cache_dir) if expressions else None
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
-        self.rejected = [i for i, _ in self._fallback]
+        # Patterns Hyperscan rejects are matched the stdlib way, keeping their original indexes.
+        self._fallback = ChunkFindMatcher(patterns)
+        self._fallback._literals = [(i, lit) for i, lit in self._fallback._literals if i in self.rejected]
+        self._fallback._scans = [(i, rx) for i, rx in self._fallback._scans if i in self.rejected]
 
     def candidates(self, chunk: bytes) -> Candidates:
         found: Candidates = {}
@@ -83,14 +111,9 @@ class HyperscanMatcher:
                 found.setdefault(start, (len(chunk) if end == -1 else end, []))[1].append(index)
 
             self._db.scan(chunk, match_event_handler=on_match, scratch=self._scratch)
-        for index, literal in self._fallback:
-            pos = chunk.find(literal)
-            while pos != -1:
-                start = chunk.rfind(b"\n", 0, pos) + 1
-                end = chunk.find(b"\n", pos)
-                end = len(chunk) if end == -1 else end
-                found.setdefault(start, (end, []))[1].append(index)
-                pos = chunk.find(literal, end)
+        if self.rejected:
+            for start, (end, indexes) in self._fallback.candidates(chunk).items():
+                found.setdefault(start, (end, []))[1].extend(indexes)
         return found
 
 

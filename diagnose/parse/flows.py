@@ -58,6 +58,7 @@ _META_KEYS = frozenset(
 # prints ",actions=").
 _RE_ACTIONS = re.compile(r"(?:^|[\s,])actions=")
 _RE_HEADER = re.compile(r"^(?:NXST|OFPST|ONFST)_FLOW reply\b")
+_RE_SEP = re.compile(r"[,\s]+")
 _RE_FIELDISH = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\[\]-]{0,63}(?:=.*)?$")
 
 
@@ -91,6 +92,8 @@ class Flow:
 def _split_fields(s: str) -> list[str]:
     """Split on commas/blanks outside quotes and parentheses (``packet_type=(0,0x800)``,
     ``in_port="a,b"``)."""
+    if '"' not in s and "(" not in s:
+        return [t for t in _RE_SEP.split(s) if t]  # the common case, without the char loop
     out: list[str] = []
     cur: list[str] = []
     depth = 0
