@@ -6,6 +6,7 @@ timeline orders `LogEvent`s, and rules only ever see them through `diagnose.evid
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,6 +98,7 @@ class NodeData:
     name: str
     artifacts: list[Artifact] = field(default_factory=list)
     events: list[LogEvent] = field(default_factory=list)
+    hit_counts: Counter[str] = field(default_factory=Counter)  # all hits per signature (events are capped)
     failed_reason: str | None = None  # listed in failed_nodes (antctl could not get its bundle)
     fallback_bundle: bool = False  # logs-only bundle built from the K8s API (antctl v2.3+)
 

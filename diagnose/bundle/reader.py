@@ -10,7 +10,8 @@ timestamp needs the file header, which is known by then).
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -31,12 +32,38 @@ _HOSTLIKE = re.compile(r"^(?=.*[a-z])(?=.*\d)[a-z0-9][a-z0-9-]{0,62}$")
 _DATE_LIKE = re.compile(r"^\d{8}(-\d{6})?$")
 
 
+class HitBuffer:
+    """Hits of one artifact, bounded per signature: the first and last `keep` of each and a
+    count of all. A log with a million retries costs the same memory as one with a thousand,
+    and rules still see how a failure started and how the log ends."""
+
+    keep = 200
+
+    def __init__(self) -> None:
+        self._first: dict[str, list[Hit]] = {}
+        self._last: dict[str, deque[Hit]] = {}
+        self.counts: Counter[str] = Counter()
+
+    def append(self, hit: Hit) -> None:
+        self.counts[hit.key] += 1
+        first = self._first.setdefault(hit.key, [])
+        if len(first) < self.keep:
+            first.append(hit)
+        else:
+            self._last.setdefault(hit.key, deque(maxlen=self.keep)).append(hit)
+
+    def __iter__(self) -> Iterator[Hit]:
+        for key, first in self._first.items():
+            yield from first
+            yield from self._last.get(key, ())
+
+
 @dataclass
 class _Entry:
     artifact: m.Artifact
     parts: tuple[str, ...]
     in_bundle: bool
-    hits: list[Hit] = field(default_factory=list)
+    hits: HitBuffer = field(default_factory=lambda: HitBuffer())
     created: object = None  # klog file creation time, for the year of its lines
 
 
@@ -124,6 +151,7 @@ class _Collector:
                 a.node = _attribute(entry, known)
             node = cluster.node(a.node or m.UNATTRIBUTED)
             node.artifacts.append(a)
+            node.hit_counts.update(entry.hits.counts)
             for hit in entry.hits:
                 node.events.append(to_event(hit, a, a.node, year_hint, entry.created))  # type: ignore[arg-type]
         for node in cluster.nodes.values():
