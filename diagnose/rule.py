@@ -8,11 +8,10 @@ builds findings with `RULE.finding(...)`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-
-import jinja2
 
 from diagnose.model import AGENT_LOG, LogEvent
 
@@ -35,9 +34,6 @@ DOC_SECTIONS = ("Symptom", "Why it happens", "Evidence", "Remediation", "Referen
 CONFIRMED = "confirmed"
 INCONCLUSIVE = "inconclusive"
 
-# Messages and commands are rendered with values from the evidence, which is untrusted text.
-# Output escaping is the report's job (HTML autoescape, Markdown code spans), so plain text here.
-_TEXT = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
 @dataclass(frozen=True)
@@ -169,4 +165,18 @@ class Rule:
 
 
 def _render(template: str, values: dict[str, Any]) -> str:
-    return " ".join(_TEXT.from_string(template).render(**values).split())
+    return " ".join(_template(template).render(**values).split())
+
+
+@functools.lru_cache(maxsize=512)
+def _template(source: str):
+    """Compiled once per process. Messages and commands are rendered with untrusted values from
+    the evidence as plain text: escaping is the report's job (HTML autoescape, Markdown code)."""
+    return _environment().from_string(source)
+
+
+@functools.lru_cache(maxsize=1)
+def _environment():
+    import jinja2  # on first use: `--help` and `rules list` do not need it
+
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)

@@ -109,9 +109,14 @@ class Scanner:
                 if not chunk:
                     break
             pending = self._continue(chunk, pending, is_record_start)
+            counted_to = 0
             if matcher is not None:
-                pending += self._scan_chunk(chunk, sigs, matcher, line_base, on_hit, stats, is_record_start)
-            line_base += chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+                found, counted_to, counted = self._scan_chunk(chunk, sigs, matcher, line_base, on_hit, stats,
+                                                              is_record_start)
+                pending += found
+                line_base += counted
+            # Each byte is counted once: up to the last hit inside _scan_chunk, the rest here.
+            line_base += chunk.count(b"\n", counted_to) + (0 if chunk.endswith(b"\n") else 1)
         stats.lines = line_base
         for hit, _ in pending:
             on_hit(hit)
@@ -119,10 +124,12 @@ class Scanner:
 
     def _scan_chunk(self, chunk: bytes, sigs: list[_Compiled], matcher, line_base: int,
                     on_hit: Callable[[Hit], None], stats: ScanStats,
-                    is_record_start: Callable[[str], bool]) -> list[tuple[Hit, int]]:
+                    is_record_start: Callable[[str], bool]) -> tuple[list[tuple[Hit, int]], int, int]:
+        """Verify the matcher's candidate lines; returns (hits still collecting continuation
+        lines, offset up to which newlines were counted, how many)."""
         candidates = matcher.candidates(chunk)
         if not candidates:
-            return []
+            return [], 0, 0
         pending: list[tuple[Hit, int]] = []
         counted_to, line_no = 0, line_base
         for start in sorted(candidates):
@@ -151,7 +158,7 @@ class Scanner:
                         pending.append((hit, sig.follow))
                         continue
                 on_hit(hit)
-        return pending
+        return pending, counted_to, line_no - line_base
 
     @staticmethod
     def _continue(chunk: bytes, pending: list[tuple[Hit, int]],

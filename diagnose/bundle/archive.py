@@ -38,31 +38,43 @@ _ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib
                    ValueError, *_INFLATE_ERRORS)
 
 
-class _Prefixed(io.RawIOBase):
-    """A stream that first returns bytes already read (to sniff the format), then the rest."""
+class _Prefixed:
+    """A stream that first returns bytes already read (to sniff the format), then the rest.
+
+    Deliberately not an io.BufferedReader stack: every layer of Python-level buffering costs a
+    copy per chunk on the scan's hot path, and all consumers (tarfile, gzip, the scanner) only
+    call read().
+    """
 
     def __init__(self, prefix: bytes, rest: BinaryIO):
-        self._prefix = memoryview(prefix)
+        self._prefix = prefix
         self._rest = rest
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # type: ignore[override]
+    def read(self, n: int = -1) -> bytes:
         if self._prefix:
-            n = min(len(b), len(self._prefix))
-            b[:n] = self._prefix[:n]
-            self._prefix = self._prefix[n:]
-            return n
-        data = self._rest.read(len(b))
-        b[: len(data)] = data
+            if n is None or n < 0:
+                data, self._prefix = self._prefix + self._rest.read(), b""
+                return data
+            data, self._prefix = self._prefix[:n], self._prefix[n:]
+            return data
+        return self._rest.read(n)
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
         return len(data)
+
+    def close(self) -> None:
+        pass
 
 
 def sniffable(stream: BinaryIO, n: int = 512) -> tuple[bytes, BinaryIO]:
     """Read the first `n` bytes and return them with a stream that still yields everything."""
     head = _read_at_least(stream, n)
-    return head, io.BufferedReader(_Prefixed(head, stream), buffer_size=256 * 1024)
+    return head, _Prefixed(head, stream)  # type: ignore[return-value]
 
 
 def _read_at_least(stream: BinaryIO, n: int) -> bytes:

@@ -67,6 +67,7 @@ def test_engines_agree_on_every_hit(rules, monkeypatch):
 
 def test_a_pattern_hyperscan_rejects_falls_back_to_its_literal(monkeypatch):
     monkeypatch.setenv("ANTREA_DIAGNOSE_NO_CACHE", "1")
+    monkeypatch.delenv("ANTREA_DIAGNOSE_ENGINE", raising=False)
     sig = Signature("lookbehind", r"(?<=node )(?P<name>\w+) failed", " failed")
     scanner = Scanner([("r:x", sig)], engine="hyperscan")
     out = []
