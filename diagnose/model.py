@@ -37,6 +37,9 @@ CLUSTER_INFO = "clusterinfo"
 FAILED_NODES = "failed-nodes"
 CONTROLLER_INFO = "controllerinfo"
 IPTABLES = "iptables"
+KUBECTL_PODS = "kubectl-pods"  # `kubectl get pods [-A] [-o wide]` table (pasted)
+KUBECTL_DESCRIBE_POD = "kubectl-describe-pod"  # `kubectl describe pod` (states, events)
+HNS_NETWORK = "hns-network"  # Windows `Get-HNSNetwork` (pasted; in a bundle the `HNSNetwork` file)
 OTHER = "other"  # recognised antctl file with no parser (yet): listed, not read
 
 CONTROLLER_NODE = "antrea-controller"  # pseudo-Node that holds the controller bundle
