@@ -61,6 +61,7 @@ RULE = Rule(
         Signature("empty_old", r"CIDR string is empty for Node (?P<node>\S+)", "CIDR string is empty for Node",
                   versions="<=1.13.0"),
     ),
+    explains=("agent-crash",),
     lookalikes=("apiserver-unreachable",),
     message="""
         {% if cluster_wide %}No Node of the cluster has a PodCIDR{% else %}{{ nodes | length }} of

@@ -19,11 +19,12 @@ from typing import BinaryIO
 from diagnose import model as m
 from diagnose.bundle import classify, layout
 from diagnose.bundle.archive import Walker, sniffable
-from diagnose.bundle.limits import LIMITS
+from diagnose.bundle.limits import Budget, HitBudget, current, format_size, hit_size
 from diagnose.errors import InputError
 from diagnose.parse import clusterinfo, klog, shell
 from diagnose.parse.logevent import to_event
 from diagnose.scan import Hit, Scanner
+from diagnose.unexplained import Miner
 
 _CLUSTER_KINDS = frozenset({m.CLUSTER_INFO, m.FAILED_NODES, m.AGENT_CONFIG})
 _NOT_A_HOST = frozenset({"log", "logs", "txt", "info", "warning", "error", "fatal", "partial", "excerpt",
@@ -67,12 +68,13 @@ class _Entry:
     created: object = None  # klog file creation time, for the year of its lines
 
 
-def read(source: Path, scanner: Scanner) -> m.Cluster:
+def read(source: Path, scanner: Scanner, miner: Miner | None = None) -> m.Cluster:
+    """`miner` takes the scanner's catch-all hits (diagnose.unexplained); they never become events."""
     if not source.exists():
         raise InputError(f"{source} does not exist.")
     cluster = m.Cluster(str(source))
-    collector = _Collector(cluster, scanner)
-    Walker(collector.on_file, cluster.problems).walk(source)
+    collector = _Collector(cluster, scanner, miner)
+    Walker(collector.on_file, cluster.problems, collector.limits).walk(source)
     collector.finish()
     if not collector.entries:
         reasons = "; ".join(f"{p.path} {p.reason}" for p in cluster.problems[:3])
@@ -86,21 +88,28 @@ def read(source: Path, scanner: Scanner) -> m.Cluster:
 
 
 class _Collector:
-    def __init__(self, cluster: m.Cluster, scanner: Scanner):
+    def __init__(self, cluster: m.Cluster, scanner: Scanner, miner: Miner | None = None):
         self.cluster = cluster
         self.scanner = scanner
+        self.miner = miner
         self.entries: list[_Entry] = []
+        self.limits = current()
+        self.kept = Budget(self.limits.max_kept_bytes)  # non-log content, all files together
+        self.hit_budget = HitBudget(self.limits.max_hit_bytes, HitBuffer.keep)
 
     def on_file(self, parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
         if self.cluster.collected_at is None:
             self.cluster.collected_at = layout.bundle_time(parts)
         loc = layout.locate(parts)
-        head, stream = sniffable(stream, LIMITS.sniff_bytes)
+        head, stream = sniffable(stream, self.limits.sniff_bytes)
         kind = loc.kind
         if kind is None:
             kind = classify.classify(parts[-1], head)
         if kind is None:
-            self.cluster.ignored.append(display)
+            if head:
+                self.cluster.ignored.append(display)
+            else:  # an empty file the layout does not expect: say so, "not recognised" would puzzle
+                self.cluster.problems.append(m.ReadProblem(display, "is empty"))
             return
         artifact = m.Artifact(display, kind, loc.node, size or len(head))
         entry = _Entry(artifact, parts, loc.in_bundle)
@@ -113,23 +122,49 @@ class _Collector:
                 artifact.meta["host"] = info.host
             if info.binary:
                 artifact.meta["binary"] = info.binary
-            stats = self.scanner.scan(stream, kind, entry.hits.append, klog.is_header_or_log_start)
+            on_hit = self._budgeted(entry)
+            if self.miner is not None:
+                on_hit = self.miner.route(artifact, info.created, on_hit)
+            refused = self.hit_budget.refused
+            try:
+                stats = self.scanner.scan(stream, kind, on_hit, klog.is_header_or_log_start)
+            finally:
+                self.hit_budget.forget(id(entry))
+                if self.hit_budget.refused > refused:
+                    self.cluster.problems.append(m.ReadProblem(display, (
+                        f"has {self.hit_budget.refused - refused:,} matching lines that were not kept: the source's "
+                        f"matching lines passed {format_size(self.limits.max_hit_bytes)} (max_hit_bytes)")))
             artifact.size = stats.bytes
             artifact.meta["lines"] = str(stats.lines)
             if stats.cut_lines:
                 artifact.meta["cut_lines"] = str(stats.cut_lines)
         else:
-            rest = stream.read(LIMITS.max_small_artifact_bytes + 1)
+            cap = self.limits.max_small_artifact_bytes
+            rest = stream.read(cap + 1)
             data = rest  # `stream` starts again at byte 0 (it re-serves the sniffed head)
-            if len(data) > LIMITS.max_small_artifact_bytes:
-                data, artifact.truncated = data[: LIMITS.max_small_artifact_bytes], True
+            if len(data) > cap:
+                data, artifact.truncated = data[:cap], True
                 self.cluster.problems.append(m.ReadProblem(
-                    display, f"is larger than {LIMITS.max_small_artifact_bytes // 2**20} MiB; only its start was read"))
+                    display, f"is larger than {format_size(cap)} (max_small_artifact_bytes); only its start was read"))
+            if not self.kept.take(len(data)):
+                data, artifact.truncated = b"", True
+                self.cluster.problems.append(m.ReadProblem(display, (
+                    "was not kept: the source's non-log files passed "
+                    f"{format_size(self.limits.max_kept_bytes)} (max_kept_bytes)")))
             artifact.data = data
             artifact.size = max(artifact.size, len(data))
             host, _ = shell.split_prompt(head_text)
             if host:
                 artifact.meta["host"] = host
+
+    def _budgeted(self, entry: _Entry):
+        """entry.hits.append within the source's memory for matching lines (max_hit_bytes)."""
+        def on_hit(hit: Hit) -> None:
+            if self.hit_budget.admit(id(entry), hit.key, hit_size(hit)):
+                entry.hits.append(hit)
+            else:
+                entry.hits.counts[hit.key] += 1  # counted, not kept
+        return on_hit
 
     # -- after the walk -------------------------------------------------------------------------
 
@@ -224,14 +259,15 @@ def _contains_name(part: str, name: str) -> bool:
 
 
 def _shape(source: Path, entries: list[_Entry]) -> str:
+    """How the source arrived, e.g. "antctl-directory" or "agent-bundle + loose files"."""
+    antctl_files = (m.CLUSTER_INFO, m.FAILED_NODES, m.CONTROLLER_INFO)
     in_bundle = [e for e in entries if e.in_bundle]
-    has_cluster_info = any(e.artifact.kind == m.CLUSTER_INFO for e in entries)
-    loose = len(entries) - len(in_bundle)
-    if has_cluster_info or any(layout.bundle_time(e.parts) for e in entries):
+    loose = [e for e in entries if not e.in_bundle and e.artifact.kind not in antctl_files]
+    if any(e.artifact.kind == m.CLUSTER_INFO for e in entries) or any(layout.bundle_time(e.parts) for e in entries):
         shape = "antctl-archive" if source.is_file() else "antctl-directory"
     elif in_bundle:
         nodes = {e.artifact.node for e in in_bundle}
         shape = "controller-bundle" if nodes == {m.CONTROLLER_NODE} else "agent-bundle"
     else:
         return "single-file" if source.is_file() else "loose-files"
-    return shape + (" + loose files" if loose - (1 if has_cluster_info else 0) > 0 and not source.is_file() else "")
+    return shape + (" + loose files" if loose else "")
