@@ -19,8 +19,8 @@ CORE = "core"
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
 
 # Wording per version checked in antrea-io/antrea (cmd/antrea-agent/agent.go, pkg/agent/agent.go):
-# `Starting Antrea agent (version X)` up to v1.x, `"Starting Antrea agent" version="X"` in
-# v1.15-v2.6, `"Starting Antrea Agent" version="X"` on main after v2.7.
+# `Starting Antrea agent (version X)` in v1.x, `"Starting Antrea agent" version="X"` in v1.15-v2.1,
+# `"Starting Antrea Agent" version="X"` from v2.2.
 SIGNATURES: tuple[Signature, ...] = (
     Signature("start", r'Starting Antrea [Aa]gent(?: \(version (?P<v1>[^)\s]+)\)|" version="(?P<v2>[^"]+)")',
               "Starting Antrea ", _LOGS),

@@ -189,10 +189,12 @@ class _Collector:
             node.hit_counts.update(entry.hits.counts)
             for hit in entry.hits:
                 node.events.append(to_event(hit, a, a.node, year_hint, entry.created))  # type: ignore[arg-type]
+        # A fallback bundle (antctl v2.3+, built from the K8s API) has the agent's container log
+        # and none of the dumps the agent API makes; judged on the bundle, not on pasted files.
         for node in cluster.nodes.values():
-            paths = [a.path for a in node.artifacts]
-            node.fallback_bundle = any(p.endswith("logs/agent/antrea-agent.log") for p in paths) and not any(
-                a.kind in (m.FLOWS, m.IP_ROUTE, m.OVS_PORTS) for a in node.artifacts)
+            bundled = [e.artifact for e in self.entries if e.in_bundle and e.artifact.node == node.name]
+            node.fallback_bundle = any(a.path.endswith("logs/agent/antrea-agent.log") for a in bundled) and not any(
+                a.kind in (m.FLOWS, m.IP_ROUTE, m.OVS_PORTS) for a in bundled)
 
     def _known_nodes(self) -> set[str]:
         known = {e.artifact.node for e in self.entries if e.artifact.node and e.artifact.node not in m.PSEUDO_NODES}
