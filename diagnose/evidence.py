@@ -10,7 +10,10 @@ from functools import cached_property
 
 from diagnose import model as m
 from diagnose import timeline, versions
-from diagnose.parse import agentconf, agentinfo, clusterinfo, ipaddr, iproute, ovsdb
+from diagnose.parse import agentconf, agentinfo, clusterinfo, hns, ipaddr, iproute, k8sobjects, kubectl, ofports, ovsdb
+from diagnose.parse import flows as flowparse
+from diagnose.parse import kmods as kmodparse
+from diagnose.parse import resolvconf as resolvparse
 from diagnose.rule import EvidenceLine, Rule
 
 
@@ -96,6 +99,41 @@ class NodeView:
         return [r for a in arts for r in iproute.parse_routes(a.text())]
 
     @cached_property
+    def flows(self) -> list[flowparse.Flow] | None:
+        """br-int flows (`flows` of the bundle or pasted `ovs-ofctl dump-flows`); None when not collected."""
+        arts = self.data.artifacts_of(m.FLOWS)
+        return [f for a in arts for f in flowparse.parse_flows(a.text())] if arts else None
+
+    @cached_property
+    def kernel_modules(self) -> kmodparse.KernelModules | None:
+        """Loaded (`lsmod`) and built-in (modules.builtin) kernel modules, when pasted."""
+        arts = self.data.artifacts_of(m.KERNEL_MODULES)
+        if not arts:
+            return None
+        mods = kmodparse.KernelModules()
+        for a in arts:
+            kmodparse.parse(a.text(), into=mods)
+        return mods
+
+    @cached_property
+    def resolv_conf(self) -> resolvparse.ResolvConf | None:
+        """The Node's pasted /etc/resolv.conf (the last one when several were attached)."""
+        arts = self.data.artifacts_of(m.RESOLV_CONF)
+        return resolvparse.parse(arts[-1].text()) if arts else None
+
+    @cached_property
+    def of_ports(self) -> dict[str, int] | None:
+        """OpenFlow port number by port name, from `ovsports` / `ovs-ofctl show` or an OVSDB dump."""
+        found: dict[str, int] = {}
+        for a in self.data.artifacts_of(m.OVS_PORTS):
+            found.update(ofports.parse_ports(a.text()))
+        state = self.ovsdb
+        for bridge in state.bridges.values() if state else ():
+            found.update({p.name: p.ofport for p in bridge.ports.values()
+                          if p.ofport is not None and p.name not in found})
+        return found or None
+
+    @cached_property
     def ovsdb(self) -> ovsdb.OvsdbState | None:
         """OVSDB state when any OVSDB dump was pasted (an antctl bundle never has one)."""
         states = [ovsdb.parse_ovsdb(a.text(), a.kind) for a in self.data.artifacts
@@ -152,6 +190,12 @@ class NodeView:
     def config(self) -> agentconf.AgentConfig | None:
         return self.cluster.agent_config
 
+    @cached_property
+    def hns_networks(self) -> list[hns.HnsNetwork] | None:
+        """Windows `Get-HNSNetwork` (a Windows bundle's `HNSNetwork` file, or pasted); None when absent."""
+        arts = self.data.artifacts_of(m.HNS_NETWORK)
+        return [n for a in arts for n in hns.parse_networks(a.text())] if arts else None
+
 
 class ClusterView:
     def __init__(self, cluster: m.Cluster):
@@ -192,6 +236,34 @@ class ClusterView:
     def node_version(self, node: NodeView) -> versions.Version | None:
         return versions.parse(node.version) or self.version
 
+    @cached_property
+    def _clusterinfo_text(self) -> str | None:
+        arts = [a for a in self.cluster.cluster_artifacts if a.kind == m.CLUSTER_INFO]
+        return arts[0].text() if arts else None
+
+    @cached_property
+    def configmaps(self) -> dict[str, dict[str, str]] | None:
+        """ConfigMaps of clusterinfo `#configs` by name; None without clusterinfo."""
+        text = self._clusterinfo_text
+        return k8sobjects.configmaps(text) if text is not None else None
+
+    @cached_property
+    def pods(self) -> list[kubectl.PodRow]:
+        """Pods from clusterinfo `#pods` and from pasted `kubectl get pods` tables."""
+        text = self._clusterinfo_text
+        rows = k8sobjects.pods(text) if text else []
+        for a in self.cluster.all_artifacts():
+            if a.kind == m.KUBECTL_PODS:
+                for row in kubectl.parse_pods_table(a.text(), a.path):
+                    row.file_node = a.node if a.node not in m.PSEUDO_NODES else None
+                    rows.append(row)
+        return rows
+
+    @cached_property
+    def described_pods(self) -> list[kubectl.DescribedPod]:
+        return [p for a in self.cluster.all_artifacts() if a.kind == m.KUBECTL_DESCRIBE_POD
+                for p in kubectl.parse_describe(a.text(), a.path)]
+
 
 class RuleEvidence:
     """What a rule's `check` receives: the cluster, and the hits of the rule's own signatures."""
@@ -211,6 +283,11 @@ class RuleEvidence:
     @property
     def clusterinfo(self) -> clusterinfo.ClusterInfo | None:
         return self.view.clusterinfo
+
+    @property
+    def log_nodes(self) -> list[NodeView]:
+        """Agent Nodes and the unattributed pseudo-Node: pasted excerpts often name no host."""
+        return [n for n in self.view.nodes.values() if n.name != m.CONTROLLER_NODE]
 
     def key(self, name: str) -> str:
         return self.rule.key(name)

@@ -17,7 +17,8 @@ CONTROLLER_LOG = "controller-log"
 OVS_LOG = "ovs-log"  # ovs-vswitchd.log / ovsdb-server.log (OVS vlog)
 OVS_CONTAINER_LOG = "ovs-container-log"  # antrea-ovs container stdout (start_ovs)
 OTHER_CONTAINER_LOG = "container-log"  # install-cni, ipsec, sysctl-init... container logs
-LOG_KINDS = frozenset({AGENT_LOG, CONTROLLER_LOG, OVS_LOG, OVS_CONTAINER_LOG, OTHER_CONTAINER_LOG})
+HOST_LOG = "host-log"  # the Node's own logs: audit.log / ausearch, dmesg, journalctl, syslog (pasted)
+LOG_KINDS = frozenset({AGENT_LOG, CONTROLLER_LOG, OVS_LOG, OVS_CONTAINER_LOG, OTHER_CONTAINER_LOG, HOST_LOG})
 
 IP_ROUTE = "ip-route"
 ROUTE_TABLE_ALL = "route-table-all"
@@ -40,6 +41,8 @@ IPTABLES = "iptables"
 KUBECTL_PODS = "kubectl-pods"  # `kubectl get pods [-A] [-o wide]` table (pasted)
 KUBECTL_DESCRIBE_POD = "kubectl-describe-pod"  # `kubectl describe pod` (states, events)
 HNS_NETWORK = "hns-network"  # Windows `Get-HNSNetwork` (pasted; in a bundle the `HNSNetwork` file)
+RESOLV_CONF = "resolv-conf"  # the Node's /etc/resolv.conf (pasted)
+KERNEL_MODULES = "kernel-modules"  # `lsmod`, /proc/modules or modules.builtin (pasted)
 OTHER = "other"  # recognised antctl file with no parser (yet): listed, not read
 
 CONTROLLER_NODE = "antrea-controller"  # pseudo-Node that holds the controller bundle

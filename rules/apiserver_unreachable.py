@@ -62,7 +62,9 @@ RULE = Rule(
         Signature("list_failed", r"failed to list \*?v1[a-z0-9]*\.(?P<type>\w+): (?P<err>.*)", "failed to list "),
         Signature("caches_synced", r"Caches are synced", "Caches are synced"),
     ),
-    explains=("podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash"),
+    # Without the API server the agent can read neither the CA ConfigMap nor the controller's
+    # Endpoints, so a controller-connection finding on the same Node is a symptom.
+    explains=("podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash", "controller-unreachable"),
     lookalikes=("podcidr-not-allocated",),
     message="""
         {% if cluster_wide %}antrea-agent cannot reach the Kubernetes API server on any of the

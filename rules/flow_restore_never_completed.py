@@ -63,8 +63,8 @@ RULE = Rule(
                 "https://github.com/openvswitch/ovs/blob/main/ofproto/ofproto-dpif.c"),
     signatures=(
         Signature("still_true", r"flow-restore-wait was still true even though the delete call", "flow-restore-wait was still true"),
-        Signature("cleanup_failed", r"(?i)(?:failed to clean up|error when cleaning up) flow-restore-wait config",
-                  "flow-restore-wait config:"),
+        Signature("cleanup_failed", r"(?:[Ff]ailed to clean up|error when cleaning up) flow-restore-wait config",
+                  "flow-restore-wait config"),
     ),
     message="""
         {% if ovsdb_true %}OVSDB on {{ nodes | join(", ") }} still has other_config:flow-restore-wait="true":

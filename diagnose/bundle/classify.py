@@ -10,9 +10,18 @@ from __future__ import annotations
 import re
 
 from diagnose import model as m
-from diagnose.parse import flows, ipaddr, iproute, klog, ovsdb, shell, vlog
+from diagnose.parse import flows, hns, hostlog, ipaddr, iproute, klog, kmods, kubectl, ofports, ovsdb, shell, vlog
+from diagnose.parse import resolvconf as resolv
 
-_OVS_CONTAINER = re.compile(r"^\[\d{4}-\d\d-\d\dT[\d:.]+Z? \w+ antrea-ovs\]", re.M)
+# antrea-ovs container stdout; colour codes may be left in, or only their "[1;34m" remnants.
+_OVS_CONTAINER = re.compile(
+    r"^\[(?:\x1b?\[[\d;]*m)*\d{4}-\d\d-\d\dT[\d:.]+Z? (?:\x1b?\[[\d;]*m)*\w+ (?:\x1b?\[[\d;]*m)*antrea-ovs", re.M)
+# install-cni init container (build/images/scripts/install_cni): module loading messages.
+_INSTALL_CNI = re.compile(r"^(?:Failed to load the (?:OVS|WireGuard) kernel module|Module (?:openvswitch|wireguard) "
+                          r"is built-in|modprobe: (?:FATAL|ERROR): )", re.M)
+# antrea-ipsec container stdout (start_ovs_ipsec `logging`), ANSI colours possibly left in.
+_IPSEC_CONTAINER = re.compile(
+    r"^\[(?:\x1b\[[\d;]*m)*\d{4}-\d\d-\d\dT[\d:.]+Z? .{0,40}antrea-ipsec(?:\x1b\[[\d;]*m)*\]:", re.M)
 _CLUSTERINFO = re.compile(r"^#(nodes|pods|configs|daemonsets|deployments|replicas)\s*$", re.M)
 # antrea-agent.conf, or Helm values for the chart (keys possibly indented under `antrea:`).
 _AGENT_CONF_KEYS = re.compile(
@@ -23,6 +32,11 @@ _AGENT_INFO = re.compile(r"^(agentconditions|ovsinfo|nodesubnets|networkpolicyco
 _AGENT_MESSAGE = re.compile(r"^(?:Error running agent: |error initializing agent: )", re.M)
 
 _BY_NAME: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"install-cni", re.I), m.OTHER_CONTAINER_LOG),
+    (re.compile(r"(^|[^a-z])(audit\.log|ausearch|dmesg|journal(ctl)?|syslog|messages)([^a-z]|$)", re.I), m.HOST_LOG),
+    (re.compile(r"resolv\.conf", re.I), m.RESOLV_CONF),
+    (re.compile(r"lsmod|modules\.builtin|proc-modules", re.I), m.KERNEL_MODULES),
+    (re.compile(r"ovsports|dump-ports-desc", re.I), m.OVS_PORTS),
     (re.compile(r"antrea-controller", re.I), m.CONTROLLER_LOG),
     (re.compile(r"antrea-ovs", re.I), m.OVS_CONTAINER_LOG),
     (re.compile(r"^(ovs-vswitchd|ovsdb-server)\.log", re.I), m.OVS_LOG),
@@ -59,6 +73,13 @@ def by_content(head: str, name: str = "") -> str | None:
         return m.OVS_LOG
     if _CLUSTERINFO.search(body):
         return m.CLUSTER_INFO
+    pasted = kubectl.detect(body) or (m.HNS_NETWORK if hns.sniff(body) else None)
+    if pasted:
+        return pasted
+    if _IPSEC_CONTAINER.search(body) or _INSTALL_CNI.search(body):
+        return m.OTHER_CONTAINER_LOG
+    if hostlog.sniff(body):
+        return m.HOST_LOG
     ovs_kind = ovsdb.detect(body)
     if ovs_kind:
         return ovs_kind
@@ -69,12 +90,18 @@ def by_content(head: str, name: str = "") -> str | None:
         return m.IP_ROUTE
     if flows.sniff(body):
         return m.FLOWS
+    if ofports.sniff(body):
+        return m.OVS_PORTS
     if _AGENT_INFO.search(body):
         return m.AGENT_INFO
     if _AGENT_CONF_KEYS.search(body):
         return m.AGENT_CONFIG
     if _AGENT_MESSAGE.search(body):
         return m.AGENT_LOG
+    if resolv.sniff(body):
+        return m.RESOLV_CONF
+    if kmods.sniff(body):
+        return m.KERNEL_MODULES
     return None
 
 

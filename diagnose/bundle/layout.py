@@ -33,10 +33,11 @@ _BUNDLE_FILES = {
     "agentinfo": m.AGENT_INFO,
     "controllerinfo": m.CONTROLLER_INFO,
     "iptables": m.IPTABLES,
+    "HNSNetwork": m.HNS_NETWORK,
 }
 _KNOWN_UNPARSED = {
     "ipset", "nftables", "memberlist", "memprofile", "goroutinestacks", "networkpolicies",
-    "addressgroups", "appliedtogroups", "network-adapters", "ipconfig", "routes", "HNSNetwork",
+    "addressgroups", "appliedtogroups", "network-adapters", "ipconfig", "routes",
     "HNSEndpoint",
 }
 

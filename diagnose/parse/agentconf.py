@@ -23,6 +23,8 @@ class AgentConfig:
     enable_bridging_mode: bool = False
     transport_interface: str | None = None
     kube_apiserver_override: str | None = None
+    traffic_encryption_mode: str = "none"  # none | ipsec | wireGuard
+    default_mtu: int = 0  # 0: derived from the transport NIC
 
     def gate(self, name: str) -> bool:
         return bool(self.feature_gates.get(name, False))
@@ -52,4 +54,8 @@ def parse(text: str) -> AgentConfig | None:
         if isinstance(obj.get(key), str) and obj[key]:
             setattr(cfg, attr, obj[key])
     cfg.enable_bridging_mode = obj.get("enableBridgingMode") is True
+    if isinstance(obj.get("trafficEncryptionMode"), str) and obj["trafficEncryptionMode"]:
+        cfg.traffic_encryption_mode = obj["trafficEncryptionMode"]
+    if isinstance(obj.get("defaultMTU"), int) and not isinstance(obj["defaultMTU"], bool):
+        cfg.default_mtu = obj["defaultMTU"]
     return cfg

@@ -9,9 +9,10 @@ from diagnose import model as m
 from diagnose.parse import klog, vlog
 from diagnose.scan import Hit
 
-# antrea-ovs container stdout (start_ovs `logging` script), with ANSI colours possibly left in.
-_OVS_CONTAINER = re.compile(
-    r"^(?:\x1b\[[\d;]*m)*\[(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?Z? (?P<lvl>\w+) antrea-ovs\]:"
+# Stdout of Antrea's shell-script containers (antrea-ovs start_ovs, antrea-ipsec: the `logging`
+# script), with ANSI colours possibly left in.
+_SCRIPT_CONTAINER = re.compile(
+    r"^(?:\x1b\[[\d;]*m)*\[(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?Z? (?P<lvl>\w+) antrea-[\w-]+\]:"
     r"(?:\x1b\[[\d;]*m)* ?(?P<msg>.*)$")
 _PREFIX = re.compile(r"^(?:\d{4}-\d\d-\d\dT\S+ )?(?:antrea-[\w-]+ )?")
 
@@ -26,8 +27,8 @@ def to_event(hit: Hit, artifact: m.Artifact, node: str | None, year: int | None,
             ev.time = v.time.astimezone(timezone.utc).replace(tzinfo=None)
             ev.level, ev.source, ev.message = v.level, v.module, v.message
             return ev
-    elif artifact.kind == m.OVS_CONTAINER_LOG:
-        o = _OVS_CONTAINER.match(hit.text)
+    elif artifact.kind in (m.OVS_CONTAINER_LOG, m.OTHER_CONTAINER_LOG):
+        o = _SCRIPT_CONTAINER.match(hit.text)
         if o:
             ev.time = datetime.fromisoformat(o["ts"])
             ev.level, ev.message = o["lvl"], o["msg"]

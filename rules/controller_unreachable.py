@@ -1,0 +1,237 @@
+"""antrea-agent cannot reach antrea-controller (its Service, Endpoint or CA bundle).
+
+Symptom
+-------
+NetworkPolicies are not enforced or not updated on the Node, new Pods may get no network, and
+the agent log repeats ``Failed to start watch for NetworkPolicy`` / ``AppliedToGroup`` /
+``AddressGroup`` (``"Failed to start watch" ... objectType=`` from v2.7), often followed by
+``please ensure antrea service is reachable for the agent``.
+
+Why it happens
+--------------
+The agent gets its NetworkPolicies from antrea-controller through the ``antrea`` Service in
+kube-system. It builds its client only when it has both the CA bundle (ConfigMap ``antrea-ca``,
+key ``ca.crt``, published by the controller) and, from v2.1, a ready Endpoint of the Service
+(it talks to the controller's Endpoint directly, port 10349). Without the CA it logs ``Didn't get
+CA certificate, skip updating Antrea Client``; without an Endpoint ``Didn't get Endpoint URL for
+Antrea Service`` or ``Cannot resolve endpoint because Service is unavailable``; every watch then
+fails with ``Antrea client is not ready``. With both, a watch can still fail on the network path
+(``dial tcp ...:10349: i/o timeout`` / ``connection refused``). From v2.0 the agent falls back to
+the policies it saved on disk (``Getting init events from fallback``); a Node without them never
+completes the initial sync, and from v2.1 flow restoration waits for that sync.
+
+Evidence
+--------
+Watch failures in the latest agent run with no ``Started watch for`` after the last of them
+(a failure that recovers is normal during a controller restart and does not fire). The cause is
+taken from the same run: the CA and Endpoint messages above, the clusterinfo ``#configs``
+(``antrea-ca`` missing or without ``ca.crt``), the network error in the watch failure, or
+``Error running controller`` in the controller log. Every Node failing points at the controller
+(Pod, Service, Endpoints, CA ConfigMap); one Node failing while others watch points at that
+Node's path to the controller. Failures whose error is an ``x509`` certificate error are left to
+``tls-certificate``.
+
+Remediation
+-----------
+Check the antrea-controller Pod, the ``antrea`` Service Endpoints and the ``antrea-ca``
+ConfigMap; from a failing Node test TCP to the controller Endpoint on port 10349.
+
+References
+----------
+antrea-io/antrea docs/troubleshooting.md; antrea-io/antrea pkg/agent/client/client.go,
+pkg/agent/client/endpoint_resolver.go (antrea-io/antrea#6361, v2.1.0),
+pkg/agent/controller/networkpolicy/networkpolicy_controller.go (fallback, v2.0.0).
+"""
+
+from __future__ import annotations
+
+import re
+
+from diagnose import apierrors
+from diagnose.model import UNATTRIBUTED
+from diagnose.rule import Missing, Rule, Signature, Step
+
+RULE = Rule(
+    id="ANT-CTRL-001",
+    slug="controller-unreachable",
+    title="antrea-agent cannot reach antrea-controller",
+    category="controller-unreachable",
+    severity="error",
+    references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md", "antrea-io/antrea#6361",
+                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go"),
+    signatures=(
+        # ≤v2.6 W `Failed to start watch for %s: %v`; v2.7+ E `"Failed to start watch" err=... objectType=...`;
+        # EgressGroup/SupportBundleCollections watchers log the same shape.
+        Signature("watch_failed", r'Failed to start watch(?: for (?P<type>[A-Za-z]{1,40}))?(?:: |" err=)(?P<err>.*)',
+                  "Failed to start watch"),
+        Signature("not_reachable", r"please ensure antrea service is reachable for the agent",
+                  "please ensure antrea service is reachable"),
+        Signature("watch_started", r"Started watch for (?P<type>[A-Za-z]{1,40})", "Started watch for "),
+        Signature("full_sync", r"All watchers have completed full sync", "All watchers have completed full sync"),
+        Signature("fallback", r"Getting init events from fallback", "Getting init events from fallback",
+                  versions=">=2.0.0"),
+        Signature("fallback_failed", r"Failed to get init events from fallback", "Failed to get init events from fallback",
+                  versions=">=2.0.0"),
+        Signature("no_ca", r"Didn't get CA certificate, skip updating Antrea Client", "Didn't get CA certificate"),
+        Signature("no_endpoint", r"Didn't get Endpoint URL for Antrea Service", "Didn't get Endpoint URL for Antrea Service",
+                  versions=">=2.1.0"),
+        Signature("service_unavailable", r"Cannot resolve endpoint because (?P<why>Service is unavailable|of missing resource)",
+                  "Cannot resolve endpoint because", versions=">=2.1.0"),
+        Signature("client_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA"),
+        Signature("controller_fatal", r"Error running controller: (?P<err>.*)", "Error running controller",
+                  kinds=("controller-log",)),
+    ),
+    explains=("ovs-flow-restore-wait", "networkpolicy", "egress"),
+    lookalikes=("tls-certificate", "apiserver-unreachable"),
+    message="""
+        {% if cluster_wide %}antrea-agent on all {{ nodes | length }} Nodes with logs{% else %}antrea-agent on
+        {{ nodes | join(", ") if nodes else "the Node" }}{% endif %} cannot reach antrea-controller: its NetworkPolicy watches keep failing
+        until the end of the log ({{ error }}){% if endpoint %} towards {{ endpoint }}{% endif %}.
+        {% if cause == "ca" %}The agent has no CA bundle for the antrea Service ("Didn't get CA certificate"){% if
+        ca_state %}: {{ ca_state }}{% endif %}, so it never builds its client.
+        {% elif cause == "endpoint" %}The antrea Service has no ready Endpoint, so the agent has nowhere to connect:
+        antrea-controller is not running or not ready.
+        {% elif cause == "controller" %}antrea-controller itself exits ("{{ controller_fatal }}").
+        {% elif cause == "network" %}The connection to the controller Endpoint fails on the network path.{% endif %}
+        {% if cluster_wide %}Every Node fails: look at antrea-controller, its Service/Endpoints and the antrea-ca
+        ConfigMap first.{% elif healthy %}Other Nodes watch fine ({{ healthy | join(", ") }}): the path from
+        {{ "these Nodes" if nodes | length > 1 else "this Node" }} to the controller is broken (firewall to port
+        10349, routes).{% endif %}
+        {% if no_sync %}The initial NetworkPolicy sync never completed, so new Pods get no network (and from
+        v2.1 OVS flow restoration waits for it).{% elif fallback %}The agent runs on the policies it saved on disk
+        (fallback): changes made since are not applied.{% endif %}
+    """,
+    remediation=(
+        Step("Check that antrea-controller runs and is ready, and look at its log.",
+             "kubectl -n kube-system get pods -l component=antrea-controller -o wide; "
+             "kubectl -n kube-system logs deploy/antrea-controller --tail=100"),
+        Step("Check that the antrea Service has a ready Endpoint and that the CA bundle is published.",
+             "kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=antrea; "
+             "kubectl -n kube-system get configmap antrea-ca -o jsonpath='{.data.ca\\.crt}' | head -3"),
+        Step("From the failing Node, test TCP to the controller Endpoint (the controller runs on the host network).",
+             "nc -vz -w 3 {{ (endpoint or '<controller-node-ip>:10349').rsplit(':', 1)[0] }} "
+             "{{ (endpoint or ':10349').rsplit(':', 1)[1] }}   # on {{ node }}"),
+        Step("Once the controller is reachable the agent reconnects by itself; restart the agents only if they "
+             "stay disconnected.", "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
+    ),
+)
+
+_NETWORKPOLICY_TYPES = {"NetworkPolicy", "AppliedToGroup", "AddressGroup"}
+_URL_NODE = re.compile(r"[?&]nodeName=([A-Za-z0-9][\w.-]{0,252})")
+
+
+def check(ev):
+    failing: dict[str, dict] = {}
+    x509_only: list[str] = []
+    excerpt = ev.view.nodes.get(UNATTRIBUTED)
+    for node in [*ev.nodes, *([excerpt] if excerpt else [])]:
+        state = _node_state(ev, node)
+        if state is None:
+            continue
+        # A pasted excerpt names its Node in the watch URL (`nodeName=` since the watch is per Node).
+        name = node.name if node is not excerpt else state["url_node"] or UNATTRIBUTED
+        if state["x509"]:
+            x509_only.append(name)
+            continue
+        failing[name] = state
+    if not failing:
+        return
+    nodes = sorted(n for n in failing if n != UNATTRIBUTED)
+    with_logs = [n.name for n in ev.nodes if n.has_agent_logs]
+    healthy = sorted(n for n in with_logs if n not in failing and ev.hits("watch_started", ev.view.nodes[n]))
+    states = [failing[n] for n in sorted(failing)]
+    controller_fatal = next((e for e in ev.hits("controller_fatal")), None)
+    cause = _cause(states, controller_fatal)
+    ca_state = _ca_configmap(ev)
+    error, endpoint = next(((s["error"], s["endpoint"]) for s in states if s["error"]), ("watch failed", None))
+    evidence = [e for s in states for e in s["evidence"]][:10]
+    if controller_fatal is not None:
+        evidence.insert(0, controller_fatal)
+    missing = []
+    if ev.view.configmaps is None and cause in ("ca", None):
+        missing.append(Missing("whether the antrea-ca ConfigMap holds the CA bundle",
+                               "kubectl -n kube-system get configmap antrea-ca -o yaml"))
+    if cause is None:
+        missing.append(Missing("the antrea-controller Pod state and log",
+                               "kubectl -n kube-system get pods -l component=antrea-controller -o wide; "
+                               "kubectl -n kube-system logs deploy/antrea-controller --tail=200"))
+    no_sync = any(s["no_sync"] for s in states)
+    yield RULE.finding(
+        nodes=nodes,
+        confidence=0.9 if cause else 0.75,
+        severity="critical" if no_sync else "error",
+        values={"cluster_wide": len(nodes) > 1 and not healthy and len(nodes) >= len(with_logs),
+                "cause": cause, "ca_state": ca_state, "error": error, "endpoint": endpoint, "healthy": healthy,
+                "controller_fatal": controller_fatal.groups.get("err", "") if controller_fatal else "",
+                "no_sync": no_sync, "fallback": any(s["fallback"] for s in states)},
+        evidence=evidence,
+        missing=missing,
+        ruled_out=[f"{n}: its watch failures are x509 certificate errors (see tls-certificate)" for n in x509_only],
+    )
+
+
+def _node_state(ev, node) -> dict | None:
+    """What the latest agent run (or the undated excerpt) says about the controller connection."""
+    keys = {ev.key(n): n for n in ("watch_failed", "not_reachable", "watch_started", "full_sync", "fallback",
+                                   "fallback_failed", "no_ca", "no_endpoint", "service_unavailable",
+                                   "client_updated")}
+    if node.runs:
+        events = [e for e in node.runs[-1].events if e.signature in keys]
+    else:
+        events = sorted((e for e in node.undated_events if e.signature in keys), key=lambda e: (e.artifact, e.line))
+    failures = [e for e in events if keys[e.signature] in ("watch_failed", "not_reachable")
+                and _watch_type(e) in _NETWORKPOLICY_TYPES | {None}]
+    if not failures:
+        return None
+    last = events.index(failures[-1])
+    if any(keys[e.signature] == "watch_started" for e in events[last + 1:]):
+        return None  # reconnected: a controller restart or a slow start, not a fault
+    if len(failures) < 2:
+        return None
+    names = {keys[e.signature] for e in events}
+    errs = [_err(e) for e in failures if _err(e)]
+    network = next((found for err in errs if (found := apierrors.network_error(err))), None)
+    cause = ("ca" if "no_ca" in names and "client_updated" not in names
+             else "endpoint" if names & {"no_endpoint", "service_unavailable"}
+             else "network" if network else None)
+    context = [e for e in events if keys[e.signature] in ("no_ca", "no_endpoint", "service_unavailable",
+                                                            "fallback_failed")]
+    return {
+        "x509": bool(errs) and all("x509:" in err for err in errs),
+        "url_node": next((m[1] for e in failures if (m := _URL_NODE.search(e.text))), None),
+        "cause": cause,
+        "error": (network[0] if network else next((err for err in errs if "x509:" not in err), None))
+        or ("Antrea client is not ready" if cause in ("ca", "endpoint") else None),
+        "endpoint": network[1] if network else None,
+        # Only a whole run (from its start line) can show that the initial sync never completed.
+        "no_sync": "full_sync" not in names and bool(node.runs and node.runs[-1].start),
+        "fallback": "fallback" in names and "full_sync" in names,
+        "evidence": context[:2] + (failures[:2] + failures[-1:] if len(failures) > 2 else failures),
+    }
+
+
+def _watch_type(e) -> str | None:
+    return e.groups.get("type") or e.kv.get("objectType")
+
+
+def _err(e) -> str:
+    return e.kv.get("err") or e.groups.get("err") or ""
+
+
+def _cause(states, controller_fatal) -> str | None:
+    if controller_fatal is not None:
+        return "controller"
+    causes = [s["cause"] for s in states if s["cause"]]
+    return max(set(causes), key=causes.count) if causes else None
+
+
+def _ca_configmap(ev) -> str | None:
+    """What clusterinfo `#configs` says about the antrea-ca ConfigMap (None: fine or unknown)."""
+    cms = ev.view.configmaps
+    if cms is None or "antrea-config" not in cms:
+        return None  # #configs not collected (antctl ran in-cluster, or no clusterinfo): unknown
+    if "antrea-ca" not in cms:
+        return "the antrea-ca ConfigMap is missing from clusterinfo #configs"
+    if not cms["antrea-ca"].get("ca.crt", "").strip():
+        return "the antrea-ca ConfigMap has no ca.crt"
+    return None

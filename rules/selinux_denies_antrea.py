@@ -1,0 +1,147 @@
+"""SELinux denies Antrea's containers access to the host files they manage.
+
+Symptom
+-------
+The antrea-agent Pod does not start or its containers fail on host paths: install-cni cannot
+write ``/host/etc/cni/net.d/10-antrea.conflist`` or ``/host/opt/cni/bin/antrea`` (``Permission
+denied``), OVS cannot open its database or sockets under ``/var/run/openvswitch``, although the
+files and directories exist; the Node's audit log has ``avc:  denied`` records for them.
+
+Why it happens
+--------------
+On an SELinux-enforcing Node a container process runs in a confined domain (``container_t``)
+unless it is privileged; hostPath files it writes keep the host's labels, and the policy can
+refuse access whatever the Unix permissions say. Antrea's install-cni init container is not
+privileged by default (``agent.installCNI.securityContext.privileged: false``, only
+``SYS_MODULE``) and writes the CNI configuration and binaries into host directories; host
+directories relabelled or created by other tools (``/etc/cni/net.d``, ``/opt/cni/bin``,
+``/var/run/antrea``, ``/var/log/antrea``) can then be denied.
+
+Evidence
+--------
+AVC denial records (``avc:  denied  { <perms> } for ... comm="<process>" ... tcontext=...
+tclass=...``) from ``audit.log``/``ausearch``/``dmesg``/``journalctl`` or pasted into any log,
+whose process or target is Antrea's (antrea-*, ovs*, or a path/label with cni, antrea,
+openvswitch). Records with ``permissive=1`` were only logged, not enforced, and do not count.
+``Permission denied`` on those paths in install-cni / antrea-ovs logs without any AVC record
+makes the finding inconclusive (another LSM or the mount can refuse too) and asks for the
+audit log.
+
+Remediation
+-----------
+Read the denials, then fix the labels of the host paths (``restorecon``) or allow the access
+with a local policy module (``audit2allow``), or run the affected container with the SELinux
+type your distribution provides for privileged system containers.
+
+References
+----------
+antrea-io/antrea build/charts/antrea/values.yaml (``agent.installCNI.securityContext``),
+build/images/scripts/install_cni.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from diagnose.model import (
+    AGENT_LOG,
+    HOST_LOG,
+    OTHER_CONTAINER_LOG,
+    OVS_CONTAINER_LOG,
+    OVS_LOG,
+    PSEUDO_NODES,
+)
+from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
+
+_ALL = (HOST_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG, AGENT_LOG)
+_KV = re.compile(r'(\w+)=("[^"]{0,400}"|\S{1,400})')
+# Targets Antrea writes or serves: the CNI dirs (net.d is /etc/cni/net.d's basename in AVC
+# records), its run/log dirs, OVS's database, sockets and run dir, the xtables lock.
+_ANTREA_PATH = re.compile(r"cni|net\.d|antrea|openvswitch|conf\.db|db\.sock|\.mgmt|xtables", re.I)
+_ANTREA_COMM = re.compile(r"^(?:antrea|ovs|ovsdb|install|install_cni|start_ovs|iptables|ip6tables|ipset|modprobe)")
+_DENIED_PATH = re.compile(r"(/(?:host/)?(?:etc/cni|opt/cni|var/run/antrea|run/antrea|var/run/openvswitch|"
+                          r"var/log/antrea|run/xtables)[^\s:'\"]{0,200})[^\n]{0,200}Permission denied")
+AUDIT_CMD = "ausearch -m avc -ts recent   # on {{ node }}; or: grep 'avc: .*denied' /var/log/audit/audit.log"
+
+RULE = Rule(
+    id="ANT-SEL-001",
+    slug="selinux-denies-antrea",
+    title="SELinux denies Antrea's containers access to host files",
+    category="selinux",
+    severity="critical",
+    applies_to="all",
+    references=("https://github.com/antrea-io/antrea/blob/main/build/charts/antrea/values.yaml",
+                "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/install_cni"),
+    signatures=(
+        # Linux audit AVC record (audit.log, dmesg "audit: type=1400", journal), or pasted in any log.
+        Signature("avc", r"avc:\s{1,4}denied\s{1,4}\{ (?P<perms>[^}]{1,200}) \} for (?P<rest>.{0,2000})", "avc:", _ALL),
+        # What the denied process reports: install-cni's install/cp, OVS opening its files.
+        Signature("eacces", r"Permission denied", "Permission denied", (OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG)),
+    ),
+    explains=("agent-crash", "ovs-not-running", "kernel-module"),
+    lookalikes=("ovs-not-running",),
+    message="""
+        On {{ where }} {% if confirmed %}SELinux denied {{ count }} access{{ "es" if count > 1 else "" }} by Antrea's
+        containers ({{ denials | join("; ") }}){% else %}Antrea's containers got "Permission denied" on host
+        paths ({{ paths | join(", ") }}), which on an SELinux-enforcing Node is how its denials show{% endif %}.
+        {% if cni %}install-cni cannot install the CNI configuration or binaries, so the antrea-agent Pod does not
+        start and Pods on the Node get no network.{% elif ovs %}OVS cannot use its database and sockets, so OVS does
+        not run and the Node's Pod network is down.{% else %}The denied accesses break the component that needs
+        them.{% endif %}
+    """,
+    remediation=(
+        Step("Read the denials and the SELinux mode.", "getenforce; " + AUDIT_CMD),
+        Step("Restore the default labels of the host paths Antrea uses.",
+             "restorecon -Rv /etc/cni/net.d /opt/cni/bin /var/run/antrea /var/log/antrea"),
+        Step("If the policy itself refuses the access, build a local module from the denials (review it first).",
+             "ausearch -m avc -ts recent | audit2allow -M antrea-local && semodule -i antrea-local.pp"),
+    ),
+)
+
+
+def check(ev):
+    for node in ev.log_nodes:
+        denials = []
+        for e in ev.hits("avc", node):
+            fields = {k: v.strip('"') for k, v in _KV.findall(e.groups.get("rest", ""))}
+            if fields.get("permissive") == "1":
+                continue  # logged only: SELinux did not block it
+            target = " ".join(fields.get(k, "") for k in ("name", "path", "tcontext"))
+            if not (_ANTREA_COMM.match(fields.get("comm", "")) and _ANTREA_PATH.search(target)
+                    or fields.get("comm", "").startswith(("antrea", "ovs"))):
+                continue
+            denials.append((e, fields))
+        eacces = [(e, m[1]) for e in ev.hits("eacces", node) if (m := _DENIED_PATH.search(e.text))]
+        if not (denials or eacces):
+            continue
+        confirmed = bool(denials)
+        targets = " ".join(f.get("name", "") + f.get("path", "") + f.get("tcontext", "") for _, f in denials)
+        targets += " ".join(p for _, p in eacces)
+        yield RULE.finding(
+            nodes=[node.name],
+            confidence=0.9 if confirmed else 0.4,
+            values={**_place(node.name),
+                    "confirmed": confirmed, "count": len(denials), "denials": _summaries(denials),
+                    "paths": sorted({p for _, p in eacces})[:4],
+                    "cni": "cni" in targets.lower(), "ovs": "openvswitch" in targets.lower()},
+            evidence=[e for e, _ in denials[:4]] + [e for e, _ in eacces[:3]],
+            status=CONFIRMED if confirmed else INCONCLUSIVE,
+            missing=() if confirmed else (Missing("the SELinux AVC denials of the Node (audit log)", AUDIT_CMD),),
+        )
+
+
+def _summaries(denials) -> list[str]:
+    grouped: dict[str, int] = defaultdict(int)
+    for e, f in denials:
+        what = f'{f.get("comm", "?")} {{{e.groups.get("perms", "").strip()}}} on {f.get("name") or f.get("path") or "?"}'
+        tclass = f.get("tclass")
+        grouped[what + (f" ({tclass}, {f.get('tcontext', '?')})" if tclass else "")] += 1
+    return [k + (f" x{n}" if n > 1 else "") for k, n in list(grouped.items())[:4]]
+
+
+def _place(node: str) -> dict[str, str]:
+    """How the message and the commands name the Node: pasted excerpts often name none."""
+    if node in PSEUDO_NODES:
+        return {"where": "the Node of these files", "node": "<node>"}
+    return {"where": node, "node": node}
