@@ -73,6 +73,8 @@ class Diagnosis:
     nodes: list[NodeSummary]
     rules_run: int
     generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    # Error/warning line templates no rule signature matched (diagnose.unexplained), most frequent first.
+    unexplained: list[dict[str, Any]] = field(default_factory=list)
 
     def worst_severity(self) -> str | None:
         return min((f.severity for f in self.findings), key=SEVERITY_RANK.__getitem__, default=None)
@@ -97,6 +99,7 @@ class Diagnosis:
                 "rules_run": self.rules_run,
             },
             "findings": [_finding_dict(f) for f in self.findings],
+            "unexplained": self.unexplained,
         }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from diagnose import timeline
+from diagnose import timeline, unexplained
 from diagnose.bundle import reader
 from diagnose.diagnosis import Diagnosis, NodeSummary, rank
 from diagnose.evidence import ClusterView, RuleEvidence
@@ -16,11 +16,12 @@ from diagnose.scan import Scanner
 def scanner_for(rules: list[Rule]) -> Scanner:
     sigs = [(timeline.key(s.name), s) for s in timeline.SIGNATURES]
     sigs += [(rule.key(s.name), s) for rule in rules for s in rule.signatures]
-    return Scanner(sigs)
+    return Scanner(sigs, catch_all=unexplained.SIGNATURES)
 
 
 def diagnose(source: Path, rules: list[Rule]) -> Diagnosis:
-    cluster = reader.read(source, scanner_for(rules))
+    miner = unexplained.Miner()
+    cluster = reader.read(source, scanner_for(rules), miner)
     view = ClusterView(cluster)
     findings = []
     for rule in rules:
@@ -42,4 +43,5 @@ def diagnose(source: Path, rules: list[Rule]) -> Diagnosis:
         )
         for n in view.nodes.values()
     ]
-    return Diagnosis(cluster=cluster, findings=rank(findings), nodes=nodes, rules_run=len(rules))
+    return Diagnosis(cluster=cluster, findings=rank(findings), nodes=nodes, rules_run=len(rules),
+                     unexplained=miner.results(cluster))

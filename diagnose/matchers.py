@@ -163,7 +163,10 @@ def _trim_tail(expr: str) -> str:
             expr = expr[:-1]
         elif expr.endswith("}") and not _escaped(expr, len(expr) - 1):
             open_brace = expr.rfind("{")
-            expr = expr[:open_brace] if open_brace > 0 else expr
+            if open_brace > 0:
+                # {0,n} makes the atom optional: drop it like `*`; {n,m} keeps one like `+`.
+                optional = re.match(r"\{(?:0*,|0+\})", expr[open_brace:])
+                expr = expr[: _atom_start(expr, open_brace)] if optional else expr[:open_brace]
         elif expr.endswith(")") and not _escaped(expr, len(expr) - 1):
             start = _atom_start(expr, len(expr))
             body = expr[start + 3: -1] if expr.startswith("(?:", start) else None

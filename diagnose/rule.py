@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from diagnose.model import AGENT_LOG, LogEvent
+from diagnose.model import AGENT_LOG, PSEUDO_NODES, LogEvent
 
 SEVERITIES = ("critical", "error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # lower is worse
@@ -141,8 +141,10 @@ class Rule:
         """Build a finding, rendering the summary and remediation with `values`."""
         values = dict(values or {})
         nodes = sorted(set(nodes))
+        named = [n for n in nodes if n not in PSEUDO_NODES]
         values.setdefault("nodes", nodes)
-        values.setdefault("node", nodes[0] if nodes else "<node>")
+        # Commands name a real Node, or a placeholder the user fills in: never "(unattributed)".
+        values.setdefault("node", named[0] if named else "<node>")
         steps = [Step(_render(s.text, values), _render(s.command, values) if s.command else None)
                  for s in (*self.remediation, *extra_steps)]
         return Finding(

@@ -45,17 +45,21 @@ class _Compiled:
     literal: bytes
     regex: regex.Pattern[str]
     follow: int
+    catch_all: bool = False  # reported only for lines no other signature matched
 
 
 class Scanner:
     """Holds the compiled signatures and one matcher per artifact kind (built on first use)."""
 
-    def __init__(self, signatures: Iterable[tuple[str, Signature]], engine: str = "auto"):
+    def __init__(self, signatures: Iterable[tuple[str, Signature]], engine: str = "auto",
+                 catch_all: Iterable[tuple[str, Signature]] = ()):
         self.engine = engine
         self._by_kind: dict[str, list[_Compiled]] = {}
         self._matchers: dict[str, object] = {}
-        for key, sig in signatures:
-            compiled = _Compiled(key, sig.literal.encode(), regex.compile(sig.pattern), sig.follow)
+        # Catch-all signatures (diagnose.unexplained) come after all others of their kind, so a
+        # line is verified against them last and only when nothing else matched it.
+        for (key, sig), last in [*((s, False) for s in signatures), *((s, True) for s in catch_all)]:
+            compiled = _Compiled(key, sig.literal.encode(), regex.compile(sig.pattern), sig.follow, last)
             for kind in sig.kinds:
                 self._by_kind.setdefault(kind, []).append(compiled)
 
@@ -108,7 +112,7 @@ class Scanner:
                 chunk, carry = carry, b""
                 if not chunk:
                     break
-            pending = self._continue(chunk, pending, is_record_start)
+            pending = self._continue(chunk, pending, is_record_start, on_hit)
             counted_to = 0
             if matcher is not None:
                 found, counted_to, counted = self._scan_chunk(chunk, sigs, matcher, line_base, on_hit, stats,
@@ -141,13 +145,17 @@ class Scanner:
                 raw = raw[:MAX_LINE]
                 stats.cut_lines += 1
             text = raw.decode("utf-8", errors="replace").rstrip("\r")
+            matched = False
             for sig in (sigs[i] for i in sorted(set(indexes))):
+                if matched and sig.catch_all:
+                    continue
                 try:
                     m = sig.regex.search(text, timeout=REGEX_TIMEOUT)
                 except TimeoutError:
                     continue
                 if m is None:
                     continue
+                matched = True
                 groups = {k: v for k, v in m.groupdict().items() if v is not None}
                 hit = Hit(sig.key, line_no + 1, text, groups, [])
                 stats.hits += 1
@@ -161,15 +169,18 @@ class Scanner:
         return pending, counted_to, line_no - line_base
 
     @staticmethod
-    def _continue(chunk: bytes, pending: list[tuple[Hit, int]],
-                  is_record_start: Callable[[str], bool]) -> list[tuple[Hit, int]]:
-        """Give hits whose continuation crossed the chunk border the lines that follow."""
+    def _continue(chunk: bytes, pending: list[tuple[Hit, int]], is_record_start: Callable[[str], bool],
+                  on_hit: Callable[[Hit], None]) -> list[tuple[Hit, int]]:
+        """Give hits whose continuation crossed the chunk border the lines that follow; report
+        those whose continuation ended here."""
         still: list[tuple[Hit, int]] = []
         for hit, limit in pending:
             lines, open_ended = _following(chunk, -1, limit - len(hit.following), is_record_start)
             hit.following.extend(lines)
             if open_ended and len(hit.following) < limit:
                 still.append((hit, limit))
+            else:
+                on_hit(hit)
         return still
 
 

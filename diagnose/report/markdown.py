@@ -102,20 +102,21 @@ class _Budget:
     nodes: int | None = None  # rows of the Nodes table
     text: int | None = None  # characters of any one string
     items: int | None = None  # items of any other list (nodes of a finding, steps, references...)
+    unexplained: int | None = None  # rows of "Unexplained errors" (the template shows 25 at most)
 
 
 _STEPS = (
     _Budget(),
-    _Budget(evidence=50, explains=50, artifacts=200, unrecognised=200, unreadable=200, text=4000),
+    _Budget(evidence=50, explains=50, artifacts=200, unrecognised=200, unreadable=200, text=4000, unexplained=15),
     _Budget(evidence=20, explains=20, artifacts=0, unrecognised=50, unreadable=100, nodes=300, text=2000),
     _Budget(evidence=8, explains=10, artifacts=0, unrecognised=20, unreadable=50, nodes=100, text=1000,
-            findings=30),
+            findings=30, unexplained=10),
     _Budget(evidence=3, explains=5, artifacts=0, unrecognised=10, unreadable=20, nodes=50, text=500,
-            findings=15, items=30),
+            findings=15, items=30, unexplained=5),
     _Budget(evidence=1, explains=3, artifacts=0, unrecognised=5, unreadable=10, nodes=20, text=300,
-            findings=8, items=10),
+            findings=8, items=10, unexplained=3),
     _Budget(evidence=0, explains=0, artifacts=0, unrecognised=0, unreadable=5, nodes=10, text=200,
-            findings=3, items=5),
+            findings=3, items=5, unexplained=0),
 )
 
 
@@ -149,6 +150,7 @@ def _shrink(d: dict[str, Any], b: _Budget) -> tuple[dict[str, Any], Counter[str]
     ):
         src["omitted_" + key] = _cut_list(src, key, limit, what, cuts)
     out["omitted_findings"] = _cut_list(out, "findings", b.findings, "root causes", cuts)
+    out["omitted_unexplained"] = _cut_list(out, "unexplained", b.unexplained, "unexplained error templates", cuts)
     for f in out["findings"]:
         f["omitted_evidence"] = _cut_list(f, "evidence", b.evidence, "evidence lines", cuts)
         f["omitted_explains"] = _cut_list(f, "explains", b.explains, "symptom findings", cuts)

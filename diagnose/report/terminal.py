@@ -23,6 +23,7 @@ MAX_EVIDENCE = 8  # evidence lines shown per root cause; the others are counted
 MAX_NODES = 20  # Node rows in the header
 MAX_SYMPTOMS = 15
 MAX_PATHS = 15  # unreadable files listed
+MAX_UNEXPLAINED = 10  # unexplained error templates listed
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -59,6 +60,7 @@ def renderables(d: dict[str, Any]) -> list[RenderableType]:
     out: list[RenderableType] = [_header(d)]
     for i, f in enumerate(d.get("findings", []), 1):
         out.append(_finding_panel(f, i, primary=i == 1 and bool(view.problems(d))))
+    out.extend(_unexplained(d.get("unexplained") or []))
     out.extend(_read_problems(d.get("source", {})))
     out.append(_closing(d))
     return out
@@ -210,6 +212,30 @@ def _symptom_lines(symptoms: list[dict[str, Any]], depth: int, budget: list[int]
         ))
         lines.extend(_symptom_lines(s.get("explains", []), depth + 1, budget))
     return lines
+
+
+def _unexplained(templates: list[dict[str, Any]]) -> list[RenderableType]:
+    """The most frequent error/warning templates no rule explains."""
+    if not templates:
+        return []
+    lines = sum(int(u.get("count", 0)) for u in templates)
+    out: list[RenderableType] = [Text.assemble(
+        ("Unexplained errors", "bold yellow"),
+        (f" ({view.plural(lines, 'line')} no rule explains, {view.plural(len(templates), 'template')}):", "dim"))]
+    table = Table.grid(padding=(0, 1))
+    table.add_column(justify="right", no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    table.add_column(overflow="fold", style="dim")
+    for u in templates[:MAX_UNEXPLAINED]:
+        level = view.oneline(u.get("level"))
+        table.add_row(Text(f"{int(u.get('count', 0)):,}"), Text(level, style=SEVERITY_STYLE.get(level, "")),
+                      _t(u.get("template")), _t(view.nodes_text(u.get("nodes"), 3)))
+    out.append(Padding(table, (0, 0, 0, 2)))
+    if len(templates) > MAX_UNEXPLAINED:
+        out.append(Text(f"  … {len(templates) - MAX_UNEXPLAINED} more templates in the HTML or JSON report",
+                        style="dim"))
+    return out
 
 
 def _read_problems(src: dict[str, Any]) -> list[RenderableType]:
