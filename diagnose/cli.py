@@ -1,4 +1,4 @@
-"""Command line: `antrea-diagnose scan SOURCE`, `antrea-diagnose rules list|show`.
+"""Command line: `antrea-diagnose scan SOURCE`, `batch SOURCES...`, `summary RESULTS`, `rules list|show`.
 
 Heavy modules (the engine, jinja2, rich, pandas) are imported inside the commands so that
 `--help` stays fast. Errors are one sentence on stderr with the documented exit code:
@@ -8,6 +8,7 @@ Heavy modules (the engine, jinja2, rich, pandas) are imported inside the command
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import click
 
 from diagnose import __version__
+from diagnose.bundle import limits as bundle_limits
 from diagnose.errors import DiagnoseError, InputError, UsageError
 
 SEVERITIES = ("critical", "error", "warning", "info")
@@ -32,7 +34,7 @@ def cli() -> None:
     """Find the root cause of an Antrea failure in a support bundle or in pasted files."""
 
 
-@cli.command()
+@cli.command(epilog=bundle_limits.help_text())
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS),
               help="Report format. Default: terminal, or from the -o file's suffix.")
@@ -43,8 +45,10 @@ def cli() -> None:
 @rules_option
 @click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
               help="Look for report templates in DIR before the built-in ones (repeatable).")
+@click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE",
+              help="Change a limit on untrusted input for this run (repeatable); the limits are listed below.")
 def scan(source: Path, fmt: str | None, output: Path | None, fail_on: str | None,
-         rule_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...]) -> None:
+         rule_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...], limit_items: tuple[str, ...]) -> None:
     """Diagnose SOURCE: an antctl support-bundles directory or archive, one Node's agent
     bundle, a directory of pasted files, or a single log or command output."""
     from diagnose import report, rulepack
@@ -52,10 +56,15 @@ def scan(source: Path, fmt: str | None, output: Path | None, fail_on: str | None
 
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(output.suffix.lower(), "terminal") if output else "terminal"
+    try:
+        limits = bundle_limits.parse_overrides(limit_items)
+    except ValueError as e:
+        raise UsageError(f"{e}.") from None
     if output is not None:
         _check_output(output, source)
     rules = rulepack.load(rulepack.rule_dirs(rule_dirs))
-    result = diagnose(source, rules)
+    with bundle_limits.applied(limits):
+        result = diagnose(source, rules)
     data = result.to_dict()
     if output is None and fmt == "terminal":
         report.print_terminal(data)
@@ -71,6 +80,92 @@ def scan(source: Path, fmt: str | None, output: Path | None, fail_on: str | None
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
+              help="Folder for results.db, bundles/<name>/ reports and the fleet summary; nothing is written "
+                   "elsewhere.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes. Default: the number of cores.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Scan on this Dask distributed scheduler (e.g. tcp://host:8786) instead of local processes.")
+@click.option("--reports", default="", metavar="FORMATS",
+              help="Also write each bundle's report in these formats (comma-separated: html,md); report.json always.")
+@click.option("--rescan", is_flag=True, help="Scan every bundle again, even one already scanned with these rules.")
+@click.option("--retry-failed", is_flag=True, help="Scan again the bundles that failed before.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=600.0, show_default=True,
+              help="Seconds one bundle may take; a slower one is stopped and recorded as failed.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES),
+              help="Exit 1 when a bundle of this batch has a finding of this severity or worse.")
+@rules_option
+@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Look for report templates in DIR before the built-in ones (repeatable).")
+@click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE",
+              help="Change a limit on untrusted input (see `scan --help`), for every bundle.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def batch(sources: tuple[str, ...], out: Path, jobs: int | None, scheduler: str | None, reports: str, rescan: bool,
+          retry_failed: bool, timeout: float, fail_on: str | None, rule_dirs: tuple[Path, ...],
+          template_dirs: tuple[Path, ...], limit_items: tuple[str, ...], quiet: bool) -> None:
+    """Scan many bundles: SOURCES are bundles, folders of bundles, globs, list files (*.txt with
+    one path or URL per line) or fsspec URLs. Bundles already scanned with the same rules are
+    skipped; results go to OUT/results.db, OUT/bundles/ and OUT/summary.html."""
+    from diagnose.batch import run
+
+    formats = tuple(f.strip() for f in reports.split(",") if f.strip())
+    if unknown := [f for f in formats if f not in ("html", "md")]:
+        raise UsageError(f"--reports {reports!r}: unknown format {unknown[0]!r}; choose from html, md.")
+    try:
+        limits = bundle_limits.parse_overrides(limit_items) if limit_items else None
+    except ValueError as e:
+        raise UsageError(f"{e}.") from None
+    options = run.Options(
+        sources=list(sources), out=out, jobs=jobs, scheduler=scheduler, reports=formats, rescan=rescan,
+        retry_failed=retry_failed, time_limit=timeout, rule_dirs=rule_dirs, template_dirs=template_dirs,
+        limits=limits, progress=not quiet, say=lambda text: click.echo(text, err=True))
+    outcome = run.run_batch(options)
+    click.echo(f"{outcome.scanned} scanned, {outcome.failed} failed, {outcome.skipped} already scanned, "
+               f"{outcome.duplicates} duplicate(s). Fleet view: {out / 'summary.html'}", err=True)
+    if outcome.interrupted:
+        click.echo("Interrupted: the bundles that finished are kept; run the same command again to scan the rest.",
+                   err=True)
+        sys.exit(130)
+    if run.readable_count(out, outcome.locations) == 0:
+        raise InputError(f"No bundle of this batch could be read; the reasons are in {out / 'summary.html'}.")
+    worst = run.worst_severities(out, outcome.locations)
+    if fail_on and any(SEVERITIES.index(w) <= SEVERITIES.index(fail_on) for w in worst if w in SEVERITIES):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("results", type=click.Path(file_okay=False, path_type=Path), default=Path("results"))
+@click.option("-f", "--format", "fmt", type=click.Choice(("html", "md")),
+              help="Render only this format. Default: every summary file (html, md, csv, parquet).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="With --format: write to FILE ('-' for standard output) instead of RESULTS/summary.<format>.")
+def summary(results: Path, fmt: str | None, output: Path | None) -> None:
+    """Re-render the fleet view of a batch's RESULTS folder from its results.db (nothing is scanned)."""
+    from diagnose.batch import store
+    from diagnose.batch import summary as fleet_summary
+
+    try:
+        if fmt is None:
+            if output is not None:
+                raise UsageError("-o needs --format: without it every summary file is written into RESULTS.")
+            files, notes = fleet_summary.write_all(results)
+            for note in notes:
+                click.echo(note, err=True)
+            click.echo("Written: " + ", ".join(str(f) for f in files), err=True)
+            return
+        text = fleet_summary.render(results, fmt)
+    except store.StoreError as e:
+        raise InputError(str(e)) from None
+    if output is not None and str(output) == "-":
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    target = output or results / fleet_summary.FILES[fmt]
+    _write_atomically(target, text)
+    click.echo(f"Fleet view written to {target}", err=True)
+
+
 @cli.group()
 def rules() -> None:
     """The rule catalogue."""
@@ -79,11 +174,21 @@ def rules() -> None:
 @rules.command("list")
 @rules_option
 def rules_list(rule_dirs: tuple[Path, ...]) -> None:
-    """List the loaded rules."""
-    from diagnose import rulepack
+    """List the loaded rules: id, severity, category, title and the Antrea versions they cover."""
+    from rich import box
+    from rich.table import Table
 
-    for r in rulepack.load(rulepack.rule_dirs(rule_dirs)):
-        click.echo(f"{r.id:<12} {r.severity:<9} {r.category:<26} {r.title}")
+    from diagnose import rulepack
+    from diagnose.catalogue import versions_text
+
+    loaded = rulepack.load(rulepack.rule_dirs(rule_dirs))  # loads modules; compiles nothing
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                  caption=f"{len(loaded)} rules; `antrea-diagnose rules show ID` for one rule's documentation")
+    for name in ("ID", "Severity", "Category", "Title", "Versions"):
+        table.add_column(name, overflow="fold", no_wrap=name in ("ID", "Severity"))
+    for r in loaded:
+        table.add_row(r.id, r.severity, r.category, r.title, versions_text(r))
+    _console().print(table)
 
 
 @rules.command("show")
@@ -91,41 +196,94 @@ def rules_list(rule_dirs: tuple[Path, ...]) -> None:
 @rules_option
 def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
     """Show a rule's documentation and metadata (RULE_ID is its id or slug)."""
+    from rich.markdown import Markdown
+
     from diagnose import rulepack
+    from diagnose.catalogue import rule_markdown
 
     for r in rulepack.load(rulepack.rule_dirs(rule_dirs)):
         if rule_id in (r.id, r.slug):
-            click.echo(f"{r.id}  {r.title}\n")
-            click.echo(f"category: {r.category}   severity: {r.severity}   applies to: {r.applies_to}"
-                       + (f"   fixed in: {r.fixed_in}" if r.fixed_in else ""))
-            click.echo(f"module: {r.path}\n")
-            click.echo(r.doc)
+            _console().print(Markdown(rule_markdown(r, level=1)))
+            click.echo(f"\nmodule: {r.path}")
             return
     raise UsageError(f"No rule has the id or slug {rule_id!r}; see `antrea-diagnose rules list`.")
+
+
+@rules.command("lint")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path),
+              help="Fixture folders of the pack (<module>/fires-*, <module>/quiet-*). "
+                   "Default: DIR/fixtures or DIR/tests/fixtures; tests/rules/fixtures for the built-in pack.")
+def rules_lint(directory: Path | None, fixtures: Path | None) -> None:
+    """Check the rule modules in DIR (default: the built-in pack): documentation sections,
+    metadata, signatures (compile, literal, both matching engines, slow patterns), a check()
+    that survives an empty bundle, fixtures. Prints `path: ID: problem`; exit 1 on errors."""
+    from diagnose import lint
+
+    if directory is not None and not directory.is_dir():
+        raise UsageError(f"Rule directory {directory} does not exist.")
+    problems = lint.lint(directory, fixtures)
+    for p in problems:
+        click.echo(str(p))
+    errors = sum(p.error for p in problems)
+    warnings = len(problems) - errors
+    click.echo(f"{errors} error(s), {warnings} warning(s).", err=True)
+    if errors:
+        sys.exit(1)
+
+
+def _console():
+    """A rich console; piped output gets a wide line so one rule stays on one line."""
+    from rich.console import Console
+
+    console = Console(highlight=False, emoji=False)
+    if not console.is_terminal:
+        console.width = max(console.width, 220)
+    return console
 
 
 def _check_output(output: Path, source: Path) -> None:
     out = output.resolve()
     src = source.resolve()
-    if out == src or (src.is_dir() and out.is_relative_to(src) and out.exists()):
+    if out == src or (src.is_dir() and out.is_relative_to(src) and out.exists()) or _same_file(out, src):
         raise UsageError(f"Refusing to write the report over the input ({output}).")
     if not out.parent.is_dir():
         raise UsageError(f"The directory of {output} does not exist.")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """A hard link to the input is the input too."""
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Write next to the target, then rename: an interrupted run never leaves half a report."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.resolve().parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.resolve().parent)
+    except OSError as e:
+        raise UsageError(f"Cannot write the report next to {path}: {e.strerror or e}.") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as f:
             f.write(text)
+            f.flush()
+            os.fsync(f.fileno())  # the rename must not land before the data (power loss)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise UsageError(f"Cannot write the report to {path}: {e.strerror or e}.") from None
         raise
 
 
+def _terminated(signum: int, frame: object) -> None:
+    sys.exit(128 + signum)  # unwinds like Ctrl-C: a half-written report's temp file is removed
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -31,6 +31,8 @@ _NOT_A_HOST = frozenset({"log", "logs", "txt", "info", "warning", "error", "fata
                          "out", "output", "yaml", "yml", "json", "conf", "gz", "tar", "tgz", "zip", "root"})
 _HOSTLIKE = re.compile(r"^(?=.*[a-z])(?=.*\d)[a-z0-9][a-z0-9-]{0,62}$")
 _DATE_LIKE = re.compile(r"^\d{8}(-\d{6})?$")
+# Tokens of pasted file names that carry a digit but name a ticket, not a host.
+_NOT_A_HOST_RE = re.compile(r"^(issue|repro|case|ticket|pr|run|attempt|part|v|log|node-?log)[-_]?\d+$")
 
 
 class HitBuffer:
@@ -74,7 +76,9 @@ def read(source: Path, scanner: Scanner, miner: Miner | None = None) -> m.Cluste
         raise InputError(f"{source} does not exist.")
     cluster = m.Cluster(str(source))
     collector = _Collector(cluster, scanner, miner)
-    Walker(collector.on_file, cluster.problems, collector.limits).walk(source)
+    walker = Walker(collector.on_file, cluster.problems, collector.limits)
+    collector.note = walker.problem  # notes share the walker's cap (max_notes)
+    walker.walk(source)
     collector.finish()
     if not collector.entries:
         reasons = "; ".join(f"{p.path} {p.reason}" for p in cluster.problems[:3])
@@ -96,6 +100,7 @@ class _Collector:
         self.limits = current()
         self.kept = Budget(self.limits.max_kept_bytes)  # non-log content, all files together
         self.hit_budget = HitBudget(self.limits.max_hit_bytes, HitBuffer.keep)
+        self.note = lambda path, reason: cluster.problems.append(m.ReadProblem(path, reason))
 
     def on_file(self, parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
         if self.cluster.collected_at is None:
@@ -109,7 +114,7 @@ class _Collector:
             if head:
                 self.cluster.ignored.append(display)
             else:  # an empty file the layout does not expect: say so, "not recognised" would puzzle
-                self.cluster.problems.append(m.ReadProblem(display, "is empty"))
+                self.note(display, "is empty")
             return
         artifact = m.Artifact(display, kind, loc.node, size or len(head))
         entry = _Entry(artifact, parts, loc.in_bundle)
@@ -131,9 +136,9 @@ class _Collector:
             finally:
                 self.hit_budget.forget(id(entry))
                 if self.hit_budget.refused > refused:
-                    self.cluster.problems.append(m.ReadProblem(display, (
-                        f"has {self.hit_budget.refused - refused:,} matching lines that were not kept: the source's "
-                        f"matching lines passed {format_size(self.limits.max_hit_bytes)} (max_hit_bytes)")))
+                    self.note(display, f"has {self.hit_budget.refused - refused:,} matching lines that were not "
+                                       f"kept: the source's matching lines passed "
+                                       f"{format_size(self.limits.max_hit_bytes)} (max_hit_bytes)")
             artifact.size = stats.bytes
             artifact.meta["lines"] = str(stats.lines)
             if stats.cut_lines:
@@ -144,13 +149,12 @@ class _Collector:
             data = rest  # `stream` starts again at byte 0 (it re-serves the sniffed head)
             if len(data) > cap:
                 data, artifact.truncated = data[:cap], True
-                self.cluster.problems.append(m.ReadProblem(
-                    display, f"is larger than {format_size(cap)} (max_small_artifact_bytes); only its start was read"))
+                self.note(display, f"is larger than {format_size(cap)} (max_small_artifact_bytes); only its start "
+                                   "was read")
             if not self.kept.take(len(data)):
                 data, artifact.truncated = b"", True
-                self.cluster.problems.append(m.ReadProblem(display, (
-                    "was not kept: the source's non-log files passed "
-                    f"{format_size(self.limits.max_kept_bytes)} (max_kept_bytes)")))
+                self.note(display, "was not kept: the source's non-log files passed "
+                                   f"{format_size(self.limits.max_kept_bytes)} (max_kept_bytes)")
             artifact.data = data
             artifact.size = max(artifact.size, len(data))
             host, _ = shell.split_prompt(head_text)
@@ -241,7 +245,7 @@ def _attribute(entry: _Entry, known: set[str]) -> str | None:
 def _host_token(file_name: str) -> str | None:
     """A host name among the dot-separated parts of a pasted file's name (`ip-route.node2.txt`)."""
     for t in file_name.lower().split("."):
-        if _HOSTLIKE.match(t) and t not in _NOT_A_HOST and not _DATE_LIKE.match(t):
+        if _HOSTLIKE.match(t) and t not in _NOT_A_HOST and not _DATE_LIKE.match(t) and not _NOT_A_HOST_RE.match(t):
             return t
     return None
 
