@@ -83,8 +83,8 @@ def scan(source: Path, fmt: str | None, output: Path | None, fail_on: str | None
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("-o", "--out", type=click.Path(path_type=Path), default=Path("results"), show_default=True,
-              help="Folder for results.db, bundles/<name>/ reports and the fleet summary; nothing is written "
-                   "elsewhere.")
+              help="Folder for results.db, bundles/<name>/ reports and the fleet summary; no result is "
+                   "written elsewhere.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes. Default: the number of cores.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="Scan on this Dask distributed scheduler (e.g. tcp://host:8786) instead of local processes.")

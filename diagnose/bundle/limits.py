@@ -89,12 +89,6 @@ def format_size(n: int) -> str:
     return f"{n:,} bytes" if n >= KiB else f"{n} bytes"
 
 
-def describe(name: str, value: int) -> str:
-    """A limit's value as a user reads it (`4GiB`, `200`)."""
-    f = next(x for x in fields(Limits) if x.name == name)
-    return format_size(value) if f.metadata["size"] else f"{value:,}"
-
-
 def parse_overrides(items: Iterable[str], base: Limits | None = None) -> Limits:
     """`["max_ratio=500", "max-total-bytes=64GiB"]` -> Limits; ValueError names what is wrong."""
     known = {f.name: f for f in fields(Limits)}

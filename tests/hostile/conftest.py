@@ -1,0 +1,21 @@
+"""Fixtures of the hostile-input tests; the runner itself is in hostile_cli.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hostile_cli import TIMEOUT, CliRun, run_cli
+
+
+@pytest.fixture(scope="session")
+def cli_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("matcher-cache")
+
+
+@pytest.fixture
+def cli(tmp_path, cli_cache):
+    """cli(*args) runs the CLI fenced in `tmp_path/sandbox`."""
+    def _cli(*args: str, timeout: float = TIMEOUT) -> CliRun:
+        return run_cli([str(a) for a in args], tmp_path / "sandbox", timeout, cli_cache)
+    return _cli
