@@ -19,9 +19,11 @@ def scanner_for(rules: list[Rule]) -> Scanner:
     return Scanner(sigs, catch_all=unexplained.SIGNATURES)
 
 
-def diagnose(source: Path, rules: list[Rule]) -> Diagnosis:
+def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) -> Diagnosis:
+    """Diagnose one source. A `scanner` from `scanner_for(rules)` may be reused for many sources
+    (batch workers do), one thread at a time: it only caches its compiled matchers."""
     miner = unexplained.Miner()
-    cluster = reader.read(source, scanner_for(rules), miner)
+    cluster = reader.read(source, scanner or scanner_for(rules), miner)
     view = ClusterView(cluster)
     findings = []
     for rule in rules:
