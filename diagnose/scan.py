@@ -43,9 +43,18 @@ class ScanStats:
 class _Compiled:
     key: str
     literal: bytes
-    regex: regex.Pattern[str]
+    source: str
     follow: int
     catch_all: bool = False  # reported only for lines no other signature matched
+    _regex: regex.Pattern[str] | None = None
+
+    @property
+    def regex(self) -> regex.Pattern[str]:
+        """Compiled on the first candidate line: most signatures never see one, and compiling
+        ~150 patterns with `regex` would cost a tenth of a second at every start."""
+        if self._regex is None:
+            self._regex = regex.compile(self.source)
+        return self._regex
 
 
 class Scanner:
@@ -59,14 +68,14 @@ class Scanner:
         # Catch-all signatures (diagnose.unexplained) come after all others of their kind, so a
         # line is verified against them last and only when nothing else matched it.
         for (key, sig), last in [*((s, False) for s in signatures), *((s, True) for s in catch_all)]:
-            compiled = _Compiled(key, sig.literal.encode(), regex.compile(sig.pattern), sig.follow, last)
+            compiled = _Compiled(key, sig.literal.encode(), sig.pattern, sig.follow, last)
             for kind in sig.kinds:
                 self._by_kind.setdefault(kind, []).append(compiled)
 
     def _matcher(self, kind: str):
         if kind not in self._matchers:
             sigs = self._by_kind.get(kind, [])
-            self._matchers[kind] = make_matcher([Pattern(s.regex.pattern, s.literal) for s in sigs],
+            self._matchers[kind] = make_matcher([Pattern(s.source, s.literal) for s in sigs],
                                                 self.engine, default_cache_dir()) if sigs else None
         return self._matchers[kind]
 

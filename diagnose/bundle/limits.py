@@ -13,7 +13,6 @@ a block (the CLI, tests with scaled-down limits) without touching a module globa
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -145,45 +144,3 @@ def hit_size(hit: Any) -> int:
     return len(hit.text) + sum(len(x) for x in hit.following) + _HIT_OVERHEAD
 
 
-class HitBudget:
-    """Memory for the matching lines of all logs of one source together (max_hit_bytes).
-
-    The collector keeps, per log file and signature, the first `keep` hits and a rolling window
-    of the last `keep` (reader.HitBuffer). That bounds one signature of one file, not a crafted
-    source with thousands of files of long matching lines. `admit()` mirrors that keep policy,
-    so what it counts is what is held: a hit is admitted while the budget lasts, and a hit that
-    pushes an old one out of a window gives the old one's bytes back.
-    """
-
-    def __init__(self, limit: int, keep: int):
-        self.budget = Budget(limit)
-        self.keep = keep
-        self.refused = 0
-        self._first: dict[tuple[int, str], int] = {}
-        self._last: dict[tuple[int, str], deque[int]] = {}
-
-    def admit(self, file: int, key: str, size: int) -> bool:
-        """May hit `key` of log `file` (any id of the file) be kept?"""
-        slot = (file, key)
-        if self._first.get(slot, 0) < self.keep:
-            if not self.budget.take(size):
-                self.refused += 1
-                return False
-            self._first[slot] = self._first.get(slot, 0) + 1
-            return True
-        window = self._last.setdefault(slot, deque())
-        full = len(window) >= self.keep
-        if not self.budget.take(size - (window[0] if full else 0)):
-            self.refused += 1
-            return False
-        if full:
-            window.popleft()
-        window.append(size)
-        return True
-
-    def forget(self, file: int) -> None:
-        """The file is read: its hits stay charged, the bookkeeping of its windows goes."""
-        for slot in [s for s in self._first if s[0] == file]:
-            del self._first[slot]
-        for slot in [s for s in self._last if s[0] == file]:
-            del self._last[slot]

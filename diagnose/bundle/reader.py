@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from diagnose import model as m
-from diagnose.bundle import classify, layout
+from diagnose.bundle import classify, layout, prefetch
 from diagnose.bundle.archive import Walker, sniffable
-from diagnose.bundle.limits import Budget, HitBudget, current, format_size, hit_size
+from diagnose.bundle.limits import Budget, current, format_size, hit_size
 from diagnose.errors import InputError
 from diagnose.parse import clusterinfo, klog, shell
 from diagnose.parse.logevent import to_event
@@ -38,22 +38,42 @@ _NOT_A_HOST_RE = re.compile(r"^(issue|repro|case|ticket|pr|run|attempt|part|v|lo
 class HitBuffer:
     """Hits of one artifact, bounded per signature: the first and last `keep` of each and a
     count of all. A log with a million retries costs the same memory as one with a thousand,
-    and rules still see how a failure started and how the log ends."""
+    and rules still see how a failure started and how the log ends.
+
+    What is held is charged to `budget`, shared by all logs of a source (max_hit_bytes): that
+    bounds a crafted source of thousands of files of long matching lines. A hit that pushes an
+    old one out of the last-`keep` window gives the old one's bytes back.
+    """
 
     keep = 200
 
-    def __init__(self) -> None:
+    def __init__(self, budget: Budget | None = None) -> None:
+        self._budget = budget or Budget(1 << 62)
         self._first: dict[str, list[Hit]] = {}
         self._last: dict[str, deque[Hit]] = {}
         self.counts: Counter[str] = Counter()
+        self.refused = 0  # counted but not kept: the budget was spent
 
     def append(self, hit: Hit) -> None:
         self.counts[hit.key] += 1
-        first = self._first.setdefault(hit.key, [])
+        first = self._first.get(hit.key)
+        if first is None:
+            first = self._first[hit.key] = []
         if len(first) < self.keep:
-            first.append(hit)
-        else:
-            self._last.setdefault(hit.key, deque(maxlen=self.keep)).append(hit)
+            if self._budget.take(hit_size(hit)):
+                first.append(hit)
+            else:
+                self.refused += 1
+            return
+        window = self._last.get(hit.key)
+        if window is None:
+            window = self._last[hit.key] = deque()
+        if not self._budget.take(hit_size(hit)):
+            self.refused += 1
+            return
+        if len(window) >= self.keep:
+            self._budget.give(hit_size(window.popleft()))
+        window.append(hit)
 
     def __iter__(self) -> Iterator[Hit]:
         for key, first in self._first.items():
@@ -66,7 +86,7 @@ class _Entry:
     artifact: m.Artifact
     parts: tuple[str, ...]
     in_bundle: bool
-    hits: HitBuffer = field(default_factory=lambda: HitBuffer())
+    hits: HitBuffer = field(default_factory=HitBuffer)
     created: object = None  # klog file creation time, for the year of its lines
 
 
@@ -99,7 +119,7 @@ class _Collector:
         self.entries: list[_Entry] = []
         self.limits = current()
         self.kept = Budget(self.limits.max_kept_bytes)  # non-log content, all files together
-        self.hit_budget = HitBudget(self.limits.max_hit_bytes, HitBuffer.keep)
+        self.hit_budget = Budget(self.limits.max_hit_bytes)  # matching lines, all logs together
         self.note = lambda path, reason: cluster.problems.append(m.ReadProblem(path, reason))
 
     def on_file(self, parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
@@ -117,7 +137,7 @@ class _Collector:
                 self.note(display, "is empty")
             return
         artifact = m.Artifact(display, kind, loc.node, size or len(head))
-        entry = _Entry(artifact, parts, loc.in_bundle)
+        entry = _Entry(artifact, parts, loc.in_bundle, HitBuffer(self.hit_budget))
         self.entries.append(entry)  # registered first: a read that breaks keeps what it got
         head_text = head.decode("utf-8", errors="replace")
         if kind in m.LOG_KINDS:
@@ -127,16 +147,18 @@ class _Collector:
                 artifact.meta["host"] = info.host
             if info.binary:
                 artifact.meta["binary"] = info.binary
-            on_hit = self._budgeted(entry)
+            on_hit = entry.hits.append
             if self.miner is not None:
                 on_hit = self.miner.route(artifact, info.created, on_hit)
-            refused = self.hit_budget.refused
             try:
-                stats = self.scanner.scan(stream, kind, on_hit, klog.is_header_or_log_start)
+                if prefetch.enabled():
+                    with prefetch.Prefetched(stream) as ahead:
+                        stats = self.scanner.scan(ahead, kind, on_hit, klog.is_header_or_log_start)
+                else:
+                    stats = self.scanner.scan(stream, kind, on_hit, klog.is_header_or_log_start)
             finally:
-                self.hit_budget.forget(id(entry))
-                if self.hit_budget.refused > refused:
-                    self.note(display, f"has {self.hit_budget.refused - refused:,} matching lines that were not "
+                if entry.hits.refused:
+                    self.note(display, f"has {entry.hits.refused:,} matching lines that were not "
                                        f"kept: the source's matching lines passed "
                                        f"{format_size(self.limits.max_hit_bytes)} (max_hit_bytes)")
             artifact.size = stats.bytes
@@ -160,15 +182,6 @@ class _Collector:
             host, _ = shell.split_prompt(head_text)
             if host:
                 artifact.meta["host"] = host
-
-    def _budgeted(self, entry: _Entry):
-        """entry.hits.append within the source's memory for matching lines (max_hit_bytes)."""
-        def on_hit(hit: Hit) -> None:
-            if self.hit_budget.admit(id(entry), hit.key, hit_size(hit)):
-                entry.hits.append(hit)
-            else:
-                entry.hits.counts[hit.key] += 1  # counted, not kept
-        return on_hit
 
     # -- after the walk -------------------------------------------------------------------------
 
