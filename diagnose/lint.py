@@ -362,7 +362,7 @@ def engine_problems(sig: Signature, compiled: regex.Pattern[str], samples: list[
         pass
     out = []
     for name, make in matchers:
-        matcher = make([Pattern(sig.pattern, sig.literal.encode())])
+        matcher = make([Pattern(sig.prefilter or sig.pattern, sig.literal.encode())])
         found = set()
         for start, (end, _) in matcher.candidates(chunk).items():
             line = chunk[start:end].decode("utf-8", errors="replace")

@@ -43,11 +43,14 @@ class ChunkFindMatcher:
         for index, pattern in self._scans:
             last = -1
             for m in pattern.finditer(chunk):
-                start = chunk.rfind(b"\n", 0, m.start()) + 1
+                # The line of the match's end, like Hyperscan's report: a prefilter may start on
+                # the newline before the line (`(?:\A|\n)...`).
+                at = max(m.end() - 1, m.start())
+                start = chunk.rfind(b"\n", 0, at) + 1
                 if start == last:
                     continue
                 last = start
-                end = chunk.find(b"\n", m.start())
+                end = chunk.find(b"\n", at)
                 found.setdefault(start, (len(chunk) if end == -1 else end, []))[1].append(index)
         return found
 

@@ -51,6 +51,9 @@ class Signature:
     kinds: tuple[str, ...] = (AGENT_LOG,)
     versions: str = "all"  # which Antrea versions log this wording (documentation and lint)
     follow: int = 0  # keep up to this many continuation lines (e.g. a goroutine dump)
+    # A cheaper pattern matching a superset of `pattern`'s lines, for the multi-pattern engine
+    # when `pattern` has no literal and a costly start (the catch-all of diagnose.unexplained).
+    prefilter: str | None = None
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class _Compiled:
     source: str
     follow: int
     catch_all: bool = False  # reported only for lines no other signature matched
+    prefilter: str | None = None
     _regex: regex.Pattern[str] | None = None
 
     @property
@@ -68,14 +69,14 @@ class Scanner:
         # Catch-all signatures (diagnose.unexplained) come after all others of their kind, so a
         # line is verified against them last and only when nothing else matched it.
         for (key, sig), last in [*((s, False) for s in signatures), *((s, True) for s in catch_all)]:
-            compiled = _Compiled(key, sig.literal.encode(), sig.pattern, sig.follow, last)
+            compiled = _Compiled(key, sig.literal.encode(), sig.pattern, sig.follow, last, sig.prefilter)
             for kind in sig.kinds:
                 self._by_kind.setdefault(kind, []).append(compiled)
 
     def _matcher(self, kind: str):
         if kind not in self._matchers:
             sigs = self._by_kind.get(kind, [])
-            self._matchers[kind] = make_matcher([Pattern(s.source, s.literal) for s in sigs],
+            self._matchers[kind] = make_matcher([Pattern(s.prefilter or s.source, s.literal) for s in sigs],
                                                 self.engine, default_cache_dir()) if sigs else None
         return self._matchers[kind]
 
@@ -129,7 +130,7 @@ class Scanner:
                 pending += found
                 line_base += counted
             # Each byte is counted once: up to the last hit inside _scan_chunk, the rest here.
-            line_base += chunk.count(b"\n", counted_to) + (0 if chunk.endswith(b"\n") else 1)
+            line_base += _newlines(chunk, counted_to, stats.bytes > _NUMPY_AFTER) + (0 if chunk.endswith(b"\n") else 1)
         stats.lines = line_base
         for hit, _ in pending:
             on_hit(hit)
@@ -191,6 +192,27 @@ class Scanner:
             else:
                 on_hit(hit)
         return still
+
+
+_NUMPY_AFTER = 4 * CHUNK  # streams longer than this count newlines with numpy
+_numpy = None
+
+
+def _newlines(chunk: bytes, start: int, large_stream: bool) -> int:
+    """Newlines in chunk[start:]. bytes.count runs at ~1.5 GB/s, a numpy comparison at ~8: on a
+    large log that is a sixth of the whole scan. numpy (a pandas dependency) is imported only
+    once a log is long enough to gain from it, so small bundles do not pay its import."""
+    global _numpy
+    if large_stream and _numpy is not False:
+        if _numpy is None:
+            try:
+                import numpy
+                _numpy = numpy
+            except ImportError:  # pragma: no cover - numpy comes with pandas
+                _numpy = False
+                return chunk.count(b"\n", start)
+        return int(_numpy.count_nonzero(_numpy.frombuffer(chunk, _numpy.uint8, offset=start) == 10))
+    return chunk.count(b"\n", start)
 
 
 def _following(chunk: bytes, end: int, limit: int,

@@ -43,6 +43,10 @@ KLOG = Signature(
     r"(?P<lvl>[EW])\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ :\]\n]{1,200}:\d+\] (?P<msg>.*)$",
     "",
     (m.AGENT_LOG, m.CONTROLLER_LOG, m.OTHER_CONTAINER_LOG),
+    # `^` with MULTILINE makes Hyperscan try the optional prefixes at every line start and cost
+    # half its speed over all other signatures together; anchoring on the newline byte lets its
+    # literal search skip ahead (2.4 GB/s instead of 0.9 on klog text). A chunk starts a line.
+    prefilter=r"(?:\A|\n)(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+) )?(?:[\w.-]{1,80} ){0,2}[EW]\d{4} ",
 )
 # OVS vlog file and console lines (diagnose.parse.vlog), for EMER, ERR and WARN.
 OVS = Signature(
@@ -51,6 +55,7 @@ OVS = Signature(
     r"\|(?P<lvl>EMER|ERR|WARN)\|(?P<msg>.*)$",
     "",
     (m.OVS_LOG, m.OVS_CONTAINER_LOG),
+    prefilter=r"\|(?:EMER|ERR|WARN)\|",
 )
 SIGNATURES: tuple[tuple[str, Signature], ...] = ((f"{PREFIX}:klog", KLOG), (f"{PREFIX}:ovs", OVS))
 
