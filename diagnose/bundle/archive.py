@@ -671,7 +671,8 @@ class Walker:
         count = 0
         tar = None
         try:
-            tar = tarfile.open(fileobj=_buffered(stream), mode="r|", tarinfo=_GuardedTarInfo)
+            # Read in scan-chunk units: with the default 10 KiB tarfile's stream layer costs a tenth of a scan.
+            tar = tarfile.open(fileobj=_buffered(stream), mode="r|", tarinfo=_GuardedTarInfo, bufsize=256 * 1024)
             # next() rather than iteration: the member list is cleared as we go, so a huge
             # archive does not pile up TarInfo objects (stream mode never needs them again).
             while not self.exhausted and (member := tar.next()) is not None:

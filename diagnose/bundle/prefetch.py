@@ -19,7 +19,12 @@ _END = object()
 
 
 def enabled() -> bool:
-    return (os.cpu_count() or 1) > 1 and os.environ.get("ANTREA_DIAGNOSE_THREADS", "1") != "0"
+    """Only with a second core this process may run on (a pinned process gains nothing)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores > 1 and os.environ.get("ANTREA_DIAGNOSE_THREADS", "1") != "0"
 
 
 class Prefetched:
