@@ -146,8 +146,10 @@ class Rule:
         nodes = sorted(set(nodes))
         named = [n for n in nodes if n not in PSEUDO_NODES]
         values.setdefault("nodes", nodes)
-        # Commands name a real Node, or a placeholder the user fills in: never "(unattributed)".
+        # Commands name a real Node, or a placeholder the user fills in: never "(unattributed)";
+        # messages say where ("the Node of these files" for a pasted excerpt that names none).
         values.setdefault("node", named[0] if named else "<node>")
+        values.setdefault("where", ", ".join(named) if named else "the Node of these files")
         steps = [Step(_render(s.text, values), _render(s.command, values) if s.command else None)
                  for s in (*self.remediation, *extra_steps)]
         return Finding(
@@ -159,7 +161,7 @@ class Rule:
             nodes=nodes,
             confidence=round(max(0.0, min(1.0, confidence)), 2),
             summary=_render(self.message, values),
-            evidence=[e if isinstance(e, EvidenceLine) else EvidenceLine.of(e) for e in evidence],
+            evidence=unique_lines(e if isinstance(e, EvidenceLine) else EvidenceLine.of(e) for e in evidence),
             remediation=steps,
             references=list(self.references),
             status=status,
@@ -167,6 +169,19 @@ class Rule:
             ruled_out=list(ruled_out),
             explains=self.explains,
         )
+
+
+def unique_lines(items: Iterable[Any]) -> list[Any]:
+    """Evidence lines or events without repeats of the same (artifact, line), in order: the
+    same line often reaches a rule through two signatures or two runs' views."""
+    seen: set[tuple[str, int | None]] = set()
+    out = []
+    for item in items:
+        key = (item.artifact, item.line) if item.line is not None else (item.artifact, item.text)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def _render(template: str, values: dict[str, Any]) -> str:

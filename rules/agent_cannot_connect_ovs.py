@@ -39,7 +39,7 @@ pkg/ovs/openflow/ofctrl_bridge.go, antrea-io/antrea docs/troubleshooting.md.
 from __future__ import annotations
 
 from diagnose import timeline
-from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG, PSEUDO_NODES
+from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG
 from diagnose.rule import CONFIRMED, Missing, Rule, Signature, Step
 
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
@@ -105,8 +105,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.9 if fatal else 0.8,
-            values={**_place(node.name),
-                    "fatal": (fatal_event.message or fatal_event.text) if fatal_event else None,
+            values={"fatal": (fatal_event.message or fatal_event.text) if fatal_event else None,
                     "retries": len(stuck), "restarts": len(restarts), "ovs_logs": ovs_logs},
             evidence=(fatal + stuck[:1] + stuck[-1:] + restarts[:2]),
             status=CONFIRMED,
@@ -129,9 +128,3 @@ def _stuck_waiting(ev, node) -> list:
         return waits
     return []
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

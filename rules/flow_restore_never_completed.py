@@ -108,7 +108,7 @@ def check(ev):
             nodes=[node.name],
             confidence=0.95 if ovsdb_true else 0.8 if stuck else 0.6,
             values={"ovsdb_true": ovsdb_true, "stuck_runs": len(stuck), "delete_failed": bool(failed_deletes)},
-            evidence=_unique(evidence),
+            evidence=evidence,
             status=CONFIRMED if confirmed else INCONCLUSIVE,
             missing=() if state is not None else (
                 Missing("the OVSDB value of other_config:flow-restore-wait (antctl bundles carry no OVSDB dump)",
@@ -127,12 +127,3 @@ def _stuck_since(run: timeline.Run, node):
         return started
     return None
 
-
-def _unique(items):
-    seen, out = set(), []
-    for i in items:
-        k = (i.artifact, i.line)
-        if k not in seen:
-            seen.add(k)
-            out.append(i)
-    return out

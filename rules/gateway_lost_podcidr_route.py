@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from diagnose.model import IP_ADDR, IP_LINK, IP_ROUTE, PSEUDO_NODES, ROUTE_TABLE_ALL
+from diagnose.model import IP_ADDR, IP_LINK, IP_ROUTE, ROUTE_TABLE_ALL
 from diagnose.rule import EvidenceLine, Rule, Step
 
 GATEWAY = "antrea-gw0"
@@ -104,7 +104,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.85,
-            values={"problems": problems, "pod_cidr": pod_cidr, **_place(node.name)},
+            values={"problems": problems, "pod_cidr": pod_cidr},
             evidence=evidence,
         )
 
@@ -129,9 +129,3 @@ def _same_net(dst: str, cidr: str) -> bool:
     except ValueError:
         return False
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

@@ -38,7 +38,7 @@ manager).
 
 from __future__ import annotations
 
-from diagnose.model import PSEUDO_NODES, RESOLV_CONF
+from diagnose.model import RESOLV_CONF
 from diagnose.rule import EvidenceLine, Rule, Step
 
 RULE = Rule(
@@ -82,13 +82,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.8,
-            values={"writer": writer[:120] if writer else None, **_place(node.name)},
+            values={"writer": writer[:120] if writer else None},
             evidence=evidence,
         )
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

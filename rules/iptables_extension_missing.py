@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import re
 
-from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, PSEUDO_NODES
+from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG
 from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
 
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
@@ -109,8 +109,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.9 if confirmed else 0.5,
-            values={**_place(node.name),
-                    "kind": kind, "name": name, "module": module, "confirmed": confirmed,
+            values={"kind": kind, "name": name, "module": module, "confirmed": confirmed,
                     "hint": "iptables reported 'No chain/target/match by that name' without the failing rule"},
             evidence=[e for e, _, _ in named[:3]] + unnamed[:3],
             status=CONFIRMED if confirmed else INCONCLUSIVE,
@@ -127,9 +126,3 @@ def _jump_target(text: str) -> str | None:
     found = _JUMP.findall(text)
     return found[-1] if found else None
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from diagnose import versions
-from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, PSEUDO_NODES
+from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG
 from diagnose.rule import Missing, Rule, Signature, Step
 
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
@@ -149,20 +149,13 @@ def check(ev):
             nodes=[node_name],
             confidence=0.95 if (hits["cant_init"] and hits["module_missing"]) or old_image else 0.85,
             values={"mode": mode, "detail": "; ".join(details), "kernel": kernel, "old_image": old_image,
-                    "version": str(version) if version else None, **_place(node_name),
-                    "el8": bool(kernel and ".el8" in kernel)},
-            evidence=_unique(evidence),
+                    "version": str(version) if version else None, "el8": bool(kernel and ".el8" in kernel)},
+            evidence=evidence,
             missing=missing,
             ruled_out=["iptables-lock: iptables exits with status 3 (table missing), not 4 (lock)"]
             if _has_exit(hits, "3") and not _has_exit(hits, "4") else [],
         )
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}
 
 
 def _has_wrapper(version) -> bool:
@@ -172,11 +165,3 @@ def _has_wrapper(version) -> bool:
 def _has_exit(hits, status: str) -> bool:
     return any(f"exit status {status}:" in e.text for evs in hits.values() for e in evs)
 
-
-def _unique(events):
-    seen, out = set(), []
-    for e in events:
-        if (e.artifact, e.line) not in seen:
-            seen.add((e.artifact, e.line))
-            out.append(e)
-    return out

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, PSEUDO_NODES
+from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG
 from diagnose.parse import ofmsg
 from diagnose.rule import Missing, Rule, Signature, Step
 
@@ -136,8 +136,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.85,
-            values={**_place(node.name),
-                    "total": sum(names.values()),
+            values={"total": sum(names.values()),
                     "errors": ", ".join(f"{n} x{c}" if c > 1 else n for n, c in names.most_common(4)),
                     "services": len(services), "group_errors": bool(group_errors),
                     "group_hint": _group_hint(group_errors), "rejected": "; ".join(dict.fromkeys(rejected[:3]))},
@@ -155,9 +154,3 @@ def _group_hint(errors: list[str]) -> str:
                 "(antrea-io/antrea#2134).")
     return "OVS refused group messages: compare the agent's groups with dump-groups."
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

@@ -127,8 +127,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.95 if len(failures) > 1 or pods else 0.85,
-            values={**_place(node.name),
-                    "daemon": daemon, "reason": reason, "failures": len(failures), "starts": len(starts),
+            values={"daemon": daemon, "reason": reason, "failures": len(failures), "starts": len(starts),
                     "crashloop": ", ".join(f"{p.name} {p.ready or ''} restarts={p.restarts}".replace("  ", " ")
                                            for p in pods[:2]),
                     "before_fix": version is not None and version < CLEANUP_SINCE,
@@ -156,9 +155,3 @@ def _path_before(text: str, markers: tuple[str, ...]) -> str:
             return head.rsplit(None, 1)[-1] if head.split() else "?"
     return "?"
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

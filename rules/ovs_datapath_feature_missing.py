@@ -45,9 +45,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG, PSEUDO_NODES
+from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG
 from diagnose.parse import ofmsg
-from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
+from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step, unique_lines
 
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
 _OVS = (OVS_LOG, OVS_CONTAINER_LOG)
@@ -152,11 +152,10 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.95 if exact else 0.85 if (inferred or ct_errors) else 0.5,
-            values={**_place(node.name),
-                    "features": names, "options": sorted({_KERNEL_OPTION[f] for f in names if f in _KERNEL_OPTION}),
+            values={"features": names, "options": sorted({_KERNEL_OPTION[f] for f in names if f in _KERNEL_OPTION}),
                     "basis": basis or ["OVS reported the feature's support as unknown"], "fatal": fatal,
                     "rejected": rejected, "exact": exact},
-            evidence=_unique(evidence)[:8],
+            evidence=unique_lines(evidence)[:8],
             status=CONFIRMED if (features or ct_errors) else INCONCLUSIVE,
             missing=missing,
         )
@@ -173,17 +172,3 @@ def _ct_rejections(ev, node) -> list:
     return out
 
 
-def _unique(events):
-    seen, out = set(), []
-    for e in events:
-        if (e.artifact, e.line) not in seen:
-            seen.add((e.artifact, e.line))
-            out.append(e)
-    return out
-
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

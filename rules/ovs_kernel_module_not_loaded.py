@@ -50,7 +50,6 @@ from diagnose.model import (
     OTHER_CONTAINER_LOG,
     OVS_CONTAINER_LOG,
     OVS_LOG,
-    PSEUDO_NODES,
 )
 from diagnose.rule import EvidenceLine, Missing, Rule, Signature, Step
 
@@ -127,17 +126,10 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.95 if len(sources) > 1 or init_failed else 0.85,
-            values={**_place(node.name),
-                    "kernel": kernel, "sources": sources, "init_failed": bool(init_failed)},
+            values={"kernel": kernel, "sources": sources, "init_failed": bool(init_failed)},
             evidence=modprobe[:2] + init_failed[:2] + vswitchd[:2] + listing,
             missing=() if mods else (
                 Missing("whether the module is loaded or built in now",
                         "lsmod | grep openvswitch; grep openvswitch.ko /lib/modules/$(uname -r)/modules.builtin"),),
         )
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

@@ -42,7 +42,7 @@ pkg/agent/config/node_config.go (overheads), antrea-io/antrea#5880, antrea-io/an
 
 from __future__ import annotations
 
-from diagnose.model import AGENT_LOG, IP_ADDR, IP_LINK, PSEUDO_NODES
+from diagnose.model import AGENT_LOG, IP_ADDR, IP_LINK
 from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
 
 OVERHEAD = {"geneve": 50, "vxlan": 50, "gre": 42}  # node_config.go; stt is not deducted there
@@ -114,7 +114,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.9 if confirmed else 0.55,
-            values={**_place(node.name), "gateway": GATEWAY, "gw_mtu": gw.mtu, "nic": nic.name, "nic_mtu": nic.mtu,
+            values={"gateway": GATEWAY, "gw_mtu": gw.mtu, "nic": nic.name, "nic_mtu": nic.mtu,
                     "encap": encap or "Geneve (default)", "overhead": overhead,
                     "logged": logged[-1] if logged else None, "confirmed": confirmed},
             evidence=evidence,
@@ -151,9 +151,3 @@ def _encap(node, cfg) -> tuple[str | None, bool]:
         return cfg.tunnel_type, False
     return None, False
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

@@ -66,8 +66,9 @@ RULE = Rule(
                   "Renaming interface"),
         Signature("uplink_added", r'"Physical interface added to secondary OVS bridge[^"]*" device="?(?P<dev>[^"\s]+)',
                   "Physical interface added to secondary OVS bridge"),
-        Signature("ovs_added", r"bridge (?P<bridge>[\w.-]+): added interface (?P<iface>\S+) on port (?P<port>\d+)",
-                  ": added interface ", kinds=("ovs-log",)),
+        # Only renamed uplinks (`<nic>~`): every Pod interface add logs the same line.
+        Signature("ovs_added", r"bridge (?P<bridge>[\w.-]+): added interface (?P<iface>[^\s~]+~) on port (?P<port>\d+)",
+                  "~ on port ", kinds=("ovs-log",)),
     ),
     explains=("apiserver-unreachable", "podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash",
               "host-network-config"),

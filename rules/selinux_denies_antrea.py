@@ -50,7 +50,6 @@ from diagnose.model import (
     OTHER_CONTAINER_LOG,
     OVS_CONTAINER_LOG,
     OVS_LOG,
-    PSEUDO_NODES,
 )
 from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
 
@@ -121,8 +120,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.9 if confirmed else 0.4,
-            values={**_place(node.name),
-                    "confirmed": confirmed, "count": len(denials), "denials": _summaries(denials),
+            values={"confirmed": confirmed, "count": len(denials), "denials": _summaries(denials),
                     "paths": sorted({p for _, p in eacces})[:4],
                     "cni": "cni" in targets.lower(), "ovs": "openvswitch" in targets.lower()},
             evidence=[e for e, _ in denials[:4]] + [e for e, _ in eacces[:3]],
@@ -139,9 +137,3 @@ def _summaries(denials) -> list[str]:
         grouped[what + (f" ({tclass}, {f.get('tcontext', '?')})" if tclass else "")] += 1
     return [k + (f" x{n}" if n > 1 else "") for k, n in list(grouped.items())[:4]]
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

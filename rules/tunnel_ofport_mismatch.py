@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 
 from diagnose import versions
-from diagnose.model import AGENT_LOG, FLOWS, OTHER_CONTAINER_LOG, PSEUDO_NODES
+from diagnose.model import AGENT_LOG, FLOWS, OTHER_CONTAINER_LOG
 from diagnose.rule import CONFIRMED, INCONCLUSIVE, EvidenceLine, Missing, Rule, Signature, Step
 
 RESERVED_SINCE = versions.parse("v2.0.0")
@@ -124,8 +124,7 @@ def check(ev):
         yield RULE.finding(
             nodes=[node.name],
             confidence=0.95 if changed and bad else 0.9 if confirmed else 0.5,
-            values={**_place(node.name),
-                    "port": port, "requested": requested, "logged": logged, "current": current,
+            values={"port": port, "requested": requested, "logged": logged, "current": current,
                     "bad_flows": len(bad), "confirmed": confirmed},
             evidence=[e for e in evidence if e is not None],
             status=CONFIRMED if confirmed else INCONCLUSIVE,
@@ -153,9 +152,3 @@ def _loads_port(flows, ofport: int) -> list:
 def _flow_line(node, flow) -> EvidenceLine | None:
     return node.line_in((FLOWS,), flow.raw.strip()[:120])
 
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}

@@ -42,8 +42,8 @@ retried, v0.11), coreos/go-iptables (error format ``running [...]: exit status N
 from __future__ import annotations
 
 from diagnose import timeline, versions
-from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, PSEUDO_NODES
-from diagnose.rule import Rule, Signature, Step
+from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG
+from diagnose.rule import Rule, Signature, Step, unique_lines
 
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
 SHARED_LOCK_SINCE = versions.parse("v0.3.0")
@@ -104,7 +104,7 @@ def check(ev):
         failures += [e for e in ev.hits("holding", node) if "waiting" not in e.groups.get("tail", "")]
         if not failures:
             continue  # lock waits that got the lock are normal contention
-        failures = _unique(failures)
+        failures = unique_lines(sorted(failures, key=lambda e: (e.time is None, e.time or 0, e.artifact, e.line)))
         fatal = _fatal_with_lock_error(node)
         if not fatal and _recovered(ev, node, failures):
             continue
@@ -116,8 +116,7 @@ def check(ev):
             nodes=[node.name],
             confidence=0.95 if fatal or len(failures) > 1 else 0.85,
             severity="critical" if fatal else "error",
-            values={**_place(node.name),
-                    "count": len(failures), "sample": sample, "fatal": bool(fatal),
+            values={"count": len(failures), "sample": sample, "fatal": bool(fatal),
                     "unshared": version is not None and version < SHARED_LOCK_SINCE,
                     "version": str(version) if version else None},
             evidence=evidence,
@@ -147,17 +146,3 @@ def _recovered(ev, node, failures) -> bool:
     return run.first(ev.key("initialized"), after=last) is not None
 
 
-def _unique(events):
-    seen, out = set(), []
-    for e in sorted(events, key=lambda e: (e.time is None, e.time or 0, e.artifact, e.line)):
-        if (e.artifact, e.line) not in seen:
-            seen.add((e.artifact, e.line))
-            out.append(e)
-    return out
-
-
-def _place(node: str) -> dict[str, str]:
-    """How the message and the commands name the Node: pasted excerpts often name none."""
-    if node in PSEUDO_NODES:
-        return {"where": "the Node of these files", "node": "<node>"}
-    return {"where": node, "node": node}
