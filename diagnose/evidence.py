@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from diagnose import apierrors, timeline, versions
 from diagnose import model as m
-from diagnose import timeline, versions
 from diagnose.parse import agentconf, agentinfo, clusterinfo, hns, ipaddr, iproute, k8sobjects, kubectl, ofports, ovsdb
 from diagnose.parse import flows as flowparse
 from diagnose.parse import kmods as kmodparse
@@ -161,6 +161,26 @@ class NodeView:
             if any(cidr.split("/")[0] in node_ips for cidr in lk.ipv4):
                 nics.add(lk.name)
         return nics
+
+    def bridged_primary_nic(self, unknown_routes_count: bool = False) -> ipaddr.Link | None:
+        """The renamed uplink (`<nic>~` in ovs-system) whose NIC carries the Node's route or IP.
+        Without routes or a Node IP to tell, any renamed uplink counts if `unknown_routes_count`."""
+        primary = self.primary_nics()
+        for link in self.renamed_uplinks:
+            if link.renamed_uplink in primary or (unknown_routes_count and not primary):
+                return link
+        return None
+
+    def api_failure(self) -> m.LogEvent | None:
+        """The fatal line of the latest run that died unable to get its Node from the API server
+        (up to v2.4 a timeout may read "Spec.PodCIDR is empty"), or such a pasted fatal line."""
+        candidates = [r.fatal for r in self.runs if r.fatal] + [
+            e for e in self.undated_events
+            if e.signature.startswith(timeline.CORE) and "Error running agent" in e.text]
+        for e in reversed(candidates):
+            if apierrors.is_api_failure(e.text) or apierrors.is_podcidr_empty(e.text):
+                return e
+        return None
 
     def line_in(self, kinds: tuple[str, ...], contains: str) -> EvidenceLine | None:
         """The first line of an artifact of `kinds` containing `contains`, as evidence."""

@@ -47,7 +47,7 @@ antrea-io/antrea docs/secondary-network.md.
 
 from __future__ import annotations
 
-from diagnose import apierrors, timeline
+from diagnose import timeline
 from diagnose.rule import CONFIRMED, INCONCLUSIVE, EvidenceLine, Missing, Rule, Signature, Step
 
 RULE = Rule(
@@ -117,7 +117,7 @@ def check(ev):
         version = ev.version(node)
         affected_build = version is None or (version.major, version.minor, version.patch) == (2, 1, 0) and version.is_dev
         attach = _attach_before_clear(ev, node)
-        fatal = _api_failure(node)
+        fatal = node.api_failure()
         if attach is not None:
             run, renamed, added = attach
             if run.first(timeline.key("frw_cleaned"), after=added) and not _later_runs_failed(node, run):
@@ -127,7 +127,7 @@ def check(ev):
             continue
         if not affected_build or not (fatal or node.failed_reason):
             continue
-        host = _bridged_primary_nic(node)
+        host = node.bridged_primary_nic(unknown_routes_count=True)
         if host or (len(config_nics) == 1 and (fatal or node.failed_reason)):
             broken.append(_inferred(node, version, host, config_nics, config_bridge, fatal))
     for item in broken:
@@ -154,25 +154,6 @@ def _later_runs_failed(node, run) -> bool:
     return any(r.fatal for r in node.runs[node.runs.index(run) + 1:]) or bool(node.failed_reason)
 
 
-def _api_failure(node):
-    """The fatal event of the Node's last failing run when it is an API (or PodCIDR wait) failure."""
-    candidates = [r.fatal for r in node.runs if r.fatal] + [
-        e for e in node.undated_events if e.signature.startswith(timeline.CORE) and "Error running agent" in e.text]
-    for e in reversed(candidates):
-        if apierrors.is_api_failure(e.text) or apierrors.is_podcidr_empty(e.text):
-            return e
-    return None
-
-
-def _bridged_primary_nic(node):
-    """The host's renamed uplink whose original name carries the Node IP / default route."""
-    primary = node.primary_nics()
-    for link in node.renamed_uplinks:
-        if link.renamed_uplink in primary or not primary:
-            return link
-    return None
-
-
 def _confirmed(ev, node, run, renamed, added, fatal):
     nic = (added.groups.get("dev") or "").rstrip("~") or (renamed.groups.get("old") if renamed else "?")
     bridge_event = run.first(ev.key("bridge_created"))
@@ -182,7 +163,7 @@ def _confirmed(ev, node, run, renamed, added, fatal):
     evidence.append(run.events[-1])  # where the run stops, without "Cleaned up flow-restore-wait config"
     evidence.extend(later[-1:])
     evidence.extend(e for e in ev.hits("ovs_added", node) if e.groups.get("iface", "").startswith(nic))
-    host = _bridged_primary_nic(node)
+    host = node.bridged_primary_nic(unknown_routes_count=True)
     if host:
         line = node.line_in(("ip-addr", "ip-link"), f"{host.name}:")
         if line:
