@@ -8,9 +8,12 @@ from diagnose import timeline, unexplained
 from diagnose.bundle import reader
 from diagnose.diagnosis import Diagnosis, NodeSummary, rank
 from diagnose.evidence import ClusterView, RuleEvidence
-from diagnose.model import ReadProblem
+from diagnose.model import CONTROLLER_NODE, UNATTRIBUTED, ReadProblem
 from diagnose.rule import Rule
 from diagnose.scan import Scanner
+
+# Pseudo-Nodes say what they are, so reports can leave them out of the Node count.
+_PSEUDO_ROLES = {CONTROLLER_NODE: "controller", UNATTRIBUTED: "unattributed"}
 
 
 def scanner_for(rules: list[Rule]) -> Scanner:
@@ -36,7 +39,7 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) ->
     nodes = [
         NodeSummary(
             name=n.name,
-            role=n.role,
+            role=_PSEUDO_ROLES.get(n.name, n.role),
             antrea_version=n.version,
             artifacts=len(n.data.artifacts),
             log_lines_matched=len(n.data.events),

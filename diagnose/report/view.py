@@ -133,7 +133,8 @@ def node_state(node: dict[str, Any]) -> str:
 
 def nodes_headline(d: dict[str, Any]) -> str:
     """`3 Nodes (1 failed, 1 fallback bundle); Antrea v2.1.0`."""
-    nodes = d.get("source", {}).get("nodes", [])
+    # The controller bundle and unattributed pastes are listed as pseudo-Nodes: not counted.
+    nodes = [n for n in d.get("source", {}).get("nodes", []) if n.get("role") not in ("controller", "unattributed")]
     failed = sum(1 for n in nodes if n.get("failed_reason"))
     fallback = sum(1 for n in nodes if n.get("fallback_bundle"))
     text = plural(len(nodes), "Node")
@@ -175,6 +176,52 @@ def evidence_location(line: dict[str, Any]) -> str:
     if node:
         loc += f"  ({oneline(node)})"
     return loc
+
+
+def clock(value: Any, with_date: bool = False) -> str:
+    """`18:55:02.336` from an ISO time (`2024-06-28 18:55:02.336` with the date); the text
+    itself when it is not one; "" for none."""
+    text = oneline(value)
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d{1,3})?\d*", text)
+    if not m:
+        return text
+    return (f"{m[1]} " if with_date else "") + m[2] + (m[3] or "")
+
+
+def inconclusive(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """Inconclusive findings with missing evidence, root causes and symptoms alike, in report order."""
+    out: list[dict[str, Any]] = []
+
+    def visit(f: dict[str, Any]) -> None:
+        if f.get("status") == "inconclusive" and f.get("missing_evidence"):
+            out.append(f)
+        for s in f.get("explains", []):
+            visit(s)
+
+    for f in d.get("findings", []):
+        visit(f)
+    return out
+
+
+MAX_NODE_FILTERS = 40  # more Nodes than this: no Node filter (a radio per Node would not help)
+
+
+def node_ids(d: dict[str, Any]) -> dict[str, int]:
+    """A small integer per Node name, for HTML ids and classes (names are untrusted text and
+    never become an attribute); empty when there are too few or too many Nodes to filter by."""
+    names = list(dict.fromkeys(str(n.get("name")) for n in d.get("source", {}).get("nodes", [])))
+    if not 2 <= len(names) <= MAX_NODE_FILTERS:
+        return {}
+    return {name: i for i, name in enumerate(names)}
+
+
+def node_classes(nodes: Any, ids: dict[str, int]) -> str:
+    """`byn n0 n3` for an element about these Nodes (the Node filter hides it when none of
+    them is chosen); "" when it names no known Node (always shown)."""
+    if isinstance(nodes, str):
+        nodes = [nodes]
+    found = sorted({ids[str(n)] for n in nodes or [] if str(n) in ids})
+    return " ".join(["byn", *(f"n{i}" for i in found)]) if found else ""
 
 
 def human_size(size: Any) -> str:
