@@ -12,6 +12,7 @@ from typing import Any
 
 from diagnose import __version__
 from diagnose.model import Cluster
+from diagnose.report import storyline
 from diagnose.rule import CONFIRMED, SEVERITY_RANK, Finding
 
 SCHEMA_VERSION = "1.0"
@@ -100,6 +101,7 @@ class Diagnosis:
             },
             "findings": [_finding_dict(f) for f in self.findings],
             "unexplained": self.unexplained,
+            "timeline": storyline.build(c, self.findings),
         }
 
 
@@ -124,4 +126,5 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
         "references": f.references,
         "ruled_out": f.ruled_out,
         "explains": [_finding_dict(s) for s in f.symptoms],
+        "why": f.why,
     }

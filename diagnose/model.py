@@ -89,6 +89,8 @@ class LogEvent:
     groups: dict[str, str] = field(default_factory=dict)  # named groups of the signature regex
     following: list[str] = field(default_factory=list)  # goroutine dump lines after an F line
     run: int | None = None  # agent run index on its Node (set by the timeline)
+    before: list[str] = field(default_factory=list)  # up to 2 lines before it in the file (context)
+    after: list[str] = field(default_factory=list)  # up to 2 lines after it
 
     @property
     def time_text(self) -> str | None:

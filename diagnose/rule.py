@@ -73,16 +73,28 @@ class Missing:
 
 
 @dataclass
+class ContextLine:
+    """A line next to an evidence line in the same file, for the report's excerpt."""
+
+    line: int
+    text: str
+
+
+@dataclass
 class EvidenceLine:
     artifact: str
     line: int | None
     time: str | None
     text: str
     node: str | None = None
+    context: list[ContextLine] = field(default_factory=list)  # lines before, then after, in file order
 
     @classmethod
     def of(cls, event: LogEvent) -> EvidenceLine:
-        return cls(event.artifact, event.line, event.time_text, event.text, event.node)
+        first = event.line - len(event.before)
+        context = [ContextLine(first + i, t) for i, t in enumerate(event.before) if first + i >= 1]
+        context += [ContextLine(event.line + 1 + i, t) for i, t in enumerate(event.after)]
+        return cls(event.artifact, event.line, event.time_text, event.text, event.node, context)
 
 
 @dataclass
@@ -103,6 +115,7 @@ class Finding:
     ruled_out: list[str] = field(default_factory=list)  # look-alikes and why they do not apply
     explains: tuple[str, ...] = ()  # categories this finding accounts for on its Nodes
     symptoms: list[Finding] = field(default_factory=list)  # attached by the diagnosis ranking
+    why: str = ""  # the rule's "Why it happens" documentation, one paragraph (the report's root-cause card)
 
 
 @dataclass
@@ -168,6 +181,7 @@ class Rule:
             missing=[Missing(_render(m.what, values), _render(m.command, values)) for m in missing],
             ruled_out=list(ruled_out),
             explains=self.explains,
+            why=doc_section(self.doc, "Why it happens"),
         )
 
 
@@ -182,6 +196,24 @@ def unique_lines(items: Iterable[Any]) -> list[Any]:
             seen.add(key)
             out.append(item)
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def doc_section(doc: str, title: str) -> str:
+    """One section of a rule docstring (`Title` over a `---` underline) as one paragraph of
+    plain text (RST ``code`` markers dropped); "" when the docstring has no such section."""
+    lines = [line.strip() for line in doc.splitlines()]
+    out: list[str] = []
+    inside = False
+    for i, line in enumerate(lines):
+        underline = bool(line) and set(line) == {"-"}
+        if i + 1 < len(lines) and line and not underline and set(lines[i + 1] or "x") == {"-"}:
+            if inside:
+                break
+            inside = line == title
+        elif inside and not underline:
+            out.append(line)
+    return " ".join(" ".join(out).replace("``", "").split())
 
 
 def _render(template: str, values: dict[str, Any]) -> str:

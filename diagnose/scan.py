@@ -9,7 +9,7 @@ Python loop runs per line (shared/performance-notes.md). Only the hit lines leav
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 import regex
@@ -20,6 +20,8 @@ from diagnose.rule import Signature
 CHUNK = 256 * 1024  # cache-resident chunks are fastest (performance-notes §3.5)
 MAX_LINE = 64 * 1024  # a longer line is cut: its head is kept and matched, the rest skipped
 REGEX_TIMEOUT = 0.05  # seconds per line and signature; a crafted line cannot stall the scan
+CONTEXT_LINES = 2  # lines kept before and after a hit (report excerpts)
+CONTEXT_CHARS = 512  # each context line is cut to this many characters
 
 
 @dataclass
@@ -29,6 +31,9 @@ class Hit:
     text: str
     groups: dict[str, str]
     following: list[str]
+    # Up to CONTEXT_LINES lines before/after the hit, for the report's evidence excerpts.
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -156,6 +161,7 @@ class Scanner:
                 stats.cut_lines += 1
             text = raw.decode("utf-8", errors="replace").rstrip("\r")
             matched = False
+            context: tuple[list[str], list[str]] | None = None  # shared by the line's hits
             for sig in (sigs[i] for i in sorted(set(indexes))):
                 if matched and sig.catch_all:
                     continue
@@ -168,6 +174,10 @@ class Scanner:
                 matched = True
                 groups = {k: v for k, v in m.groupdict().items() if v is not None}
                 hit = Hit(sig.key, line_no + 1, text, groups, [])
+                if not sig.catch_all:  # catch-all hits become templates, never evidence
+                    if context is None:
+                        context = _context(chunk, start, end)
+                    hit.before, hit.after = context
                 stats.hits += 1
                 if sig.follow:
                     lines, open_ended = _following(chunk, end, sig.follow, is_record_start)
@@ -213,6 +223,33 @@ def _newlines(chunk: bytes, start: int, large_stream: bool) -> int:
                 return chunk.count(b"\n", start)
         return int(_numpy.count_nonzero(_numpy.frombuffer(chunk, _numpy.uint8, offset=start) == 10))
     return chunk.count(b"\n", start)
+
+
+def _context(chunk: bytes, start: int, end: int) -> tuple[list[str], list[str]]:
+    """The lines around chunk[start:end] (a hit line; `end` is its newline), from this chunk
+    only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk.
+    Only verified hits pay for this (a few find calls), never the pass over the data."""
+    before: list[str] = []
+    pos = start  # start of the line after the one looked for
+    while len(before) < CONTEXT_LINES and pos > 0:
+        prev = chunk.rfind(b"\n", 0, pos - 1) + 1
+        before.append(_context_line(chunk, prev, pos - 1))
+        pos = prev
+    before.reverse()
+    after: list[str] = []
+    pos, size = end + 1, len(chunk)
+    while len(after) < CONTEXT_LINES and pos < size:
+        nl = chunk.find(b"\n", pos)
+        nl = size if nl == -1 else nl
+        after.append(_context_line(chunk, pos, nl))
+        pos = nl + 1
+    return before, after
+
+
+def _context_line(chunk: bytes, start: int, end: int) -> str:
+    # 4 bytes per character at most: decode no more than the cut keeps.
+    raw = chunk[start : min(end, start + 4 * CONTEXT_CHARS)]
+    return raw.decode("utf-8", errors="replace")[:CONTEXT_CHARS].rstrip("\r")
 
 
 def _following(chunk: bytes, end: int, limit: int,

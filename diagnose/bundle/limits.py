@@ -141,6 +141,7 @@ _HIT_OVERHEAD = 256  # the objects around a hit's text: empty lines cost memory 
 
 
 def hit_size(hit: Any) -> int:
-    return len(hit.text) + sum(len(x) for x in hit.following) + _HIT_OVERHEAD
+    context = sum(len(x) for x in getattr(hit, "before", ())) + sum(len(x) for x in getattr(hit, "after", ()))
+    return len(hit.text) + sum(len(x) for x in hit.following) + context + _HIT_OVERHEAD
 
 

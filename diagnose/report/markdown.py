@@ -10,8 +10,10 @@ issues (`#12`), embeds images and renders HTML. So, in the template:
   backslash-escaped, `@` and `#<digit>` broken with a zero-width joiner so nobody is mentioned
   and no issue is cross-referenced, `://` broken so no bare URL is auto-linked.
 
-If the report is too long, evidence lines, symptom lists, file lists and long texts are cut
-step by step (on a copy of the dict) until it fits, and a note at the top says what was cut.
+If the report is too long, the least important parts are cut first, step by step (on a copy of
+the dict) until it fits: the artifact list and other file lists, then timeline rows, the lines
+around evidence lines, evidence and symptom lists, long texts, the "why" paragraph, the timeline,
+and at last the remaining root causes; a note at the top says what was cut.
 """
 
 from __future__ import annotations
@@ -74,8 +76,16 @@ def fence(value: Any, lang: str = "", indent: int = 0) -> str:
 
 
 def evidence_fence(lines: Iterable[dict[str, Any]]) -> str:
-    """Evidence lines in one code block: `artifact:line  time  (node)` above each raw line."""
-    blocks = [f"{view.evidence_location(e)}\n{view.clean(e.get('text')).rstrip()}" for e in lines]
+    """Evidence lines in one code block: `artifact:line  time  (node)` above each excerpt, the
+    lines around an evidence line numbered, the evidence line itself marked `>`."""
+    blocks = []
+    for x in view.excerpts(list(lines)):
+        if not x["rows"]:
+            blocks.append(f"{x['location']}\n{x['text']}")
+            continue
+        width = len(str(x["rows"][-1]["line"]))
+        rows = [f"{'>' if r['hit'] else ' '} {r['line']:>{width}}  {r['text']}" for r in x["rows"]]
+        blocks.append("\n".join([x["location"], *rows]))
     return fence("\n\n".join(blocks), "text")
 
 
@@ -87,6 +97,10 @@ def reference_link(ref: Any) -> str:
     if url == str(ref).strip():
         return f"<{url}>"
     return f"[{escape(ref)}](<{url}>)"
+
+
+TIMELINE_NODES = 5  # timeline tables (Nodes with problems) in a report that fits
+TIMELINE_ROWS = 40  # key events per table
 
 
 @dataclass(frozen=True)
@@ -103,20 +117,28 @@ class _Budget:
     text: int | None = None  # characters of any one string
     items: int | None = None  # items of any other list (nodes of a finding, steps, references...)
     unexplained: int | None = None  # rows of "Unexplained errors" (the template shows 25 at most)
+    context: bool = True  # the lines around each evidence line
+    why: bool = True  # the root cause's "Why it happens" paragraph
+    timeline_nodes: int | None = TIMELINE_NODES  # Nodes with a timeline table
+    timeline_rows: int | None = TIMELINE_ROWS  # key events per timeline table
 
 
+# Least important first: file lists, then timeline rows and evidence context, then evidence and
+# symptoms, then the explanation and the timeline; the root causes themselves go last.
 _STEPS = (
     _Budget(),
-    _Budget(evidence=50, explains=50, artifacts=200, unrecognised=200, unreadable=200, text=4000, unexplained=15),
-    _Budget(evidence=20, explains=20, artifacts=0, unrecognised=50, unreadable=100, nodes=300, text=2000),
+    _Budget(evidence=50, explains=50, artifacts=200, unrecognised=200, unreadable=200, text=4000, unexplained=15,
+            timeline_rows=25),
+    _Budget(evidence=20, explains=20, artifacts=0, unrecognised=50, unreadable=100, nodes=300, text=2000,
+            timeline_nodes=3, timeline_rows=15, context=False),
     _Budget(evidence=8, explains=10, artifacts=0, unrecognised=20, unreadable=50, nodes=100, text=1000,
-            findings=30, unexplained=10),
+            findings=30, unexplained=10, timeline_nodes=2, timeline_rows=10, context=False),
     _Budget(evidence=3, explains=5, artifacts=0, unrecognised=10, unreadable=20, nodes=50, text=500,
-            findings=15, items=30, unexplained=5),
+            findings=15, items=30, unexplained=5, timeline_nodes=1, timeline_rows=8, context=False, why=False),
     _Budget(evidence=1, explains=3, artifacts=0, unrecognised=5, unreadable=10, nodes=20, text=300,
-            findings=8, items=10, unexplained=3),
+            findings=8, items=10, unexplained=3, timeline_nodes=0, context=False, why=False),
     _Budget(evidence=0, explains=0, artifacts=0, unrecognised=0, unreadable=5, nodes=10, text=200,
-            findings=3, items=5, unexplained=0),
+            findings=3, items=5, unexplained=0, timeline_nodes=0, context=False, why=False),
 )
 
 
@@ -128,10 +150,30 @@ def render_markdown(d: dict[str, Any], templates_dirs: Iterable[Path | str] | No
     text = ""
     for budget in _STEPS:
         shown, cuts = _shrink(d, budget)
-        text = template.render(d=shown, truncated=_cut_note(cuts, max_chars))
+        story = _story(d, budget, cuts)
+        text = template.render(d=shown, story=story, truncated=_cut_note(cuts, max_chars))
         if len(text) < max_chars:
             return text
     return _hard_cut(text, max_chars)
+
+
+def _story(d: dict[str, Any], b: _Budget, cuts: Counter[str]) -> list[dict[str, Any]]:
+    """The timeline tables: the Nodes with problems, each with its key events (the most telling
+    ones kept when there are too many: root-cause evidence, fatal exits, restarts, starts)."""
+    from diagnose.report import lanes
+
+    nodes = [n for n in (d.get("timeline") or {}).get("nodes", []) if n.get("affected")]
+    limit = len(nodes) if b.timeline_nodes is None else b.timeline_nodes
+    if len(nodes) > limit:
+        cuts["Node timelines"] += len(nodes) - limit
+    out = []
+    for n in nodes[:limit]:
+        keys = lanes.key_events(n)
+        if b.timeline_rows is not None and len(keys) > b.timeline_rows:
+            cuts["timeline rows"] += len(keys) - b.timeline_rows
+            keys = sorted(sorted(keys, key=lanes.priority)[: b.timeline_rows], key=lambda k: k["n"])
+        out.append({"node": n, "keys": keys, "omitted": len(lanes.key_events(n)) - len(keys)})
+    return out
 
 
 def _shrink(d: dict[str, Any], b: _Budget) -> tuple[dict[str, Any], Counter[str]]:
@@ -140,7 +182,8 @@ def _shrink(d: dict[str, Any], b: _Budget) -> tuple[dict[str, Any], Counter[str]
     cuts: Counter[str] = Counter()
     if b == _Budget():
         return d, cuts
-    out = copy.deepcopy(d)
+    # The timeline is not copied: its tables are cut by `_story`, from the original.
+    out = copy.deepcopy({k: v for k, v in d.items() if k != "timeline"})
     src = out["source"]
     for key, limit, what in (
         ("artifacts", b.artifacts, "artifact paths"),
@@ -152,6 +195,11 @@ def _shrink(d: dict[str, Any], b: _Budget) -> tuple[dict[str, Any], Counter[str]
     out["omitted_findings"] = _cut_list(out, "findings", b.findings, "root causes", cuts)
     out["omitted_unexplained"] = _cut_list(out, "unexplained", b.unexplained, "unexplained error templates", cuts)
     for f in out["findings"]:
+        if not b.context:
+            _drop_context(f, cuts)
+        if not b.why and f.get("why"):
+            f["why"] = ""
+            cuts["explanations (why it happens)"] += 1
         f["omitted_evidence"] = _cut_list(f, "evidence", b.evidence, "evidence lines", cuts)
         f["omitted_explains"] = _cut_list(f, "explains", b.explains, "symptom findings", cuts)
         if b.items is not None:
@@ -166,6 +214,15 @@ def _shrink(d: dict[str, Any], b: _Budget) -> tuple[dict[str, Any], Counter[str]
     if b.text is not None:
         _cut_strings(out, b.text, cuts)
     return out, cuts
+
+
+def _drop_context(f: dict[str, Any], cuts: Counter[str]) -> None:
+    for e in f.get("evidence", []):
+        if e.get("context"):
+            cuts["lines around evidence lines"] += len(e["context"])
+            e["context"] = []
+    for s in f.get("explains", []):
+        _drop_context(s, cuts)
 
 
 def _cut_list(holder: dict[str, Any], key: str, limit: int | None, what: str, cuts: Counter[str]) -> int:

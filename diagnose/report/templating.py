@@ -27,7 +27,7 @@ def environment(templates_dirs: Iterable[Path | str] | None = None) -> Any:
 def _environment(dirs: tuple[str, ...]) -> Any:
     import jinja2
 
-    from diagnose.report import markdown
+    from diagnose.report import lanes, markdown
     from diagnose.resources import builtin_templates_dir
 
     loader = jinja2.ChoiceLoader(
@@ -56,6 +56,9 @@ def _environment(dirs: tuple[str, ...]) -> Any:
         reference_url=view.reference_url,
         location=view.evidence_location,
         human_size=view.human_size,
+        clock=view.clock,
+        short_path=lanes.short_path,
+        run_label=lanes.run_label,
         md=markdown.escape,
         code=markdown.code,
         fence=markdown.fence,
@@ -70,5 +73,13 @@ def _environment(dirs: tuple[str, ...]) -> Any:
         problems=view.problems,
         plural=view.plural,
         severity_icon=view.SEVERITY_ICON,
+        inconclusive=view.inconclusive,
+        excerpts=view.excerpts,
+        severity_counts=view.severity_counts,
+        node_ids=view.node_ids,
+        node_classes=view.node_classes,
+        timeline_lane=lanes.lane,
+        timeline_overview=lanes.overview,
+        key_events=lanes.key_events,
     )
     return env

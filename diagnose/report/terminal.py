@@ -24,6 +24,8 @@ MAX_NODES = 20  # Node rows in the header
 MAX_SYMPTOMS = 15
 MAX_PATHS = 15  # unreadable files listed
 MAX_UNEXPLAINED = 10  # unexplained error templates listed
+MAX_TIMELINE_NODES = 3  # Nodes with problems whose key events are printed
+MAX_TIMELINE_EVENTS = 12  # key events per Node (root-cause evidence, fatal exits and restarts first)
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -60,6 +62,7 @@ def renderables(d: dict[str, Any]) -> list[RenderableType]:
     out: list[RenderableType] = [_header(d)]
     for i, f in enumerate(d.get("findings", []), 1):
         out.append(_finding_panel(f, i, primary=i == 1 and bool(view.problems(d))))
+    out.extend(_timeline(d.get("timeline") or {}))
     out.extend(_unexplained(d.get("unexplained") or []))
     out.extend(_read_problems(d.get("source", {})))
     out.append(_closing(d))
@@ -136,9 +139,9 @@ def _finding_panel(f: dict[str, Any], index: int, primary: bool) -> Panel:
     evidence = f.get("evidence", [])
     if evidence:
         body.append(_heading(f"Evidence ({view.plural(len(evidence), 'line')})"))
-        for e in evidence[:MAX_EVIDENCE]:
-            body.append(_t(view.evidence_location(e), "dim"))
-            body.append(Padding(Text(view.clean(e.get("text")).rstrip(), overflow="fold"), (0, 0, 0, 2)))
+        for x in view.excerpts(evidence[:MAX_EVIDENCE]):
+            body.append(_t(x["location"], "dim"))
+            body.append(Padding(_excerpt(x), (0, 0, 0, 2)))
         if len(evidence) > MAX_EVIDENCE:
             body.append(Text(f"  … {len(evidence) - MAX_EVIDENCE} more (see the HTML or JSON report)",
                              style="dim"))
@@ -179,6 +182,58 @@ def _finding_panel(f: dict[str, Any], index: int, primary: bool) -> Panel:
     return Panel(Group(*body), title=title, title_align="left", subtitle=_t(f.get("rule_id"), "dim"),
                  subtitle_align="right", border_style=BORDER_STYLE.get(str(sev), "white"),
                  box=box.HEAVY if primary else box.ROUNDED)
+
+
+def _excerpt(x: dict[str, Any]) -> RenderableType:
+    """An evidence line alone, or numbered with the lines around it (those dimmed)."""
+    if not x["rows"]:
+        return Text(x["text"], overflow="fold")
+    width = len(str(x["rows"][-1]["line"]))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", no_wrap=True, style="dim")
+    grid.add_column(overflow="fold")
+    for r in x["rows"]:
+        # Context lines stay on one line each so they frame the evidence without burying it.
+        text = (Text(r["text"], overflow="fold") if r["hit"]
+                else Text(r["text"], style="dim", no_wrap=True, overflow="ellipsis"))
+        grid.add_row(f"{'>' if r['hit'] else ' '}{r['line']:>{width}}", text)
+    return grid
+
+
+def _timeline(timeline: dict[str, Any]) -> list[RenderableType]:
+    """The key events of the Nodes with problems, a few lines each (the HTML report draws them all)."""
+    from diagnose.report import lanes
+
+    out: list[RenderableType] = []
+    for n in [n for n in timeline.get("nodes", []) if n.get("affected")][:MAX_TIMELINE_NODES]:
+        keys = lanes.key_events(n)
+        if not keys:
+            continue
+        runs = n.get("runs", [])
+        head = Text.assemble(("Timeline of ", "bold"), _t(n.get("node"), "bold"),
+                             (f": {view.plural(len(runs), 'agent run')}", "dim"))
+        if n.get("restarts"):
+            head.append(f", {view.plural(n['restarts'], 'restart')}", style="dim")
+        out.append(head)
+        shown = sorted(sorted(keys, key=lanes.priority)[:MAX_TIMELINE_EVENTS], key=lambda k: k["n"])
+        table = Table.grid(padding=(0, 1))
+        table.add_column(no_wrap=True, style="dim")
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for k in shown:
+            run = f"run {k['run']}" if k.get("run") else ""
+            label = Text(view.oneline(k.get("label")), style="bold" if k.get("root_cause") else "")
+            kind = k.get("kind")
+            if kind in ("start", "restart", "fatal"):
+                label = Text.assemble((f"{kind}: ", "bold red" if kind == "fatal" else "bold yellow"), label)
+            if k.get("repeat", 1) > 1:
+                label.append(f" ×{k['repeat']}", style="dim")
+            table.add_row(view.clock(k.get("time")) or "(no time)", run, label)
+        out.append(Padding(table, (0, 0, 0, 2)))
+        if len(keys) > len(shown):
+            out.append(Text(f"  … {len(keys) - len(shown)} more key events in the HTML report or "
+                            "`antrea-diagnose timeline`", style="dim"))
+    return out
 
 
 def _heading(text: str) -> Text:

@@ -203,6 +203,21 @@ def inconclusive(d: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def severity_counts(d: dict[str, Any]) -> dict[str, int]:
+    """Findings per severity, root causes and the symptoms they explain, in severity order."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+
+    def visit(f: dict[str, Any]) -> None:
+        if f.get("severity") in counts:
+            counts[f["severity"]] += 1
+        for s in f.get("explains", []):
+            visit(s)
+
+    for f in d.get("findings", []):
+        visit(f)
+    return {s: n for s, n in counts.items() if n}
+
+
 MAX_NODE_FILTERS = 40  # more Nodes than this: no Node filter (a radio per Node would not help)
 
 
@@ -222,6 +237,59 @@ def node_classes(nodes: Any, ids: dict[str, int]) -> str:
         nodes = [nodes]
     found = sorted({ids[str(n)] for n in nodes or [] if str(n) in ids})
     return " ".join(["byn", *(f"n{i}" for i in found)]) if found else ""
+
+
+CONTEXT_SHOWN = 240  # characters of a context line shown (the JSON keeps what the scan kept)
+
+
+def excerpts(lines: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Evidence lines as excerpts of their files: each line with the lines around it, numbered,
+    and consecutive evidence lines of one file whose excerpts touch merged into one (so a line
+    is never shown twice). An excerpt is `{"location", "rows": [{"line", "text", "hit"}]}`;
+    `rows` is empty for a line with no line number or context (show `text` alone)."""
+    out: list[dict[str, Any]] = []
+    for e in lines or []:
+        ctx = [c for c in e.get("context") or [] if isinstance(c, dict) and isinstance(c.get("line"), int)]
+        line = e.get("line")
+        if not ctx or not isinstance(line, int):
+            out.append({"location": evidence_location(e), "text": clean(e.get("text")).rstrip(), "rows": [],
+                        "evidence": [e]})
+            continue
+        rows = {c["line"]: (c["text"], False) for c in ctx}
+        rows[line] = (e.get("text"), True)
+        prev = out[-1] if out else None
+        if (prev and prev["rows"] and prev["evidence"][-1].get("artifact") == e.get("artifact")
+                and prev["evidence"][-1].get("node") == e.get("node") and prev["rows"][-1]["line"] + 1 >= min(rows)):
+            merged = {r["line"]: (r["text"], r["hit"]) for r in prev["rows"]}
+            for n, (text, hit) in rows.items():
+                merged[n] = (text, hit or merged.get(n, ("", False))[1])
+            prev["evidence"].append(e)
+            rows = merged
+            block = prev
+        else:
+            block = {"evidence": [e]}
+            out.append(block)
+        block["rows"] = [{"line": n, "hit": hit, "text": clean(text).rstrip() if hit else _cut(clean(text).rstrip())}
+                         for n, (text, hit) in sorted(rows.items())]
+        block["location"] = _excerpt_location(block["evidence"])
+        block["text"] = ""
+    return out
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= CONTEXT_SHOWN else text[: CONTEXT_SHOWN - 1] + "…"
+
+
+def _excerpt_location(evidence: list[dict[str, Any]]) -> str:
+    """`artifact:19, 20, 22  18:55:02.068816 to 18:55:02.336061  (node2)`."""
+    first, last = evidence[0], evidence[-1]
+    loc = oneline(first.get("artifact")) + ":" + ", ".join(str(e.get("line")) for e in evidence)
+    times = [oneline(e.get("time")) for e in (first, last) if e.get("time")]
+    if times:
+        loc += "  " + (times[0] if len(set(times)) == 1 else f"{times[0]} to {times[-1]}")
+    if first.get("node"):
+        loc += f"  ({oneline(first['node'])})"
+    return loc
 
 
 def human_size(size: Any) -> str:

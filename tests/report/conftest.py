@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from support import SAMPLES
 
 from diagnose.diagnosis import Diagnosis, NodeSummary, rank
 from diagnose.model import Artifact, Cluster, ReadProblem
@@ -187,3 +188,17 @@ def hostile_everywhere(d: dict, text: str = HOSTILE) -> dict:
     for f in d["findings"]:
         finding(f)
     return d
+
+
+@pytest.fixture(scope="session")
+def sample_6448(rules):
+    """The diagnosis of the antrea-io/antrea#6448 sample bundle (node2's story), built once."""
+    from diagnose.engine import diagnose
+
+    return diagnose(SAMPLES / "6448-secondary-network-primary-nic", rules)
+
+
+@pytest.fixture
+def story(sample_6448) -> dict:
+    """A fresh report dict of the #6448 sample (tests may change it)."""
+    return sample_6448.to_dict()

@@ -32,9 +32,9 @@ def test_report_has_the_sections_and_commands(d):
         "**Source:** `support-bundles_20240628T185900Z` (antctl-directory)",
         "| # | Severity | Root cause |",
         "### 1. SecondaryNetwork bridge took the Node's primary NIC (most likely root cause)",
-        "**Evidence**",
+        "<details><summary>Evidence (2 lines)</summary>",
         "**Remediation**",
-        "1. Remove eth0 from the secondary bridge on node2",
+        "- [ ] Remove eth0 from the secondary bridge on node2",
         "**Explains**",
         "antrea-agent cannot reach kube-apiserver",
         "**Ruled out**",
@@ -48,9 +48,10 @@ def test_report_has_the_sections_and_commands(d):
         "`screenshot.png`",
     ):
         assert text in md, text
-    # Commands are in sh code blocks, indented under their list item.
-    assert "   ```sh\n   kubectl -n kube-system exec ds/antrea-agent -c antrea-ovs -- ovs-vsctl del-port " \
-           "br-secondary eth0\n   ```" in md
+    # Remediation is a checklist; commands are in sh code blocks, indented under their item.
+    assert "  ```sh\n  kubectl -n kube-system exec ds/antrea-agent -c antrea-ovs -- ovs-vsctl del-port " \
+           "br-secondary eth0\n  ```" in md
+    assert "- [ ] Upgrade Antrea to v2.1.0 or later, which refuses to move the primary NIC" in md
     assert "  ```sh\n  kubectl debug node/node1 -- ip link show\n  ```" in md
     html = to_html(md)
     assert '<pre><code class="language-sh">kubectl debug node/node1 -- ip link show\n</code></pre>' in html
@@ -196,3 +197,46 @@ def test_last_resort_cut_closes_the_open_code_block(d):
         else:
             assert "shortened to fit" in to_html(md)
     assert hard_cuts > 10
+
+
+def _cut_kinds(md: str) -> set[str]:
+    m = re.search(r"left out (.*?)\. The HTML and JSON reports have everything", re.sub(r"\\(.)", r"\1", md))
+    return {re.sub(r"^[\d,]+ ", "", part) for part in m[1].split(", ")} if m else set()
+
+
+def test_the_least_important_parts_are_cut_first(story):
+    from diagnose.report.markdown import render_markdown
+
+    full = render_markdown(story)
+    assert "shortened" not in full and "lines around them" in full and "**Why it happens:**" in full
+    seen = set()
+    for limit in range(len(full) - 200, 2500, -700):
+        md = render_markdown(story, max_chars=limit)
+        assert len(md) < limit
+        cut = _cut_kinds(md)
+        seen |= cut
+        if "lines around evidence lines" in cut or "timeline rows" in cut:
+            assert "artifact paths" in cut
+        if "evidence lines" in cut:
+            assert {"artifact paths", "lines around evidence lines"} <= cut
+        if "explanations (why it happens)" in cut:
+            assert "lines around evidence lines" in cut and "**Why it happens:**" not in md
+        if "Node timelines" in cut:
+            assert "evidence lines" in cut and "### Timeline" not in md
+        if "Report cut at" not in md:
+            assert "### 1. SecondaryNetwork bridged the Node's NIC" in md  # the root cause stays
+            assert "- [ ] Recover the Node from its console" in md or "remediation steps" in cut
+    assert {"artifact paths", "lines around evidence lines", "timeline rows", "evidence lines",
+            "explanations (why it happens)", "Node timelines"} <= seen
+
+
+def test_root_cause_evidence_is_folded_and_remediation_is_a_checklist(story):
+    md = render(story, "md")
+    assert len(md) < MAX_CHARS and "shortened" not in md
+    html = to_html(md)
+    assert html.count("<details>") == html.count("</details>") == md.count("<details>")
+    assert "<details><summary>Evidence (8 lines, with the lines around them)</summary>" in md
+    items = re.findall(r"^- \[ \] (.*)$", md, re.M)
+    assert len(items) == 4 and items[1].startswith("Recover the Node from its console")
+    assert "  ```sh\n  ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock remove Open_vSwitch . other_config " \
+           "flow-restore-wait\n  ```" in md

@@ -1,0 +1,110 @@
+"""`antrea-diagnose timeline`: the merged event stream of a bundle, for reading the story yourself.
+
+Every signature hit the scan kept (the rules' signatures and the agent lifecycle markers) of
+every log of every Node, in time order across Nodes, undated lines (pasted excerpts) last; with
+its Node, agent run, level, kind, file and line, and the findings that cite it. The events are
+those of `diagnose.report.storyline.merged`, unbounded; this module filters and prints them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from diagnose.model import Cluster
+from diagnose.report import storyline, view
+from diagnose.rule import Finding
+
+CSV_COLUMNS = ("time", "node", "run", "level", "kind", "artifact", "line", "signatures", "findings", "root_cause",
+               "message", "text")
+
+
+@dataclass
+class Row:
+    node: str
+    story: storyline.StoryEvent
+
+    @property
+    def time(self) -> datetime | None:
+        return self.story.event.time
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO time (`2024-06-28T18:55:00`, `2024-06-28 18:55`, with a zone or `Z`) as the naive
+    wall time the events carry (a zone is converted to UTC). ValueError when it is not one."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    t = datetime.fromisoformat(value)
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+
+
+def rows(cluster: Cluster, findings: list[Finding], nodes: tuple[str, ...] = (), since: datetime | None = None,
+         until: datetime | None = None) -> list[Row]:
+    """The events of `nodes` (all when empty) between `since` and `until` (inclusive; undated
+    events only when neither is given), timed ones in time order, then undated ones per Node."""
+    wanted = set(nodes)
+    timed: list[Row] = []
+    undated: list[Row] = []
+    for story in storyline.merged(cluster, findings):
+        if wanted and story.node not in wanted:
+            continue
+        for s in story.events:
+            t = s.event.time
+            if t is None:
+                if since is None and until is None:
+                    undated.append(Row(story.node, s))
+            elif (since is None or t >= since) and (until is None or t <= until):
+                timed.append(Row(story.node, s))
+    timed.sort(key=lambda r: r.time)  # type: ignore[arg-type, return-value]  # stable: Node order on ties
+    return timed + undated
+
+
+def render_csv(found: list[Row]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in found:
+        e, s = r.story.event, r.story
+        writer.writerow([e.time_text or "", r.node, s.run or "", s.level or "", s.kind, e.artifact, e.line,
+                         " ".join(s.signatures), " ".join(s.findings), "yes" if s.root_cause else "",
+                         _cell(s.label), _cell(e.text)])
+    return out.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Control characters made visible, and no leading `=+-@` that a spreadsheet would run as a
+    formula (bundle text is untrusted)."""
+    text = view.clean(text)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def table(found: list[Row], total: int) -> Any:
+    """A rich Table of the rows (bundle text as Text, never as markup)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    style = {"fatal": "bold red", "error": "red", "warning": "yellow"}
+    caption = (f"{view.plural(len(found), 'event')}" + (f" of {total:,}" if total != len(found) else "")
+               + "; times as logged (klog: the Node's local time, OVS: UTC); bold: evidence of the root cause")
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, caption=caption)
+    for name, no_wrap in (("Time", True), ("Node", False), ("Run", True), ("Level", True), ("Where", False),
+                          ("Event", False)):
+        t.add_column(name, no_wrap=no_wrap, overflow="fold")
+    for r in found:
+        e, s = r.story.event, r.story
+        label = Text(view.oneline(s.label), style="bold" if s.root_cause else "")
+        if s.kind in ("start", "restart", "fatal"):
+            label = Text.assemble((f"{s.kind}: ", "bold red" if s.kind == "fatal" else "bold yellow"), label)
+        where = Text(f"{_short_path(e.artifact)}:{e.line}", style="dim")
+        t.add_row(view.clock(e.time_text, with_date=True) or "-", Text(view.oneline(r.node)),
+                  str(s.run or ""), Text(s.level or "", style=style.get(s.level or "", "")), where, label)
+    return t
+
+
+def _short_path(path: str) -> str:
+    return view.oneline(path).replace("!", "/").rsplit("/", 1)[-1]
