@@ -1,4 +1,5 @@
-"""Command line: `antrea-diagnose scan SOURCE`, `batch SOURCES...`, `summary RESULTS`, `rules list|show`.
+"""Command line: `antrea-diagnose scan SOURCE`, `timeline SOURCE`, `batch SOURCES...`, `summary RESULTS`,
+`rules list|show`, `redact SOURCE -o OUT`, `unredact REPORT --map MAP`.
 
 Heavy modules (the engine, jinja2, rich, pandas) are imported inside the commands so that
 `--help` stays fast. Errors are one sentence on stderr with the documented exit code:
@@ -47,8 +48,18 @@ def cli() -> None:
               help="Look for report templates in DIR before the built-in ones (repeatable).")
 @click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE",
               help="Change a limit on untrusted input for this run (repeatable); the limits are listed below.")
+@click.option("--redact", is_flag=True,
+              help="Replace addresses, names and secrets in the report with pseudonyms (docs/redaction.md).")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --redact: write the private redaction map here (default: <report>.redaction-map.json).")
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --redact: the key shared by a batch, for the same pseudonyms in every report (created "
+                   "if missing).")
+@click.option("--keep-names", metavar="pods,namespaces", help="With --redact: keep these names as they are.")
 def scan(source: Path, fmt: str | None, output: Path | None, fail_on: str | None,
-         rule_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...], limit_items: tuple[str, ...]) -> None:
+         rule_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...], limit_items: tuple[str, ...],
+         redact: bool = False, map_path: Path | None = None, key_file: Path | None = None,
+         keep_names: str | None = None) -> None:
     """Diagnose SOURCE: an antctl support-bundles directory or archive, one Node's agent
     bundle, a directory of pasted files, or a single log or command output."""
     from diagnose import report, rulepack
@@ -62,10 +73,17 @@ def scan(source: Path, fmt: str | None, output: Path | None, fail_on: str | None
         raise UsageError(f"{e}.") from None
     if output is not None:
         _check_output(output, source)
+    session = None
+    if redact or map_path or key_file or keep_names:
+        from diagnose.redact import commands as redaction
+
+        session = redaction.scan_session(redact, source, output, map_path, key_file, keep_names, _say)
     rules = rulepack.load(rulepack.rule_dirs(rule_dirs))
     with bundle_limits.applied(limits):
         result = diagnose(source, rules)
     data = result.to_dict()
+    if session is not None:  # the diagnosis above ran on the real data; only its report is redacted
+        data = redaction.redact_report(result, data, session, rules)
     if output is None and fmt == "terminal":
         report.print_terminal(data)
     else:
@@ -75,6 +93,8 @@ def scan(source: Path, fmt: str | None, output: Path | None, fail_on: str | None
         else:
             _write_atomically(output, text)
             click.echo(f"Report written to {output}", err=True)
+    if session is not None:
+        redaction.finish(session, _say)
     worst = result.worst_severity()
     if fail_on and worst and SEVERITIES.index(worst) <= SEVERITIES.index(fail_on):
         sys.exit(1)
@@ -164,6 +184,109 @@ def summary(results: Path, fmt: str | None, output: Path | None) -> None:
     target = output or results / fleet_summary.FILES[fmt]
     _write_atomically(target, text)
     click.echo(f"Fleet view written to {target}", err=True)
+
+
+def _time_option(ctx: click.Context, param: click.Parameter, value: str | None):
+    from diagnose.report.stream import parse_time
+
+    try:
+        return parse_time(value) if value else None
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO time such as 2024-06-28T18:55:00.") from None
+
+
+@cli.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--node", "nodes", multiple=True, metavar="NODE", help="Only this Node's events (repeatable).")
+@click.option("--since", callback=_time_option, metavar="TIME",
+              help="Only events at or after TIME, e.g. 2024-06-28T18:55:00 (the logs' own clock; a zone or Z "
+                   "is converted to UTC).")
+@click.option("--until", callback=_time_option, metavar="TIME", help="Only events at or before TIME.")
+@click.option("-f", "--format", "fmt", type=click.Choice(("terminal", "csv")),
+              help="Output format. Default: terminal, or csv for an -o file ending in .csv.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE (atomically) instead of standard output.")
+@rules_option
+def timeline(source: Path, nodes: tuple[str, ...], since, until, fmt: str | None, output: Path | None,
+             rule_dirs: tuple[Path, ...]) -> None:
+    """Print the merged event stream of SOURCE: every matched log line (rule signatures and the
+    agent's start, flow-restoration and fatal markers) of every Node, in time order, with its
+    Node, agent run, level, file:line and message; lines without a time come last."""
+    from diagnose import rulepack
+    from diagnose.engine import diagnose
+    from diagnose.report import stream
+
+    fmt = fmt or ("csv" if output is not None and output.suffix.lower() == ".csv" else "terminal")
+    if output is not None:
+        _check_output(output, source)
+    result = diagnose(source, rulepack.load(rulepack.rule_dirs(rule_dirs)))
+    known = [n for n, data in result.cluster.nodes.items() if data.events]
+    if unknown := [n for n in nodes if n not in known]:
+        raise UsageError(f"No events for Node {unknown[0]!r}; Nodes with events: {', '.join(known) or 'none'}.")
+    found = stream.rows(result.cluster, result.findings, nodes, since, until)
+    if fmt == "csv":
+        text = stream.render_csv(found)
+    else:
+        total = len(stream.rows(result.cluster, result.findings))
+        if output is None:
+            _console().print(stream.table(found, total))
+            return
+        import io
+
+        from rich.console import Console
+
+        console = Console(file=io.StringIO(), width=220, color_system=None, highlight=False, emoji=False)
+        console.print(stream.table(found, total))
+        text = console.file.getvalue()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write_atomically(output, text)
+        click.echo(f"{len(found):,} events written to {output}", err=True)
+
+
+@cli.command("redact")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
+              help="The redacted copy: an archive (.tar.gz, .tgz, .tar, .zip) or a new directory.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the private redaction map here (default: <output>.redaction-map.json); never inside "
+                   "the output. An existing map is continued.")
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The key shared by a batch, for the same pseudonyms in every bundle (created if missing).")
+@click.option("--keep-names", metavar="pods,namespaces", help="Keep these names as they are.")
+def redact_command(source: Path, output: Path, map_path: Path | None, key_file: Path | None,
+                   keep_names: str | None) -> None:
+    """Write a redacted copy of SOURCE in the same layout (nested agent_<node>.tar.gz rebuilt), safe to
+    attach to a public issue: addresses, MACs, Node/host/Pod/Namespace/user names and domains become
+    consistent pseudonyms, secrets become markers."""
+    from diagnose.redact import commands as redaction
+
+    redaction.redact_bundle(source, output, map_path, key_file, keep_names, _say)
+
+
+@cli.command()
+@click.argument("report", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
+              help="The private map written by scan --redact or redact.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE (atomically) instead of standard output.")
+def unredact(report: Path, map_path: Path, output: Path | None) -> None:
+    """Translate a redacted REPORT (any format) back to the real names and addresses."""
+    from diagnose.redact import commands as redaction
+
+    if output is not None:
+        _check_output(output, report)
+    text, count = redaction.unredact_file(report, map_path)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        _write_atomically(output, text)
+        click.echo(f"{count:,} pseudonyms translated back; written to {output}", err=True)
+
+
+def _say(text: str) -> None:
+    click.echo(text, err=True)
 
 
 @cli.group()

@@ -1,0 +1,10 @@
+"""Redaction: share reports and bundles without sharing the network they describe.
+
+Modules, one job each: `ipmap` (topology-keeping address pseudonyms), `mapper` (every kind of
+pseudonym under one key, and the record of them), `names` and `domains` (which names and DNS
+names are hidden, and how strictly), `harvest` + `vocab` (the names found in a bundle),
+`credentials` (secrets to markers), `scrub` (finding and replacing all of it in text),
+`mapfile` + `keys` + `session` (the private map and the key), `containers` + `rewrite` (the
+redacted copy of a bundle in its layout), `report` (a redacted report), `unredact` (back), and
+`commands` (what the CLI commands do). See docs/redaction.md.
+"""

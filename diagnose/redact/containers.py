@@ -1,0 +1,135 @@
+"""Where the redacted copy is written: a directory, a tar (plain, gz, bz2, xz) or a zip, nested
+inside each other as the original was.
+
+Every member arrives as a finished file (its size is known, as tar headers need); nested
+archives are built in temporary files and added to their parent when they are complete, so
+memory stays bounded whatever the bundle's size. Timestamps and owners are fixed (mtime 0,
+root-less, gzip without a name or time): the same input and key give the same bytes.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+# Output kinds by the suffix of `-o`: (archive format, compression layers outermost first).
+_SUFFIXES = ((".tar.gz", "tar", ("gzip",)), (".tgz", "tar", ("gzip",)), (".tar.bz2", "tar", ("bzip2",)),
+             (".tbz2", "tar", ("bzip2",)), (".tar.xz", "tar", ("xz",)), (".txz", "tar", ("xz",)),
+             (".tar", "tar", ()), (".zip", "zip", ()))
+_SINGLE = ((".gz", ("gzip",)), (".bz2", ("bzip2",)), (".xz", ("xz",)))
+
+
+def archive_kind(path: Path) -> tuple[str, tuple[str, ...]] | None:
+    """("tar"|"zip", compression) when `path` names an archive, else None (a directory or file)."""
+    lower = path.name.lower()
+    return next(((fmt, comp) for suffix, fmt, comp in _SUFFIXES if lower.endswith(suffix)), None)
+
+
+def single_compression(path: Path) -> tuple[str, ...]:
+    lower = path.name.lower()
+    return next((comp for suffix, comp in _SINGLE if lower.endswith(suffix)), ())
+
+
+def compressor(fmt: str, raw: BinaryIO) -> BinaryIO:
+    """A writable stream that compresses into `raw` (closing it does not close `raw`)."""
+    if fmt == "gzip":
+        # level 6 (gzip's own default): level 9 costs twice the time for a few percent
+        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)  # type: ignore[return-value]
+    if fmt == "bzip2":
+        return bz2.BZ2File(raw, "wb")  # type: ignore[return-value]
+    if fmt == "xz":
+        return lzma.LZMAFile(raw, "wb")  # type: ignore[return-value]
+    raise ValueError(f"unknown compression {fmt!r}")
+
+
+class Layers:
+    """Compression layers stacked on a raw stream; `close()` flushes them, innermost first."""
+
+    def __init__(self, raw: BinaryIO, compression: tuple[str, ...] | list[str]):
+        self.streams: list[BinaryIO] = []
+        out = raw
+        for fmt in compression:
+            out = compressor(fmt, out)
+            self.streams.append(out)
+        self.top = out
+
+    def close(self) -> None:
+        for s in reversed(self.streams):
+            s.close()
+
+
+class Sink:
+    """A container the redacted files are added to."""
+
+    def add(self, name: str, data: BinaryIO, size: int) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class TarSink(Sink):
+    def __init__(self, raw: BinaryIO, compression: tuple[str, ...] | list[str] = ()):
+        self._layers = Layers(raw, compression)
+        self._tar = tarfile.open(fileobj=self._layers.top, mode="w", format=tarfile.PAX_FORMAT)
+
+    def add(self, name: str, data: BinaryIO, size: int) -> None:
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = size, 0, 0o644
+        info.uname = info.gname = ""
+        self._tar.addfile(info, data)
+
+    def close(self) -> None:
+        self._tar.close()
+        self._layers.close()
+
+
+class ZipSink(Sink):
+    def __init__(self, raw: BinaryIO, compression: tuple[str, ...] | list[str] = ()):
+        self._layers = Layers(raw, compression)
+        self._zip = zipfile.ZipFile(self._layers.top, "w", zipfile.ZIP_DEFLATED)
+
+    def add(self, name: str, data: BinaryIO, size: int) -> None:
+        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        with self._zip.open(info, "w", force_zip64=size > 0x7FFFFFFF) as out:
+            shutil.copyfileobj(data, out, 1 << 20)
+
+    def close(self) -> None:
+        self._zip.close()
+        self._layers.close()
+
+
+class DirSink(Sink):
+    def __init__(self, root: Path):
+        self._root = root
+
+    def add(self, name: str, data: BinaryIO, size: int) -> None:
+        rel = PurePosixPath(name)
+        if rel.is_absolute() or ".." in rel.parts:  # names come from the walker, already safe; twice sure
+            raise ValueError(f"unsafe member name {name!r}")
+        target = self._root.joinpath(*rel.parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "wb") as out:
+            shutil.copyfileobj(data, out, 1 << 20)
+
+
+class FileSink(Sink):
+    """The output is one file (the input was one plain file): its content, nothing else."""
+
+    def __init__(self, raw: BinaryIO):
+        self._raw = raw
+
+    def add(self, name: str, data: BinaryIO, size: int) -> None:
+        shutil.copyfileobj(data, self._raw, 1 << 20)
+
+
+def archive_sink(fmt: str, raw: BinaryIO, compression: tuple[str, ...] | list[str]) -> Sink:
+    return TarSink(raw, compression) if fmt == "tar" else ZipSink(raw, compression)

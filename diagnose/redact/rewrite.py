@@ -1,0 +1,274 @@
+"""Write a redacted copy of a bundle in the layout it came in.
+
+Two passes with the bundle walker (`diagnose.bundle.archive.Walker`, so the copy holds exactly
+what a scan reads, with the same limits on untrusted input): the first collects the names to
+hide (`harvest`), the second streams every file through the scrubber into the output, rebuilding
+nested archives as they were: `agent_<node>.tar.gz` becomes `agent_<pseudonym>.tar.gz` with
+redacted member names and contents, rotated `.gz` logs are gzipped again. Binary files (heap
+profiles) cannot be checked for names and addresses: their content is replaced by a note.
+
+The output is written next to its final path and renamed into place when complete, so an
+interrupted run leaves nothing half-written; a directory output must not exist yet.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from diagnose.bundle.archive import Walker, _format_of, sniffable
+from diagnose.bundle.limits import current
+from diagnose.model import ReadProblem
+from diagnose.redact import containers
+from diagnose.redact.harvest import Harvester
+from diagnose.redact.scrub import Scrubber, scrub_stream
+from diagnose.redact.vocab import Vocabulary
+
+BINARY_NOTE = (b"REDACTED-BINARY: antrea-diagnose redact removed this file's binary content: names and addresses "
+               b"in it cannot be found and replaced.\n")
+_SNIFF = 8192
+_SPOOL = 8 << 20  # members up to this size are built in memory, larger ones in a temporary file
+_ARCHIVES = ("tar", "zip")
+
+
+@dataclass
+class Outcome:
+    files: int = 0
+    binary: list[str] = field(default_factory=list)  # display paths whose content was replaced
+    problems: list[ReadProblem] = field(default_factory=list)  # what the walker could not read (not copied)
+
+
+# -- pass 1: names ----------------------------------------------------------------------------------
+
+
+def harvest(source: Path, vocabulary: Vocabulary | None = None) -> tuple[Vocabulary, list[ReadProblem]]:
+    """The names and Service IPs of every file of `source` (names of files included)."""
+    h = Harvester(vocabulary)
+    problems: list[ReadProblem] = []
+
+    def on_file(parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
+        h.path(parts)
+        head = stream.read(_SNIFF)
+        if b"\x00" in head:
+            return
+        if parts[-1] == "failed_nodes":
+            h.failed_nodes(head.decode("utf-8", "replace"))
+        if parts[-1] == "clusterinfo" or head.lstrip().startswith((b"#nodes", b"#pods", b"#configs")):
+            cap = current().max_small_artifact_bytes
+            h.clusterinfo((head + stream.read(cap)).decode("utf-8", "replace"))
+            return
+        carry, first = head, True
+        while True:
+            block = stream.read(1 << 20)
+            data = carry + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if cut:
+                h.text(data[:cut].decode("utf-8", "replace"), head=first)
+                first = False
+            carry = data[cut:]
+            if not block:
+                return
+
+    Walker(on_file, problems, current()).walk(source)
+    return h.vocabulary, problems
+
+
+# -- pass 2: the copy ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Frame:
+    display: str
+    first: tuple[str, ...]  # path parts as the walker first saw the file (original names)
+    last: tuple[str, ...]  # parts at its innermost layer: its members are relative to these
+    formats: list[str | None]
+    layers: int = 1
+    sink: containers.Sink | None = None
+    spool: BinaryIO | None = None
+
+
+class _TrackingWalker(Walker):
+    """The walker, telling the rewriter where each file and archive layer begins and ends."""
+
+    def __init__(self, rewriter: _Rewriter, problems: list[ReadProblem]):
+        super().__init__(rewriter.on_file, problems, current())
+        self._rw = rewriter
+
+    def walk_stream(self, stream: BinaryIO, parts: tuple[str, ...], display: str, size: int | None,
+                    depth: int) -> None:
+        try:
+            head, stream = sniffable(stream)
+        except Exception:  # the walker reads it again and reports the error in its own words
+            super().walk_stream(stream, parts, display, size, depth)
+            return
+        fmt = _format_of(head)
+        if fmt is not None and depth >= self.limits.max_nesting:
+            fmt = None  # the walker refuses to open it: nothing inside will be copied
+        self._rw.enter(parts, display, fmt)
+        try:
+            super().walk_stream(stream, parts, display, size, depth)
+        finally:
+            self._rw.leave(fmt)
+
+
+class _Rewriter:
+    def __init__(self, source: Path, output: Path, work: Path, scrubber: Scrubber):
+        self.source = source
+        self.output = output
+        self.work = work  # the temporary file or directory renamed to `output` at the end
+        self.scrubber = scrubber
+        self.outcome = Outcome()
+        self.root_is_dir = source.is_dir()
+        # A file source is the bottom frame of the walk, except a zip (the walker reads its
+        # directory without a stream layer): its members sit at the root like a directory's.
+        self.root_is_file = not self.root_is_dir and not _is_zip(source)
+        self.archive = containers.archive_kind(output)
+        self._stack: list[_Frame] = []
+        self._root_sink: containers.Sink | None = None
+        self._root_raw: BinaryIO | None = None
+
+    # -- the output root ------------------------------------------------------------------------
+
+    def root_sink(self, single_file: bool) -> containers.Sink:
+        if self._root_sink is None:
+            if self.archive is not None:
+                self._root_raw = open(self.work, "wb")  # noqa: SIM115 - closed in finish()
+                self._root_sink = containers.archive_sink(self.archive[0], self._root_raw, self.archive[1])
+            elif single_file:
+                self._root_raw = open(self.work, "wb")  # noqa: SIM115
+                self._root_sink = containers.FileSink(self._root_raw)
+            else:
+                self.work.mkdir()
+                self._root_sink = containers.DirSink(self.work)
+        return self._root_sink
+
+    def finish(self) -> None:
+        if self._root_sink is None:  # nothing could be read: an empty copy of the right kind
+            self.root_sink(single_file=False)
+        assert self._root_sink is not None
+        self._root_sink.close()
+        if self._root_raw is not None:
+            self._root_raw.flush()
+            os.fsync(self._root_raw.fileno())
+            self._root_raw.close()
+
+    # -- walker hooks -------------------------------------------------------------------------------
+
+    def enter(self, parts: tuple[str, ...], display: str, fmt: str | None) -> None:
+        top = self._stack[-1] if self._stack else None
+        if top is not None and top.display == display:  # the next layer of the same file (gzip -> tar)
+            top.formats.append(fmt)
+            top.last = parts
+            top.layers += 1
+        else:
+            top = _Frame(display, parts, parts, [fmt])
+            self._stack.append(top)
+        if fmt in _ARCHIVES:
+            if self._is_root(top):
+                top.sink = self.root_sink(single_file=False)
+            else:
+                top.spool = tempfile.TemporaryFile(dir=self.work.parent)  # noqa: SIM115 - closed in leave()
+                top.sink = containers.archive_sink(fmt, top.spool, [f for f in top.formats[:-1] if f])
+
+    def leave(self, fmt: str | None) -> None:
+        frame = self._stack[-1]
+        if fmt in _ARCHIVES and frame.spool is not None and frame.sink is not None:
+            frame.sink.close()
+            size = frame.spool.tell()
+            frame.spool.seek(0)
+            sink, name = self._place(frame)
+            sink.add(name, frame.spool, size)
+            frame.spool.close()
+            frame.spool = frame.sink = None
+        frame.layers -= 1
+        if frame.layers == 0:
+            self._stack.pop()
+
+    def on_file(self, parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
+        frame = self._stack[-1] if self._stack and self._stack[-1].display == display else \
+            _Frame(display, parts, parts, [None])
+        single = self._is_root(frame)
+        sink, name = self._place(frame)
+        compression = [f for f in frame.formats[:-1] if f]
+        if single and self.archive is None:
+            compression = list(containers.single_compression(self.output))
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL, dir=self.work.parent) as spool:
+            layers = containers.Layers(spool, compression)  # type: ignore[arg-type]
+            self._redact_into(stream, layers.top, display)
+            layers.close()
+            length = spool.tell()
+            spool.seek(0)
+            sink.add(name, spool, length)  # type: ignore[arg-type]
+        self.outcome.files += 1
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _is_root(self, frame: _Frame) -> bool:
+        return self.root_is_file and bool(self._stack) and frame is self._stack[0]
+
+    def _place(self, frame: _Frame) -> tuple[containers.Sink, str]:
+        """The container a file goes into and its (redacted) name there."""
+        if self._is_root(frame):  # the input is one file: it is the output's only member
+            return self.root_sink(single_file=True), self.scrubber.path_part(frame.first[-1])
+        parent = next((f for f in reversed(self._stack) if f is not frame and f.sink is not None), None)
+        if parent is not None and not self._is_root(parent):
+            rel = frame.first[len(parent.last):]
+        else:
+            rel = frame.first[1:]
+            if self.root_is_dir and self.archive is not None:
+                rel = frame.first  # a directory packed into an archive keeps its name as the top folder
+        sink = parent.sink if parent is not None else self.root_sink(single_file=False)
+        assert sink is not None
+        return sink, "/".join(self.scrubber.path_part(p) for p in rel)
+
+    def _redact_into(self, stream: BinaryIO, out: BinaryIO, display: str) -> None:
+        head = stream.read(_SNIFF)
+        if b"\x00" in head:
+            self.outcome.binary.append(display)
+            out.write(BINARY_NOTE)
+            while stream.read(1 << 20):  # the rest is not needed, but the archive must be read past it
+                pass
+            return
+        pending = [head]
+
+        def read(n: int) -> bytes:
+            return pending.pop() + stream.read(n) if pending else stream.read(n)
+
+        scrub_stream(read, out.write, self.scrubber.text)
+
+
+def rewrite(source: Path, output: Path, scrubber: Scrubber) -> Outcome:
+    """Write the redacted copy of `source` to `output` (atomically); the map is not written here."""
+    parent = output.resolve().parent
+    # A fresh name next to the output: the rewriter makes it a file or a directory once it
+    # knows what the source is, and it is renamed to `output` when complete.
+    work = parent / f".{output.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    rw = _Rewriter(source, output, work, scrubber)
+    walker = _TrackingWalker(rw, rw.outcome.problems)
+    try:
+        walker.walk(source)
+        rw.finish()
+        if work.is_dir():
+            os.rename(work, output)  # a directory: `output` must not exist (checked by the caller)
+        else:
+            os.replace(work, output)
+    except BaseException:
+        if work.is_dir():
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            work.unlink(missing_ok=True)
+        raise
+    return rw.outcome
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return _format_of(f.read(8)) == "zip"
+    except OSError:
+        return False
