@@ -9,31 +9,20 @@ from __future__ import annotations
 
 import html
 import http.server
-import os
 import re
-import shutil
-import struct
 import subprocess
 import threading
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from browser import png_facts, require_browser, run_chromium
 from hostile_cli import run_cli
 from hostile_corpus import GOOD_CATEGORY, HOSTILE_HOST, hostile_bundle, payloads
 from markupsafe import escape
 
-BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
-if BROWSER is None:
-    if os.environ.get("CI") == "true":
-        pytest.fail("Chromium is not installed; .ci/run installs it (apt-get install chromium)", pytrace=False)
-    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--mute-audio", "--virtual-time-budget=1000"]
+BROWSER = require_browser()
 WINDOW = (1200, 1600)
 
 # Tags the report's template writes; anything else in the rendered DOM came from the bundle.
@@ -80,8 +69,7 @@ def servers():
 
 
 def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([BROWSER, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=90)
+    return run_chromium(BROWSER, args, profile)
 
 
 class _Tags(HTMLParser):
@@ -97,19 +85,6 @@ def tags_of(dom: str) -> list[tuple[str, dict[str, str | None]]]:
     p = _Tags()
     p.feed(dom)
     return p.tags
-
-
-def png_facts(data: bytes) -> tuple[int, int, int]:
-    """(width, height, distinct byte values of the decoded pixel rows) of a PNG."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    pos, idat = 8, b""
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if kind == b"IDAT":
-            idat += data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-    return width, height, len(set(zlib.decompress(idat)))
 
 
 @pytest.fixture(scope="module")
