@@ -27,6 +27,13 @@ _SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "htm
 rules_option = click.option(
     "--rules", "rule_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
     help="Also load the rule modules in DIR (repeatable); the built-in pack always comes first.")
+templates_option = click.option(
+    "--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Look for report templates in DIR before the built-in ones (repeatable).")
+
+
+def limit_option(help_text: str):
+    return click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE", help=help_text)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,10 +51,8 @@ def cli() -> None:
 @click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 1 when a finding has this severity or worse (for CI and scripts).")
 @rules_option
-@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Look for report templates in DIR before the built-in ones (repeatable).")
-@click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE",
-              help="Change a limit on untrusted input for this run (repeatable); the limits are listed below.")
+@templates_option
+@limit_option("Change a limit on untrusted input for this run (repeatable); the limits are listed below.")
 @click.option("--redact", is_flag=True,
               help="Replace addresses, names and secrets in the report with pseudonyms (docs/redaction.md).")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -117,10 +122,8 @@ def scan(source: Path, fmt: str | None, output: Path | None, fail_on: str | None
 @click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 1 when a bundle of this batch has a finding of this severity or worse.")
 @rules_option
-@click.option("--templates", "template_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Look for report templates in DIR before the built-in ones (repeatable).")
-@click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE",
-              help="Change a limit on untrusted input (see `scan --help`), for every bundle.")
+@templates_option
+@limit_option("Change a limit on untrusted input (see `scan --help`), for every bundle.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def batch(sources: tuple[str, ...], out: Path, jobs: int | None, scheduler: str | None, reports: str, rescan: bool,
           retry_failed: bool, timeout: float, fail_on: str | None, rule_dirs: tuple[Path, ...],
