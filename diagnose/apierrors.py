@@ -14,7 +14,8 @@ _NETWORK_ERROR = re.compile(
     r"net/http: TLS handshake timeout|context deadline exceeded|connection reset by peer|"
     r"http2: client connection lost|no such host)")
 # Messages whose presence means the agent could not get its own Node from the API.
-_API_FAILURE = re.compile(r"failed to get Node with name|K8s API did not become available")
+_GET_NODE_FAILED = re.compile(r"failed to get Node with name")
+_API_GAVE_UP = re.compile(r"K8s API did not become available")  # v2.5+: always a reachability failure
 _PODCIDR_EMPTY = re.compile(r"Spec\.PodCIDR is empty for Node|CIDR string is empty for Node")
 
 
@@ -28,8 +29,9 @@ def network_error(text: str) -> tuple[str, str | None] | None:
 
 def is_api_failure(text: str) -> bool:
     """True when a fatal/error message says the agent could not get its Node from the API."""
-    return bool(_API_FAILURE.search(text)) and network_error(text) is not None or bool(
-        re.search(r"K8s API did not become available", text))
+    if _API_GAVE_UP.search(text):
+        return True
+    return _GET_NODE_FAILED.search(text) is not None and network_error(text) is not None
 
 
 def is_podcidr_empty(text: str) -> bool:

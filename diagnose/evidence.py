@@ -230,7 +230,7 @@ class ClusterView:
     @cached_property
     def clusterinfo(self) -> clusterinfo.ClusterInfo | None:
         arts = [a for a in self.cluster.cluster_artifacts if a.kind == m.CLUSTER_INFO]
-        return clusterinfo.parse(arts[0].text()) if arts else None
+        return clusterinfo.parse_once(arts[0].text()) if arts else None
 
     @cached_property
     def agent_config(self) -> agentconf.AgentConfig | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,3 +22,14 @@ def all_findings(report: dict) -> list[dict]:
         out.append(f)
         out.extend(f["explains"])
     return out
+
+
+def tar_bytes(files: dict[str, bytes]) -> bytes:
+    """A .tar.gz of regular files only, as antctl writes bundles."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()

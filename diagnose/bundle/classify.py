@@ -52,6 +52,26 @@ _BY_NAME: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+def _when(test, kind: str):
+    return lambda body: kind if test(body) else None
+
+
+# After the log formats, in order: the first detector that recognises the text decides. Formats
+# with their own `detect()` name one of several kinds (ip addr vs ip link, four OVSDB shapes).
+_DETECTORS = (
+    ovsdb.detect,
+    ipaddr.detect,
+    _when(iproute.sniff, m.IP_ROUTE),
+    _when(flows.sniff, m.FLOWS),
+    _when(ofports.sniff, m.OVS_PORTS),
+    _when(_AGENT_INFO.search, m.AGENT_INFO),
+    _when(_AGENT_CONF_KEYS.search, m.AGENT_CONFIG),
+    _when(_AGENT_MESSAGE.search, m.AGENT_LOG),
+    _when(resolv.sniff, m.RESOLV_CONF),
+    _when(kmods.sniff, m.KERNEL_MODULES),
+)
+
+
 def by_name(name: str) -> str | None:
     for pattern, kind in _BY_NAME:
         if pattern.search(name):
@@ -80,28 +100,10 @@ def by_content(head: str, name: str = "") -> str | None:
         return m.OTHER_CONTAINER_LOG
     if hostlog.sniff(body):
         return m.HOST_LOG
-    ovs_kind = ovsdb.detect(body)
-    if ovs_kind:
-        return ovs_kind
-    ip_kind = ipaddr.detect(body)
-    if ip_kind:
-        return ip_kind
-    if iproute.sniff(body):
-        return m.IP_ROUTE
-    if flows.sniff(body):
-        return m.FLOWS
-    if ofports.sniff(body):
-        return m.OVS_PORTS
-    if _AGENT_INFO.search(body):
-        return m.AGENT_INFO
-    if _AGENT_CONF_KEYS.search(body):
-        return m.AGENT_CONFIG
-    if _AGENT_MESSAGE.search(body):
-        return m.AGENT_LOG
-    if resolv.sniff(body):
-        return m.RESOLV_CONF
-    if kmods.sniff(body):
-        return m.KERNEL_MODULES
+    for detect in _DETECTORS:
+        kind = detect(body)
+        if kind:
+            return kind
     return None
 
 

@@ -141,7 +141,6 @@ _HIT_OVERHEAD = 256  # the objects around a hit's text: empty lines cost memory 
 
 
 def hit_size(hit: Any) -> int:
-    context = sum(len(x) for x in getattr(hit, "before", ())) + sum(len(x) for x in getattr(hit, "after", ()))
-    return len(hit.text) + sum(len(x) for x in hit.following) + context + _HIT_OVERHEAD
+    return len(hit.text) + sum(len(x) for x in (*hit.following, *hit.before, *hit.after)) + _HIT_OVERHEAD
 
 

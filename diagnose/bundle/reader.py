@@ -219,7 +219,7 @@ class _Collector:
         known |= {t for e in self.entries if not e.in_bundle and (t := _host_token(e.parts[-1]))}
         for e in self.entries:
             if e.artifact.kind == m.CLUSTER_INFO:
-                known |= set(clusterinfo.parse(e.artifact.text()).nodes)
+                known |= set(clusterinfo.parse_once(e.artifact.text()).nodes)
             elif e.artifact.kind == m.FAILED_NODES:
                 known |= set(_failed_nodes(e.artifact.text()))
         return known

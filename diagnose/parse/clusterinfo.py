@@ -6,6 +6,7 @@ carried by the `antrea-config` ConfigMap (`#configs`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -86,3 +87,8 @@ def _node(obj: object) -> NodeInfo | None:
         if isinstance(cond, dict) and cond.get("type") == "Ready":
             ready = cond.get("status") == "True"
     return NodeInfo(name, cidrs, ips, control_plane, ready)
+
+
+# Parsed once per text: the reader needs the Node names to place pasted files, the rules need
+# the rest, and the YAML of a large cluster's #nodes is the costly part. Treat as read-only.
+parse_once = functools.lru_cache(maxsize=4)(parse)

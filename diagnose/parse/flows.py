@@ -38,22 +38,6 @@ _FLAG_WORDS = frozenset(
         "no_readonly_table",
     }
 )
-_META_KEYS = frozenset(
-    {
-        "cookie",
-        "duration",
-        "table",
-        "table_id",
-        "n_packets",
-        "n_bytes",
-        "idle_timeout",
-        "hard_timeout",
-        "importance",
-        "idle_age",
-        "hard_age",
-        "priority",
-    }
-)
 # "actions=" at the start of the line or after a blank/comma (ovs-appctl bridge/dump-flows
 # prints ",actions=").
 _RE_ACTIONS = re.compile(r"(?:^|[\s,])actions=")
@@ -128,6 +112,23 @@ def _int(s: str) -> int | None:
         return None
 
 
+def _seconds(val: str) -> float | None:
+    try:
+        return float(val.rstrip("s"))
+    except ValueError:
+        return None
+
+
+# Flow metadata keys -> (Flow attribute, converter); `table_id` is the appctl spelling.
+_META = {
+    "cookie": ("cookie", str), "table": ("table", str), "table_id": ("table", str),
+    "priority": ("priority", _int), "n_packets": ("n_packets", _int), "n_bytes": ("n_bytes", _int),
+    "duration": ("duration", _seconds), "idle_age": ("idle_age", _int), "hard_age": ("hard_age", _int),
+    "idle_timeout": ("idle_timeout", _int), "hard_timeout": ("hard_timeout", _int),
+    "importance": (None, None),  # metadata, not a match field, but not kept
+}
+
+
 def parse_flow_line(line: str) -> Flow | None:
     """Parse one flow line; None for headers and anything that is not a flow."""
     raw = line.rstrip("\r\n")
@@ -159,33 +160,13 @@ def parse_flow_line(line: str) -> Flow | None:
             else:
                 match_toks.append(tok)
             continue
-        if key not in _META_KEYS:
+        if key not in _META:
             match_toks.append(tok)
             continue
         saw_meta = True
-        if key == "cookie":
-            flow.cookie = val
-        elif key in ("table", "table_id"):
-            flow.table = val
-        elif key == "priority":
-            flow.priority = _int(val)
-        elif key == "n_packets":
-            flow.n_packets = _int(val)
-        elif key == "n_bytes":
-            flow.n_bytes = _int(val)
-        elif key == "duration":
-            try:
-                flow.duration = float(val.rstrip("s"))
-            except ValueError:
-                pass
-        elif key == "idle_age":
-            flow.idle_age = _int(val)
-        elif key == "hard_age":
-            flow.hard_age = _int(val)
-        elif key == "idle_timeout":
-            flow.idle_timeout = _int(val)
-        elif key == "hard_timeout":
-            flow.hard_timeout = _int(val)
+        field, convert = _META[key]
+        if field is not None:
+            setattr(flow, field, convert(val))
     if not saw_meta:
         # "--no-stats" output of a table-0, default-priority flow has no metadata at all; accept
         # it only when every token looks like a match field (groups/ports lines do not).

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import os
 import tarfile
 import zipfile
 from pathlib import Path
+
+from support import tar_bytes
 
 FIX = Path(__file__).resolve().parents[1] / "rules" / "fixtures" / "secondary_bridge_took_node_nic"
 RUNS = FIX / "fires-6448-agent-klog-runs"
@@ -47,15 +48,6 @@ I0628 18:50:02.000000       1 agent.go:476] Agent initialized NodeConfig=&{node1
 I0628 18:50:03.610000       1 agent.go:649] Cleaned up flow-restore-wait config
 """
 
-
-def tar_bytes(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def agent_files_node2() -> dict[str, bytes]:

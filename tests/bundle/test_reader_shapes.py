@@ -5,7 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from bundles import RUNS, agent_files_node2, archive_dir, tar_bytes
+from bundles import RUNS, agent_files_node2, archive_dir
+from support import tar_bytes
 
 from diagnose.errors import InputError
 

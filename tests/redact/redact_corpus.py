@@ -12,9 +12,9 @@ iptables-save, flows, groups, ovsports, agentinfo and a binary heap profile, and
 from __future__ import annotations
 
 import gzip
-import io
-import tarfile
 from pathlib import Path
+
+from support import tar_bytes
 
 NODE = "prod-db-node7"
 FAILED_NODE = "prod-db-node9"
@@ -252,15 +252,6 @@ users:
 PASTED_ROUTE = f"{USER}@{NODE}:~$ ip route\n" + IP_ROUTE
 
 
-def _tar_gz(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
 
 def planted_bundle(root: Path) -> Path:
     """Write the bundle under `root` and return its top directory."""
@@ -283,7 +274,7 @@ def planted_bundle(root: Path) -> Path:
         "agentinfo": AGENTINFO.encode(),
         "memprofile": gzip.compress(b"\x00\x01binary " + NODE.encode() + b" " + NODE_IP.encode(), mtime=0),
     }
-    (antctl / f"agent_{NODE}.tar.gz").write_bytes(_tar_gz(agent))
+    (antctl / f"agent_{NODE}.tar.gz").write_bytes(tar_bytes(agent))
     pasted = top / f"{NODE}-pasted"
     pasted.mkdir()
     (pasted / "ovsdb-client-dump.txt").write_text(OVSDB_DUMP)
