@@ -43,6 +43,12 @@ KUBECTL_DESCRIBE_POD = "kubectl-describe-pod"  # `kubectl describe pod` (states,
 HNS_NETWORK = "hns-network"  # Windows `Get-HNSNetwork` (pasted; in a bundle the `HNSNetwork` file)
 RESOLV_CONF = "resolv-conf"  # the Node's /etc/resolv.conf (pasted)
 KERNEL_MODULES = "kernel-modules"  # `lsmod`, /proc/modules or modules.builtin (pasted)
+KUBECTL_EVENTS = "kubectl-events"  # `kubectl get events` table (pasted)
+ANTREA_CRD = "antrea-crd"  # Antrea custom resources: `kubectl get -o yaml` / `kubectl describe`
+OVS_APPCTL = "ovs-appctl"  # ovs-appctl output (dpif/show, dpctl/show, ofproto/trace, ...)
+WIN_IPCONFIG = "win-ipconfig"  # Windows `ipconfig /all` (bundle `ipconfig`)
+WIN_ROUTES = "win-routes"  # Windows `route print` (bundle `routes`)
+WIN_ADAPTERS = "win-adapters"  # Windows `Get-NetAdapter` (bundle `network-adapters`)
 OTHER = "other"  # recognised antctl file with no parser (yet): listed, not read
 
 CONTROLLER_NODE = "antrea-controller"  # pseudo-Node that holds the controller bundle
@@ -67,6 +73,10 @@ class Artifact:
     data: bytes | None = None  # content of small artifacts (never set for logs)
     truncated: bool = False  # data was cut at the size limit
     meta: dict[str, str] = field(default_factory=dict)  # e.g. klog header fields
+    # First and last line of a log (after the klog header): when its process started and how
+    # long it kept logging, for runs and recovery (diagnose.facts.runs).
+    first_line: str | None = None
+    last_line: str | None = None
 
     def text(self) -> str:
         return (self.data or b"").decode("utf-8", errors="replace")
@@ -125,6 +135,7 @@ class Cluster:
     problems: list[ReadProblem] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files read but not recognised
     collected_at: datetime | None = None  # from support-bundles_<ts> when known
+    year_source: str = ""  # where the year of year-less log lines came from (a guess is said so)
 
     def node(self, name: str) -> NodeData:
         if name not in self.nodes:

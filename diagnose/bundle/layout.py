@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from diagnose import artifacts
 from diagnose import model as m
 
 # agent_<node>.tar.gz (also an extracted agent_<node>/ directory), controller.tar.gz,
@@ -19,28 +20,6 @@ _AGENT_BUNDLE = re.compile(r"^agent_(?P<node>.+?)(?:\.tar\.gz|\.tgz|\.tar|\.zip)
 _CONTROLLER_BUNDLE = re.compile(r"^controller(?:_(?P<node>.+?))?(?:\.tar\.gz|\.tgz|\.tar|\.zip)?$")
 _POD_BUNDLE = re.compile(r"^bundle_[^/]+\.tar\.gz$")
 _BUNDLE_DIR = re.compile(r"^support-bundles_(?P<ts>\d{8}T\d{6}(?:Z|[+-]\d{4}))")
-
-# Files at the root of an agent or controller bundle.
-_BUNDLE_FILES = {
-    "route": m.IP_ROUTE,
-    "route-table-all": m.ROUTE_TABLE_ALL,
-    "address": m.IP_ADDR,
-    "link": m.IP_LINK,
-    "rule": m.IP_RULE,
-    "flows": m.FLOWS,
-    "groups": m.GROUPS,
-    "ovsports": m.OVS_PORTS,
-    "agentinfo": m.AGENT_INFO,
-    "controllerinfo": m.CONTROLLER_INFO,
-    "iptables": m.IPTABLES,
-    "HNSNetwork": m.HNS_NETWORK,
-}
-_KNOWN_UNPARSED = {
-    "ipset", "nftables", "memberlist", "memprofile", "goroutinestacks", "networkpolicies",
-    "addressgroups", "appliedtogroups", "network-adapters", "ipconfig", "routes",
-    "HNSEndpoint",
-}
-
 
 @dataclass
 class Location:
@@ -95,11 +74,9 @@ def _inner_kind(rel: tuple[str, ...], controller: bool = False) -> str | None:
             return m.CONTROLLER_LOG
         if component == "ovs":
             return m.OVS_CONTAINER_LOG if name.startswith("antrea-ovs") else m.OVS_LOG
+        if component == "kubelet":  # Windows bundles copy the kubelet's logs
+            return m.HOST_LOG
         return m.OTHER_CONTAINER_LOG
     if len(rel) == 1:
-        name = rel[0]
-        if name in _BUNDLE_FILES:
-            return _BUNDLE_FILES[name]
-        if name in _KNOWN_UNPARSED:
-            return m.OTHER
+        return artifacts.BUNDLE_FILES.get(rel[0])
     return None

@@ -9,30 +9,25 @@ timestamp needs the file header, which is known by then).
 
 from __future__ import annotations
 
-import re
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from diagnose import model as m
-from diagnose.bundle import classify, layout, prefetch
+from diagnose.bundle import attribution, classify, layout, prefetch, textstreams
 from diagnose.bundle.archive import Walker, sniffable
 from diagnose.bundle.limits import Budget, current, format_size, hit_size
 from diagnose.errors import InputError
 from diagnose.parse import clusterinfo, klog, shell
+from diagnose.parse import lines as textlines
 from diagnose.parse.logevent import to_event
 from diagnose.scan import Hit, Scanner
 from diagnose.unexplained import Miner
 
 _CLUSTER_KINDS = frozenset({m.CLUSTER_INFO, m.FAILED_NODES, m.AGENT_CONFIG})
-_NOT_A_HOST = frozenset({"log", "logs", "txt", "info", "warning", "error", "fatal", "partial", "excerpt",
-                         "out", "output", "yaml", "yml", "json", "conf", "gz", "tar", "tgz", "zip", "root"})
-_HOSTLIKE = re.compile(r"^(?=.*[a-z])(?=.*\d)[a-z0-9][a-z0-9-]{0,62}$")
-_DATE_LIKE = re.compile(r"^\d{8}(-\d{6})?$")
-# Tokens of pasted file names that carry a digit but name a ticket, not a host.
-_NOT_A_HOST_RE = re.compile(r"^(issue|repro|case|ticket|pr|run|attempt|part|v|log|node-?log)[-_]?\d+$")
 
 
 class HitBuffer:
@@ -127,6 +122,7 @@ class _Collector:
             self.cluster.collected_at = layout.bundle_time(parts)
         loc = layout.locate(parts)
         head, stream = sniffable(stream, self.limits.sniff_bytes)
+        head, stream, shape = self._canonical(head, stream, loc)
         kind = loc.kind
         if kind is None:
             kind = classify.classify(parts[-1], head)
@@ -137,6 +133,8 @@ class _Collector:
                 self.note(display, "is empty")
             return
         artifact = m.Artifact(display, kind, loc.node, size or len(head))
+        if shape is not None:
+            _remember_shape(artifact, shape)
         entry = _Entry(artifact, parts, loc.in_bundle, HitBuffer(self.hit_budget))
         self.entries.append(entry)  # registered first: a read that breaks keeps what it got
         head_text = head.decode("utf-8", errors="replace")
@@ -150,6 +148,7 @@ class _Collector:
             on_hit = entry.hits.append
             if self.miner is not None:
                 on_hit = self.miner.route(artifact, info.created, on_hit)
+            stream = tail = _Tail(stream)
             try:
                 if prefetch.enabled():
                     with prefetch.Prefetched(stream) as ahead:
@@ -163,6 +162,8 @@ class _Collector:
                                        f"{format_size(self.limits.max_hit_bytes)} (max_hit_bytes)")
             artifact.size = stats.bytes
             artifact.meta["lines"] = str(stats.lines)
+            artifact.first_line = _first_line(head)
+            artifact.last_line = tail.last_line()
             if stats.cut_lines:
                 artifact.meta["cut_lines"] = str(stats.cut_lines)
         else:
@@ -182,13 +183,38 @@ class _Collector:
             host, _ = shell.split_prompt(head_text)
             if host:
                 artifact.meta["host"] = host
+        command = shell.prompt_command(head_text)
+        if command:
+            artifact.meta["command"] = command[:300]
+
+    def _canonical(self, head: bytes, stream: BinaryIO,
+                   loc: layout.Location) -> tuple[bytes, BinaryIO, textlines.Shape | None]:
+        """The file as canonical UTF-8 lines: UTF-16 transcoded, a UTF-8 BOM dropped, and the
+        prefixes of pasted logs (CRI, journald, `kubectl logs --prefix`...) rewritten
+        (diagnose.parse.lines). Files of a bundle are klog or command output already, so only
+        their encoding is checked."""
+        codec = textlines.decode_utf16(head)
+        if codec:
+            head, stream = sniffable(textstreams.Utf16ToUtf8(stream, codec), self.limits.sniff_bytes)
+        elif textstreams.skip_utf8_bom(head):
+            stream.read(3)
+            head, stream = sniffable(stream, self.limits.sniff_bytes)
+        if loc.in_bundle and loc.kind is not None:
+            return head, stream, None
+        shape = textlines.detect(head)
+        if shape.rewrites:
+            head, stream = sniffable(textstreams.Normalised(stream, shape), self.limits.sniff_bytes)
+        return head, stream, shape
 
     # -- after the walk -------------------------------------------------------------------------
 
     def finish(self) -> None:
         cluster = self.cluster
-        known = self._known_nodes()
-        year_hint = self._year_hint()
+        year = self._year()
+        loose = [attribution.Loose(e.artifact, e.parts, _naming_lines(e)) for e in self.entries
+                 if e.artifact.node is None and e.artifact.kind not in _CLUSTER_KINDS]
+        known = self._known_nodes() | attribution.known_names(loose)
+        attribution.attribute(loose, known, attribution.pod_nodes(e.artifact for e in self.entries))
         for entry in self.entries:
             a = entry.artifact
             if a.kind in _CLUSTER_KINDS and a.node is None:
@@ -199,13 +225,11 @@ class _Collector:
                             "listed in failed_nodes: antctl could not collect this Node's bundle "
                             "(its agent API was unreachable)")
                 continue
-            if a.node is None:
-                a.node = _attribute(entry, known)
             node = cluster.node(a.node or m.UNATTRIBUTED)
             node.artifacts.append(a)
             node.hit_counts.update(entry.hits.counts)
             for hit in entry.hits:
-                node.events.append(to_event(hit, a, a.node, year_hint, entry.created))  # type: ignore[arg-type]
+                node.events.append(to_event(hit, a, a.node, year, entry.created))  # type: ignore[arg-type]
         # A fallback bundle (antctl v2.3+, built from the K8s API) has the agent's container log
         # and none of the dumps the agent API makes; judged on the bundle, not on pasted files.
         for node in cluster.nodes.values():
@@ -215,8 +239,6 @@ class _Collector:
 
     def _known_nodes(self) -> set[str]:
         known = {e.artifact.node for e in self.entries if e.artifact.node and e.artifact.node not in m.PSEUDO_NODES}
-        known |= {e.artifact.meta["host"] for e in self.entries if "host" in e.artifact.meta}
-        known |= {t for e in self.entries if not e.in_bundle and (t := _host_token(e.parts[-1]))}
         for e in self.entries:
             if e.artifact.kind == m.CLUSTER_INFO:
                 known |= set(clusterinfo.parse_once(e.artifact.text()).nodes)
@@ -224,57 +246,33 @@ class _Collector:
                 known |= set(_failed_nodes(e.artifact.text()))
         return known
 
-    def _year_hint(self) -> int | None:
-        """Year for klog lines that carry none (container logs, pasted excerpts)."""
+    def _year(self) -> klog.YearHint:
+        """The year of klog lines that carry none (container logs, pasted excerpts): from the
+        bundle's collection time, else the klog files' headers of the same source, else the
+        year the scan runs in, marked as a guess (the report says so)."""
         if self.cluster.collected_at:
-            return self.cluster.collected_at.year
-        years = Counter(e.created.year for e in self.entries if e.created is not None)  # type: ignore[attr-defined]
-        return years.most_common(1)[0][0] if years else None
+            hint = klog.YearHint(self.cluster.collected_at.year, self.cluster.collected_at.replace(tzinfo=None),
+                                 "the bundle's collection time")
+        else:
+            years = Counter(e.created.year for e in self.entries if e.created is not None)  # type: ignore[attr-defined]
+            if years:
+                hint = klog.YearHint(years.most_common(1)[0][0], None, "the klog file headers")
+            else:
+                now = datetime.now()
+                hint = klog.YearHint(now.year, now, "a guess: no date in the source, the current year")
+        self.cluster.year_source = hint.source
+        return hint
+
+
+def _naming_lines(entry: _Entry) -> list[str]:
+    """Lines of a file that may name its Node: the hit lines of a log, the head of the rest."""
+    if entry.artifact.kind in m.LOG_KINDS:
+        return [h.text for h in entry.hits][:400]
+    return []
 
 
 def _failed_nodes(text: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and " " not in ln.strip()]
-
-
-def _attribute(entry: _Entry, known: set[str]) -> str | None:
-    """The Node a loose file belongs to: its content's host, else names in its path."""
-    host = entry.artifact.meta.get("host")
-    if host:
-        return _match_known(host, known) or host
-    # Longest names first so that "worker-10" is not taken for "worker-1".
-    for name in sorted(known, key=len, reverse=True):
-        for part in reversed(entry.parts):
-            if _contains_name(part, name):
-                return name
-    token = _host_token(entry.parts[-1])
-    if token:
-        return token
-    agent_nodes = known - m.PSEUDO_NODES
-    if len(agent_nodes) == 1:
-        return next(iter(agent_nodes))
-    return None
-
-
-def _host_token(file_name: str) -> str | None:
-    """A host name among the dot-separated parts of a pasted file's name (`ip-route.node2.txt`)."""
-    for t in file_name.lower().split("."):
-        if _HOSTLIKE.match(t) and t not in _NOT_A_HOST and not _DATE_LIKE.match(t) and not _NOT_A_HOST_RE.match(t):
-            return t
-    return None
-
-
-def _match_known(host: str, known: set[str]) -> str | None:
-    if host in known:
-        return host
-    short = host.split(".")[0]
-    return short if short in known else None
-
-
-def _contains_name(part: str, name: str) -> bool:
-    if part == name:
-        return True
-    pattern = r"(?:^|[-_.])" + re.escape(name) + r"(?:$|[-_.])"
-    return re.search(pattern, part) is not None
 
 
 def _shape(source: Path, entries: list[_Entry]) -> str:
@@ -290,3 +288,50 @@ def _shape(source: Path, entries: list[_Entry]) -> str:
     else:
         return "single-file" if source.is_file() else "loose-files"
     return shape + (" + loose files" if loose else "")
+
+
+def _remember_shape(artifact: m.Artifact, shape: textlines.Shape) -> None:
+    """What a log's line prefixes said about where it came from (attribution reads it)."""
+    if shape.rewrites:
+        artifact.meta["line_format"] = shape.name
+    if len(shape.hosts) == 1:
+        artifact.meta["host"] = shape.hosts[0]
+    if len(shape.pods) == 1:
+        artifact.meta["pod"] = shape.pods[0]
+
+
+class _Tail:
+    """Passes reads through and keeps the last bytes read: a log's last line (how long its
+    process kept logging) without a second pass."""
+
+    keep = 8192
+
+    def __init__(self, inner: BinaryIO):
+        self._inner = inner
+        self._tail = b""
+
+    def read(self, n: int = -1) -> bytes:
+        block = self._inner.read(n)
+        if block:
+            self._tail = (self._tail + block)[-self.keep:] if len(block) < self.keep else block[-self.keep:]
+        return block
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close:
+            close()
+
+    def last_line(self) -> str | None:
+        for line in reversed(self._tail.split(b"\n")[1:] if len(self._tail) >= self.keep else self._tail.split(b"\n")):
+            text = line.decode("utf-8", "replace").strip()
+            if text:
+                return text[:1000]
+        return None
+
+
+def _first_line(head: bytes) -> str | None:
+    for line in head.split(b"\n")[:200]:
+        text = line.decode("utf-8", "replace").strip()
+        if text and not text.startswith(("Log file created at:", "Running on machine:", "Binary:", "Log line format:")):
+            return text[:1000]
+    return None

@@ -27,6 +27,15 @@ _HEADER_MACHINE = re.compile(r"^Running on machine: (\S+)", re.M)
 _HEADER_BINARY = re.compile(r"^Binary: (.+)$", re.M)
 
 
+@dataclass(frozen=True)
+class YearHint:
+    """The year to give year-less klog lines, and where it comes from (reports say so)."""
+
+    year: int
+    before: datetime | None = None  # the lines were logged before this moment (collection, now)
+    source: str = ""
+
+
 @dataclass
 class KlogLine:
     level: str
@@ -40,7 +49,7 @@ def looks_like_klog(line: str) -> bool:
     return _LINE.match(line) is not None
 
 
-def parse_line(line: str, year: int | None, created: datetime | None = None) -> KlogLine | None:
+def parse_line(line: str, year: int | YearHint | None, created: datetime | None = None) -> KlogLine | None:
     """Parse one klog line; `year`/`created` place the year-less timestamp in time."""
     m = _LINE.match(line.rstrip("\r\n"))
     if not m:
@@ -50,7 +59,8 @@ def parse_line(line: str, year: int | None, created: datetime | None = None) -> 
     return KlogLine(m["lvl"], time, m["src"], message, kv)
 
 
-def _timestamp(m: re.Match[str], year: int | None, created: datetime | None) -> datetime | None:
+def _timestamp(m: re.Match[str], hint: int | YearHint | None, created: datetime | None) -> datetime | None:
+    year = hint.year if isinstance(hint, YearHint) else hint
     if m["ts"]:
         try:
             year = int(m["ts"][:4])
@@ -61,6 +71,10 @@ def _timestamp(m: re.Match[str], year: int | None, created: datetime | None) -> 
         # A file created in December keeps logging into January of the next year.
         if int(m["mon"]) < created.month:
             year += 1
+    elif isinstance(hint, YearHint) and hint.before is not None and year is not None:
+        # Collected (or read) in January, logged in December: the line is from the year before.
+        if (int(m["mon"]), int(m["day"])) > (hint.before.month, hint.before.day):
+            year -= 1
     if year is None:
         return None
     try:
@@ -163,3 +177,24 @@ def file_info(name: str, head: str) -> KlogFileInfo:
 def is_header_or_log_start(line: str) -> bool:
     """True for lines that start a new record (used to end a goroutine dump)."""
     return looks_like_klog(line) or line.startswith(("Log file created at:", "Running on machine:"))
+
+
+# klog is also how kubelet logs; a pasted kubelet journal must not be read as the agent's log.
+_KUBELET_SOURCE = re.compile(r"\s(?:kubelet|kuberuntime_\w+|pod_workers|kubelet_\w+|remote_runtime|"
+                             r"cri_stats_provider|pod_container_deletor|prober|status_manager)\.go:\d+\]")
+
+
+def program_of(name: str, head: str) -> str:
+    """Which program wrote a klog text: "antrea-controller", "kubelet" or (the default, what
+    users paste most) "antrea-agent"; from the file name first, then the content."""
+    lower = name.lower()
+    for program in ("antrea-controller", "antrea-agent", "kubelet"):
+        if program in lower:
+            return program
+    if "Antrea Controller" in head:
+        return "antrea-controller"
+    lines = head.splitlines()[:40]
+    kubelet = sum(1 for ln in lines if _KUBELET_SOURCE.search(ln))
+    if kubelet and kubelet >= 0.5 * sum(1 for ln in lines if looks_like_klog(ln)):
+        return "kubelet"
+    return "antrea-agent"

@@ -18,7 +18,7 @@ _SCRIPT_CONTAINER = re.compile(
 _PREFIX = re.compile(r"^(?:\d{4}-\d\d-\d\dT\S+ )?(?:antrea-[\w-]+ )?")
 
 
-def to_event(hit: Hit, artifact: m.Artifact, node: str | None, year: int | None,
+def to_event(hit: Hit, artifact: m.Artifact, node: str | None, year: int | klog.YearHint | None,
              created: datetime | None) -> m.LogEvent:
     ev = m.LogEvent(artifact=artifact.path, line=hit.line_no, text=hit.text, signature=hit.key, node=node,
                     groups=hit.groups, following=hit.following, before=hit.before, after=hit.after)
