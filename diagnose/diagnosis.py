@@ -13,47 +13,78 @@ from typing import Any
 from diagnose import __version__
 from diagnose.model import Cluster
 from diagnose.report import storyline
-from diagnose.rule import CONFIRMED, SEVERITY_RANK, Finding
+from diagnose.rule import CONFIRMED, SEVERITY_RANK, Finding, Missing
+from diagnose.verdict import Verdict
 
 SCHEMA_VERSION = "1.0"
 
 
-def rank(findings: list[Finding]) -> list[Finding]:
-    """Attach every finding whose category another finding explains on the same Nodes, then
-    order the remaining root causes: worst severity, confirmed before inconclusive, most
-    confident, most explaining."""
+def rank(findings: list[Finding], fallbacks: frozenset[str] = frozenset()) -> list[Finding]:
+    """Attach every finding that another explains, then order the root causes.
+
+    A root attaches a symptom when it declares the symptom's category among those it causes
+    (`Rule.explains`; a fallback crash finding counts as `agent-crash` whatever its category),
+    the symptom's Nodes are among its own, the timeline agrees (the cause did not start after
+    the symptom on those Nodes) and it is at least as well supported: an inconclusive finding
+    never absorbs a confirmed one. Roots are ordered confirmed first, then causes before
+    symptoms (a root whose category another present finding could cause comes after that
+    one), then severity, then confidence.
+    """
     roots: list[Finding] = []
-    candidates = sorted(findings, key=lambda f: (-len(f.explains), _order(f)))
-    for f in candidates:
-        host = next((r for r in roots if _explains(r, f)), None)
+    for f in sorted(findings, key=lambda f: (-len(f.explains), _order(f))):
+        host = next((r for r in roots if _explains(r, f, fallbacks)), None)
         if host is not None:
             host.symptoms.append(f)
         else:
             roots.append(f)
     # A root found later may still explain one placed before it.
     for r in list(roots):
-        host = next((o for o in roots if o is not r and _explains(o, r)), None)
+        host = next((o for o in roots if o is not r and _explains(o, r, fallbacks)), None)
         if host is not None:
             roots.remove(r)
             host.symptoms.append(r)
             host.symptoms.extend(r.symptoms)
             r.symptoms = []
     for r in roots:
+        for sym in r.symptoms:
+            if sym.rule_id in fallbacks:  # the crash the root causes, whatever words its fatal used
+                sym.category = "agent-crash"
         r.symptoms.sort(key=_order)
-    return sorted(roots, key=_order)
+    def caused_by_another(f: Finding) -> bool:
+        return any(f.category in r.explains for r in roots if r is not f and r.category != f.category)
+
+    return sorted(roots, key=lambda f: (f.status != CONFIRMED, caused_by_another(f), *_order(f)))
 
 
 def _order(f: Finding) -> tuple:
     return (SEVERITY_RANK[f.severity], f.status != CONFIRMED, -f.confidence, -len(f.symptoms), f.rule_id)
 
 
-def _explains(root: Finding, other: Finding) -> bool:
+def _explains(root: Finding, other: Finding, fallbacks: frozenset[str]) -> bool:
+    category_fits = other.category in root.explains or (other.rule_id in fallbacks and "agent-crash" in root.explains)
     return (
-        other.category in root.explains
-        and other.category != root.category
+        category_fits
+        and (other.category != root.category or other.rule_id in fallbacks)
         and bool(other.nodes)
         and set(other.nodes) <= set(root.nodes)
+        and (root.status == CONFIRMED or other.status != CONFIRMED)
+        and SEVERITY_RANK[root.severity] <= SEVERITY_RANK[other.severity] + 1
+        and _cause_first(root, other)
     )
+
+
+def _cause_first(root: Finding, other: Finding) -> bool:
+    """The timeline agrees: on the Nodes they share, the cause's first dated line (of the root
+    rule's own signatures: the symptoms it also cites do not count) is not later than the
+    symptom's last one. State evidence has no time and always agrees."""
+    own = root.rule_id + ":"
+    for node in set(root.nodes) & set(other.nodes):
+        cause = [e.time for e in root.events if e.time is not None and e.node in (node, None)
+                 and e.signature.startswith(own)]
+        effect = [e.time for e in other.events if e.time is not None and e.node in (node, None)]
+        if cause and effect and min(cause) > max(effect):
+            return False
+    return True
 
 
 @dataclass
@@ -65,6 +96,16 @@ class NodeSummary:
     log_lines_matched: int = 0
     failed_reason: str | None = None  # in failed_nodes: antctl could not collect its bundle
     fallback_bundle: bool = False
+    mode: str | None = None  # deployment mode as read (diagnose.facts.modes)
+
+
+@dataclass
+class NotEvaluated:
+    """A rule the engine did not run: the source lacks the input it needs."""
+
+    rule_id: str
+    title: str
+    missing: list[Missing]
 
 
 @dataclass
@@ -76,6 +117,8 @@ class Diagnosis:
     generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     # Error/warning line templates no rule signature matched (diagnose.unexplained), most frequent first.
     unexplained: list[dict[str, Any]] = field(default_factory=list)
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    verdict: Verdict = field(default_factory=lambda: Verdict("no-fault", ""))
 
     def worst_severity(self) -> str | None:
         return min((f.severity for f in self.findings), key=SEVERITY_RANK.__getitem__, default=None)
@@ -90,6 +133,7 @@ class Diagnosis:
                 "path": c.source,
                 "shape": c.shape,
                 "collected_at": c.collected_at.isoformat() if c.collected_at else None,
+                "year_source": c.year_source or None,
                 "nodes": [asdict(n) for n in self.nodes],
                 "artifacts": [
                     {"path": a.path, "kind": a.kind, "node": a.node, "size": a.size, "truncated": a.truncated}
@@ -99,7 +143,10 @@ class Diagnosis:
                 "unrecognised": list(c.ignored),
                 "rules_run": self.rules_run,
             },
+            "verdict": self.verdict.value,
+            "verdict_reason": self.verdict.reason,
             "findings": [_finding_dict(f) for f in self.findings],
+            "not_evaluated": [asdict(n) for n in self.not_evaluated],
             "unexplained": self.unexplained,
             "timeline": storyline.build(c, self.findings),
         }

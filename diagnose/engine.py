@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from diagnose import timeline, unexplained
+from diagnose import policy, unexplained, verdict
 from diagnose.bundle import reader
-from diagnose.diagnosis import Diagnosis, NodeSummary, rank
+from diagnose.diagnosis import Diagnosis, NodeSummary, NotEvaluated, rank
 from diagnose.evidence import ClusterView, RuleEvidence
+from diagnose.facts import lifecycle
 from diagnose.model import CONTROLLER_NODE, UNATTRIBUTED, ReadProblem
-from diagnose.rule import Rule
+from diagnose.rule import Missing, Rule
 from diagnose.scan import Scanner
 
 # Pseudo-Nodes say what they are, so reports can leave them out of the Node count.
@@ -17,7 +18,7 @@ _PSEUDO_ROLES = {CONTROLLER_NODE: "controller", UNATTRIBUTED: "unattributed"}
 
 
 def scanner_for(rules: list[Rule]) -> Scanner:
-    sigs = [(timeline.key(s.name), s) for s in timeline.SIGNATURES]
+    sigs = [(lifecycle.key(s.name), s) for s in lifecycle.SIGNATURES]
     sigs += [(rule.key(s.name), s) for rule in rules for s in rule.signatures]
     return Scanner(sigs, catch_all=unexplained.SIGNATURES)
 
@@ -28,14 +29,21 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) ->
     miner = unexplained.Miner()
     cluster = reader.read(source, scanner or scanner_for(rules), miner)
     view = ClusterView(cluster)
-    findings = []
+    present = {a.kind for a in cluster.all_artifacts()}
+    findings, skipped = [], []
     for rule in rules:
         assert rule.check is not None
+        lacking = rule.inputs.missing(present)
+        if lacking:
+            skipped.append(NotEvaluated(rule.id, rule.title, [Missing.of(k) for k in lacking]))
+            continue
         try:
             findings.extend(rule.check(RuleEvidence(view, rule)))
         except Exception as e:  # one broken rule must not cost the whole diagnosis
             cluster.problems.append(ReadProblem(rule.path or rule.id,
                                                 f"rule {rule.id} failed: {type(e).__name__}: {e}"))
+    by_id = {r.id: r for r in rules}
+    findings = policy.apply(findings, view, by_id)
     nodes = [
         NodeSummary(
             name=n.name,
@@ -45,8 +53,12 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) ->
             log_lines_matched=len(n.data.events),
             failed_reason=n.failed_reason,
             fallback_bundle=n.fallback_bundle,
+            mode=n.mode.describe() if n.name != CONTROLLER_NODE else None,
         )
         for n in view.nodes.values()
     ]
-    return Diagnosis(cluster=cluster, findings=rank(findings), nodes=nodes, rules_run=len(rules),
-                     unexplained=miner.results(cluster))
+    fallbacks = frozenset(r.id for r in rules if r.fallback)
+    ranked = rank(findings, fallbacks)
+    return Diagnosis(cluster=cluster, findings=ranked, nodes=nodes, rules_run=len(rules) - len(skipped),
+                     unexplained=miner.results(cluster), not_evaluated=skipped,
+                     verdict=verdict.decide(ranked, view))

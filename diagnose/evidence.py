@@ -1,16 +1,35 @@
-"""Parsed facts per Node, as rules see them. Each artifact is parsed at most once, on demand.
+"""What rules read: per-Node views of the parsed artifacts and of the shared facts.
 
-Rules never open files: they ask a `NodeView` for its runs, links, routes or OVSDB state, and
-a `RuleEvidence` for the hits of their own signatures.
+This module is plumbing. Each artifact is parsed at most once, on demand; the facts (runs and
+how they ended, whether a failure lasted, the deployment mode, the version, the host network)
+are derived by `diagnose.facts` and served here, so no rule re-derives them. Rules never open
+files: they ask a `NodeView` for its runs, links, routes or OVSDB state, and a `RuleEvidence`
+for the hits of their own signatures, on the Nodes where the rule applies.
 """
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
-from diagnose import apierrors, timeline, versions
+from diagnose import apierrors, versions
 from diagnose import model as m
-from diagnose.parse import agentconf, agentinfo, clusterinfo, hns, ipaddr, iproute, k8sobjects, kubectl, ofports, ovsdb
+from diagnose.facts import hostnet, lifecycle, modes
+from diagnose.facts import outcome as outcomes
+from diagnose.facts import runs as runsmod
+from diagnose.parse import (
+    agentconf,
+    agentinfo,
+    clusterinfo,
+    hns,
+    ipaddr,
+    iproute,
+    k8sobjects,
+    klog,
+    kubectl,
+    ofports,
+    ovsdb,
+)
 from diagnose.parse import flows as flowparse
 from diagnose.parse import kmods as kmodparse
 from diagnose.parse import resolvconf as resolvparse
@@ -43,21 +62,81 @@ class NodeView:
     # -- logs -----------------------------------------------------------------------------------
 
     @cached_property
-    def _timeline(self) -> tuple[list[timeline.Run], list[m.LogEvent]]:
-        return timeline.build_runs(self.data.events)
+    def _kind_of_artifact(self) -> dict[str, str]:
+        return {a.path: a.kind for a in self.data.artifacts}
+
+    @cached_property
+    def _runs(self) -> dict[str, list[runsmod.Run]]:
+        """Runs per process ("agent", "controller", "ovs", "container", "host")."""
+        by_process: dict[str, list[m.LogEvent]] = {}
+        for e in self.data.events:
+            process = runsmod.PROCESS_OF_KIND.get(self._kind_of_artifact.get(e.artifact, ""), "agent")
+            by_process.setdefault(process, []).append(e)
+        arts: dict[str, list[m.Artifact]] = {}
+        for a in self.data.artifacts:
+            if a.kind in runsmod.PROCESS_OF_KIND:
+                arts.setdefault(runsmod.PROCESS_OF_KIND[a.kind], []).append(a)
+        year = self.cluster.year_hint
+        return {p: runsmod.build(evs, p, arts.get(p, ()), year) for p, evs in by_process.items()}
 
     @property
-    def runs(self) -> list[timeline.Run]:
-        return self._timeline[0]
+    def runs(self) -> list[runsmod.Run]:
+        """The agent's runs, oldest first (a pasted excerpt without times is one run)."""
+        return self._runs.get("agent", [])
+
+    def runs_of(self, process: str) -> list[runsmod.Run]:
+        return self._runs.get(process, [])
 
     @property
     def undated_events(self) -> list[m.LogEvent]:
-        return self._timeline[1]
+        """Agent events without a time (excerpts pasted without their header)."""
+        return [e for r in self.runs if not r.dated for e in r.events]
 
     def events(self, signature: str) -> list[m.LogEvent]:
-        """Deduplicated events of one signature, timed ones in order, then undated ones."""
-        return [e for r in self.runs for e in r.events if e.signature == signature] + [
-            e for e in self.undated_events if e.signature == signature]
+        """Deduplicated events of one signature, in run order."""
+        return [e for runs in self._runs.values() for r in runs for e in r.events if e.signature == signature]
+
+    def process_of(self, event: m.LogEvent) -> str:
+        return runsmod.PROCESS_OF_KIND.get(self._kind_of_artifact.get(event.artifact, ""), "agent")
+
+    def outcome(self, failures: list[m.LogEvent], successes: list[m.LogEvent] = ()) -> outcomes.Outcome | None:
+        """Did these failures (this Node's events) last? See `diagnose.facts.outcome`."""
+        mine = [e for e in failures if e.node == self.data.name or self.data.name == m.UNATTRIBUTED
+                or e.node is None]
+        if not mine:
+            return None
+        return outcomes.judge(mine, self.runs_of(self.process_of(mine[-1])), successes)
+
+    @cached_property
+    def mode(self) -> modes.Mode:
+        latest = [r for r in self.runs if r.first(lifecycle.key("initialized"))]
+        initialized = latest[-1].first(lifecycle.key("initialized")) if latest else None
+        bridging = next(iter(self.events(lifecycle.key("bridging"))), None)
+        return modes.derive(self.cluster.agent_config, initialized, bridging, self.br_int_ports, self.links,
+                            self.os)
+
+    @cached_property
+    def os(self) -> str | None:
+        """"windows" or "linux" when the Node's files tell (host commands, the klog binary line)."""
+        if self.has(m.HNS_NETWORK, m.WIN_IPCONFIG, m.WIN_ROUTES, m.WIN_ADAPTERS):
+            return "windows"
+        if self.has(m.IP_ADDR, m.IP_LINK, m.IP_ROUTE, m.IPTABLES):
+            return "linux"
+        for a in self.data.artifacts:
+            binary = a.meta.get("binary", "")
+            if " for windows/" in binary:
+                return "windows"
+            if " for linux/" in binary:
+                return "linux"
+        return None
+
+    @cached_property
+    def br_int_ports(self) -> dict[str, int] | None:
+        """OpenFlow ports of br-int alone (the bundle's `ovsports` is br-int's)."""
+        found: dict[str, int] = {}
+        for a in self.data.artifacts_of(m.OVS_PORTS):
+            found.update(ofports.parse_ports(a.text()))
+        return found or None
 
     @cached_property
     def version(self) -> str | None:
@@ -65,9 +144,6 @@ class NodeView:
         for run in reversed(self.runs):
             if run.version:
                 return run.version
-        for e in self.undated_events:
-            if e.signature == timeline.key("start"):
-                return e.groups.get("v1") or e.groups.get("v2")
         for a in self.data.artifacts_of(m.AGENT_INFO):
             info = agentinfo.parse(a.text())
             if info and info.version:
@@ -151,16 +227,27 @@ class NodeView:
     @property
     def renamed_uplinks(self) -> list[ipaddr.Link]:
         """Host NICs renamed `<nic>~` and enslaved to OVS: Antrea moved them into a bridge."""
-        return [lk for lk in self.links or [] if lk.renamed_uplink and lk.master == "ovs-system"]
+        return hostnet.renamed_uplinks(self.links)
+
+    @property
+    def node_ips(self) -> set[str]:
+        """The Node's own addresses: clusterinfo's InternalIPs, else what its agent logged."""
+        ips = set(self.info.internal_ips) if self.info else set()
+        for run in reversed(self.runs):
+            init = run.first(lifecycle.key("initialized"))
+            if init is not None:
+                ips |= set(re.findall(r"(?:NodeIPv4|TransportIPv4): ([\d.]+)/", init.text))
+                break
+        return ips
 
     def primary_nics(self) -> set[str]:
         """Interfaces that carry the Node IP or the default route (what SSH and the API use)."""
-        nics = {r.dev for r in iproute.default_routes(self.routes or []) if r.dev}
-        node_ips = set(self.info.internal_ips) if self.info else set()
-        for lk in self.links or []:
-            if any(cidr.split("/")[0] in node_ips for cidr in lk.ipv4):
-                nics.add(lk.name)
-        return nics
+        return hostnet.primary_nics(self.links, self.routes, self.node_ips)
+
+    @property
+    def transport_nic(self) -> ipaddr.Link | None:
+        """The NIC Antrea encapsulates over (the Node IP's NIC unless configured)."""
+        return hostnet.transport_nic(self.links, self.routes, self.node_ips, self.mode.transport_interface)
 
     def bridged_primary_nic(self, unknown_routes_count: bool = False) -> ipaddr.Link | None:
         """The renamed uplink (`<nic>~` in ovs-system) whose NIC carries the Node's route or IP.
@@ -174,9 +261,7 @@ class NodeView:
     def api_failure(self) -> m.LogEvent | None:
         """The fatal line of the latest run that died unable to get its Node from the API server
         (up to v2.4 a timeout may read "Spec.PodCIDR is empty"), or such a pasted fatal line."""
-        candidates = [r.fatal for r in self.runs if r.fatal] + [
-            e for e in self.undated_events
-            if e.signature.startswith(timeline.CORE) and "Error running agent" in e.text]
+        candidates = [r.fatal for r in self.runs if r.fatal]
         for e in reversed(candidates):
             if apierrors.is_api_failure(e.text) or apierrors.is_podcidr_empty(e.text):
                 return e
@@ -224,8 +309,19 @@ class ClusterView:
 
     @property
     def agent_nodes(self) -> list[NodeView]:
-        """Nodes that run an agent (not the controller or unattributed pseudo-Nodes)."""
+        """Nodes that run an agent: every Node but the controller's pseudo-Node. Files whose
+        Node could not be told are "the Node of these files" (model.UNATTRIBUTED): still a
+        Node whose evidence rules read."""
+        return [n for n in self.nodes.values() if n.name != m.CONTROLLER_NODE]
+
+    @property
+    def named_nodes(self) -> list[NodeView]:
+        """Agent Nodes with a name (for cross-Node comparisons)."""
         return [n for n in self.nodes.values() if n.name not in m.PSEUDO_NODES]
+
+    @property
+    def year_hint(self) -> klog.YearHint | None:
+        return self.cluster.year_hint
 
     @cached_property
     def clusterinfo(self) -> clusterinfo.ClusterInfo | None:
@@ -294,7 +390,9 @@ class RuleEvidence:
 
     @property
     def nodes(self) -> list[NodeView]:
-        return self.view.agent_nodes
+        """The agent Nodes this rule applies to: in its modes and platform, and in its versions
+        where the Node's version is known (diagnose.rule.Rule.applies)."""
+        return [n for n in self.view.agent_nodes if self.rule.applies(n.mode, self.view.node_version(n))]
 
     @property
     def config(self) -> agentconf.AgentConfig | None:
@@ -306,8 +404,8 @@ class RuleEvidence:
 
     @property
     def log_nodes(self) -> list[NodeView]:
-        """Agent Nodes and the unattributed pseudo-Node: pasted excerpts often name no host."""
-        return [n for n in self.view.nodes.values() if n.name != m.CONTROLLER_NODE]
+        """Same as `nodes` (kept for rule packs written before files without a Node were one)."""
+        return self.nodes
 
     def key(self, name: str) -> str:
         return self.rule.key(name)

@@ -25,7 +25,7 @@ CATEGORIES = frozenset(
     podcidr-not-allocated podcidr-conflict ovs-not-running ovs-datapath-feature kernel-module
     iptables-backend iptables-lock netfilter-feature host-network-config mtu tunnel ovs-flows ipam
     duplicate-pod-ip networkpolicy antreaproxy tls-certificate ipsec wireguard egress multicast
-    nodeportlocal selinux windows-hns agent-crash benign
+    nodeportlocal selinux windows-hns cni agent-config agent-crash benign
     """.split()
 )
 
@@ -57,6 +57,24 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class Inputs:
+    """The artifact kinds (diagnose.artifacts) a rule reads. `needs`: every one must be in the
+    source; `any_of`: at least one. Without them the engine does not run the rule and lists it
+    as not evaluated, with the command that collects what is missing. `optional`: read when
+    present (documentation, and the report's "what would sharpen this")."""
+
+    needs: tuple[str, ...] = ()
+    any_of: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+
+    def missing(self, present: set[str]) -> list[str]:
+        lacking = [k for k in self.needs if k not in present]
+        if self.any_of and not any(k in present for k in self.any_of):
+            lacking.extend(self.any_of)
+        return lacking
+
+
+@dataclass(frozen=True)
 class Step:
     """One remediation step; `command` is a shell command the user can run."""
 
@@ -70,6 +88,14 @@ class Missing:
 
     what: str
     command: str
+
+    @classmethod
+    def of(cls, kind: str, why: str = "") -> Missing:
+        """The registry's collecting command for an artifact kind (`{{ node }}` is filled in)."""
+        from diagnose import artifacts
+
+        what = artifacts.title(kind) + (f" ({why})" if why else "")
+        return cls(what, artifacts.collect_command(kind, "{{ node }}"))
 
 
 @dataclass
@@ -116,6 +142,10 @@ class Finding:
     explains: tuple[str, ...] = ()  # categories this finding accounts for on its Nodes
     symptoms: list[Finding] = field(default_factory=list)  # attached by the diagnosis ranking
     why: str = ""  # the rule's "Why it happens" documentation, one paragraph (the report's root-cause card)
+    # The log events the finding rests on, for the engine's judgement of whether they lasted
+    # (diagnose.facts.outcome); not part of the report.
+    events: list[LogEvent] = field(default_factory=list, repr=False)
+    outcome: str | None = None  # "fatal", "persisting", "recovered", ... when the engine judged it
 
 
 @dataclass
@@ -131,6 +161,14 @@ class Rule:
     signatures: tuple[Signature, ...] = ()
     applies_to: str = "all"  # Antrea versions where the failure can happen, e.g. ">=2.0.0"
     fixed_in: str | None = None
+    inputs: Inputs = field(default_factory=Inputs)
+    modes: tuple[str, ...] | None = None  # traffic modes it applies to (diagnose.facts.modes); None: all
+    platform: str = "any"  # "linux", "windows" or "any"
+    # The engine judges whether the finding's log lines lasted and caps a recovered one at
+    # `info`; False for a rule whose finding is about what happened, not what still is.
+    judge_outcome: bool = True
+    # A fallback rule (every fatal gets a finding) yields to any specific finding of the same fatal.
+    fallback: bool = False
     explains: tuple[str, ...] = ()  # symptom categories a finding of this rule accounts for
     lookalikes: tuple[str, ...] = ()  # categories it is told apart from (see docstring Evidence)
     # Filled by the loader:
@@ -140,6 +178,31 @@ class Rule:
 
     def key(self, signature_name: str) -> str:
         return f"{self.id}:{signature_name}"
+
+    @property
+    def version_bound(self) -> bool:
+        return self.applies_to.strip() not in ("", "all", "*") or self.fixed_in is not None
+
+    def applies(self, mode, version) -> bool:
+        """Whether the rule runs on a Node of this mode (diagnose.facts.modes.Mode) and version
+        (None: unknown, the rule runs and the engine marks its findings inconclusive)."""
+        if self.modes is not None and mode.encap is not None and mode.encap not in self.modes:
+            return False
+        if self.platform != "any" and mode.os is not None and mode.os != self.platform:
+            return False
+        return self.covers(version) is not False
+
+    def covers(self, version) -> bool | None:
+        """Whether `version` is one the failure exists in; None when the version is unknown."""
+        from diagnose import versions
+
+        if not self.version_bound:
+            return True
+        if version is None:
+            return None
+        if versions.satisfies(version, self.applies_to) is False:
+            return False
+        return not (self.fixed_in and version >= versions.parse(self.fixed_in))
 
     def finding(
         self,
@@ -153,9 +216,11 @@ class Rule:
         ruled_out: Iterable[str] = (),
         severity: str | None = None,
         extra_steps: Iterable[Step] = (),
+        category: str | None = None,
     ) -> Finding:
         """Build a finding, rendering the summary and remediation with `values`."""
         values = dict(values or {})
+        evidence = list(evidence)
         nodes = sorted(set(nodes))
         named = [n for n in nodes if n not in PSEUDO_NODES]
         values.setdefault("nodes", nodes)
@@ -168,7 +233,7 @@ class Rule:
         return Finding(
             rule_id=self.id,
             slug=self.slug,
-            category=self.category,
+            category=category or self.category,
             severity=severity or self.severity,
             title=self.title,
             nodes=nodes,
@@ -182,6 +247,7 @@ class Rule:
             ruled_out=list(ruled_out),
             explains=self.explains,
             why=doc_section(self.doc, "Why it happens"),
+            events=[e for e in evidence if isinstance(e, LogEvent)],
         )
 
 

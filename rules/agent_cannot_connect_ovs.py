@@ -38,7 +38,7 @@ pkg/ovs/openflow/ofctrl_bridge.go, antrea-io/antrea docs/troubleshooting.md.
 
 from __future__ import annotations
 
-from diagnose import timeline
+from diagnose.facts import lifecycle
 from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG
 from diagnose.rule import CONFIRMED, Missing, Rule, Signature, Step
 
@@ -120,7 +120,7 @@ def _stuck_waiting(ev, node) -> list:
         run = node.runs[-1]
         waits = run.all(ev.key("not_connected"))
         if len(waits) >= STUCK_RETRIES and not (run.first(key_setup, after=waits[-1])
-                                                 or run.first(timeline.key("initialized"), after=waits[-1])):
+                                                 or run.first(lifecycle.key("initialized"), after=waits[-1])):
             return waits
         return []
     waits = ev.hits("not_connected", node)  # undated excerpt: no order, only whether it ever got further

@@ -1,34 +1,34 @@
-"""antrea-agent or antrea-controller panics or exits with a fatal error (no more specific cause).
+"""An Antrea component exits with a fatal error, panics or crash-loops (the fallback for every fatal).
 
 Symptom
 -------
 The antrea-agent (or antrea-controller) container restarts again and again (CrashLoopBackOff,
-high RESTARTS), and its log ends with ``F... Error running agent: ...`` followed by a goroutine
-dump, with ``Observed a panic`` or with a Go runtime ``panic: runtime error: ...``.
+high RESTARTS), and its log ends with ``F... Error running agent: ...`` (or any other klog ``F``
+line) followed by a goroutine dump, with ``Observed a panic``, or with a Go runtime
+``panic: runtime error: ...`` and its stack (sometimes only the stack was pasted).
 
 Why it happens
 --------------
 The agent exits with code 255 when its initialisation returns an error (``Error running agent``,
 ``Failed to complete``, ``Failed to validate``; the controller ``Error running controller``), and
 crashes on a Go panic: a bug (nil pointer dereference, index out of range) reached with
-unexpected input. Most fatal errors have a specific cause that another finding explains (API
-server, OVS, iptables, PodCIDR...); this finding stands on its own only when none does, and is
-then the place to start: the fatal message or the panicking function names the failing step.
+unexpected input. The error is a chain of wrapped messages; its innermost part names the failing
+step and, through the message catalogue generated from Antrea's source, the component and the
+root-cause category. A more specific rule that explains the same fatal replaces this finding;
+otherwise this is the place to start, so that a dead agent is never reported as healthy.
 
 Evidence
 --------
-Agent runs that end with a fatal line (the timeline's fatal markers), ``Observed a panic`` lines
-of apimachinery's crash handler (``Observed a panic: %s`` up to client-go v0.30, ``"Observed a
-panic" panic=...`` from v0.31) and Go runtime ``panic:`` lines with their stack (in container logs
-only), controller fatal lines, and pasted ``kubectl get pods`` / ``kubectl describe pod`` showing
-an Antrea Pod in CrashLoopBackOff, restarted, or last terminated with OOMKilled or an exit code.
-Restarts seen only in ``kubectl`` output, without the log of a crashed run, are inconclusive.
-Other rules list ``agent-crash`` among the symptoms they explain, so this finding is attached
-under them when they account for it.
+The fatal or panic line of a Node's latest run (the lifecycle lines every scan looks for), its
+error chain decoded innermost first, the Antrea function a panic's stack names, and pasted
+``kubectl get pods`` / ``kubectl describe pod`` showing an Antrea Pod in CrashLoopBackOff,
+restarted, or last terminated with OOMKilled or an exit code. A fatal in an earlier run that a
+later healthy run superseded is history (the engine reports it at ``info``). Restarts seen only
+in ``kubectl`` output, without the log of a crashed run, are inconclusive.
 
 Remediation
 -----------
-Read the fatal message or the panicking frame; collect the log of the crashed run
+Read the innermost error or the panicking frame; collect the log of the crashed run
 (``kubectl logs --previous``); for a panic, check for a fix in a newer patch release and report it
 upstream with the stack.
 
@@ -43,39 +43,33 @@ from __future__ import annotations
 
 import re
 
-from diagnose import timeline
+from diagnose.facts import errorchain, lifecycle
 from diagnose.model import CONTROLLER_NODE, PSEUDO_NODES, UNATTRIBUTED
-from diagnose.rule import INCONCLUSIVE, EvidenceLine, Missing, Rule, Signature, Step
-
-_LOGS = ("agent-log", "controller-log", "container-log")
+from diagnose.rule import INCONCLUSIVE, EvidenceLine, Missing, Rule, Step
 
 RULE = Rule(
     id="ANT-CRASH-001",
     slug="agent-crash",
-    title="Antrea component panics or exits with a fatal error",
+    title="Antrea component exits with a fatal error or crashes",
     category="agent-crash",
     severity="error",
+    fallback=True,
     references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
                 "https://github.com/antrea-io/antrea/blob/main/cmd/antrea-agent/main.go",
                 "https://github.com/kubernetes/apimachinery/blob/master/pkg/util/runtime/runtime.go"),
-    signatures=(
-        Signature("observed_panic", r'Observed a panic(?:: |" panic=")(?P<panic>.*)', "Observed a panic", kinds=_LOGS,
-                  follow=40),
-        # Go runtime, on stderr only (container logs): "panic: runtime error: ..." then the goroutine dump.
-        Signature("runtime_panic", r"^(?:\d{4}-\d\d-\d\dT\S+ )?panic: (?P<panic>.+)$", "panic: ", kinds=_LOGS, follow=40),
-        Signature("controller_fatal", r"(?:^|\s)F\d{4} [\d:.]{1,20}\s{1,10}\d{1,10} [^\]]{1,200}\] (?P<fatal>Error running controller: .*)$",
-                  "Error running controller", kinds=("controller-log",), follow=20),
-    ),
     lookalikes=("apiserver-unreachable", "ovs-not-running", "iptables-backend", "podcidr-not-allocated"),
     message="""
-        {{ component }} on {{ nodes | join(", ") if nodes else "the Node" }}
+        {{ component }} on {{ where }}
         {%- if panic %} panicked{% if frame %} in {{ frame }}{% endif %}{% if panic_runs > 1 %} in {{ panic_runs }}
         runs{% endif %}: "{{ panic }}"{% endif %}
         {%- if panic and fatal %}, and{% endif %}
         {%- if fatal %} exited with a fatal error{% if runs > 1 %} in {{ runs }} runs{% endif %}: "{{ fatal }}"{% endif %}
         {%- if not panic and not fatal %} keeps restarting ({{ restarts }}){% endif %}.
+        {% if cause and cause != fatal %}The innermost error is "{{ cause }}"{% if source %}, logged by
+        {{ source }}{% endif %}.{% endif %}
         {% if oom %}Its last termination was OOMKilled: it exceeded its memory limit.{% endif %}
-        No more specific finding explains it{% if panic %}; a panic is a bug: look for a fix in a newer patch
+        {% if area %}It points at {{ area }}; no more specific rule explains it{% else %}No more specific
+        finding explains it{% endif %}{% if panic %}; a panic is a bug: look for a fix in a newer patch
         release{% endif %}.
         {% if not confirmed %}Only the Pod status is available: the log of the crashed run says why.{% endif %}
     """,
@@ -92,6 +86,7 @@ RULE = Rule(
 
 _FRAME = re.compile(r"^antrea\.io/antrea(?:/v2)?/\S+\(")
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\S+ ")
+_PROCESSES = ("agent", "controller")
 
 
 def check(ev):
@@ -99,56 +94,70 @@ def check(ev):
     for node_name, (fatals, panics) in sorted(_crashes(ev).items()):
         pod = status.pop(node_name, None)
         panic = panics[-1] if panics else None
+        fatal = fatals[-1] if fatals else None
         is_controller = node_name == CONTROLLER_NODE
+        component = "antrea-controller" if is_controller else "antrea-agent"
+        chain = errorchain.decode(_fatal_text(fatal)) if fatal else None
+        category = (chain.category if chain and chain.category else None) or "agent-crash"
         pod_ref = ("<antrea-controller pod>" if is_controller else "<antrea-agent pod>" if node_name in PSEUDO_NODES
                    else f"<antrea-agent pod on {node_name}>")
         yield RULE.finding(
-            # A panic in an excerpt whose Node is unknown is still reported, without a Node.
-            nodes=[node_name] if node_name not in PSEUDO_NODES or is_controller else [],
-            confidence=0.75 if panic else 0.6,
-            values={"component": "antrea-controller" if is_controller else "antrea-agent",
+            nodes=[node_name],
+            category=category,
+            confidence=0.75 if panic or category != "agent-crash" else 0.6,
+            values={"component": component,
                     "panic": _panic_text(panic) if panic else "", "frame": _frame(panic) if panic else "",
-                    "fatal": (fatals[-1].groups.get("fatal") or fatals[-1].message or fatals[-1].text)[:300]
-                    if fatals else "",
+                    "fatal": _fatal_text(fatal)[:300] if fatal else "",
+                    "cause": chain.innermost[:300] if chain else "", "source": chain.source if chain else "",
+                    "area": chain.area if chain else "",
                     "runs": len(fatals), "panic_runs": len({e.run for e in panics if e.run is not None}),
                     "restarts": "", "oom": bool(pod and pod["oom"]), "confirmed": True,
-                    "pod": pod_ref,
-                    "container": "antrea-controller" if is_controller else "antrea-agent"},
-            evidence=(panics[-1:] + fatals[-2:] + (pod["evidence"][:1] if pod else []))[:6],
+                    "pod": pod_ref, "container": component},
+            evidence=([panic] if panic else []) + fatals[-2:] + (pod["evidence"][:1] if pod else []),
         )
     for name, pod in sorted(status.items()):  # Pods whose Node has no crash in the logs here
         if _crashing(pod):
             yield _from_status(name, pod)
 
 
-def _crashing(pod) -> bool:
-    """CrashLoopBackOff or OOMKilled now, or repeated restarts of a Pod that is not running."""
-    return pod["crashloop"] or pod["oom"] or (pod["restarts"] >= 3 and pod["state"] != "Running")
-
-
 def _crashes(ev) -> dict[str, tuple[list, list]]:
-    """(fatal events, panic events) per Node name."""
-    fatal_keys = {timeline.key("fatal"), timeline.key("fatal_bare"), timeline.key("fatal_init")}
+    """(fatal events, panic events) per Node name, from every run of the agent and controller."""
     known = {n for n in ev.view.nodes if n not in PSEUDO_NODES}
     known |= set(ev.clusterinfo.nodes) if ev.clusterinfo else set()
     out: dict[str, tuple[list, list]] = {}
     for node in ev.view.nodes.values():
-        fatals = [r.fatal for r in node.runs if r.fatal] + [e for e in node.undated_events if e.signature in fatal_keys]
-        fatals += ev.hits("controller_fatal", node)
-        panics = ev.hits("observed_panic", node) + ev.hits("runtime_panic", node)
-        if node.name == UNATTRIBUTED:
-            # Lines quoted from several Nodes: a fatal line goes to the Node its message names; one that
-            # names none is left to the specific rules (it cannot be attached to their finding without a Node).
+        runs = [r for p in _PROCESSES for r in node.runs_of(p)]
+        fatals = [r.fatal for r in runs if r.fatal]
+        panics = [e for r in runs for e in r.events if e.signature in lifecycle.PANICS
+                  and not _part_of_a_fatal_dump(e, r)]
+        if node.name == UNATTRIBUTED and len(known) > 1:
+            # Lines quoted from several Nodes: a fatal line goes to the Node its message names.
+            kept = []
             for e in fatals:
                 named = _named_node(e.text, known)
                 if named:
                     out.setdefault(named, ([], []))[0].append(e)
-            fatals = []
+                else:
+                    kept.append(e)
+            fatals = kept
         if fatals or panics:
             found = out.setdefault(node.name, ([], []))
             found[0].extend(fatals)
             found[1].extend(panics)
     return out
+
+
+def _part_of_a_fatal_dump(e, run) -> bool:
+    """A goroutine dump right after a fatal line or a panic line is that crash's stack."""
+    if e.signature != lifecycle.key("goroutine_dump"):
+        return False
+    return any(o is not e and (o.signature in lifecycle.FATALS or o.signature in lifecycle.PANICS)
+               and o.artifact == e.artifact and 0 < e.line - o.line <= 60 for o in run.events)
+
+
+def _crashing(pod) -> bool:
+    """CrashLoopBackOff or OOMKilled now, or repeated restarts of a Pod that is not running."""
+    return pod["crashloop"] or pod["oom"] or (pod["restarts"] >= 3 and pod["state"] != "Running")
 
 
 def _named_node(text: str, known: set[str]) -> str | None:
@@ -165,6 +174,7 @@ def _from_status(node_name, pod):
         confidence=0.4,
         status=INCONCLUSIVE,
         values={"component": f"The {pod['component']} Pod {pod['name']}", "panic": "", "frame": "", "fatal": "",
+                "cause": "", "source": "", "area": "",
                 "runs": 0, "panic_runs": 0, "restarts": f"{pod['state']}, {pod['restarts']} restarts", "oom": pod["oom"],
                 "confirmed": False, "pod": pod["name"], "container": pod["component"]},
         evidence=pod["evidence"][:4],
@@ -208,8 +218,12 @@ def _pod_status(ev) -> dict[str, dict]:
     return out
 
 
+def _fatal_text(e) -> str:
+    return e.groups.get("fatal") or e.message or e.text
+
+
 def _panic_text(e) -> str:
-    text = e.kv.get("panic") or e.groups.get("panic", "")
+    text = e.kv.get("panic") or e.groups.get("panic", "") or e.text
     inner = re.search(r"\((runtime error: [^)]*)\)", text)
     return (inner.group(1) if inner else text.strip('"'))[:200]
 

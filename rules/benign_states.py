@@ -37,7 +37,7 @@ pkg/agent/agent.go (``FlowRestoreComplete``); pkg/agent/client/client.go; antrea
 
 from __future__ import annotations
 
-from diagnose import timeline
+from diagnose.facts import lifecycle
 from diagnose.rule import Rule, Signature, Step
 
 EGRESS_DEVICE = "antrea-egress0"  # pkg/agent/controller/egress/egress_controller.go egressDummyDevice
@@ -88,8 +88,8 @@ def check(ev):
             egress.append((node.name, [line] if line else []))
         for run in node.runs:
             warned = run.first(ev.key("frw_not_true"))
-            if warned and run.first(timeline.key("frw_cleaned"), after=warned):
-                frw.append((node.name, [warned, run.first(timeline.key("frw_cleaned"), after=warned)]))
+            if warned and run.first(lifecycle.key("frw_cleaned"), after=warned):
+                frw.append((node.name, [warned, run.first(lifecycle.key("frw_cleaned"), after=warned)]))
                 break
         for run in node.runs:
             early = run.first(ev.key("no_ca_yet"))

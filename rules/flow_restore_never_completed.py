@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from diagnose import timeline
+from diagnose.facts import lifecycle, runs
 from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
 
 # An agent waits for its initial syncs for seconds; one still waiting minutes later is stuck.
@@ -116,10 +116,10 @@ def check(ev):
         )
 
 
-def _stuck_since(run: timeline.Run, node):
+def _stuck_since(run: runs.Run, node):
     """The event that started flow restoration in a run that never finished it, else None."""
-    started = run.first(timeline.key("frw_waiting")) or run.first(timeline.key("initialized"))
-    if started is None or run.first(timeline.key("frw_cleaned"), after=started):
+    started = run.first(lifecycle.key("frw_waiting")) or run.first(lifecycle.key("initialized"))
+    if started is None or run.first(lifecycle.key("frw_cleaned"), after=started):
         return None
     is_last = run is node.runs[-1]
     ran_long = run.end_time and started.time and run.end_time - started.time >= STUCK_AFTER

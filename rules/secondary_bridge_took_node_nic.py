@@ -47,7 +47,7 @@ antrea-io/antrea docs/secondary-network.md.
 
 from __future__ import annotations
 
-from diagnose import timeline
+from diagnose.facts import lifecycle
 from diagnose.rule import CONFIRMED, INCONCLUSIVE, EvidenceLine, Missing, Rule, Signature, Step
 
 RULE = Rule(
@@ -120,7 +120,7 @@ def check(ev):
         fatal = node.api_failure()
         if attach is not None:
             run, renamed, added = attach
-            if run.first(timeline.key("frw_cleaned"), after=added) and not _later_runs_failed(node, run):
+            if run.first(lifecycle.key("frw_cleaned"), after=added) and not _later_runs_failed(node, run):
                 survivors.append(node.name)
                 continue
             broken.append(_confirmed(ev, node, run, renamed, added, fatal))
@@ -128,6 +128,8 @@ def check(ev):
         if not affected_build or not (fatal or node.failed_reason):
             continue
         host = node.bridged_primary_nic(unknown_routes_count=True)
+        if host and node.mode.bridging and host.renamed_uplink not in config_nics:
+            host = None  # AntreaIPAM bridging / Windows: the uplink belongs in br-int
         if host or (len(config_nics) == 1 and (fatal or node.failed_reason)):
             broken.append(_inferred(node, version, host, config_nics, config_bridge, fatal))
     for item in broken:
@@ -141,7 +143,7 @@ def _attach_before_clear(ev, node):
         added = run.first(ev.key("uplink_added"))
         if added is None:
             continue
-        cleared = run.first(timeline.key("frw_cleaned"))
+        cleared = run.first(lifecycle.key("frw_cleaned"))
         if cleared is not None and run.events.index(cleared) < run.events.index(added):
             continue  # the supported order: flag cleared, then the NIC attached
         renamed = next((e for e in run.all(ev.key("renamed"))
@@ -157,7 +159,7 @@ def _later_runs_failed(node, run) -> bool:
 def _confirmed(ev, node, run, renamed, added, fatal):
     nic = (added.groups.get("dev") or "").rstrip("~") or (renamed.groups.get("old") if renamed else "?")
     bridge_event = run.first(ev.key("bridge_created"))
-    waited = run.first(timeline.key("frw_waiting"))
+    waited = run.first(lifecycle.key("frw_waiting"))
     later = [r.fatal for r in node.runs[node.runs.index(run) + 1:] if r.fatal]
     evidence = [e for e in (bridge_event, renamed, added, waited) if e is not None]
     evidence.append(run.events[-1])  # where the run stops, without "Cleaned up flow-restore-wait config"
@@ -201,15 +203,18 @@ def _inferred(node, version, host, config_nics, config_bridge, fatal):
     elif node.failed_reason:
         basis.append("the Node missing from the bundle (its agent API never came up)")
         evidence.append(EvidenceLine("failed_nodes", None, None, node.name, node.name))
+    # The NIC in OVS and the Node cut off from the API server are both observed: the finding is
+    # confirmed; what is inferred (from the build) is the ordering, which the agent log would show.
+    observed = bool(host and (fatal or node.failed_reason))
     return {
         "nodes": [node.name],
-        "confidence": 0.75 if host else 0.55,
+        "confidence": 0.85 if observed else 0.75 if host else 0.55,
         "values": {"nic": nic, "bridge": config_bridge or "<secondary bridge>",
                    "version": str(version) if version else None,
                    "ordering_seen": False, "fatal": fatal.message or fatal.text if fatal else None,
                    "confirmed": False, "basis": " and ".join(basis)},
         "evidence": evidence,
-        "status": INCONCLUSIVE,
+        "status": CONFIRMED if observed else INCONCLUSIVE,
         "missing": [Missing("the agent log of the run that attached the NIC (the klog files survive restarts)",
                             "tar czf antrea-logs-{{ node }}.tgz /var/log/antrea   # on {{ node }}'s console"),
                     *_missing(node, need_host=host is None)],

@@ -103,6 +103,8 @@ def check(ev):
         stale = ev.hits("port_exists", node) + ev.hits("stale_uplink", node)
         fatal = node.api_failure()
         bridged = node.bridged_primary_nic()
+        if bridged and _bridged_by_design(node, bridged.renamed_uplink):
+            bridged = None  # AntreaIPAM bridging / Windows: the uplink belongs in br-int
         if not restore and not ((bridged or stale) and (fatal or node.failed_reason)):
             continue
         nic = _nic(bridged, stale, restore)
@@ -122,17 +124,27 @@ def check(ev):
                                    "other_config   # on {{ node }}'s console"))
         if node.links is None:
             missing.append(Missing("the Node's interfaces and routes", "ip addr; ip route   # on {{ node }}'s console"))
+        # A failed restore is logged; a NIC found in OVS while the Node lost the API server is observed.
+        observed = bool(restore) or bool(bridged and (fatal or node.failed_reason))
         yield RULE.finding(
             nodes=[node.name],
-            confidence=0.85 if restore else 0.65,
+            confidence=0.85 if restore else 0.8 if observed else 0.65,
             values={"nic": nic, "version": str(version), "fatal": fatal.message if fatal else None,
                     "restore_failed": ", ".join(sorted({e.groups.get("what", "") for e in restore})),
                     "port_exists": bool(stale)},
             evidence=evidence,
-            status=CONFIRMED if restore else INCONCLUSIVE,
+            status=CONFIRMED if observed else INCONCLUSIVE,
             missing=missing,
             ruled_out=[f"antrea-io/antrea#6448: Antrea {version} attaches the NIC after flow restoration"],
         )
+
+
+def _bridged_by_design(node, nic: str) -> bool:
+    """The NIC is in br-int on purpose (AntreaIPAM bridging mode, Windows) and no SecondaryNetwork
+    bridge claims it."""
+    mode = node.mode
+    claimed = any(nic in nics for nics in mode.secondary_bridges.values())
+    return mode.bridging and not claimed
 
 
 def _dev_build_of_2_1(version: versions.Version) -> bool:

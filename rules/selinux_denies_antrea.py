@@ -51,7 +51,7 @@ from diagnose.model import (
     OVS_CONTAINER_LOG,
     OVS_LOG,
 )
-from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
+from diagnose.rule import CONFIRMED, Missing, Rule, Signature, Step
 
 _ALL = (HOST_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG, AGENT_LOG)
 _KV = re.compile(r'(\w+)=("[^"]{0,400}"|\S{1,400})')
@@ -83,7 +83,8 @@ RULE = Rule(
     message="""
         On {{ where }} {% if confirmed %}SELinux denied {{ count }} access{{ "es" if count > 1 else "" }} by Antrea's
         containers ({{ denials | join("; ") }}){% else %}Antrea's containers got "Permission denied" on host
-        paths ({{ paths | join(", ") }}), which on an SELinux-enforcing Node is how its denials show{% endif %}.
+        paths ({{ paths | join(", ") }}) although they run as root: only a security module refuses root that way,
+        and on an SELinux-enforcing Node this is how its denials show{% endif %}.
         {% if cni %}install-cni cannot install the CNI configuration or binaries, so the antrea-agent Pod does not
         start and Pods on the Node get no network.{% elif ovs %}OVS cannot use its database and sockets, so OVS does
         not run and the Node's Pod network is down.{% else %}The denied accesses break the component that needs
@@ -115,16 +116,19 @@ def check(ev):
         if not (denials or eacces):
             continue
         confirmed = bool(denials)
+        # EACCES for a root container on a hostPath is a security module's denial (DAC lets root
+        # through; a read-only mount says EROFS): the denial is observed, SELinux is the likely
+        # module (AppArmor the other); the audit log names it.
         targets = " ".join(f.get("name", "") + f.get("path", "") + f.get("tcontext", "") for _, f in denials)
         targets += " ".join(p for _, p in eacces)
         yield RULE.finding(
             nodes=[node.name],
-            confidence=0.9 if confirmed else 0.4,
+            confidence=0.9 if confirmed else 0.7,
             values={"confirmed": confirmed, "count": len(denials), "denials": _summaries(denials),
                     "paths": sorted({p for _, p in eacces})[:4],
                     "cni": "cni" in targets.lower(), "ovs": "openvswitch" in targets.lower()},
             evidence=[e for e, _ in denials[:4]] + [e for e, _ in eacces[:3]],
-            status=CONFIRMED if confirmed else INCONCLUSIVE,
+            status=CONFIRMED,
             missing=() if confirmed else (Missing("the SELinux AVC denials of the Node (audit log)", AUDIT_CMD),),
         )
 

@@ -41,7 +41,7 @@ retried, v0.11), coreos/go-iptables (error format ``running [...]: exit status N
 
 from __future__ import annotations
 
-from diagnose import timeline, versions
+from diagnose import versions
 from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG
 from diagnose.rule import Rule, Signature, Step, unique_lines
 
@@ -129,12 +129,10 @@ def _is_iptables(text: str) -> bool:
 
 
 def _fatal_with_lock_error(node):
-    fatal_keys = {timeline.key(k) for k in ("fatal", "fatal_bare", "fatal_init")}
     for run in node.runs:
         if run.fatal and any(t in run.fatal.text for t in _LOCK_TEXT):
             return run.fatal
-    return next((e for e in node.undated_events if e.signature in fatal_keys and any(t in e.text for t in _LOCK_TEXT)),
-                None)
+    return None
 
 
 def _recovered(ev, node, failures) -> bool:

@@ -127,6 +127,18 @@ def _own_name(f: Loose, known: set[str], pods: dict[str, str]) -> str | None:
     return None
 
 
+def line_node(text: str, known: set[str]) -> str | None:
+    """The known Node a single line of an unattributed log names as its agent's own (a file
+    quoting the fatal lines of several Nodes gives each line to its Node)."""
+    for pattern in _OWN_NODE:
+        found = pattern.search(text)
+        if found:
+            name = found["n"].rstrip(".\\")
+            if name in known:
+                return name
+    return None
+
+
 def _pod_of(f: Loose) -> str | None:
     """The Pod a pasted log is the log of: `--prefix`, the prompt's `kubectl logs POD`, the name."""
     a = f.artifact

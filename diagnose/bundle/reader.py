@@ -96,13 +96,14 @@ def read(source: Path, scanner: Scanner, miner: Miner | None = None) -> m.Cluste
     walker.walk(source)
     collector.finish()
     if not collector.entries:
+        # Files that were read but not understood are still reported (verdict: not enough
+        # evidence, with what was read); a source where nothing could be read is an error.
         reasons = "; ".join(f"{p.path} {p.reason}" for p in cluster.problems[:3])
         if reasons:
             raise InputError(f"Nothing in {source} could be read: {reasons}.")
-        if cluster.ignored:
-            raise InputError(f"Nothing in {source} looks like an Antrea support bundle, log or command output.")
-        raise InputError(f"{source} is empty.")
-    cluster.shape = _shape(source, collector.entries)
+        if not cluster.ignored:
+            raise InputError(f"{source} is empty.")
+    cluster.shape = _shape(source, collector.entries) if collector.entries else "unrecognised files"
     return cluster
 
 
@@ -127,10 +128,12 @@ class _Collector:
         if kind is None:
             kind = classify.classify(parts[-1], head)
         if kind is None:
-            if head:
-                self.cluster.ignored.append(display)
-            else:  # an empty file the layout does not expect: say so, "not recognised" would puzzle
+            if not head:  # an empty file the layout does not expect: say so, "not recognised" would puzzle
                 self.note(display, "is empty")
+            elif _binary(head):
+                self.note(display, "is binary data, not a log or command output")
+            else:
+                self.cluster.ignored.append(display)
             return
         artifact = m.Artifact(display, kind, loc.node, size or len(head))
         if shape is not None:
@@ -215,6 +218,7 @@ class _Collector:
                  if e.artifact.node is None and e.artifact.kind not in _CLUSTER_KINDS]
         known = self._known_nodes() | attribution.known_names(loose)
         attribution.attribute(loose, known, attribution.pod_nodes(e.artifact for e in self.entries))
+        known |= {f.artifact.node for f in loose if f.artifact.node}
         for entry in self.entries:
             a = entry.artifact
             if a.kind in _CLUSTER_KINDS and a.node is None:
@@ -229,7 +233,9 @@ class _Collector:
             node.artifacts.append(a)
             node.hit_counts.update(entry.hits.counts)
             for hit in entry.hits:
-                node.events.append(to_event(hit, a, a.node, year, entry.created))  # type: ignore[arg-type]
+                owner = a.node or attribution.line_node(hit.text, known) if a.kind in m.LOG_KINDS else a.node
+                event = to_event(hit, a, owner, year, entry.created)  # type: ignore[arg-type]
+                (cluster.node(owner).events if owner and owner != node.name else node.events).append(event)
         # A fallback bundle (antctl v2.3+, built from the K8s API) has the agent's container log
         # and none of the dumps the agent API makes; judged on the bundle, not on pasted files.
         for node in cluster.nodes.values():
@@ -260,8 +266,16 @@ class _Collector:
             else:
                 now = datetime.now()
                 hint = klog.YearHint(now.year, now, "a guess: no date in the source, the current year")
-        self.cluster.year_source = hint.source
+        self.cluster.year_source, self.cluster.year_hint = hint.source, hint
         return hint
+
+
+def _binary(head: bytes) -> bool:
+    """NUL bytes, or mostly bytes that are not UTF-8 text: not something a person pasted."""
+    if b"\x00" in head:
+        return True
+    text = head.decode("utf-8", errors="replace")
+    return text.count("\ufffd") > 0.1 * max(1, len(text))
 
 
 def _naming_lines(entry: _Entry) -> list[str]:

@@ -58,7 +58,7 @@ def scan_session(redact: bool, source: Path, output: Path | None, map_path: Path
 
 
 def redact_report(result: Any, data: dict[str, Any], session: Session, rules: list[Any]) -> dict[str, Any]:
-    from diagnose import timeline
+    from diagnose.facts import lifecycle as timeline
     from diagnose.redact.report import redact_diagnosis
 
     sigs = [*timeline.SIGNATURES, *(s for r in rules for s in r.signatures)]

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from diagnose import model as m
-from diagnose import timeline
+from diagnose.facts import lifecycle
+from diagnose.facts import runs as runsmod
 from diagnose.rule import Finding
 
 MAX_EVENTS = 300  # per Node in the report
@@ -29,9 +30,10 @@ KINDS = (START, RESTART, FATAL, LIFECYCLE, OVS, LOG)
 # liveness probe), or still logging when the logs end.
 ENDINGS = ("fatal", "restart", "running")
 
-_FATAL = {timeline.key("fatal"), timeline.key("fatal_bare"), timeline.key("fatal_init")}
-_LIFECYCLE = {timeline.key(n) for n in ("initialized", "frw_waiting", "frw_cleaning", "frw_cleaned",
-                                        "frw_completed")}
+_FATAL = lifecycle.FATALS
+_LIFECYCLE = {lifecycle.key(n) for n in ("initialized", "frw_waiting", "frw_cleaning", "frw_cleaned",
+                                         "frw_skipped", "frw_completed", "ofswitch_disconnected",
+                                         "flow_replay_completed")}
 _AGENT_KINDS = (m.AGENT_LOG, m.OTHER_CONTAINER_LOG)  # where the lifecycle markers are scanned
 _OVS_KINDS = (m.OVS_LOG, m.OVS_CONTAINER_LOG)
 _ERROR_KEYS = frozenset({"err", "error", "reason"})
@@ -145,19 +147,21 @@ def build(cluster: m.Cluster, findings: list[Finding], max_events: int = MAX_EVE
 
 def _story(node: m.NodeData, kinds: dict[str, str], marks: dict[tuple, list[str]],
            root: set[tuple]) -> NodeStory:
-    runs, undated = timeline.build_runs(node.events)
+    agent_events = [e for e in node.events if kinds.get(e.artifact) in _AGENT_KINDS]
+    runs = runsmod.build(agent_events, "agent") if node.name != m.CONTROLLER_NODE else []
     agent_runs: list[AgentRun] = []
-    number_of: dict[int, int] = {}  # timeline run index -> 1-based agent run number
-    if node.name != m.CONTROLLER_NODE:
-        candidates = [r for r in runs if any(kinds.get(e.artifact) in _AGENT_KINDS for e in r.events)]
-        for i, r in enumerate(candidates):
-            agent = [e for e in r.events if kinds.get(e.artifact) in _AGENT_KINDS]
-            fatal = r.fatal
-            ending = "fatal" if fatal else ("restart" if i + 1 < len(candidates) else "running")
-            number_of[r.index] = i + 1
-            agent_runs.append(AgentRun(i + 1, r.start or agent[0], agent[-1], r.start is not None, r.version,
-                                       ending, fatal))
-    ordered = [e for r in runs for e in r.events] + undated
+    number_of: dict[int, int] = {}  # run index -> 1-based agent run number (dated runs only)
+    for i, r in enumerate(r for r in runs if r.dated):
+        fatal = r.fatal
+        ending = "fatal" if fatal else ("restart" if r.followed else "running")
+        number_of[r.index] = i + 1
+        agent_runs.append(AgentRun(i + 1, r.start or r.events[0], r.events[-1], r.start is not None, r.version,
+                                   ending, fatal))
+    others = runsmod.dedupe(e for e in node.events if kinds.get(e.artifact) not in _AGENT_KINDS
+                            or node.name == m.CONTROLLER_NODE)
+    placed = [e for r in runs for e in r.events]
+    ordered = sorted([e for e in placed + others if e.time is not None], key=lambda e: (e.time, e.artifact, e.line))
+    ordered += [e for e in placed + others if e.time is None]
     groups: dict[tuple, StoryEvent] = {}
     for e in ordered:
         key = (e.time, e.message or e.text) if e.time else (e.artifact, e.line)
@@ -182,7 +186,7 @@ def _kind(s: StoryEvent, artifact_kind: str | None) -> str:
     sigs = set(s.signatures)
     if sigs & _FATAL:
         return FATAL
-    if timeline.key("start") in sigs:
+    if sigs & {lifecycle.key("start"), lifecycle.key("controller_start")}:
         return RESTART if s.run is not None and s.run > 1 else START
     if sigs & _LIFECYCLE:
         return LIFECYCLE

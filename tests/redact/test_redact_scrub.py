@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnose import timeline
+from diagnose.facts import lifecycle as timeline
 from diagnose.redact import names
 from diagnose.redact.harvest import Harvester
 from diagnose.redact.mapper import Mapper

@@ -22,9 +22,11 @@ def test_avc_denial_of_install_cni_is_confirmed(run):
     assert kinds["audit.log"] == "host-log"
 
 
-def test_permission_denied_without_audit_log_is_inconclusive(run):
+def test_permission_denied_without_audit_log_names_the_audit_log(run):
     [finding] = sel(run(OWN / "fires-permission-denied-without-audit-log"))
-    assert finding["status"] == "inconclusive"
+    # A root container refused on a hostPath is a security module's denial: observed, with the
+    # audit log as what names the module.
+    assert finding["status"] == "confirmed" and finding["confidence"] < 0.9
     assert any("ausearch -m avc" in m["command"] for m in finding["missing_evidence"])
 
 

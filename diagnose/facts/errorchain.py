@@ -1,0 +1,130 @@
+"""Decode a Go error chain into its innermost cause, and name the component it comes from.
+
+Antrea wraps errors as they climb: `Error running agent: error initializing agent: failed to
+initialize iptables: error executing iptables-restore: exit status 1: iptables-restore: line 5
+failed`. The outer parts name the phase, the inner ones the cause. `decode` splits the chain,
+finds the innermost part that still says what failed, and names the component and root-cause
+category: from the message catalogue generated from Antrea's source (`diagnose.facts.messages`,
+package -> category) where a part matches an Antrea message, else from the words of the chain
+(innermost first) against the table below, whose words are those of Antrea's and its
+dependencies' messages (iptables, OVS, HNS, WireGuard, client-go...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from diagnose import apierrors
+
+# (category, what it points at, words), tried on each part from the innermost outwards.
+_AREAS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
+    (category, area, re.compile(words)) for category, area, words in (
+        ("iptables-lock", "the xtables lock (another iptables writer)",
+         r"xtables lock|holding the xtables|Resource temporarily unavailable"),
+        ("netfilter-feature", "a netfilter target or match missing from the kernel",
+         r"Couldn't load (?:target|match)|No chain/target/match by that name|Extension \S+ revision \d+ not supported"),
+        ("windows-hns", "Windows HNS (the host network service)", r"hnsCall|\bHNS\b|[Hh]nsNetwork|vEthernet|\bhcn\b"),
+        ("wireguard", "WireGuard", r"[Ww]ire[Gg]uard|\bwg0\b|wgctrl"),
+        ("ipsec", "IPsec", r"[Ii][Pp]sec|strongswan|charon|\bPSK\b"),
+        ("multicast", "Multicast", r"[Mm]ulticast|\bIGMP\b|mroute"),
+        ("egress", "Egress", r"\b[Ee]gress\b|memberlist|ExternalIPPool"),
+        ("nodeportlocal", "NodePortLocal", r"NodePortLocal|nodeportlocal|\bNPL\b"),
+        ("secondary-network-uplink", "the SecondaryNetwork OVS bridge",
+         r"[Ss]econdary network|secondary OVS bridge|SecondaryNetwork|NetworkAttachmentDefinition"),
+        ("kernel-module", "a kernel module", r"modprobe|kernel module|[Mm]odule \S+ not found"),
+        ("iptables-backend", "iptables on the Node", r"ip6?tables|\bipset\b|xtables|nftables|can't initialize ip"),
+        ("ovs-datapath-feature", "a feature of the OVS kernel datapath",
+         r"DP feature|datapath feature|conntrack zone|\bct_zone\b|\bct_nat\b|[Cc]onntrack is not supported"),
+        ("ovs-not-running", "Open vSwitch (OVSDB / ovs-vswitchd)",
+         r"OVSDB|ovsdb|db\.sock|OpenFlow|openflow|ofctrl|\.mgmt\b|ovs-vswitchd|OVS bridge|datapath ID"),
+        ("tls-certificate", "certificates (TLS, CA bundle)", r"x509|certificate|\btls: "),
+        ("controller-unreachable", "the connection to antrea-controller",
+         r"antrea-controller|[Aa]ntrea [Ss]ervice|controlplane\.antrea\.io"),
+        ("podcidr-not-allocated", "the Node's PodCIDR", r"PodCIDR|CIDR string is empty"),
+        ("ipam", "IP address management", r"\bIPAM\b|IP ?[Pp]ool|no IP addresses available|ipallocator"),
+        ("cni", "the CNI server (Pod network setup)", r"\bCNI\b|cniserver|cni\.sock|network namespace|\bnetns\b"),
+        ("mtu", "the MTU", r"\bMTU\b"),
+        ("tunnel", "the tunnel port", r"[Tt]unnel"),
+        ("host-network-config", "the Node's host network (routes, interfaces)",
+         r"\broute\b|\broutes\b|netlink|[Ll]ink \S+ not found|[Ii]nterface \S+ not found|gateway interface"),
+        ("agent-config", "the component's configuration",
+         r"Failed to (?:validate|complete)|[Ff]eature gate|invalid|is not supported|unknown field|must be set|"
+         r"cannot be (?:empty|used)"),
+    ))
+# The part of a chain that says what failed starts like this.
+_CAUSE_START = re.compile(r"^(?:failed|error|unable|cannot|can't|could not|couldn't|invalid|no |not |unknown|"
+                          r"missing|timed out|timeout|the )", re.I)
+_OUTER = re.compile(r"^(?:Error running (?:agent|controller)|error initializing agent|"
+                    r"Failed to (?:complete|validate))$")
+
+
+@dataclass
+class Chain:
+    parts: list[str]
+    innermost: str  # the innermost part that says what failed, with what it wraps
+    category: str | None  # taxonomy id, None when nothing says
+    area: str = ""  # what it points at, for a person
+    source: str = ""  # the Antrea source of the innermost matched message (package, file:line)
+
+
+def split(text: str) -> list[str]:
+    """The parts of `a: b: c`, not splitting inside quotes or URLs (`https://`)."""
+    parts: list[str] = []
+    depth_quote = False
+    current: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            depth_quote = not depth_quote
+        if not depth_quote and text.startswith(": ", i):
+            parts.append("".join(current).strip())
+            current = []
+            i += 2
+            continue
+        current.append(c)
+        i += 1
+    parts.append("".join(current).strip())
+    return [p for p in parts if p]
+
+
+def decode(text: str) -> Chain:
+    parts = split(text[:4000])
+    inner = [p for p in parts if not _OUTER.match(p)] or parts
+    start = 0
+    for i, part in enumerate(inner):
+        if _CAUSE_START.match(part):
+            start = i
+    innermost = ": ".join(inner[start:])
+    chain = Chain(parts, innermost, None)
+    _name(chain, inner)
+    return chain
+
+
+def _name(chain: Chain, parts: list[str]) -> None:
+    found = _catalogued(parts)
+    if found is not None:
+        chain.category, chain.area, chain.source = found
+        return
+    if apierrors.is_api_failure(": ".join(parts)):
+        chain.category, chain.area = "apiserver-unreachable", "the Kubernetes API server"
+        return
+    for part in reversed(parts):
+        for category, area, words in _AREAS:
+            if words.search(part):
+                chain.category, chain.area = category, area
+                return
+
+
+def _catalogued(parts: list[str]) -> tuple[str, str, str] | None:
+    """The innermost part that is a catalogued Antrea message, when the catalogue is installed."""
+    try:
+        from diagnose.facts import messages
+    except ImportError:
+        return None
+    for part in reversed(parts):
+        found = messages.lookup(part)
+        if found is not None and found.category:
+            return found.category, found.component, f"{found.package} ({found.format!r})"
+    return None

@@ -1,0 +1,96 @@
+"""What the engine guarantees about findings, whatever the rules say.
+
+After the rules ran and before ranking:
+
+1. **Versions.** A rule bound to versions (`applies_to`, `fixed_in`) did not run where the Node's
+   version is known to be outside them (`RuleEvidence.nodes`); where the version is unknown its
+   finding is only `inconclusive`, with the command that tells the version.
+2. **No false alarm.** The log lines a finding rests on are judged (`diagnose.facts.outcome`): a
+   failure that recovered, or that only an earlier run had before a healthy one, is history and
+   at most `info`; a single warning line with nothing after it is at most `warning`. A finding
+   that also rests on current state (routes, addresses, OVSDB, kubectl output) is not capped.
+3. **A fallback yields.** A fallback finding (every fatal gets one) is dropped when a specific
+   finding cites the same fatal line.
+"""
+
+from __future__ import annotations
+
+from diagnose import model as m
+from diagnose.evidence import ClusterView
+from diagnose.facts import lifecycle
+from diagnose.facts import outcome as outcomes
+from diagnose.rule import INCONCLUSIVE, SEVERITY_RANK, Finding, Missing, Rule
+
+VERSION_COMMAND = "kubectl -n kube-system get pods -l app=antrea -o jsonpath='{..image}'"
+# Lifecycle lines are context (start, ready), not failures; fatal and panic lines are.
+_CONTEXT = frozenset(lifecycle.key(s.name) for s in lifecycle.SIGNATURES) - lifecycle.FATALS - lifecycle.PANICS
+_FAILURE_LEVELS = frozenset({"F", "E", "W", "EMER", "ERR", "WARN", "FATAL", "ERROR", "WARNING", None, ""})
+
+
+def apply(findings: list[Finding], view: ClusterView, rules: dict[str, Rule]) -> list[Finding]:
+    kinds = {a.path: a.kind for a in view.cluster.all_artifacts()}
+    out: list[Finding] = []
+    for f in findings:
+        rule = rules.get(f.rule_id)
+        if rule is not None and rule.version_bound:
+            _unknown_version(f, view, rule)
+        if rule is None or rule.judge_outcome:
+            _judge(f, view, kinds)
+        out.append(f)
+    return _without_shadowed_fallbacks(out, rules)
+
+
+def _unknown_version(f: Finding, view: ClusterView, rule: Rule) -> None:
+    nodes = [view.nodes[n] for n in f.nodes if n in view.nodes]
+    if nodes and all(rule.covers(view.node_version(n)) is None for n in nodes):
+        f.status = INCONCLUSIVE
+        span = rule.applies_to if rule.applies_to not in ("", "all") else "every version"
+        fixed = f", fixed in {rule.fixed_in}" if rule.fixed_in else ""
+        f.missing.append(Missing(f"the Antrea version (this failure exists in {span}{fixed})", VERSION_COMMAND))
+
+
+def _judge(f: Finding, view: ClusterView, kinds: dict[str, str]) -> None:
+    if any(kinds.get(e.artifact) not in m.LOG_KINDS for e in f.evidence if e.artifact in kinds):
+        return  # rests on current state too: the state is what it is now
+    failures = [e for e in f.events if e.signature not in _CONTEXT and e.level in _FAILURE_LEVELS]
+    if not failures:
+        return
+    signatures = {e.signature for e in failures}
+    judged: list[outcomes.Outcome] = []
+    for name in f.nodes or [m.UNATTRIBUTED]:
+        node = view.nodes.get(name)
+        if node is None:
+            continue
+        mine = [e for sig in signatures for e in node.events(sig)]
+        result = node.outcome(mine) if mine else None
+        if result is not None:
+            judged.append(result)
+    if not judged:
+        return
+    if any(o.current for o in judged):
+        f.outcome = next(o.state for o in judged if o.current)
+        return
+    worst = min(judged, key=lambda o: SEVERITY_RANK[outcomes.SEVERITY_CAP.get(o.state, "critical")])
+    f.outcome = worst.state
+    cap = outcomes.SEVERITY_CAP.get(worst.state)
+    if cap and SEVERITY_RANK[f.severity] < SEVERITY_RANK[cap]:
+        f.severity = cap
+    f.summary = f"{f.summary} (Not a current fault: {worst.describe()}.)" if cap == "info" else \
+        f"{f.summary} ({worst.describe().capitalize()}.)"
+
+
+def _without_shadowed_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    specific = [f for f in findings if not (rules.get(f.rule_id) and rules[f.rule_id].fallback)]
+    cited = {(e.artifact, e.line) for f in specific for e in f.evidence}
+    cited |= {("same", e.time, e.text) for f in specific for e in f.evidence if e.time}
+    out = []
+    for f in findings:
+        rule = rules.get(f.rule_id)
+        if rule is not None and rule.fallback:
+            fatal_lines = [e for e in f.evidence if "Error running" in e.text or e.text.lstrip().startswith("F")
+                           or "panic" in e.text]
+            if fatal_lines and all((e.artifact, e.line) in cited or ("same", e.time, e.text) in cited
+                                   for e in fatal_lines):
+                continue
+        out.append(f)
+    return out
