@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 from diagnose.facts.gofmt import WORD, normalise
 from diagnose.facts.messages import Catalogue, SourceMessage, catalogue
@@ -65,22 +66,40 @@ def _words(text: str) -> set[str]:
     return {w for w in WORD.findall(normalise(text)) if len(w) >= 3 and w not in _COMMON}
 
 
-def similar(cat: Catalogue, literal: str, releases: Sequence[int] | None = None) -> SourceMessage | None:
-    """The message (present in one of `releases` when given) sharing most words with `literal`:
-    at least two words and three in four of its uncommon words."""
+def similar(cat: Catalogue, literal: str, releases: Sequence[int] | None = None,
+            spelling: bool = False) -> SourceMessage | None:
+    """The message (present in one of `releases` when given) most like `literal`: sharing at
+    least two and three in four of its uncommon words, or with `spelling` also one spelt alike
+    (`_alike`: a typo, a changed word)."""
     wanted = _words(literal)
     need = max(2, -(-3 * len(wanted) // 4))
-    if len(wanted) < need:
-        return None
+    text = normalise(literal).strip()
     best = None
     for i, row in enumerate(cat.rows):
-        shared = len(wanted & _words(row[0]))
-        if shared < need or (releases is not None and not any(cat.present(i, r) for r in releases)):
+        words = _words(row[0])
+        shared = len(wanted & words)
+        if not shared or (releases is not None and not any(cat.present(i, r) for r in releases)):
             continue
-        key = (shared, -len(row[0]))
+        alike = _alike(text, normalise(row[0])) if spelling else 0.0
+        if shared < need and alike < _ALIKE:
+            continue
+        key = (shared >= need, alike, -len(row[0]))
         if best is None or key > best[0]:
             best = (key, i)
     return cat.message(best[1]) if best else None
+
+
+_ALIKE = 0.85
+
+
+def _alike(literal: str, message: str) -> float:
+    """The share of `literal` found in order in `message` in runs of 3+ characters, 0 unless one
+    run holds half of it: one misspelt or changed word, not words scattered over a sentence."""
+    blocks = [b.size for b in SequenceMatcher(None, literal, message, autojunk=False).get_matching_blocks()
+              if b.size >= 3]
+    if not blocks or max(blocks) * 2 < len(literal):
+        return 0.0
+    return sum(blocks) / max(1, len(literal))
 
 
 def _span(names: Sequence[str]) -> str:
@@ -109,7 +128,7 @@ def literal_warnings(literal: str, versions: str = "all", cat: Catalogue | None 
         if elsewhere:
             return [f"literal {literal!r} is in no Antrea message of the versions it claims ({versions}: "
                     f"{_span(names)}); the source has it in {_show(elsewhere[0])}"]
-        near = similar(cat, text)
+        near = similar(cat, text, spelling=True)
         if near is not None:
             return [f"literal {literal!r} is in no Antrea message; the closest the source has is {_show(near)}"]
         return []
