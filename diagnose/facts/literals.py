@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from diagnose.facts.gofmt import WORD, normalise
 from diagnose.facts.messages import Catalogue, SourceMessage, catalogue
@@ -41,7 +42,7 @@ FOREIGN = tuple((re.compile(p), who) for p, who in (
     (r"Received (?:OpenFlow1\.|Vendor error)|_CT_DATAPATH_SUPPORT|OFPB[A-Z]+_", "libOpenflow / OVS OpenFlow errors"),
     (r"pidfile|lockfile|already running as pid|locked by pid", "the OVS daemons"),
     (r"no IP addresses available in range set", "the CNI host-local IPAM plugin"),
-    (r"avc: |Permission denied", "the kernel (SELinux/AppArmor, EACCES)"),
+    (r"avc:|Permission denied", "the kernel (SELinux/AppArmor, EACCES)"),
 ))
 
 # Words too common in messages to say that two messages are alike.
@@ -66,6 +67,11 @@ def _words(text: str) -> set[str]:
     return {w for w in WORD.findall(normalise(text)) if len(w) >= 3 and w not in _COMMON}
 
 
+@lru_cache(maxsize=2)
+def _message_words(cat: Catalogue) -> list[set[str]]:
+    return [_words(row[0]) for row in cat.rows]
+
+
 def similar(cat: Catalogue, literal: str, releases: Sequence[int] | None = None,
             spelling: bool = False) -> SourceMessage | None:
     """The message (present in one of `releases` when given) most like `literal`: sharing at
@@ -75,10 +81,9 @@ def similar(cat: Catalogue, literal: str, releases: Sequence[int] | None = None,
     need = max(2, -(-3 * len(wanted) // 4))
     text = normalise(literal).strip()
     best = None
-    for i, row in enumerate(cat.rows):
-        words = _words(row[0])
+    for i, (row, words) in enumerate(zip(cat.rows, _message_words(cat), strict=True)):
         shared = len(wanted & words)
-        if not shared or (releases is not None and not any(cat.present(i, r) for r in releases)):
+        if not shared or (releases is not None and not cat.present_in_any(i, releases)):
             continue
         alike = _alike(text, normalise(row[0])) if spelling else 0.0
         if shared < need and alike < _ALIKE:

@@ -96,10 +96,10 @@ class SourceMessage:
     def closest_release(self, version: str | None = None) -> str:
         """The release that has the message nearest to `version`: the newest not after it, else
         the oldest; the newest when the version is unknown."""
-        wanted = v.parse(version) if version else None
+        wanted = _numbers(version if version != "main" else self.main_version)
         if wanted is None:
             return self.releases[-1]
-        older = [r for r in self.releases if (v.parse(self.main_version if r == "main" else r) or wanted) <= wanted]
+        older = [r for r in self.releases if (_numbers(self.main_version if r == "main" else r) or wanted) <= wanted]
         return older[-1] if older else self.releases[0]
 
     def location(self, version: str | None = None) -> Location:
@@ -116,6 +116,13 @@ class SourceMessage:
         loc = self.location(version)
         ref = dict(self.refs).get(self.closest_release(version), "main")
         return f"{self.repository}/blob/{ref}/{loc.file}#L{loc.line}"
+
+
+def _numbers(version: str | None) -> tuple[int, int, int] | None:
+    """major, minor, patch: a pre-release or dev build (v2.1.0-dev-6e00ebf) is compared as the
+    release it leads to, whose code it mostly has."""
+    parsed = v.parse(version)
+    return (parsed.major, parsed.minor, parsed.patch) if parsed else None
 
 
 # -- lines --------------------------------------------------------------------------------------
@@ -194,6 +201,11 @@ class Catalogue:
         return [Glob.of(row[0]) for row in self.rows]
 
     @cached_property
+    def _texts(self) -> list[str]:
+        """The literal pieces of each format, for substring tests (rules lint)."""
+        return ["\0".join(g.parts) for g in self._globs]
+
+    @cached_property
     def _index(self) -> _Index:
         """Rarest anchor word -> messages; formats without one are never looked up."""
         return _rarest_word_index(enumerate(self._globs))
@@ -246,8 +258,21 @@ class Catalogue:
 
     def present(self, i: int, release: int) -> bool:
         """Is message `i` in release `release` (an index of `releases`)?"""
-        flat = self.rows[i][5]
-        return any(flat[k] <= release <= flat[k + 1] for k in range(0, len(flat) - 3, 4))
+        return bool(self._masks[i] >> release & 1)
+
+    def present_in_any(self, i: int, releases: Iterable[int]) -> bool:
+        return bool(self._masks[i] & _mask(releases))
+
+    @cached_property
+    def _masks(self) -> list[int]:
+        """Per message, bit r set when release r has it."""
+        masks = []
+        for row in self.rows:
+            flat, mask = row[5], 0
+            for k in range(0, len(flat) - 3, 4):
+                mask |= ((1 << (flat[k + 1] - flat[k] + 1)) - 1) << flat[k]
+            masks.append(mask)
+        return masks
 
     def _at(self, i: int, file: str, line: int | None) -> int:
         """2: the message sits at that file:line in some release, 1: in that file, 0: not."""
@@ -262,13 +287,14 @@ class Catalogue:
 
     def release_index(self, version: str | None) -> int | None:
         """The catalogued release closest to `version` (the newest not after it)."""
-        wanted = v.parse(version) if version and version != "main" else None
         if version == "main":
             return len(self.releases) - 1
+        wanted = _numbers(version)
         if wanted is None:
             return None
         best = None
-        for i, known in enumerate(self._versions):
+        for i, name in enumerate(self.releases):
+            known = _numbers(self.main_version if name == "main" else name)
             if known is not None and known <= wanted:
                 best = i
         return best if best is not None else 0
@@ -391,13 +417,10 @@ class Catalogue:
             return []
         need = min(len(wanted), max(8, -(-len(wanted) // 3)))
         words = [w for w in WORD.findall(wanted) if len(w) >= 3] or [wanted.strip()]
-        allowed = list(releases) if releases is not None else None
+        allowed = _mask(releases) if releases is not None else -1
         found = []
-        for i, glob in enumerate(self._globs):
-            text = "\0".join(glob.parts)
-            if not any(w in text for w in words):
-                continue
-            if allowed is not None and not any(self.present(i, r) for r in allowed):
+        for i, (glob, text, mask) in enumerate(zip(self._globs, self._texts, self._masks, strict=True)):
+            if not mask & allowed or not any(w in text for w in words):
                 continue
             held = glob.holds(wanted)
             if held >= need:
@@ -408,6 +431,13 @@ class Catalogue:
     def releases_within(self, spec: str) -> list[int]:
         """Indexes of the catalogued releases a version spec (">=2.5.0", "all") admits."""
         return [i for i, known in enumerate(self._versions) if v.satisfies(known, spec)]
+
+
+def _mask(releases: Iterable[int]) -> int:
+    mask = 0
+    for r in releases:
+        mask |= 1 << r
+    return mask
 
 
 def _whole(glob: Glob, text: str) -> int:

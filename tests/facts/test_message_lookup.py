@@ -92,6 +92,8 @@ def test_the_message_tells_the_releases_and_links_the_line_of_the_version():
     # The line's own header says agent.go:917, which is where v1.7.0 has it.
     assert m.url("v1.7.2") == "https://github.com/antrea-io/antrea/blob/v1.7.0/pkg/agent/agent.go#L917"
     assert m.location("v1.7.0").line == 917
+    assert m.location("v1.7.0-dev-6e00ebf").line == 917  # a dev build has (mostly) its release's code
+    assert m.location("v1.6.9").line != 917
     assert m.url().startswith("https://github.com/antrea-io/antrea/blob/v1.13.0/pkg/agent/agent.go#L")
 
 
