@@ -139,8 +139,9 @@ class _Line:
 
 
 def _parse(text: str) -> _Line:
-    """The message, level, header source and keys of a klog line or of a bare message."""
-    text = text[:MAX_TEXT]
+    """The message, level, header source and keys of a klog line or of a bare message (its
+    first line: the rest of a message that spans lines is not matched)."""
+    text = text[:MAX_TEXT].split("\n", 1)[0].rstrip("\r")
     parsed = klog.parse_line(text, None)
     level = file = line = None
     if parsed is not None:

@@ -107,6 +107,13 @@ def test_quoting_case_and_header_do_not_change_the_match():
     assert header is not None and header.package == "pkg/agent"
 
 
+def test_a_message_with_its_continuation_lines_is_matched_by_its_first_line():
+    # wsl2-kernel-missing-notrack-target: v1.0 logged the stdin and stderr of iptables-restore
+    m = lookup("E0824 15:48:46.645110       1 iptables.go:225] Failed to execute iptables-restore: exit status 2\n"
+               "stdin:\n*raw\n:ANTREA-PREROUTING - [0:0]\n")
+    assert m is not None and m.package == "pkg/agent/util/iptables" and m.format.startswith("Failed to execute %s: %v")
+
+
 def test_a_structured_line_whose_message_is_not_quoted_ends_at_err():
     m = lookup("Failed to install NodePort flows and configurations of Service err=\"boom\" Service=\"a/b\"")
     assert m is not None and m.package == "pkg/agent/proxy"
