@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
 from diagnose import lint
 from diagnose.facts.literals import foreign_origin, literal_warnings, message_part
+
+EXAMPLE = ROOT / "docs" / "examples" / "my-rules"  # the pack of docs/writing-rules.md
 
 
 def test_a_literal_only_other_releases_log_names_where_the_source_has_it():
@@ -48,58 +52,15 @@ def test_foreign_wording_and_structured_literals_are_recognised():
     assert message_part("plain text") == "plain text"
 
 
-RULE = '''"""A user's rule whose literal drifted from Antrea's wording.
-
-Symptom
--------
-Iptables set-up fails.
-
-Why it happens
---------------
-Because.
-
-Evidence
---------
-The line.
-
-Remediation
------------
-Fix it.
-
-References
-----------
-antrea-io/antrea#1.
-"""
-
-from diagnose.rule import Rule, Signature, Step
-
-RULE = Rule(
-    id="ANT-TST-009",
-    slug="drifted-literal",
-    title="Drifted literal",
-    category="iptables-backend",
-    severity="error",
-    references=("antrea-io/antrea#1",),
-    signatures=(Signature("init", r"Failed to initialise iptables: (?P<err>[^\\n]{1,200})",
-                          "Failed to initialise iptables"),),
-    message="Failed on {{ node }}.",
-    remediation=(Step("Look at {{ node }}.", "kubectl get nodes"),),
-)
-
-
-def check(ev):
-    return []
-'''
-
-
-def test_the_lint_warns_about_the_literal_and_does_not_fail(tmp_path: Path):
-    pack = tmp_path / "pack"
-    for case in ("fires-1-x", "quiet-1-y"):
-        (pack / "fixtures" / "drifted_literal" / case).mkdir(parents=True)
-        (pack / "fixtures" / "drifted_literal" / case / "antrea-agent.log").write_text("x\n")
-    (pack / "drifted_literal.py").write_text(RULE)
+def test_the_lint_of_a_users_pack_warns_about_a_wrong_versions_claim_and_does_not_fail(tmp_path: Path):
+    pack = tmp_path / "my-rules"
+    shutil.copytree(EXAMPLE, pack)
+    module = pack / "pod_mtu_below_site_underlay.py"
+    source = module.read_text(encoding="utf-8")
+    assert source.count('versions=">=1.11.0"') == 1
+    module.write_text(source.replace('versions=">=1.11.0"', 'versions="<1.11.0"'), encoding="utf-8")
     [problem] = lint.lint(pack)
     assert not problem.error
-    assert problem.message.startswith(
-        "signature 'init': literal 'Failed to initialise iptables' is in no Antrea message")
-    assert "Failed to initialize iptables: %v - will retry in %v" in problem.message
+    assert problem.message == (
+        "signature 'mtu': literal '\"Got Interface MTU\" MTU=' is in no Antrea message of the versions it claims "
+        "(<1.11.0: v1.0.0..v1.10.0); the source has it in 'Got Interface MTU' (pkg/agent, v1.11.0..main)")
