@@ -42,7 +42,6 @@ from diagnose.parse import klog
 
 DATA = Path(__file__).with_name("messages.json.gz")
 REPOSITORY_URL = "https://github.com/antrea-io/antrea"
-LEVELS = ("I", "W", "E", "F", "error", "panic")
 MAX_CHAIN = 16  # parts of an error chain decoded at most
 MAX_TEXT = 4096  # characters of a line that are matched (a longer message is cut there)
 _MIN_WRAPPER = 6  # literal characters a wrapping format needs before `: ` to split a chain there
