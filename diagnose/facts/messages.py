@@ -43,6 +43,7 @@ from diagnose.parse import klog
 DATA = Path(__file__).with_name("messages.json.gz")
 REPOSITORY_URL = "https://github.com/antrea-io/antrea"
 MAX_CHAIN = 16  # parts of an error chain decoded at most
+MAX_SPLITS = 32  # `: ` tried per part (a hostile line of colons stays cheap)
 MAX_TEXT = 4096  # characters of a line that are matched (a longer message is cut there)
 _MIN_WRAPPER = 6  # literal characters a wrapping format needs before `: ` to split a chain there
 _MIN_FIRST_LINE = 12  # literal characters the first line of a format needs to identify it
@@ -399,7 +400,9 @@ class Catalogue:
         """The leftmost `: ` whose left side a wrapping format matches: (message, right side)."""
         release = self.release_index(version)
         pos = text.find(": ")
-        while pos > 0:
+        for _ in range(MAX_SPLITS):
+            if pos <= 0:
+                break
             found = self._pick(text[:pos], heads, index, level, release, line, _whole)
             if found is not None:
                 return found[0], text[pos + 2:].lstrip()
