@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Build `diagnose/facts/messages.json.gz`: every log and error message in Antrea's Go source.
 
-Run by hand against a bare clone of antrea-io/antrea (nothing is checked out: the Go files of each
-tag are read with `git ls-tree` and `git cat-file --batch`), then commit the output:
+Run by hand against a clone of antrea-io/antrea with its tags (bare or not: nothing is checked
+out, the Go files of each tag are read with `git ls-tree` and `git cat-file --batch`), then commit
+the output:
 
-    python tools/build_message_catalogue.py --git-dir /work/.mirror/antrea-io+antrea/repo
+    git clone --bare https://github.com/antrea-io/antrea.git /tmp/antrea.git
+    python tools/build_message_catalogue.py --git-dir /tmp/antrea.git
 
 It reads every minor release from v1.0.0 to the newest `vX.Y.0` tag, plus `main` (recorded by its
 commit, so that links stay stable), and extracts from Antrea's own code under `cmd/`, `pkg/` and
@@ -415,6 +417,9 @@ class Repo:
         self._cat.stdin.write(sha.encode() + b"\n")
         self._cat.stdin.flush()
         header = self._cat.stdout.readline().split()
+        if len(header) < 3:  # "<id> missing": a mirror may list large files it does not hold
+            print(f"blob {sha} is missing from the repository; its messages are left out", file=sys.stderr)
+            return ""
         size = int(header[2])
         data = self._cat.stdout.read(size + 1)[:size]
         return data.decode("utf-8", errors="replace")
@@ -503,8 +508,8 @@ def catalogue(entries: dict[tuple[str, str, str], Entry], names: list[str], refs
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--git-dir", type=Path, default=Path("/work/.mirror/antrea-io+antrea/repo"),
-                        help="bare clone of antrea-io/antrea")
+    parser.add_argument("--git-dir", type=Path, required=True,
+                        help="git directory of a clone of antrea-io/antrea (a bare clone, or a checkout's .git)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--since", default="1.0", help="first minor release (default 1.0)")
     parser.add_argument("--no-main", action="store_true", help="leave out the main branch")
