@@ -414,20 +414,31 @@ class Catalogue:
     def containing(self, literal: str, releases: Iterable[int] | None = None) -> list[SourceMessage]:
         """Messages whose text can hold `literal`, best first; only those present in one of
         `releases` (indexes) when given. The format must print a third of the literal itself
-        (at least 8 characters, or all of a shorter one): the rest may come from its values."""
+        (at least 8 characters, or all of a shorter one): the rest may come from its values.
+
+        Formats holding the literal across a value are searched only in the releases (of
+        `releases`, or all) where no format holds it whole."""
         wanted = normalise(literal)
         if not wanted.strip():
             return []
-        need = min(len(wanted), max(8, -(-len(wanted) // 3)))
-        words = [w for w in WORD.findall(wanted) if len(w) >= 3] or [wanted.strip()]
-        allowed = _mask(releases) if releases is not None else -1
-        found = []
-        for i, (glob, text, mask) in enumerate(zip(self._globs, self._texts, self._masks, strict=True)):
-            if not mask & allowed or not any(w in text for w in words):
-                continue
-            held = glob.holds(wanted)
-            if held >= need:
-                found.append((held, glob.size, i))
+        allowed = _mask(releases) if releases is not None else (1 << len(self.releases)) - 1
+        candidates = [i for i, mask in enumerate(self._masks) if mask & allowed]
+        whole = [i for i in candidates if wanted in self._texts[i]]
+        covered = 0
+        for i in whole:
+            covered |= self._masks[i]
+        found = [(len(wanted), self._globs[i].size, i) for i in whole]
+        rest = allowed & ~covered
+        if rest:
+            need = min(len(wanted), max(8, -(-len(wanted) // 3)))
+            words = [w for w in WORD.findall(wanted) if len(w) >= 3] or [wanted.strip()]
+            for i in candidates:
+                text = self._texts[i]
+                if not self._masks[i] & rest or wanted in text or not any(w in text for w in words):
+                    continue
+                held = self._globs[i].holds(wanted)
+                if held >= need:
+                    found.append((held, self._globs[i].size, i))
         found.sort(key=lambda t: (-t[0], -t[1], t[2]))
         return [self.message(i) for _, _, i in found]
 
