@@ -106,6 +106,7 @@ def _module_problems(rule: Rule, doc: str, path: Path, shown: str, rid: str, tak
         if isinstance(sig, Signature):  # anything else is reported with the metadata
             found += [(True, f"signature {sig.name!r}: {m}") for m in signature_problems(sig)]
     found += [(True, m) for m in check_problems(rule)]
+    found += [(False, m) for m in catalogue_problems(rule)]
     for message in fixture_problems(path.stem, fixtures):
         found.append((strict_fixtures, message))
     return [Problem(shown, rid, message, error) for error, message in found]
@@ -541,6 +542,26 @@ def _in_set(p: Any, c: str, items: list[Any]) -> bool:
         if op is p.CATEGORY and _CATEGORY_TEST.get(str(av), lambda _c: False)(c):
             return True
     return False
+
+
+# -- Antrea's messages ---------------------------------------------------------------------------
+
+
+def catalogue_problems(rule: Rule) -> list[str]:
+    """Signature literals of agent/controller logs that disagree with the Antrea messages of
+    the versions they claim (diagnose.facts.literals); warnings, since the catalogue only knows
+    Antrea's own wording."""
+    from diagnose.facts.literals import ANTREA_LOGS, literal_warnings
+    from diagnose.facts.messages import CatalogueError
+
+    out = []
+    for sig in rule.signatures:
+        if isinstance(sig, Signature) and sig.literal and ANTREA_LOGS & set(sig.kinds):
+            try:
+                out += [f"signature {sig.name!r}: {w}" for w in literal_warnings(sig.literal, sig.versions)]
+            except CatalogueError as e:
+                return [str(e)]
+    return out
 
 
 # -- check() and fixtures -----------------------------------------------------------------------
