@@ -18,16 +18,51 @@ from diagnose.model import AGENT_LOG, PSEUDO_NODES, LogEvent
 SEVERITIES = ("critical", "error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # lower is worse
 
-# The root-cause taxonomy of DESIGN.md; a finding's category must be one of these.
-CATEGORIES = frozenset(
-    """
-    secondary-network-uplink ovs-flow-restore-wait apiserver-unreachable controller-unreachable
-    podcidr-not-allocated podcidr-conflict ovs-not-running ovs-datapath-feature kernel-module
-    iptables-backend iptables-lock netfilter-feature host-network-config mtu tunnel ovs-flows ipam
-    duplicate-pod-ip networkpolicy antreaproxy tls-certificate ipsec wireguard egress multicast
-    nodeportlocal selinux windows-hns cni agent-config agent-crash benign
-    """.split()
-)
+# The root-cause taxonomy: every finding's category is one of these ids. DESIGN.md's table, plus
+# the classes the message catalogue showed Antrea's source has (cni ... diagnostics). The
+# descriptions are the generated docs/taxonomy.md.
+TAXONOMY: dict[str, str] = {
+    "secondary-network-uplink": "SecondaryNetwork OVS bridge / physical uplink problems (NIC moved into the bridge, "
+                                "IP/route/DNS move, restore)",
+    "ovs-flow-restore-wait": "flow restoration never completed / `flow-restore-wait` left set, so OVS forwards nothing",
+    "apiserver-unreachable": "the agent/controller cannot reach kube-apiserver",
+    "controller-unreachable": "the agent cannot reach or trust antrea-controller (Service, endpoints, CA bundle)",
+    "podcidr-not-allocated": "the Node has no PodCIDR (kube-controller-manager / NodeIPAM configuration)",
+    "podcidr-conflict": "overlapping or duplicate PodCIDRs",
+    "ovs-not-running": "ovsdb-server / ovs-vswitchd not running or failing to start",
+    "ovs-datapath-feature": "kernel datapath lacks a feature Antrea needs (conntrack zones, ct NAT, ...)",
+    "kernel-module": "a kernel module cannot be loaded or is missing",
+    "iptables-backend": "iptables legacy/nft mismatch or missing table support",
+    "iptables-lock": "xtables lock contention with other writers",
+    "netfilter-feature": "a netfilter target/match is missing",
+    "host-network-config": "host routes, addresses, DNS or NIC state broken by something outside Antrea",
+    "mtu": "MTU misconfiguration or encapsulation overhead problems",
+    "tunnel": "tunnel port / encapsulation problems",
+    "ovs-flows": "OpenFlow / group programming errors",
+    "ipam": "IP allocation failures, exhausted pools",
+    "duplicate-pod-ip": "the same Pod IP in use twice",
+    "networkpolicy": "NetworkPolicy realization problems",
+    "antreaproxy": "AntreaProxy / Service load-balancing problems",
+    "tls-certificate": "certificate / CA problems",
+    "ipsec": "IPsec encryption failures (antrea-ipsec container, strongSwan, certificates)",
+    "wireguard": "WireGuard encryption failures",
+    "egress": "Egress IP assignment and failover failures (memberlist, ExternalIPPool)",
+    "multicast": "Multicast (IGMP, multicast routing) failures",
+    "nodeportlocal": "NodePortLocal port allocation and rule failures",
+    "selinux": "SELinux / AppArmor denials",
+    "windows-hns": "Windows HNS / vSwitch problems",
+    "cni": "CNI ADD/DEL failures: network namespace, interface setup, IPAM calls from the CNI server",
+    "agent-config": "antrea-agent / antrea-controller configuration rejected or inconsistent (antrea-agent.conf "
+                    "options, feature gates that do not fit together)",
+    "multicluster": "Antrea Multi-cluster (leader/member controllers, gateways, ResourceExports)",
+    "flow-export": "FlowExporter, IPFIX export and the flow-aggregator",
+    "bgp": "BGPPolicy and the BGP speaker",
+    "diagnostics": "Traceflow, PacketCapture, SupportBundle collection and antctl",
+    "agent-crash": "panics and fatal exits of antrea-agent or antrea-controller not explained by a more specific "
+                   "category",
+    "benign": "known-harmless states users mistake for faults (reported as `info`)",
+}
+CATEGORIES = frozenset(TAXONOMY)
 
 DOC_SECTIONS = ("Symptom", "Why it happens", "Evidence", "Remediation", "References")
 

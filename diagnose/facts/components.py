@@ -18,17 +18,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Categories the taxonomy of DESIGN.md lacks but that messages need (the lead adds them to
-# diagnose.rule.CATEGORIES): what each would mean.
-PROPOSED_CATEGORIES = {
-    "agent-config": "antrea-agent / antrea-controller configuration rejected or inconsistent "
-                    "(antrea-agent.conf options, feature gates that do not fit together)",
-    "multicluster": "Antrea Multi-cluster (leader/member controllers, gateways, ResourceExports)",
-    "flow-export": "FlowExporter, IPFIX export and the flow-aggregator",
-    "bgp": "BGPPolicy and the BGP speaker",
-    "diagnostics": "Traceflow, PacketCapture, SupportBundle collection and antctl",
-}
-
 # Fallback for packages that serve no specific feature: the taxonomy's catch-all for failures of
 # antrea-agent / antrea-controller themselves.
 GENERIC = "agent-crash"

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from diagnose import apierrors
 
+GENERIC = "agent-crash"  # the catalogue's category for messages that name no specific area
+
 # (category, what it points at, words), tried on each part from the innermost outwards.
 _AREAS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     (category, area, re.compile(words)) for category, area, words in (
@@ -54,7 +56,7 @@ _AREAS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
     ))
 # The part of a chain that says what failed starts like this.
 _CAUSE_START = re.compile(r"^(?:failed|error|unable|cannot|can't|could not|couldn't|invalid|no |not |unknown|"
-                          r"missing|timed out|timeout|the )", re.I)
+                          r"missing|timed out|timeout)", re.I)
 _OUTER = re.compile(r"^(?:Error running (?:agent|controller)|error initializing agent|"
                     r"Failed to (?:complete|validate))$")
 
@@ -65,7 +67,8 @@ class Chain:
     innermost: str  # the innermost part that says what failed, with what it wraps
     category: str | None  # taxonomy id, None when nothing says
     area: str = ""  # what it points at, for a person
-    source: str = ""  # the Antrea source of the innermost matched message (package, file:line)
+    source: str = ""  # the Antrea source of the innermost matched message (file:line, package)
+    url: str = ""  # a link to that line at the closest release
 
 
 def split(text: str) -> list[str]:
@@ -89,7 +92,7 @@ def split(text: str) -> list[str]:
     return [p for p in parts if p]
 
 
-def decode(text: str) -> Chain:
+def decode(text: str, version: str | None = None) -> Chain:
     parts = split(text[:4000])
     inner = [p for p in parts if not _OUTER.match(p)] or parts
     start = 0
@@ -98,14 +101,14 @@ def decode(text: str) -> Chain:
             start = i
     innermost = ": ".join(inner[start:])
     chain = Chain(parts, innermost, None)
-    _name(chain, inner)
+    _name(chain, inner, text, version)
     return chain
 
 
-def _name(chain: Chain, parts: list[str]) -> None:
-    found = _catalogued(parts)
+def _name(chain: Chain, parts: list[str], text: str, version: str | None) -> None:
+    found = _catalogued(text, version)
     if found is not None:
-        chain.category, chain.area, chain.source = found
+        chain.category, chain.area, chain.source, chain.url = found
         return
     if apierrors.is_api_failure(": ".join(parts)):
         chain.category, chain.area = "apiserver-unreachable", "the Kubernetes API server"
@@ -117,14 +120,17 @@ def _name(chain: Chain, parts: list[str]) -> None:
                 return
 
 
-def _catalogued(parts: list[str]) -> tuple[str, str, str] | None:
-    """The innermost part that is a catalogued Antrea message, when the catalogue is installed."""
+def _catalogued(text: str, version: str | None) -> tuple[str, str, str, str] | None:
+    """(category, component, source, link) of the innermost Antrea message of the chain that
+    names a specific area. When the innermost Antrea message is only a generic wrapper (the text
+    it wraps comes from iptables, HNS, the kernel...), None: the words decide."""
+    from diagnose.facts import messages
+
     try:
-        from diagnose.facts import messages
-    except ImportError:
+        found = messages.innermost(text, version)
+    except messages.CatalogueError:
         return None
-    for part in reversed(parts):
-        found = messages.lookup(part)
-        if found is not None and found.category:
-            return found.category, found.component, f"{found.package} ({found.format!r})"
-    return None
+    if not found or found[-1].category == GENERIC:
+        return None
+    inner = found[-1]
+    return inner.category, inner.component, f"{inner.source} ({inner.package})", inner.url(version)
