@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from diagnose import policy, unexplained, verdict
@@ -40,6 +41,8 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) ->
         try:
             findings.extend(rule.check(RuleEvidence(view, rule)))
         except Exception as e:  # one broken rule must not cost the whole diagnosis
+            if os.environ.get("ANTREA_DIAGNOSE_RULE_ERRORS") == "raise":  # tests: a broken rule fails loudly
+                raise
             cluster.problems.append(ReadProblem(rule.path or rule.id,
                                                 f"rule {rule.id} failed: {type(e).__name__}: {e}"))
     by_id = {r.id: r for r in rules}

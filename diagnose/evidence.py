@@ -154,9 +154,9 @@ class NodeView:
 
     @cached_property
     def links(self) -> list[ipaddr.Link] | None:
-        """`ip addr`/`ip link` interfaces (addresses from `ip addr` win); None when not collected."""
+        """`ip addr`/`ip link` interfaces now (addresses from `ip addr` win); None when not collected."""
         found: dict[str, ipaddr.Link] = {}
-        arts = self.data.artifacts_of(m.IP_LINK) + self.data.artifacts_of(m.IP_ADDR)
+        arts = current(self.data.artifacts_of(m.IP_LINK)) + current(self.data.artifacts_of(m.IP_ADDR))
         if not arts:
             return None
         for a in arts:
@@ -169,10 +169,18 @@ class NodeView:
 
     @cached_property
     def routes(self) -> list[iproute.Route] | None:
-        arts = self.data.artifacts_of(m.IP_ROUTE) + self.data.artifacts_of(m.ROUTE_TABLE_ALL)
+        """The Node's routes now: of several pasted snapshots, the latest (see `current`)."""
+        arts = current(self.data.artifacts_of(m.IP_ROUTE)) + self.data.artifacts_of(m.ROUTE_TABLE_ALL)
         if not arts:
             return None
         return [r for a in arts for r in iproute.parse_routes(a.text())]
+
+    @cached_property
+    def earlier_routes(self) -> list[tuple[m.Artifact, list[iproute.Route]]]:
+        """Route snapshots pasted from before the current one (`ip-route.before.txt`), oldest first."""
+        arts = self.data.artifacts_of(m.IP_ROUTE)
+        latest = current(arts)
+        return [(a, iproute.parse_routes(a.text())) for a in snapshots(arts) if a not in latest]
 
     @cached_property
     def flows(self) -> list[flowparse.Flow] | None:
@@ -300,6 +308,28 @@ class NodeView:
         """Windows `Get-HNSNetwork` (a Windows bundle's `HNSNetwork` file, or pasted); None when absent."""
         arts = self.data.artifacts_of(m.HNS_NETWORK)
         return [n for a in arts for n in hns.parse_networks(a.text())] if arts else None
+
+
+# Words in the names of pasted snapshots of one command that say which came later.
+_EARLIER = re.compile(r"(?:^|[^a-z])(?:before|old|orig(?:inal)?|prev(?:ious)?|initial|good|working)(?:[^a-z]|$)", re.I)
+_LATER = re.compile(r"(?:^|[^a-z])(?:after|new|now|current|latest|broken|bad|failed|later)(?:[^a-z]|$)", re.I)
+
+
+def snapshots(arts: list[m.Artifact]) -> list[m.Artifact]:
+    """Pasted outputs of one command on one Node, oldest first, as far as their names tell
+    (`before`/`after`, `old`/`new`); otherwise as they were read."""
+    def rank(a: m.Artifact) -> int:
+        name = a.path.replace("!", "/").rsplit("/", 1)[-1]
+        return 0 if _EARLIER.search(name) else 2 if _LATER.search(name) else 1
+    return sorted(arts, key=rank)
+
+
+def current(arts: list[m.Artifact]) -> list[m.Artifact]:
+    """The artifacts that describe the Node now: the latest of several snapshots when their names
+    order them; all of them (e.g. `ip route` and `ip -6 route`) when nothing does."""
+    if len(arts) < 2 or not any(_EARLIER.search(a.path) or _LATER.search(a.path) for a in arts):
+        return arts
+    return snapshots(arts)[-1:]
 
 
 class ClusterView:

@@ -49,7 +49,7 @@ import re
 
 from diagnose import apierrors
 from diagnose.model import UNATTRIBUTED
-from diagnose.rule import Missing, Rule, Signature, Step
+from diagnose.rule import EvidenceLine, Missing, Rule, Signature, Step
 
 RULE = Rule(
     id="ANT-CTRL-001",
@@ -78,6 +78,12 @@ RULE = Rule(
         Signature("service_unavailable", r"Cannot resolve endpoint because (?P<why>Service is unavailable|of missing resource)",
                   "Cannot resolve endpoint because", versions=">=2.1.0"),
         Signature("client_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA"),
+        # The NetworkPolicy controller waits for the client (CA + Endpoint) before any watch
+        # (pkg/agent/controller/networkpolicy/networkpolicy_controller.go, every version).
+        Signature("client_waiting", r"Waiting for Antrea client to be ready", "Waiting for Antrea client to be ready"),
+        Signature("client_ready", r"Antrea client is ready", "Antrea client is ready"),
+        # k8s.io/apiserver's dynamic CA loader, which the agent uses to read antrea-ca.
+        Signature("ca_configmap_missing", r'configmap "antrea-ca" not found', 'configmap "antrea-ca" not found'),
         Signature("controller_fatal", r"Error running controller: (?P<err>.*)", "Error running controller",
                   kinds=("controller-log",)),
     ),
@@ -85,13 +91,17 @@ RULE = Rule(
     lookalikes=("tls-certificate", "apiserver-unreachable"),
     message="""
         {% if cluster_wide %}antrea-agent on all {{ nodes | length }} Nodes with logs{% else %}antrea-agent on
-        {{ nodes | join(", ") if nodes else "the Node" }}{% endif %} cannot reach antrea-controller: its NetworkPolicy watches keep failing
-        until the end of the log ({{ error }}){% if endpoint %} towards {{ endpoint }}{% endif %}.
+        {{ nodes | join(", ") if nodes else "the Node" }}{% endif %} cannot reach antrea-controller: {% if waiting %}its
+        client to the controller is never ready (it waits for it until the end of the log){% else %}its NetworkPolicy
+        watches keep failing until the end of the log ({{ error }}){% if endpoint %} towards {{ endpoint }}{% endif
+        %}{% endif %}.
         {% if cause == "ca" %}The agent has no CA bundle for the antrea Service ("Didn't get CA certificate"){% if
         ca_state %}: {{ ca_state }}{% endif %}, so it never builds its client.
         {% elif cause == "endpoint" %}The antrea Service has no ready Endpoint, so the agent has nowhere to connect:
         antrea-controller is not running or not ready.
         {% elif cause == "controller" %}antrea-controller itself exits ("{{ controller_fatal }}").
+        {% elif cause == "controller_pod" %}antrea-controller is not running: {{ controller_pod }}; it is what
+        publishes the CA bundle (antrea-ca) and serves the agents{% if ca_state %} ({{ ca_state }}){% endif %}.
         {% elif cause == "network" %}The connection to the controller Endpoint fails on the network path.{% endif %}
         {% if cluster_wide %}Every Node fails: look at antrea-controller, its Service/Endpoints and the antrea-ca
         ConfigMap first.{% elif healthy %}Other Nodes watch fine ({{ healthy | join(", ") }}): the path from
@@ -141,12 +151,16 @@ def check(ev):
     healthy = sorted(n for n in with_logs if n not in failing and ev.hits("watch_started", ev.view.nodes[n]))
     states = [failing[n] for n in sorted(failing)]
     controller_fatal = next((e for e in ev.hits("controller_fatal")), None)
-    cause = _cause(states, controller_fatal)
+    controller_pod = _controller_pod_down(ev)
+    cause = _cause(states, controller_fatal) if controller_pod is None or controller_fatal else "controller_pod"
     ca_state = _ca_configmap(ev)
     error, endpoint = next(((s["error"], s["endpoint"]) for s in states if s["error"]), ("watch failed", None))
     evidence = [e for s in states for e in s["evidence"]][:10]
     if controller_fatal is not None:
         evidence.insert(0, controller_fatal)
+    if controller_pod is not None:
+        evidence.insert(0, EvidenceLine(controller_pod.source, controller_pod.line, None, controller_pod.text,
+                                        controller_pod.node))
     missing = []
     if ev.view.configmaps is None and cause in ("ca", None):
         missing.append(Missing("whether the antrea-ca ConfigMap holds the CA bundle",
@@ -163,6 +177,9 @@ def check(ev):
         values={"cluster_wide": len(nodes) > 1 and not healthy and len(nodes) >= len(with_logs),
                 "cause": cause, "ca_state": ca_state, "error": error, "endpoint": endpoint, "healthy": healthy,
                 "controller_fatal": controller_fatal.groups.get("err", "") if controller_fatal else "",
+                "controller_pod": f"{controller_pod.name} {controller_pod.status} ({controller_pod.ready} ready)"
+                if controller_pod else "",
+                "waiting": all(s["waiting"] for s in states),
                 "no_sync": no_sync, "fallback": any(s["fallback"] for s in states)},
         evidence=evidence,
         missing=missing,
@@ -174,29 +191,34 @@ def _node_state(ev, node) -> dict | None:
     """What the latest agent run (or the undated excerpt) says about the controller connection."""
     keys = {ev.key(n): n for n in ("watch_failed", "not_reachable", "watch_started", "full_sync", "fallback",
                                    "fallback_failed", "no_ca", "no_endpoint", "service_unavailable",
-                                   "client_updated")}
+                                   "client_updated", "client_waiting", "client_ready", "ca_configmap_missing")}
     if node.runs:
         events = [e for e in node.runs[-1].events if e.signature in keys]
     else:
         events = sorted((e for e in node.undated_events if e.signature in keys), key=lambda e: (e.artifact, e.line))
     failures = [e for e in events if keys[e.signature] in ("watch_failed", "not_reachable")
                 and _watch_type(e) in _NETWORKPOLICY_TYPES | {None}]
+    # Before any watch: the client to the controller is never built (no CA bundle, no Endpoint).
+    waiting = [e for e in events if keys[e.signature] in ("client_waiting", "ca_configmap_missing")]
+    if not failures and len(waiting) >= 3:
+        failures = waiting
     if not failures:
         return None
     last = events.index(failures[-1])
-    if any(keys[e.signature] == "watch_started" for e in events[last + 1:]):
+    if any(keys[e.signature] in ("watch_started", "client_ready") for e in events[last + 1:]):
         return None  # reconnected: a controller restart or a slow start, not a fault
     if len(failures) < 2:
         return None
     names = {keys[e.signature] for e in events}
     errs = [_err(e) for e in failures if _err(e)]
     network = next((found for err in errs if (found := apierrors.network_error(err))), None)
-    cause = ("ca" if "no_ca" in names and "client_updated" not in names
+    cause = ("ca" if names & {"no_ca", "ca_configmap_missing"} and "client_updated" not in names
              else "endpoint" if names & {"no_endpoint", "service_unavailable"}
              else "network" if network else None)
     context = [e for e in events if keys[e.signature] in ("no_ca", "no_endpoint", "service_unavailable",
-                                                            "fallback_failed")]
+                                                            "fallback_failed", "ca_configmap_missing")]
     return {
+        "waiting": failures[0].signature in (ev.key("client_waiting"), ev.key("ca_configmap_missing")),
         "x509": bool(errs) and all("x509:" in err for err in errs),
         "url_node": next((m[1] for e in failures if (m := _URL_NODE.search(e.text))), None),
         "cause": cause,
@@ -208,6 +230,16 @@ def _node_state(ev, node) -> dict | None:
         "fallback": "fallback" in names and "full_sync" in names,
         "evidence": context[:2] + (failures[:2] + failures[-1:] if len(failures) > 2 else failures),
     }
+
+
+def _controller_pod_down(ev):
+    """The antrea-controller Pod of a pasted `kubectl get pods`, when it is not running and ready."""
+    for row in ev.view.pods:
+        if row.name.startswith("antrea-controller") and not row.terminated:
+            ready, _, total = (row.ready or "").partition("/")
+            if row.status != "Running" or (ready.isdigit() and total.isdigit() and int(ready) < int(total)):
+                return row
+    return None
 
 
 def _watch_type(e) -> str | None:

@@ -20,8 +20,10 @@ same.
 
 Evidence
 --------
-``ip link``/``ip addr`` of the Node: ``antrea-gw0``'s MTU compared with the transport NIC's
-(the one with the default route or the Node IP) minus the overhead of the tunnel in use
+``ip link``/``ip addr`` of the Node: ``antrea-gw0``'s MTU compared with the MTU of the OVS
+tunnel device itself (OVS creates tunnel ports with MTU 65000, antrea-io/antrea#5940), and with
+the transport NIC's (the one holding the Node IP, as Antrea picks it, else the default route's)
+minus the overhead of the tunnel in use
 (``genev_sys_6081`` / ``vxlan_sys_4789`` / ``gre_sys`` in the same output, or ``tunnelType``
 of the agent config; ``antrea-wg0`` means WireGuard), and the agent's ``"Got Interface MTU"``.
 noEncap / networkPolicyOnly need no overhead. IPsec adds 38 more bytes that this check does
@@ -43,7 +45,7 @@ pkg/agent/config/node_config.go (overheads), antrea-io/antrea#5880, antrea-io/an
 from __future__ import annotations
 
 from diagnose.model import AGENT_LOG, IP_ADDR, IP_LINK
-from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
+from diagnose.rule import CONFIRMED, INCONCLUSIVE, Inputs, Missing, Rule, Signature, Step
 
 OVERHEAD = {"geneve": 50, "vxlan": 50, "gre": 42}  # node_config.go; stt is not deducted there
 IPV6_EXTRA = 20
@@ -58,6 +60,9 @@ RULE = Rule(
     category="mtu",
     severity="error",
     applies_to="all",
+    modes=("encap", "hybrid"),
+    platform="linux",
+    inputs=Inputs(any_of=(IP_ADDR, IP_LINK)),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/configuration.md",
                 "https://github.com/antrea-io/antrea/blob/main/docs/noencap-hybrid-modes.md",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/config/node_config.go",
@@ -67,6 +72,11 @@ RULE = Rule(
     ),
     lookalikes=("tunnel",),
     message="""
+        {% if tunnel_cap %}On {{ where }} {{ gateway }} has MTU {{ gw_mtu }}, larger than the MTU of the OVS tunnel
+        port {{ tunnel_dev }} ({{ tunnel_cap }}; OVS caps tunnel ports at 65000): Pod packets larger than
+        {{ tunnel_cap }} bytes are dropped when they enter the tunnel, so large transfers between Pods on different
+        Nodes stall after the first packets. The agent derives the Pod MTU from the transport NIC, whose MTU is
+        larger than the tunnel port's (a Kind or loopback-like NIC with a 65535 MTU).{% else %}
         On {{ where }} {{ gateway }} has MTU {{ gw_mtu }}, but the transport NIC {{ nic }} has MTU
         {{ nic_mtu }} and {{ encap }} encapsulation adds {{ overhead }} bytes: Pod packets larger than
         {{ nic_mtu - overhead }} bytes become {{ gw_mtu + overhead }}-byte packets on the wire and are dropped or
@@ -74,7 +84,7 @@ RULE = Rule(
         {% if logged %}antrea-agent used MTU {{ logged }} ("Got Interface MTU"){% if logged == gw_mtu %}, so the value
         comes from its configuration (defaultMTU is used without deduction){% endif %}.{% endif %}
         {% if not confirmed %}The encapsulation mode is assumed: no tunnel interface or agent config was in the
-        bundle.{% endif %}
+        bundle.{% endif %}{% endif %}
     """,
     remediation=(
         Step("Check the MTUs on the Node.", "ip -d link show {{ nic }}; ip link show antrea-gw0; ip -d link show | grep -A1 _sys"),
@@ -89,9 +99,13 @@ RULE = Rule(
 
 def check(ev):
     cfg = ev.config
-    for node in ev.log_nodes:
+    for node in ev.nodes:
         gw = node.link(GATEWAY)
         if gw is None or not gw.mtu:
+            continue
+        capped = _tunnel_cap(node, gw)
+        if capped is not None:
+            yield capped
             continue
         nic = _transport_nic(node)
         if nic is None or not nic.mtu:
@@ -116,7 +130,8 @@ def check(ev):
             confidence=0.9 if confirmed else 0.55,
             values={"gateway": GATEWAY, "gw_mtu": gw.mtu, "nic": nic.name, "nic_mtu": nic.mtu,
                     "encap": encap or "Geneve (default)", "overhead": overhead,
-                    "logged": logged[-1] if logged else None, "confirmed": confirmed},
+                    "logged": logged[-1] if logged else None, "confirmed": confirmed,
+                    "tunnel_cap": None, "tunnel_dev": ""},
             evidence=evidence,
             status=CONFIRMED if confirmed else INCONCLUSIVE,
             missing=() if confirmed else (
@@ -126,8 +141,30 @@ def check(ev):
         )
 
 
+def _tunnel_cap(node, gw):
+    """A finding when the gateway's MTU exceeds the MTU of the OVS tunnel device itself."""
+    if node.mode.tunnels is False:
+        return None
+    dev = next((lk for lk in node.links or [] for prefix, _ in _TUNNEL_DEVICES
+                if lk.name.startswith(prefix) and lk.mtu), None)
+    if dev is None or gw.mtu <= dev.mtu:
+        return None
+    evidence = [line for name in (f"{dev.name}:", f"{GATEWAY}:") if (line := node.line_in((IP_LINK, IP_ADDR), name))]
+    return RULE.finding(
+        nodes=[node.name],
+        confidence=0.9,
+        values={"gateway": GATEWAY, "gw_mtu": gw.mtu, "tunnel_dev": dev.name, "tunnel_cap": dev.mtu,
+                "nic": "", "nic_mtu": 0, "encap": "", "overhead": 0, "logged": None, "confirmed": True},
+        evidence=evidence,
+    )
+
+
 def _transport_nic(node):
-    """The NIC of the default route, else the one holding the Node IP (never an OVS/Antrea port)."""
+    """The transport NIC (the Node IP's, as Antrea picks it), else the default route's; never an
+    OVS/Antrea port."""
+    chosen = node.transport_nic
+    if chosen is not None and not chosen.name.startswith("antrea-") and chosen.master != "ovs-system":
+        return chosen
     names = sorted(node.primary_nics())
     for name in names:
         link = node.link(name)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# A rule that raises is a test failure, never a quiet "could not read" note.
+os.environ.setdefault("ANTREA_DIAGNOSE_RULE_ERRORS", "raise")
 
 from diagnose import rulepack
 from diagnose.engine import diagnose

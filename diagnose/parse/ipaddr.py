@@ -151,6 +151,9 @@ class Link:
     addresses: list[Address] = field(default_factory=list)
     qdisc: str | None = None
     link_netnsid: str | None = None  # set on veth whose peer lives in another netns
+    # False for the last interface of a paste that stops right after its header line: what it
+    # holds (addresses, link layer) is unknown, not absent.
+    complete: bool = True
 
     @property
     def is_up(self) -> bool:
@@ -314,6 +317,8 @@ def parse_links(text: str) -> list[Link]:
     for link in links:
         if link.kind_hint is None:
             link.kind_hint = _guess_kind(link)
+    if links and links[-1].link_type is None and not links[-1].addresses:
+        links[-1].complete = False  # every interface prints a link/ line: the paste was cut
     return links
 
 
