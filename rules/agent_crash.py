@@ -60,7 +60,8 @@ RULE = Rule(
     lookalikes=("apiserver-unreachable", "ovs-not-running", "iptables-backend", "podcidr-not-allocated"),
     message="""
         {{ component }} on {{ where }}
-        {%- if panic %} panicked{% if frame %} in {{ frame }}{% endif %}{% if panic_runs > 1 %} in {{ panic_runs }}
+        {%- if panic %} {{ "crashed with an exception" if exception else "panicked" }}{% if frame %} in
+        {{ frame }}{% endif %}{% if panic_runs > 1 %} in {{ panic_runs }}
         runs{% endif %}: "{{ panic }}"{% endif %}
         {%- if panic and fatal %}, and{% endif %}
         {%- if fatal %} exited with a fatal error{% if runs > 1 %} in {{ runs }} runs{% endif %}: "{{ fatal }}"{% endif %}
@@ -69,8 +70,8 @@ RULE = Rule(
         {{ source }}{% endif %}.{% endif %}
         {% if oom %}Its last termination was OOMKilled: it exceeded its memory limit.{% endif %}
         {% if area %}It points at {{ area }}; no more specific rule explains it{% else %}No more specific
-        finding explains it{% endif %}{% if panic %}; a panic is a bug: look for a fix in a newer patch
-        release{% endif %}.
+        finding explains it{% endif %}{% if panic and not exception %}; a panic is a bug: look for a fix in a
+        newer patch release{% endif %}.
         {% if not confirmed %}Only the Pod status is available: the log of the crashed run says why.{% endif %}
     """,
     remediation=(
@@ -85,8 +86,13 @@ RULE = Rule(
 )
 
 _FRAME = re.compile(r"^antrea\.io/antrea(?:/v2)?/\S+\(")
+_PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+, in (?P<func>\S+)')
+_PY_EXCEPTION = re.compile(r"^\s*(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::\s*(?P<msg>.*))?$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\S+ ")
-_PROCESSES = ("agent", "controller")
+_PROCESSES = ("agent", "controller", "container", "ovs")
+# The category of a crash of an Antrea container that its own words do not name.
+_CONTAINER_CATEGORY = (("ipsec", "ipsec"), ("antrea-ovs", "ovs-not-running"), ("ovs", "ovs-not-running"),
+                       ("install-cni", "cni"), ("sysctl", "host-network-config"))
 
 
 def check(ev):
@@ -96,9 +102,11 @@ def check(ev):
         panic = panics[-1] if panics else None
         fatal = fatals[-1] if fatals else None
         is_controller = node_name == CONTROLLER_NODE
-        component = "antrea-controller" if is_controller else "antrea-agent"
-        chain = errorchain.decode(_fatal_text(fatal)) if fatal else None
-        category = (chain.category if chain and chain.category else None) or "agent-crash"
+        component = "antrea-controller" if is_controller else _component(panic) if panic and not fatal \
+            else "antrea-agent"
+        chain = errorchain.decode(_fatal_text(fatal) if fatal else _panic_text(panic))
+        category = chain.category or (_container_category(component) if panic and not fatal else None) \
+            or "agent-crash"
         pod_ref = ("<antrea-controller pod>" if is_controller else "<antrea-agent pod>" if node_name in PSEUDO_NODES
                    else f"<antrea-agent pod on {node_name}>")
         yield RULE.finding(
@@ -108,8 +116,9 @@ def check(ev):
             values={"component": component,
                     "panic": _panic_text(panic) if panic else "", "frame": _frame(panic) if panic else "",
                     "fatal": _fatal_text(fatal)[:300] if fatal else "",
-                    "cause": chain.innermost[:300] if chain else "", "source": chain.source if chain else "",
-                    "area": chain.area if chain else "",
+                    "cause": chain.innermost[:300] if fatal else "", "source": chain.source,
+                    "area": chain.area,
+                    "exception": bool(panic and panic.signature == lifecycle.key("py_traceback")),
                     "runs": len(fatals), "panic_runs": len({e.run for e in panics if e.run is not None}),
                     "restarts": "", "oom": bool(pod and pod["oom"]), "confirmed": True,
                     "pod": pod_ref, "container": component},
@@ -174,7 +183,7 @@ def _from_status(node_name, pod):
         confidence=0.4,
         status=INCONCLUSIVE,
         values={"component": f"The {pod['component']} Pod {pod['name']}", "panic": "", "frame": "", "fatal": "",
-                "cause": "", "source": "", "area": "",
+                "cause": "", "source": "", "area": "", "exception": False,
                 "runs": 0, "panic_runs": 0, "restarts": f"{pod['state']}, {pod['restarts']} restarts", "oom": pod["oom"],
                 "confirmed": False, "pod": pod["name"], "container": pod["component"]},
         evidence=pod["evidence"][:4],
@@ -222,14 +231,39 @@ def _fatal_text(e) -> str:
     return e.groups.get("fatal") or e.message or e.text
 
 
+def _component(e) -> str:
+    """The container whose log holds a crash: from the file name (`antrea-ipsec.log`)."""
+    name = e.artifact.replace("!", "/").rsplit("/", 1)[-1].lower()
+    for word in ("antrea-ipsec", "ipsec", "antrea-ovs", "install-cni", "sysctl-init", "antrea-controller"):
+        if word in name:
+            return word if word.startswith("antrea-") else f"the {word} container"
+    if e.signature == lifecycle.key("py_traceback"):
+        daemon = next((m["file"].rsplit("/", 1)[-1] for line in e.following if (m := _PY_FRAME.match(line))), "")
+        return daemon or "a Python daemon of the antrea-agent Pod"
+    return "antrea-agent"
+
+
+def _container_category(component: str) -> str | None:
+    return next((category for word, category in _CONTAINER_CATEGORY if word in component), None)
+
+
 def _panic_text(e) -> str:
+    if e.signature == lifecycle.key("py_traceback"):
+        exception = [m for line in e.following if (m := _PY_EXCEPTION.match(_TIMESTAMP.sub("", line)))]
+        if exception:
+            last = exception[-1]
+            return f"{last['type']}: {last['msg']}"[:300] if last["msg"] else last["type"]
     text = e.kv.get("panic") or e.groups.get("panic", "") or e.text
     inner = re.search(r"\((runtime error: [^)]*)\)", text)
     return (inner.group(1) if inner else text.strip('"'))[:200]
 
 
 def _frame(e) -> str:
-    """The first Antrea function in the stack that follows the panic line."""
+    """The first Antrea function in the stack that follows the panic line (for a Python
+    traceback, its innermost frame)."""
+    if e.signature == lifecycle.key("py_traceback"):
+        frames = [m for line in e.following if (m := _PY_FRAME.match(line))]
+        return f"{frames[-1]['func']} ({frames[-1]['file'].rsplit('/', 1)[-1]})" if frames else ""
     for line in e.following:
         line = _TIMESTAMP.sub("", line).strip()  # `kubectl logs --timestamps` prefixes every line
         if _FRAME.match(line):

@@ -69,16 +69,24 @@ RULE = Rule(
         Signature("holding", r"Another app is currently holding the xtables lock(?P<tail>.{0,200})",
                   "holding the xtables lock", _LOGS),
         Signature("initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0"),
+        # Up to v0.5 the agent ran iptables-restore without taking the xtables lock and reported the
+        # command instead of the error: `error executing iptables-restore: %v` of the exec.Cmd
+        # (pkg/agent/util/iptables/iptables.go@v0.5.0; v0.6.0 takes the lock, antrea-io/antrea#632).
+        Signature("restore_unlocked", r"error executing iptables-restore: (?P<cmd>/\S*iptables-restore(?: --noflush)?)\s*$",
+                  "error executing iptables-restore: /", _LOGS, versions="<0.6.0"),
     ),
     explains=("agent-crash",),
     lookalikes=("iptables-backend", "netfilter-feature"),
     message="""
-        On {{ where }} antrea-agent's iptables calls failed {{ count }} time{{ "s" if count > 1 else "" }} because
-        the xtables lock was held by another program ({{ sample }}).
+        {% if unlocked %}On {{ where }} antrea-agent's iptables-restore failed ({{ count }} time{{ "s" if count > 1
+        else "" }}) on a release that ran it without taking the xtables lock (the error names the command, as
+        Antrea up to v0.5 reported it): a concurrent writer such as kube-proxy makes it fail (antrea-io/antrea#632,
+        fixed in v0.6.0).{% else %}On {{ where }} antrea-agent's iptables calls failed {{ count }} time{{ "s" if
+        count > 1 else "" }} because the xtables lock was held by another program ({{ sample }}).{% endif %}
         {% if fatal %}The agent exited during initialisation, so its container restarts and the Node's Pod
         network is not set up.{% else %}The failures were not followed by a successful iptables initialisation,
         so Antrea's iptables rules (SNAT, NodePort, NOTRACK) may be missing.{% endif %}
-        {% if unshared %}Antrea {{ version }} ran iptables with --wait but against the container's own
+        {% if unlocked %}{% elif unshared %}Antrea {{ version }} ran iptables with --wait but against the container's own
         /run/xtables.lock, so it never queued behind kube-proxy: fixed in v0.3.0 by mounting the host's lock
         file (antrea-io/antrea#296).{% else %}The agent waits on the host's /run/xtables.lock: another writer
         (kube-proxy with a large ruleset, a firewall reload, another CNI) held it for too long, or the agent Pod
@@ -102,10 +110,13 @@ def check(ev):
         failures = [e for e in ev.hits("exit4", node) if _is_iptables(e.text)]
         failures += ev.hits("eagain", node)
         failures += [e for e in ev.hits("holding", node) if "waiting" not in e.groups.get("tail", "")]
+        unlocked = ev.hits("restore_unlocked", node)
+        failures += unlocked
         if not failures:
             continue  # lock waits that got the lock are normal contention
         failures = unique_lines(sorted(failures, key=lambda e: (e.time is None, e.time or 0, e.artifact, e.line)))
-        fatal = _fatal_with_lock_error(node)
+        fatal = _fatal_with_lock_error(node) or next((run.fatal for run in node.runs if run.fatal and any(
+            e is run.fatal or (e.artifact, e.line) == (run.fatal.artifact, run.fatal.line) for e in unlocked)), None)
         if not fatal and _recovered(ev, node, failures):
             continue
         version = ev.version(node)
@@ -114,9 +125,10 @@ def check(ev):
         evidence = failures[:4] + ([fatal] if fatal and fatal not in failures else [])
         yield RULE.finding(
             nodes=[node.name],
-            confidence=0.95 if fatal or len(failures) > 1 else 0.85,
+            confidence=0.6 if unlocked and len(unlocked) == len(failures) else 0.95 if fatal or len(failures) > 1
+            else 0.85,
             severity="critical" if fatal else "error",
-            values={"count": len(failures), "sample": sample, "fatal": bool(fatal),
+            values={"count": len(failures), "sample": sample, "fatal": bool(fatal), "unlocked": bool(unlocked),
                     "unshared": version is not None and version < SHARED_LOCK_SINCE,
                     "version": str(version) if version else None},
             evidence=evidence,

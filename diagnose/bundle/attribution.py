@@ -44,6 +44,7 @@ _KUBECTL_LOGS = re.compile(r"\bkubectl\b.*?\blogs\b(?:\s+(?:-\S+(?:\s+(?!antrea-
                            r"\s+(?:pod/)?(?P<pod>[a-z0-9][-a-z0-9.]+)")
 # The agent's own Node in its start-up messages.
 _OWN_NODE = (
+    re.compile(r"Agent initialized NodeConfig=NodeName: (?P<n>[A-Za-z0-9][-A-Za-z0-9_.]{0,252}),"),
     re.compile(r'nodeName="?(?P<n>[A-Za-z0-9][-A-Za-z0-9_.]{0,252})'),
     re.compile(r'failed to get Node with name \\?"?(?P<n>[A-Za-z0-9][-A-Za-z0-9_.]{0,252})'),
     re.compile(r'(?:PodCIDR|CIDR string) is empty for Node \\?"?'

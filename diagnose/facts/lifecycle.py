@@ -27,7 +27,7 @@ Wording per version, checked in antrea-io/antrea at each tag:
 
 from __future__ import annotations
 
-from diagnose.model import AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG, OVS_LOG
+from diagnose.model import AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG
 from diagnose.rule import Signature
 
 CORE = "core"
@@ -73,12 +73,15 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("runtime_panic", r"^(?:\d{4}-\d\d-\d\dT\S+ )?panic: (?P<panic>.+)$", "panic: ", _ANTREA, follow=40),
     Signature("goroutine_dump", r"^(?:\d{4}-\d\d-\d\dT\S+ )?goroutine \d{1,10} \[running\]:", "goroutine ", _ANTREA,
               follow=25),
+    # A Python daemon of an Antrea container (ovs-monitor-ipsec, OVS's ipsec helpers) dying.
+    Signature("py_traceback", r"^(?:\d{4}-\d\d-\d\dT\S+ )?Traceback \(most recent call last\):", "Traceback (most",
+              (OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG), follow=40),
     Signature("vswitchd_start", r"\|vswitchd\|INFO\|ovs-vswitchd \(Open vSwitch\) (?P<ovs_version>[\w.+~-]+)",
               "ovs-vswitchd (Open vSwitch)", (OVS_LOG,)),
 )
 
 FATALS = frozenset(key(n) for n in ("klog_fatal", "fatal_bare"))
-PANICS = frozenset(key(n) for n in ("observed_panic", "runtime_panic", "goroutine_dump"))
+PANICS = frozenset(key(n) for n in ("observed_panic", "runtime_panic", "goroutine_dump", "py_traceback"))
 STARTS = {"agent": key("start"), "controller": key("controller_start"), "ovs": key("vswitchd_start")}
 # A run of the agent that logged one of these got through initialisation and flow restoration.
 AGENT_READY = frozenset(key(n) for n in ("frw_cleaned", "frw_skipped", "frw_completed"))

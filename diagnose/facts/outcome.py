@@ -112,7 +112,9 @@ def judge(failures: Iterable[m.LogEvent], runs: list[runsmod.Run],
     later = [s for s in successes if s.run == run.index and _after(s, last)]
     if later:
         return Outcome(RECOVERED, first, last, count, recovered_at=later[0].time, run=run)
-    end = run.end_time
+    # Silence counts only in the file the failure was logged in: the same process writing on.
+    # (Several files of one unnamed Node may be different agents' logs pasted together.)
+    end = run.end_in(last.artifact)
     if last.time is not None and end is not None and end - last.time >= QUIET_AFTER:
         return Outcome(RECOVERED, first, last, count, recovered_at=last.time, run=run)
     if count == 1 and (last.level or "") in ("W", "WARN", "warning") and (end is None or end == last.time):

@@ -42,6 +42,7 @@ class Run:
     events: list[m.LogEvent] = field(default_factory=list)
     last_time: datetime | None = None  # the run's last line (events, or its log files' last line)
     followed: bool = False  # another run of the same process comes after it
+    file_ends: dict[str, datetime] = field(default_factory=dict)  # last line time of each of its files
 
     @property
     def start(self) -> m.LogEvent | None:
@@ -63,6 +64,13 @@ class Run:
         if self.last_time is not None and (last is None or self.last_time > last):
             return self.last_time
         return last
+
+    def end_in(self, artifact: str) -> datetime | None:
+        """When the run last wrote to one of its files: that file's last line or its last event."""
+        times = [e.time for e in self.events if e.artifact == artifact and e.time is not None]
+        if artifact in self.file_ends:
+            times.append(self.file_ends[artifact])
+        return max(times) if times else None
 
     @property
     def dated(self) -> bool:
@@ -172,10 +180,12 @@ def _attach_last_lines(runs: list[Run], artifacts: Iterable[m.Artifact], year) -
         for r in dated:
             if r.start_time is not None and r.start_time <= when:
                 owner = r
-        if owner is not None and (owner.last_time is None or when > owner.last_time):
+        if owner is not None:
             nxt = next((r for r in dated if r.index > owner.index), None)
             if nxt is None or nxt.start_time is None or when <= nxt.start_time:
-                owner.last_time = when
+                owner.file_ends[a.path] = when
+                if owner.last_time is None or when > owner.last_time:
+                    owner.last_time = when
 
 
 def line_time(line: str | None, kind: str, year) -> datetime | None:

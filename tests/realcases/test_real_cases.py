@@ -24,7 +24,14 @@ SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 # Cases the tool cannot get right from these artifacts, each with its reason. Strict: a case
 # that starts passing must leave this list.
-EXPECTED_FAILURES: dict[str, str] = {}
+EXPECTED_FAILURES: dict[str, str] = {
+    "flow-restore-wait-not-cleared": (
+        "the pasted agent log is healthy: it says it cleaned up flow-restore-wait; what proved the key was still "
+        "set (OVSDB other_config, all-zero flow counters) was described in prose in the issue, not pasted"),
+    "networkpolicy-duplicate-pod-ip-after-node-restart": (
+        "only `kubectl get pods | grep` rows of Running Pods with old restarts were pasted; the duplicate Pod IP "
+        "and the missing OVS flows that show the reconciler bug were described in prose, not pasted"),
+}
 
 
 def artifacts(case: Path) -> list[Path]:
