@@ -23,19 +23,22 @@ from diagnose.rule import INCONCLUSIVE, SEVERITY_RANK, Finding, Missing, Rule
 
 VERSION_COMMAND = "kubectl -n kube-system get pods -l app=antrea -o jsonpath='{..image}'"
 # Lifecycle lines are context (start, ready), not failures; fatal and panic lines are.
-_CONTEXT = frozenset(lifecycle.key(s.name) for s in lifecycle.SIGNATURES) - lifecycle.FATALS - lifecycle.PANICS
-_FAILURE_LEVELS = frozenset({"F", "E", "W", "EMER", "ERR", "WARN", "FATAL", "ERROR", "WARNING", None, ""})
+_LIFECYCLE_FAILURES = lifecycle.FATALS | lifecycle.PANICS
 
 
 def apply(findings: list[Finding], view: ClusterView, rules: dict[str, Rule]) -> list[Finding]:
     kinds = {a.path: a.kind for a in view.cluster.all_artifacts()}
+    roles = {r.key(s.name): s.role for r in rules.values() for s in r.signatures}
+    roles.update({k: "failure" for k in _LIFECYCLE_FAILURES})
     out: list[Finding] = []
     for f in findings:
         rule = rules.get(f.rule_id)
         if rule is not None and rule.version_bound:
             _unknown_version(f, view, rule)
         if rule is None or rule.judge_outcome:
-            _judge(f, view, kinds)
+            successes = {k for k, role in roles.items() if role == "success" and k.startswith(f.rule_id + ":")}
+            successes |= set(rule.recovered_by) if rule else set()
+            _judge(f, view, kinds, roles, successes, rule)
         out.append(f)
     return _without_shadowed_fallbacks(out, rules)
 
@@ -49,10 +52,11 @@ def _unknown_version(f: Finding, view: ClusterView, rule: Rule) -> None:
         f.missing.append(Missing(f"the Antrea version (this failure exists in {span}{fixed})", VERSION_COMMAND))
 
 
-def _judge(f: Finding, view: ClusterView, kinds: dict[str, str]) -> None:
+def _judge(f: Finding, view: ClusterView, kinds: dict[str, str], roles: dict[str, str],
+           successes: set[str], rule: Rule | None) -> None:
     if any(kinds.get(e.artifact) not in m.LOG_KINDS for e in f.evidence if e.artifact in kinds):
         return  # rests on current state too: the state is what it is now
-    failures = [e for e in f.events if e.signature not in _CONTEXT and e.level in _FAILURE_LEVELS]
+    failures = [e for e in f.events if roles.get(e.signature) == "failure"]
     if not failures:
         return
     signatures = {e.signature for e in failures}
@@ -62,7 +66,8 @@ def _judge(f: Finding, view: ClusterView, kinds: dict[str, str]) -> None:
         if node is None:
             continue
         mine = [e for sig in signatures for e in node.events(sig)]
-        result = node.outcome(mine) if mine else None
+        good = [e for sig in successes for e in node.events(sig)]
+        result = node.outcome(mine, good) if mine else None
         if result is not None:
             judged.append(result)
     if not judged:
@@ -75,8 +80,12 @@ def _judge(f: Finding, view: ClusterView, kinds: dict[str, str]) -> None:
     cap = outcomes.SEVERITY_CAP.get(worst.state)
     if cap and SEVERITY_RANK[f.severity] < SEVERITY_RANK[cap]:
         f.severity = cap
-    f.summary = f"{f.summary} (Not a current fault: {worst.describe()}.)" if cap == "info" else \
-        f"{f.summary} ({worst.describe().capitalize()}.)"
+    note = f"Not a current fault: {worst.describe()}." if cap == "info" else f"{worst.describe().capitalize()}."
+    if rule is not None and "outcome" in rule.message:
+        # The rule words each outcome itself (`{% if outcome == "recovered" %}`...).
+        f.summary = rule.render_summary({**f.values, "outcome": worst.state, "outcome_text": note})
+    else:
+        f.summary = f"{f.summary} ({note})"
 
 
 def _without_shadowed_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:

@@ -89,6 +89,10 @@ class Signature:
     # A cheaper pattern matching a superset of `pattern`'s lines, for the multi-pattern engine
     # when `pattern` has no literal and a costly start (the catch-all of diagnose.unexplained).
     prefilter: str | None = None
+    # What a matching line means for the engine's judgement of whether a failure lasted
+    # (diagnose.facts.outcome): "failure" (the default), "success" (the subsystem works again,
+    # e.g. `Started watch for`), or "context" (a step on the way, e.g. `Renaming interface`).
+    role: str = "failure"
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ class Finding:
     # (diagnose.facts.outcome); not part of the report.
     events: list[LogEvent] = field(default_factory=list, repr=False)
     outcome: str | None = None  # "fatal", "persisting", "recovered", ... when the engine judged it
+    values: dict[str, Any] = field(default_factory=dict, repr=False)  # what the summary was rendered with
 
 
 @dataclass
@@ -204,6 +209,9 @@ class Rule:
     judge_outcome: bool = True
     # A fallback rule (every fatal gets a finding) yields to any specific finding of the same fatal.
     fallback: bool = False
+    # Engine lifecycle lines that prove the rule's failures over (e.g. `core:flow_replay_completed`
+    # after OpenFlow errors during an OVS restart), besides its own "success" signatures.
+    recovered_by: tuple[str, ...] = ()
     explains: tuple[str, ...] = ()  # symptom categories a finding of this rule accounts for
     lookalikes: tuple[str, ...] = ()  # categories it is told apart from (see docstring Evidence)
     # Filled by the loader:
@@ -283,7 +291,11 @@ class Rule:
             explains=self.explains,
             why=doc_section(self.doc, "Why it happens"),
             events=[e for e in evidence if isinstance(e, LogEvent)],
+            values=values,
         )
+
+    def render_summary(self, values: dict[str, Any]) -> str:
+        return _render(self.message, values)
 
 
 def unique_lines(items: Iterable[Any]) -> list[Any]:

@@ -62,7 +62,7 @@ RULE = Rule(
         Signature("of_failed", r"failed to connect to OpenFlow switch after (?P<secs>\d+) seconds",
                   "failed to connect to OpenFlow switch", _LOGS),
         # First step of Initialize, right after the OVSDB connection (pkg/agent/agent.go, all versions).
-        Signature("setup", r"Setting up node network", "Setting up node network", _LOGS),
+        Signature("setup", r"Setting up node network", "Setting up node network", _LOGS, role="context"),
         # start_ovs: ovs-ctl status failed in the 30 s check loop, OVS restarted (v0.5+).
         Signature("ovs_restarted", r"OVS was stopped\. Starting it again", "OVS was stopped", (OVS_CONTAINER_LOG,)),
     ),

@@ -42,6 +42,8 @@ RULE = Rule(
     title="AntreaProxy cannot install Service flows",
     category="antreaproxy",
     severity="error",
+    # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
+    recovered_by=("core:flow_replay_completed",),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/antrea-proxy.md",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/proxy/proxier.go"),
     signatures=(

@@ -19,10 +19,11 @@ Evidence
 --------
 A start-up failure to get the Node whose error is a network error, the v2.5+ ``Waiting for K8s
 API`` / ``K8s API did not become available`` messages, or informer list failures that continue
-to the end of the latest run (failures followed by ``Caches are synced`` are transient and
-ignored). Up to v2.4 the same timeout can surface as ``Spec.PodCIDR is empty`` with the network
+to the end of the latest run. Up to v2.4 the same timeout can surface as ``Spec.PodCIDR is empty`` with the network
 error in ``err=`` (antrea-io/antrea#7472): that counts here, and rules out
-``podcidr-not-allocated``.
+``podcidr-not-allocated``. List/watch failures that stopped while the agent kept logging are a
+passing API server outage (a restart, an upgrade): history, not a fault; ``Caches are synced``
+proves nothing about them (it is logged once per controller start).
 
 Remediation
 -----------
@@ -60,19 +61,19 @@ RULE = Rule(
                   versions=">=2.5.0"),
         # client-go reflector, all wordings (reference §3.3): "failed to list *v1.Node: Get ...".
         Signature("list_failed", r"failed to list \*?v1[a-z0-9]*\.(?P<type>\w+): (?P<err>.*)", "failed to list "),
-        Signature("caches_synced", r"Caches are synced", "Caches are synced"),
     ),
     # Without the API server the agent can read neither the CA ConfigMap nor the controller's
     # Endpoints, so a controller-connection finding on the same Node is a symptom.
     explains=("podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash", "controller-unreachable"),
     lookalikes=("podcidr-not-allocated",),
     message="""
-        {% if cluster_wide %}antrea-agent cannot reach the Kubernetes API server on any of the
-        {{ nodes | length }} Nodes{% else %}antrea-agent on {{ nodes | join(", ") }} cannot reach the
+        {% set past = outcome in ("recovered", "superseded") %}{% set verb = "could not reach" if past else
+        "cannot reach" %}{% if cluster_wide %}antrea-agent {{ verb }} the Kubernetes API server on any of the
+        {{ nodes | length }} Nodes{% else %}antrea-agent on {{ where }} {{ verb }} the
         Kubernetes API server{% endif %}{% if endpoint %} at {{ endpoint }}{% endif %} ({{ error }}).
-        {% if fatal %}The agent exits during initialisation, so the Pod network of
-        {{ "these Nodes" if nodes | length > 1 else "the Node" }} is down.{% else %}Its informers keep failing
-        to list objects until the end of the logs.{% endif %}
+        {% if outcome in ("recovered", "superseded") %}{{ outcome_text }}{% elif fatal %}The agent exits during
+        initialisation, so the Pod network of {{ "these Nodes" if nodes | length > 1 else "the Node" }} is
+        down.{% else %}Its informers keep failing to list objects until the end of the logs.{% endif %}
         {% if cluster_wide %}Every Node fails: look at kube-apiserver itself, its load balancer or its
         certificate first.{% elif healthy %}Other Nodes reach it ({{ healthy | join(", ") }}): the path from
         {{ "these Nodes" if nodes | length > 1 else "this Node" }} is broken (host routes or NIC, firewall,
@@ -119,22 +120,24 @@ def check(ev):
         confidence=0.95 if fatal else 0.75,
         severity="critical" if fatal else "error",
         values={"cluster_wide": len(nodes) > 1 and len(nodes) >= len(with_logs), "endpoint": endpoint,
-                "error": error, "fatal": bool(fatal), "healthy": healthy},
+                "error": error, "fatal": bool(fatal), "healthy": healthy, "outcome": None, "outcome_text": ""},
         evidence=_pick(events),
         missing=missing,
     )
 
 
 def _unrecovered_list_failures(ev, node) -> list:
-    """List failures in the latest run with no `Caches are synced` after the last of them."""
+    """Reflector list/watch failures with a network error in the latest run that lasted to its end.
+
+    client-go retries a failed list/watch with a backoff of up to 30 s, so an outage that ended
+    is followed by silence, not by a success line (`Caches are synced` is logged once per
+    controller start and proves nothing about a later outage): whether they lasted is the
+    engine's judgement (diagnose.facts.outcome): a passing outage is reported at `info`."""
     if not node.runs:
         return []
     run = node.runs[-1]
     failures = [e for e in run.all(ev.key("list_failed")) if apierrors.network_error(e.groups.get("err", ""))]
-    if len(failures) < 3:
-        return []
-    synced_after = run.first(ev.key("caches_synced"), after=failures[-1])
-    return [] if synced_after else failures
+    return failures if len(failures) >= 3 else []
 
 
 def _first_network_error(events) -> tuple[str, str | None]:

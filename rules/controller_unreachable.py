@@ -66,10 +66,10 @@ RULE = Rule(
                   "Failed to start watch"),
         Signature("not_reachable", r"please ensure antrea service is reachable for the agent",
                   "please ensure antrea service is reachable"),
-        Signature("watch_started", r"Started watch for (?P<type>[A-Za-z]{1,40})", "Started watch for "),
-        Signature("full_sync", r"All watchers have completed full sync", "All watchers have completed full sync"),
+        Signature("watch_started", r"Started watch for (?P<type>[A-Za-z]{1,40})", "Started watch for ", role="success"),
+        Signature("full_sync", r"All watchers have completed full sync", "All watchers have completed full sync", role="success"),
         Signature("fallback", r"Getting init events from fallback", "Getting init events from fallback",
-                  versions=">=2.0.0"),
+                  versions=">=2.0.0", role="context"),
         Signature("fallback_failed", r"Failed to get init events from fallback", "Failed to get init events from fallback",
                   versions=">=2.0.0"),
         Signature("no_ca", r"Didn't get CA certificate, skip updating Antrea Client", "Didn't get CA certificate"),
@@ -77,11 +77,11 @@ RULE = Rule(
                   versions=">=2.1.0"),
         Signature("service_unavailable", r"Cannot resolve endpoint because (?P<why>Service is unavailable|of missing resource)",
                   "Cannot resolve endpoint because", versions=">=2.1.0"),
-        Signature("client_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA"),
+        Signature("client_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA", role="success"),
         # The NetworkPolicy controller waits for the client (CA + Endpoint) before any watch
         # (pkg/agent/controller/networkpolicy/networkpolicy_controller.go, every version).
         Signature("client_waiting", r"Waiting for Antrea client to be ready", "Waiting for Antrea client to be ready"),
-        Signature("client_ready", r"Antrea client is ready", "Antrea client is ready"),
+        Signature("client_ready", r"Antrea client is ready", "Antrea client is ready", role="success"),
         # k8s.io/apiserver's dynamic CA loader, which the agent uses to read antrea-ca.
         Signature("ca_configmap_missing", r'configmap "antrea-ca" not found', 'configmap "antrea-ca" not found'),
         Signature("controller_fatal", r"Error running controller: (?P<err>.*)", "Error running controller",

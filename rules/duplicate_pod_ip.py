@@ -72,9 +72,11 @@ RULE = Rule(
     ),
 )
 
-# Antrea's own Pods run with hostNetwork: true (build/charts/antrea/templates: agent daemonset,
-# controller deployment), so any IP they share is a Node IP.
-_HOST_NETWORK_PODS = ("antrea-agent-", "antrea-controller-")
+# Pods that run with hostNetwork: true wherever they are deployed: Antrea's own (build/charts/antrea
+# templates: agent DaemonSet, controller Deployment), kube-proxy and the kubeadm static Pods of the
+# control plane. Their podIP is their Node's IP, so any IP one of them shows is a Node IP.
+_HOST_NETWORK_PODS = ("antrea-agent-", "antrea-controller-", "kube-proxy-", "etcd-", "kube-apiserver-",
+                      "kube-controller-manager-", "kube-scheduler-")
 
 
 def check(ev):
@@ -83,6 +85,7 @@ def check(ev):
         return
     known = ev.clusterinfo.nodes if ev.clusterinfo else {}
     node_ips = {ip for info in known.values() for ip in info.internal_ips}
+    node_ips |= {r.ip for r in rows if r.name.startswith(_HOST_NETWORK_PODS)}
     cidrs = {name: [_net(c) for c in info.pod_cidrs] for name, info in known.items()}
     by_ip: dict[str, list] = {}
     for r in rows:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from diagnose.model import CONTROLLER_NODE
+from diagnose.model import ANTREA_CRD, CONTROLLER_NODE
 from diagnose.rule import Rule, Signature, Step
 
 RULE = Rule(
@@ -69,8 +69,10 @@ RULE = Rule(
         (port 10351), so Egress IPs are not assigned or fail over.
         {% endif %}{% if failing %}On {{ failing_nodes | join(", ") }} the Egress {{ failing | join(", ") }} cannot be
         realized (last error: "{{ error }}").
-        {% endif %}The Pods selected by {{ "these Egresses" if egresses | length != 1 else "this Egress" }} do not leave
-        the cluster with the Egress IP.
+        {% endif %}{% if gossip_only %}No Egress was seen in the bundle: memberlist matters only to Egress (and
+        ServiceExternalIP) IP assignment, so nothing breaks until one is created.{% else %}The Pods selected by
+        {{ "these Egresses" if egresses | length != 1 else "this Egress" }} do not leave the cluster with the
+        Egress IP.{% endif %}
     """,
     remediation=(
         Step("Show the Egresses, their IP and the Node holding it, and the pools' usage.",
@@ -114,14 +116,26 @@ def check(ev):
     failing_egresses = sorted({e.groups.get("egress") for events in failing.values() for e in events})
     egresses = set(failing_egresses) | not_selected | {n for e in alloc if (n := e.groups.get("egress") or e.kv.get("key"))}
     nodes = set(failing) | gossip | ({CONTROLLER_NODE} if pool_full else set())
+    # memberlist runs wherever the Egress feature gate is on, Egresses or not: join failures alone
+    # (a peer rebooting, the first agents of an install) hurt nothing until an Egress needs its IP.
+    gossip_only = not (pool_full or failing or not_selected) and not _egress_in_use(ev)
     yield RULE.finding(
         nodes=sorted(nodes),
-        confidence=0.85,
+        confidence=0.5 if gossip_only else 0.85,
+        severity="warning" if gossip_only else None,
         values={"pool_full": pool_full, "not_selected": sorted(not_selected), "gossip": sorted(gossip),
                 "failing": failing_egresses, "failing_nodes": sorted(failing),
-                "error": (last.groups.get("err", "") if last else "")[:300], "egresses": sorted(egresses)},
+                "error": (last.groups.get("err", "") if last else "")[:300], "egresses": sorted(egresses),
+                "gossip_only": gossip_only},
         evidence=evidence[:12],
     )
+
+
+def _egress_in_use(ev) -> bool:
+    """An Egress object, or an agent log line about one, anywhere in the source."""
+    if any(e.groups.get("egress") for e in ev.hits("sync_failed")):
+        return True
+    return any(a.kind == ANTREA_CRD and "Egress" in a.text() for a in ev.view.cluster.all_artifacts())
 
 
 def _err(e) -> str:

@@ -20,8 +20,10 @@ Evidence
 --------
 OVSDB ``other_config`` with ``flow-restore-wait="true"`` when a dump was pasted; otherwise a run
 that logged ``Waiting for flow restoration to complete`` (v2.1+) or ``Agent initialized`` (before
-v2.1) but no ``Cleaned up flow-restore-wait config`` afterwards, and then was restarted or
-stopped logging, or a failure to delete the key (``flow-restore-wait was still true``,
+v2.1) but none of the lines every path of the clean-up logs afterwards (``Cleaned up
+flow-restore-wait config``; ``flow-restore-wait was not true, skip cleaning it up`` when OVS kept
+running across an agent restart, ``skip cleaning up it`` up to v1.11; ``Flow restoration has
+completed`` from v2.1), and then was restarted or stopped logging, or a failure to delete the key (``flow-restore-wait was still true``,
 antrea-io/antrea#1600). A run still in progress when the bundle was taken is not counted unless
 the Node is in ``failed_nodes``. antctl bundles never contain OVSDB, so the finding gives the
 command that shows the key.
@@ -90,7 +92,9 @@ def check(ev):
     for node in ev.nodes:
         state = node.ovsdb
         ovsdb_true = state is not None and state.flow_restore_wait is True
-        stuck = [(run, waited) for run in node.runs if (waited := _stuck_since(run, node))]
+        # A stuck run that a later healthy run followed is history (the timeline shows it).
+        latest_healthy = bool(node.runs) and node.runs[-1].healthy
+        stuck = [] if latest_healthy else [(run, waited) for run in node.runs if (waited := _stuck_since(run, node))]
         failed_deletes = ev.hits("still_true", node) + ev.hits("cleanup_failed", node)
         if not (ovsdb_true or stuck or failed_deletes):
             continue
@@ -117,9 +121,17 @@ def check(ev):
 
 
 def _stuck_since(run: runs.Run, node):
-    """The event that started flow restoration in a run that never finished it, else None."""
+    """The event that started flow restoration in a run that never finished it, else None.
+
+    Finished means any of the lines every code path of FlowRestoreComplete (pkg/agent/agent.go)
+    and its caller log: `Cleaned up flow-restore-wait config`, `flow-restore-wait was not true,
+    skip cleaning it up` (OVS kept running, nothing to clean) or, from v2.1, `Flow restoration
+    has completed`. An error on the way is returned and ends the run with a fatal line."""
     started = run.first(lifecycle.key("frw_waiting")) or run.first(lifecycle.key("initialized"))
-    if started is None or run.first(lifecycle.key("frw_cleaned"), after=started):
+    if started is None:
+        return None
+    done = {lifecycle.key(n) for n in ("frw_cleaned", "frw_skipped", "frw_completed")}
+    if any(e.signature in done for e in run.after(started)):
         return None
     is_last = run is node.runs[-1]
     ran_long = run.end_time and started.time and run.end_time - started.time >= STUCK_AFTER

@@ -68,6 +68,9 @@ RULE = Rule(
         # No chain/target/match by that name."
         Signature("no_such", r"No chain/target/match by that name", "No chain/target/match by that name", _LOGS),
     ),
+    # iptables initialisation failing stops the agent before flow restoration completes (v2.1+
+    # waits for it), so a stuck flow-restore-wait on the same Node is its symptom.
+    explains=("agent-crash", "ovs-flow-restore-wait"),
     lookalikes=("iptables-backend", "iptables-lock"),
     message="""
         On {{ where }} antrea-agent cannot install its iptables rules: the kernel does not provide the iptables

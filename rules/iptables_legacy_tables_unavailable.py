@@ -85,7 +85,7 @@ RULE = Rule(
         Signature("setup_failed", r"error setting up iptables rules: (?P<err>.*)", "error setting up iptables rules",
                   _LOGS, versions=">=0.2.0,<0.5.0"),
     ),
-    explains=("kernel-module", "netfilter-feature", "agent-crash"),
+    explains=("kernel-module", "netfilter-feature", "agent-crash", "ovs-flow-restore-wait"),
     lookalikes=("netfilter-feature", "iptables-lock", "kernel-module"),
     message="""
         On {{ where }} every iptables call of antrea-agent fails: the container's iptables runs in

@@ -47,6 +47,8 @@ RULE = Rule(
     title="NetworkPolicy rules cannot be realized on the Node",
     category="networkpolicy",
     severity="error",
+    # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
+    recovered_by=("core:flow_replay_completed",),
     references=("https://github.com/antrea-io/antrea/blob/main/pkg/agent/controller/networkpolicy/networkpolicy_controller.go",
                 "https://github.com/antrea-io/antrea/blob/main/docs/antctl.md"),
     signatures=(

@@ -59,6 +59,8 @@ RULE = Rule(
     title="OVS rejects OpenFlow flows or groups installed by antrea-agent",
     category="ovs-flows",
     severity="error",
+    # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
+    recovered_by=("core:flow_replay_completed",),
     applies_to="all",
     references=("antrea-io/antrea#2134", "antrea-io/antrea#8190",
                 "https://github.com/antrea-io/ofnet/blob/main/ofctrl/ofErrors.go"),

@@ -71,8 +71,8 @@ RULE = Rule(
         # Start attempts: start_ovs "Starting OVS" (<=v0.6) / "Starting ovsdb-server" (v0.7+), or, when
         # only ovs-ctl's output was kept, its " * Starting ovsdb-server" line.
         Signature("start_script", r"antrea-ovs[^\]]{0,16}\]: Starting (?:OVS|ovsdb-server)\b", "]: Starting ",
-                  (OVS_CONTAINER_LOG,)),
-        Signature("start_ctl", r"^\s*\* Starting ovsdb-server", "* Starting ovsdb-server", (OVS_CONTAINER_LOG,)),
+                  (OVS_CONTAINER_LOG,), role="context"),
+        Signature("start_ctl", r"^\s*\* Starting ovsdb-server", "* Starting ovsdb-server", (OVS_CONTAINER_LOG,), role="context"),
     ),
     explains=("agent-crash", "ovs-flow-restore-wait"),
     lookalikes=("kernel-module", "ovs-not-running"),

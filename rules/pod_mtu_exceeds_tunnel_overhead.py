@@ -68,7 +68,7 @@ RULE = Rule(
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/config/node_config.go",
                 "antrea-io/antrea#5880", "antrea-io/antrea#5997"),
     signatures=(
-        Signature("got_mtu", r'"Got Interface MTU" MTU=(?P<mtu>\d+)', "Got Interface MTU", (AGENT_LOG,)),
+        Signature("got_mtu", r'"Got Interface MTU" MTU=(?P<mtu>\d+)', "Got Interface MTU", (AGENT_LOG,), role="context"),
     ),
     lookalikes=("tunnel",),
     message="""

@@ -41,7 +41,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from diagnose import apierrors
-from diagnose.model import PSEUDO_NODES
+from diagnose.facts import lifecycle
+from diagnose.model import PSEUDO_NODES, UNATTRIBUTED
 from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
 
 RULE = Rule(
@@ -51,6 +52,8 @@ RULE = Rule(
     category="podcidr-not-allocated",
     severity="critical",
     applies_to="all",
+    # networkPolicyOnly Nodes (EKS/AKS chaining) have no PodCIDR by design.
+    modes=("encap", "noEncap", "hybrid"),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
                 "antrea-io/antrea#5353", "antrea-io/antrea#7473"),
     signatures=(
@@ -90,11 +93,15 @@ def check(ev):
     events: dict[str, list] = defaultdict(list)
     waited: set[str] = set()
     api_errors: dict[str, str] = {}  # Nodes whose "PodCIDR is empty" was really an API timeout
+    applicable = {n.name for n in ev.nodes}
+    out_of_mode = {n for n in ev.view.nodes if n not in applicable}
     for name in ("waiting", "empty_error", "empty_fatal", "empty_old"):
         for e in ev.hits(name):
             node = _node_of(e)
-            if node is None:
+            if node is None or node in out_of_mode or e.node in out_of_mode:
                 continue
+            if name == "waiting" and _got_through(ev, e):
+                continue  # a new Node waited for its PodCIDR once and then started normally
             err = e.kv.get("err", "") if name == "empty_error" else ""
             if apierrors.is_api_failure(err):  # not "context deadline exceeded" alone: that is the wait
                 api_errors[node] = (apierrors.network_error(err) or ("timeout",))[0]
@@ -146,6 +153,13 @@ def _node_of(e) -> str | None:
     """The Node named in the message (its own agent logged it), else the file's Node."""
     named = e.groups.get("node") or e.kv.get("nodeName")
     return named or (e.node if e.node not in PSEUDO_NODES else None)
+
+
+def _got_through(ev, waiting) -> bool:
+    """The run that waited for the PodCIDR went on to initialise (`Agent initialized`)."""
+    node = ev.view.nodes.get(waiting.node or "") or ev.view.nodes.get(UNATTRIBUTED)
+    run = next((r for r in node.runs if waiting in r.events), None) if node else None
+    return run is not None and run.first(lifecycle.key("initialized"), after=waiting) is not None
 
 
 def _agent_failed(ev, name: str) -> bool:

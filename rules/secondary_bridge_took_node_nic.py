@@ -61,14 +61,14 @@ RULE = Rule(
     references=("antrea-io/antrea#6448", "antrea-io/antrea#6504", "antrea-io/antrea#6342",
                 "https://github.com/antrea-io/antrea/blob/main/docs/secondary-network.md"),
     signatures=(
-        Signature("bridge_created", r'"OVS bridge (?:created|ready)" bridge="?(?P<bridge>[^"\s]+)', "OVS bridge "),
+        Signature("bridge_created", r'"OVS bridge (?:created|ready)" bridge="?(?P<bridge>[^"\s]+)', "OVS bridge ", role="context"),
         Signature("renamed", r'"Renaming interface" oldName="?(?P<old>[^"\s]+)"? newName="?(?P<new>[^"\s]+)',
-                  "Renaming interface"),
+                  "Renaming interface", role="context"),
         Signature("uplink_added", r'"Physical interface added to secondary OVS bridge[^"]*" device="?(?P<dev>[^"\s]+)',
-                  "Physical interface added to secondary OVS bridge"),
+                  "Physical interface added to secondary OVS bridge", role="context"),
         # Only renamed uplinks (`<nic>~`): every Pod interface add logs the same line.
         Signature("ovs_added", r"bridge (?P<bridge>[\w.-]+): added interface (?P<iface>[^\s~]+~) on port (?P<port>\d+)",
-                  "~ on port ", kinds=("ovs-log",)),
+                  "~ on port ", kinds=("ovs-log",), role="context"),
     ),
     explains=("apiserver-unreachable", "podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash",
               "host-network-config"),

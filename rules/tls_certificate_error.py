@@ -61,13 +61,13 @@ RULE = Rule(
         # Go crypto/x509 error texts (antrea-reference.md §3.11), inside klog err= or after ": ".
         Signature("x509", r"x509: (?P<what>certificate signed by unknown authority|certificate has expired or is not yet valid"
                   r"|[a-z][^\"\\]{0,160})", "x509: ", kinds=("agent-log", "controller-log")),
-        Signature("ca_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA"),
-        Signature("watch_started", r"Started watch for (?P<type>[A-Za-z]{1,40})", "Started watch for "),
-        Signature("caches_synced", r"Caches are synced", "Caches are synced", kinds=("agent-log", "controller-log")),
+        Signature("ca_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA", role="success"),
+        Signature("watch_started", r"Started watch for (?P<type>[A-Za-z]{1,40})", "Started watch for ", role="success"),
+        Signature("caches_synced", r"Caches are synced", "Caches are synced", kinds=("agent-log", "controller-log"), role="success"),
         Signature("cert_generated", r"Generating self-signed cert", "Generating self-signed cert",
-                  kinds=("controller-log",), versions=">=2.0.0"),
+                  kinds=("controller-log",), versions=">=2.0.0", role="context"),
         Signature("cert_rotated", r"Rotating self signed certificate", "Rotating self signed certificate",
-                  kinds=("controller-log",), versions="<2.0.0"),
+                  kinds=("controller-log",), versions="<2.0.0", role="context"),
     ),
     explains=("controller-unreachable", "networkpolicy"),
     lookalikes=("controller-unreachable",),

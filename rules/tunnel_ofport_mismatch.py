@@ -67,7 +67,7 @@ RULE = Rule(
                 "https://github.com/antrea-io/antrea/blob/main/CHANGELOG/CHANGELOG-2.0.md"),
     signatures=(
         Signature("allocated", r'"Allocated OpenFlow port for tunnel interface" port="?(?P<port>[^"\s]+)"? ofPort=(?P<ofport>\d+)',
-                  "Allocated OpenFlow port for tunnel interface", (AGENT_LOG, OTHER_CONTAINER_LOG), versions=">=1.8.0"),
+                  "Allocated OpenFlow port for tunnel interface", (AGENT_LOG, OTHER_CONTAINER_LOG), versions=">=1.8.0", role="context"),
     ),
     lookalikes=("ovs-flows",),
     message="""
@@ -107,8 +107,8 @@ def check(ev):
         unexpected = logged is not None and logged != requested
         if not (changed or bad or unexpected):
             continue
-        if version is not None and version >= RESERVED_SINCE and not (changed or bad):
-            continue  # from v2.0 an existing port keeps its number: no stale flows without proof
+        if (version is not None and version >= RESERVED_SINCE or logged == FIRST_RESERVED) and not (changed or bad):
+            continue  # from v2.0 (which requests 32768) an existing port keeps its number: no stale flows
         confirmed = changed or bool(bad)
         evidence = [last] if last else []
         evidence += [_flow_line(node, f) for f in bad[:3]]

@@ -68,14 +68,14 @@ RULE = Rule(
         # (quoted in coreos/go-iptables tests).
         Signature("holding", r"Another app is currently holding the xtables lock(?P<tail>.{0,200})",
                   "holding the xtables lock", _LOGS),
-        Signature("initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0"),
+        Signature("initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0", role="success"),
         # Up to v0.5 the agent ran iptables-restore without taking the xtables lock and reported the
         # command instead of the error: `error executing iptables-restore: %v` of the exec.Cmd
         # (pkg/agent/util/iptables/iptables.go@v0.5.0; v0.6.0 takes the lock, antrea-io/antrea#632).
         Signature("restore_unlocked", r"error executing iptables-restore: (?P<cmd>/\S*iptables-restore(?: --noflush)?)\s*$",
                   "error executing iptables-restore: /", _LOGS, versions="<0.6.0"),
     ),
-    explains=("agent-crash",),
+    explains=("agent-crash", "ovs-flow-restore-wait"),
     lookalikes=("iptables-backend", "netfilter-feature"),
     message="""
         {% if unlocked %}On {{ where }} antrea-agent's iptables-restore failed ({{ count }} time{{ "s" if count > 1

@@ -15,7 +15,7 @@ Wording per version, checked in antrea-io/antrea at each tag:
 - flow restoration (cmd/antrea-agent/agent.go, pkg/agent/agent.go): `Waiting for flow restoration
   to complete` and `Flow restoration has completed` (v2.1+), `Cleaning up flow-restore-wait config`,
   `Cleaned up flow-restore-wait config`, `flow-restore-wait was not true, skip cleaning it up` (an
-  agent restart under a running OVS: nothing to clean, v1.12+);
+  agent restart under a running OVS: nothing to clean; `skip cleaning up it` up to v1.11);
 - OVS reconnection (pkg/ovs/openflow/ofctrl_bridge.go, pkg/agent/agent.go): `OFSwitch is
   disconnected`, `Replaying OF flows to OVS bridge`, `Flow replay completed`;
 - fatal: any klog `F` line (klog.Fatal: the goroutine dump follows), and the fatal messages of
@@ -53,8 +53,9 @@ SIGNATURES: tuple[Signature, ...] = (
               versions=">=2.1.0"),
     Signature("frw_cleaning", r"Cleaning up flow-restore-wait config", "Cleaning up flow-restore-wait", _AGENT),
     Signature("frw_cleaned", r"Cleaned up flow-restore-wait config", "Cleaned up flow-restore-wait", _AGENT),
-    Signature("frw_skipped", r"flow-restore-wait was not true, skip cleaning it up",
-              "flow-restore-wait was not true, skip", _AGENT, versions=">=1.12.0"),
+    # "skip cleaning up it" up to v1.11, "skip cleaning it up" since (pkg/agent/agent.go).
+    Signature("frw_skipped", r"flow-restore-wait was not true, skip cleaning (?:it up|up it)",
+              "flow-restore-wait was not true, skip", _AGENT),
     Signature("frw_completed", r"Flow restoration has completed", "Flow restoration has completed", _AGENT,
               versions=">=2.1.0"),
     # AntreaIPAM bridging mode moves the transport NIC into br-int (pkg/agent/agent_linux.go, v1.4+).

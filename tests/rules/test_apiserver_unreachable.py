@@ -31,8 +31,10 @@ def test_informer_failures_until_the_end_of_the_log(run):
     assert "no route to host" in finding["summary"]
 
 
-def test_recovered_list_failures_are_transient(run):
-    assert api(run(FIX / "quiet-transient-list-failures-recovered")) == []
+def test_recovered_list_failures_are_history_at_info(run):
+    report = run(FIX / "quiet-transient-list-failures-recovered")
+    assert all(f["severity"] == "info" and "recovered" in f["summary"] for f in api(report))
+    assert report["verdict"] == "no-fault"
 
 
 def test_forbidden_is_a_credentials_problem_not_reachability(run):
