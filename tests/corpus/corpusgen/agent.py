@@ -75,7 +75,8 @@ def ovsdb_not_ready(run: KlogRun, retries: int) -> None:
         run.wait(backoff / 2)
         text = f"{backoff}s"
         err = f"dial unix {OVSDB_SOCK}: connect: no such file or directory"
-        run.emit("ovsdb_retry", text, kv={"error": Raw(err), "retryBackoff": Raw(text)}, lo=0, hi=1)
+        # v2.7 logs the error and the time.Duration as values: klog quotes both (error, Stringer)
+        run.emit("ovsdb_retry", text, kv={"error": err, "retryBackoff": text}, lo=0, hi=1)
         backoff = min(8, backoff * 2)
 
 

@@ -56,29 +56,48 @@ def cluster(cls: str, tag: str, nodes: list[Node] | None = None, **kw: object) -
 
 
 def ovs_for(c: Cluster, n: Node, starts: list[datetime], agent_runs: list[KlogRun]) -> tuple[ovs.OvsLog, str]:
-    """ovs-vswitchd.log with one process per start in `starts`, br-int's ports attached shortly
-    after, the agent's flow_mods, Pod ports, up to collection."""
+    """ovs-vswitchd.log with one process per start in `starts`: br-int's ports attached shortly after,
+    an uplink (bridging mode, SecondaryNetwork) when the agent attached it, the agent's flow_mods,
+    Pod ports, up to collection."""
     o = ovs.OvsLog(c.release, f"{c.name}/{n.name}/ovs")
     ports = host.ovs_ports(c, n)
-    infra = [p for p in ports if p[0] in ("antrea-tun0", "antrea-gw0") or p[0].endswith("~")]
-    pods = [p for p in ports if p not in infra]
+    uplinks = [p for p in ports if p[0].endswith("~")]
+    infra = [p for p in ports if p[0] in ("antrea-tun0", "antrea-gw0")]
+    pods = [p for p in ports if p not in infra and p not in uplinks]
+    attached = logged_at(agent_runs, ("Allocated OpenFlow port for uplink interface", "Physical interface added to"))
     for k, t in enumerate(starts):
         ovs.vswitchd_start(o, t)
-        ovs.bridge_ports(o, "br-int", infra + (pods if k else []), f"{c.name}/{n.name}/dpid", t + timedelta(seconds=4))
-        if c.secondary:
-            nic = c.secondary["physicalInterfaces"][0]
-            ovs.bridge_ports(
-                o,
-                c.secondary["bridgeName"],
-                [(nic, 1), (nic + "~", 2)],
-                f"{c.name}/{n.name}/dpid2",
-                o.t + timedelta(seconds=2),
-                datapath=False,
-            )
+        ovs.bridge_ports(
+            o, "br-int", infra + (pods + uplinks if k else []), f"{c.name}/{n.name}/dpid", t + timedelta(seconds=4)
+        )
         ovs.flow_mods(o, 268, o.t + timedelta(seconds=3))
         ovs.memory(o, 10.0)
+        if k == 0 and attached and (uplinks or c.secondary):
+            if c.secondary:
+                nic = c.secondary["physicalInterfaces"][0]
+                ovs.bridge_ports(
+                    o,
+                    c.secondary["bridgeName"],
+                    [(nic, 1), (nic + "~", 2)],
+                    f"{c.name}/{n.name}/dpid2",
+                    attached - timedelta(milliseconds=60),
+                    datapath=False,
+                )
+            else:
+                o.at(attached - timedelta(milliseconds=60))
+                for name, port in uplinks:
+                    o.emit("added_iface", "br-int", name, port, lo=0, hi=5)
     ovs.steady(o, c.collected - timedelta(seconds=30), [p[0] for p in pods])
     return o, ovs.ovsdb_server_log(c.release, starts[0], f"{c.name}/{n.name}/ovsdb")
+
+
+def logged_at(runs: list[KlogRun], needles: tuple[str, ...]) -> datetime | None:
+    """Time of the first line of `runs` containing one of `needles`."""
+    for run in runs:
+        for ln in run.lines:
+            if any(x in ln.msg for x in needles):
+                return ln.t
+    return None
 
 
 def healthy_state(c: Cluster, n: Node, start: datetime, **kw: object) -> NodeState:
@@ -225,8 +244,9 @@ def podcidr_wait(cls: str, tag: str) -> Scenario:
 
 
 def ovs_boot_fatal(cls: str, tag: str) -> Scenario:
-    """At boot the agent started before OVS was ready: OVSDB not connected yet, then no OpenFlow
-    connection within 5 s, a fatal; the restarted agent 30 s later is healthy."""
+    """At boot the agent started before OVS was ready: OVSDB not connected yet (the socket appears
+    seconds later), then ovs-vswitchd, busy with the new bridge, did not accept the OpenFlow
+    connection within 5 s: a fatal; the restarted agent 30 s later is healthy."""
     c = cluster(cls, tag)
     start = start_of(c, 3)
     n = c.node_named(CP)
@@ -251,7 +271,8 @@ def ovs_boot_fatal(cls: str, tag: str) -> Scenario:
     run2 = new_run(c, n, run1.end + timedelta(seconds=30), "run2")
     agent.healthy_start(run2, c, n, fresh_ovs=False, ovs_restarted=True)
     agent.steady(run2, c, n, agent.until(c))
-    o, db = ovs_for(c, n, [run1.end + timedelta(seconds=8)], [run1, run2])
+    # OVS came up while the agent was retrying OVSDB; the OpenFlow connection still timed out
+    o, db = ovs_for(c, n, [start + timedelta(seconds=1.5)], [run1, run2])
     return scenario(cls, c, states(c, start, **{CP: NodeState(n, [run1, run2], o, db)}), CP, start)
 
 
