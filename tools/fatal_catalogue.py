@@ -66,6 +66,12 @@ STACK = (
 )
 CID = "4b1e2c3d5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e"
 
+
+def init_fatal(ident: str, category: str, release: str, cause: Site, args: tuple = (), **kw: object) -> Entry:
+    """`Error running agent: error initializing agent: <cause>`: how most start-up failures end."""
+    return Entry(ident, category, release, FATAL, (INNER,), chain=[(INIT, (INNER,)), (cause, args)], **kw)
+
+
 ENTRIES: list[Entry] = [
     Entry(
         "secondary-nic-missing",
@@ -112,34 +118,26 @@ ENTRIES: list[Entry] = [
         ],
         note="antrea-io/antrea#1600: the flag stays true after the delete call",
     ),
-    Entry(
+    init_fatal(
         "apiserver-refused",
         "apiserver-unreachable",
         "v2.2.0",
-        FATAL,
-        (INNER,),
-        chain=[
-            (INIT, (INNER,)),
-            (
-                A(
-                    "x",
-                    "failed to get Node with name",
-                    r"failed to get Node with name %[sq] from K8s",
-                    hint="pkg/agent/agent.go",
-                ),
-                ("k8s-node-worker-1", INNER),
-            ),
-        ],
+        A(
+            "x",
+            "failed to get Node with name",
+            r"failed to get Node with name %[sq] from K8s",
+            hint="pkg/agent/agent.go",
+        ),
+        ("k8s-node-worker-1", INNER),
         leaf=API.split(": ", 1)[0] + ": " + API.split(": ", 1)[1],
         leaf_source="client-go / Go net (dial error)",
     ),
-    Entry(
+    init_fatal(
         "apiserver-timeout",
         "apiserver-unreachable",
         "v2.7.0",
-        FATAL,
+        A("x", "K8s API did not become available: %w", hint="pkg/agent/agent.go"),
         (INNER,),
-        chain=[(INIT, (INNER,)), (A("x", "K8s API did not become available: %w", hint="pkg/agent/agent.go"), (INNER,))],
         leaf="context deadline exceeded",
         leaf_source="Go context (DeadlineExceeded)",
         note="v2.5+: 60 s of `Waiting for K8s API to become available`",
@@ -153,27 +151,19 @@ ENTRIES: list[Entry] = [
         err=f"{WATCH_URL}: dial tcp 192.168.77.102:10349: connect: connection refused",
         leaf_source="client-go REST watch / Go net",
     ),
-    Entry(
+    init_fatal(
         "podcidr-empty",
         "podcidr-not-allocated",
         "v2.2.0",
-        FATAL,
-        (INNER,),
-        chain=[
-            (INIT, (INNER,)),
-            (A("x", "Spec.PodCIDR is empty for Node %", hint="pkg/agent/agent.go"), ("k8s-node-worker-1",)),
-        ],
+        A("x", "Spec.PodCIDR is empty for Node %", hint="pkg/agent/agent.go"),
+        ("k8s-node-worker-1",),
     ),
-    Entry(
+    init_fatal(
         "podcidr-empty-v1",
         "podcidr-not-allocated",
         "v1.11.0",
-        FATAL,
-        (INNER,),
-        chain=[
-            (INIT, (INNER,)),
-            (A("x", "CIDR string is empty for Node %s", hint="pkg/agent/agent.go"), ("k8s-node-worker-1",)),
-        ],
+        A("x", "CIDR string is empty for Node %s", hint="pkg/agent/agent.go"),
+        ("k8s-node-worker-1",),
         note="wording up to v1.13",
     ),
     Entry(
@@ -190,25 +180,20 @@ ENTRIES: list[Entry] = [
         ],
         note="NodeRouteController refuses a peer whose PodCIDR another Node already has (antrea-io/antrea#7893)",
     ),
-    Entry(
+    init_fatal(
         "openflow-connect",
         "ovs-not-running",
         "v2.2.0",
-        FATAL,
-        (INNER,),
-        chain=[(INIT, (INNER,)), (A("x", "failed to connect to OpenFlow switch after", hint="ofctrl_bridge.go"), (5,))],
+        A("x", "failed to connect to OpenFlow switch after", hint="ofctrl_bridge.go"),
+        (5,),
         note="ovs-vswitchd not running: br-int.mgmt never accepts the OpenFlow connection",
     ),
-    Entry(
+    init_fatal(
         "dp-feature",
         "ovs-datapath-feature",
         "v2.2.0",
-        FATAL,
-        (INNER,),
-        chain=[
-            (INIT, (INNER,)),
-            (A("x", "the required OVS DP feature '%s' is not supported", hint="pkg/agent/agent.go"), ("CT state NAT",)),
-        ],
+        A("x", "the required OVS DP feature '%s' is not supported", hint="pkg/agent/agent.go"),
+        ("CT state NAT",),
         note="kernel without conntrack NAT (antrea-io/antrea#1652)",
     ),
     Entry(
@@ -275,13 +260,12 @@ ENTRIES: list[Entry] = [
         err="no such device",
         leaf_source="netlink RouteReplace (ENODEV: antrea-gw0 removed by something else)",
     ),
-    Entry(
+    init_fatal(
         "mtu-fetch",
         "mtu",
         "v2.2.0",
-        FATAL,
-        (INNER,),
-        chain=[(INIT, (INNER,)), (A("x", "Failed to fetch Node MTU : %v", hint="pkg/agent/agent.go"), (0,))],
+        A("x", "Failed to fetch Node MTU : %v", hint="pkg/agent/agent.go"),
+        (0,),
         note="the transport NIC reports MTU 0",
     ),
     Entry(
@@ -293,16 +277,12 @@ ENTRIES: list[Entry] = [
         err="could not add network device antrea-tun0 to ofproto (Address family not supported by protocol)",
         leaf_source="ovs-vswitchd bridge.c error text surfaced through the OVSDB Interface error",
     ),
-    Entry(
+    init_fatal(
         "default-flows",
         "ovs-flows",
         "v2.2.0",
-        FATAL,
+        A("x", "failed to install default flows: %w", hint="pkg/agent/openflow/client.go"),
         (INNER,),
-        chain=[
-            (INIT, (INNER,)),
-            (A("x", "failed to install default flows: %w", hint="pkg/agent/openflow/client.go"), (INNER,)),
-        ],
         leaf="one message in bundle failed",
         leaf_source="antrea-io/ofnet bundle error (antrea-io/antrea#3301)",
     ),
@@ -344,34 +324,23 @@ ENTRIES: list[Entry] = [
         "certificate signed by unknown authority",
         leaf_source="Go crypto/tls, crypto/x509 (antrea-io/antrea#2684)",
     ),
-    Entry(
+    init_fatal(
         "ipsec-monitor",
         "ipsec",
         "v2.2.0",
-        FATAL,
-        (INNER,),
-        chain=[
-            (INIT, (INNER,)),
-            (
-                A(
-                    "x",
-                    "IPsec was requested, but the OVS IPsec monitor does not seem to be running",
-                    hint="pkg/agent/agent.go",
-                ),
-                (),
-            ),
-        ],
+        A(
+            "x",
+            "IPsec was requested, but the OVS IPsec monitor does not seem to be running",
+            hint="pkg/agent/agent.go",
+        ),
+        (),
     ),
-    Entry(
+    init_fatal(
         "wireguard-module",
         "wireguard",
         "v2.2.0",
-        FATAL,
+        A("x", "WireGuard not supported by the Linux kernel", hint="wireguard/client_linux.go"),
         (INNER,),
-        chain=[
-            (INIT, (INNER,)),
-            (A("x", "WireGuard not supported by the Linux kernel", hint="wireguard/client_linux.go"), (INNER,)),
-        ],
         leaf="operation not supported",
         leaf_source="netlink LinkAdd (EOPNOTSUPP)",
     ),
@@ -416,13 +385,12 @@ ENTRIES: list[Entry] = [
         leaf_source="coreutils install, run by install_cni (antrea-io/antrea#4604)",
         origin="container",
     ),
-    Entry(
+    init_fatal(
         "hns-network",
         "windows-hns",
         "v1.11.0",
-        FATAL,
+        A("x", "error creating HNSNetwork: %v", hint="util/net_windows.go"),
         (INNER,),
-        chain=[(INIT, (INNER,)), (A("x", "error creating HNSNetwork: %v", hint="util/net_windows.go"), (INNER,))],
         leaf="failed during hnsCallRawResponse: hnsCall failed in Win32: The parameter is incorrect. (0x57)",
         leaf_source="microsoft/hcsshim, verbatim from antrea-io/antrea#2013",
     ),

@@ -19,6 +19,7 @@ from corpusgen.samplegen import Raw, hexid, seeded, uuid4
 from corpusgen.topology import TUNNEL_PORT, Cluster, Node
 
 MB = 1024 * 1024
+OF_CONNECT_SECONDS = 5  # maxRetryForOFSwitch in pkg/agent/openflow/client.go (v1.11-v2.7)
 OVSDB_SOCK = "/var/run/openvswitch/db.sock"
 OVSDB_PIPE = "\\\\.\\pipe\\C:openvswitchvarrunopenvswitchdb.sock"  # GetConnAddress on Windows
 TUN_OFPORT_V1, GW_OFPORT_V1 = 1, 2  # config.DefaultTunOFPort / HostGatewayOFPort before v2.0
@@ -80,8 +81,13 @@ def ovsdb_not_ready(run: KlogRun, retries: int) -> None:
         backoff = min(8, backoff * 2)
 
 
-def initialize(run: KlogRun, c: Cluster, n: Node, *, fresh_ovs: bool, podcidr_polls: int = 0) -> None:
-    """Initializer.Initialize(): Node config, OVS bridge and ports, iptables, OpenFlow pipeline."""
+def initialize(
+    run: KlogRun, c: Cluster, n: Node, *, fresh_ovs: bool, podcidr_polls: int = 0, openflow_timeout: bool = False
+) -> None:
+    """Initializer.Initialize(): Node config, OVS bridge and ports, iptables, OpenFlow pipeline.
+
+    openflow_timeout: ovs-vswitchd does not accept the OpenFlow connection within 5 s (the init
+    error is logged; the caller writes the fatal)."""
     run.emit("svccidr_start", lo=0.2, hi=2)
     run.emit("setup_node", lo=5, hi=40)
     for _ in range(podcidr_polls):  # pkg/agent/agent.go polls the Node every 5 s
@@ -113,6 +119,10 @@ def initialize(run: KlogRun, c: Cluster, n: Node, *, fresh_ovs: bool, podcidr_po
         run.emit("round_none", 1, lo=2, hi=10)
     else:
         run.emit("round_using", 3, lo=2, hi=10)
+    if openflow_timeout:
+        run.wait(OF_CONNECT_SECONDS)
+        run.emit("of_init_fail", wrap(c.release, "err_of_connect", OF_CONNECT_SECONDS), lo=0, hi=2)
+        return
     run.emit("of_connected", dpid(c, n), lo=20, hi=80)
     run.emit("agent_initialized", node_config(c, n), network_config(c), lo=100, hi=300)
 
@@ -220,11 +230,16 @@ def cache_synced(run: KlogRun, names: list[str]) -> None:
         run.emit("cache_synced", name, kv={"controller": name}, lo=2, hi=80)
 
 
+def watch_start(run: KlogRun, obj: str) -> None:
+    """`Starting watch for X` (printf up to v2.6, structured from v2.7)."""
+    if not run.emit("np_watch_start", obj, lo=0.05, hi=1):
+        run.emit("np_watch_start_s", kv={"objectType": obj}, lo=0.05, hi=1)
+
+
 def np_watches(run: KlogRun, counts: tuple[int, int, int] = (2, 3, 2)) -> None:
     run.emit("np_client_ready", lo=100, hi=400)
     for obj in NP_OBJECTS:
-        if not run.emit("np_watch_start", obj, lo=0.05, hi=1):
-            run.emit("np_watch_start_s", kv={"objectType": obj}, lo=0.05, hi=1)
+        watch_start(run, obj)
     for obj in NP_OBJECTS:
         run.emit("np_watch_started", obj, lo=5, hi=40)
     run.emit("np_full_wait", lo=0.1, hi=2)
@@ -245,8 +260,7 @@ def np_watches_controller_late(run: KlogRun) -> None:
     run.wait(1)
     run.emit("np_client_stop", lo=0, hi=5)
     for obj in NP_OBJECTS:
-        if not run.emit("np_watch_start", obj, lo=0.05, hi=1):
-            run.emit("np_watch_start_s", kv={"objectType": obj}, lo=0.05, hi=1)
+        watch_start(run, obj)
         if not run.emit("np_watch_fail", obj, "Antrea client is not ready", lo=0.05, hi=1):
             run.emit("np_watch_fail_s", err="Antrea client is not ready", kv={"objectType": obj}, lo=0.05, hi=1)
         run.emit("np_fallback", kv={"objectType": obj}, lo=0.05, hi=1)
@@ -256,8 +270,7 @@ def np_watches_controller_late(run: KlogRun) -> None:
     run.emit("np_idalloc", lo=0.1, hi=2)
     run.wait(6)
     for obj in NP_OBJECTS:
-        if not run.emit("np_watch_start", obj, lo=0.05, hi=1):
-            run.emit("np_watch_start_s", kv={"objectType": obj}, lo=0.05, hi=1)
+        watch_start(run, obj)
         run.emit("np_watch_started", obj, lo=5, hi=40)
 
 
@@ -399,33 +412,33 @@ def healthy_start(
 
 
 def steady(run: KlogRun, c: Cluster, n: Node, until: datetime, events: int = 40) -> None:
-    """CNI ADD/DEL of Pods, NetworkPolicies applied, a peer Node's routes refreshed, spread up to `until`."""
+    """A working agent up to `until`: Pods created and deleted (CNI ADD/DEL), policies applied to
+    them, a peer Node's routes refreshed, in a fixed rotation at irregular intervals."""
     if until <= run.t or events <= 0:
         return
     gap = (until - run.t).total_seconds() / (events + 1)
-    rng = run.rng
     live: list[tuple[str, str, str]] = []
-    k = 0
-    for _ in range(events):
-        run.wait(gap * rng.uniform(0.3, 1.0))
-        roll = rng.random()
-        if roll < 0.45 or not live:
-            ns, name = PODS[k % len(PODS)]
-            k += 1
-            cid = hexid(rng, 64)
-            live.append((ns, name, cid))
-            cni_add(run, c, n, ns, name, cid)
-        elif roll < 0.65:
-            ns, name, cid = live.pop(rng.randrange(len(live)))
-            cni_del(run, ns, name, cid)
-        elif roll < 0.85:
-            policy = rng.choice(POLICIES)
-            run.emit("np_applied", policy, kv={"policyName": policy}, lo=0.1, hi=2)
-            rule = hexid(rng, 16)
-            run.emit("np_reconcile", rule, policy, kv={"rule": rule, "policy": policy}, lo=0.5, hi=10)
+    rotation = ("add", "policy", "add", "del", "route", "add", "policy", "del")
+    for i in range(events):
+        run.wait(gap * run.rng.uniform(0.3, 1.0))
+        step = rotation[i % len(rotation)]
+        if step == "add" or (step == "del" and not live):
+            ns, name = PODS[len(live) % len(PODS)]
+            live.append((ns, name, hexid(run.rng, 64)))
+            cni_add(run, c, n, *live[-1])
+        elif step == "del":
+            cni_del(run, *live.pop(0))
+        elif step == "policy":
+            policy_applied(run, POLICIES[i % len(POLICIES)])
         elif c.peers(n):
-            add_node_route(run, rng.choice(c.peers(n)))
+            add_node_route(run, c.peers(n)[i % len(c.peers(n))])
     run.at(until)
+
+
+def policy_applied(run: KlogRun, policy: str) -> None:
+    run.emit("np_applied", policy, kv={"policyName": policy}, lo=0.1, hi=2)
+    rule = hexid(run.rng, 16)
+    run.emit("np_reconcile", rule, policy, kv={"rule": rule, "policy": policy}, lo=0.5, hi=10)
 
 
 def cni_args(ns: str, name: str, cid: str, uid: str) -> str:
@@ -500,6 +513,24 @@ def fatal(run: KlogRun, inner: str, lo: float = 0.1, hi: float = 0.5) -> None:
 
 def wrap(release: Release, key: str, *args: object) -> str:
     return render(release.site(key), args)
+
+
+def failed_start(run: KlogRun, c: Cluster, n: Node, *, api_refused: bool = False, ovsdb_retries: int = 0) -> None:
+    """A run that exits during start-up: kube-apiserver refuses the Node Get (control plane still
+    down), or, with OVS still starting, OVSDB is retried and the OpenFlow connection times out."""
+    r = c.release
+    startup(run, c, windows=n.windows)
+    ovsdb_not_ready(run, ovsdb_retries)
+    if api_refused:
+        run.emit("svccidr_start", lo=0.2, hi=2)
+        run.emit("setup_node", lo=5, hi=40)
+        url = (
+            f'Get "https://{c.api_ip}:443/api/v1/nodes/{n.name}": dial tcp {c.api_ip}:443: connect: connection refused'
+        )
+        fatal(run, wrap(r, "err_init", wrap(r, "err_get_node", n.name, url)), lo=1, hi=5)
+        return
+    initialize(run, c, n, fresh_ovs=True, openflow_timeout=True)
+    fatal(run, wrap(r, "err_init", wrap(r, "err_of_connect", OF_CONNECT_SECONDS)))
 
 
 def api_list_url(c: Cluster, path: str) -> str:

@@ -16,7 +16,7 @@ from corpusgen import agent, facts, host, ovs
 from corpusgen.agent import new_run
 from corpusgen.controller import controller_run
 from corpusgen.klogrun import KlogRun
-from corpusgen.samplegen import seeded, uuid4
+from corpusgen.samplegen import seeded
 from corpusgen.scenario import NodeState, Scenario
 from corpusgen.topology import Cluster, Nic, Node, node
 
@@ -38,12 +38,14 @@ def collected_at(tag: str) -> datetime:
     return datetime(y, m, d, 10, 15, 0)
 
 
-def doc_nodes() -> list[Node]:
-    """The two Nodes of docs/design/ovs-pipeline.md."""
-    return [
-        node(CP, "192.168.77.102", "10.10.0.0/24", control_plane=True),
-        node(WORKER, "192.168.77.103", "10.10.1.0/24"),
-    ]
+def doc_nodes(nics: Callable[[str, int], list[Nic]] | None = None) -> list[Node]:
+    """The two Nodes of docs/design/ovs-pipeline.md; `nics(node_ip, index)` gives other NICs than eth0."""
+    out = []
+    for i, (name, ip, cidr) in enumerate(
+        [(CP, "192.168.77.102", "10.10.0.0/24"), (WORKER, "192.168.77.103", "10.10.1.0/24")]
+    ):
+        out.append(node(name, ip, cidr, control_plane=i == 0, nics=nics(ip, i) if nics else None))
+    return out
 
 
 def cluster(cls: str, tag: str, nodes: list[Node] | None = None, **kw: object) -> Cluster:
@@ -152,20 +154,32 @@ def first_install(cls: str, tag: str) -> Scenario:
     return scenario(cls, c, st, CP, start)
 
 
+def run_with_events(c: Cluster, n: Node, start: datetime, events: list[tuple[datetime | None, Callable]]) -> KlogRun:
+    """One agent run on a fresh OVS: a healthy start, then each event at its time (None: right after
+    the start) with normal work in between and after, up to collection."""
+    run = new_run(c, n, start, "run")
+    agent.healthy_start(run, c, n, fresh_ovs=True)
+    for at, event in events:
+        if at is not None:
+            agent.steady(run, c, n, at, events=10)
+        event(run)
+    agent.steady(run, c, n, agent.until(c), events=30)
+    return run
+
+
+def one_node_changed(cls: str, c: Cluster, start: datetime, n: Node, run: KlogRun) -> Scenario:
+    o, db = ovs_for(c, n, [start - timedelta(seconds=6)], [run])
+    return scenario(cls, c, states(c, start, **{n.name: NodeState(n, [run], o, db)}), n.name, start)
+
+
 def apiserver_restart(cls: str, tag: str) -> Scenario:
     """kube-apiserver restarted mid-run: every reflector's watch ends, re-lists are refused for a few
     seconds (client-go wording of the release), then hours of normal work."""
     c = cluster(cls, tag)
     start = start_of(c, 6)
     n = c.node_named(CP)
-    run = new_run(c, n, start, "run")
-    agent.healthy_start(run, c, n, fresh_ovs=True)
     outage = start + timedelta(hours=1, minutes=12)
-    agent.steady(run, c, n, outage, events=10)
-    restart_errors(run, c)
-    agent.steady(run, c, n, agent.until(c), events=30)
-    o, db = ovs_for(c, n, [start - timedelta(seconds=6)], [run])
-    sc = scenario(cls, c, states(c, start, **{CP: NodeState(n, [run], o, db)}), CP, start)
+    sc = one_node_changed(cls, c, start, n, run_with_events(c, n, start, [(outage, lambda r: restart_errors(r, c))]))
     # antrea-controller watches the same API server and sees the same restart
     ctrl = controller_run(c, start - timedelta(seconds=5), outage, events=5)
     restart_errors(
@@ -193,28 +207,27 @@ def restart_errors(run: KlogRun, c: Cluster, kinds: list | None = None) -> None:
         agent.reflector_errors(run, c, kinds[:2], f"dial tcp {c.api_ip}:443: connect: connection refused")
 
 
+def died_then_healthy(
+    cls: str, tag: str, node_name: str, pause: float, ovs_delay: float, **failure: object
+) -> Scenario:
+    """A first agent run that exits during start-up (`agent.failed_start`), then, `pause` s later, a
+    healthy run on the OVS that started `ovs_delay` s after the first run."""
+    c = cluster(cls, tag)
+    start = start_of(c, 1)
+    n = c.node_named(node_name)
+    run1 = new_run(c, n, start, "run1")
+    agent.failed_start(run1, c, n, **failure)
+    run2 = new_run(c, n, run1.end + timedelta(seconds=pause), "run2")
+    agent.healthy_start(run2, c, n, fresh_ovs=False, ovs_restarted=True)
+    agent.steady(run2, c, n, agent.until(c))
+    o, db = ovs_for(c, n, [start + timedelta(seconds=ovs_delay)], [run1, run2])
+    return scenario(cls, c, states(c, start, **{n.name: NodeState(n, [run1, run2], o, db)}), n.name, start)
+
+
 def control_plane_reboot(cls: str, tag: str) -> Scenario:
     """The whole cluster rebooted and the worker came up first: its first agent run cannot reach
     kube-apiserver (connection refused) and exits; the next run, 20 s later, is healthy."""
-    c = cluster(cls, tag)
-    start = start_of(c, 1)
-    n = c.node_named(WORKER)
-    r = c.release
-    run1 = new_run(c, n, start, "run1")
-    agent.startup(run1, c)
-    run1.emit("svccidr_start", lo=0.2, hi=2)
-    run1.emit("setup_node", lo=5, hi=40)
-    url = f'Get "https://{c.api_ip}:443/api/v1/nodes/{n.name}": dial tcp {c.api_ip}:443: connect: connection refused'
-    inner = agent.wrap(r, "err_init", agent.wrap(r, "err_get_node", n.name, url))
-    agent.fatal(run1, inner, lo=1, hi=5)
-    run2 = new_run(c, n, run1.end + timedelta(seconds=20), "run2")
-    agent.healthy_start(run2, c, n, fresh_ovs=False, ovs_restarted=True)
-    agent.steady(run2, c, n, agent.until(c))
-    o, db = ovs_for(c, n, [start - timedelta(seconds=4)], [run1, run2])
-    sc = scenario(
-        cls, c, states(c, start + timedelta(minutes=2), **{WORKER: NodeState(n, [run1, run2], o, db)}), WORKER, start
-    )
-    return sc
+    return died_then_healthy(cls, tag, WORKER, pause=20, ovs_delay=-4, api_refused=True)
 
 
 def agent_restart_ovs_kept(cls: str, tag: str) -> Scenario:
@@ -247,72 +260,31 @@ def ovs_boot_fatal(cls: str, tag: str) -> Scenario:
     """At boot the agent started before OVS was ready: OVSDB not connected yet (the socket appears
     seconds later), then ovs-vswitchd, busy with the new bridge, did not accept the OpenFlow
     connection within 5 s: a fatal; the restarted agent 30 s later is healthy."""
-    c = cluster(cls, tag)
-    start = start_of(c, 3)
-    n = c.node_named(CP)
-    r = c.release
-    run1 = new_run(c, n, start, "run1")
-    agent.startup(run1, c)
-    agent.ovsdb_not_ready(run1, 2)
-    run1.emit("svccidr_start", lo=0.2, hi=2)
-    run1.emit("setup_node", lo=5, hi=40)
-    run1.emit("got_mtu", kv={"MTU": c.mtu(n)}, lo=10, hi=60)
-    uuid = uuid4(seeded(c.name, n.name, "br-int"))
-    run1.emit("bridge_created", uuid, kv={"bridge": "br-int", "uuid": uuid}, lo=20, hi=80)
-    tun, gw = agent.ofports(c)
-    run1.emit("tun_alloc", kv={"port": "antrea-tun0", "ofPort": tun}, lo=30, hi=120)
-    run1.emit("gw_alloc", kv={"port": "antrea-gw0", "ofPort": gw}, lo=30, hi=120)
-    run1.emit("ipt_init", lo=5, hi=20)
-    run1.emit("round_none", 1, lo=2, hi=10)
-    leaf = agent.wrap(r, "err_of_connect", 5)
-    run1.wait(5)
-    run1.emit("of_init_fail", leaf, lo=0, hi=2)
-    agent.fatal(run1, agent.wrap(r, "err_init", leaf))
-    run2 = new_run(c, n, run1.end + timedelta(seconds=30), "run2")
-    agent.healthy_start(run2, c, n, fresh_ovs=False, ovs_restarted=True)
-    agent.steady(run2, c, n, agent.until(c))
-    # OVS came up while the agent was retrying OVSDB; the OpenFlow connection still timed out
-    o, db = ovs_for(c, n, [start + timedelta(seconds=1.5)], [run1, run2])
-    return scenario(cls, c, states(c, start, **{CP: NodeState(n, [run1, run2], o, db)}), CP, start)
+    return died_then_healthy(cls, tag, CP, pause=30, ovs_delay=1.5, ovsdb_retries=2)
 
 
 def network_policy_only(chaining: str) -> Callable[[str, str], Scenario]:
     """EKS/AKS chaining (networkPolicyOnly): no spec.podCIDR, antrea-gw0 without an address, no
     tunnel, Pod IPs from the cloud network, noSNAT."""
 
+    # (Node names, Node IPs, prefix, NIC MTU, VPC gateway) of a 2-Node EKS / AKS node group
+    cloud = {
+        "eks": ("ip-{}.us-west-2.compute.internal", ("192.168.77.102", "192.168.77.103"), 19, 9001, "192.168.64.1"),
+        "aks": ("aks-nodepool1-27341820-vmss00000{}", ("10.224.0.4", "10.224.0.5"), 16, 1500, "10.224.0.1"),
+    }
+
     def build(cls: str, tag: str) -> Scenario:
-        if chaining == "eks":
-            nodes = [
-                node(
-                    "ip-192-168-77-102.us-west-2.compute.internal",
-                    "192.168.77.102",
-                    None,
-                    control_plane=True,
-                    nics=[Nic("eth0", "192.168.77.102", 19, 9001, "192.168.64.1")],
-                ),
-                node(
-                    "ip-192-168-77-103.us-west-2.compute.internal",
-                    "192.168.77.103",
-                    None,
-                    nics=[Nic("eth0", "192.168.77.103", 19, 9001, "192.168.64.1")],
-                ),
-            ]
-        else:
-            nodes = [
-                node(
-                    "aks-nodepool1-27341820-vmss000000",
-                    "10.224.0.4",
-                    None,
-                    control_plane=True,
-                    nics=[Nic("eth0", "10.224.0.4", 16, 1500, "10.224.0.1")],
-                ),
-                node(
-                    "aks-nodepool1-27341820-vmss000001",
-                    "10.224.0.5",
-                    None,
-                    nics=[Nic("eth0", "10.224.0.5", 16, 1500, "10.224.0.1")],
-                ),
-            ]
+        pattern, ips, prefix, mtu, gw = cloud[chaining]
+        nodes = [
+            node(
+                pattern.format(ip.replace(".", "-") if chaining == "eks" else i),
+                ip,
+                None,
+                control_plane=i == 0,
+                nics=[Nic("eth0", ip, prefix, mtu, gw)],
+            )
+            for i, ip in enumerate(ips)
+        ]
         c = cluster(
             cls,
             tag,
@@ -339,21 +311,7 @@ def bridging(cls: str, tag: str) -> Scenario:
 def two_nics_jumbo(cls: str, tag: str) -> Scenario:
     """Two NICs: the default route on eth0 (1500), the Node IP on eth1 with jumbo frames (9000):
     the agent derives the MTU from eth1, the transport interface."""
-    nodes = [
-        node(
-            CP,
-            "192.168.77.102",
-            "10.10.0.0/24",
-            control_plane=True,
-            nics=[Nic("eth0", "10.0.2.15", 24, 1500, "10.0.2.2"), Nic("eth1", "192.168.77.102", 24, 9000)],
-        ),
-        node(
-            WORKER,
-            "192.168.77.103",
-            "10.10.1.0/24",
-            nics=[Nic("eth0", "10.0.2.16", 24, 1500, "10.0.2.2"), Nic("eth1", "192.168.77.103", 24, 9000)],
-        ),
-    ]
+    nodes = doc_nodes(lambda ip, i: [Nic("eth0", f"10.0.2.{15 + i}", 24, 1500, "10.0.2.2"), Nic("eth1", ip, 24, 9000)])
     c = cluster(cls, tag, nodes)
     start = start_of(c)
     return scenario(cls, c, states(c, start), CP, start)
@@ -364,18 +322,15 @@ def memberlist_join_retry(cls: str, tag: str) -> Scenario:
     peer reboots): `join cluster failed, will retry later`, then the members join."""
     c = cluster(cls, tag)
     start = start_of(c, 5)
-    n = c.node_named(CP)
-    peer = c.node_named(WORKER)
-    run = new_run(c, n, start, "run")
-    agent.healthy_start(run, c, n, fresh_ovs=True)
+    n, peer = c.node_named(CP), c.node_named(WORKER)
     member = f"{peer.ip}:10351"
-    err = f"Failed to join {member}: dial tcp {member}: connect: connection refused"
-    run.emit("memberlist_join_retry", kv={"error": err, "member": member}, lo=1, hi=30)
-    agent.steady(run, c, n, start + timedelta(hours=2), events=10)
-    run.emit("memberlist_join_retry", kv={"error": err, "member": member}, lo=1, hi=30)  # the peer reboots
-    agent.steady(run, c, n, agent.until(c), events=20)
-    o, db = ovs_for(c, n, [start - timedelta(seconds=6)], [run])
-    return scenario(cls, c, states(c, start, **{CP: NodeState(n, [run], o, db)}), CP, start)
+    kv = {"error": f"Failed to join {member}: dial tcp {member}: connect: connection refused", "member": member}
+
+    def join_failed(run: KlogRun) -> None:
+        run.emit("memberlist_join_retry", kv=kv, lo=1, hi=30)
+
+    run = run_with_events(c, n, start, [(None, join_failed), (start + timedelta(hours=2), join_failed)])
+    return one_node_changed(cls, c, start, n, run)
 
 
 def ovs_container_restart(cls: str, tag: str) -> Scenario:
@@ -384,12 +339,8 @@ def ovs_container_restart(cls: str, tag: str) -> Scenario:
     c = cluster(cls, tag)
     start = start_of(c, 4)
     n = c.node_named(CP)
-    run = new_run(c, n, start, "run")
-    agent.healthy_start(run, c, n, fresh_ovs=True)
     restart = start + timedelta(hours=2, minutes=7)
-    agent.steady(run, c, n, restart, events=10)
-    agent.of_reconnect(run, c, n, outage=4.0)
-    agent.steady(run, c, n, agent.until(c), events=20)
+    run = run_with_events(c, n, start, [(restart, lambda r: agent.of_reconnect(r, c, n, outage=4.0))])
     ovs_start1, ovs_start2 = start - timedelta(seconds=6), restart + timedelta(seconds=1)
     o, db = ovs_for(c, n, [ovs_start1, ovs_start2], [run])
     st = NodeState(
@@ -411,21 +362,16 @@ def ipsec_cert_retry(cls: str, tag: str) -> Scenario:
     c = cluster(cls, tag, encryption="ipsec", ipsec_auth="cert", tunnel="gre")  # antrea-ipsec.yml uses GRE
     start = start_of(c)
     n = c.node_named(CP)
-    run = new_run(c, n, start, "run")
-    agent.healthy_start(run, c, n, fresh_ovs=True)
     ca = "/var/run/openvswitch/ca/ca.crt"
-    run.emit(
-        "ipsec_cert_sync_err",
-        err=f"failed to rotate certificate: error reading root CA {ca}: open {ca}: no such file or directory",
-        lo=1,
-        hi=10,
-    )
-    run.wait(5)
-    cert = f"/var/run/openvswitch/{n.name}.crt"
-    run.emit("ipsec_cert_created", kv={"cert": cert, "key": f"/var/run/openvswitch/{n.name}.key"}, lo=100, hi=900)
-    agent.steady(run, c, n, agent.until(c))
-    o, db = ovs_for(c, n, [start - timedelta(seconds=6)], [run])
-    return scenario(cls, c, states(c, start, **{CP: NodeState(n, [run], o, db)}), CP, start)
+
+    def sync_failed_then_created(run: KlogRun) -> None:
+        err = f"failed to rotate certificate: error reading root CA {ca}: open {ca}: no such file or directory"
+        run.emit("ipsec_cert_sync_err", err=err, lo=1, hi=10)
+        run.wait(5)
+        cert, key = f"/var/run/openvswitch/{n.name}.crt", f"/var/run/openvswitch/{n.name}.key"
+        run.emit("ipsec_cert_created", kv={"cert": cert, "key": key}, lo=100, hi=900)
+
+    return one_node_changed(cls, c, start, n, run_with_events(c, n, start, [(None, sync_failed_then_created)]))
 
 
 def tunnel_ofport_upgraded(cls: str, tag: str) -> Scenario:
@@ -482,21 +428,7 @@ def mode(**kw: object) -> Callable[[str, str], Scenario]:
 
 def secondary_dedicated_nic(cls: str, tag: str) -> Scenario:
     """SecondaryNetwork on a dedicated NIC (eth1 carries no IP): attached to br-ext after flow restoration."""
-    nodes = [
-        node(
-            CP,
-            "192.168.77.102",
-            "10.10.0.0/24",
-            control_plane=True,
-            nics=[Nic("eth0", "192.168.77.102", 24, 1500, "192.168.77.1"), Nic("eth1", None)],
-        ),
-        node(
-            WORKER,
-            "192.168.77.103",
-            "10.10.1.0/24",
-            nics=[Nic("eth0", "192.168.77.103", 24, 1500, "192.168.77.1"), Nic("eth1", None)],
-        ),
-    ]
+    nodes = doc_nodes(lambda ip, i: [Nic("eth0", ip, 24, 1500, "192.168.77.1"), Nic("eth1", None)])
     c = cluster(
         cls,
         tag,

@@ -103,18 +103,17 @@ class KlogRun:
 
     def container_log_timestamps(self) -> str:
         """`kubectl logs --timestamps`: each line prefixed with the kubelet's RFC 3339 time (ns)."""
-        out = []
-        for ln in self.lines:
-            for i, part in enumerate(ln.text().rstrip("\n").split("\n")):
-                out.append(f"{_rfc3339nano(ln.t, i)} {part}\n")
-        return "".join(out)
+        return self._stamped("")
 
     def cri_log(self) -> str:
         """The CRI file under /var/log/pods: `<RFC 3339 ns> stderr F <line>`."""
+        return self._stamped("stderr F ")
+
+    def _stamped(self, tag: str) -> str:
         out = []
         for ln in self.lines:
             for i, part in enumerate(ln.text().rstrip("\n").split("\n")):
-                out.append(f"{_rfc3339nano(ln.t, i)} stderr F {part}\n")
+                out.append(f"{_rfc3339nano(ln.t, i)} {tag}{part}\n")
         return "".join(out)
 
 
