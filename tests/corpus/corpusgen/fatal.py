@@ -11,12 +11,20 @@ from pathlib import Path
 from corpusgen.facts import fatal_entries
 from corpusgen.samplegen import klog_line
 
-PASTES = ("klog-line", "bare-message")
 PASTED_AT = datetime(2025, 3, 1, 12, 0, 0)
 
 
+def pastes(entry: dict) -> list[str]:
+    """The klog line (or the container output a non-klog message sits in) and the bare message;
+    one paste when both are the same text."""
+    first = "container-output" if entry["origin"] == "container" else "klog-line"
+    if paste_text(entry, first) == paste_text(entry, "bare-message"):
+        return ["bare-message"]
+    return [first, "bare-message"]
+
+
 def case_ids() -> list[str]:
-    return [f"{e['category']}/{e['release']}/{e['id']}/{paste}" for e in fatal_entries() for paste in PASTES]
+    return [f"{e['category']}/{e['release']}/{e['id']}/{p}" for e in fatal_entries() for p in pastes(e)]
 
 
 def entry_for(case_id: str) -> dict:
@@ -27,7 +35,7 @@ def entry_for(case_id: str) -> dict:
 def paste_text(entry: dict, paste: str) -> str:
     if paste == "bare-message":
         return entry["message"].split("\n", 1)[0] + "\n" if entry["origin"] == "container" else entry["message"] + "\n"
-    if entry["origin"] == "container":
+    if paste == "container-output":
         return container_output(entry)
     return klog_line(entry["level"], PASTED_AT, f"{entry['file']}:{entry['line']}", entry["message"]) + "\n"
 
