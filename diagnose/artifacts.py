@@ -177,11 +177,14 @@ KINDS: tuple[Kind, ...] = (
          loose_name=r"antrea-agent.*\.(conf|ya?ml)$|values.*\.ya?ml$",
          detect=_search(r"^ {0,8}(featureGates|secondaryNetwork|trafficEncapMode|ovsBridge|tunnelType|"
                         r"transportInterface|antreaProxy|hostGateway|defaultMTU|kubeAPIServerOverride):")),
-    # Bare agent messages without a klog header (quoted from an issue or `kubectl describe`).
+    # Bare agent messages without a klog header (quoted from an issue or `kubectl describe`), and
+    # Go crashes as the container prints them.
     Kind(m.AGENT_LOG + ":bare", "antrea-agent messages (no log header)",
          "kubectl -n kube-system logs <antrea-agent pod on {node}> -c antrea-agent",
          "agent failures quoted without their log header",
-         detect=_search(r"^(?:Error running agent: |error initializing agent: |Failed to (?:complete|validate): )"),
+         detect=lambda head, name: _search(r"^(?:Error running agent: |error initializing agent: |"
+                                           r"Failed to (?:complete|validate): )")(head, name)
+         or _lazy("bare", "looks_like_antrea_messages")(head, name),
          log=True),
     Kind(m.RESOLV_CONF, "/etc/resolv.conf", "cat /etc/resolv.conf; resolvectl status" + ON_NODE,
          "the Node's DNS servers", loose_name=r"resolv\.conf", detect=_lazy("resolvconf", "sniff")),
@@ -193,7 +196,8 @@ KINDS: tuple[Kind, ...] = (
          "init-container failures (module loading), the IPsec daemons",
          loose_name=r"install-cni|antrea-ipsec|sysctl-init",
          detect=_search(r"^(?:Failed to load the (?:OVS|WireGuard) kernel module|Module (?:openvswitch|wireguard) "
-                        r"is built-in|modprobe: (?:FATAL|ERROR): |\[(?:\x1b\[[\d;]*m)*\d{4}-\d\d-\d\dT[\d:.]+Z? "
+                        r"is built-in|modprobe: (?:FATAL|ERROR): |(?:install|cp|mkdir|ln|chmod|mv): (?:cannot|can't) |"
+                        r"\[(?:\x1b\[[\d;]*m)*\d{4}-\d\d-\d\dT[\d:.]+Z? "
                         r".{0,40}antrea-ipsec)"),
          log=True),
     # Recognised antctl files with no parser: listed as read, never misread as something else.

@@ -77,7 +77,14 @@ class NodeView:
             if a.kind in runsmod.PROCESS_OF_KIND:
                 arts.setdefault(runsmod.PROCESS_OF_KIND[a.kind], []).append(a)
         year = self.cluster.year_hint
-        return {p: runsmod.build(evs, p, arts.get(p, ()), year) for p, evs in by_process.items()}
+        built = {p: runsmod.build(evs, p, arts.get(p, ()), year) for p, evs in by_process.items()}
+        # A bundle made by the agent's (controller's) own API proves the process ran when it was
+        # collected: its latest run lasted until then, even when it logged nothing since.
+        live = "controller" if self.data.name == m.CONTROLLER_NODE else "agent"
+        collected = self.cluster.cluster.collected_at
+        if self.data.collected_live and collected is not None and built.get(live):
+            runsmod.alive_until(built[live][-1], collected)
+        return built
 
     @property
     def runs(self) -> list[runsmod.Run]:

@@ -120,6 +120,8 @@ class NodeData:
     hit_counts: Counter[str] = field(default_factory=Counter)  # all hits per signature (events are capped)
     failed_reason: str | None = None  # listed in failed_nodes (antctl could not get its bundle)
     fallback_bundle: bool = False  # logs-only bundle built from the K8s API (antctl v2.3+)
+    # Its agent (or controller) API produced a bundle: the process was running when it was collected.
+    collected_live: bool = False
 
     def artifacts_of(self, kind: str) -> list[Artifact]:
         return [a for a in self.artifacts if a.kind == kind]

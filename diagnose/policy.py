@@ -15,6 +15,8 @@ After the rules ran and before ranking:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from diagnose import model as m
 from diagnose.evidence import ClusterView
 from diagnose.facts import lifecycle
@@ -89,6 +91,7 @@ def _judge(f: Finding, view: ClusterView, kinds: dict[str, str], roles: dict[str
 
 
 def _without_shadowed_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """A fallback finding whose latest log line a specific finding cites is explained by it."""
     specific = [f for f in findings if not (rules.get(f.rule_id) and rules[f.rule_id].fallback)]
     cited = {(e.artifact, e.line) for f in specific for e in f.evidence}
     cited |= {("same", e.time, e.text) for f in specific for e in f.evidence if e.time}
@@ -96,10 +99,10 @@ def _without_shadowed_fallbacks(findings: list[Finding], rules: dict[str, Rule])
     for f in findings:
         rule = rules.get(f.rule_id)
         if rule is not None and rule.fallback:
-            fatal_lines = [e for e in f.evidence if "Error running" in e.text or e.text.lstrip().startswith("F")
-                           or "panic" in e.text]
-            if fatal_lines and all((e.artifact, e.line) in cited or ("same", e.time, e.text) in cited
-                                   for e in fatal_lines):
+            logged = [e for e in f.events if e.time is not None] or f.events
+            last = max(logged, key=lambda e: (e.time or datetime.min, e.line), default=None)
+            if last is not None and ((last.artifact, last.line) in cited
+                                     or ("same", last.time_text, last.text) in cited):
                 continue
         out.append(f)
     return out

@@ -171,7 +171,8 @@ class Scanner:
                     continue
                 if m is None:
                     continue
-                matched = True
+                # The engine's own error catch-alls (facts.lifecycle ERRORS) do not explain a line.
+                matched = matched or not sig.key.startswith(("core:klog_error", "core:bare_error"))
                 groups = {k: v for k, v in m.groupdict().items() if v is not None}
                 hit = Hit(sig.key, line_no + 1, text, groups, [])
                 if not sig.catch_all:  # catch-all hits become templates, never evidence

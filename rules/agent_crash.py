@@ -105,8 +105,13 @@ def check(ev):
         component = "antrea-controller" if is_controller else _component(panic) if panic and not fatal \
             else "antrea-agent"
         chain = errorchain.decode(_fatal_text(fatal) if fatal else _panic_text(panic))
-        category = chain.category or (_container_category(component) if panic and not fatal else None) \
-            or "agent-crash"
+        # A Go panic is a bug of the component whatever words its value holds; a crash of one of
+        # the agent Pod's other containers is that container's area, and its exception names it.
+        if panic and not fatal:
+            category = (chain.category if panic.signature == lifecycle.key("py_traceback") else None) \
+                or _container_category(component) or "agent-crash"
+        else:
+            category = chain.category or "agent-crash"
         pod_ref = ("<antrea-controller pod>" if is_controller else "<antrea-agent pod>" if node_name in PSEUDO_NODES
                    else f"<antrea-agent pod on {node_name}>")
         yield RULE.finding(

@@ -207,8 +207,6 @@ def _node_state(ev, node) -> dict | None:
     last = events.index(failures[-1])
     if any(keys[e.signature] in ("watch_started", "client_ready") for e in events[last + 1:]):
         return None  # reconnected: a controller restart or a slow start, not a fault
-    if len(failures) < 2:
-        return None
     names = {keys[e.signature] for e in events}
     errs = [_err(e) for e in failures if _err(e)]
     network = next((found for err in errs if (found := apierrors.network_error(err))), None)

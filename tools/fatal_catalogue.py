@@ -444,6 +444,52 @@ ENTRIES: list[Entry] = [
         "[signal SIGSEGV: segmentation violation code=0x1 addr=0x30 pc=0x1d8c0f2]\n\n" + STACK,
         leaf_source="Go runtime (stderr only: kubectl logs --previous, never the klog files)",
     ),
+    # Categories the message catalogue showed Antrea's source has, beyond DESIGN.md's table.
+    Entry(
+        "encap-mode-unknown",
+        "agent-config",
+        "v2.2.0",
+        VALIDATE,
+        (INNER,),
+        chain=[(A("x", "TrafficEncapMode %s is unknown", hint="cmd/antrea-agent/options.go"), ("vxlan",))],
+        note="trafficEncapMode given the tunnel type: config validation (main.go:50)",
+    ),
+    Entry(
+        "mc-gateway-flows",
+        "multicluster",
+        "v2.2.0",
+        A("x", '"Failed to install Multi-cluster flows for Pod"',
+          hint="pkg/agent/multicluster/pod_route_controller.go"),
+        kv={"podIP": "10.10.1.7", "nodeIP": "192.168.77.103"},
+        err="one message in bundle failed",
+        note="member cluster agent: Pod flows towards the Gateway",
+    ),
+    Entry(
+        "flow-exporter-init",
+        "flow-export",
+        "v2.2.0",
+        A("x", '"Error when initializing flow exporter"', hint="pkg/agent/flowexporter/exporter/exporter.go"),
+        err="error when starting exporter: dial tcp 10.96.8.210:4739: connect: connection refused",
+        note="the flow-aggregator Service does not answer",
+    ),
+    Entry(
+        "bgp-policy-sync",
+        "bgp",
+        "v2.2.0",
+        A("x", '"Syncing BGPPolicy failed, requeue"', hint="pkg/agent/controller/bgp/controller.go"),
+        err="failed to start BGP server: listen tcp :179: bind: address already in use",
+        note="another BGP speaker holds the port on the Node",
+    ),
+    Entry(
+        "supportbundle-collection",
+        "diagnostics",
+        "v2.2.0",
+        A("x", '"Error syncing SupportBundleCollection"',
+          hint="pkg/agent/supportbundlecollection/support_bundle_controller.go"),
+        kv={"name": "sbc-ticket-1234"},
+        err="failed to upload file: ssh: handshake failed: ssh: unable to authenticate",
+        note="the file server credentials of the collection are wrong",
+    ),
 ]
 
 

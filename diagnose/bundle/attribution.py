@@ -40,6 +40,9 @@ _NOT_A_HOST_RE = re.compile(r"^(?:issue|repro|case|ticket|pr|run|attempt|part|v|
                             r"(?:-logs?)?)[-_]?\d+$")
 # A DaemonSet / Deployment Pod of Antrea: antrea-agent-x7k2p, antrea-controller-7999d9686-xzr27.
 _ANTREA_POD = re.compile(r"antrea-(?:agent|controller)(?:-[a-z0-9]{5,10})?-[a-z0-9]{5}(?![a-z0-9])")
+# /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log (kubelet's CRI log layout).
+_CRI_POD_DIR = re.compile(r"^(?P<ns>[a-z0-9][-a-z0-9]{0,62})_(?P<pod>[a-z0-9][-a-z0-9.]{0,252})_"
+                          r"(?P<uid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 _KUBECTL_LOGS = re.compile(r"\bkubectl\b.*?\blogs\b(?:\s+(?:-\S+(?:\s+(?!antrea-)\S+)?))*"
                            r"\s+(?:pod/)?(?P<pod>[a-z0-9][-a-z0-9.]+)")
 # The agent's own Node in its start-up messages.
@@ -149,6 +152,10 @@ def _pod_of(f: Loose) -> str | None:
     found = _KUBECTL_LOGS.search(command)
     if found:
         return found["pod"]
+    for part in reversed(f.parts):
+        cri = _CRI_POD_DIR.match(part)
+        if cri:
+            return cri["pod"]
     named = _ANTREA_POD.search(f.parts[-1])
     return named[0] if named else None
 
@@ -167,13 +174,15 @@ def host_token(part: str, labelled: bool = False) -> str | None:
     if labelled:
         found = _LABELLED.match(part.lower())
         return host_token(found["a"] or found["b"]) if found else None
-    if _ANTREA_POD.fullmatch(part.lower().split(".")[0]):
+    if _ANTREA_POD.fullmatch(part.lower().split(".")[0]) or _CRI_POD_DIR.match(part):
         return None
     for piece in part.lower().split("."):
         words = [w for w in re.split(r"[_]|(?<=[a-z])-(?=logs?$)|(?<=\d)-(?=logs?$)", piece) if w]
         words = [w for w in words if w not in _NOT_A_HOST]
         for token in (*words, "-".join(words)):
-            token = re.sub(r"^(?:logs?|bundle|antrea)-|-(?:logs?|bundle|files|output)$", "", token)
+            if _ANTREA_POD.search(token):
+                continue
+            token = re.sub(r"^(?:logs?|bundle)-|-(?:logs?|bundle|files|output)$", "", token)
             if (_HOSTLIKE.match(token) and token not in _NOT_A_HOST and not _DATE_LIKE.match(token)
                     and not _NOT_A_HOST_RE.match(token) and not _ANTREA_POD.fullmatch(token)
                     and not re.fullmatch(r"v?\d+(?:-\d+)*", token)):

@@ -136,6 +136,8 @@ class _Collector:
                 self.cluster.ignored.append(display)
             return
         artifact = m.Artifact(display, kind, loc.node, size or len(head))
+        if loc.in_bundle:
+            artifact.meta["bundled"] = "1"  # from an agent/controller bundle, not pasted
         if shape is not None:
             _remember_shape(artifact, shape)
         entry = _Entry(artifact, parts, loc.in_bundle, HitBuffer(self.hit_budget))
@@ -144,6 +146,8 @@ class _Collector:
         if kind in m.LOG_KINDS:
             info = klog.file_info(parts[-1], head_text)
             entry.created = info.created
+            if info.created is not None:
+                artifact.meta["whole_file"] = "1"  # a klog file (named or headed as one), not an excerpt
             if info.host:
                 artifact.meta["host"] = info.host
             if info.binary:
@@ -242,6 +246,7 @@ class _Collector:
             bundled = [e.artifact for e in self.entries if e.in_bundle and e.artifact.node == node.name]
             node.fallback_bundle = any(a.path.endswith("logs/agent/antrea-agent.log") for a in bundled) and not any(
                 a.kind in (m.FLOWS, m.IP_ROUTE, m.OVS_PORTS) for a in bundled)
+            node.collected_live = bool(bundled) and not node.fallback_bundle and not node.failed_reason
 
     def _known_nodes(self) -> set[str]:
         known = {e.artifact.node for e in self.entries if e.artifact.node and e.artifact.node not in m.PSEUDO_NODES}

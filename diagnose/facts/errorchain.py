@@ -51,8 +51,8 @@ _AREAS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
         ("host-network-config", "the Node's host network (routes, interfaces)",
          r"\broute\b|\broutes\b|netlink|[Ll]ink \S+ not found|[Ii]nterface \S+ not found|gateway interface"),
         ("agent-config", "the component's configuration",
-         r"Failed to (?:validate|complete)|[Ff]eature gate|invalid|is not supported|unknown field|must be set|"
-         r"cannot be (?:empty|used)"),
+         r"Failed to (?:validate|complete)|[Ff]eature gate|unknown field|must be set|cannot be (?:empty|used)|"
+         r"invalid (?:config|option|value|flag)"),
     ))
 # The part of a chain that says what failed starts like this.
 _CAUSE_START = re.compile(r"^(?:failed|error|unable|cannot|can't|could not|couldn't|invalid|no |not |unknown|"
@@ -105,19 +105,34 @@ def decode(text: str, version: str | None = None) -> Chain:
     return chain
 
 
+# Categories of a feature: a configuration error that names the feature is that feature's problem.
+_FEATURES = frozenset({"secondary-network-uplink", "wireguard", "ipsec", "multicast", "egress", "nodeportlocal",
+                       "windows-hns"})
+
+
 def _name(chain: Chain, parts: list[str], text: str, version: str | None) -> None:
     found = _catalogued(text, version)
     if found is not None:
         chain.category, chain.area, chain.source, chain.url = found
+        if chain.category == "agent-config":
+            feature = _by_words(parts, _FEATURES)
+            if feature is not None:
+                chain.category, chain.area = feature
         return
     if apierrors.is_api_failure(": ".join(parts)):
         chain.category, chain.area = "apiserver-unreachable", "the Kubernetes API server"
         return
+    found_words = _by_words(parts)
+    if found_words is not None:
+        chain.category, chain.area = found_words
+
+
+def _by_words(parts: list[str], only: frozenset[str] | None = None) -> tuple[str, str] | None:
     for part in reversed(parts):
         for category, area, words in _AREAS:
-            if words.search(part):
-                chain.category, chain.area = category, area
-                return
+            if (only is None or category in only) and words.search(part):
+                return category, area
+    return None
 
 
 def _catalogued(text: str, version: str | None) -> tuple[str, str, str, str] | None:

@@ -66,6 +66,18 @@ SIGNATURES: tuple[Signature, ...] = (
     # klog.Fatal of any component; "Error running agent" & co. are the common ones. The dump follows.
     Signature("klog_fatal", _KLOG.replace("(?P<lvl>[IWEF])", "F") + r"(?P<fatal>.*)$", "", _ANTREA, follow=30,
               prefilter=r"(?:\A|\n)(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+) )?(?:[\w.-]{1,80} ){0,2}F\d{4} "),
+    # Every error line, for the fallback that names the errors no rule explains (rules/persistent_errors.py):
+    # klog E lines, and error messages pasted without a header.
+    Signature("klog_error", _KLOG.replace("(?P<lvl>[IWEF])", "E") + r"(?P<msg>.*)$", "", _ANTREA,
+              prefilter=r"(?:\A|\n)(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+) )?(?:[\w.-]{1,80} ){0,2}E\d{4} "),
+    # A structured message with an error (`"..." err=...`) or a failure word counts too: Antrea's
+    # ErrorS messages are often worded `"Syncing X failed"`.
+    Signature("bare_error", r'^(?:antrea-(?:agent|controller) )?(?P<msg>"?(?:[Ff]ailed|[Ee]rror|[Uu]nable|[Cc]annot|'
+              r"[Cc]ould not|[Cc]an't)\b.*|[\w.-]{1,40}: (?:cannot|can't) .*|\"[^\"]{1,300}\" (?:\S+ ){0,8}?err=.*|"
+              r'"[^"]{0,300}\b(?:failed|error|Failed|Error)\b[^"]{0,300}".*)$', "", _ANTREA,
+              prefilter=r'(?:\A|\n)(?:antrea-(?:agent|controller) )?(?:"?(?:[Ff]ailed|[Ee]rror|[Uu]nable|[Cc]annot|'
+                        r"[Cc]ould not|[Cc]an't)\b|[\w.-]{1,40}: (?:cannot|can't) |\"[^\"\n]{1,300}\" [^\n]{0,400}err=|"
+                        r'"[^"\n]{0,300}\b(?:failed|error|Failed|Error)\b)'),
     Signature("fatal_bare", r"^(?:antrea-(?:agent|controller) )?(?P<fatal>(?:Error running (?:agent|controller)|"
               r"Failed to (?:complete|validate)): .*)$", "", _ANTREA,
               prefilter=r"(?:Error running (?:agent|controller)|Failed to (?:complete|validate)): "),
@@ -82,6 +94,7 @@ SIGNATURES: tuple[Signature, ...] = (
 )
 
 FATALS = frozenset(key(n) for n in ("klog_fatal", "fatal_bare"))
+ERRORS = frozenset(key(n) for n in ("klog_error", "bare_error"))
 PANICS = frozenset(key(n) for n in ("observed_panic", "runtime_panic", "goroutine_dump", "py_traceback"))
 STARTS = {"agent": key("start"), "controller": key("controller_start"), "ovs": key("vswitchd_start")}
 # A run of the agent that logged one of these got through initialisation and flow restoration.

@@ -64,7 +64,7 @@ class Outcome:
                     "history, not the current fault")
         if self.state == RECOVERED:
             lasted = self.lasted
-            span = f" after {_duration(lasted)}" if lasted and lasted.total_seconds() >= 1 else ""
+            span = f" after {duration_text(lasted)}" if lasted and lasted.total_seconds() >= 1 else ""
             when = f" at {self.recovered_at.isoformat(sep=' ', timespec='seconds')}" if self.recovered_at else ""
             return f"seen {n}; it recovered{when}{span}"
         if self.state == ONCE:
@@ -78,7 +78,7 @@ def _at(e: m.LogEvent) -> str:
     return f" (at {e.time.isoformat(sep=' ', timespec='seconds')})" if e.time else ""
 
 
-def _duration(d: timedelta) -> str:
+def duration_text(d: timedelta) -> str:
     s = int(d.total_seconds())
     if s < 120:
         return f"{s} s"

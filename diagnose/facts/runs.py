@@ -14,14 +14,16 @@ was read from, which the reader keeps for that purpose.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from diagnose import model as m
 from diagnose.facts import lifecycle
 from diagnose.parse import klog, vlog
 
+_SEVERITY_FILE = re.compile(r"\.log\.(?:WARNING|ERROR|FATAL)\.\d{8}-\d{6}\.\d+$|\.(?:WARNING|ERROR|FATAL)$")
 # Which process wrote an artifact of each log kind.
 PROCESS_OF_KIND = {
     m.AGENT_LOG: "agent",
@@ -43,6 +45,7 @@ class Run:
     last_time: datetime | None = None  # the run's last line (events, or its log files' last line)
     followed: bool = False  # another run of the same process comes after it
     file_ends: dict[str, datetime] = field(default_factory=dict)  # last line time of each of its files
+    alive_at: datetime | None = None  # known to be running then (it produced the bundle)
 
     @property
     def start(self) -> m.LogEvent | None:
@@ -66,7 +69,11 @@ class Run:
         return last
 
     def end_in(self, artifact: str) -> datetime | None:
-        """When the run last wrote to one of its files: that file's last line or its last event."""
+        """When the run last wrote to one of its files: that file's last line or its last event.
+        klog's WARNING/ERROR/FATAL files hold only lines of their severity and up, so a pause in
+        them says nothing: for those, the run's end (its INFO file) counts."""
+        if _SEVERITY_FILE.search(artifact) or self.alive_at is not None:
+            return self.end_time
         times = [e.time for e in self.events if e.artifact == artifact and e.time is not None]
         if artifact in self.file_ends:
             times.append(self.file_ends[artifact])
@@ -122,15 +129,19 @@ class Run:
         return self.process != "agent" or self.ready is not None
 
 
-def dedupe(events: Iterable[m.LogEvent]) -> list[m.LogEvent]:
-    """The same line appears in the INFO, WARNING and ERROR files, and again in a container log."""
-    seen: set[tuple] = set()
+def dedupe(events: Iterable[m.LogEvent], twins: dict[int, m.LogEvent] | None = None) -> list[m.LogEvent]:
+    """The same line appears in the INFO, WARNING and ERROR files, and again in a container log.
+    `twins`, when given, maps each dropped copy (by id) to the event kept for it."""
+    seen: dict[tuple, m.LogEvent] = {}
     out = []
     for e in events:
         k = (e.signature, e.time, e.message or e.text) if e.time else (e.signature, e.artifact, e.line)
-        if k not in seen:
-            seen.add(k)
+        kept = seen.get(k)
+        if kept is None:
+            seen[k] = e
             out.append(e)
+        elif twins is not None:
+            twins[id(e)] = kept
     return out
 
 
@@ -141,7 +152,9 @@ def build(events: Iterable[m.LogEvent], process: str, artifacts: Iterable[m.Arti
     order, after the dated ones: a quoted error is what the user saw last."""
     start = lifecycle.STARTS.get(process)
     dated, undated = [], []
-    for e in dedupe(events):
+    events = list(events)
+    twins: dict[int, m.LogEvent] = {}
+    for e in dedupe(events, twins):
         (dated if e.time is not None else undated).append(e)
     # Same-time lines keep their file order; a start line opens its run even on a tie.
     dated.sort(key=lambda e: (e.time, e.signature != start, e.artifact, e.line))
@@ -150,7 +163,28 @@ def build(events: Iterable[m.LogEvent], process: str, artifacts: Iterable[m.Arti
         if e.signature == start or not runs:
             runs.append(Run(len(runs), process))
         runs[-1].events.append(e)
-    undated.sort(key=lambda e: (e.artifact, e.line))
+    # An undated line of a dated file (a goroutine dump under its fatal line, a continuation)
+    # belongs to the run of the dated line before it in that file.
+    placed: dict[str, list[tuple[int, Run]]] = {}
+    run_of = {id(e): run for run in runs for e in run.events}
+    for e in events:  # copies dropped as duplicates still tell where their file's lines belong
+        run = run_of.get(id(e)) or run_of.get(id(twins.get(id(e))))
+        if run is not None:
+            placed.setdefault(e.artifact, []).append((e.line, run))
+    for lines in placed.values():
+        lines.sort(key=lambda item: item[0])
+    loose = []
+    for e in undated:
+        owners = [r for line, r in placed.get(e.artifact, ()) if line <= e.line]
+        if owners:
+            owners[-1].events.append(e)
+        elif e.artifact in placed:
+            placed[e.artifact][0][1].events.append(e)
+        else:
+            loose.append(e)
+    for run in runs:
+        run.events.sort(key=lambda e: (e.time is None, e.time or datetime.min, e.artifact, e.line))
+    undated = sorted(loose, key=lambda e: (e.artifact, e.line))
     current_artifact = None
     for e in undated:
         if e.signature == start or not runs or not runs[-1].events or runs[-1].dated \
@@ -186,6 +220,16 @@ def _attach_last_lines(runs: list[Run], artifacts: Iterable[m.Artifact], year) -
                 owner.file_ends[a.path] = when
                 if owner.last_time is None or when > owner.last_time:
                     owner.last_time = when
+
+
+def alive_until(run: Run, when: datetime) -> None:
+    """The process of `run` is known to have been running at `when` (it produced the bundle)."""
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    start = run.start_time
+    if start is not None and when > start and (run.last_time is None or when > run.last_time):
+        run.last_time = when
+        run.alive_at = when
 
 
 def line_time(line: str | None, kind: str, year) -> datetime | None:

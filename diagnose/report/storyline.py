@@ -155,7 +155,8 @@ def _story(node: m.NodeData, kinds: dict[str, str], marks: dict[tuple, list[str]
         fatal = r.fatal
         ending = "fatal" if fatal else ("restart" if r.followed else "running")
         number_of[r.index] = i + 1
-        agent_runs.append(AgentRun(i + 1, r.start or r.events[0], r.events[-1], r.start is not None, r.version,
+        last = next(e for e in reversed(r.events) if e.time is not None)
+        agent_runs.append(AgentRun(i + 1, r.start or r.events[0], last, r.start is not None, r.version,
                                    ending, fatal))
     others = runsmod.dedupe(e for e in node.events if kinds.get(e.artifact) not in _AGENT_KINDS
                             or node.name == m.CONTROLLER_NODE)

@@ -140,13 +140,12 @@ def test_filters_by_node_and_severity_are_css_only(story):
     p = parse(html)
     radios = [a["id"] for t, a in p.tags if t == "input" and a.get("type") == "radio"]
     boxes = [a["id"] for t, a in p.tags if t == "input" and a.get("type") == "checkbox"]
-    # One severity among the findings (the crash is the same fatal the root cause cites): no
-    # severity boxes, the Node filter only.
-    assert radios == ["nf-all", "nf-0", "nf-1", "nf-2"] and boxes == []
+    assert radios == ["nf-all", "nf-0", "nf-1", "nf-2"] and boxes == ["sf-critical", "sf-warning"]
     labels = " ".join(" ".join(p.text).split())
-    assert "Node all node2 node1 antrea-controller" in labels
+    assert "Node all node2 node1 antrea-controller Severity critical (3) warning (1)" in labels
     screen = p.style[p.style.index("@media screen"):p.style.index("@media print")]
     assert "#nf-1:checked ~ main .byn:not(.n1) { display: none; }" in screen
+    assert "#sf-warning:not(:checked) ~ main .fs-warning { display: none; }" in screen
     # node2 is n0: its finding, its lane and its Node row carry the class the filter keys on.
     assert '<article class="finding sev-critical fs-critical byn n0 primary" id="finding-1">' in html
     assert '<figure class="lane byn n1">' in html and '<tr class="ok byn n1">' in html

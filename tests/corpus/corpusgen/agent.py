@@ -16,7 +16,7 @@ from corpusgen.facts import Release
 from corpusgen.golog import render
 from corpusgen.klogrun import KlogRun
 from corpusgen.samplegen import Raw, hexid, seeded, uuid4
-from corpusgen.topology import TUNNEL_PORT, Cluster, Node
+from corpusgen.topology import ENCAP_OVERHEAD, Cluster, Node
 
 MB = 1024 * 1024
 OF_CONNECT_SECONDS = 5  # maxRetryForOFSwitch in pkg/agent/openflow/client.go (v1.11-v2.7)
@@ -151,21 +151,24 @@ def dpid(c: Cluster, n: Node) -> str:
 
 
 def node_config(c: Cluster, n: Node) -> str:
-    """`%v` of *config.NodeConfig (field values only, as Go prints a struct pointer)."""
-    gw = f"&{{antrea-gw0 {n.gw_mac} {n.gw_ip or '<nil>'} <nil> {ofports(c)[1]}}}"
+    """`%v` of *config.NodeConfig: its String() method (pkg/agent/config/node_config.go, the same
+    wording v1.11-v2.7), with GatewayConfig's String() inside."""
     nic = n.node_nic
-    return (
-        f"&{{{n.name} {n.pod_cidr or '<nil>'} <nil> {n.ip}/{nic.prefix} <nil> {n.ip}/{nic.prefix} <nil> "
-        f"{c.mtu(n)} {nic.name} &Interface{{Name: {nic.name}, MAC: {n.nic_mac(nic.name)}}} {gw} map[] 0 [] <nil>}}"
-    )
+    gw = f"Name antrea-gw0: IPv4 {n.gw_ip or '<nil>'}, IPv6 <nil>, MAC {n.gw_mac}"
+    return (f"NodeName: {n.name}, OVSBridge: br-int, PodIPv4CIDR: {n.pod_cidr or '<nil>'}, PodIPv6CIDR: <nil>, "
+            f"NodeIPv4: {n.ip}/{nic.prefix}, NodeIPv6: <nil>, TransportIPv4: {n.ip}/{nic.prefix}, "
+            f"TransportIPv6: <nil>, Gateway: {gw}")
 
 
 def network_config(c: Cluster) -> str:
-    encap = {"encap": "Encap", "noEncap": "NoEncap", "hybrid": "Hybrid", "networkPolicyOnly": "NetworkPolicyOnly"}
+    """`%v` of *config.NetworkConfig: the struct's fields in order, TrafficEncapMode first (its
+    String() gives encap/noEncap/hybrid/networkPolicyOnly), then TunnelType, TunnelPort,
+    TunnelCsum, TrafficEncryptionMode (None/IPsec/WireGuard), IPsecConfig, TransportIface..."""
     enc = {"none": "None", "ipsec": "IPsec", "wireGuard": "WireGuard"}
+    nic = c.nodes[0].node_nic.name
     return (
-        f"&{{{c.tunnel} {TUNNEL_PORT[c.tunnel]} {encap[c.encap]} {enc[c.encryption]} false false false 0 "
-        f"{c.mtu(c.nodes[0])} false}}"
+        f"&{{{c.encap} {c.tunnel} 0 false {enc[c.encryption]} {{ {{  }}}} {nic} [] true false "
+        f"{ENCAP_OVERHEAD.get(c.tunnel, 50)} 60 {c.mtu(c.nodes[0])} false None}}"
     )
 
 
