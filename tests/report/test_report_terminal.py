@@ -10,9 +10,9 @@ def test_terminal_report_shows_the_root_cause(d):
     out = render_terminal(d, width=100)
     for s in (
         "Antrea diagnosis",
-        "Verdict  Most likely root cause: SecondaryNetwork bridge took the Node's primary NIC on node2",
+        "Most likely root cause: SecondaryNetwork bridge took the Node's primary NIC on node2",
         "support-bundles_20240628T185900Z (antctl-directory)",
-        "failed, fallback bundle (logs only):",
+        "node2: failed, fallback bundle (logs only): agent API unreachable",
         "1.  CRITICAL  SecondaryNetwork bridge took the Node's primary NIC",
         "Most likely root cause",
         "confidence 95% · confirmed · Nodes: node2",
