@@ -20,6 +20,7 @@ from diagnose.cli import batch, diff, redaction, rules, scan, timeline
 from diagnose.cli.base import Group
 from diagnose.errors import DiagnoseError, InputError
 
+PROG = "antrea-diagnose"
 EPILOG = """\b
 Examples:
   antrea-diagnose scan support-bundles_20240628T185800Z/
@@ -54,7 +55,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminated)
     try:
         try:
-            cli.main(standalone_mode=False)
+            cli.main(prog_name=PROG, standalone_mode=False)
         finally:
             sys.stdout.flush()  # a full disk or a closed pipe is reported here, not lost at exit
     except click.exceptions.Abort:

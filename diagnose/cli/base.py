@@ -21,6 +21,7 @@ from diagnose.errors import UsageError
 SEVERITIES = ("critical", "error", "warning", "info")
 _CONFIG_KEY = "antrea_diagnose.config"
 _ISOLATED_KEY = "antrea_diagnose.isolated"
+_BROKEN_KEY = "antrea_diagnose.broken_config"
 _NOT_IN_CONFIG = frozenset({"output", "config", "isolated", "help", "version"})  # per run, not per project
 
 
@@ -34,14 +35,20 @@ class ConfiguredContext(click.Context):
     def lookup_default(self, name: str, call: bool = True) -> Any:
         if name not in ("config", "isolated") and not self.meta.get(self._loaded_key):
             self.meta[self._loaded_key] = True
-            defaults = settings_for(self)
+            try:
+                defaults = settings_for(self)
+            except config_file.ConfigError as e:
+                # Raised when the command runs (Command.invoke): `--help` and shell completion
+                # still work with a broken config file.
+                self.meta[_BROKEN_KEY] = e
+                defaults = {}
             if defaults:
                 self.default_map = {**(self.default_map or {}), **defaults}
         return super().lookup_default(name, call)
 
     @property
     def _loaded_key(self) -> str:
-        return f"antrea_diagnose.loaded:{self.command_path}"
+        return f"antrea_diagnose.loaded:{command_key(self)}"
 
 
 class Command(click.Command):
@@ -50,6 +57,12 @@ class Command(click.Command):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(_config_options())
+
+    def invoke(self, ctx: click.Context) -> Any:
+        broken = ctx.meta.pop(_BROKEN_KEY, None)
+        if broken is not None:
+            raise broken
+        return super().invoke(ctx)
 
 
 class Group(click.Group):
@@ -76,7 +89,11 @@ def _config_options() -> list[click.Option]:
 
 def command_key(ctx: click.Context) -> str:
     """`scan`, `rules-list`: the name of a command's own table in the config file."""
-    return "-".join(ctx.command_path.split()[1:])
+    names = []
+    while ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return "-".join(reversed(names))
 
 
 def command_keys(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
