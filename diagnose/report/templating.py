@@ -131,7 +131,8 @@ def user_errors(templates_dirs: Iterable[Path | str] | None) -> Iterator[None]:
     try:
         yield
     except jinja2.TemplateSyntaxError as e:
-        raise TemplateError(f"{e.filename or e.name or 'a template'}:{e.lineno}: {e.message}.") from None
+        message = (e.message or "syntax error").rstrip(".")
+        raise TemplateError(f"{e.filename or e.name or 'a template'}:{e.lineno}: {message}.") from None
     except jinja2.TemplateNotFound as e:
         raise TemplateError(f"Template {e.name!r} was found neither in {', '.join(dirs)} nor among the built-in "
                             "templates (extend those as builtin/<name>).") from None
@@ -157,7 +158,9 @@ def _template_frame(e: BaseException) -> str | None:
 
 REGENERATE = "python -m diagnose.report.templating > docs/templates.md"
 _EXTRA = {
-    "report.md.j2": (("story", "The timeline tables of the Nodes with problems, cut to fit: a list of `{node, keys, "
+    "report.md.j2": (("src", "`d.source`, set at the top of the built-in template (visible in its blocks)."),
+                     ("found", "The root causes at warning or above (`problems(d)`), set likewise."),
+                     ("story", "The timeline tables of the Nodes with problems, cut to fit: a list of `{node, keys, "
                                 "omitted}` (`node` is an entry of `d.timeline.nodes`)."),
                      ("truncated", "The note saying what was cut to fit 65,536 characters, or None.")),
     "report.html.j2": (("csp", "A placeholder for the Content-Security-Policy; put it in the policy <meta> "
@@ -204,6 +207,12 @@ def variables_doc() -> str:
     for template, extra in _EXTRA.items():
         for name, text in extra:
             lines.append(f"| `{name}` | | Only in `{template}`: {_cell(text)} |")
+    blocks = _blocks()
+    if blocks:
+        lines += ["", "## Blocks", "",
+                  "Blocks an extending template can replace (`{% block footer %}...{% endblock %}`;",
+                  "`{{ super() }}` inside keeps the built-in content):", ""]
+        lines += [f"- `{name}`: {', '.join(f'`{b}`' for b in names)}" for name, names in blocks.items()]
     lines += ["", "### The report dict `d`", "", "| Path | Type | Description |", "|---|---|---|"]
     for path, kind, text in _schema_rows(schema, schema, "d", set()):
         lines.append(f"| `{path}` | {kind} | {_cell(text)} |")
@@ -217,6 +226,18 @@ def variables_doc() -> str:
         lines.append(f"| `{name}` | {_cell(_first_sentence(env.globals[name]))} |")
     lines += ["", "Jinja2's own filters and tests (`length`, `join`, `selectattr`, ...) work as usual.", ""]
     return "\n".join(lines)
+
+
+def _blocks() -> dict[str, list[str]]:
+    from diagnose.resources import builtin_templates_dir
+
+    out = {}
+    for name in _EXTRA:
+        text = (builtin_templates_dir() / name).read_text(encoding="utf-8")
+        found = re.findall(r"\{%-?\s*block\s+(\w+)", text)
+        if found:
+            out[name] = found
+    return out
 
 
 def _schema_rows(node: dict[str, Any], root: dict[str, Any], path: str, seen: set[str]) -> Iterator[tuple[str, str,
