@@ -121,7 +121,8 @@ def test_routes_ports_and_hostile_names_in_markdown():
                                  interfaces={}))
     change = compare(old, new)
     host = change["host"][0]
-    assert host["routes"] == {"added": ["default via 10.0.0.254 dev eth0"], "removed": ["default via 10.0.0.1 dev eth0"]}
+    assert host["routes"] == {"added": ["default via 10.0.0.254 dev eth0"],
+                              "removed": ["default via 10.0.0.1 dev eth0"]}
     assert host["ovs_ports"] == {"added": [{"port": "p1", "ofport": 4}], "removed": [{"port": "tun0", "ofport": 1}],
                                  "changed": [{"port": "gw0", "old": 2, "new": 3}]}
     markdown = render.render_markdown(change)
