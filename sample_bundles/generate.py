@@ -2226,7 +2226,7 @@ flow-restore-wait was set) on node2 first; the PodCIDR / API-server symptoms exp
 def scenario_6448_before(out: Path, log_mb: float | None) -> None:
     """The #6448 cluster two hours earlier, before SecondaryNetwork was enabled: `diff` it with the
     6448 sample to see what the change did."""
-    root = out / "6448-before-secondary-network"
+    root = out / "before-6448-secondary-network"
     node1, node2 = nodes_6448()
     # The same cluster name as the 6448 scenario: MACs, Pod names and ports come from the same seeds.
     c = Cluster("6448", V6E, "10.43.0.1", "rke2", [node1, node2],
@@ -2248,7 +2248,7 @@ ServiceExternalIP, no SecondaryNetwork and no `secondaryNetwork.ovsBridges`. Bot
 `enp0s1` carries the Node IP, flows are restored, no Node is in `failed_nodes`.
 
 ```sh
-antrea-diagnose diff sample_bundles/6448-before-secondary-network/{d.name} \\
+antrea-diagnose diff sample_bundles/before-6448-secondary-network/{d.name} \\
     sample_bundles/6448-secondary-network-primary-nic/support-bundles_20240628T185800Z
 ```
 
@@ -2378,7 +2378,7 @@ has a PodCIDR in `clusterinfo`).
 
 SCENARIOS = {
     "6448-secondary-network-primary-nic": scenario_6448,
-    "6448-before-secondary-network": scenario_6448_before,
+    "before-6448-secondary-network": scenario_6448_before,
     "healthy": scenario_healthy,
     "secondary-network-dedicated-nic": scenario_dedicated_nic,
     "podcidr-not-allocated": scenario_podcidr,

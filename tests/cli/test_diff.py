@@ -1,5 +1,5 @@
 """`antrea-diagnose diff OLD NEW` on two bundles of one cluster: the #6448 cluster before and after
-SecondaryNetwork was enabled (sample_bundles/6448-before-secondary-network/)."""
+SecondaryNetwork was enabled (sample_bundles/before-6448-secondary-network/)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from diagnose.diff.compare import compare
 from diagnose.diff.snapshot import NodeFacts, Snapshot
 from diagnose.engine import diagnose
 
-BEFORE = SAMPLES / "6448-before-secondary-network" / "support-bundles_20240628T164000Z"
+BEFORE = SAMPLES / "before-6448-secondary-network" / "support-bundles_20240628T164000Z"
 AFTER = SAMPLES / "6448-secondary-network-primary-nic" / "support-bundles_20240628T185800Z"
 
 
