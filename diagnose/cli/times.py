@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from diagnose.report.stream import parse_time
-
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?")
@@ -63,6 +61,8 @@ def parse(text: str) -> When:
         return When(text, None, time(hour, minute, second, micro), _span(m[3], m[4]))
     if _DATE.match(value):
         return When(text, datetime.fromisoformat(value), None, timedelta(days=1))
+    from diagnose.report.stream import parse_time  # imported here: `--help` stays fast
+
     moment = parse_time(value)  # ValueError when it is not ISO either
     m = _DATE_TIME.match(value)
     return When(text, moment, None, _span(m[3], m[4]) if m else _TICK)
