@@ -19,11 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
 from diagnose.errors import UsageError
 
 FILE_NAME = ".antrea-diagnose.toml"
@@ -84,7 +79,17 @@ def load(path: Path, command_names: set[str]) -> Config:
     return config
 
 
+def _toml() -> Any:
+    """tomllib (tomli before Python 3.11), imported when a config file is there to read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib
+
+
 def _read(path: Path) -> dict[str, Any]:
+    tomllib = _toml()
     try:
         raw = path.read_bytes()
     except OSError as e:
@@ -98,6 +103,7 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _has_tool_table(path: Path) -> bool:
+    tomllib = _toml()
     try:
         return TOOL in tomllib.loads(path.read_bytes().decode("utf-8")).get("tool", {})
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

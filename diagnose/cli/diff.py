@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from diagnose import output
 from diagnose.cli import base, pipeline
 from diagnose.errors import UsageError
 
@@ -48,7 +47,7 @@ def diff(old: str, new: str, fmt: str | None, output: str | None, fail_on: str |
     fmt = (fmt or (SUFFIX_FORMATS.get(Path(output).suffix.lower(), "terminal") if to_file else "terminal")).lower()
     inputs = pipeline.inputs_of((old, new))
     if to_file:
-        _check(output, inputs)
+        pipeline.check(output, inputs, what="the diff")
     limits = base.parse_limits(limit_items)
     rules = base.load_rules(rule_dirs, select, ignore)
     with pipeline.diagnosed((old,), rules, limits, progress=not quiet) as (before, _):
@@ -62,7 +61,3 @@ def diff(old: str, new: str, fmt: str | None, output: str | None, fail_on: str |
         pipeline.write(body, output, inputs, what="the diff", done=f"Diff written to {output}", quiet=quiet)
     if base.at_or_above(differ.worst_new(result), fail_on):
         sys.exit(1)
-
-
-def _check(destination: str, inputs: list[Path]) -> None:
-    output.check(destination, inputs, what="the diff")

@@ -1,17 +1,21 @@
-"""Sources in, a `Diagnosis` out; text out to where `-o` says. Shared by scan, timeline and diff."""
+"""Sources in, a `Diagnosis` out; text out to where `-o` says. Shared by the commands.
+
+The modules behind it (temp files, threads, the engine) are imported when a command runs, not
+when the command line is built: `--help` and shell completion stay fast.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from diagnose import output
-from diagnose.cli import sources
 from diagnose.cli.base import say
-from diagnose.cli.progress import ScanProgress
 from diagnose.errors import InputError
+
+if TYPE_CHECKING:
+    from diagnose.cli import sources
 
 
 @contextmanager
@@ -21,6 +25,8 @@ def diagnosed(paths: tuple[str, ...] | list[str], rules: list[Any], limits: Any,
     report's source named as the user gave it. Temp files (stdin, several sources) live until
     the block ends."""
     from diagnose.bundle import limits as bundle_limits
+    from diagnose.cli import sources
+    from diagnose.cli.progress import ScanProgress
     from diagnose.engine import diagnose
     from diagnose.model import ReadProblem
 
@@ -39,13 +45,31 @@ def diagnosed(paths: tuple[str, ...] | list[str], rules: list[Any], limits: Any,
 
 
 def inputs_of(paths: tuple[str, ...] | list[str]) -> list[Path]:
-    return [Path(p) for p in paths if p != sources.STDIN]
+    """The user's paths that must never be written over or into (not `-`)."""
+    from diagnose.cli.sources import STDIN
+
+    return [Path(p) for p in paths if p != STDIN]
+
+
+def check(destination: str | Path, inputs: list[Path], what: str = "the report") -> None:
+    """Refuse a destination before the work starts (see diagnose.output.check)."""
+    from diagnose import output
+
+    output.check(destination, inputs, what)
+
+
+def is_regular_file(destination: str | Path | None) -> bool:
+    from diagnose import output
+
+    return output.is_regular_file(destination)
 
 
 def write(text: str, destination: str | Path | None, inputs: list[Path], *, what: str = "the report",
           done: str | None = None, quiet: bool = False) -> None:
     """`text` to standard output (no `-o`, or `-o -`) or to the file, device or FIFO named; `done`
     is said on stderr afterwards, unless `quiet` or the text went to standard output."""
+    from diagnose import output
+
     if destination is None or str(destination) == output.STDOUT:
         output.write_stdout(text)
         return

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from diagnose import output as files
 from diagnose.cli import base, pipeline
 
 
@@ -48,10 +47,10 @@ def unredact(report: Path, map_path: Path, output: str | None) -> None:
     from diagnose.redact import commands as redaction
 
     if output is not None and output != "-":
-        files.check(output, [report, map_path], what="the translated report")
+        pipeline.check(output, [report, map_path], what="the translated report")
     text, count = redaction.unredact_file(report, map_path)
     if output is None or output == "-":
         pipeline.write(text, None, [])
         return
-    files.write_text(output, text, inputs=[report, map_path], what="the translated report")
-    base.say(f"{count:,} pseudonyms translated back; written to {output}")
+    pipeline.write(text, output, [report, map_path], what="the translated report",
+                   done=f"{count:,} pseudonyms translated back; written to {output}")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from diagnose import output
 from diagnose.cli import base
 from diagnose.errors import UsageError
 
@@ -37,9 +35,13 @@ def rules_list(rule_dirs: tuple[Path, ...], select: tuple[str, ...], ignore: tup
 
     loaded = sorted(base.load_rules(rule_dirs, select, ignore), key=lambda r: r.id)  # loads; compiles nothing
     if fmt.lower() == "json":
+        import json
+
         rows = [{"id": r.id, "slug": r.slug, "severity": r.severity, "category": r.category, "title": r.title,
                  "applies_to": r.applies_to, "fixed_in": r.fixed_in, "explains": list(r.explains),
                  "references": list(r.references), "module": r.path} for r in loaded]
+        from diagnose import output
+
         output.write_stdout(json.dumps(rows, indent=2) + "\n")
         return
     from rich import box

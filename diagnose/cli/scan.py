@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from diagnose import output
 from diagnose.bundle import limits as bundle_limits
 from diagnose.cli import base, pipeline
 
@@ -64,7 +63,7 @@ def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on:
     limits = base.parse_limits(limit_items)
     inputs = pipeline.inputs_of(sources)
     if output is not None:
-        _check_destination(output, inputs)
+        pipeline.check(output, inputs)
     session = _redaction_session(redact, sources, inputs, output, map_path, key_file, keep_names, quiet)
     if template_dirs and fmt not in ("md", "html") and not quiet:
         base.say(f"Note: --templates applies to the md and html formats, not to {fmt}.")
@@ -98,10 +97,6 @@ def _format_for(destination: str | None) -> str:
     return SUFFIX_FORMATS.get(Path(destination).suffix.lower(), "terminal")
 
 
-def _check_destination(destination: str, inputs: list[Path]) -> None:
-    output.check(destination, inputs)
-
-
 def _render(data: dict, fmt: str, template_dirs: tuple[Path, ...], quiet: bool) -> str:
     from diagnose import report
 
@@ -118,12 +113,12 @@ def _redaction_session(redact: bool, sources: tuple[str, ...], inputs: list[Path
         return None
     from diagnose.redact import commands as redaction
 
-    if redact and map_path is None and output.is_regular_file(destination):
+    if redact and map_path is None and pipeline.is_regular_file(destination):
         # The private map goes beside the report only when the report is a file: never
         # /dev/null.redaction-map.json, never beside a FIFO or standard output.
         map_path = Path(f"{destination}{redaction.MAP_SUFFIX}")
     if map_path is not None:
-        output.check(map_path, inputs, what="the redaction map")
+        pipeline.check(map_path, inputs, what="the redaction map")
     single = Path(sources[0]) if len(sources) == 1 and sources[0] != "-" else None
     report = Path(destination) if destination and destination != "-" else None
     return redaction.scan_session(redact, single, report, map_path, key_file, keep_names,

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from diagnose import output
 from diagnose.cli import base, pipeline, times
 from diagnose.errors import UsageError
 
@@ -59,7 +58,7 @@ def timeline(sources: tuple[str, ...], nodes: tuple[str, ...], since: times.When
     fmt = (fmt or ("csv" if to_file and Path(output).suffix.lower() == ".csv" else "terminal")).lower()
     inputs = pipeline.inputs_of(sources)
     if to_file:
-        _check(output, inputs)
+        pipeline.check(output, inputs, what="the timeline")
     limits = base.parse_limits(limit_items)
     rules = base.load_rules(rule_dirs, select, ignore)
     with pipeline.diagnosed(sources, rules, limits, progress=not quiet) as (result, _):
@@ -81,10 +80,6 @@ def timeline(sources: tuple[str, ...], nodes: tuple[str, ...], since: times.When
         text = base.rendered(stream.table(found, len(everything), base.file_width()), base.file_width())
     pipeline.write(text, output, inputs, what="the timeline", done=f"{len(found):,} events written to {output}",
                    quiet=quiet)
-
-
-def _check(destination: str, inputs: list[Path]) -> None:
-    output.check(destination, inputs, what="the timeline")
 
 
 def _window(rows: list, since: times.When | None, until: times.When | None) -> tuple[datetime | None,
