@@ -8,8 +8,8 @@ import re
 import shutil
 
 import pytest
+from cli_support import NODE2_INFO
 from click.shell_completion import ShellComplete
-from conftest import NODE2_INFO
 from support import ROOT
 
 from diagnose import __version__

@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import NODE2_INFO, SAMPLE_6448
+from cli_support import NODE2_INFO, SAMPLE_6448
 from dev_sandbox import ROOT
 
 from diagnose import output

@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 import pytest
-from conftest import NODE2_INFO, NODE2_LOGS, SAMPLE_6448
+from cli_support import NODE2_INFO, NODE2_LOGS, SAMPLE_6448
 from dev_sandbox import ROOT
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 
 import pytest
-from conftest import NODE2_INFO
+from cli_support import NODE2_INFO
 from support import ROOT
 
 from diagnose.cli import cli

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 import tmux_screen
-from conftest import SAMPLE_6448
+from cli_support import SAMPLE_6448
 from dev_sandbox import ROOT
 
 MAX_CELL_LINES = 3

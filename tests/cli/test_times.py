@@ -7,7 +7,7 @@ import io
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from conftest import SAMPLE_6448
+from cli_support import SAMPLE_6448
 
 from diagnose.cli import times
 
