@@ -207,6 +207,21 @@ templates_option = click.option(
          "code when rendered: use only folders you trust. Variables: docs/templates.md.")
 
 
+output_option = click.option(
+    "-o", "--output", metavar="FILE",
+    help="Write to FILE instead of standard output ('-': standard output). A file is replaced atomically; a "
+         "device or FIFO (/dev/null) is written to, never replaced; nothing is written over or inside the input.")
+
+
+def format_for(fmt: str | None, destination: str | None, suffixes: dict[str, str], default: str = "terminal") -> str:
+    """`--format`, else the one the -o file's suffix names, else `default`."""
+    if fmt:
+        return fmt.lower()
+    if destination is None or destination == "-":
+        return default
+    return suffixes.get(Path(destination).suffix.lower(), default)
+
+
 def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--ignore", "ignore", multiple=True, metavar="RULES", shell_complete=complete_rules,
                      help="Do not run these rules (ids, id prefixes, slugs or categories; comma-separated or "

@@ -24,9 +24,7 @@ Examples:
 @click.argument("new", metavar="NEW")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Output format. Default: terminal, or from the -o file's suffix (.md, .json).")
-@click.option("-o", "--output", metavar="FILE",
-              help="Write to FILE instead of standard output ('-': standard output); a device or FIFO is written "
-                   "to, never replaced.")
+@base.output_option
 @base.fail_on_option("Exit 1 when a finding of this severity or worse appeared in NEW or got worse.")
 @base.rules_option
 @base.selection_options
@@ -44,7 +42,7 @@ def diff(old: str, new: str, fmt: str | None, output: str | None, fail_on: str |
     if old == "-" and new == "-":
         raise UsageError("Standard input (-) can be read only once: give OLD or NEW as a path.")
     to_file = output is not None and output != "-"
-    fmt = (fmt or (SUFFIX_FORMATS.get(Path(output).suffix.lower(), "terminal") if to_file else "terminal")).lower()
+    fmt = base.format_for(fmt, output, SUFFIX_FORMATS)
     inputs = pipeline.inputs_of((old, new))
     if to_file:
         pipeline.check(output, inputs, what="the diff")

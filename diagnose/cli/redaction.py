@@ -40,8 +40,7 @@ Examples:
 @click.argument("report", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
               help="The private map written by scan --redact or redact.")
-@click.option("-o", "--output", metavar="FILE",
-              help="Write to FILE instead of standard output ('-': standard output).")
+@base.output_option
 def unredact(report: Path, map_path: Path, output: str | None) -> None:
     """Translate a redacted REPORT (any format) back to the real names and addresses."""
     from diagnose.redact import commands as redaction

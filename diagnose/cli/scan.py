@@ -29,9 +29,7 @@ Examples:
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Report format. Default: terminal, or from the -o file's suffix (.md, .html, .json).")
-@click.option("-o", "--output", metavar="FILE",
-              help="Write the report to FILE instead of standard output ('-': standard output). A file is "
-                   "replaced atomically; a device or FIFO (/dev/null) is written to, never replaced.")
+@base.output_option
 @base.fail_on_option("Exit 1 when a finding has this severity or worse (for CI and scripts).")
 @base.rules_option
 @base.templates_option
@@ -59,7 +57,7 @@ def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on:
     from diagnose import report  # noqa: F401  (jinja2/rich only now, not for --help)
     from diagnose.report import templating
 
-    fmt = (fmt or _format_for(output)).lower()
+    fmt = base.format_for(fmt, output, SUFFIX_FORMATS)
     limits = base.parse_limits(limit_items)
     inputs = pipeline.inputs_of(sources)
     if output is not None:
@@ -89,12 +87,6 @@ def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on:
         redaction.finish(session, base.say if not quiet else lambda _: None)
     if base.at_or_above(result.worst_severity(), fail_on):
         sys.exit(1)
-
-
-def _format_for(destination: str | None) -> str:
-    if destination is None or destination == "-":
-        return "terminal"
-    return SUFFIX_FORMATS.get(Path(destination).suffix.lower(), "terminal")
 
 
 def _render(data: dict, fmt: str, template_dirs: tuple[Path, ...], quiet: bool) -> str:

@@ -38,9 +38,7 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> time
                    "includes 18:57:59).")
 @click.option("-f", "--format", "fmt", type=click.Choice(("terminal", "csv"), case_sensitive=False),
               help="Output format. Default: terminal, or csv for an -o file ending in .csv.")
-@click.option("-o", "--output", metavar="FILE",
-              help="Write to FILE instead of standard output ('-': standard output); a device or FIFO is written "
-                   "to, never replaced.")
+@base.output_option
 @base.rules_option
 @base.selection_options
 @base.limit_option("Change a limit on untrusted input for this run (see `scan --help`).")
@@ -55,7 +53,7 @@ def timeline(sources: tuple[str, ...], nodes: tuple[str, ...], since: times.When
     from diagnose.report import stream
 
     to_file = output is not None and output != "-"
-    fmt = (fmt or ("csv" if to_file and Path(output).suffix.lower() == ".csv" else "terminal")).lower()
+    fmt = base.format_for(fmt, output, {".csv": "csv"})
     inputs = pipeline.inputs_of(sources)
     if to_file:
         pipeline.check(output, inputs, what="the timeline")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,18 @@ def bundle(tmp_path) -> Path:
 @pytest.fixture(name="main")
 def main_fixture():
     return run_main
+
+
+@pytest.fixture
+def run(capsys, monkeypatch):
+    """run(*args, stdin=b"") -> (exit code, stdout, stderr): the CLI in-process through main(), so
+    with its exit codes and one-sentence errors."""
+
+    def _run(*args: object, stdin: bytes = b"") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        capsys.readouterr()
+        code = run_main(*args)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run

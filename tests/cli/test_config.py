@@ -19,17 +19,6 @@ EXAMPLE_PACK = ROOT / "docs" / "examples" / "my-rules"
 
 
 @pytest.fixture
-def run(main, capsys):
-    def _run(*args: object) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(*args)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
-@pytest.fixture
 def project(tmp_path, monkeypatch):
     """A project folder with a subfolder as the working directory (config files are found upward)."""
     work = tmp_path / "project" / "tickets" / "1234"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -25,23 +24,9 @@ def private_tmp(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def cli_run(main, capsys, monkeypatch):
-    """cli_run(*args, stdin=bytes) -> (exit code, stdout, stderr), through main() (exit codes, messages)."""
-
-    def _run(*args: object, stdin: bytes = b"") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-        capsys.readouterr()
-        code = main(*args)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
-@pytest.fixture
-def scan_json(cli_run):
+def scan_json(run):
     def _scan(*args: object, stdin: bytes = b"") -> tuple[int, dict | None, str]:
-        code, out, err = cli_run("scan", *args, "-f", "json", stdin=stdin)
+        code, out, err = run("scan", *args, "-f", "json", stdin=stdin)
         return code, json.loads(out) if code in (0, 1) and out.strip() else None, err
 
     return _scan
@@ -68,8 +53,8 @@ def test_an_archive_piped_in_is_opened(scan_json):
     assert any(a["kind"] == "agent-log" for a in report["source"]["artifacts"])
 
 
-def test_empty_standard_input_is_unreadable_input(private_tmp, cli_run):
-    code, _, err = cli_run("scan", "-")
+def test_empty_standard_input_is_unreadable_input(private_tmp, run):
+    code, _, err = run("scan", "-")
     assert (code, err) == (3, "antrea-diagnose: Standard input is empty: nothing was piped in.\n")
     assert os.listdir(private_tmp) == []
 
@@ -134,12 +119,12 @@ def test_the_same_file_twice_is_read_once(scan_json):
     (["-", "-"], 2, "Standard input (-) can be read only once."),
     ([str(NODE2_INFO), "/nonexistent/route.txt"], 3, "/nonexistent/route.txt does not exist."),
 ])
-def test_bad_sources_are_one_sentence(cli_run, args, code, message):
-    got, _, err = cli_run("scan", *args, stdin=b"x")
+def test_bad_sources_are_one_sentence(run, args, code, message):
+    got, _, err = run("scan", *args, stdin=b"x")
     assert (got, err) == (code, f"antrea-diagnose: {message}\n")
 
 
-def test_timeline_reads_standard_input_too(cli_run):
-    code, out, err = cli_run("timeline", "-", "-f", "csv", stdin=NODE2_INFO.read_bytes())
+def test_timeline_reads_standard_input_too(run):
+    code, out, err = run("timeline", "-", "-f", "csv", stdin=NODE2_INFO.read_bytes())
     assert code == 0, err
     assert "Physical interface added to secondary OVS bridge" in out

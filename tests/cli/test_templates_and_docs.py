@@ -15,17 +15,6 @@ from diagnose.report import templating
 
 
 @pytest.fixture
-def run(main, capsys):
-    def _run(*args: object) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main(*args)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
-@pytest.fixture
 def user_templates(tmp_path):
     folder = tmp_path / "templates"
     folder.mkdir()

@@ -36,30 +36,23 @@ def test_a_time_of_day_is_placed_on_the_days_of_the_logs():
     assert times.parse("2024-06-28").last(days, last) == datetime(2024, 6, 28, 23, 59, 59, 999999)
 
 
-def _timeline(main, capsys, source, *args: object) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main("timeline", source, *args)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _rows(main, capsys, *args: str) -> tuple[int, list[dict[str, str]], str]:
-    code, out, err = _timeline(main, capsys, SAMPLE_6448, "-f", "csv", *args)
+def _rows(run, *args: str) -> tuple[int, list[dict[str, str]], str]:
+    code, out, err = run("timeline", SAMPLE_6448, "-f", "csv", *args)
     return code, list(csv.DictReader(io.StringIO(out))) if code == 0 else [], err
 
 
-def test_timeline_window_in_times_of_day(main, capsys):
-    code, rows, err = _rows(main, capsys, "--since", "18:57", "--until", "18:57")
+def test_timeline_window_in_times_of_day(run):
+    code, rows, err = _rows(run, "--since", "18:57", "--until", "18:57")
     assert code == 0, err
     assert rows and all("2024-06-28T18:57:00" <= r["time"] < "2024-06-28T18:58:00" for r in rows)
     assert any(r["kind"] == "fatal" for r in rows)  # 18:57:17.883: inside the minute --until 18:57 covers
-    code, same, _ = _rows(main, capsys, "--since", "2024-06-28 18:57", "--until", "2024-06-28T18:57:59.999999")
+    code, same, _ = _rows(run, "--since", "2024-06-28 18:57", "--until", "2024-06-28T18:57:59.999999")
     assert same == rows
 
 
-def test_a_time_of_day_without_dated_events_is_a_usage_error(tmp_path, main, capsys):
+def test_a_time_of_day_without_dated_events_is_a_usage_error(tmp_path, run):
     pasted = tmp_path / "error.txt"
     pasted.write_text("Error running agent: error initializing agent: Spec.PodCIDR is empty for Node node2\n")
-    code, _, err = _timeline(main, capsys, pasted, "--since", "18:57")
+    code, _, err = run("timeline", pasted, "--since", "18:57")
     assert code == 2 and "a time of day cannot be placed; give a date too" in err
 
