@@ -2249,14 +2249,15 @@ ServiceExternalIP, no SecondaryNetwork and no `secondaryNetwork.ovsBridges`. Bot
 
 ```sh
 antrea-diagnose diff sample_bundles/before-6448-secondary-network/{d.name} \\
-    sample_bundles/6448-secondary-network-primary-nic/support-bundles_20240628T185800Z
+    sample_bundles/6448-secondary-network-primary-nic/
 ```
 
 What `diff` should name: ANT-SEC-001 (and the symptoms it explains) appeared on node2; node2 is now in
 `failed_nodes` with a fallback bundle; the SecondaryNetwork feature gate and
 `secondaryNetwork.ovsBridges` were added to the agent config; on node1 `enp0s1` became the OVS
-internal port holding the Node IP and the NIC is now `enp0s1~` in `ovs-system`; node2's host state
-was not collected in the second bundle.
+internal port holding the Node IP and the NIC is now `enp0s1~` in `ovs-system`; node2 (from the
+`ip addr` and `ip route` the user pasted) lost its Pods' interfaces and its route to node1's
+PodCIDR, and its OVS ports were not collected the second time (a fallback bundle).
 """)
 
 

@@ -116,13 +116,15 @@ def _severity(sev: Any) -> Text:
 
 def _verdict(d: dict[str, Any]) -> Text:
     """The verdict sentence, led by the report's verdict (fault, no fault, not enough evidence)
-    when it has one; one paragraph across the whole width."""
+    where that adds to it; one paragraph across the whole width."""
     found = view.problems(d)
     style = SEVERITY_STYLE.get(found[0]["severity"], "bold") if found else "bold green"
     style = style.replace(" on red", "").replace("white", "red")
     text = Text()
     label = VERDICT_LABEL.get(str(d.get("verdict")))
-    if label:
+    # "Fault" before "Most likely root cause" (or "No fault" before "No problems found") says
+    # nothing more; the label leads only when it adds to the sentence.
+    if label and d.get("verdict") != ("fault" if found else "no-fault"):
         text.append(f"{label[0]}: ", style=label[1])
     text.append(view.oneline(view.verdict(d)), style=style)
     return text

@@ -91,6 +91,15 @@ def test_the_verdict_of_the_report_leads_with_its_reason(d):
     assert "No agent log of a Node was read; only the controller bundle arrived." in out
     short = render_terminal(d, width=80, quiet=True)
     assert short.startswith("Not enough evidence: ") and "only the controller bundle arrived" in short
+    d["verdict"] = "fault"  # the sentence says it already: no label
+    assert render_terminal(d, width=100).splitlines()[1].startswith("│ Most likely root cause: SecondaryNetwork")
+
+
+def test_no_fault_before_no_problems_found_is_not_repeated(healthy):
+    healthy["verdict"], healthy["verdict_reason"] = "no-fault", "Every agent run started and restored its flows."
+    out = render_terminal(healthy, width=80)
+    assert "No fault: " not in out and "│ No problems found" in out
+    assert "Every agent run started and restored its flows." in out
 
 
 def test_a_report_without_findings_warns_like_the_other_formats(healthy):
@@ -99,6 +108,7 @@ def test_a_report_without_findings_warns_like_the_other_formats(healthy):
 
 
 def test_quiet_is_the_verdict_and_the_table_of_root_causes(d):
+    d["verdict"] = "fault"
     out = render_terminal(d, width=80, quiet=True)
     lines = out.splitlines()
     assert lines[0].startswith("Most likely root cause: SecondaryNetwork bridge took the Node's primary NIC")
