@@ -71,7 +71,7 @@ def write(text: str, destination: str | Path | None, inputs: list[Path], *, what
     from diagnose import output
 
     if destination is None or str(destination) == output.STDOUT:
-        output.write_stdout(text)
+        output.write_stdout(text if text.endswith("\n") else text + "\n")  # a shell prompt starts on its own line
         return
     dest = output.write_text(destination, text, inputs=inputs, what=what)
     if done and not quiet and dest.kind != "fd":

@@ -128,7 +128,8 @@ def test_appending_redirect_is_appended_to(sandboxed_dev, tmp_path):
 def test_dash_is_standard_output_for_scan(tmp_path, main, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main("scan", NODE2_INFO, "-f", "json", "-o", "-") == 0
-    assert capsys.readouterr().out.startswith("{")
+    out = capsys.readouterr().out
+    assert out.startswith("{") and out.endswith("}\n")  # ends its line, like any command's output
     assert not (tmp_path / "-").exists()
 
 
