@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 from cli_support import NODE2_INFO, NODE2_LOGS, SAMPLE_6448
@@ -128,3 +130,23 @@ def test_timeline_reads_standard_input_too(run):
     code, out, err = run("timeline", "-", "-f", "csv", stdin=NODE2_INFO.read_bytes())
     assert code == 0, err
     assert "Physical interface added to secondary OVS bridge" in out
+
+
+def test_a_terminated_scan_leaves_no_temp_folder(tmp_path):
+    """SIGTERM while standard input is still being read: the private copy is removed."""
+    temp = tmp_path / "tmpdir"
+    temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, "-m", "diagnose", "scan", str(NODE2_INFO), "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert proc.stdin is not None
+    proc.stdin.write(NODE2_INFO.read_bytes())
+    proc.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not any(temp.iterdir()) and time.monotonic() < deadline:  # the command has started copying
+        time.sleep(0.05)
+    assert any(temp.iterdir())
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    proc.stdin.close()
+    assert list(temp.iterdir()) == []
