@@ -54,7 +54,6 @@ def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on:
     """Diagnose SOURCE: an antctl support-bundles folder or archive, one Node's agent bundle, a
     folder of pasted files, a single log or command output, or - for standard input. Several
     SOURCEs are read together, as one paste."""
-    from diagnose import report  # noqa: F401  (jinja2/rich only now, not for --help)
     from diagnose.report import templating
 
     fmt = base.format_for(fmt, output, SUFFIX_FORMATS)
@@ -66,11 +65,11 @@ def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on:
     if template_dirs and fmt not in ("md", "html") and not quiet:
         base.say(f"Note: --templates applies to the md and html formats, not to {fmt}.")
     rules = base.load_rules(rule_dirs, select, ignore)
+    if session is not None:
+        from diagnose.redact import commands as redaction
     with pipeline.diagnosed(sources, rules, limits, progress=not quiet) as (result, _):
         data = result.to_dict()
         if session is not None:  # the diagnosis above ran on the real data; only its report is redacted
-            from diagnose.redact import commands as redaction
-
             data = redaction.redact_report(result, data, session, rules)
         to_stdout = output is None or output == "-"
         if fmt == "terminal" and to_stdout:
@@ -82,8 +81,6 @@ def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on:
                 text = _render(data, fmt, template_dirs, quiet)
             pipeline.write(text, output, inputs, done=f"Report written to {output}", quiet=quiet)
     if session is not None:
-        from diagnose.redact import commands as redaction
-
         redaction.finish(session, base.say if not quiet else lambda _: None)
     if base.at_or_above(result.worst_severity(), fail_on):
         sys.exit(1)
