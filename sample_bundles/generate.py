@@ -2112,13 +2112,19 @@ def ticket_readme(path: Path, text: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def scenario_6448(out: Path, log_mb: float | None) -> None:
-    """antrea-io/antrea#6448: SecondaryNetwork bridged node2's primary NIC before flow-restore-wait was cleared."""
-    root = out / "6448-secondary-network-primary-nic"
+def nodes_6448() -> tuple[Node, Node]:
+    """The two Nodes of the #6448 cluster (the same before and after enabling SecondaryNetwork)."""
     node1 = Node("node1", "192.168.64.27", "192.168.64.1", nic="enp0s1", pod_cidr="10.42.0.0/24",
                  control_plane=True, dhcp=True)
     node2 = Node("node2", "192.168.64.28", "192.168.64.1", nic="enp0s1", pod_cidr="10.42.1.0/24", dhcp=True,
                  mac="06:7b:b6:19:fb:49")  # from the issue's `ip addr`
+    return node1, node2
+
+
+def scenario_6448(out: Path, log_mb: float | None) -> None:
+    """antrea-io/antrea#6448: SecondaryNetwork bridged node2's primary NIC before flow-restore-wait was cleared."""
+    root = out / "6448-secondary-network-primary-nic"
+    node1, node2 = nodes_6448()
     c = Cluster("6448", V6E, "10.43.0.1", "rke2", [node1, node2],
                 datetime(2024, 6, 28, 18, 58, 0, tzinfo=UTC), tunnel="vxlan",
                 gates={"Multicast": True, "ServiceExternalIP": True, "SecondaryNetwork": True, "AntreaIPAM": True},
@@ -2215,6 +2221,44 @@ ServiceExternalIP, and `secondaryNetwork.ovsBridges: [{{bridgeName: "br-ext", ph
 What the tool should find: ANT-SEC-001 (SecondaryNetwork bridged the Node's NIC while OVS
 flow-restore-wait was set) on node2 first; the PodCIDR / API-server symptoms explained by it.
 """
+
+
+def scenario_6448_before(out: Path, log_mb: float | None) -> None:
+    """The #6448 cluster two hours earlier, before SecondaryNetwork was enabled: `diff` it with the
+    6448 sample to see what the change did."""
+    root = out / "before-6448-secondary-network"
+    node1, node2 = nodes_6448()
+    # The same cluster name as the 6448 scenario: MACs, Pod names and ports come from the same seeds.
+    c = Cluster("6448", V6E, "10.43.0.1", "rke2", [node1, node2],
+                datetime(2024, 6, 28, 16, 40, 0, tzinfo=UTC), tunnel="vxlan",
+                gates={"Multicast": True, "ServiceExternalIP": True, "AntreaIPAM": True}, multicast=True,
+                log_verbosity=2, arch="arm64", controller_node="node1")
+    start = datetime(2024, 6, 28, 14, 31, 7, 220310, tzinfo=UTC)
+    full = [healthy_node(c, n, start + timedelta(seconds=5 * i), log_mb, transient=False)
+            for i, n in enumerate((node1, node2))]
+    controller = controller_log(c, start - timedelta(seconds=6), c.collected, log_mb)
+    d = write_antctl_dir(root, c, full, [], controller, failing={})
+    ticket_readme(root, f"""
+# The #6448 cluster before SecondaryNetwork was enabled (pair for `antrea-diagnose diff`)
+
+`{d.name}/`: `antctl supportbundle` of the cluster of
+[`6448-secondary-network-primary-nic/`](../6448-secondary-network-primary-nic/README.md), two hours
+earlier: Antrea `v2.1.0-dev-6e00ebf`, RKE2, `tunnelType: vxlan`, feature gates AntreaIPAM, Multicast,
+ServiceExternalIP, no SecondaryNetwork and no `secondaryNetwork.ovsBridges`. Both Nodes are healthy:
+`enp0s1` carries the Node IP, flows are restored, no Node is in `failed_nodes`.
+
+```sh
+antrea-diagnose diff sample_bundles/before-6448-secondary-network/{d.name} \\
+    sample_bundles/6448-secondary-network-primary-nic/
+```
+
+What `diff` should name: ANT-SEC-001 (and the symptoms it explains) appeared on node2; node2 is now in
+`failed_nodes` with a fallback bundle; the SecondaryNetwork feature gate and
+`secondaryNetwork.ovsBridges` were added to the agent config; on node1 `enp0s1` became the OVS
+internal port holding the Node IP and the NIC is now `enp0s1~` in `ovs-system`; node2 (from the
+`ip addr` and `ip route` the user pasted) lost its Pods' interfaces and its route to node1's
+PodCIDR, and its OVS ports were not collected the second time (a fallback bundle).
+""")
 
 
 def scenario_healthy(out: Path, log_mb: float | None) -> None:
@@ -2335,6 +2379,7 @@ has a PodCIDR in `clusterinfo`).
 
 SCENARIOS = {
     "6448-secondary-network-primary-nic": scenario_6448,
+    "before-6448-secondary-network": scenario_6448_before,
     "healthy": scenario_healthy,
     "secondary-network-dedicated-nic": scenario_dedicated_nic,
     "podcidr-not-allocated": scenario_podcidr,

@@ -8,25 +8,22 @@ stopped half-way never leaves half a report; a bundle that now fails loses its o
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from diagnose import output
 
 BUNDLES_DIR = "bundles"
 REPORT_FILES = {"json": "report.json", "html": "report.html", "md": "report.md"}
 
 
 def write_atomically(path: Path, data: str | bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Through the one writer of every command (diagnose.output): atomic, the umask's permissions."""
+    if isinstance(data, str):
+        output.write_text(path, data, what=path.name)
+    else:
+        output.write_bytes(path, data, what=path.name)
 
 
 def bundle_dir(out: Path, name: str) -> Path:

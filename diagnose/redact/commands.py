@@ -3,11 +3,13 @@ declares the options): option checks, where the map goes, and what is said on st
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from diagnose import output as files
 from diagnose.errors import InputError, UsageError
 from diagnose.redact import mapfile, names
 from diagnose.redact.session import RedactionError, Session, open_session
@@ -38,21 +40,21 @@ def _check_map(map_path: Path, files: list[Path], dirs: list[Path]) -> None:
 # -- scan --redact -------------------------------------------------------------------------------
 
 
-def scan_session(redact: bool, source: Path, output: Path | None, map_path: Path | None, key_file: Path | None,
-                 keep_names: str | None, say: Callable[[str], None]) -> Session | None:
-    """The session of `scan --redact`, or None without --redact (its options alone are an error)."""
+def scan_session(redact: bool, source: Path | None, output: Path | None, map_path: Path | None,
+                 key_file: Path | None, keep_names: str | None, say: Callable[[str], None]) -> Session | None:
+    """The session of `scan --redact`, or None without --redact (its options alone are an error).
+    The caller chooses the default map path (beside a report that is a regular file only) and
+    checks it against every input; `source` None: standard input or several sources."""
     if not redact:
         if map_path or key_file or keep_names:
             raise UsageError("--map, --key-file and --keep-names only apply with --redact.")
         return None
-    if map_path is None and output is not None:
-        map_path = output.with_name(output.name + MAP_SUFFIX)
     if map_path is not None:
-        dirs = [source] if source.is_dir() else []
+        dirs = [source] if source is not None and source.is_dir() else []
         _check_map(map_path, [p for p in (output, source) if p is not None], dirs)
     session = _session(map_path, key_file, keep_names)
     if map_path is None:
-        say("The report is redacted; no redaction map is written (the report goes to standard output): "
+        say("The report is redacted; no redaction map is written (the report does not go to a file): "
             "pass --map FILE to be able to translate it back.")
     return session
 
@@ -131,6 +133,9 @@ def _check_bundle_output(source: Path, output: Path) -> None:
         raise UsageError(f"Refusing to write the redacted copy inside the input directory ({output}).")
     if output.is_dir():
         raise UsageError(f"{output} is an existing directory; give a new path (or a .tar.gz/.zip file name).")
+    if os.path.lexists(output) and not files.is_regular_file(output):
+        raise UsageError(f"Refusing to write the redacted copy to {output}: it is not a regular file (a device, "
+                         "FIFO or socket); give a file or a new directory name.")
     if not out.parent.is_dir():
         raise UsageError(f"The directory of {output} does not exist.")
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
+
+from diagnose import output
 
 KEY_BYTES = 32
 
@@ -37,9 +38,7 @@ def load_key_file(path: Path) -> tuple[bytes, bool]:
     so a team can share whatever their secret store holds."""
     if not path.exists():
         text = secrets.token_hex(KEY_BYTES) + "\n"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private from the first byte
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(text)
+        output.create_private(path, text)  # 0600 from the first byte, never over anything
         return _derive(text.encode()), True
     try:
         data = path.read_bytes()

@@ -12,11 +12,10 @@ The map must never travel with what it unlocks, so it is refused inside the reda
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from diagnose import output
 from diagnose.redact.keys import key_id
 
 FORMAT = "antrea-diagnose-redaction-map"
@@ -70,17 +69,8 @@ def save(path: Path, m: RedactionMap) -> None:
         "kept_addresses": sorted(m.kept_addresses),
         "values": {k: dict(sorted(v.items())) for k, v in sorted(m.records.items())},
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.resolve().parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(body, f, indent=1, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = json.dumps(body, indent=1, ensure_ascii=False) + "\n"
+    output.write_text(path, text, private=True, what="the redaction map")  # 0600, atomic, never over a device
 
 
 def resolve_key(existing: RedactionMap | None, key_file_key: bytes | None, new: bytes) -> tuple[bytes, bool]:

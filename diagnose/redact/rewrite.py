@@ -244,7 +244,7 @@ class _Rewriter:
 
 def rewrite(source: Path, output: Path, scrubber: Scrubber) -> Outcome:
     """Write the redacted copy of `source` to `output` (atomically); the map is not written here."""
-    parent = output.resolve().parent
+    parent = Path(os.path.abspath(output)).parent  # the directory named: a rename never crosses file systems
     # A fresh name next to the output: the rewriter makes it a file or a directory once it
     # knows what the source is, and it is renamed to `output` when complete.
     work = parent / f".{output.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"

@@ -18,6 +18,7 @@ from diagnose.model import Cluster
 from diagnose.report import storyline, view
 from diagnose.rule import Finding
 
+WIDE = 120  # columns from which the terminal table has a file:line column
 CSV_COLUMNS = ("time", "node", "run", "level", "kind", "artifact", "line", "signatures", "findings", "root_cause",
                "message", "text")
 
@@ -82,27 +83,38 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def table(found: list[Row], total: int) -> Any:
-    """A rich Table of the rows (bundle text as Text, never as markup)."""
+def table(found: list[Row], total: int, width: int = 220) -> Any:
+    """A rich Table of the rows (bundle text as Text, never as markup). Below `WIDE` columns the
+    file:line column is left out (the CSV has it) and a single day is said once, in the caption,
+    so that the event text keeps most of the line."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     style = {"fatal": "bold red", "error": "red", "warning": "yellow"}
+    wide = width >= WIDE
+    days = {r.time.date() for r in found if r.time is not None}
+    with_date = wide or len(days) > 1
     caption = (f"{view.plural(len(found), 'event')}" + (f" of {total:,}" if total != len(found) else "")
-               + "; times as logged (klog: the Node's local time, OVS: UTC); bold: evidence of the root cause")
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, caption=caption)
-    for name, no_wrap in (("Time", True), ("Node", False), ("Run", True), ("Level", True), ("Where", False),
-                          ("Event", False)):
-        t.add_column(name, no_wrap=no_wrap, overflow="fold")
+               + (f" on {days.pop().isoformat()}" if not with_date and days else "")
+               + "; times as logged (klog: the Node's local time, OVS: UTC); bold: evidence of the root cause"
+               + ("" if wide else f"; file:line with {WIDE}+ columns or --format csv"))
+    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, caption=caption, padding=(0, 1),
+              collapse_padding=True)
+    columns = [("Time", True), ("Node", False), ("Run", True), ("Level", True)]
+    columns += [("Where", False)] if wide else []
+    for name, no_wrap in [*columns, ("Event", False)]:
+        t.add_column(name, no_wrap=no_wrap, overflow="fold", ratio=1 if name == "Event" else None)
     for r in found:
         e, s = r.story.event, r.story
         label = Text(view.oneline(s.label), style="bold" if s.root_cause else "")
         if s.kind in ("start", "restart", "fatal"):
             label = Text.assemble((f"{s.kind}: ", "bold red" if s.kind == "fatal" else "bold yellow"), label)
-        where = Text(f"{_short_path(e.artifact)}:{e.line}", style="dim")
-        t.add_row(view.clock(e.time_text, with_date=True) or "-", Text(view.oneline(r.node)),
-                  str(s.run or ""), Text(s.level or "", style=style.get(s.level or "", "")), where, label)
+        cells = [view.clock(e.time_text, with_date=with_date) or "-", Text(view.oneline(r.node)),
+                 str(s.run or ""), Text(s.level or "", style=style.get(s.level or "", ""))]
+        if wide:
+            cells.append(Text(f"{_short_path(e.artifact)}:{e.line}", style="dim"))
+        t.add_row(*cells, label)
     return t
 
 

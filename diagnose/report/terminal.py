@@ -26,6 +26,8 @@ MAX_PATHS = 15  # unreadable files listed
 MAX_UNEXPLAINED = 10  # unexplained error templates listed
 MAX_TIMELINE_NODES = 3  # Nodes with problems whose key events are printed
 MAX_TIMELINE_EVENTS = 12  # key events per Node (root-cause evidence, fatal exits and restarts first)
+MAX_LABEL_CHARS = 100  # of a timeline event (the timeline command prints it whole)
+MAX_TEMPLATE_CHARS = 150  # of an unexplained error template (the JSON and HTML reports have it whole)
 
 SEVERITY_STYLE = {
     "critical": "bold white on red",
@@ -36,7 +38,14 @@ SEVERITY_STYLE = {
 BORDER_STYLE = {"critical": "red", "error": "red", "warning": "yellow", "info": "blue"}
 
 
-def render_terminal(d: dict[str, Any], width: int = 100, color: bool = False) -> str:
+VERDICT_LABEL = {"fault": ("Fault", "bold red"), "no-fault": ("No fault", "bold green"),
+                 "not-enough-evidence": ("Not enough evidence", "bold yellow")}
+LOOKS_HEALTHY = ("No findings: no rule matched what was read. A bundle that misses the failing Node's logs can "
+                 "look healthy; check the Nodes above.")
+NODE_NAME_COLUMNS = 28  # a longer Node name folds rather than squeezing the other columns
+
+
+def render_terminal(d: dict[str, Any], width: int = 100, color: bool = False, quiet: bool = False) -> str:
     """The terminal report as a string: plain text, or with ANSI styles when `color`."""
     console = Console(
         file=io.StringIO(),
@@ -48,24 +57,51 @@ def render_terminal(d: dict[str, Any], width: int = 100, color: bool = False) ->
         emoji=False,
         legacy_windows=False,
     )
-    print_terminal(d, console)
+    print_terminal(d, console, quiet=quiet)
     return console.export_text(styles=color)
 
 
-def print_terminal(d: dict[str, Any], console: Console | None = None) -> None:
+def print_terminal(d: dict[str, Any], console: Console | None = None, quiet: bool = False) -> None:
     console = console or Console(highlight=False, emoji=False)
-    for renderable in renderables(d):
+    for renderable in (short(d) if quiet else renderables(d)):
         console.print(renderable, highlight=False, emoji=False)
 
 
 def renderables(d: dict[str, Any]) -> list[RenderableType]:
     out: list[RenderableType] = [_header(d)]
+    if not d.get("findings"):
+        out.append(Text(LOOKS_HEALTHY, style="yellow"))
     for i, f in enumerate(d.get("findings", []), 1):
         out.append(_finding_panel(f, i, primary=i == 1 and bool(view.problems(d))))
     out.extend(_timeline(d.get("timeline") or {}))
     out.extend(_unexplained(d.get("unexplained") or []))
     out.extend(_read_problems(d.get("source", {})))
     out.append(_closing(d))
+    return out
+
+
+def short(d: dict[str, Any]) -> list[RenderableType]:
+    """`scan -q`: the verdict and the table of root causes, nothing else."""
+    out: list[RenderableType] = [_verdict(d)]
+    if d.get("verdict_reason"):
+        out.append(_t(d["verdict_reason"], "dim"))
+    findings = d.get("findings", [])
+    if not findings:
+        out.append(Text(LOOKS_HEALTHY.replace(" above", " in the full report"), style="yellow"))
+        return out
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Severity", no_wrap=True)
+    table.add_column("Rule", no_wrap=True, style="dim")
+    table.add_column("Root cause", overflow="fold")
+    table.add_column("Nodes", overflow="fold", max_width=24)
+    table.add_column("Status", no_wrap=True)
+    for i, f in enumerate(findings, 1):
+        sev = view.oneline(f.get("severity"))
+        status = f"{view.oneline(f.get('status'))} {view.percent(f.get('confidence'))}"
+        table.add_row(str(i), Text(sev, style=SEVERITY_STYLE.get(sev, "")), _t(f.get("rule_id")),
+                      _t(f.get("title")), _t(view.nodes_text(f.get("nodes"), 3)), status)
+    out.append(table)
     return out
 
 
@@ -78,39 +114,44 @@ def _severity(sev: Any) -> Text:
     return Text(f" {view.oneline(sev).upper()} ", style=SEVERITY_STYLE.get(str(sev), "bold"))
 
 
+def _verdict(d: dict[str, Any]) -> Text:
+    """The verdict sentence, led by the report's verdict (fault, no fault, not enough evidence)
+    where that adds to it; one paragraph across the whole width."""
+    found = view.problems(d)
+    style = SEVERITY_STYLE.get(found[0]["severity"], "bold") if found else "bold green"
+    style = style.replace(" on red", "").replace("white", "red")
+    text = Text()
+    label = VERDICT_LABEL.get(str(d.get("verdict")))
+    # "Fault" before "Most likely root cause" (or "No fault" before "No problems found") says
+    # nothing more; the label leads only when it adds to the sentence.
+    if label and d.get("verdict") != ("fault" if found else "no-fault"):
+        text.append(f"{label[0]}: ", style=label[1])
+    text.append(view.oneline(view.verdict(d)), style=style)
+    return text
+
+
 def _header(d: dict[str, Any]) -> Panel:
     src = d.get("source", {})
     found = view.problems(d)
+    parts: list[RenderableType] = [_verdict(d)]
+    if d.get("verdict_reason"):
+        parts.append(_t(d["verdict_reason"]))
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    verdict_style = SEVERITY_STYLE.get(found[0]["severity"], "bold") if found else "bold green"
-    verdict_style = verdict_style.replace(" on red", "").replace("white", "red")
-    grid.add_row("Verdict", _t(view.verdict(d), verdict_style))
-    grid.add_row("Found", _t(view.closing_line(d)))
+    if found:
+        grid.add_row("Found", _t(view.closing_line(d)))
     source = _t(src.get("path"))
     source.append(f" ({view.oneline(src.get('shape'))})", style="dim")
     if src.get("collected_at"):
         source.append(f", collected {view.oneline(src['collected_at'])}", style="dim")
     grid.add_row("Source", source)
     grid.add_row("Nodes", _t(view.nodes_headline(d)))
-    parts: list[RenderableType] = [grid]
+    parts.append(grid)
     nodes = src.get("nodes", [])
     if nodes:
-        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
-        for name, justify, no_wrap in (("Node", "left", False), ("Role", "left", True),
-                                       ("Antrea", "left", True), ("Artifacts", "right", True),
-                                       ("Log hits", "right", True), ("Status", "left", False)):
-            table.add_column(name, justify=justify, overflow="fold", no_wrap=no_wrap)
-        for n in nodes[:MAX_NODES]:
-            state = view.node_state(n)
-            style = {"failed": "bold red", "fallback": "yellow"}.get(state, "green")
-            table.add_row(_t(n.get("name")), _t(n.get("role")), _t(n.get("antrea_version")),
-                          Text(str(n.get("artifacts", 0))), Text(str(n.get("log_lines_matched", 0))),
-                          _t(view.node_status(n), style))
-        if len(nodes) > MAX_NODES:
-            table.add_row(Text(f"… {len(nodes) - MAX_NODES} more", style="dim"), "", "", "", "", "")
-        parts.append(table)
+        parts.append(_node_table(nodes))
+        parts.extend(_node_notes(nodes))
     footer = Text(
         f"{view.oneline(d.get('tool', {}).get('name'))} {view.oneline(d.get('tool', {}).get('version'))}"
         f" · {src.get('rules_run', 0)} rules run · generated {view.oneline(d.get('generated_at'))}",
@@ -118,6 +159,50 @@ def _header(d: dict[str, Any]) -> Panel:
     )
     return Panel(Group(*parts), title=Text("Antrea diagnosis", style="bold"), subtitle=footer,
                  border_style=BORDER_STYLE.get(found[0]["severity"], "white") if found else "green")
+
+
+def _node_table(nodes: list[dict[str, Any]]) -> Table:
+    """One short row per Node; why a Node failed is said below the table, not in a cell (a
+    sentence in a narrow column wraps into a tower of fragments)."""
+    shown = nodes[:MAX_NODES]
+    versions = {view.oneline(n.get("antrea_version")) for n in shown if n.get("antrea_version")}
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False, padding=(0, 1))
+    longest = max((len(view.oneline(n.get("name"))) for n in shown), default=4)
+    table.add_column("Node", overflow="fold", min_width=min(max(longest, 4), NODE_NAME_COLUMNS))
+    table.add_column("Role", no_wrap=True)
+    if len(versions) > 1:  # one version for all is in the "Nodes" line above
+        table.add_column("Antrea", overflow="fold")
+    table.add_column("Files", justify="right", no_wrap=True)
+    table.add_column("Log hits", justify="right", no_wrap=True)
+    table.add_column("Status", overflow="fold", min_width=len("failed, fallback"))
+    for n in shown:
+        state = view.node_state(n)
+        style = {"failed": "bold red", "fallback": "yellow"}.get(state, "green")
+        row: list[RenderableType] = [_t(n.get("name")), _t(n.get("role"))]
+        if len(versions) > 1:
+            row.append(_t(n.get("antrea_version")))
+        row += [Text(str(n.get("artifacts", 0))), Text(str(n.get("log_lines_matched", 0))),
+                Text(_short_status(n), style=style)]
+        table.add_row(*row)
+    if len(nodes) > MAX_NODES:
+        table.add_row(Text(f"… {len(nodes) - MAX_NODES} more", style="dim"))
+    return table
+
+
+def _short_status(node: dict[str, Any]) -> str:
+    failed, fallback = bool(node.get("failed_reason")), bool(node.get("fallback_bundle"))
+    if failed and fallback:
+        return "failed, fallback"
+    return "failed" if failed else "fallback" if fallback else "ok"
+
+
+def _node_notes(nodes: list[dict[str, Any]]) -> list[RenderableType]:
+    notes: list[RenderableType] = []
+    for n in nodes[:MAX_NODES]:
+        if n.get("failed_reason") or n.get("fallback_bundle"):
+            style = "bold red" if n.get("failed_reason") else "yellow"
+            notes.append(_hanging(f"{view.oneline(n.get('name'))}: ", _t(view.node_status(n)), style))
+    return notes
 
 
 def _finding_panel(f: dict[str, Any], index: int, primary: bool) -> Panel:
@@ -222,7 +307,8 @@ def _timeline(timeline: dict[str, Any]) -> list[RenderableType]:
         table.add_column(overflow="fold")
         for k in shown:
             run = f"run {k['run']}" if k.get("run") else ""
-            label = Text(view.oneline(k.get("label")), style="bold" if k.get("root_cause") else "")
+            label = Text(_cut(view.oneline(k.get("label")), MAX_LABEL_CHARS),
+                         style="bold" if k.get("root_cause") else "")
             kind = k.get("kind")
             if kind in ("start", "restart", "fatal"):
                 label = Text.assemble((f"{kind}: ", "bold red" if kind == "fatal" else "bold yellow"), label)
@@ -281,16 +367,22 @@ def _unexplained(templates: list[dict[str, Any]]) -> list[RenderableType]:
     table.add_column(justify="right", no_wrap=True)
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
-    table.add_column(overflow="fold", style="dim")
     for u in templates[:MAX_UNEXPLAINED]:
         level = view.oneline(u.get("level"))
-        table.add_row(Text(f"{int(u.get('count', 0)):,}"), Text(level, style=SEVERITY_STYLE.get(level, "")),
-                      _t(u.get("template")), _t(view.nodes_text(u.get("nodes"), 3)))
+        # The Nodes go after the template in the same cell: a fourth column would leave the
+        # template a sliver at 80 columns. Templates are cut so a row stays within a few lines.
+        text = _t(_cut(view.oneline(u.get("template")), MAX_TEMPLATE_CHARS))
+        text.append(f"  ({view.nodes_text(u.get('nodes'), 3)})", style="dim")
+        table.add_row(Text(f"{int(u.get('count', 0)):,}"), Text(level, style=SEVERITY_STYLE.get(level, "")), text)
     out.append(Padding(table, (0, 0, 0, 2)))
     if len(templates) > MAX_UNEXPLAINED:
         out.append(Text(f"  … {len(templates) - MAX_UNEXPLAINED} more templates in the HTML or JSON report",
                         style="dim"))
     return out
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _read_problems(src: dict[str, Any]) -> list[RenderableType]:

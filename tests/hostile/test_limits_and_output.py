@@ -138,10 +138,10 @@ def test_interrupted_write_leaves_no_half_report(capsys, source, tmp_path, monke
 _KILL_MID_WRITE = textwrap.dedent("""
     import os, signal, sys
     from pathlib import Path
-    from diagnose import cli
+    from diagnose import cli, output
 
-    def half_then_die(self, text, _write=None):
-        os.write(self.fileno(), text[: len(text) // 2].encode())
+    def half_then_die(self, data, _write=None):
+        os.write(self.fileno(), data[: len(data) // 2])
         os.kill(os.getpid(), getattr(signal, sys.argv[2]))
 
     class Dying:  # an open file whose write is interrupted half way
@@ -154,7 +154,7 @@ _KILL_MID_WRITE = textwrap.dedent("""
     real_fdopen = os.fdopen
     os.fdopen = lambda *a, **k: Dying(real_fdopen(*a, **k))
     signal.signal(signal.SIGTERM, cli._terminated)
-    cli._write_atomically(Path(sys.argv[1]), "<html>" + "x" * 100000 + "</html>")
+    output.write_text(Path(sys.argv[1]), "<html>" + "x" * 100000 + "</html>")
 """)
 
 

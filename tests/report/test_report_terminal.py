@@ -10,9 +10,9 @@ def test_terminal_report_shows_the_root_cause(d):
     out = render_terminal(d, width=100)
     for s in (
         "Antrea diagnosis",
-        "Verdict  Most likely root cause: SecondaryNetwork bridge took the Node's primary NIC on node2",
+        "Most likely root cause: SecondaryNetwork bridge took the Node's primary NIC on node2",
         "support-bundles_20240628T185900Z (antctl-directory)",
-        "failed, fallback bundle (logs only):",
+        "node2: failed, fallback bundle (logs only): agent API unreachable",
         "1.  CRITICAL  SecondaryNetwork bridge took the Node's primary NIC",
         "Most likely root cause",
         "confidence 95% · confirmed · Nodes: node2",
@@ -81,3 +81,56 @@ def test_print_terminal_writes_to_the_given_console(d):
     buf = io.StringIO()
     print_terminal(d, Console(file=buf, width=120, force_terminal=False, color_system=None))
     assert "SecondaryNetwork bridge took the Node's primary NIC" in buf.getvalue()
+
+
+def test_the_verdict_of_the_report_leads_with_its_reason(d):
+    d["verdict"] = "not-enough-evidence"
+    d["verdict_reason"] = "No agent log of a Node was read; only the controller bundle arrived."
+    out = render_terminal(d, width=100)
+    assert "Not enough evidence: Most likely root cause" in out
+    assert "No agent log of a Node was read; only the controller bundle arrived." in out
+    short = render_terminal(d, width=80, quiet=True)
+    assert short.startswith("Not enough evidence: ") and "only the controller bundle arrived" in short
+    d["verdict"] = "fault"  # the sentence says it already: no label
+    assert render_terminal(d, width=100).splitlines()[1].startswith("│ Most likely root cause: SecondaryNetwork")
+
+
+def test_no_fault_before_no_problems_found_is_not_repeated(healthy):
+    healthy["verdict"], healthy["verdict_reason"] = "no-fault", "Every agent run started and restored its flows."
+    out = render_terminal(healthy, width=80)
+    assert "No fault: " not in out and "│ No problems found" in out
+    assert "Every agent run started and restored its flows." in out
+
+
+def test_a_report_without_findings_warns_like_the_other_formats(healthy):
+    for out in (render_terminal(healthy, width=80), render_terminal(healthy, width=80, quiet=True)):
+        assert "A bundle that misses the failing Node's logs can look healthy" in " ".join(out.split())
+
+
+def test_quiet_is_the_verdict_and_the_table_of_root_causes(d):
+    d["verdict"] = "fault"
+    out = render_terminal(d, width=80, quiet=True)
+    lines = out.splitlines()
+    assert lines[0].startswith("Most likely root cause: SecondaryNetwork bridge took the Node's primary NIC")
+    assert any(line.startswith("1  critical  ANT-SNU-001  SecondaryNetwork bridge took") for line in lines)
+    assert any(line.startswith("2  warning   ANT-MTU-001  Pod MTU too large") for line in lines)
+    assert "Evidence" not in out and "Remediation" not in out and "Could not read" not in out
+
+
+def test_a_failed_nodes_reason_is_said_below_the_table_not_in_a_cell(d):
+    out = render_terminal(d, width=80)
+    row = next(line for line in out.splitlines() if line.startswith("│ node2 "))
+    assert row.rstrip(" │").endswith("failed, fallback")
+    assert "│ node2: failed, fallback bundle (logs only): agent API unreachable" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_one_antrea_version_is_said_once_several_get_a_column(make_diagnosis, uplink_finding):
+    from diagnose.diagnosis import NodeSummary
+
+    same = render_terminal(make_diagnosis([uplink_finding()]).to_dict(), width=80)
+    assert "│ Node" in same and "Antrea  " not in same.split("│ Node", 1)[1].splitlines()[0]
+    mixed = make_diagnosis([uplink_finding()], nodes=[NodeSummary("node1", "agent", "v2.0.0", 3, 1),
+                                                      NodeSummary("node2", "agent", "v2.1.0", 3, 1)]).to_dict()
+    header = next(line for line in render_terminal(mixed, width=80).splitlines() if line.startswith("│ Node"))
+    assert "Antrea" in header

@@ -15,7 +15,7 @@ EXAMPLE_PACK = ROOT / "docs" / "examples" / "my-rules"
 
 
 def test_rules_list_is_a_table_of_every_rule_with_its_versions(rules):
-    result = CliRunner().invoke(cli, ["rules", "list"])
+    result = CliRunner().invoke(cli, ["rules", "list"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert result.stdout.split()[:5] == ["ID", "Severity", "Category", "Title", "Versions"]
     for r in rules:
@@ -27,7 +27,7 @@ def test_rules_list_is_a_table_of_every_rule_with_its_versions(rules):
 
 
 def test_rules_list_includes_a_users_pack():
-    result = CliRunner().invoke(cli, ["rules", "list", "--rules", str(EXAMPLE_PACK)])
+    result = CliRunner().invoke(cli, ["rules", "list", "--rules", str(EXAMPLE_PACK)], env={"COLUMNS": "200"})
     row = next(ln for ln in result.stdout.splitlines() if ln.startswith("ANT-SITE-001 "))
     assert "warning" in row and "mtu" in row and "Pod MTU below the site's jumbo-frame underlay" in row
 
