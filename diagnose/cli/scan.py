@@ -9,6 +9,7 @@ import click
 
 from diagnose.bundle import limits as bundle_limits
 from diagnose.cli import base, pipeline
+from diagnose.verdict import NOT_ENOUGH
 
 FORMATS = ("terminal", "md", "html", "json")
 SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
@@ -30,7 +31,8 @@ Examples:
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
               help="Report format. Default: terminal, or from the -o file's suffix (.md, .html, .json).")
 @base.output_option
-@base.fail_on_option("Exit 1 when a finding has this severity or worse (for CI and scripts).")
+@base.fail_on_option("Exit 1 when a finding has this severity or worse, or when nothing could be judged "
+                     "(verdict not-enough-evidence: a gate that could not look must not pass). For CI and scripts.")
 @base.rules_option
 @base.templates_option
 @base.selection_options
@@ -82,7 +84,7 @@ def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on:
             pipeline.write(text, output, inputs, done=f"Report written to {output}", quiet=quiet)
     if session is not None:
         redaction.finish(session, base.say if not quiet else lambda _: None)
-    if base.at_or_above(result.worst_severity(), fail_on):
+    if fail_on and (base.at_or_above(result.worst_severity(), fail_on) or result.verdict.value == NOT_ENOUGH):
         sys.exit(1)
 
 

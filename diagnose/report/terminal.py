@@ -69,7 +69,7 @@ def print_terminal(d: dict[str, Any], console: Console | None = None, quiet: boo
 
 def renderables(d: dict[str, Any]) -> list[RenderableType]:
     out: list[RenderableType] = [_header(d)]
-    if not d.get("findings"):
+    if not d.get("findings") and d.get("verdict") != "not-enough-evidence":
         out.append(Text(LOOKS_HEALTHY, style="yellow"))
     for i, f in enumerate(d.get("findings", []), 1):
         out.append(_finding_panel(f, i, primary=i == 1 and bool(view.problems(d))))
@@ -87,7 +87,8 @@ def short(d: dict[str, Any]) -> list[RenderableType]:
         out.append(_t(d["verdict_reason"], "dim"))
     findings = d.get("findings", [])
     if not findings:
-        out.append(Text(LOOKS_HEALTHY.replace(" above", " in the full report"), style="yellow"))
+        if d.get("verdict") != "not-enough-evidence":
+            out.append(Text(LOOKS_HEALTHY.replace(" above", " in the full report"), style="yellow"))
         return out
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True)
     table.add_column("#", justify="right", no_wrap=True)
@@ -118,10 +119,13 @@ def _verdict(d: dict[str, Any]) -> Text:
     """The verdict sentence, led by the report's verdict (fault, no fault, not enough evidence)
     where that adds to it; one paragraph across the whole width."""
     found = view.problems(d)
-    style = SEVERITY_STYLE.get(found[0]["severity"], "bold") if found else "bold green"
+    style = SEVERITY_STYLE.get(found[0]["severity"], "bold") if found else \
+        "bold yellow" if d.get("verdict") == "not-enough-evidence" else "bold green"
     style = style.replace(" on red", "").replace("white", "red")
     text = Text()
     label = VERDICT_LABEL.get(str(d.get("verdict")))
+    if d.get("verdict") == "not-enough-evidence" and not found:
+        label = None  # the sentence says it
     # "Fault" before "Most likely root cause" (or "No fault" before "No problems found") says
     # nothing more; the label leads only when it adds to the sentence.
     if label and d.get("verdict") != ("fault" if found else "no-fault"):
@@ -404,6 +408,8 @@ def _read_problems(src: dict[str, Any]) -> list[RenderableType]:
 
 def _closing(d: dict[str, Any]) -> Text:
     found = view.problems(d)
+    if not found and d.get("verdict") == "not-enough-evidence":
+        return Text.assemble(("? ", "bold yellow"), Text(view.closing_line(d), style="bold yellow"))
     if not found:
         return Text.assemble(("✔ ", "bold green"), Text(view.closing_line(d), style="bold green"))
     style = BORDER_STYLE.get(found[0]["severity"], "bold")

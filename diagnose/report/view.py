@@ -68,6 +68,8 @@ def verdict(d: dict[str, Any]) -> str:
     """The one-sentence answer every format leads with."""
     findings = d.get("findings", [])
     found = problems(d)
+    if not found and d.get("verdict") == "not-enough-evidence":
+        return "Not enough evidence: no Node's logs or state were read, nothing could be judged"
     if not found:
         notes = len(findings)
         return "No problems found" + (f" ({plural(notes, 'informational note')})" if notes else "")
