@@ -163,6 +163,8 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
         "title": f.title,
         "summary": f.summary,
         "status": f.status,
+        "outcome": f.outcome,
+        "lasted": f.lasted,
         "missing_evidence": [asdict(m) for m in f.missing],
         "evidence": [asdict(e) for e in f.evidence],
         "remediation": {

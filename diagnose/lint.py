@@ -14,6 +14,7 @@ Each problem is one line `path: ID: problem`; warnings do not fail the lint.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
 import inspect
@@ -30,7 +31,7 @@ import regex
 
 from diagnose import model, versions
 from diagnose.resources import builtin_rules_dir
-from diagnose.rule import CATEGORIES, DOC_SECTIONS, SEVERITIES, Rule, Signature, Step
+from diagnose.rule import CATEGORIES, CONFIRMED, DOC_SECTIONS, INCONCLUSIVE, SEVERITIES, Rule, Signature, Step
 
 ID_PATTERN = re.compile(r"ANT-[A-Z]+-\d{3}")
 SLOW = 0.05  # seconds a signature may take on one adversarial line (the scanner's own timeout)
@@ -109,6 +110,8 @@ def _module_problems(rule: Rule, doc: str, path: Path, shown: str, rid: str, tak
     found += [(False, m) for m in catalogue_problems(rule)]
     for message in fixture_problems(path.stem, fixtures):
         found.append((strict_fixtures, message))
+    if fixtures is not None and (fixtures / path.stem).is_dir():
+        found += [(True, m) for m in outcome_problems(rule, fixtures / path.stem)]
     return [Problem(shown, rid, message, error) for error, message in found]
 
 
@@ -221,7 +224,20 @@ def metadata_problems(rule: Rule, path: Path) -> list[tuple[bool, str]]:
         errors.append(f"category {rule.category!r} is not in the taxonomy (diagnose.rule.CATEGORIES)")
     if rule.severity not in SEVERITIES:
         errors.append(f"severity {rule.severity!r} is not one of {', '.join(SEVERITIES)}")
-    errors += _template_problems("message", rule.message)
+    if rule.outcomes:
+        names = [o.name for o in rule.outcomes]
+        if len(set(names)) != len(names):
+            errors.append("two outcomes have the same name")
+        for o in rule.outcomes:
+            if o.severity is not None and o.severity not in SEVERITIES:
+                errors.append(f"outcome {o.name!r}: severity {o.severity!r} is not one of {', '.join(SEVERITIES)}")
+            if o.status not in (CONFIRMED, INCONCLUSIVE):
+                errors.append(f"outcome {o.name!r}: status {o.status!r} is not confirmed or inconclusive")
+            errors += _template_problems(f"outcome {o.name!r} message", o.message)
+        if rule.values is None or not dataclasses.is_dataclass(rule.values):
+            errors.append("a rule with outcomes declares values=<its Values dataclass>")
+    else:
+        errors += _template_problems("message", rule.message)
     if not rule.remediation:
         errors.append("remediation has no steps")
     elif not all(isinstance(s, Step) for s in rule.remediation):
@@ -580,6 +596,38 @@ def check_problems(rule: Rule) -> list[str]:
     if findings:
         return [f"check() reports {len(findings)} finding(s) on a bundle with no evidence"]
     return []
+
+
+def outcome_problems(rule: Rule, fixtures: Path) -> list[str]:
+    """Run the rule on each of its fixture folders and render every outcome it declares with
+    the values each of its findings there was made with: a variable an outcome names that the
+    values lack, or a rule that raises, is an error here rather than a finding lost at scan time."""
+    from diagnose import engine
+    from diagnose.bundle import reader
+    from diagnose.evidence import ClusterView, RuleEvidence
+
+    if not rule.outcomes:
+        return []
+    problems: list[str] = []
+    scanner = engine.scanner_for([rule])
+    for case in sorted(d for d in fixtures.iterdir() if d.is_dir()):
+        try:
+            view = ClusterView(reader.read(case, scanner))
+            findings = list(rule.check(RuleEvidence(view, rule)) or ())  # type: ignore[misc]
+        except Exception as e:  # noqa: BLE001 - reported, not raised
+            problems.append(f"check() fails on fixture {case.name}: {type(e).__name__}: {e}")
+            continue
+        for f in findings:
+            for outcome in rule.outcomes:
+                for what, template in [("message", outcome.message), *(
+                        ("remediation", t) for step in (outcome.remediation or rule.remediation)
+                        for t in (step.text, step.command) if t)]:
+                    try:
+                        rule.render(template, {**f.values, "outcome_text": ""})
+                    except Exception as e:  # noqa: BLE001
+                        problems.append(f"outcome {outcome.name!r} {what} cannot be rendered with the values of "
+                                        f"fixture {case.name}: {type(e).__name__}: {e}")
+    return sorted(set(problems))
 
 
 def fixture_problems(stem: str, fixtures: Path | None) -> list[str]:

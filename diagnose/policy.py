@@ -75,18 +75,25 @@ def _judge(f: Finding, view: ClusterView, kinds: dict[str, str], roles: dict[str
     if not judged:
         return
     if any(o.current for o in judged):
-        f.outcome = next(o.state for o in judged if o.current)
+        f.lasted = next(o.state for o in judged if o.current)
         return
     worst = min(judged, key=lambda o: SEVERITY_RANK[outcomes.SEVERITY_CAP.get(o.state, "critical")])
-    f.outcome = worst.state
+    f.lasted = worst.state
     cap = outcomes.SEVERITY_CAP.get(worst.state)
     if cap and SEVERITY_RANK[f.severity] < SEVERITY_RANK[cap]:
         f.severity = cap
     note = f"Not a current fault: {worst.describe()}." if cap == "info" else f"{worst.describe().capitalize()}."
-    if rule is not None and "outcome" in rule.message:
-        # The rule words each outcome itself (`{% if outcome == "recovered" %}`...).
-        f.summary = rule.render_summary({**f.values, "outcome": worst.state, "outcome_text": note})
+    told = next((o for o in (rule.outcomes if rule else ()) if o.name == worst.state), None)
+    if told is not None:  # the rule tells this outcome in its own words
+        values = {**f.values, "outcome_text": note}
+        f.outcome, f.summary = told.name, rule.render(told.message, values)
+        if told.severity and SEVERITY_RANK[told.severity] > SEVERITY_RANK[f.severity]:
+            f.severity = told.severity
+    elif rule is not None and "outcome" in rule.message:  # a one-template rule that words it itself
+        f.outcome = worst.state
+        f.summary = rule.render(rule.message, {**f.values, "outcome": worst.state, "outcome_text": note})
     else:
+        f.outcome = worst.state
         f.summary = f"{f.summary} ({note})"
 
 

@@ -8,6 +8,7 @@ builds findings with `RULE.finding(...)`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -122,6 +123,26 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """One conclusion a rule can reach: its name, how bad and how sure it is, how it is told.
+
+    `message` is a Jinja2 template rendered with the fields of the rule's `Values` dataclass (and
+    `nodes`, `node`, `where`). The engine judges whether a finding's log lines lasted
+    (diagnose.facts.outcome); a rule that declares an outcome named `recovered`, `superseded` or
+    `once` has its finding re-told that way, else the engine appends a sentence of its own."""
+
+    name: str
+    message: str
+    severity: str | None = None  # None: the rule's severity
+    status: str = CONFIRMED
+    remediation: tuple[Step, ...] | None = None  # None: the rule's remediation
+
+
+# What the engine may conclude about a finding's log lines, besides what the rule concluded.
+ENGINE_OUTCOMES = ("recovered", "superseded", "once")
+
+
+@dataclass(frozen=True)
 class Missing:
     """Evidence the bundle lacks, and the exact command that collects it."""
 
@@ -184,7 +205,8 @@ class Finding:
     # The log events the finding rests on, for the engine's judgement of whether they lasted
     # (diagnose.facts.outcome); not part of the report.
     events: list[LogEvent] = field(default_factory=list, repr=False)
-    outcome: str | None = None  # "fatal", "persisting", "recovered", ... when the engine judged it
+    outcome: str | None = None  # the rule's conclusion (an `Outcome` name), or the engine's (`recovered`...)
+    lasted: str | None = None  # the engine's judgement of its log lines: fatal, persisting, recovered...
     values: dict[str, Any] = field(default_factory=dict, repr=False)  # what the summary was rendered with
 
 
@@ -195,9 +217,11 @@ class Rule:
     title: str
     category: str
     severity: str
-    message: str  # Jinja2 template of the finding summary, rendered with the check's values
     remediation: tuple[Step, ...]
     references: tuple[str, ...]
+    outcomes: tuple[Outcome, ...] = ()  # the conclusions it can reach, one message each
+    values: type | None = None  # the dataclass of the values its messages are rendered with
+    message: str = ""  # (rule packs written before outcomes) one template for every conclusion
     signatures: tuple[Signature, ...] = ()
     applies_to: str = "all"  # Antrea versions where the failure can happen, e.g. ">=2.0.0"
     fixed_in: str | None = None
@@ -247,22 +271,35 @@ class Rule:
             return False
         return not (self.fixed_in and version >= versions.parse(self.fixed_in))
 
+    def outcome(self, name: str) -> Outcome:
+        for o in self.outcomes:
+            if o.name == name:
+                return o
+        if not self.outcomes and name == "":
+            return Outcome("", self.message, self.severity)
+        raise KeyError(f"rule {self.id} declares no outcome {name!r}")
+
     def finding(
         self,
+        outcome: str = "",
         *,
         nodes: Iterable[str],
         confidence: float,
-        values: dict[str, Any] | None = None,
+        values: Any = None,
         evidence: Iterable[LogEvent | EvidenceLine] = (),
-        status: str = CONFIRMED,
+        status: str | None = None,
         missing: Iterable[Missing] = (),
         ruled_out: Iterable[str] = (),
         severity: str | None = None,
         extra_steps: Iterable[Step] = (),
         category: str | None = None,
     ) -> Finding:
-        """Build a finding, rendering the summary and remediation with `values`."""
-        values = dict(values or {})
+        """A finding of the outcome `outcome`, its message and remediation rendered with
+        `values` (an instance of the rule's `Values` dataclass)."""
+        chosen = self.outcome(outcome)
+        if self.values is not None and not isinstance(values, self.values):
+            raise TypeError(f"rule {self.id}: values must be a {self.values.__name__}, not {type(values).__name__}")
+        values = as_dict(values)
         evidence = list(evidence)
         nodes = sorted(set(nodes))
         named = [n for n in nodes if n not in PSEUDO_NODES]
@@ -271,31 +308,42 @@ class Rule:
         # messages say where ("the Node of these files" for a pasted excerpt that names none).
         values.setdefault("node", named[0] if named else "<node>")
         values.setdefault("where", ", ".join(named) if named else "the Node of these files")
+        remediation = chosen.remediation if chosen.remediation is not None else self.remediation
         steps = [Step(_render(s.text, values), _render(s.command, values) if s.command else None)
-                 for s in (*self.remediation, *extra_steps)]
+                 for s in (*remediation, *extra_steps)]
         return Finding(
             rule_id=self.id,
             slug=self.slug,
             category=category or self.category,
-            severity=severity or self.severity,
+            severity=severity or chosen.severity or self.severity,
             title=self.title,
             nodes=nodes,
             confidence=round(max(0.0, min(1.0, confidence)), 2),
-            summary=_render(self.message, values),
+            summary=_render(chosen.message, values),
             evidence=unique_lines(e if isinstance(e, EvidenceLine) else EvidenceLine.of(e) for e in evidence),
             remediation=steps,
             references=list(self.references),
-            status=status,
+            status=status or chosen.status,
             missing=[Missing(_render(m.what, values), _render(m.command, values)) for m in missing],
             ruled_out=list(ruled_out),
             explains=self.explains,
             why=doc_section(self.doc, "Why it happens"),
             events=[e for e in evidence if isinstance(e, LogEvent)],
+            outcome=chosen.name or None,
             values=values,
         )
 
-    def render_summary(self, values: dict[str, Any]) -> str:
-        return _render(self.message, values)
+    def render(self, template: str, values: dict[str, Any]) -> str:
+        return _render(template, values)
+
+
+def as_dict(values: Any) -> dict[str, Any]:
+    """A rule's values as template variables: a dataclass's fields (shallow), or a dict."""
+    if values is None:
+        return {}
+    if dataclasses.is_dataclass(values) and not isinstance(values, type):
+        return {f.name: getattr(values, f.name) for f in dataclasses.fields(values)}
+    return dict(values)
 
 
 def unique_lines(items: Iterable[Any]) -> list[Any]:

@@ -39,10 +39,20 @@ antrea-io/antrea#7472, antrea-io/antrea#7473, antrea-io/antrea docs/troubleshoot
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 from diagnose import apierrors
 from diagnose.model import PSEUDO_NODES
-from diagnose.rule import Missing, Rule, Signature, Step
+from diagnose.rule import Missing, Outcome, Rule, Signature, Step
+
+
+@dataclass
+class Values:
+    who: str  # "antrea-agent on worker-2"
+    endpoint: str | None  # the API server address the agent dialled, when the error names it
+    error: str  # the network error, e.g. "i/o timeout"
+    scope: str  # where to look first (every Node, or one Node's path)
+
 
 RULE = Rule(
     id="ANT-API-001",
@@ -66,19 +76,27 @@ RULE = Rule(
     # Endpoints, so a controller-connection finding on the same Node is a symptom.
     explains=("podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash", "controller-unreachable"),
     lookalikes=("podcidr-not-allocated",),
-    message="""
-        {% set past = outcome in ("recovered", "superseded") %}{% set verb = "could not reach" if past else
-        "cannot reach" %}{% if cluster_wide %}antrea-agent {{ verb }} the Kubernetes API server on any of the
-        {{ nodes | length }} Nodes{% else %}antrea-agent on {{ where }} {{ verb }} the
-        Kubernetes API server{% endif %}{% if endpoint %} at {{ endpoint }}{% endif %} ({{ error }}).
-        {% if outcome in ("recovered", "superseded") %}{{ outcome_text }}{% elif fatal %}The agent exits during
-        initialisation, so the Pod network of {{ "these Nodes" if nodes | length > 1 else "the Node" }} is
-        down.{% else %}Its informers keep failing to list objects until the end of the logs.{% endif %}
-        {% if cluster_wide %}Every Node fails: look at kube-apiserver itself, its load balancer or its
-        certificate first.{% elif healthy %}Other Nodes reach it ({{ healthy | join(", ") }}): the path from
-        {{ "these Nodes" if nodes | length > 1 else "this Node" }} is broken (host routes or NIC, firewall,
-        kube-proxy rules for the ClusterIP).{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("fatal", severity="critical", message="""
+            {{ who }} cannot reach the Kubernetes API server{% if endpoint %} at {{ endpoint }}{% endif %}
+            ({{ error }}). The agent exits during initialisation, so the Pod network of
+            {{ "these Nodes" if nodes | length > 1 else "the Node" }} is down. {{ scope }}
+        """),
+        Outcome("ongoing", severity="error", message="""
+            {{ who }} cannot reach the Kubernetes API server{% if endpoint %} at {{ endpoint }}{% endif %}
+            ({{ error }}): its informers keep failing to list objects until the end of the logs. {{ scope }}
+        """),
+        # The engine's judgement: the failures stopped while the agent went on, or a later run was fine.
+        Outcome("recovered", severity="info", message="""
+            {{ who }} could not reach the Kubernetes API server{% if endpoint %} at {{ endpoint }}{% endif %}
+            for a while ({{ error }}). {{ outcome_text }}
+        """),
+        Outcome("superseded", severity="info", message="""
+            {{ who }} could not reach the Kubernetes API server{% if endpoint %} at {{ endpoint }}{% endif %}
+            in an earlier run ({{ error }}). {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("From the Node, test the endpoint the agent uses (a timeout means packets are dropped; "
              "'connection refused' means nothing listens).",
@@ -115,15 +133,33 @@ def check(ev):
     missing = []
     if any(ev.view.nodes.get(n) is None or ev.view.nodes[n].routes is None for n in nodes):
         missing.append(Missing("the Node's routes and addresses", "ip route; ip addr  # on {{ node }}"))
+    cluster_wide = len(nodes) > 1 and len(nodes) >= len(with_logs)
     yield RULE.finding(
+        "fatal" if fatal else "ongoing",
         nodes=nodes,
         confidence=0.95 if fatal else 0.75,
-        severity="critical" if fatal else "error",
-        values={"cluster_wide": len(nodes) > 1 and len(nodes) >= len(with_logs), "endpoint": endpoint,
-                "error": error, "fatal": bool(fatal), "healthy": healthy, "outcome": None, "outcome_text": ""},
+        values=Values(who=_who(nodes, cluster_wide), endpoint=endpoint, error=error,
+                      scope=_scope(nodes, cluster_wide, healthy)),
         evidence=_pick(events),
         missing=missing,
     )
+
+
+def _who(nodes: list[str], cluster_wide: bool) -> str:
+    shown = [n for n in nodes if n not in PSEUDO_NODES] or ["the Node of these files"]
+    return (f"antrea-agent on every one of the {len(nodes)} Nodes" if cluster_wide
+            else f"antrea-agent on {', '.join(shown)}")
+
+
+def _scope(nodes: list[str], cluster_wide: bool, healthy: list[str]) -> str:
+    """Where to look first: every Node failing points at the API server, one at its own path."""
+    if cluster_wide:
+        return "Every Node fails: look at kube-apiserver itself, its load balancer or its certificate first."
+    if healthy:
+        these = "these Nodes" if len(nodes) > 1 else "this Node"
+        return (f"Other Nodes reach it ({', '.join(healthy)}): the path from {these} is broken (host routes or NIC, "
+                "firewall, kube-proxy rules for the ClusterIP).")
+    return ""
 
 
 def _unrecovered_list_failures(ev, node) -> list:

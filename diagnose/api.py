@@ -1,0 +1,81 @@
+"""The rule-pack API: everything a rule module imports comes from here.
+
+A rule module (the built-in pack's `rules/*.py` or a user's `--rules DIR`) declares `RULE =
+Rule(...)` with its outcomes and the dataclass of its values, and a `check(ev: RuleEvidence)`
+generator of findings. `docs/writing-rules.md` walks through one; `docs/rule-api.md` lists these
+names (generated from this module).
+"""
+
+from __future__ import annotations
+
+from diagnose.evidence import ClusterView, NodeView, RuleEvidence
+from diagnose.facts import hostnet, lifecycle, modes
+from diagnose.facts.lifecycle import key as lifecycle_key
+from diagnose.facts.outcome import Outcome as Judgement
+from diagnose.facts.runs import Run
+from diagnose.model import (
+    AGENT_CONFIG,
+    AGENT_INFO,
+    AGENT_LOG,
+    ANTREA_CRD,
+    CLUSTER_INFO,
+    CONTROLLER_LOG,
+    CONTROLLER_NODE,
+    FLOWS,
+    GROUPS,
+    HNS_NETWORK,
+    HOST_LOG,
+    IP_ADDR,
+    IP_LINK,
+    IP_ROUTE,
+    IPTABLES,
+    KERNEL_MODULES,
+    KUBECTL_DESCRIBE_POD,
+    KUBECTL_EVENTS,
+    KUBECTL_PODS,
+    OTHER_CONTAINER_LOG,
+    OVS_APPCTL,
+    OVS_CONTAINER_LOG,
+    OVS_LOG,
+    OVS_PORTS,
+    OVS_VSCTL_SHOW,
+    OVSDB_DUMP,
+    OVSDB_DUMP_JSON,
+    OVSDB_LIST,
+    RESOLV_CONF,
+    ROUTE_TABLE_ALL,
+    UNATTRIBUTED,
+    WIN_ADAPTERS,
+    WIN_IPCONFIG,
+    WIN_ROUTES,
+    LogEvent,
+)
+from diagnose.rule import (
+    CATEGORIES,
+    CONFIRMED,
+    INCONCLUSIVE,
+    EvidenceLine,
+    Finding,
+    Inputs,
+    Missing,
+    Outcome,
+    Rule,
+    Signature,
+    Step,
+)
+
+__all__ = [
+    # the contract
+    "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
+    "INCONCLUSIVE", "CATEGORIES",
+    # what check() reads
+    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
+    # shared facts
+    "lifecycle", "lifecycle_key", "modes", "hostnet",
+    # artifact kinds (diagnose.artifacts has each one's title and collecting command)
+    "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
+    "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",
+    "GROUPS", "OVS_PORTS", "OVS_APPCTL", "AGENT_INFO", "AGENT_CONFIG", "CLUSTER_INFO", "IPTABLES", "KUBECTL_PODS",
+    "KUBECTL_DESCRIBE_POD", "KUBECTL_EVENTS", "ANTREA_CRD", "HNS_NETWORK", "WIN_IPCONFIG", "WIN_ROUTES",
+    "WIN_ADAPTERS", "RESOLV_CONF", "KERNEL_MODULES", "CONTROLLER_NODE", "UNATTRIBUTED",
+]
