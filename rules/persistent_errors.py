@@ -52,7 +52,8 @@ RULE = Rule(
     judge_outcome=False,  # judged here, per message: one Node's errors are of many kinds
     references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",),
     message="""
-        {{ component }} on {{ where }} keeps logging {{ "an error" if count == 1 else count ~ " errors" }}
+        {{ component }} on {{ where }} keeps logging {{ "an error" if count == 1 else ("at least " if capped else "")
+        ~ count ~ " errors" }}
         {%- if kinds > 1 %} of {{ kinds }} kinds{% endif %} that no specific rule explains{% if lasted %}
         ({{ lasted }}){% endif %}: "{{ sample }}"{% if kinds > 1 %} (the most frequent){% endif %}.
         {% if area %}It points at {{ area }}{% if source %} ({{ source }}){% endif %}.{% endif %}
@@ -90,13 +91,15 @@ def check(ev):
             events, result, chain = items[0]
             excerpt = _excerpt(node, [e for evs, _, _ in items for e in evs])
             count = sum(len(evs) for evs, _, _ in items)
+            kept = sum(1 for e in node.data.events if e.signature in lifecycle.ERRORS)
+            capped = sum(node.data.hit_counts[k] for k in lifecycle.ERRORS) > kept
             yield RULE.finding(
                 nodes=[node.name],
                 category=category,
                 severity="error" if excerpt else "warning",
                 confidence=0.5 if excerpt else 0.3,
                 values={"component": _component(node.process_of(events[-1]), chain), "count": count,
-                        "kinds": len(items), "sample": _message(events[-1])[:300], "area": chain.area,
+                        "kinds": len(items), "capped": capped, "sample": _message(events[-1])[:300], "area": chain.area,
                         "source": chain.source, "url": chain.url, "excerpt": excerpt,
                         "needle": _needle(_template(events[-1])), "lasted": _lasted(result)},
                 evidence=[evs[-1] for evs, _, _ in items[1:4]] + (events[:2] + events[-1:] if len(events) > 3
