@@ -1,0 +1,446 @@
+"""Identifiers in text: replaced by keyed pseudonyms (`mapper`), recorded in the private map,
+restorable with `unredact`.
+
+Each detector is a trigger (what the finder looks for) and a function that, at a hit, confirms
+the form and returns the span and its pseudonym. `left` detectors begin before their trigger
+(a domain is found from its TLD, an IPv6 address from its `::`): the scrubber moves their hits
+to where the form begins before ordering them. Forms (samples in `catalogue.py`):
+- IPv4 with `/len` or a dotted mask, a tcpdump `.port`, in `ip-10-1-2-3` host names, in reverse
+  DNS (`3.2.1.10.in-addr.arpa`), in hex in OpenFlow registers (`reg3=0x..`, `set_field:0x..->reg3`,
+  `load:0x..->NXM_NX_REG3[]`, and `xxreg3` for IPv6), as one decimal number (a URL host, `ip=`);
+- IPv6 in every notation: compressed, full, with an IPv4 tail, `::ffff:` mapped, after
+  `set_field:`, tcpdump's `addr.port`, with `/len`;
+- MAC addresses with `:` or `-`, Cisco's `dead.beef.0001`, bare 12 hex digits, `enx<mac>`
+  interface names, OVS datapath IDs;
+- DNS names and e-mail addresses (`domains`), and the names of the vocabulary (Nodes, hosts,
+  Pods, Namespaces, users...), also where a URL encodes the characters around them
+  (`fieldSelector=spec.nodeName%3Dnode2`, `%2Fhome%2Falice%2F`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+
+from diagnose.redact import domains, names
+from diagnose.redact.finder import Trigger
+from diagnose.redact.mapper import Mapper
+from diagnose.redact.vocab import Vocabulary
+
+Span = tuple[int, int, bytes]
+Confirm = Callable[[bytes, int, int], "Span | None"]
+Left = Callable[[bytes, int], int] | None
+
+_OCT = rb"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_V4 = _OCT + rb"(?:\." + _OCT + rb"){3}"
+_IPV4 = re.compile(rb"(?<![0-9])(?<![0-9]\.)(?<![vV])(?P<v4>" + _V4 + rb")"
+                   rb"(?:/(?P<len>3[0-2]|[12]?[0-9])(?![0-9])|/(?P<mask>" + _V4 + rb")(?![0-9]|\.[0-9]))?"
+                   rb"(?![0-9]|\.[0-9]{1,5}\.[0-9]|\.[0-9]{6})")
+_DASHED = re.compile(rb"(?<![A-Za-z0-9_-])[iI][pP]-(?P<d>[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3})(?![A-Za-z0-9_-])")
+_REG = re.compile(rb"(?P<pre>(?P<xxa>xx)?reg3=|NXM_NX_(?P<xxb>XX)?REG3\[\]=)?0x(?P<hex>[0-9a-fA-F]{1,32})(?![0-9a-fA-FxX])"
+                  rb"(?P<post>->(?P<xxc>xx)?reg3(?![0-9A-Za-z])|->NXM_NX_(?P<xxd>XX)?REG3\[)?")
+_DECIMAL_URL = re.compile(rb"://(?P<n>[0-9]{8,10}|0x[0-9a-fA-F]{8})(?=[:/?#\s\"']|$)")
+_DECIMAL_KEY = re.compile(rb"(?i)(?<![A-Za-z0-9_])(?:ip|ipv4|addr|address)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<n>[0-9]{8,10})"
+                          rb"(?![0-9.])")
+_MAC = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?P<s>[:-])[0-9A-Fa-f]{2}(?:(?P=s)[0-9A-Fa-f]{2}){4}"
+                  rb"(?![0-9A-Fa-f]|[:-][0-9A-Fa-f])")
+_CISCO = re.compile(rb"(?<![0-9A-Za-z.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![0-9A-Za-z]|\.[0-9A-Za-z])")
+_BARE = re.compile(rb"[0-9A-Fa-f]{12}(?![0-9A-Za-z_-])")
+_BARE_KEYS = re.compile(rb"(?i)(?:mac|hwaddr|lladdr|ether|macaddress|hardwareaddr|mac_address|mac-address)"
+                        rb"[\"']?[ \t]*[:=]?[ \t]*[\"']?$")
+_ENX = re.compile(rb"(?<![A-Za-z0-9_-])enx(?P<m>[0-9a-fA-F]{12})(?![A-Za-z0-9_])")
+_DPID = re.compile(rb"(?i)(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id\"?,\"|datapath[-_]?id[\"']?[ \t]*[:=][ \t]*[\"']?)"
+                   rb"(?P<id>[0-9A-Fa-f]{16})(?![0-9A-Fa-f])")
+_INET_BRD = re.compile(rb"inet (?P<a>" + _V4 + rb")/(?P<len>3[0-2]|[12]?[0-9]) brd (?P<b>" + _V4 + rb")(?![0-9]|\.[0-9])")
+_ARPA = re.compile(rb"(?P<ip>[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.in-addr\.arpa", re.I)
+_V6_CHARS = frozenset(b"0123456789abcdefABCDEF:")
+_V6_TAIL = frozenset(b"0123456789abcdefABCDEF:.")
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_LABEL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+_LOCAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_DIGITS_DOT = frozenset(b"0123456789.")
+_V6_LEN = re.compile(rb"/(12[0-8]|1[01][0-9]|[1-9]?[0-9])(?![0-9])")
+# Keys after which a name is a name even when it is also one of Antrea's words.
+CONTEXT_KEYS = ("name", "nodeName", "NodeName", "node", "Node", "hostname", "hostName", "namespace", "Namespace",
+                "pod", "Pod", "podName", "podNamespace", "pod-name", "pod-namespace", "user", "username",
+                "K8S_POD_NAME", "K8S_POD_NAMESPACE", "machine")
+_CONTEXT = re.compile(rb"(?:^|[^A-Za-z0-9_-])(?:" + b"|".join(re.escape(k.encode()) for k in CONTEXT_KEYS)
+                      + rb")(?:[\"']?[ \t]*[:=][ \t]*[\"']?|%3[dD])$", re.M)
+
+
+def _trie(words: Iterable[str]) -> bytes:
+    """A regex matching any of `words` (lower-case), as a trie: longest first, fast in `re`."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w.encode("utf-8", "surrogateescape"):
+            node = node.setdefault(ch, {})
+        node[-1] = {}
+
+    def build(node: dict) -> bytes:
+        end = -1 in node
+        alts = [re.escape(bytes([ch])) + build(child) for ch, child in sorted(node.items()) if ch != -1]
+        if not alts:
+            return b""
+        body = alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
+        return b"(?:" + body + b")?" if end else body
+
+    return build(root)
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "surrogateescape")
+
+
+def _out(s: str) -> bytes:
+    return s.encode("utf-8", "surrogateescape")
+
+
+class Identifiers:
+    """The identifier detectors of one run: the mapper gives the pseudonyms, the vocabulary the
+    names; `protected` names (words of rule signatures) only after a context key."""
+
+    def __init__(self, mapper: Mapper, vocabulary: Vocabulary, signature_text: str = "", paths: bool = False):
+        self.mapper = mapper
+        self.vocab = vocabulary
+        self.learnt = frozenset(vocabulary.domains)
+        learnt = self.learnt
+        hidden = {n: c for n, c in vocabulary.names.items()
+                  if c not in mapper.keep_classes and not domains.redactable(n, learnt)}
+        protected = set() if paths else {n for n in hidden if n in signature_text}
+        self.loose = [n for n in hidden if n not in protected and (paths or names.is_specific(n))]
+        self.strict = [n for n in hidden if n not in protected and not paths and not names.is_specific(n)]
+        self.protected = sorted(protected)
+        self.heads = sorted({n[:8].lstrip("-") for n, c in hidden.items() if c == "pod" and len(n) > 8}) \
+            if "pod" not in mapper.keep_classes else []
+
+    # -- the table ------------------------------------------------------------------------------
+
+    def detectors(self) -> list[tuple[str, list[Trigger], Confirm, Left, bool]]:
+        """(form, triggers, confirm, where it begins, whether the triggers are this run's own)."""
+        strong = sorted(domains.TLDS)
+        table: list[tuple[str, list[Trigger], Confirm, Left]] = [
+            ("reverse-dns", [Trigger(rb"[0-9]\.in-addr\.arpa", caseless=True)], self._arpa, _digits_left),
+            ("email", [Trigger(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9]")], self._email, _local_left),
+            ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + b"|".join(t.encode() for t in strong) + rb")(?:[^A-Za-z0-9-]|$)",
+                                caseless=True),
+                        Trigger(rb"\.home\.arpa", caseless=True)], self._domain_hit, _label_left),
+            ("url-numeric-host", [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})")], self._numeric_url, None),
+            ("register-ip", [Trigger(rb"reg3=0x[0-9a-fA-F]", caseless=True),
+                             Trigger(rb"0x[0-9a-fA-F]{1,32}->(?:xx)?reg3"),
+                             Trigger(rb"0x[0-9a-fA-F]{1,32}->NXM_NX_(?:XX)?REG3"),
+                             Trigger(rb"NXM_NX_(?:XX)?REG3\[\]=0x")], self._register, None),
+            ("datapath-id", [Trigger(rb"(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id[\"',: \t=]{1,6})[0-9A-Fa-f]{16}",
+                                     caseless=True)], self._dpid, None),
+            ("ipv6", [Trigger(rb"::"), Trigger(rb"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){5}:[0-9A-Fa-f]")],
+             self._ipv6, _v6_left),
+            ("ip-addr-broadcast", [Trigger(rb"inet [0-9.]{7,15}/[0-9]{1,2} brd [0-9]")], self._broadcast, None),
+            ("dashed-ipv4", [Trigger(rb"ip-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}", caseless=True)],
+             self._dashed, None),
+            ("ipv4", [Trigger(rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")], self._ipv4, None),
+            ("decimal-ipv4", [Trigger(rb"(?:ip|ipv4|addr|address)[\"']?[:=][\"' ]?[0-9]{8}", caseless=True)],
+             self._decimal_key, None),
+            ("mac", [Trigger(rb"[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}"),
+                     Trigger(rb"[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}")],
+             self._mac, None),
+            ("mac-cisco", [Trigger(rb"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")], self._cisco, None),
+            ("mac-enx", [Trigger(rb"enx[0-9A-Fa-f]{12}")], self._enx, None),
+            ("mac-bare", [Trigger(rb"(?:^|[^0-9A-Za-z_.:/+=-])[0-9A-Fa-f]{12}(?:[^0-9A-Za-z_-]|$)")], self._bare_mac, None),
+        ]
+        out = [(*row, False) for row in table]
+        if self.learnt:
+            learnt = b"|".join(re.escape(d.encode()) for d in sorted(self.learnt))
+            out.insert(3, ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + learnt + rb")", caseless=True)],
+                           self._domain_hit, _label_left, True))
+        table = []
+        if self.protected:
+            rx = re.compile(rb"(?:" + _trie(self.protected) + rb")(?![A-Za-z0-9_-])", re.I)
+            table.append(("name-in-context", [Trigger(_trie(self.protected), caseless=True)],
+                          self._name_confirm(rx, context=True), None))
+        if self.loose:
+            rx = re.compile(rb"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))(?:" + _trie(self.loose) + rb")(?![A-Za-z0-9])",
+                            re.I)
+            table.append(("name", [Trigger(_trie(self.loose), caseless=True)], self._name_confirm(rx), None))
+        if self.strict:
+            rx = re.compile(rb"(?:(?<![A-Za-z0-9_-])|(?<=%[0-9A-Fa-f]{2}))(?:" + _trie(self.strict)
+                            + rb")(?![A-Za-z0-9_-])", re.I)
+            table.append(("word-name", [Trigger(_trie(self.strict), caseless=True)], self._name_confirm(rx), None))
+        if self.heads:
+            head = _trie(h.lower() for h in self.heads)
+            rx = re.compile(rb"(?<![A-Za-z0-9_-])(?P<h>" + head + rb")-[0-9a-f]{6}(?![A-Za-z0-9_-])", re.I)
+            table.append(("pod-interface", [Trigger(head + rb"-[0-9a-f]{6}", caseless=True)], self._head_confirm(rx),
+                          None))
+        return out + [(*row, True) for row in table]
+
+    # -- addresses ------------------------------------------------------------------------------
+
+    def _ipv4(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _IPV4.match(block, start)
+        if m is None:
+            return None
+        mp = self.mapper
+        v4 = _text(m["v4"])
+        if m["len"]:
+            out = f"{mp.network(v4, int(m['len']))}/{_text(m['len'])}"
+        elif m["mask"]:
+            out = f"{mp.network(v4, _mask_len(_text(m['mask'])))}/{_text(m['mask'])}"
+        else:
+            out = mp.ip(v4)
+        return (start, m.end(), _out(out))
+
+    def _broadcast(self, block: bytes, start: int, _end: int) -> Span | None:
+        """`inet A/len brd B` (`ip addr`): B stays the broadcast address of A's pseudonym subnet."""
+        m = _INET_BRD.match(block, start)
+        if m is None:
+            return None
+        addr, length, brd = _text(m["a"]), int(m["len"]), _text(m["b"])
+        mp = self.mapper
+        net = ipaddress.ip_network(f"{addr}/{length}", strict=False)
+        mapped = mp.network(addr, length)
+        if length < 31 and brd == str(net.broadcast_address):
+            out = str(ipaddress.ip_network(f"{mapped}/{length}", strict=False).broadcast_address)
+        else:
+            out = mp.ip(brd)
+        return (m.start("a"), m.end("b"), _out(f"{mapped}/{length} brd {out}"))
+
+    def _dashed(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _DASHED.match(block, start)
+        if m is None:
+            return None
+        return (start, m.end(), block[start : start + 3] + _out(self._dashed_ip(_text(m["d"]))))
+
+    def _dashed_ip(self, dashed: str) -> str:
+        out = self.mapper.ip(dashed.replace("-", ".")).replace(".", "-")
+        self.mapper.record("ip", dashed, out)  # the form written, for unredact
+        return out
+
+    def _arpa(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _ARPA.match(block, start)
+        if m is None or (start and block[start - 1] in _DIGITS_DOT):
+            return None
+        ip = ".".join(reversed(_text(m["ip"]).split(".")))
+        try:
+            ipaddress.IPv4Address(ip)
+        except ValueError:
+            return None
+        mapped = ".".join(reversed(self.mapper.ip(ip).split(".")))
+        self.mapper.record("ip", _text(m["ip"]), mapped)
+        return (start, m.end("ip"), _out(mapped))
+
+    def _register(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _REG.match(block, start)
+        if m is None or not (m["pre"] or m["post"]):
+            return None
+        v6 = bool(m["xxa"] or m["xxb"] or m["xxc"] or m["xxd"])
+        mapped = self.mapper.hex_ip("0x" + _text(m["hex"]), 6 if v6 else 4)
+        return (m.start("hex") - 2, m.end("hex"), _out(mapped))
+
+    def _numeric_url(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _DECIMAL_URL.match(block, start)
+        if m is None:
+            return None
+        n = _text(m["n"])
+        if n.lower().startswith("0x"):
+            value = int(n, 16)
+            if not 1 << 24 <= value < 1 << 32:
+                return None
+            mapped = self.mapper.hex_ip(n, 4)
+            return (m.start("n"), m.end("n"), _out(mapped))
+        return (m.start("n"), m.end("n"), _out(self.mapper.decimal_ip(n)))
+
+    def _decimal_key(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _DECIMAL_KEY.match(block, start)
+        if m is None:
+            return None
+        return (m.start("n"), m.end("n"), _out(self.mapper.decimal_ip(_text(m["n"]))))
+
+    def _ipv6(self, block: bytes, start: int, _end: int) -> Span | None:
+        if start and block[start - 1] in _WORD:
+            colon = block.find(b":", start)  # `set_field:fe80::1`: the word's last letters are no group
+            if colon == -1:
+                return None
+            start = colon + 1 if block[colon + 1 : colon + 2] != b":" else colon
+        end = start
+        while end < len(block) and block[end] in _V6_TAIL:
+            end += 1
+        token = _text(block[start:end])
+        addr, stop = _valid_v6(token)
+        if addr is None:
+            return None
+        stop += start
+        if stop < len(block) and block[stop] in _WORD:
+            return None
+        mp = self.mapper
+        ln = _V6_LEN.match(block, stop)
+        if ln:
+            return (start, ln.end(), _out(f"{mp.network(addr, int(ln[1]))}/{_text(ln[1])}"))
+        return (start, stop, _out(mp.ip(addr)))
+
+    # -- MAC addresses --------------------------------------------------------------------------
+
+    def _mac(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _MAC.match(block, start)
+        return (start, m.end(), _out(self.mapper.mac(_text(m[0])))) if m else None
+
+    def _cisco(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _CISCO.match(block, start)
+        return (start, m.end(), _out(self.mapper.mac(_text(m[0])))) if m else None
+
+    def _enx(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _ENX.match(block, start)
+        return (m.start("m"), m.end(), _out(self.mapper.mac(_text(m["m"])))) if m else None
+
+    def _bare_mac(self, block: bytes, start: int, _end: int) -> Span | None:
+        if block[start] not in _V6_CHARS or (start and block[start - 1] != 10):  # a delimiter before it
+            start += 1
+        m = _BARE.match(block, start)
+        if m is None:
+            return None
+        tok = m[0]
+        has_letter = any(c in b"abcdefABCDEF" for c in tok)
+        has_digit = any(48 <= c <= 57 for c in tok)
+        if not (has_letter and has_digit) and not _BARE_KEYS.search(block, max(0, start - 24), start):
+            return None
+        return (start, m.end(), _out(self.mapper.mac(_text(tok))))
+
+    def _dpid(self, block: bytes, start: int, _end: int) -> Span | None:
+        m = _DPID.match(block, start)
+        return (m.start("id"), m.end("id"), _out(self.mapper.datapath_id(_text(m["id"])))) if m else None
+
+    # -- DNS names and e-mail addresses -----------------------------------------------------------
+
+    def _email(self, block: bytes, start: int, _end: int) -> Span | None:
+        at = block.find(b"@", start)
+        dom_end = at + 1
+        while dom_end < len(block) and block[dom_end] in _LABEL:
+            dom_end += 1
+        while dom_end > at + 1 and block[dom_end - 1] in b".-":
+            dom_end -= 1
+        local, dom = _text(block[start:at]).strip("."), _text(block[at + 1 : dom_end])
+        if not local or not domains.redactable(dom.lower(), self.learnt) or dom_end < len(block) and \
+                block[dom_end] in _WORD:
+            return None
+        if not local.startswith("REDACTED-") and names.worth_hiding(local):
+            local = self.mapper.name("user", local)
+        return (start + len(_text(block[start:at])) - len(_text(block[start:at]).lstrip(".")), dom_end,
+                _out(f"{local}@{self.domain(dom)}"))
+
+    def _domain_hit(self, block: bytes, start: int, _end: int) -> Span | None:
+        end = start
+        while end < len(block) and block[end] in _LABEL:
+            end += 1
+        while end > start and block[end - 1] in b".-":
+            end -= 1
+        if end < len(block) and block[end] in b"_" or start and block[start - 1] in b"_":
+            return None
+        token = _text(block[start:end])
+        low = token.lower()
+        if names.PSEUDONYM.match(low) or low in domains.PROVIDERS:
+            return None
+        provider = domains.provider(low)
+        if provider is not None:  # only the label the customer chose goes
+            label = token.split(".")[0]
+            if not names.worth_hiding(label):
+                return None
+            dashed = _DASHED.fullmatch(label.encode())
+            out = label[:3] + self._dashed_ip(_text(dashed["d"])) if dashed else self.mapper.name("host", label)
+            return (start, start + len(label), _out(out))
+        if not domains.redactable(low, self.learnt):
+            return None
+        return (start, end, _out(self.domain(token)))
+
+    def domain(self, token: str) -> str:
+        """A DNS name's pseudonym: its host label as a name (a dashed IPv4 as an address) and
+        the rest under `.example` (`mapper.domain`)."""
+        low = token.lower()
+        labels = token.split(".")
+        if len(labels) == 2:
+            return self.mapper.domain(low)
+        first, rest = labels[0], ".".join(labels[1:])
+        dashed = _DASHED.fullmatch(first.encode())
+        if dashed:
+            head = first[:3] + self._dashed_ip(_text(dashed["d"]))
+        else:
+            cls = self.vocab.names.get(first.lower()) or ("node" if self.vocab.names.get(low) == "node" else "host")
+            head = self.mapper.name(cls, first) if names.worth_hiding(first) else first
+        return f"{head}.{self.mapper.domain(rest)}"
+
+    # -- names of the vocabulary ------------------------------------------------------------------
+
+    def _name_confirm(self, rx: re.Pattern[bytes], context: bool = False) -> Confirm:
+        vocab, mapper = self.vocab.names, self.mapper
+
+        def confirm(block: bytes, start: int, _end: int) -> Span | None:
+            if context and not _CONTEXT.search(block, max(0, start - 40), start):
+                return None
+            m = rx.match(block, start)
+            if m is None:
+                return None
+            value = _text(m[0])
+            return (start, m.end(), _out(mapper.name(vocab.get(value.lower(), "host"), value)))
+        return confirm
+
+    def _head_confirm(self, rx: re.Pattern[bytes]) -> Confirm:
+        def confirm(block: bytes, start: int, _end: int) -> Span | None:
+            m = rx.match(block, start)
+            if m is None:
+                return None
+            return (start, m.end("h"), _out(self.mapper.iface_head(_text(m["h"]))))
+        return confirm
+
+
+# -- where left-extending forms begin ----------------------------------------------------------------
+
+def _scan_left(block: bytes, pos: int, chars: frozenset[int], limit: int) -> int:
+    stop = max(0, pos - limit)
+    while pos > stop and block[pos - 1] in chars:
+        pos -= 1
+    return pos
+
+
+def _label_left(block: bytes, start: int) -> int:
+    pos = _scan_left(block, start + 1, _LABEL, 253)
+    while pos < start and block[pos] in b".-":
+        pos += 1
+    return pos
+
+
+def _local_left(block: bytes, start: int) -> int:
+    return _scan_left(block, start + 1, _LOCAL, 64)
+
+
+def _digits_left(block: bytes, start: int) -> int:
+    return _scan_left(block, start + 1, _DIGITS_DOT, 16)
+
+
+def _v6_left(block: bytes, start: int) -> int:
+    return _scan_left(block, start, _V6_CHARS, 40)
+
+
+def _valid_v6(token: str) -> tuple[str | None, int]:
+    """The IPv6 address at the start of `token` (hex digits, colons and dots), and its length:
+    the whole token, or less a tcpdump `.port` or a trailing `:`."""
+    candidates = [token]
+    if token.endswith(":") and not token.endswith("::"):
+        candidates.append(token[:-1])
+    for c in list(candidates):
+        head, _, tail = c.rpartition(".")
+        if head and tail.isdigit() and len(tail) <= 5 and head.count(".") in (0, 3):
+            candidates.append(head)
+    for c in candidates:
+        if "::" not in c and c.count(":") < 6:
+            continue
+        try:
+            ipaddress.IPv6Address(c)
+        except ValueError:
+            continue
+        return c, len(c)
+    return None, 0
+
+
+def _mask_len(mask: str) -> int:
+    """The prefix length of a dotted netmask; -1 (not a network) when it is not contiguous."""
+    value = sum(int(o) << (24 - 8 * i) for i, o in enumerate(mask.split(".")))
+    length = bin(value).count("1")
+    return length if value == ((1 << 32) - 1) ^ ((1 << (32 - length)) - 1) else -1
