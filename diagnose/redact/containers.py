@@ -39,8 +39,13 @@ def single_compression(path: Path) -> tuple[str, ...]:
 def compressor(fmt: str, raw: BinaryIO) -> BinaryIO:
     """A writable stream that compresses into `raw` (closing it does not close `raw`)."""
     if fmt == "gzip":
-        # level 6 (gzip's own default): level 9 costs twice the time for a few percent
-        return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)  # type: ignore[return-value]
+        # isal's level 2 compresses logs ~10x faster than zlib's 6 for ~5 % more bytes; zlib
+        # (level 6, gzip's own default) when the wheel is missing
+        try:
+            from isal.igzip import IGzipFile
+        except ImportError:
+            return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)  # type: ignore[return-value]
+        return IGzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=2)  # type: ignore[return-value]
     if fmt == "bzip2":
         return bz2.BZ2File(raw, "wb")  # type: ignore[return-value]
     if fmt == "xz":

@@ -465,6 +465,7 @@ def detectors() -> list[tuple[str, list[Trigger], Confirm]]:
 
 # -- Kubernetes Secret objects ----------------------------------------------------------------------
 
+_ANY_SECRET_KIND = re.compile(rb"kind\"?[ \t]*:[ \t]*[\"']?Secret\b")
 _SECRET_KIND = re.compile(rb"^[ \t]*kind:[ \t]*[\"']?Secret[\"']?[ \t]*\r?$", re.M)
 _SECRET_KIND_JSON = re.compile(rb"\"kind\"[ \t]*:[ \t]*\"Secret\"")
 _DATA_KEY = re.compile(rb"^(?P<ind>[ \t]*)(?:data|stringData):[ \t]*\r?$", re.M)
@@ -476,7 +477,7 @@ _JSON_PAIR = re.compile(rb"\"(?:[^\"\\\n]|\\.)*\"[ \t]*:[ \t]*\"(?P<val>(?:[^\"\
 def secret_objects(block: bytes) -> bytes:
     """Every value under `data:`/`stringData:` of the Kubernetes Secrets in `block` (YAML
     documents or JSON objects), replaced whatever its key is called."""
-    if b"Secret" not in block:
+    if b"Secret" not in block or _ANY_SECRET_KIND.search(block) is None:
         return block
     spans: list[tuple[int, int]] = []
     for kind in _SECRET_KIND.finditer(block):

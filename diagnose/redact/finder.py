@@ -8,7 +8,9 @@ the stdlib finder runs each trigger's `re` over the block: slower, same hits for
 (they confirm from the hit's start, so a finder only has to report where a form may begin).
 
 Trigger syntax is the subset both engines read alike: classes, `{m,n}`, groups, alternation,
-`^`/`$` per line; no lookaround, no back-references (the detectors check context).
+`^`/`$` per line; no lookaround, no back-references (the detectors check context). Literal
+triggers (the names of a run's vocabulary, thousands) each get their own id, longest first, so
+that the detector knows which name it is and tries a longer name before its prefixes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 Hit = tuple[int, int, int]  # (start, trigger id, end)
@@ -30,51 +32,89 @@ Row = tuple[str, list["Trigger"], Confirm, Left, bool]
 class Trigger:
     pattern: bytes
     caseless: bool = False
+    literal: bool = False  # a plain string (a name of the vocabulary)
 
 
-Keyed = tuple[tuple[int, Trigger], ...]  # (id, trigger): the id says which detector, and its rank
+Keyed = tuple[tuple[int, Trigger], ...]  # (id, trigger): ids are in priority order
+
+
+def trie(words: Iterable[bytes]) -> bytes:
+    """A regex matching any of `words`, as a trie: longest first, and fast in `re` (a flat
+    alternation of thousands of names is tried branch by branch at every position)."""
+    root: dict = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[-1] = {}
+
+    def build(node: dict) -> bytes:
+        end = -1 in node
+        alts = [re.escape(bytes([ch])) + build(child) for ch, child in sorted(node.items()) if ch != -1]
+        if not alts:
+            return b""
+        body = alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
+        return b"(?:" + body + b")?" if end else body
+
+    return build(root)
 
 
 class StdlibFinder:
-    """Each trigger's `re.finditer` over the block (the fallback)."""
+    """Each trigger's `re.finditer` over the block (the fallback). Literals are searched as one
+    trie per detector; a match also reports the literals that are its prefixes."""
 
     name = "stdlib"
 
-    def __init__(self, triggers: Keyed):
-        self._patterns = [(i, re.compile(t.pattern, re.M | (re.I if t.caseless else 0))) for i, t in triggers]
+    def __init__(self, triggers: Keyed, groups: Sequence[Sequence[int]] = ()):
+        by_id = dict(triggers)
+        self._patterns = [(i, re.compile(t.pattern, re.M | (re.I if t.caseless else 0)))
+                          for i, t in triggers if not t.literal]
+        self._literals: list[tuple[re.Pattern[bytes], dict[bytes, int], int]] = []
+        for ids in groups:
+            words = {by_id[i].pattern.lower(): i for i in ids}
+            self._literals.append((re.compile(trie(words), re.I), words, max(map(len, words))))
 
     def hits(self, block: bytes) -> list[Hit]:
-        return [(m.start(), i, m.end()) for i, p in self._patterns for m in p.finditer(block)]
+        found = [(m.start(), i, m.end()) for i, p in self._patterns for m in p.finditer(block)]
+        for pattern, words, _longest in self._literals:
+            for m in pattern.finditer(block):
+                text, start = m[0].lower(), m.start()
+                found += [(start, words[text[:n]], start + n) for n in range(len(text), 0, -1) if text[:n] in words]
+        return found
 
 
 class _Database:
-    def __init__(self, triggers: Keyed):
+    def __init__(self, triggers: Keyed, literal: bool = False):
         import hyperscan
 
-        base = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_MULTILINE
+        base = hyperscan.HS_FLAG_SOM_LEFTMOST | (0 if literal else hyperscan.HS_FLAG_MULTILINE)
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.db.compile(expressions=[t.pattern for _, t in triggers], ids=[i for i, _ in triggers],
-                        elements=len(triggers),
+                        elements=len(triggers), literal=literal,
                         flags=[base | (hyperscan.HS_FLAG_CASELESS if t.caseless else 0) for _, t in triggers])
         self.scratch = hyperscan.Scratch(self.db)
 
 
 @functools.lru_cache(maxsize=4)
 def _cached(triggers: Keyed) -> _Database:
-    """The database of the triggers every run has (compiling it costs ~0.3 s): once per process."""
+    """The database of the triggers every run has (compiling it costs ~0.1 s): once per process."""
     return _Database(triggers)
 
 
 class HyperscanFinder:
     """Hyperscan block-mode databases (start of match: leftmost): the fixed triggers' database,
-    compiled once per process, and the run's own (the names of its vocabulary)."""
+    compiled once per process, and the run's own (its vocabulary's names, as literals)."""
 
     name = "hyperscan"
 
     def __init__(self, fixed: Keyed, own: Keyed = ()):
         self._dbs = [_cached(fixed)] if fixed else []
-        if own:
-            self._dbs.append(_Database(own))
+        patterns = tuple((i, t) for i, t in own if not t.literal)
+        literals = tuple((i, t) for i, t in own if t.literal)
+        if patterns:
+            self._dbs.append(_Database(patterns))
+        if literals:
+            self._dbs.append(_Database(literals, literal=True))
 
     def hits(self, block: bytes) -> list[Hit]:
         found: list[Hit] = []
@@ -88,9 +128,11 @@ class HyperscanFinder:
         return found
 
 
-def make_finder(fixed: Keyed, own: Keyed = (), engine: str = "auto") -> StdlibFinder | HyperscanFinder:
+def make_finder(fixed: Keyed, own: Keyed = (), groups: Sequence[Sequence[int]] = (),
+                engine: str = "auto") -> StdlibFinder | HyperscanFinder:
     """`engine`: "auto" (Hyperscan when the wheel imports), "hyperscan" or "stdlib"; the
-    ANTREA_DIAGNOSE_ENGINE variable overrides it, as for the scan."""
+    ANTREA_DIAGNOSE_ENGINE variable overrides it, as for the scan. `groups`: the ids of each
+    detector's literals (the stdlib finder searches them together)."""
     engine = os.environ.get("ANTREA_DIAGNOSE_ENGINE", engine)
     if engine in ("auto", "hyperscan"):
         try:
@@ -98,24 +140,35 @@ def make_finder(fixed: Keyed, own: Keyed = (), engine: str = "auto") -> StdlibFi
         except ImportError:
             if engine == "hyperscan":
                 raise
-    return StdlibFinder(fixed + own)
+    return StdlibFinder(fixed + own, groups)
 
 
 class Detectors:
-    """Every detector of a run and its triggers. A trigger's id is `rank * 64 + n`: hits that
-    begin together are taken in rank order (the table's order: secrets first)."""
+    """Every detector of a run and its triggers, numbered in priority order (the table's order:
+    secrets first; a detector's literals longest first): hits that begin together are taken in
+    that order."""
 
     def __init__(self, table: list[Row], engine: str = "auto"):
         fixed: list[tuple[int, Trigger]] = []
         own: list[tuple[int, Trigger]] = []
-        size = len(table) * 64
-        self.confirm: list[Confirm | None] = [None] * size
-        self.left: list[Left] = [None] * size
-        self.forms: list[str] = [""] * size
-        for rank, (form, trigs, confirm, left, per_run) in enumerate(table):
-            for n, t in enumerate(trigs[:64]):
-                i = rank * 64 + n
+        groups: list[list[int]] = []
+        self.confirm: list[Confirm] = []
+        self.left: list[Left] = []
+        self.forms: list[str] = []
+        self.literal: list[bytes] = []  # the literal of a literal trigger's id (b"" for patterns)
+        for form, trigs, confirm, left, per_run in table:
+            literals = sorted((t for t in trigs if t.literal), key=lambda t: -len(t.pattern))
+            group: list[int] = []
+            for t in [*(t for t in trigs if not t.literal), *literals]:
+                i = len(self.confirm)
                 (own if per_run else fixed).append((i, t))
-                self.confirm[i], self.left[i], self.forms[i] = confirm, left, form
+                self.confirm.append(confirm)
+                self.left.append(left)
+                self.forms.append(form)
+                self.literal.append(t.pattern if t.literal else b"")
+                if t.literal:
+                    group.append(i)
+            if group:
+                groups.append(group)
         self.any_left = any(self.left)
-        self.finder: HyperscanFinder | StdlibFinder = make_finder(tuple(fixed), tuple(own), engine)
+        self.finder: HyperscanFinder | StdlibFinder = make_finder(tuple(fixed), tuple(own), groups, engine)

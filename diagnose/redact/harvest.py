@@ -93,6 +93,7 @@ class Harvester:
         self._detectors = Detectors(self._table(), engine)
         self._structured: set[str] = set()  # block-level parsers a trigger asked for
         self._encoded_lines: set[int] = set()  # where the URL-encoded lines of the block start
+        self._seen: set[bytes] = set()  # key=value pairs already harvested
 
     # -- file names -------------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class Harvester:
         for start, trig, end in hits:
             if start < cursor:
                 continue
-            found = d.confirm[trig](block, start, end)  # type: ignore[misc]
+            found = d.confirm[trig](block, start, end)
             if found is not None:  # a secret: nothing in it is a name
                 cursor = max(cursor, found[1])
         if self._structured:
@@ -187,6 +188,9 @@ class Harvester:
         m = _KEYED.match(block, start)
         if m is None:
             return
+        seen = self._seen
+        if m[0] in seen:  # this pair was taken already
+            return
         before = block[start - 1] if start else 10
         if m["kv"]:
             ok = not (chr(before).isalnum() or before in b"_-")
@@ -199,6 +203,9 @@ class Harvester:
             ok = _LINE_HEAD.fullmatch(block, line, start) is not None and not rest.strip(b" \t\r\"'")
         if not ok:
             return
+        if len(seen) > 100_000:  # bounded: a log of ever new values costs time, not memory
+            seen.clear()
+        seen.add(m[0])
         cls = _CLASS_OF[m["key"]]
         value = _text(m["value"])
         if cls == "namespace":

@@ -60,6 +60,10 @@ _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 _LABEL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 _LOCAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _DIGITS_DOT = frozenset(b"0123456789.")
+_ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_STRICT_BAD = _ALNUM | frozenset(b"_-")
+_HEX_BYTES = frozenset(b"0123456789abcdefABCDEF")
+_IFACE_HASH = re.compile(rb"[0-9a-fA-F]{6}(?![A-Za-z0-9_-])")
 _V6_LEN = re.compile(rb"/(12[0-8]|1[01][0-9]|[1-9]?[0-9])(?![0-9])")
 # Keys after which a name is a name even when it is also one of Antrea's words.
 CONTEXT_KEYS = ("name", "nodeName", "NodeName", "node", "Node", "hostname", "hostName", "namespace", "Namespace",
@@ -69,24 +73,8 @@ _CONTEXT = re.compile(rb"(?:^|[^A-Za-z0-9_-])(?:" + b"|".join(re.escape(k.encode
                       + rb")(?:[\"']?[ \t]*[:=][ \t]*[\"']?|%3[dD])$", re.M)
 
 
-def _trie(words: Iterable[str]) -> bytes:
-    """A regex matching any of `words` (lower-case), as a trie: longest first, fast in `re`."""
-    root: dict = {}
-    for w in words:
-        node = root
-        for ch in w.encode("utf-8", "surrogateescape"):
-            node = node.setdefault(ch, {})
-        node[-1] = {}
-
-    def build(node: dict) -> bytes:
-        end = -1 in node
-        alts = [re.escape(bytes([ch])) + build(child) for ch, child in sorted(node.items()) if ch != -1]
-        if not alts:
-            return b""
-        body = alts[0] if len(alts) == 1 else b"(?:" + b"|".join(alts) + b")"
-        return b"(?:" + body + b")?" if end else body
-
-    return build(root)
+def _literals(words: Iterable[str]) -> list[Trigger]:
+    return [Trigger(w.encode("utf-8", "surrogateescape"), caseless=True, literal=True) for w in words]
 
 
 def _text(b: bytes) -> str:
@@ -114,6 +102,8 @@ class Identifiers:
         self.protected = sorted(protected)
         self.heads = sorted({n[:8].lstrip("-") for n, c in hidden.items() if c == "pod" and len(n) > 8}) \
             if "pod" not in mapper.keep_classes else []
+        self._memo = _Memo()
+        self._heads: dict[bytes, bytes] = {}  # at most one entry per head of the vocabulary
 
     # -- the table ------------------------------------------------------------------------------
 
@@ -155,22 +145,13 @@ class Identifiers:
                            self._domain_hit, _label_left, True))
         table = []
         if self.protected:
-            rx = re.compile(rb"(?:" + _trie(self.protected) + rb")(?![A-Za-z0-9_-])", re.I)
-            table.append(("name-in-context", [Trigger(_trie(self.protected), caseless=True)],
-                          self._name_confirm(rx, context=True), None))
+            table.append(("name-in-context", _literals(self.protected), self._name_confirm(_STRICT_BAD, True), None))
         if self.loose:
-            rx = re.compile(rb"(?:(?<![A-Za-z0-9])|(?<=%[0-9A-Fa-f]{2}))(?:" + _trie(self.loose) + rb")(?![A-Za-z0-9])",
-                            re.I)
-            table.append(("name", [Trigger(_trie(self.loose), caseless=True)], self._name_confirm(rx), None))
+            table.append(("name", _literals(self.loose), self._name_confirm(_ALNUM), None))
         if self.strict:
-            rx = re.compile(rb"(?:(?<![A-Za-z0-9_-])|(?<=%[0-9A-Fa-f]{2}))(?:" + _trie(self.strict)
-                            + rb")(?![A-Za-z0-9_-])", re.I)
-            table.append(("word-name", [Trigger(_trie(self.strict), caseless=True)], self._name_confirm(rx), None))
+            table.append(("word-name", _literals(self.strict), self._name_confirm(_STRICT_BAD), None))
         if self.heads:
-            head = _trie(h.lower() for h in self.heads)
-            rx = re.compile(rb"(?<![A-Za-z0-9_-])(?P<h>" + head + rb")-[0-9a-f]{6}(?![A-Za-z0-9_-])", re.I)
-            table.append(("pod-interface", [Trigger(head + rb"-[0-9a-f]{6}", caseless=True)], self._head_confirm(rx),
-                          None))
+            table.append(("pod-interface", _literals(h + "-" for h in self.heads), self._head_confirm, None))
         return out + [(*row, True) for row in table]
 
     # -- addresses ------------------------------------------------------------------------------
@@ -179,6 +160,12 @@ class Identifiers:
         m = _IPV4.match(block, start)
         if m is None:
             return None
+        out = self._memo.get(m[0])
+        if out is None:
+            out = self._memo.put(m[0], _out(self._ipv4_text(m)))
+        return (start, m.end(), out)
+
+    def _ipv4_text(self, m: re.Match[bytes]) -> str:
         mp = self.mapper
         v4 = _text(m["v4"])
         if m["len"]:
@@ -187,7 +174,7 @@ class Identifiers:
             out = f"{mp.network(v4, _mask_len(_text(m['mask'])))}/{_text(m['mask'])}"
         else:
             out = mp.ip(v4)
-        return (start, m.end(), _out(out))
+        return out
 
     def _broadcast(self, block: bytes, start: int, _end: int) -> Span | None:
         """`inet A/len brd B` (`ip addr`): B stays the broadcast address of A's pseudonym subnet."""
@@ -368,26 +355,61 @@ class Identifiers:
 
     # -- names of the vocabulary ------------------------------------------------------------------
 
-    def _name_confirm(self, rx: re.Pattern[bytes], context: bool = False) -> Confirm:
-        vocab, mapper = self.vocab.names, self.mapper
+    def _name_confirm(self, bad: frozenset[int], context: bool = False) -> Confirm:
+        """A name of the vocabulary (the literal the finder matched, in any case) where no
+        character of `bad` touches it; a `%XX` escape before it is a separator."""
+        vocab, mapper, memo = self.vocab.names, self.mapper, self._memo
 
-        def confirm(block: bytes, start: int, _end: int) -> Span | None:
+        def confirm(block: bytes, start: int, end: int) -> Span | None:
+            if start and block[start - 1] in bad and not _escaped(block, start):
+                return None
+            if end < len(block) and block[end] in bad:
+                return None
             if context and not _CONTEXT.search(block, max(0, start - 40), start):
                 return None
-            m = rx.match(block, start)
-            if m is None:
-                return None
-            value = _text(m[0])
-            return (start, m.end(), _out(mapper.name(vocab.get(value.lower(), "host"), value)))
+            word = block[start:end]
+            out = memo.get(word)
+            if out is None:
+                value = _text(word)
+                out = memo.put(word, _out(mapper.name(vocab.get(value.lower(), "host"), value)))
+            return (start, end, out)
         return confirm
 
-    def _head_confirm(self, rx: re.Pattern[bytes]) -> Confirm:
-        def confirm(block: bytes, start: int, _end: int) -> Span | None:
-            m = rx.match(block, start)
-            if m is None:
-                return None
-            return (start, m.end("h"), _out(self.mapper.iface_head(_text(m["h"]))))
-        return confirm
+    def _head_confirm(self, block: bytes, start: int, end: int) -> Span | None:
+        """`<first 8 characters of a Pod>-<6 hex>`: Antrea's name of the Pod's interface."""
+        if start and block[start - 1] in _STRICT_BAD or _IFACE_HASH.match(block, end) is None:
+            return None
+        head = block[start : end - 1]
+        out = self._heads.get(head)
+        if out is None:
+            out = self._heads[head] = _out(self.mapper.iface_head(_text(head)))
+        return (start, end - 1, out)
+
+
+def _escaped(block: bytes, start: int) -> bool:
+    """A URL escape (`%3D`, `%2F`) just before `start`."""
+    return start >= 3 and block[start - 3] == 37 and block[start - 2] in _HEX_BYTES and block[start - 1] in _HEX_BYTES
+
+
+class _Memo:
+    """Replacements already made, by the bytes they replace; cleared when they hold more than
+    `budget` bytes (memory stays bounded whatever the number of distinct values)."""
+
+    def __init__(self, budget: int = 8 << 20):
+        self._d: dict[bytes, bytes] = {}
+        self._size = 0
+        self._budget = budget
+
+    def get(self, key: bytes) -> bytes | None:
+        return self._d.get(key)
+
+    def put(self, key: bytes, value: bytes) -> bytes:
+        self._size += len(key) + len(value) + 120  # the dict entry and two bytes objects
+        if self._size > self._budget:
+            self._d.clear()
+            self._size = len(key) + len(value) + 120
+        self._d[key] = value
+        return value
 
 
 # -- where left-extending forms begin ----------------------------------------------------------------

@@ -14,6 +14,7 @@ which is the map itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from diagnose.redact import credentials, names
@@ -83,7 +84,7 @@ def _walk(d: Detectors, block: bytes) -> bytes:
     for start, trig, end in hits:
         if start < cursor:
             continue
-        found = confirm[trig](block, start, end)  # type: ignore[misc]
+        found = confirm[trig](block, start, end)
         if found is None:
             continue
         first, last, replacement = found
@@ -100,7 +101,7 @@ def _walk(d: Detectors, block: bytes) -> bytes:
 
 # -- streams ------------------------------------------------------------------------------------
 
-_B64_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r")
+_B64_LINE = re.compile(rb"[ \t]*[A-Za-z0-9+/]{40,}={0,2}\r?")
 
 
 def scrub_stream(read: Callable[[int], bytes], write: Callable[[bytes], None], scrub: Callable[[bytes], bytes],
@@ -137,8 +138,7 @@ def _cut(buf: bytes) -> int:
         cut = buf.rfind(b"\n", 0, cut - 1) + 1
     while cut > 0:  # a base64 run may go on in the next block
         prev = buf.rfind(b"\n", 0, cut - 1) + 1
-        line = buf[prev : cut - 1].strip(b" \t")
-        if len(line) < 40 or any(c not in _B64_CHARS for c in line):
+        if _B64_LINE.fullmatch(buf, prev, cut - 1) is None:
             break
         cut = prev
     if b"-----BEGIN" in buf:

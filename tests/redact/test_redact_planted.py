@@ -15,8 +15,8 @@ from redact_helpers import members
 from diagnose import report
 from diagnose.engine import diagnose
 from diagnose.redact import commands, mapfile
-from diagnose.redact.unredact import unredact
 from diagnose.redact.session import open_session
+from diagnose.redact.unredact import unredact
 
 FORMATS = ("json", "md", "html", "terminal")
 
