@@ -494,8 +494,8 @@ def secret_objects(block: bytes) -> bytes:
                     first = item.start("val") + (1 if val[:1] in (b'"', b"'") else 0)
                     spans.append((first, item.start("val") + len(val) - (1 if val[-1:] in (b'"', b"'") and len(val) > 1 else 0)))
     for kind in _SECRET_KIND_JSON.finditer(block):
-        obj_start = block.rfind(b"{", 0, kind.start())
-        for data in _DATA_JSON.finditer(block, max(0, obj_start), min(len(block), kind.end() + (1 << 16))):
+        # the object's `data` may come before or after its `kind` (kubectl sorts keys)
+        for data in _DATA_JSON.finditer(block, max(0, kind.start() - (1 << 16)), min(len(block), kind.end() + (1 << 16))):
             close = block.find(b"}", data.end())
             for pair in _JSON_PAIR.finditer(block, data.end(), close if close != -1 else len(block)):
                 if not _NOT_SECRET.match(pair["val"]):

@@ -118,14 +118,13 @@ class HyperscanFinder:
 
     def hits(self, block: bytes) -> list[Hit]:
         found: list[Hit] = []
-        add = found.append
-
-        def on_match(i: int, f: int, t: int, _fl: int, _c: object) -> None:
-            add((f, i, t))
-
         for d in self._dbs:
-            d.db.scan(block, match_event_handler=on_match, scratch=d.scratch)
+            d.db.scan(block, match_event_handler=_on_match, context=found.append, scratch=d.scratch)
         return found
+
+
+def _on_match(i: int, f: int, t: int, _flags: int, add: Callable[[Hit], None]) -> None:
+    add((f, i, t))  # called once per hit: as little as possible here
 
 
 def make_finder(fixed: Keyed, own: Keyed = (), groups: Sequence[Sequence[int]] = (),

@@ -187,6 +187,7 @@ class Identifiers:
         mapped = mp.network(addr, length)
         if length < 31 and brd == str(net.broadcast_address):
             out = str(ipaddress.ip_network(f"{mapped}/{length}", strict=False).broadcast_address)
+            self.mapper.record("net", brd, out)
         else:
             out = mp.ip(brd)
         return (m.start("a"), m.end("b"), _out(f"{mapped}/{length} brd {out}"))
@@ -276,7 +277,11 @@ class Identifiers:
 
     def _enx(self, block: bytes, start: int, _end: int) -> Span | None:
         m = _ENX.match(block, start)
-        return (m.start("m"), m.end(), _out(self.mapper.mac(_text(m["m"])))) if m else None
+        if m is None:
+            return None
+        out = self.mapper.mac(_text(m["m"]))
+        self.mapper.record("mac", "enx" + _text(m["m"]), "enx" + out)  # the interface name, for unredact
+        return (m.start("m"), m.end(), _out(out))
 
     def _bare_mac(self, block: bytes, start: int, _end: int) -> Span | None:
         if block[start] not in _V6_CHARS or (start and block[start - 1] != 10):  # a delimiter before it

@@ -72,6 +72,7 @@ class Mapper:
         mapped = self.addresses.map(addr)
         out = self._format(type(addr)(int(mapped) & ~host_mask & ((1 << width) - 1)), text)
         self._record("ip", f"{text}/{prefixlen}", f"{out}/{prefixlen}")
+        self._record("net", text, out)  # also written with a dotted mask (`/255.255.255.0`)
         return out
 
     def hex_ip(self, text: str, version: int = 4) -> str:

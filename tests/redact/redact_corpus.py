@@ -122,7 +122,7 @@ I0101 00:00:06.600000       1 reflector.go:359] "Listing and watching" url="http
 I0101 00:00:06.700000       1 config.go:90] "Loaded kubeconfig" path="%2Fhome%2F{HOME_USER}%2F.kube%2Fconfig" registry="https://:{EMPTY_USER_PASS}@registry.{DOMAIN}/v2/"
 I0101 00:00:06.800000       1 client.go:130] "Request" url="https://deploy:{SLASH_PASS}@git.{DOMAIN}/infra.git" backup="https://{STORAGE_ACCOUNT}.blob.core.windows.net/c/b?sv=2020-08-04&sig={SAS_SIG}%2Bxyz%3D" login="https://sso.{DOMAIN}/login?user=ops&pass={QUERY_PASS}"
 I0101 00:00:06.900000       1 client.go:140] "Sending request" headers="Authorization: Token {TOKEN_AUTH}" vault="https://vault.{PRIVATE_TLD}:8200/v1" nas="https://{HOME_ARPA_HOST}.home.arpa/share" legacy="http://{DECIMAL_IP}/status" ptr="{REVERSE_DNS}.in-addr.arpa" dpid="{DPID}"
-I0101 00:00:06.950000       1 agent.go:1336] "Set OVS bridge datapath_id" datapathID="{DPID_KLOG}" uplinkMAC="{MAC_BARE}" switchMAC="{MAC_CISCO}" lookup="metadata.name={NODE}"
+I0101 00:00:06.950000       1 agent.go:1336] "Set OVS bridge datapath_id" datapathID="{DPID_KLOG}" uplinkMAC="{MAC_BARE}" switchMAC="{MAC_CISCO}" lookup="metadata.name={NODE}" peer="::ffff:{PUBLIC_IP}" api="api.{FQDN}"
 F0101 00:00:07.000000       1 main.go:53] Error running agent: error initializing agent: failed to get Node with name {NODE} from K8s: Get "https://{SERVICE_IP}:443/api/v1/nodes/{NODE}": dial tcp {SERVICE_IP}:443: i/o timeout
 """
 
