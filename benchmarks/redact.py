@@ -76,6 +76,7 @@ def main() -> None:
     log_bytes = int(subprocess.run([sys.executable, str(ROOT / "benchmarks" / "inflate_only.py"), str(bundle)],
                                    capture_output=True, text=True, check=True).stdout)
     out = runs / "copy.tar.gz"
+    inflate = ROOT / "benchmarks" / "inflate_only.py"
 
     def redact(env: dict[str, str]) -> list[str]:
         for p in runs.glob("copy.tar.gz*"):
@@ -84,8 +85,7 @@ def main() -> None:
 
     contenders: dict[str, tuple[dict[str, str], object]] = {
         "redact, 1 core": (code_env, redact),
-        "inflate-only, 1 core": (base_env, lambda env: [*pin, sys.executable, str(ROOT / "benchmarks" / "inflate_only.py"),
-                                                         str(bundle)]),
+        "inflate-only, 1 core": (base_env, lambda env: [*pin, sys.executable, str(inflate), str(bundle)]),
     }
     if args.stdlib:
         contenders["redact, stdlib engine, 1 core"] = (dict(code_env, ANTREA_DIAGNOSE_ENGINE="stdlib"), redact)
@@ -102,7 +102,8 @@ def main() -> None:
             results[name].append((wall, rss))
             print(f"round {r + 1}: {name}: {wall:.2f} s, {rss:.1f} MiB", file=sys.stderr)
 
-    lines = [f"Bundle: {log_bytes / 1e6:,.0f} MB of log in {sum(p.stat().st_size for p in bundle.rglob('*') if p.is_file()) / 1e6:,.0f} MB "
+    packed = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
+    lines = [f"Bundle: {log_bytes / 1e6:,.0f} MB of log in {packed / 1e6:,.0f} MB "
              f"(`healthy` scenario, 3 agents + controller); {args.rounds} alternating rounds"
              + (", pinned with `taskset -c 0`" if pin else "") + ".", "",
              "| contender | median s | min s | max s | MB/s of log | peak RSS MiB |", "|---|---:|---:|---:|---:|---:|"]
@@ -117,7 +118,8 @@ def main() -> None:
     for name, why in failures.items():
         lines.append(f"| {name} | failed: {why.splitlines()[-1][:120] if why else ''} | | | | |")
     if "redact, 1 core" in medians and "inflate-only, 1 core" in medians:
-        lines += ["", f"redact throughput / inflate-only: **{medians['inflate-only, 1 core'] / medians['redact, 1 core']:.3f}**"]
+        ratio = medians["inflate-only, 1 core"] / medians["redact, 1 core"]
+        lines += ["", f"redact throughput / inflate-only: **{ratio:.3f}**"]
     table = "\n".join(lines)
     print(table)
     if args.update_readme:

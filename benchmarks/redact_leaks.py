@@ -64,7 +64,8 @@ def main() -> None:
         scan_texts: list[str] = []
         for fmt in FORMATS:
             out = work / f"report.{fmt}"
-            s = run(args.code, "scan", str(source), "--redact", "-f", fmt, "-o", str(out), "--map", str(work / f"m.{fmt}"))
+            s = run(args.code, "scan", str(source), "--redact", "-f", fmt, "-o", str(out),
+                    "--map", str(work / f"m.{fmt}"))
             scan_texts += [s.stdout, s.stderr, out.read_text(errors="replace") if out.exists() else ""]
             if s.returncode not in (0, 1):
                 print(f"scan --redact -f {fmt} failed ({s.returncode}): {s.stderr.strip()[-300:]}")

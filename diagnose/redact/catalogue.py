@@ -85,7 +85,8 @@ FORMS = (
         ("created bootstrap token abcdef.0123456789abcdef for join", "0123456789abcdef"),
     ), ("image nginx-abcdef.0123456789abcdef\n",)),
     Form("token", "secret", (
-        ("sa eyJhbGciOiJSUzI1NiIsImtpZCI6InAifQ.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2lnbmF0dXJl", "eyJpc3MiOiJrdWJlcm5ldGVzIn0"),
+        ("sa eyJhbGciOiJSUzI1NiIsImtpZCI6InAifQ.eyJpc3MiOiJrdWJlcm5ldGVzIn0.c2lnbmF0dXJl",
+         "eyJpc3MiOiJrdWJlcm5ldGVzIn0"),
         ("key AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
         ("clone with ghp_0123456789abcdefghijABCDEFGHIJ012345", "ghp_0123456789abcdefghij"),
         ("glpat-abcdefghij0123456789 xoxb-0123456789-abcdefghij", "glpat-abcdefghij0123456789"),

@@ -375,7 +375,8 @@ def _authorization(block: bytes, start: int, _end: int) -> Span | None:
         params = s[0].split()[0].lower() in (b"digest", b"aws4-hmac-sha256", b"hoba", b"mutual")
         v = (_CRED_PARAMS if params else _CRED).match(block, pos)
     else:
-        v = _CRED_PARAMS.match(block, pos) if block[end - 6 : end].lower().endswith(b"cookie") else _CRED.match(block, pos)
+        cookie = block[end - 6 : end].lower().endswith(b"cookie")  # `a=b; c=d`: all of it
+        v = (_CRED_PARAMS if cookie else _CRED).match(block, pos)
     if v is None or _NOT_SECRET.match(v[0].strip()):
         return None
     stop = pos + len(v[0].rstrip(b" \t\r"))
@@ -491,11 +492,12 @@ def secret_objects(block: bytes) -> bytes:
                     break
                 val = item["val"].rstrip(b"\r")
                 if val and not _NOT_SECRET.match(val.strip(b"\"'")):
-                    first = item.start("val") + (1 if val[:1] in (b'"', b"'") else 0)
-                    spans.append((first, item.start("val") + len(val) - (1 if val[-1:] in (b'"', b"'") and len(val) > 1 else 0)))
+                    quoted = val[:1] in (b'"', b"'") and len(val) > 1
+                    spans.append((item.start("val") + quoted, item.start("val") + len(val) - quoted))
     for kind in _SECRET_KIND_JSON.finditer(block):
         # the object's `data` may come before or after its `kind` (kubectl sorts keys)
-        for data in _DATA_JSON.finditer(block, max(0, kind.start() - (1 << 16)), min(len(block), kind.end() + (1 << 16))):
+        around = (max(0, kind.start() - (1 << 16)), min(len(block), kind.end() + (1 << 16)))
+        for data in _DATA_JSON.finditer(block, *around):
             close = block.find(b"}", data.end())
             for pair in _JSON_PAIR.finditer(block, data.end(), close if close != -1 else len(block)):
                 if not _NOT_SECRET.match(pair["val"]):

@@ -53,8 +53,8 @@ _CLASS_OF = {k.encode(): cls for cls, keys in _KEYS.items() for k in keys}
 _KEY_NAMES = b"|".join(re.escape(k) for k in sorted(_CLASS_OF, key=len, reverse=True))
 # After a key: `=value`, `="value"` (klog, CNI), `": "value"` (JSON), `: value` (YAML), `","value"`
 # (OVSDB JSON maps).
-_KEYED = re.compile(rb"(?P<key>" + _KEY_NAMES + rb")(?:(?P<kv>=)\"?|(?P<json>\"[ \t]*:[ \t]*\")|(?P<yaml>[ \t]*:[ \t]*[\"']?)"
-                    rb"|(?P<ovs>\",\"))(?P<value>" + _VALUE + rb")")
+_KEYED = re.compile(rb"(?P<key>" + _KEY_NAMES + rb")(?:(?P<kv>=)\"?|(?P<json>\"[ \t]*:[ \t]*\")"
+                    rb"|(?P<yaml>[ \t]*:[ \t]*[\"']?)|(?P<ovs>\",\"))(?P<value>" + _VALUE + rb")")
 _POD_REF = re.compile(rb"(?:pod|Pod|podKey)=\"?(?P<ns>" + _VALUE + rb")/(?P<name>" + _VALUE + rb")")
 _REF = re.compile(rb"^(?P<ind>[ \t]*)(?P<kind>noderef|podref|nodeRef|podRef):[ \t]*\n"
                   rb"(?P<body>(?:(?P=ind)[ \t]+\S.*\n?){1,12})", re.M)

@@ -38,10 +38,12 @@ _IPV4 = re.compile(rb"(?<![0-9])(?<![0-9]\.)(?<![vV])(?P<v4>" + _V4 + rb")"
                    rb"(?:/(?P<len>3[0-2]|[12]?[0-9])(?![0-9])|/(?P<mask>" + _V4 + rb")(?![0-9]|\.[0-9]))?"
                    rb"(?![0-9]|\.[0-9]{1,5}\.[0-9]|\.[0-9]{6})")
 _DASHED = re.compile(rb"(?<![A-Za-z0-9_-])[iI][pP]-(?P<d>[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3})(?![A-Za-z0-9_-])")
-_REG = re.compile(rb"(?P<pre>(?P<xxa>xx)?reg3=|NXM_NX_(?P<xxb>XX)?REG3\[\]=)?0x(?P<hex>[0-9a-fA-F]{1,32})(?![0-9a-fA-FxX])"
+_REG = re.compile(rb"(?P<pre>(?P<xxa>xx)?reg3=|NXM_NX_(?P<xxb>XX)?REG3\[\]=)?"
+                  rb"0x(?P<hex>[0-9a-fA-F]{1,32})(?![0-9a-fA-FxX])"
                   rb"(?P<post>->(?P<xxc>xx)?reg3(?![0-9A-Za-z])|->NXM_NX_(?P<xxd>XX)?REG3\[)?")
 _DECIMAL_URL = re.compile(rb"://(?P<n>[0-9]{8,10}|0x[0-9a-fA-F]{8})(?=[:/?#\s\"']|$)")
-_DECIMAL_KEY = re.compile(rb"(?i)(?<![A-Za-z0-9_])(?:ip|ipv4|addr|address)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<n>[0-9]{8,10})"
+_DECIMAL_KEY = re.compile(rb"(?i)(?<![A-Za-z0-9_])(?:ip|ipv4|addr|address)[\"']?[ \t]*[:=][ \t]*[\"']?"
+                          rb"(?P<n>[0-9]{8,10})"
                           rb"(?![0-9.])")
 _MAC = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?P<s>[:-])[0-9A-Fa-f]{2}(?:(?P=s)[0-9A-Fa-f]{2}){4}"
                   rb"(?![0-9A-Fa-f]|[:-][0-9A-Fa-f])")
@@ -50,9 +52,11 @@ _BARE = re.compile(rb"[0-9A-Fa-f]{12}(?![0-9A-Za-z_-])")
 _BARE_KEYS = re.compile(rb"(?i)(?:mac|hwaddr|lladdr|ether|macaddress|hardwareaddr|mac_address|mac-address)"
                         rb"[\"']?[ \t]*[:=]?[ \t]*[\"']?$")
 _ENX = re.compile(rb"(?<![A-Za-z0-9_-])enx(?P<m>[0-9a-fA-F]{12})(?![A-Za-z0-9_])")
-_DPID = re.compile(rb"(?i)(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id\"?,\"|datapath[-_]?id[\"']?[ \t]*[:=][ \t]*[\"']?)"
+_DPID = re.compile(rb"(?i)(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id\"?,\""
+                   rb"|datapath[-_]?id[\"']?[ \t]*[:=][ \t]*[\"']?)"
                    rb"(?P<id>[0-9A-Fa-f]{16})(?![0-9A-Fa-f])")
-_INET_BRD = re.compile(rb"inet (?P<a>" + _V4 + rb")/(?P<len>3[0-2]|[12]?[0-9]) brd (?P<b>" + _V4 + rb")(?![0-9]|\.[0-9])")
+_INET_BRD = re.compile(rb"inet (?P<a>" + _V4 + rb")/(?P<len>3[0-2]|[12]?[0-9]) brd (?P<b>" + _V4
+                       + rb")(?![0-9]|\.[0-9])")
 _ARPA = re.compile(rb"(?P<ip>[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.in-addr\.arpa", re.I)
 _V6_CHARS = frozenset(b"0123456789abcdefABCDEF:")
 _V6_TAIL = frozenset(b"0123456789abcdefABCDEF:.")
@@ -113,8 +117,8 @@ class Identifiers:
         table: list[tuple[str, list[Trigger], Confirm, Left]] = [
             ("reverse-dns", [Trigger(rb"[0-9]\.in-addr\.arpa", caseless=True)], self._arpa, _digits_left),
             ("email", [Trigger(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9]")], self._email, _local_left),
-            ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + b"|".join(t.encode() for t in strong) + rb")(?:[^A-Za-z0-9-]|$)",
-                                caseless=True),
+            ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + b"|".join(t.encode() for t in strong)
+                                + rb")(?:[^A-Za-z0-9-]|$)", caseless=True),
                         Trigger(rb"\.home\.arpa", caseless=True)], self._domain_hit, _label_left),
             ("url-numeric-host", [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})")], self._numeric_url, None),
             ("register-ip", [Trigger(rb"reg3=0x[0-9a-fA-F]", caseless=True),
@@ -131,12 +135,12 @@ class Identifiers:
             ("ipv4", [Trigger(rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")], self._ipv4, None),
             ("decimal-ipv4", [Trigger(rb"(?:ip|ipv4|addr|address)[\"']?[:=][\"' ]?[0-9]{8}", caseless=True)],
              self._decimal_key, None),
-            ("mac", [Trigger(rb"[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}"),
-                     Trigger(rb"[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}")],
+            ("mac", [Trigger(b":".join([rb"[0-9A-Fa-f]{2}"] * 6)), Trigger(b"-".join([rb"[0-9A-Fa-f]{2}"] * 6))],
              self._mac, None),
             ("mac-cisco", [Trigger(rb"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")], self._cisco, None),
             ("mac-enx", [Trigger(rb"enx[0-9A-Fa-f]{12}")], self._enx, None),
-            ("mac-bare", [Trigger(rb"(?:^|[^0-9A-Za-z_.:/+=-])[0-9A-Fa-f]{12}(?:[^0-9A-Za-z_-]|$)")], self._bare_mac, None),
+            ("mac-bare", [Trigger(rb"(?:^|[^0-9A-Za-z_.:/+=-])[0-9A-Fa-f]{12}(?:[^0-9A-Za-z_-]|$)")],
+             self._bare_mac, None),
         ]
         out = [(*row, False) for row in table]
         if self.learnt:

@@ -43,7 +43,8 @@ def test_every_detector_has_samples_in_the_catalogue():
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize(("form", "kind", "text", "gone"), POSITIVES, ids=[f"{p[0]}-{i}" for i, p in enumerate(POSITIVES)])
+@pytest.mark.parametrize(("form", "kind", "text", "gone"), POSITIVES,
+                         ids=[f"{p[0]}-{i}" for i, p in enumerate(POSITIVES)])
 def test_what_a_form_hides_is_gone_and_an_identifier_comes_back(engine, form, kind, text, gone):
     s = scrubber(engine)
     out = s.text(text)

@@ -20,7 +20,8 @@ LINES = 600_000
 
 
 def _big_log() -> bytes:
-    plain = 'I0101 00:00:{s:02d}.{us:06d}       1 proxier.go:812] "Syncing endpoints" request="req-{i:06x}" detail="{x}"\n'
+    plain = ('I0101 00:00:{s:02d}.{us:06d}       1 proxier.go:812] "Syncing endpoints" request="req-{i:06x}" '
+             'detail="{x}"\n')
     named = ('I0101 00:00:{s:02d}.{us:06d}       1 proxier.go:812] "Endpoint" request="req-{i:06x}" '
              'endpoint="10.44.{a}.{b}:8080" node="' + NODE + '"\n')
     x = "x" * 100
