@@ -2,16 +2,17 @@
 
     python benchmarks/redact.py                        # ~200 MB of log, 5 alternating rounds
     python benchmarks/redact.py --log-mb 30 --rounds 3 --keep /tmp/rbench
-    python benchmarks/redact.py --code /path/to/other/checkout   # the same runs on another checkout
-    python benchmarks/redact.py --update-readme        # rewrite the section of benchmarks/README.md
+    python benchmarks/redact.py --before /path/to/older/checkout   # also time another checkout's redact
+    python benchmarks/redact.py --update-readme        # rewrite this size's table in benchmarks/README.md
 
 The corpus is the `healthy` sample scenario scaled up with the sample-bundle generator (three
 agents and a controller, rotated `.gz` klog and OVS logs inside `agent_<node>.tar.gz`): above
 100 MB of log, where redaction used to crash. Each contender is a whole process, alternated
 round by round and pinned to one CPU with `taskset -c 0` when it exists: `redact` of the bundle
 directory to a `.tar.gz` (both passes: names, then the copy), `redact` on the stdlib engine
-(ANTREA_DIAGNOSE_ENGINE=stdlib, with --stdlib), and `inflate_only.py` (tarfile over isal's
-inflate, touching every byte) as the floor. Peak RSS is each child's own (`os.wait4`).
+(ANTREA_DIAGNOSE_ENGINE=stdlib, with --stdlib), another checkout's `redact` (--before), and
+`inflate_only.py` (tarfile over isal's inflate, touching every byte) as the floor. Peak RSS is
+each child's own (`os.wait4`); a run that fails is reported with its error.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "sample_bundles"))
 README = ROOT / "benchmarks" / "README.md"
-START, END = "<!-- redact-benchmark:start -->", "<!-- redact-benchmark:end -->"
+MARK = "<!-- redact-benchmark {}:{} -->"
 
 
 def build_corpus(work: Path, log_mb: int) -> Path:
@@ -60,7 +61,7 @@ def main() -> None:
     ap.add_argument("--log-mb", type=int, default=200, help="uncompressed log volume (default 200)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--keep", type=Path, help="generate the corpus here and reuse it")
-    ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose `redact` is timed")
+    ap.add_argument("--before", type=Path, help="another checkout whose `redact` is timed too")
     ap.add_argument("--stdlib", action="store_true", help="also time redact on the stdlib engine")
     ap.add_argument("--update-readme", action="store_true", help="write the table into benchmarks/README.md")
     args = ap.parse_args()
@@ -72,7 +73,7 @@ def main() -> None:
     runs.mkdir(exist_ok=True)
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     base_env = {k: v for k, v in os.environ.items() if k != "ANTREA_DIAGNOSE_ENGINE"}
-    code_env = dict(base_env, PYTHONPATH=str(args.code))
+    code_env = dict(base_env, PYTHONPATH=str(ROOT))
     log_bytes = int(subprocess.run([sys.executable, str(ROOT / "benchmarks" / "inflate_only.py"), str(bundle)],
                                    capture_output=True, text=True, check=True).stdout)
     out = runs / "copy.tar.gz"
@@ -89,6 +90,9 @@ def main() -> None:
     }
     if args.stdlib:
         contenders["redact, stdlib engine, 1 core"] = (dict(code_env, ANTREA_DIAGNOSE_ENGINE="stdlib"), redact)
+    if args.before:
+        before_env = dict(base_env, PYTHONPATH=str(args.before))
+        contenders[f"redact before ({args.before.name}), 1 core"] = (before_env, redact)
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
     failures: dict[str, str] = {}
     for r in range(args.rounds):
@@ -123,12 +127,13 @@ def main() -> None:
     table = "\n".join(lines)
     print(table)
     if args.update_readme:
+        start, end = MARK.format(args.log_mb, "start"), MARK.format(args.log_mb, "end")
         text = README.read_text()
-        section = f"{START}\n{table}\n{END}"
-        if START in text:
-            text = text[: text.index(START)] + section + text[text.index(END) + len(END):]
+        section = f"{start}\n{table}\n{end}"
+        if start in text:
+            text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
         else:
-            text += f"\n## Redaction (`benchmarks/redact.py`)\n\n{section}\n"
+            text = text.rstrip("\n") + f"\n\n{section}\n"
         README.write_text(text)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)

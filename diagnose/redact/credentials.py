@@ -24,12 +24,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
 
-from diagnose.redact.finder import Trigger
-
-Span = tuple[int, int, bytes]
-Confirm = Callable[[bytes, int, int], "Span | None"]
+from diagnose.redact.finder import Confirm, Span, Trigger
 
 CERTIFICATE = b"REDACTED-CERTIFICATE"
 PRIVATE_KEY = b"REDACTED-PRIVATE-KEY"
@@ -172,6 +168,8 @@ def _b64_block(block: bytes, start: int, end: int) -> Span | None:
 
 # -- secret-bearing keys -----------------------------------------------------------------------------
 
+_HINTS = (b"pass", b"pwd", b"token", b"secret", b"psk", b"shared", b"credential", b"key", b"data", b".crt",
+          b"bundle", b"docker", b"auth", b"signature")
 _KEY_WORDS = (rb"password|passwd|passphrase|pwd|token|secret|psk|pre-?shared-?key|pre_shared_key|credentials?|"
               rb"api-?key|api_key|access-?key|access_key|secret_key|private-?key|private_key|key-data|"
               rb"certificate-data|authority-data|\.key|\.crt|cabundle|ca-bundle|ca_bundle|dockerconfigjson|"
@@ -448,14 +446,15 @@ def detectors() -> list[tuple[str, list[Trigger], Confirm]]:
                                       rb"auth_token|sig|signature|x-amz-signature|x-amz-credential|"
                                       rb"x-amz-security-token|client_secret|api_key|apikey|key|secret|code|"
                                       rb"sessionid|session|jwt)=", caseless=True)], _query),
-        ("authorization", [Trigger(rb"(?:(?:proxy-)?authorization|x-auth-token|x-api-key)[\"':= \t]", caseless=True),
-                           Trigger(rb"(?:set-)?cookie\"?:", caseless=True)], _authorization),
+        ("authorization", [Trigger(rb"(?:(?:proxy-)?authorization|x-auth-token|x-api-key)[\"':= \t]", caseless=True,
+                                   hints=(b"authorization", b"x-auth-token", b"x-api-key")),
+                           Trigger(rb"(?:set-)?cookie\"?:", caseless=True, hints=(b"cookie",))], _authorization),
         ("env-secret", [Trigger(rb"name:[ \t]"), Trigger(rb"\"name\":")], _env),
-        ("secret-flag", [Trigger(rb"--(?:" + _KEY_WORDS + rb") ", caseless=True),
-                         Trigger(rb"[-_.](?:" + _KEY_WORDS + rb") ", caseless=True)], _flag),
-        ("secret-key", [Trigger(rb"(?:" + _KEY_WORDS + rb")[\"':= \t]", caseless=True)], _keyed),
+        ("secret-flag", [Trigger(rb"--(?:" + _KEY_WORDS + rb") ", caseless=True, hints=_HINTS),
+                         Trigger(rb"[-_.](?:" + _KEY_WORDS + rb") ", caseless=True, hints=_HINTS)], _flag),
+        ("secret-key", [Trigger(rb"(?:" + _KEY_WORDS + rb")[\"':= \t]", caseless=True, hints=_HINTS)], _keyed),
         ("scheme-credentials", [Trigger(rb"Bearer ", caseless=True), Trigger(rb"Basic ")], _scheme_word),
-        ("bootstrap-token", [Trigger(rb"token", caseless=True)], _bootstrap),
+        ("bootstrap-token", [Trigger(rb"token", caseless=True, hints=(b"token",))], _bootstrap),
     ]
     for trigger, confirm, marker in _TOKEN_FORMS:
         is_ssh = trigger.endswith(b"AAAA")

@@ -21,16 +21,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from diagnose.redact import domains, names
-from diagnose.redact.finder import Trigger
+from diagnose.redact.finder import Confirm, Row, Span, Trigger
 from diagnose.redact.mapper import Mapper
 from diagnose.redact.vocab import Vocabulary
-
-Span = tuple[int, int, bytes]
-Confirm = Callable[[bytes, int, int], "Span | None"]
-Left = Callable[[bytes, int], int] | None
 
 _OCT = rb"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _V4 = _OCT + rb"(?:\." + _OCT + rb"){3}"
@@ -66,7 +62,9 @@ _LOCAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 _DIGITS_DOT = frozenset(b"0123456789.")
 _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _STRICT_BAD = _ALNUM | frozenset(b"_-")
-_HEX_BYTES = frozenset(b"0123456789abcdefABCDEF")
+_HEX_CHARS = b"0123456789abcdefABCDEF"
+_HEX_BYTES = frozenset(_HEX_CHARS)
+_KEY_OR_QUOTE = _ALNUM | frozenset(b"\"'_")
 _IFACE_HASH = re.compile(rb"[0-9a-fA-F]{6}(?![A-Za-z0-9_-])")
 _V6_LEN = re.compile(rb"/(12[0-8]|1[01][0-9]|[1-9]?[0-9])(?![0-9])")
 # Keys after which a name is a name even when it is also one of Antrea's words.
@@ -111,52 +109,60 @@ class Identifiers:
 
     # -- the table ------------------------------------------------------------------------------
 
-    def detectors(self) -> list[tuple[str, list[Trigger], Confirm, Left, bool]]:
-        """(form, triggers, confirm, where it begins, whether the triggers are this run's own)."""
-        strong = sorted(domains.TLDS)
-        table: list[tuple[str, list[Trigger], Confirm, Left]] = [
-            ("reverse-dns", [Trigger(rb"[0-9]\.in-addr\.arpa", caseless=True)], self._arpa, _digits_left),
-            ("email", [Trigger(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9]")], self._email, _local_left),
-            ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + b"|".join(t.encode() for t in strong)
-                                + rb")(?:[^A-Za-z0-9-]|$)", caseless=True),
-                        Trigger(rb"\.home\.arpa", caseless=True)], self._domain_hit, _label_left),
-            ("url-numeric-host", [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})")], self._numeric_url, None),
+    def detectors(self) -> list[Row]:
+        """(form, triggers, confirm, where it begins, whether the triggers are this run's own),
+        in priority order."""
+        hex2 = rb"[0-9A-Fa-f]{2}"
+        tlds = b"|".join(t.encode() for t in sorted(domains.TLDS))
+        rows: list[Row] = [
+            ("reverse-dns", [Trigger(rb"[0-9]\.in-addr\.arpa", caseless=True)], self._arpa, _digits_left, False),
+            ("email", [Trigger(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9]")], self._email, _local_left, False),
+            ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + tlds + rb")(?:[^A-Za-z0-9-]|$)", caseless=True),
+                        Trigger(rb"\.home\.arpa", caseless=True)], self._domain_hit, _label_left, False),
+        ]
+        if self.learnt:  # this bundle's own DNS suffixes (`prod.acme`)
+            learnt = b"|".join(re.escape(d.encode()) for d in sorted(self.learnt))
+            rows.append(("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + learnt + rb")", caseless=True)],
+                         self._domain_hit, _label_left, True))
+        fixed = [
+            ("url-numeric-host", [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})")], self._numeric_url),
             ("register-ip", [Trigger(rb"reg3=0x[0-9a-fA-F]", caseless=True),
                              Trigger(rb"0x[0-9a-fA-F]{1,32}->(?:xx)?reg3"),
                              Trigger(rb"0x[0-9a-fA-F]{1,32}->NXM_NX_(?:XX)?REG3"),
-                             Trigger(rb"NXM_NX_(?:XX)?REG3\[\]=0x")], self._register, None),
+                             Trigger(rb"NXM_NX_(?:XX)?REG3\[\]=0x")], self._register),
             ("datapath-id", [Trigger(rb"(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id[\"',: \t=]{1,6})[0-9A-Fa-f]{16}",
-                                     caseless=True)], self._dpid, None),
-            ("ipv6", [Trigger(rb"::"), Trigger(rb"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){5}:[0-9A-Fa-f]")],
-             self._ipv6, _v6_left),
-            ("ip-addr-broadcast", [Trigger(rb"inet [0-9.]{7,15}/[0-9]{1,2} brd [0-9]")], self._broadcast, None),
-            ("dashed-ipv4", [Trigger(rb"ip-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}", caseless=True)],
-             self._dashed, None),
-            ("ipv4", [Trigger(rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")], self._ipv4, None),
-            ("decimal-ipv4", [Trigger(rb"(?:ip|ipv4|addr|address)[\"']?[:=][\"' ]?[0-9]{8}", caseless=True)],
-             self._decimal_key, None),
-            ("mac", [Trigger(b":".join([rb"[0-9A-Fa-f]{2}"] * 6)), Trigger(b"-".join([rb"[0-9A-Fa-f]{2}"] * 6))],
-             self._mac, None),
-            ("mac-cisco", [Trigger(rb"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}")], self._cisco, None),
-            ("mac-enx", [Trigger(rb"enx[0-9A-Fa-f]{12}")], self._enx, None),
-            ("mac-bare", [Trigger(rb"(?:^|[^0-9A-Za-z_.:/+=-])[0-9A-Fa-f]{12}(?:[^0-9A-Za-z_-]|$)")],
-             self._bare_mac, None),
+                                     caseless=True)], self._dpid),
+            ("ipv6", [Trigger(rb"::"), Trigger(rb"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){5}:[0-9A-Fa-f]",
+                                               stdlib=rb":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
+                                                      rb"[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]")], self._ipv6),
+            ("ip-addr-broadcast", [Trigger(rb"inet [0-9.]{7,15}/[0-9]{1,2} brd [0-9]")], self._broadcast),
+            ("dashed-ipv4", [Trigger(rb"ip-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}", caseless=True)], self._dashed),
+            ("ipv4", [Trigger(rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]",
+                              stdlib=rb"(?<=[0-9])\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]", back=b"0123456789")], self._ipv4),
+            ("decimal-ipv4", [Trigger(rb"(?:ip|ipv4|addr|address)[\"']?[:=][\"' ]?[0-9]{8}", caseless=True,
+                                      stdlib=rb"[:=][\"' ]?[0-9]{8}")],
+             self._decimal_key),
+            ("mac", [Trigger(sep.join([hex2] * 6), stdlib=rb"(?<=[0-9A-Fa-f]{2})" + sep + sep.join([hex2] * 5),
+                             back=_HEX_CHARS)
+                     for sep in (b":", b"-")], self._mac),
+            ("mac-cisco", [Trigger(rb"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
+                                   stdlib=rb"(?<=[0-9A-Fa-f]{4})\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}", back=_HEX_CHARS)],
+             self._cisco),
+            ("mac-enx", [Trigger(rb"enx[0-9A-Fa-f]{12}")], self._enx),
+            ("mac-bare", [Trigger(rb"(?:^|[^0-9A-Za-z_.:/+=-])[0-9A-Fa-f]{12}(?:[^0-9A-Za-z_-]|$)")], self._bare_mac),
         ]
-        out = [(*row, False) for row in table]
-        if self.learnt:
-            learnt = b"|".join(re.escape(d.encode()) for d in sorted(self.learnt))
-            out.insert(3, ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + learnt + rb")", caseless=True)],
-                           self._domain_hit, _label_left, True))
-        table = []
+        rows += [(form, trigs, confirm, _v6_left if form == "ipv6" else None, False) for form, trigs, confirm in fixed]
+        # the names of this bundle's vocabulary, as literals (longer ones first at one place)
         if self.protected:
-            table.append(("name-in-context", _literals(self.protected), self._name_confirm(_STRICT_BAD, True), None))
+            in_context = self._name_confirm(_STRICT_BAD, context=True)
+            rows.append(("name-in-context", _literals(self.protected), in_context, None, True))
         if self.loose:
-            table.append(("name", _literals(self.loose), self._name_confirm(_ALNUM), None))
+            rows.append(("name", _literals(self.loose), self._name_confirm(_ALNUM), None, True))
         if self.strict:
-            table.append(("word-name", _literals(self.strict), self._name_confirm(_STRICT_BAD), None))
+            rows.append(("word-name", _literals(self.strict), self._name_confirm(_STRICT_BAD), None, True))
         if self.heads:
-            table.append(("pod-interface", _literals(h + "-" for h in self.heads), self._head_confirm, None))
-        return out + [(*row, True) for row in table]
+            rows.append(("pod-interface", _literals(h + "-" for h in self.heads), self._head_confirm, None, True))
+        return rows
 
     # -- addresses ------------------------------------------------------------------------------
 
@@ -242,7 +248,10 @@ class Identifiers:
         return (m.start("n"), m.end("n"), _out(self.mapper.decimal_ip(n)))
 
     def _decimal_key(self, block: bytes, start: int, _end: int) -> Span | None:
-        m = _DECIMAL_KEY.match(block, start)
+        key = start  # the hit starts at the key (Hyperscan) or at its separator (stdlib)
+        while key > max(0, start - 10) and block[key - 1] in _KEY_OR_QUOTE:
+            key -= 1
+        m = _DECIMAL_KEY.match(block, key)
         if m is None:
             return None
         return (m.start("n"), m.end("n"), _out(self.mapper.decimal_ip(_text(m["n"]))))

@@ -8,7 +8,10 @@ redacted member names and contents, rotated `.gz` logs are gzipped again. Binary
 profiles) cannot be checked for names and addresses: their content is replaced by a note.
 
 The output is written next to its final path and renamed into place when complete, so an
-interrupted run leaves nothing half-written; a directory output must not exist yet.
+interrupted run leaves nothing half-written; a directory output must not exist yet. Two members
+whose names are the same once redacted are both kept (`containers.Sink.place`). The writers
+only need a binary file object or a directory to write into, so they can sit on any safe way of
+opening the `-o` target.
 """
 
 from __future__ import annotations

@@ -137,3 +137,15 @@ def test_unredact_gives_the_report_back_as_it_was_but_its_secrets(planted, monke
 def _run_fact(line: str) -> bool:
     """Lines about the run rather than the bundle (time, the source path the redactor shortens)."""
     return any(k in line for k in ("generated_at", '"path"', "Generated", "generated", "**Source:**"))
+
+
+def test_both_engines_write_the_same_copy_of_the_planted_bundle(planted, tmp_path, monkeypatch):
+    source = planted[0]
+    key = tmp_path / "key"
+    key.write_text("one key for both\n")
+    copies = {}
+    for engine in ("hyperscan", "stdlib"):
+        monkeypatch.setenv("ANTREA_DIAGNOSE_ENGINE", engine)
+        copies[engine] = tmp_path / f"{engine}.tar.gz"
+        commands.redact_bundle(source, copies[engine], None, key, None, lambda _: None)
+    assert copies["hyperscan"].read_bytes() == copies["stdlib"].read_bytes()
