@@ -123,6 +123,7 @@ FORMS = (
         ("actions=load:0xaf40718->NXM_NX_REG3[],load:0x35->NXM_NX_REG4[0..15]", "0xaf40718"),
         ("table=EndpointDNAT, priority=190,tcp,reg3=0xaf40719,reg4=0x20035/0x7ffff", "0xaf40719"),
         ("bucket=actions=set_field:0xc0a8401b->reg3,resubmit(,EndpointDNAT)", "0xc0a8401b"),
+        ("priority=190,tcp,reg3=183764760,reg4=0x20035/0x7ffff", "183764760"),
     ), ("table=AntreaPolicyIngressRule, conj_id=5 actions=set_field:0x5->reg3\n",)),
     Form("datapath-id", "identifier", (
         ("bridge br-int: using datapath ID 00006a3c910e557e", "00006a3c910e557e"),

@@ -19,10 +19,13 @@ that the detector knows which name it is and tries a longer name before its pref
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+import platform
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 Hit = tuple[int, int, int]  # (start, trigger id, end)
 Span = tuple[int, int, bytes]  # (start, end, what replaces it): a detector's answer
@@ -120,21 +123,42 @@ def _back(text: bytes, start: int, chars: frozenset[int]) -> int:
 
 
 class _Database:
-    def __init__(self, triggers: Keyed, literal: bool = False):
+    def __init__(self, triggers: Keyed, literal: bool = False, cache_dir: Path | None = None):
         import hyperscan
 
+        path = None
+        if cache_dir is not None:  # the fixed triggers: compiled once per version, then loaded (~1 ms)
+            key = hashlib.sha256(repr((triggers, literal, getattr(hyperscan, "__version__", ""), platform.machine()))
+                                 .encode()).hexdigest()[:24]
+            path = cache_dir / f"redact-{key}.db"
+            try:
+                self.db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+                self.scratch = hyperscan.Scratch(self.db)
+                return
+            except (OSError, hyperscan.HyperscanError, ValueError):
+                pass  # none yet, or stale: compile
         base = hyperscan.HS_FLAG_SOM_LEFTMOST | (0 if literal else hyperscan.HS_FLAG_MULTILINE)
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.db.compile(expressions=[t.pattern for _, t in triggers], ids=[i for i, _ in triggers],
                         elements=len(triggers), literal=literal,
                         flags=[base | (hyperscan.HS_FLAG_CASELESS if t.caseless else 0) for _, t in triggers])
         self.scratch = hyperscan.Scratch(self.db)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(hyperscan.dumpb(self.db))
+                os.replace(tmp, path)
+            except OSError:
+                pass  # a read-only home is fine: compile every time
 
 
 @functools.lru_cache(maxsize=4)
 def _cached(triggers: Keyed) -> _Database:
-    """The database of the triggers every run has (compiling it costs ~0.1 s): once per process."""
-    return _Database(triggers)
+    """The database of the triggers every run has: once per process, and on disk."""
+    from diagnose.matchers import default_cache_dir
+
+    return _Database(triggers, cache_dir=default_cache_dir())
 
 
 class HyperscanFinder:

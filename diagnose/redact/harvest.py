@@ -146,7 +146,7 @@ class Harvester:
             ("machine", [Trigger(rb"Running on machine: ")], self._machine, None, False),
             ("home", [Trigger(rb"/home/")], self._home, None, False),
             ("url-encoded", [Trigger(rb"%(?:3[dD]|2[fF]|3[aA]|22)")], self._encoded, None, False),
-            ("keyed", [Trigger(rb"(?:" + _KEY_NAMES + rb")[=\":, \t]")], self._keyed, None, False),
+            ("keyed", [Trigger(rb"(?:" + _KEY_NAMES + rb")(?:=|\":|\" :|:|\",\")")], self._keyed, None, False),
             ("pod-ref", [Trigger(rb"(?:pod|Pod|podKey)=")], self._pod_ref, None, False),
             ("refs", [Trigger(rb"(?:noderef|podref|nodeRef|podRef):")], self._ask("refs"), None, False),
             ("kubeconfig", [Trigger(rb"^[ \t]*(?:clusters|contexts|users):")], self._ask("kubeconfig"), None, False),

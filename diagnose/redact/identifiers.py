@@ -7,7 +7,8 @@ the form and returns the span and its pseudonym. `left` detectors begin before t
 to where the form begins before ordering them. Forms (samples in `catalogue.py`):
 - IPv4 with `/len` or a dotted mask, a tcpdump `.port`, in `ip-10-1-2-3` host names, in reverse
   DNS (`3.2.1.10.in-addr.arpa`), in hex in OpenFlow registers (`reg3=0x..`, `set_field:0x..->reg3`,
-  `load:0x..->NXM_NX_REG3[]`, and `xxreg3` for IPv6), as one decimal number (a URL host, `ip=`);
+  `load:0x..->NXM_NX_REG3[]`, and `xxreg3` for IPv6), as one decimal number (a URL host, `ip=`,
+  `reg3=`);
 - IPv6 in every notation: compressed, full, with an IPv4 tail, `::ffff:` mapped, after
   `set_field:`, tcpdump's `addr.port`, with `/len`;
 - MAC addresses with `:` or `-`, Cisco's `dead.beef.0001`, bare 12 hex digits, `enx<mac>`
@@ -37,6 +38,7 @@ _DASHED = re.compile(rb"(?<![A-Za-z0-9_-])[iI][pP]-(?P<d>[0-9]{1,3}-[0-9]{1,3}-[
 _REG = re.compile(rb"(?P<pre>(?P<xxa>xx)?reg3=|NXM_NX_(?P<xxb>XX)?REG3\[\]=)?"
                   rb"0x(?P<hex>[0-9a-fA-F]{1,32})(?![0-9a-fA-FxX])"
                   rb"(?P<post>->(?P<xxc>xx)?reg3(?![0-9A-Za-z])|->NXM_NX_(?P<xxd>XX)?REG3\[)?")
+_REG_DECIMAL = re.compile(rb"reg3=(?P<n>[0-9]{8,10})(?![0-9xX])")
 _DECIMAL_URL = re.compile(rb"://(?P<n>[0-9]{8,10}|0x[0-9a-fA-F]{8})(?=[:/?#\s\"']|$)")
 _DECIMAL_KEY = re.compile(rb"(?i)(?<![A-Za-z0-9_])(?:ip|ipv4|addr|address)[\"']?[ \t]*[:=][ \t]*[\"']?"
                           rb"(?P<n>[0-9]{8,10})"
@@ -126,7 +128,7 @@ class Identifiers:
                          self._domain_hit, _label_left, True))
         fixed = [
             ("url-numeric-host", [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})")], self._numeric_url),
-            ("register-ip", [Trigger(rb"reg3=0x[0-9a-fA-F]", caseless=True),
+            ("register-ip", [Trigger(rb"reg3=0x[0-9a-fA-F]", caseless=True), Trigger(rb"reg3=[0-9]{8}"),
                              Trigger(rb"0x[0-9a-fA-F]{1,32}->(?:xx)?reg3"),
                              Trigger(rb"0x[0-9a-fA-F]{1,32}->NXM_NX_(?:XX)?REG3"),
                              Trigger(rb"NXM_NX_(?:XX)?REG3\[\]=0x")], self._register),
@@ -227,6 +229,9 @@ class Identifiers:
         return (start, m.end("ip"), _out(mapped))
 
     def _register(self, block: bytes, start: int, _end: int) -> Span | None:
+        d = _REG_DECIMAL.match(block, start)
+        if d is not None:  # `reg3=167772161`: the same endpoint written in decimal
+            return (d.start("n"), d.end("n"), _out(self.mapper.decimal_ip(_text(d["n"]))))
         m = _REG.match(block, start)
         if m is None or not (m["pre"] or m["post"]):
             return None
