@@ -331,6 +331,7 @@ def _url_credentials(block: bytes, start: int, end: int) -> Span | None:
     return (pos, at, CREDENTIALS)
 
 
+_QUERY_HINTS = (b"pass", b"pwd", b"token", b"sig", b"key", b"secret", b"code", b"session", b"jwt", b"amz")
 _QUERY = re.compile(rb"[?&;](?P<key>[A-Za-z0-9_.-]+)=")
 _QUERY_VALUE = re.compile(rb"[^&#\s\"'<>`;]+")
 
@@ -397,19 +398,21 @@ def _scheme_word(block: bytes, start: int, end: int) -> Span | None:
 
 # -- tokens on their own ------------------------------------------------------------------------
 
+# (trigger, confirm, marker, lower-case words the stdlib finder looks for before the pattern)
 _TOKEN_FORMS = [
-    (rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ", rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", TOKEN),
-    (rb"(?:AKIA|ASIA)[0-9A-Z]{16}", rb"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])", KEY),
-    (rb"gh[pousr]_[A-Za-z0-9]{30}", rb"gh[pousr]_[A-Za-z0-9]{30,}", TOKEN),
-    (rb"github_pat_[A-Za-z0-9_]{40}", rb"github_pat_[A-Za-z0-9_]{40,}", TOKEN),
-    (rb"glpat-[A-Za-z0-9_-]{20}", rb"glpat-[A-Za-z0-9_-]{20,}", TOKEN),
-    (rb"xox[abprs]-[A-Za-z0-9-]{10}", rb"xox[abprs]-[A-Za-z0-9-]{10,}", TOKEN),
-    (rb"AIza[0-9A-Za-z_-]{35}", rb"AIza[0-9A-Za-z_-]{35}", KEY),
-    (rb"[sr]k_live_[0-9A-Za-z]{16}", rb"[sr]k_live_[0-9A-Za-z]{16,}", KEY),
-    (rb"hv[sb]\.[A-Za-z0-9_-]{24}", rb"hv[sb]\.[A-Za-z0-9_-]{24,}", TOKEN),
-    (rb"npm_[A-Za-z0-9]{36}", rb"npm_[A-Za-z0-9]{36}", TOKEN),
+    (rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ", rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", TOKEN, (b"eyj",)),
+    (rb"(?:AKIA|ASIA)[0-9A-Z]{16}", rb"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])", KEY, (b"akia", b"asia")),
+    (rb"gh[pousr]_[A-Za-z0-9]{30}", rb"gh[pousr]_[A-Za-z0-9]{30,}", TOKEN,
+     (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_")),
+    (rb"github_pat_[A-Za-z0-9_]{40}", rb"github_pat_[A-Za-z0-9_]{40,}", TOKEN, (b"github_pat_",)),
+    (rb"glpat-[A-Za-z0-9_-]{20}", rb"glpat-[A-Za-z0-9_-]{20,}", TOKEN, (b"glpat-",)),
+    (rb"xox[abprs]-[A-Za-z0-9-]{10}", rb"xox[abprs]-[A-Za-z0-9-]{10,}", TOKEN, (b"xox",)),
+    (rb"AIza[0-9A-Za-z_-]{35}", rb"AIza[0-9A-Za-z_-]{35}", KEY, (b"aiza",)),
+    (rb"[sr]k_live_[0-9A-Za-z]{16}", rb"[sr]k_live_[0-9A-Za-z]{16,}", KEY, (b"k_live_",)),
+    (rb"hv[sb]\.[A-Za-z0-9_-]{24}", rb"hv[sb]\.[A-Za-z0-9_-]{24,}", TOKEN, (b"hvs.", b"hvb.")),
+    (rb"npm_[A-Za-z0-9]{36}", rb"npm_[A-Za-z0-9]{36}", TOKEN, (b"npm_",)),
     (rb"(?:ssh-rsa|ssh-ed25519|ssh-dss|ecdsa-sha2-nistp[0-9]+) AAAA",
-     rb"(?<=[ ])AAAA[A-Za-z0-9+/=]{20,}", KEY),
+     rb"(?<=[ ])AAAA[A-Za-z0-9+/=]{20,}", KEY, (b"ssh-", b"ecdsa-")),
 ]
 
 
@@ -439,26 +442,28 @@ def _bootstrap(block: bytes, start: int, _end: int) -> Span | None:
 def detectors() -> list[tuple[str, list[Trigger], Confirm]]:
     """(form name, triggers, confirm) of every secret form, in priority order."""
     table: list[tuple[str, list[Trigger], Confirm]] = [
-        ("pem", [Trigger(rb"-----BEGIN [A-Z0-9 ]{1,40}-----")], _pem),
-        ("pem-base64", [Trigger(rb"LS0tLS1CRUdJT")], _pem_b64),
-        ("url-credentials", [Trigger(rb"://")], _url_credentials),
-        ("url-query-secret", [Trigger(rb"[?&;](?:pass|password|passwd|pwd|token|access_token|id_token|refresh_token|"
+        ("pem", [Trigger(rb"-----BEGIN [A-Z0-9 ]{1,40}-----", hints=(b"-----begin",))], _pem),
+        ("pem-base64", [Trigger(rb"LS0tLS1CRUdJT", hints=(b"ls0tls1crudjt",))], _pem_b64),
+        ("url-credentials", [Trigger(rb"://", hints=(b"://",))], _url_credentials),
+        ("url-query-secret", [Trigger(hints=_QUERY_HINTS, pattern=rb"[?&;](?:pass|password|passwd|pwd|token|"
+                                      rb"access_token|id_token|refresh_token|"
                                       rb"auth_token|sig|signature|x-amz-signature|x-amz-credential|"
                                       rb"x-amz-security-token|client_secret|api_key|apikey|key|secret|code|"
                                       rb"sessionid|session|jwt)=", caseless=True)], _query),
         ("authorization", [Trigger(rb"(?:(?:proxy-)?authorization|x-auth-token|x-api-key)[\"':= \t]", caseless=True,
                                    hints=(b"authorization", b"x-auth-token", b"x-api-key")),
                            Trigger(rb"(?:set-)?cookie\"?:", caseless=True, hints=(b"cookie",))], _authorization),
-        ("env-secret", [Trigger(rb"name:[ \t]"), Trigger(rb"\"name\":")], _env),
+        ("env-secret", [Trigger(rb"name:[ \t]", hints=(b"name",)), Trigger(rb"\"name\":", hints=(b"name",))], _env),
         ("secret-flag", [Trigger(rb"--(?:" + _KEY_WORDS + rb") ", caseless=True, hints=_HINTS),
                          Trigger(rb"[-_.](?:" + _KEY_WORDS + rb") ", caseless=True, hints=_HINTS)], _flag),
         ("secret-key", [Trigger(rb"(?:" + _KEY_WORDS + rb")[\"':= \t]", caseless=True, hints=_HINTS)], _keyed),
-        ("scheme-credentials", [Trigger(rb"Bearer ", caseless=True), Trigger(rb"Basic ")], _scheme_word),
+        ("scheme-credentials", [Trigger(rb"Bearer ", caseless=True, hints=(b"bearer ",)),
+                                Trigger(rb"Basic ", hints=(b"basic ",))], _scheme_word),
         ("bootstrap-token", [Trigger(rb"token", caseless=True, hints=(b"token",))], _bootstrap),
     ]
-    for trigger, confirm, marker in _TOKEN_FORMS:
+    for trigger, confirm, marker, hints in _TOKEN_FORMS:
         is_ssh = trigger.endswith(b"AAAA")
-        table.append(("token", [Trigger(trigger)], _token_form(re.compile(confirm), marker, is_ssh)))
+        table.append(("token", [Trigger(trigger, hints=hints)], _token_form(re.compile(confirm), marker, is_ssh)))
     table.append(("base64-block", [Trigger(rb"^[ \t]*[A-Za-z0-9+/]{40,}={0,2}\r?$")], _b64_block))
     return table
 

@@ -117,28 +117,35 @@ class Identifiers:
         hex2 = rb"[0-9A-Fa-f]{2}"
         tlds = b"|".join(t.encode() for t in sorted(domains.TLDS))
         rows: list[Row] = [
-            ("reverse-dns", [Trigger(rb"[0-9]\.in-addr\.arpa", caseless=True)], self._arpa, _digits_left, False),
-            ("email", [Trigger(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9]")], self._email, _local_left, False),
+            ("reverse-dns", [Trigger(rb"[0-9]\.in-addr\.arpa", caseless=True, hints=(b"in-addr",))], self._arpa,
+             _digits_left, False),
+            ("email", [Trigger(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9]", hints=(b"@",))], self._email, _local_left, False),
             ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + tlds + rb")(?:[^A-Za-z0-9-]|$)", caseless=True),
-                        Trigger(rb"\.home\.arpa", caseless=True)], self._domain_hit, _label_left, False),
+                        Trigger(rb"\.home\.arpa", caseless=True, hints=(b"home.arpa",))], self._domain_hit,
+             _label_left, False),
         ]
         if self.learnt:  # this bundle's own DNS suffixes (`prod.acme`)
             learnt = b"|".join(re.escape(d.encode()) for d in sorted(self.learnt))
             rows.append(("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + learnt + rb")", caseless=True)],
                          self._domain_hit, _label_left, True))
         fixed = [
-            ("url-numeric-host", [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})")], self._numeric_url),
-            ("register-ip", [Trigger(rb"reg3=0x[0-9a-fA-F]", caseless=True), Trigger(rb"reg3=[0-9]{8}"),
-                             Trigger(rb"0x[0-9a-fA-F]{1,32}->(?:xx)?reg3"),
-                             Trigger(rb"0x[0-9a-fA-F]{1,32}->NXM_NX_(?:XX)?REG3"),
-                             Trigger(rb"NXM_NX_(?:XX)?REG3\[\]=0x")], self._register),
+            ("url-numeric-host", [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})", hints=(b"://",))],
+             self._numeric_url),
+            ("register-ip", [Trigger(p, caseless=c, hints=(b"reg3",)) for p, c in (
+                (rb"reg3=0x[0-9a-fA-F]", True), (rb"reg3=[0-9]{8}", False),
+                (rb"0x[0-9a-fA-F]{1,32}->(?:xx)?reg3", False),
+                (rb"0x[0-9a-fA-F]{1,32}->NXM_NX_(?:XX)?REG3", False), (rb"NXM_NX_(?:XX)?REG3\[\]=0x", False))],
+             self._register),
             ("datapath-id", [Trigger(rb"(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id[\"',: \t=]{1,6})[0-9A-Fa-f]{16}",
-                                     caseless=True)], self._dpid),
-            ("ipv6", [Trigger(rb"::"), Trigger(rb"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){5}:[0-9A-Fa-f]",
+                                     caseless=True, hints=(b"datapath", b"dpid"))], self._dpid),
+            ("ipv6", [Trigger(rb"::", hints=(b"::",)), Trigger(rb"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){5}:[0-9A-Fa-f]",
                                                stdlib=rb":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
                                                       rb"[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]")], self._ipv6),
-            ("ip-addr-broadcast", [Trigger(rb"inet [0-9.]{7,15}/[0-9]{1,2} brd [0-9]")], self._broadcast),
-            ("dashed-ipv4", [Trigger(rb"ip-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}", caseless=True)], self._dashed),
+            ("ip-addr-broadcast", [Trigger(rb"inet [0-9.]{7,15}/[0-9]{1,2} brd [0-9]", hints=(b" brd ",))],
+             self._broadcast),
+            ("dashed-ipv4", [Trigger(rb"ip-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}", caseless=True,
+                                     hints=(b"ip-",))],
+             self._dashed),
             ("ipv4", [Trigger(rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]",
                               stdlib=rb"(?<=[0-9])\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]", back=b"0123456789")], self._ipv4),
             ("decimal-ipv4", [Trigger(rb"(?:ip|ipv4|addr|address)[\"']?[:=][\"' ]?[0-9]{8}", caseless=True,
@@ -150,7 +157,7 @@ class Identifiers:
             ("mac-cisco", [Trigger(rb"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
                                    stdlib=rb"(?<=[0-9A-Fa-f]{4})\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}", back=_HEX_CHARS)],
              self._cisco),
-            ("mac-enx", [Trigger(rb"enx[0-9A-Fa-f]{12}")], self._enx),
+            ("mac-enx", [Trigger(rb"enx[0-9A-Fa-f]{12}", hints=(b"enx",))], self._enx),
             ("mac-bare", [Trigger(rb"(?:^|[^0-9A-Za-z_.:/+=-])[0-9A-Fa-f]{12}(?:[^0-9A-Za-z_-]|$)")], self._bare_mac),
         ]
         rows += [(form, trigs, confirm, _v6_left if form == "ipv6" else None, False) for form, trigs, confirm in fixed]

@@ -8,8 +8,8 @@ replaced span is never looked at again. Secrets (`credentials`) become markers; 
 (`identifiers`) become pseudonyms. What stays: interface names (`eth0`, `eth0~`, `antrea-gw0`,
 `enp0s1`), Antrea's message text, versions (`v2.1.0`), times, UUIDs, numbers.
 
-Memory: a block and its hits; the only state that grows is the mapper's record of pseudonyms,
-which is the map itself.
+Memory: a block and its hits, and replacements already made (kept up to 8 MB, then dropped);
+what grows is the mapper's record of pseudonyms, which is the map itself.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 
 from diagnose.redact import credentials, names
-from diagnose.redact.finder import Detectors
+from diagnose.redact.finder import Detectors, Row
 from diagnose.redact.identifiers import Identifiers
 from diagnose.redact.mapper import Mapper
 from diagnose.redact.vocab import Vocabulary
@@ -33,7 +33,6 @@ class Scrubber:
         for ip in vocabulary.service_ips:
             mapper.keep_address(ip)
         self.identifiers = Identifiers(mapper, vocabulary, signature_text)
-        self._engine = engine
         self._text = Detectors(_table(self.identifiers), engine)
         self._paths: Detectors | None = None
 
@@ -66,7 +65,7 @@ class Scrubber:
         return _walk(self._paths, data).decode("utf-8", "surrogateescape")
 
 
-def _table(ids: Identifiers) -> list:
+def _table(ids: Identifiers) -> list[Row]:
     return [(form, trigs, confirm, None, False) for form, trigs, confirm in credentials.detectors()] + ids.detectors()
 
 
