@@ -25,7 +25,7 @@ import base64
 import binascii
 import re
 
-from diagnose.redact.finder import Confirm, Span, Trigger
+from diagnose.redact.finder import Confirm, Run, Span, Trigger
 
 CERTIFICATE = b"REDACTED-CERTIFICATE"
 PRIVATE_KEY = b"REDACTED-PRIVATE-KEY"
@@ -66,7 +66,7 @@ def _continuation(block: bytes, end: int, width: int) -> int:
 _PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 _PEM_SEP = re.compile(rb"\\n|\r?\n[ \t]*|[ \t]*")
 _PEM_BODY = re.compile(rb"(?:[A-Za-z0-9+/=]{4,}(?:\\n|\r?\n[ \t]*|$))+")
-_PEM_SEARCH = 1 << 20  # how far an END line is looked for
+_PEM_SEARCH = 1 << 16  # how far an END line is looked for (a certificate chain's link is ~2 KB)
 
 
 def pem_marker(pem_type: bytes) -> bytes:
@@ -82,7 +82,7 @@ def _pem(block: bytes, start: int, _end: int) -> Span | None:
     sep = _PEM_SEP.match(block, m.end())
     body = sep.end() if sep else m.end()  # type: ignore[union-attr]
     end_line = b"-----END " + m[1] + b"-----"
-    stop = block.find(end_line, body, body + _PEM_SEARCH)
+    stop = block.find(end_line, body, body + _PEM_SEARCH)  # bounded: a file of BEGIN lines stays linear
     if stop != -1:
         tail = stop
         while tail > body and block[tail - 1 : tail] in b" \t":  # the END line's indentation stays
@@ -104,22 +104,24 @@ def _pem(block: bytes, start: int, _end: int) -> Span | None:
     return (body, tail, pem_marker(m[1]))
 
 
+_PEM_MARK = re.compile(rb"-----(BEGIN|END) ([A-Z0-9 ]{1,40})-----")
+
+
 def open_pem_start(block: bytes) -> int | None:
-    """Where a PEM block that does not end in `block` begins (its end is in the next block)."""
-    pos = block.rfind(b"-----BEGIN ")
-    while pos != -1:
-        m = _PEM_BEGIN.match(block, pos)
-        if m is not None and block.find(b"-----END " + m[1] + b"-----", m.end()) == -1:
-            first = pos
-            prev = block.rfind(b"-----BEGIN ", 0, pos)  # an earlier open one wins
-            while prev != -1:
-                pm = _PEM_BEGIN.match(block, prev)
-                if pm is not None and block.find(b"-----END " + pm[1] + b"-----", pm.end()) == -1:
-                    first = prev
-                prev = block.rfind(b"-----BEGIN ", 0, prev)
-            return first
-        pos = block.rfind(b"-----BEGIN ", 0, pos)
-    return None
+    """Where the first PEM block that does not end in `block` begins (its end is in the next
+    block). One pass over the BEGIN/END lines, from the end: a BEGIN is open when no END of its
+    type follows it (a search per BEGIN would be quadratic on a file of BEGIN lines)."""
+    if b"-----BEGIN " not in block:
+        return None
+    ends_after: set[bytes] = set()
+    first = None
+    marks = list(_PEM_MARK.finditer(block))
+    for m in reversed(marks):
+        if m[1] == b"END":
+            ends_after.add(m[2])
+        elif m[2] not in ends_after:
+            first = m.start()
+    return first
 
 
 # -- base64 ----------------------------------------------------------------------------------
@@ -162,7 +164,7 @@ def _b64_block(block: bytes, start: int, end: int) -> Span | None:
     if stop == m.end(1) and first == m.start(1):
         return None  # one line alone: an id, a hash, a word
     if all(c in _HEX for c in block[first:stop] if c not in b" \t\r\n"):
-        return None  # hex lines (digests, ids) are no secret
+        return (first, stop, block[first:stop])  # hex lines (digests, ids): no secret, and not looked at again
     return (first, stop, BASE64)
 
 
@@ -197,11 +199,11 @@ def key_marker(key: bytes) -> bytes:
     return TOKEN if key.endswith(b"token") else SECRET
 
 
+_KEY_RUN = Run(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-", 128)
+
+
 def _key_start(block: bytes, pos: int) -> int:
-    start, stop = pos, max(0, pos - 128)
-    while start > stop and block[start - 1] in _KEY_CHARS:
-        start -= 1
-    return start
+    return _KEY_RUN.left(block, pos)
 
 
 _KEY_WORD = re.compile(rb"(?:" + _KEY_WORDS + rb")", re.I)
@@ -314,8 +316,10 @@ def _url_credentials(block: bytes, start: int, end: int) -> Span | None:
     """`scheme://user:password@host`: the user and password (an empty user, a `/` in the
     password); a lone long token as the user (`https://ghp_...@github.com`)."""
     pos = end
-    stop_m = _AUTHORITY_STOP.search(block, pos, min(len(block), pos + 1024))
-    stop = stop_m.start() if stop_m else min(len(block), pos + 1024)
+    if block.find(b"@", pos, pos + 512) == -1:  # most URLs: no user part
+        return None
+    stop_m = _AUTHORITY_STOP.search(block, pos, min(len(block), pos + 512))
+    stop = stop_m.start() if stop_m else min(len(block), pos + 512)
     at = block.rfind(b"@", pos, stop)
     if at == -1:
         return None
@@ -429,12 +433,13 @@ _BOOTSTRAP = re.compile(rb"[a-z0-9]{6}\.[a-z0-9]{16}(?![A-Za-z0-9.])")
 
 
 def _bootstrap(block: bytes, start: int, _end: int) -> Span | None:
-    """A kubeadm bootstrap token (`abcdef.0123456789abcdef`) on a line that names a token."""
-    line = block.rfind(b"\n", 0, start) + 1
-    for m in _BOOTSTRAP.finditer(block, line, _line_end(block, start)):
-        if not m.start() or block[m.start() - 1] not in _KEY_CHARS:
-            return (m.start(), m.end(), TOKEN)
-    return None
+    """A kubeadm bootstrap token (`abcdef.0123456789abcdef`) near a word `token` on its line."""
+    m = _BOOTSTRAP.match(block, start)
+    if m is None or (start and block[start - 1] in _KEY_CHARS):
+        return None
+    line = max(block.rfind(b"\n", max(0, start - 256), start) + 1, start - 256)
+    near = block[line : min(_line_end(block, start), start + 256)].lower()
+    return (start, m.end(), TOKEN) if b"token" in near else None
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -459,7 +464,7 @@ def detectors() -> list[tuple[str, list[Trigger], Confirm]]:
         ("secret-key", [Trigger(rb"(?:" + _KEY_WORDS + rb")[\"':= \t]", caseless=True, hints=_HINTS)], _keyed),
         ("scheme-credentials", [Trigger(rb"Bearer ", caseless=True, hints=(b"bearer ",)),
                                 Trigger(rb"Basic ", hints=(b"basic ",))], _scheme_word),
-        ("bootstrap-token", [Trigger(rb"token", caseless=True, hints=(b"token",))], _bootstrap),
+        ("bootstrap-token", [Trigger(rb"[a-z0-9]{6}\.[a-z0-9]{16}", hints=(b"token",))], _bootstrap),
     ]
     for trigger, confirm, marker, hints in _TOKEN_FORMS:
         is_ssh = trigger.endswith(b"AAAA")

@@ -49,11 +49,13 @@ def redactable(domain: str, learnt: Collection[str] = ()) -> bool:
     labels = domain.split(".")
     if len(labels) < 2 or not all(labels):
         return False
-    if any(".".join(labels[i:]) in KEEP for i in range(len(labels) - 1)):
+    # Kept and learnt domains have at most 4 labels: only the name's last 4 need looking at.
+    suffixes = [".".join(labels[i:]) for i in range(max(0, len(labels) - 4), len(labels))]
+    if any(s in KEEP for s in suffixes[:-1]):
         return False
     if labels[-1] in TLDS or domain.endswith(PRIVATE_SUFFIXES):
         return True
-    return bool(learnt) and any(".".join(labels[i:]) in learnt for i in range(len(labels)))
+    return bool(learnt) and any(s in learnt for s in suffixes)
 
 
 # Cloud providers' domains: their own names identify nobody, but the label a customer chose under
@@ -68,7 +70,11 @@ herokuapp.com
 def provider(domain: str) -> str | None:
     """The cloud provider's domain `domain` is a customer's name under (None if it is not)."""
     labels = domain.split(".")
-    return next((".".join(labels[i:]) for i in range(1, len(labels)) if ".".join(labels[i:]) in PROVIDERS), None)
+    for i in range(max(1, len(labels) - 3), len(labels)):  # providers' domains have at most 3 labels
+        suffix = ".".join(labels[i:])
+        if suffix in PROVIDERS:
+            return suffix
+    return None
 
 
 def registrable(domain: str) -> str:

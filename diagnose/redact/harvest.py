@@ -27,7 +27,7 @@ from urllib.parse import unquote_to_bytes
 from diagnose.parse import clusterinfo as ci
 from diagnose.parse import yamlsafe
 from diagnose.redact import credentials, domains, names
-from diagnose.redact.finder import Detectors, Row, Trigger
+from diagnose.redact.finder import Detectors, Row, Run, Trigger
 from diagnose.redact.vocab import Vocabulary
 
 _VALUE = rb"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}"
@@ -65,11 +65,11 @@ _KUBECONFIG_NAME = re.compile(rb"^(?P<ind>[ \t]*)(?:-[ \t]+)?name:[ \t]*\"?(" + 
 _ADDRESS = rb"(\[?[0-9A-Fa-f:.]{2,45}?\]?)"
 _SERVICE = re.compile(rb"(?:https://|dial tcp[46]? )" + _ADDRESS + rb":443(?![0-9])")
 _SERVICE_ENV = re.compile(rb"KUBERNETES_SERVICE_HOST[=:]\s*\"?" + _ADDRESS + rb"\"?\s*$", re.M)
-_URL_HOST = re.compile(rb"://(?:[^\s/@\"'<>]*@)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)(?=[:/?#\s\"'<>]|$)")
+_URL_HOST = re.compile(rb"://(?:[^\s/@\"'<>]{0,256}@)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)(?=[:/?#\s\"'<>]|$)")
 _EMAIL = re.compile(rb"@(?P<dom>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)")
 _SEARCH = re.compile(rb"^(?:search|domain)[ \t]+(?P<list>[^\n#]+)", re.M)
 _CLUSTER_DOMAIN = re.compile(rb"(?:clusterDomain|cluster-domain)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<d>[A-Za-z0-9.-]+)")
-_LABEL_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+_LABEL_RUN = Run(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", 253)
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ltd", "plc"})  # acme.co.uk
 _PRIVATE = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
                                                "fc00::/7")]
@@ -203,11 +203,12 @@ class Harvester:
             ok = not (chr(before).isalnum() or before in b"_-")
         elif m["json"] or m["ovs"]:
             ok = before == ord('"')
-        else:  # YAML: the key alone on its line with its value
-            line = block.rfind(b"\n", 0, start) + 1
-            end = block.find(b"\n", m.end())
-            rest = block[m.end() : len(block) if end == -1 else end]
-            ok = _LINE_HEAD.fullmatch(block, line, start) is not None and not rest.strip(b" \t\r\"'")
+        else:  # YAML: the key alone on its line with its value (bounded looks: a long line is no YAML)
+            line = block.rfind(b"\n", max(0, start - 64), start) + 1
+            end = block.find(b"\n", m.end(), m.end() + 64)
+            rest = block[m.end() : min(len(block), m.end() + 64) if end == -1 else end]
+            ok = (line > 0 or start < 64) and _LINE_HEAD.fullmatch(block, line, start) is not None \
+                and not rest.strip(b" \t\r\"'")
         if not ok:
             return
         if len(seen) > 100_000:  # bounded: a log of ever new values costs time, not memory
@@ -257,9 +258,9 @@ class Harvester:
             self.learn(_text(m["dom"]).lower())
 
     def _tld(self, block: bytes, start: int, end: int) -> None:
-        first, stop = start + 1, max(0, start - 253)  # a DNS name has at most 253 characters
-        while first > stop and block[first - 1] in _LABEL_CHARS:
-            first -= 1
+        first = _LABEL_RUN.left(block, start + 1)  # a DNS name has at most 253 characters
+        if first and chr(block[first - 1]).isalnum():
+            return  # longer than that: no DNS name
         self.domain(_text(block[first:end].rstrip(b"\n\r\t ,;:/\"')]}>")).strip(".-"))
 
     # -- what is recorded ----------------------------------------------------------------------

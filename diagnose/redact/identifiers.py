@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 
 from diagnose.redact import domains, names
-from diagnose.redact.finder import Confirm, Row, Span, Trigger
+from diagnose.redact.finder import Confirm, Row, Run, Span, Trigger
 from diagnose.redact.mapper import Mapper
 from diagnose.redact.vocab import Vocabulary
 
@@ -57,10 +57,7 @@ _INET_BRD = re.compile(rb"inet (?P<a>" + _V4 + rb")/(?P<len>3[0-2]|[12]?[0-9]) b
                        + rb")(?![0-9]|\.[0-9])")
 _ARPA = re.compile(rb"(?P<ip>[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.in-addr\.arpa", re.I)
 _V6_CHARS = frozenset(b"0123456789abcdefABCDEF:")
-_V6_TAIL = frozenset(b"0123456789abcdefABCDEF:.")
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-_LABEL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
-_LOCAL = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _DIGITS_DOT = frozenset(b"0123456789.")
 _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 _STRICT_BAD = _ALNUM | frozenset(b"_-")
@@ -269,14 +266,14 @@ class Identifiers:
         return (m.start("n"), m.end("n"), _out(self.mapper.decimal_ip(_text(m["n"]))))
 
     def _ipv6(self, block: bytes, start: int, _end: int) -> Span | None:
+        if start and block[start - 1] in _V6_CHARS:
+            return None  # a run of hex digits and colons longer than any address
         if start and block[start - 1] in _WORD:
             colon = block.find(b":", start)  # `set_field:fe80::1`: the word's last letters are no group
             if colon == -1:
                 return None
             start = colon + 1 if block[colon + 1 : colon + 2] != b":" else colon
-        end = start
-        while end < len(block) and block[end] in _V6_TAIL:
-            end += 1
+        end = _V6_TAIL_RUN.right(block, start)
         token = _text(block[start:end])
         addr, stop = _valid_v6(token)
         if addr is None:
@@ -329,9 +326,7 @@ class Identifiers:
 
     def _email(self, block: bytes, start: int, _end: int) -> Span | None:
         at = block.find(b"@", start)
-        dom_end = at + 1
-        while dom_end < len(block) and block[dom_end] in _LABEL:
-            dom_end += 1
+        dom_end = _LABEL_RUN.right(block, at + 1)
         while dom_end > at + 1 and block[dom_end - 1] in b".-":
             dom_end -= 1
         local, dom = _text(block[start:at]).strip("."), _text(block[at + 1 : dom_end])
@@ -344,9 +339,9 @@ class Identifiers:
                 _out(f"{local}@{self.domain(dom)}"))
 
     def _domain_hit(self, block: bytes, start: int, _end: int) -> Span | None:
-        end = start
-        while end < len(block) and block[end] in _LABEL:
-            end += 1
+        if start and block[start - 1] in _ALNUM:
+            return None  # the run of labels goes on further back: longer than a DNS name can be
+        end = _LABEL_RUN.right(block, start)  # a DNS name has at most 253 characters
         while end > start and block[end - 1] in b".-":
             end -= 1
         if end < len(block) and block[end] in b"_" or start and block[start - 1] in b"_":
@@ -444,35 +439,37 @@ class _Memo:
 
 # -- where left-extending forms begin ----------------------------------------------------------------
 
-def _scan_left(block: bytes, pos: int, chars: frozenset[int], limit: int) -> int:
-    stop = max(0, pos - limit)
-    while pos > stop and block[pos - 1] in chars:
-        pos -= 1
-    return pos
+_LABEL_RUN = Run(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.", 253)
+_LOCAL_RUN = Run(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-", 64)
+_DIGITS_RUN = Run(b"0123456789.", 16)
+_V6_RUN = Run(b"0123456789abcdefABCDEF:", 40)
+_V6_TAIL_RUN = Run(b"0123456789abcdefABCDEF:.", 64)  # an address with a port is at most ~52 characters
 
 
 def _label_left(block: bytes, start: int) -> int:
-    pos = _scan_left(block, start + 1, _LABEL, 253)
+    pos = _LABEL_RUN.left(block, start + 1)
     while pos < start and block[pos] in b".-":
         pos += 1
     return pos
 
 
 def _local_left(block: bytes, start: int) -> int:
-    return _scan_left(block, start + 1, _LOCAL, 64)
+    return _LOCAL_RUN.left(block, start + 1)
 
 
 def _digits_left(block: bytes, start: int) -> int:
-    return _scan_left(block, start + 1, _DIGITS_DOT, 16)
+    return _DIGITS_RUN.left(block, start + 1)
 
 
 def _v6_left(block: bytes, start: int) -> int:
-    return _scan_left(block, start, _V6_CHARS, 40)
+    return _V6_RUN.left(block, start)
 
 
 def _valid_v6(token: str) -> tuple[str | None, int]:
     """The IPv6 address at the start of `token` (hex digits, colons and dots), and its length:
     the whole token, or less a tcpdump `.port` or a trailing `:`."""
+    if ":::" in token:
+        return None, 0
     candidates = [token]
     if token.endswith(":") and not token.endswith("::"):
         candidates.append(token[:-1])

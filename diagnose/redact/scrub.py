@@ -80,11 +80,16 @@ def _walk(d: Detectors, block: bytes) -> bytes:
     confirm = d.confirm
     out: list[bytes] = []
     cursor = 0
+    failed: tuple[int, object] = (-1, None)  # the last refused (start, detector): its repeats are too
     for start, trig, end in hits:
         if start < cursor:
             continue
-        found = confirm[trig](block, start, end)
+        detector = confirm[trig]
+        if failed[0] == start and failed[1] is detector:
+            continue
+        found = detector(block, start, end)
         if found is None:
+            failed = (start, detector)
             continue
         first, last, replacement = found
         if first < cursor:
