@@ -108,9 +108,12 @@ def redact_bundle(source: Path, output: Path, map_path: Path | None, key_file: P
         raise InputError(f"Nothing in {source} could be read" + (f": {reasons}." if reasons else "."))
     for note in session.notes:
         say(note)
-    nodes = sorted(vocabulary.node_names)
+    nodes = sorted({scrubber.text(n) for n in vocabulary.node_names})  # as the copy names them (FQDNs too)
     say(f"Redacted copy written to {output} ({outcome.files:,} files"
-        + (f"; Nodes {', '.join(session.mapper.known('node', n) for n in nodes[:6])}" if nodes else "") + ").")
+        + (f"; Nodes {', '.join(nodes[:6])}" if nodes else "") + ").")
+    if outcome.renamed:
+        say(f"{len(outcome.renamed):,} member name(s) were the same once redacted; the later ones got a ~N suffix: "
+            + ", ".join(new for _, new in outcome.renamed[:5]) + (" ..." if len(outcome.renamed) > 5 else "") + ".")
     if outcome.binary:
         say(f"{len(outcome.binary):,} binary file(s) were replaced by a note (their content cannot be checked): "
             + ", ".join(scrubber.path(p) for p in outcome.binary[:5])
@@ -126,6 +129,8 @@ def redact_bundle(source: Path, output: Path, map_path: Path | None, key_file: P
 def _check_bundle_output(source: Path, output: Path) -> None:
     if not source.exists():
         raise InputError(f"{source} does not exist.")
+    if not (source.is_dir() or source.is_file()):  # a FIFO or a device would block or never end
+        raise InputError(f"{source} is not a regular file or a directory.")
     src, out = source.resolve(), output.resolve()
     if out == src or _same_file(out, src):
         raise UsageError(f"Refusing to write the redacted copy over the input ({output}).")

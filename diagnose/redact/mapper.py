@@ -19,6 +19,7 @@ from diagnose.redact.keys import digest
 # MACs that identify no machine: all zeros, broadcast, and Antrea's global virtual MACs
 # (`GlobalVirtualMAC` in pkg/agent/openflow/pipeline.go, and the Multi-cluster one).
 _KEEP_MACS = frozenset({"000000000000", "ffffffffffff", "aabbccddeeff", "aabbccddeef0"})
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 class Mapper:
@@ -40,6 +41,9 @@ class Mapper:
 
     def ip(self, text: str) -> str:
         """An address as written (`10.1.2.3`, `fe80::1`, `::ffff:10.1.2.3`), or `text` if it is none."""
+        known = self.records.get("ip", {}).get(text)
+        if known is not None:
+            return known
         if text in self.passthrough:
             return text
         try:
@@ -68,6 +72,7 @@ class Mapper:
         mapped = self.addresses.map(addr)
         out = self._format(type(addr)(int(mapped) & ~host_mask & ((1 << width) - 1)), text)
         self._record("ip", f"{text}/{prefixlen}", f"{out}/{prefixlen}")
+        self._record("net", text, out)  # also written with a dotted mask (`/255.255.255.0`)
         return out
 
     def hex_ip(self, text: str, version: int = 4) -> str:
@@ -87,6 +92,15 @@ class Mapper:
         self._record("ip", text, out)
         return out
 
+    def decimal_ip(self, text: str) -> str:
+        """An IPv4 address written as one decimal number (`167772161`, a URL host)."""
+        value = int(text)
+        if not 1 << 24 <= value < 1 << 32:
+            return text
+        out = str(int(self.addresses.map(ipaddress.IPv4Address(value))))
+        self._record("ip", text, out)
+        return out
+
     @staticmethod
     def _format(addr: IPAddress, original: str) -> str:
         if isinstance(addr, ipaddress.IPv6Address):
@@ -98,24 +112,29 @@ class Mapper:
     # -- MAC addresses --------------------------------------------------------------------------
 
     def mac(self, text: str) -> str:
+        """A MAC address in any notation (`de:ad:..`, `DE-AD-..`, Cisco `dead.beef.1234`, bare
+        `deadbeef1234`): its hex digits are replaced in place, separators and case kept."""
         if text in self.passthrough:
             return text
-        sep = ":" if ":" in text else "-"
-        raw = text.replace(sep, "").lower()
+        known = self.records.get("mac", {}).get(text)
+        if known is not None:
+            return known
+        raw = "".join(c for c in text if c in _HEX_DIGITS).lower()
         if len(raw) != 12 or raw in _KEEP_MACS or int(raw[:2], 16) & 1:  # multicast keeps its meaning
             return text
         d = digest(self.key, "mac", raw)
         first = (d[0] & 0xFC) | (int(raw[:2], 16) & 0x03)  # keep the multicast and locally-administered bits
-        octets = [f"{first:02x}"] + [f"{b:02x}" for b in d[1:6]]
-        out = sep.join(octets)
+        digits = iter(f"{first:02x}" + d[1:6].hex())
+        out = "".join(next(digits) if c in _HEX_DIGITS else c for c in text)
         out = out.upper() if text.isupper() else out
         self._record("mac", text, out)
         return out
 
     def datapath_id(self, text: str) -> str:
-        """An OVS datapath ID (`0000` + the bridge's MAC, 16 hex digits)."""
-        mac = self.mac(":".join(text[i : i + 2] for i in range(4, 16, 2)))
-        out = text[:4] + mac.replace(":", "")
+        """An OVS datapath ID (16 hex digits; by default `0000` + the bridge's MAC): its last
+        12 digits are pseudonymised as a MAC address."""
+        mac = self.mac(text[4:])
+        out = text[:4] + mac
         self._record("mac", text, out)
         return out
 
@@ -128,11 +147,12 @@ class Mapper:
             return value
         key = value.lower()
         known = self.records.get(cls, {}).get(key)
-        if known is not None:
-            return known
-        out = self._pseudonym(cls, key)
-        self._record(cls, key, out)
-        return out
+        if known is None:
+            known = self._pseudonym(cls, key)
+            self._record(cls, key, known)
+        # An upper-case name (a Windows host) gets an upper-case pseudonym, so `unredact` can
+        # give it back as it was written.
+        return known.upper() if value.isupper() else known
 
     def iface_head(self, head: str) -> str:
         """The first 8 characters of a Pod name as Antrea puts them in the Pod's interface name
@@ -173,15 +193,15 @@ class Mapper:
                 return candidate
         return f"{prefix}-{h[:12]}"  # pragma: no cover - every window collided
 
+    def record(self, kind: str, original: str, pseudonym: str) -> None:
+        """Record a pair written in another notation than the mapper's (`ip-10-1-2-3`)."""
+        self._record(kind, original, pseudonym)
+
     def _record(self, kind: str, original: str, pseudonym: str) -> None:
         if original == pseudonym:
             return
         self.records.setdefault(kind, {})[original] = pseudonym
         self._taken.setdefault(pseudonym, original)
-
-    def known(self, kind: str, value: str) -> str:
-        """The pseudonym already given to `value`, or `value` (for messages: maps nothing new)."""
-        return self.records.get(kind, {}).get(value.lower(), value)
 
     # -- for the map file ----------------------------------------------------------------------------
 

@@ -63,6 +63,8 @@ _INTERFACE = re.compile(r"^(?:lo|eth\d+|ens\d+\w*|enp\d+\w*|eno\d+\w*|enx[0-9a-f
                         r"wlan\d+|wlp\w+|veth\w*|vxlan\w*|genev_sys_\d+|gre\w*|br-\w+|br\d+|docker\d+|cni\d+|"
                         r"flannel\.\d+|cali\w+|tun\d+|tap\w+|antrea-\w+|ovs-\w+|vlan\d+|ib\d+|wg\d+|nodelocaldns|"
                         r"kube-ipvs0)(?:[.@~][\w.@~-]*)?~?$", re.I)
+_LETTER = re.compile(r"[a-z]")
+_ADDRESS_LIKE = re.compile(r"[\d.:a-f]+")
 _VALID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.@-]{0,251}[A-Za-z0-9])?$")
 
 
@@ -75,7 +77,7 @@ def worth_hiding(value: str) -> bool:
     low = value.lower()
     if not _VALID.match(value) or low in GENERIC or PSEUDONYM.match(low) or _INTERFACE.match(low):
         return False
-    if not re.search(r"[a-z]", low) or re.fullmatch(r"[\d.:a-f]+", low) and (":" in low or low.count(".") == 3):
+    if not _LETTER.search(low) or _ADDRESS_LIKE.fullmatch(low) and (":" in low or low.count(".") == 3):
         return False
     return len(low) >= 3 or any(c.isdigit() for c in low)
 

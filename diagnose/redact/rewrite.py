@@ -8,7 +8,10 @@ redacted member names and contents, rotated `.gz` logs are gzipped again. Binary
 profiles) cannot be checked for names and addresses: their content is replaced by a note.
 
 The output is written next to its final path and renamed into place when complete, so an
-interrupted run leaves nothing half-written; a directory output must not exist yet.
+interrupted run leaves nothing half-written; a directory output must not exist yet. Two members
+whose names are the same once redacted are both kept (`containers.Sink.place`). The writers
+only need a binary file object or a directory to write into, so they can sit on any safe way of
+opening the `-o` target.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Outcome:
     files: int = 0
     binary: list[str] = field(default_factory=list)  # display paths whose content was replaced
     problems: list[ReadProblem] = field(default_factory=list)  # what the walker could not read (not copied)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # members whose redacted names clashed
 
 
 # -- pass 1: names ----------------------------------------------------------------------------------
@@ -62,17 +66,17 @@ def harvest(source: Path, vocabulary: Vocabulary | None = None) -> tuple[Vocabul
             cap = current().max_small_artifact_bytes
             h.clusterinfo((head + stream.read(cap)).decode("utf-8", "replace"))
             return
-        carry, first = head, True
-        while True:
-            block = stream.read(1 << 20)
-            data = carry + block
-            cut = data.rfind(b"\n") + 1 if block else len(data)
-            if cut:
-                h.text(data[:cut].decode("utf-8", "replace"), head=first)
-                first = False
-            carry = data[cut:]
-            if not block:
-                return
+        pending, first = [head], [True]
+
+        def read(n: int) -> bytes:
+            return pending.pop() + stream.read(n) if pending else stream.read(n)
+
+        def harvest_block(block: bytes) -> bytes:
+            h.text(block, head=first[0])  # blocks are cut as the copy's are: a secret is seen whole
+            first[0] = False
+            return b""
+
+        scrub_stream(read, lambda _: None, harvest_block)
 
     Walker(on_file, problems, current()).walk(source)
     return h.vocabulary, problems
@@ -182,7 +186,7 @@ class _Rewriter:
             size = frame.spool.tell()
             frame.spool.seek(0)
             sink, name = self._place(frame)
-            sink.add(name, frame.spool, size)
+            self._add(sink, name, frame.spool, size)
             frame.spool.close()
             frame.spool = frame.sink = None
         frame.layers -= 1
@@ -203,10 +207,15 @@ class _Rewriter:
             layers.close()
             length = spool.tell()
             spool.seek(0)
-            sink.add(name, spool, length)  # type: ignore[arg-type]
+            self._add(sink, name, spool, length)  # type: ignore[arg-type]
         self.outcome.files += 1
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def _add(self, sink: containers.Sink, name: str, data: BinaryIO, size: int) -> None:
+        before = len(sink.renamed)
+        sink.add(name, data, size)
+        self.outcome.renamed.extend(sink.renamed[before:])
 
     def _is_root(self, frame: _Frame) -> bool:
         return self.root_is_file and bool(self._stack) and frame is self._stack[0]
@@ -239,7 +248,7 @@ class _Rewriter:
         def read(n: int) -> bytes:
             return pending.pop() + stream.read(n) if pending else stream.read(n)
 
-        scrub_stream(read, out.write, self.scrubber.text)
+        scrub_stream(read, out.write, self.scrubber.scrub)
 
 
 def rewrite(source: Path, output: Path, scrubber: Scrubber) -> Outcome:

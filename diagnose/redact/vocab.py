@@ -11,6 +11,9 @@ from diagnose.redact import names
 class Vocabulary:
     names: dict[str, str] = field(default_factory=dict)  # lower-case name -> class (names.CLASSES)
     service_ips: set[str] = field(default_factory=set)
+    # DNS names the bundle shows to be DNS names (URL hosts, e-mail domains, a Node's DNS
+    # addresses, resolv.conf), by registrable part: their siblings are domains too (`domains`)
+    domains: set[str] = field(default_factory=set)
     node_names: set[str] = field(default_factory=set)  # as found, for "is this input already redacted?"
 
     def add(self, cls: str, value: str | None) -> None:

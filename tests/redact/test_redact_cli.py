@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import zipfile
 
 import pytest
 from redact_helpers import run_main
@@ -123,3 +125,24 @@ def test_a_map_made_with_a_key_file_needs_that_key_file(monkeypatch, capsys, tmp
     code, _, err = run_main(monkeypatch, capsys, "scan", str(SAMPLES / "healthy"), "--redact", "--map", str(map_path),
                             "--key-file", str(tmp_path / "other"))
     assert code == 2 and "made with another key" in err
+
+
+def test_redact_refuses_a_fifo_source_at_once(monkeypatch, capsys, tmp_path):
+    fifo = tmp_path / "bundle.fifo"
+    os.mkfifo(fifo)  # nothing ever writes to it: opening it for reading would wait forever
+    code, _, err = run_main(monkeypatch, capsys, "redact", str(fifo), "-o", str(tmp_path / "copy.tar.gz"))
+    assert code == 3 and "is not a regular file or a directory" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle.fifo"]
+
+
+def test_member_names_that_clash_once_redacted_are_both_kept(monkeypatch, capsys, tmp_path):
+    source = tmp_path / "pasted.zip"
+    with zipfile.ZipFile(source, "w") as z:  # a file and a directory of the same name
+        z.writestr("logs/node7", "Running on machine: node7\nroute via 10.1.2.3\n")
+        z.writestr("logs/node7/route", "default via 10.1.2.1 dev eth0\n")
+    out = tmp_path / "copy"
+    code, _, err = run_main(monkeypatch, capsys, "redact", str(source), "-o", str(out))
+    assert code == 0, err
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert len(files) == 2 and any("~2" in f for f in files) and not any("node7" in f for f in files)
+    assert "~N suffix" in err

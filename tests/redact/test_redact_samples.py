@@ -91,3 +91,12 @@ def test_a_redacted_bundle_redacted_again_with_its_map_is_unchanged(redacted, ke
     report = run(other)
     assert report["source"]["unreadable"] == []
     assert report["findings"][0]["rule_id"] == "ANT-SEC-001"
+
+
+@pytest.mark.parametrize("sample", ["6448-secondary-network-primary-nic", "healthy"])
+def test_the_stdlib_engine_writes_the_same_copy_as_hyperscan(redacted, key_file, tmp_path, monkeypatch, sample):
+    r = redacted[sample]
+    monkeypatch.setenv("ANTREA_DIAGNOSE_ENGINE", "stdlib")
+    copy = tmp_path / "stdlib.tar.gz"
+    commands.redact_bundle(r.source, copy, None, key_file, None, lambda _: None)
+    assert copy.read_bytes() == r.copy.read_bytes()

@@ -153,7 +153,7 @@ def test_a_pem_block_split_across_stream_blocks_is_removed_whole():
         pos[0] += len(chunk)
         return chunk
 
-    scrub_stream(read, out.append, s.text, block=256)
+    scrub_stream(read, out.append, s.scrub, block=256)
     result = b"".join(out).decode()
     assert result == s.text(text)
     assert "MIIB" not in result and "    REDACTED-CERTIFICATE\n    -----END CERTIFICATE-----" in result

@@ -71,7 +71,8 @@ def test_pseudonyms_depend_on_the_key_and_only_on_it():
     assert Mapper(KEY).ip("192.168.64.28") == Mapper(KEY).ip("192.168.64.28")
     assert Mapper(KEY).ip("192.168.64.28") != Mapper(b"x" * 32).ip("192.168.64.28")
     node = Mapper(KEY).name("node", "node2")
-    assert node == Mapper(KEY).name("node", "NODE2") != Mapper(b"x" * 32).name("node", "node2")
+    assert node == Mapper(KEY).name("node", "NODE2").lower() != Mapper(b"x" * 32).name("node", "node2")
+    assert Mapper(KEY).name("node", "NODE2").isupper()  # written as it came, so unredact gives it back so
 
 
 def test_macs_keep_their_format_and_multicast_meaning():
