@@ -126,10 +126,11 @@ def test_unredact_gives_the_report_back_as_it_was_but_its_secrets(planted, monke
     changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a and not _run_fact(b)]
     for b, a in changed:  # only secrets differ: a marker where the secret was, the rest exactly
         parts = re.split(r"REDACTED-[A-Z0-9-]+", a)
+        marker_only = len(parts) > 1 and re.fullmatch(".+?".join(map(re.escape, parts)), b)
         if fmt == "json":
-            assert len(parts) > 1 and re.fullmatch(".+?".join(map(re.escape, parts)), b), (b, a)
+            assert marker_only, (b, a)
         else:  # Markdown cuts long lines after redaction (docs/redaction.md, Limits): the cut moves
-            assert b.endswith("…") and a.endswith("…") and os.path.commonprefix([a, b]), (b, a)
+            assert marker_only or b.endswith("…") and a.endswith("…") and os.path.commonprefix([a, b]), (b, a)
     if fmt == "json":  # the forms unredact must restore are in the report (Markdown cuts the line before them)
         assert "::ffff:" in plain.read_text() and ".corp.acme-bank.com" in plain.read_text()
 
