@@ -12,11 +12,10 @@ from typing import Any
 
 from diagnose import __version__
 from diagnose.model import Cluster
+from diagnose.report import model as rm
 from diagnose.report import storyline
 from diagnose.rule import CONFIRMED, SEVERITY_RANK, Finding, Missing
 from diagnose.verdict import Verdict
-
-SCHEMA_VERSION = "1.0"
 
 
 def rank(findings: list[Finding], fallbacks: frozenset[str] = frozenset()) -> list[Finding]:
@@ -123,57 +122,61 @@ class Diagnosis:
     def worst_severity(self) -> str | None:
         return min((f.severity for f in self.findings), key=SEVERITY_RANK.__getitem__, default=None)
 
-    def to_dict(self) -> dict[str, Any]:
+    def report(self) -> rm.Report:
+        """The typed report model every format renders (diagnose.report.model)."""
         c = self.cluster
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "tool": {"name": "antrea-diagnose", "version": __version__},
-            "generated_at": self.generated_at.isoformat(timespec="seconds"),
-            "source": {
-                "path": c.source,
-                "shape": c.shape,
-                "collected_at": c.collected_at.isoformat() if c.collected_at else None,
-                "year_source": c.year_source or None,
-                "nodes": [asdict(n) for n in self.nodes],
-                "artifacts": [
-                    {"path": a.path, "kind": a.kind, "node": a.node, "size": a.size, "truncated": a.truncated}
-                    for a in c.all_artifacts()
-                ],
-                "unreadable": [{"path": p.path, "reason": p.reason} for p in c.problems],
-                "unrecognised": list(c.ignored),
-                "rules_run": self.rules_run,
-            },
-            "verdict": self.verdict.value,
-            "verdict_reason": self.verdict.reason,
-            "findings": [_finding_dict(f) for f in self.findings],
-            "not_evaluated": [asdict(n) for n in self.not_evaluated],
-            "unexplained": self.unexplained,
-            "timeline": storyline.build(c, self.findings),
-        }
+        return rm.Report(
+            schema_version=rm.SCHEMA_VERSION,
+            tool=rm.Tool(name="antrea-diagnose", version=__version__),
+            generated_at=self.generated_at.isoformat(timespec="seconds"),
+            source=rm.SourceOut(
+                path=c.source,
+                shape=c.shape,
+                collected_at=c.collected_at.isoformat() if c.collected_at else None,
+                year_source=c.year_source or None,
+                nodes=[rm.NodeOut(**asdict(n)) for n in self.nodes],
+                artifacts=[rm.ArtifactOut(path=a.path, kind=a.kind, node=a.node, size=a.size, truncated=a.truncated)
+                           for a in c.all_artifacts()],
+                unreadable=[rm.ReadProblemOut(path=p.path, reason=p.reason) for p in c.problems],
+                unrecognised=list(c.ignored),
+                rules_run=self.rules_run,
+            ),
+            verdict=self.verdict.value,  # type: ignore[arg-type]
+            verdict_reason=self.verdict.reason,
+            findings=[_finding_out(f) for f in self.findings],
+            not_evaluated=[rm.NotEvaluatedOut(rule_id=n.rule_id, title=n.title, missing=[
+                rm.MissingOut(what=m.what, command=m.command) for m in n.missing]) for n in self.not_evaluated],
+            unexplained=[rm.build(rm.UnexplainedOut, u) for u in self.unexplained],
+            timeline=rm.build(rm.TimelineOut, storyline.build(c, self.findings)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report: the report model as plain data."""
+        return rm.to_dict(self.report())
 
 
-def _finding_dict(f: Finding) -> dict[str, Any]:
-    return {
-        "rule_id": f.rule_id,
-        "slug": f.slug,
-        "category": f.category,
-        "severity": f.severity,
-        "confidence": f.confidence,
-        "nodes": f.nodes,
-        "title": f.title,
-        "summary": f.summary,
-        "status": f.status,
-        "outcome": f.outcome,
-        "lasted": f.lasted,
-        "missing_evidence": [asdict(m) for m in f.missing],
-        "evidence": [asdict(e) for e in f.evidence],
-        "remediation": {
-            "steps": [s.text for s in f.remediation],
-            "commands": [s.command for s in f.remediation if s.command],
-            "detail": [asdict(s) for s in f.remediation],
-        },
-        "references": f.references,
-        "ruled_out": f.ruled_out,
-        "explains": [_finding_dict(s) for s in f.symptoms],
-        "why": f.why,
-    }
+def _finding_out(f: Finding) -> rm.FindingOut:
+    return rm.FindingOut(
+        rule_id=f.rule_id,
+        slug=f.slug,
+        category=f.category,
+        severity=f.severity,  # type: ignore[arg-type]
+        confidence=f.confidence,
+        nodes=f.nodes,
+        title=f.title,
+        summary=f.summary,
+        status=f.status,  # type: ignore[arg-type]
+        outcome=f.outcome,
+        lasted=f.lasted,  # type: ignore[arg-type]
+        missing_evidence=[rm.MissingOut(what=m.what, command=m.command) for m in f.missing],
+        evidence=[rm.EvidenceOut(artifact=e.artifact, line=e.line, time=e.time, text=e.text, node=e.node,
+                                 context=[rm.ContextOut(line=x.line, text=x.text) for x in e.context])
+                  for e in f.evidence],
+        remediation=rm.RemediationOut(steps=[s.text for s in f.remediation],
+                                      commands=[s.command for s in f.remediation if s.command],
+                                      detail=[rm.StepOut(text=s.text, command=s.command) for s in f.remediation]),
+        references=f.references,
+        ruled_out=f.ruled_out,
+        symptoms=[_finding_out(s) for s in f.symptoms],
+        why=f.why,
+    )

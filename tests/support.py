@@ -20,7 +20,7 @@ def all_findings(report: dict) -> list[dict]:
     out = []
     for f in report["findings"]:
         out.append(f)
-        out.extend(f["explains"])
+        out.extend(f["symptoms"])
     return out
 
 

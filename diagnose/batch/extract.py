@@ -40,7 +40,7 @@ def finding_rows(roots: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for rank, f in enumerate(r for r in roots if isinstance(r, dict)):
         rows.append(_finding(f, rank, None))
-        for s in f.get("explains") or []:
+        for s in f.get("symptoms") or f.get("explains") or []:  # reports before schema 2.0 said "explains"
             if isinstance(s, dict):
                 rows.append(_finding(s, rank, f.get("rule_id")))
     return rows
@@ -57,7 +57,7 @@ def _finding(f: dict[str, Any], rank: int, explained_by: str | None) -> dict[str
         "status": f.get("status"),
         "title": f.get("title"),
         "nodes": list(f.get("nodes") or []),
-        "symptoms": [s.get("category") for s in f.get("explains") or [] if isinstance(s, dict)],
+        "symptoms": [s.get("category") for s in f.get("symptoms") or [] if isinstance(s, dict)],
         "explained_by": explained_by,
     }
 

@@ -92,7 +92,7 @@ def _flatten(findings: list[dict[str, Any]], parent: str | None = None,
     out = [] if out is None else out
     for f in findings:
         out.append({**f, "rank": len(out), "explained_by": parent})
-        _flatten(f.get("explains", []), f.get("rule_id"), out)
+        _flatten(f.get("symptoms", []), f.get("rule_id"), out)
     return out
 
 

@@ -108,7 +108,7 @@ class _Budget:
     """How much of each list survives one shrinking step (None: all of it)."""
 
     evidence: int | None = None  # evidence lines per root cause
-    explains: int | None = None  # symptom lines per root cause
+    symptoms: int | None = None  # symptom lines per root cause
     findings: int | None = None  # root causes
     artifacts: int | None = None
     unrecognised: int | None = None
@@ -127,17 +127,17 @@ class _Budget:
 # symptoms, then the explanation and the timeline; the root causes themselves go last.
 _STEPS = (
     _Budget(),
-    _Budget(evidence=50, explains=50, artifacts=200, unrecognised=200, unreadable=200, text=4000, unexplained=15,
+    _Budget(evidence=50, symptoms=50, artifacts=200, unrecognised=200, unreadable=200, text=4000, unexplained=15,
             timeline_rows=25),
-    _Budget(evidence=20, explains=20, artifacts=0, unrecognised=50, unreadable=100, nodes=300, text=2000,
+    _Budget(evidence=20, symptoms=20, artifacts=0, unrecognised=50, unreadable=100, nodes=300, text=2000,
             timeline_nodes=3, timeline_rows=15, context=False),
-    _Budget(evidence=8, explains=10, artifacts=0, unrecognised=20, unreadable=50, nodes=100, text=1000,
+    _Budget(evidence=8, symptoms=10, artifacts=0, unrecognised=20, unreadable=50, nodes=100, text=1000,
             findings=30, unexplained=10, timeline_nodes=2, timeline_rows=10, context=False),
-    _Budget(evidence=3, explains=5, artifacts=0, unrecognised=10, unreadable=20, nodes=50, text=500,
+    _Budget(evidence=3, symptoms=5, artifacts=0, unrecognised=10, unreadable=20, nodes=50, text=500,
             findings=15, items=30, unexplained=5, timeline_nodes=1, timeline_rows=8, context=False, why=False),
-    _Budget(evidence=1, explains=3, artifacts=0, unrecognised=5, unreadable=10, nodes=20, text=300,
+    _Budget(evidence=1, symptoms=3, artifacts=0, unrecognised=5, unreadable=10, nodes=20, text=300,
             findings=8, items=10, unexplained=3, timeline_nodes=0, context=False, why=False),
-    _Budget(evidence=0, explains=0, artifacts=0, unrecognised=0, unreadable=5, nodes=10, text=200,
+    _Budget(evidence=0, symptoms=0, artifacts=0, unrecognised=0, unreadable=5, nodes=10, text=200,
             findings=3, items=5, unexplained=0, timeline_nodes=0, context=False, why=False),
 )
 
@@ -201,7 +201,7 @@ def _shrink(d: dict[str, Any], b: _Budget) -> tuple[dict[str, Any], Counter[str]
             f["why"] = ""
             cuts["explanations (why it happens)"] += 1
         f["omitted_evidence"] = _cut_list(f, "evidence", b.evidence, "evidence lines", cuts)
-        f["omitted_explains"] = _cut_list(f, "explains", b.explains, "symptom findings", cuts)
+        f["omitted_symptoms"] = _cut_list(f, "symptoms", b.symptoms, "symptom findings", cuts)
         if b.items is not None:
             for key in ("nodes", "missing_evidence", "ruled_out", "references"):
                 f["omitted_" + key] = _cut_list(f, key, b.items, "list items", cuts)
@@ -209,7 +209,7 @@ def _shrink(d: dict[str, Any], b: _Budget) -> tuple[dict[str, Any], Counter[str]
             f["omitted_steps"] = _cut_list(rem, "detail", b.items, "remediation steps", cuts)
             rem["steps"] = [s["text"] for s in rem["detail"]]
             rem["commands"] = [s["command"] for s in rem["detail"] if s.get("command")]
-            for s in f["explains"]:
+            for s in f["symptoms"]:
                 s["nodes"] = s["nodes"][: b.items]
     if b.text is not None:
         _cut_strings(out, b.text, cuts)
@@ -221,7 +221,7 @@ def _drop_context(f: dict[str, Any], cuts: Counter[str]) -> None:
         if e.get("context"):
             cuts["lines around evidence lines"] += len(e["context"])
             e["context"] = []
-    for s in f.get("explains", []):
+    for s in f.get("symptoms", []):
         _drop_context(s, cuts)
 
 

@@ -251,7 +251,7 @@ def _finding_panel(f: dict[str, Any], index: int, primary: bool) -> Panel:
             if s.get("command"):
                 body.append(_command(s["command"]))
 
-    symptoms = f.get("explains", [])
+    symptoms = f.get("symptoms", [])
     if symptoms:
         body.append(_heading(f"Explains ({view.plural(view.count_symptoms(f), 'symptom')})"))
         body.extend(_symptom_lines(symptoms, depth=0, budget=[MAX_SYMPTOMS]))
@@ -355,7 +355,7 @@ def _symptom_lines(symptoms: list[dict[str, Any]], depth: int, budget: list[int]
             (" · ", "dim"), _t(view.nodes_text(s.get("nodes"))),
             (" · ", "dim"), _t(s.get("rule_id"), "dim"),
         ))
-        lines.extend(_symptom_lines(s.get("explains", []), depth + 1, budget))
+        lines.extend(_symptom_lines(s.get("symptoms", []), depth + 1, budget))
     return lines
 
 

@@ -108,7 +108,7 @@ def count_by_severity(findings: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def count_symptoms(finding: dict[str, Any]) -> int:
-    return sum(1 + count_symptoms(s) for s in finding.get("explains", []))
+    return sum(1 + count_symptoms(s) for s in finding.get("symptoms", []))
 
 
 def node_status(node: dict[str, Any]) -> str:
@@ -197,7 +197,7 @@ def inconclusive(d: dict[str, Any]) -> list[dict[str, Any]]:
     def visit(f: dict[str, Any]) -> None:
         if f.get("status") == "inconclusive" and f.get("missing_evidence"):
             out.append(f)
-        for s in f.get("explains", []):
+        for s in f.get("symptoms", []):
             visit(s)
 
     for f in d.get("findings", []):
@@ -212,7 +212,7 @@ def severity_counts(d: dict[str, Any]) -> dict[str, int]:
     def visit(f: dict[str, Any]) -> None:
         if f.get("severity") in counts:
             counts[f["severity"]] += 1
-        for s in f.get("explains", []):
+        for s in f.get("symptoms", []):
             visit(s)
 
     for f in d.get("findings", []):

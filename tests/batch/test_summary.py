@@ -105,6 +105,6 @@ def test_reports_without_unexplained_key_still_summarize(run):
     assert rows["unexplained"] == []
     roots = [r for r in rows["findings"] if r["explained_by"] is None]
     assert [r["rule_id"] for r in roots] == [f["rule_id"] for f in report["findings"]]
-    assert len(rows["findings"]) == len(roots) + sum(len(f["explains"]) for f in report["findings"])
+    assert len(rows["findings"]) == len(roots) + sum(len(f["symptoms"]) for f in report["findings"])
     assert rows["antrea_versions"] and rows["node_count"] >= 1
     assert extract.summarize({"source": None, "findings": "garbage", "unexplained": [3, {"x": 1}]})["findings"] == []

@@ -64,7 +64,7 @@ def test_single_loose_file(run):
 
 def test_cumulative_severity_files_are_counted_once(run):
     report = run(RUNS)
-    api = [s for s in first(report)["explains"] if s["category"] == "apiserver-unreachable"]
+    api = [s for s in first(report)["symptoms"] if s["category"] == "apiserver-unreachable"]
     lines = [e["text"] for e in api[0]["evidence"]]
     assert len(lines) == len(set(lines))  # the INFO and ERROR copies of a line are one event
 

@@ -40,7 +40,7 @@ def severe_findings(report: dict) -> list[str]:
     """`rule_id/severity/nodes` of every finding (root causes and attached symptoms) at warning or above."""
     out = []
     for f in report["findings"]:
-        for g in [f, *f.get("explains", [])]:
+        for g in [f, *f.get("symptoms", [])]:
             if g["severity"] in SEVERE:
                 out.append(f"{g['rule_id']}/{g['severity']}/{','.join(g['nodes'])}")
     return out

@@ -15,7 +15,7 @@ def _shape(report: dict, rename) -> list[tuple]:
     symptoms each root cause explains, in ranking order."""
     def one(f: dict) -> tuple:
         return (f["rule_id"], f["category"], f["severity"], f["status"], tuple(sorted(rename(n) for n in f["nodes"])))
-    return [(one(f), sorted(one(s) for s in f["explains"])) for f in report["findings"]]
+    return [(one(f), sorted(one(s) for s in f["symptoms"])) for f in report["findings"]]
 
 
 @pytest.mark.parametrize("sample", [p.name for p in SAMPLE_DIRS])

@@ -182,7 +182,7 @@ def hostile_everywhere(d: dict, text: str = HOSTILE) -> dict:
         f["remediation"]["detail"] = [{"text": text, "command": text}]
         f["remediation"]["steps"] = [text]
         f["remediation"]["commands"] = [text]
-        for s in f["explains"]:
+        for s in f["symptoms"]:
             finding(s)
 
     for f in d["findings"]:

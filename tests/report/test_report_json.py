@@ -3,9 +3,9 @@ import json
 import jsonschema
 import pytest
 
-from diagnose.diagnosis import SCHEMA_VERSION
 from diagnose.report import render
 from diagnose.report.json import SCHEMA_PATH, schema
+from diagnose.report.model import SCHEMA_VERSION
 from diagnose.rule import CATEGORIES
 
 
@@ -38,14 +38,14 @@ def test_non_ascii_bundle_text_is_kept_readable(validator, make_diagnosis, uplin
     "break_it",
     [
         lambda d: d["findings"][0].update(severity="fatal"),
-        lambda d: d["findings"][0]["explains"][0].update(severity="Critical"),
+        lambda d: d["findings"][0]["symptoms"][0].update(severity="Critical"),
         lambda d: d["findings"][0].update(status="maybe"),
         lambda d: d["findings"][0].update(confidence=1.5),
         lambda d: d["findings"][0].update(category="not-a-category"),
         lambda d: d["findings"][0].pop("rule_id"),
         lambda d: d["findings"][0]["evidence"][0].update(line=0),
         lambda d: d["findings"][0]["missing_evidence"].append({"what": "x"}),
-        lambda d: d.update(schema_version="2.0"),
+        lambda d: d.update(schema_version="1.0"),
         lambda d: d["source"].pop("unreadable"),
     ],
     ids=["severity", "nested-severity", "status", "confidence", "category", "rule_id", "line",
@@ -62,7 +62,7 @@ def test_schema_enums_match_the_code():
     s = schema()
     assert s["properties"]["schema_version"]["const"] == SCHEMA_VERSION
     assert set(s["$defs"]["finding"]["properties"]["category"]["enum"]) == set(CATEGORIES)
-    assert s["$defs"]["severity"]["enum"] == ["critical", "error", "warning", "info"]
+    assert s["$defs"]["finding"]["properties"]["severity"]["enum"] == ["critical", "error", "warning", "info"]
     assert s["$defs"]["finding"]["properties"]["status"]["enum"] == ["confirmed", "inconclusive"]
 
 
@@ -92,7 +92,7 @@ def _undocumented(s: dict, node: dict, value, path: str) -> list[str]:
 
 def test_every_field_of_the_report_is_documented(d):
     s = schema()
-    assert d["findings"][0]["explains"] and d["source"]["unreadable"] and d["findings"][1]["missing_evidence"]
+    assert d["findings"][0]["symptoms"] and d["source"]["unreadable"] and d["findings"][1]["missing_evidence"]
     assert _undocumented(s, s, d, "$") == []
 
 

@@ -134,8 +134,8 @@ def test_report_fits_a_github_comment(make_diagnosis, uplink_finding, evidence_l
 
 def test_many_symptoms_and_paths_are_cut_too(make_diagnosis, uplink_finding, diagnosis):
     d = diagnosis.to_dict()
-    symptom = d["findings"][0]["explains"][0]
-    d["findings"][0]["explains"] = [dict(symptom, title=f"symptom {i} " + "x" * 200) for i in range(2000)]
+    symptom = d["findings"][0]["symptoms"][0]
+    d["findings"][0]["symptoms"] = [dict(symptom, title=f"symptom {i} " + "x" * 200) for i in range(2000)]
     d["source"]["unrecognised"] = [f"junk/file-{i}-" + "y" * 100 for i in range(3000)]
     md = render(d, "md")
     assert len(md) < MAX_CHARS

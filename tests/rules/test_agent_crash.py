@@ -52,7 +52,7 @@ def test_a_fatal_a_specific_rule_explains_is_not_reported_twice(run):
         assert "agent-crash" not in [f["category"] for f in report["findings"]]
         # The fallback yields: the specific finding cites the fatal line, or carries the crash.
         fatal_cited = any("Error running agent" in e["text"] for e in first["evidence"])
-        assert fatal_cited or "agent-crash" in [s["category"] for s in first["explains"]]
+        assert fatal_cited or "agent-crash" in [s["category"] for s in first["symptoms"]]
 
 
 def test_quoted_fatal_lines_go_to_the_node_they_name(run):

@@ -48,7 +48,7 @@ def _flatten(report: dict) -> list[tuple[dict, dict | None]]:
     out: list[tuple[dict, dict | None]] = []
     for root in report["findings"]:
         out.append((root, None))
-        out.extend((s, root) for s in root.get("explains", []))
+        out.extend((s, root) for s in root.get("symptoms", []))
     return out
 
 

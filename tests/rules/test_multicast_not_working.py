@@ -17,7 +17,7 @@ def test_multicast_socket_failure_is_fatal_and_explains_the_crash(run):
     first = report["findings"][0]
     assert "agent-crash" not in [f["category"] for f in report["findings"]]
     assert any("Error running agent" in e["text"] for e in first["evidence"]) or \
-        "agent-crash" in [s["category"] for s in first["explains"]]
+        "agent-crash" in [s["category"] for s in first["symptoms"]]
 
 
 def test_join_failures_with_enobufs_point_at_the_membership_limit(run):

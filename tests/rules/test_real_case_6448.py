@@ -27,7 +27,7 @@ def test_node2_is_diagnosed_as_the_secondary_bridge_bug_from_host_state(run):
     texts = " ".join(e["text"] for e in sec["evidence"])
     assert "enp0s1~" in texts and "master o" in texts
     # The "Spec.PodCIDR is empty" fatal of node2 is a symptom attached to it, not a root cause.
-    assert "podcidr-not-allocated" in [s["category"] for s in sec["explains"]]
+    assert "podcidr-not-allocated" in [s["category"] for s in sec["symptoms"]]
     assert "v2.1.0-dev-6e00ebf" in sec["summary"]
 
 

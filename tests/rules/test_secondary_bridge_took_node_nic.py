@@ -18,7 +18,7 @@ def test_attach_before_flow_restore_then_api_loss_is_confirmed_6448(run):
     assert any("Physical interface added to secondary OVS bridge" in t for t in texts)
     assert any("Renaming interface" in t for t in texts)
     assert any("Waiting for flow restoration" in t for t in texts)
-    explained = {s["category"] for s in first["explains"]}
+    explained = {s["category"] for s in first["symptoms"]}
     assert {"apiserver-unreachable", "ovs-flow-restore-wait"} <= explained
     assert "podcidr-not-allocated" not in [f["category"] for f in report["findings"]]
     assert any("other_config" in m["command"] for m in first["missing_evidence"])

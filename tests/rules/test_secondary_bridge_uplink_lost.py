@@ -15,7 +15,7 @@ def test_release_build_with_the_primary_nic_left_in_the_bridge_8297(run):
     assert first["rule_id"] == "ANT-SEC-002" and first["nodes"] == ["worker-9"]
     assert first["status"] == "confirmed"  # the NIC in OVS and the API lost are both observed
     assert "not the #6448 ordering bug" in first["summary"] and "eth0" in first["summary"]
-    assert "apiserver-unreachable" in [s["category"] for s in first["explains"]]
+    assert "apiserver-unreachable" in [s["category"] for s in first["symptoms"]]
     assert not [f for f in all_findings(report) if f["rule_id"] == "ANT-SEC-001"]
 
 

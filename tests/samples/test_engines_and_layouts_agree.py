@@ -15,7 +15,7 @@ def summary(report) -> list[tuple]:
     """What a user acts on: each root cause and symptom, its Nodes, status and evidence lines."""
     out = []
     for f in report["findings"]:
-        for g in [f, *f["explains"]]:
+        for g in [f, *f["symptoms"]]:
             out.append((g["rule_id"], tuple(g["nodes"]), g["severity"], g["status"], g["confidence"],
                         tuple((e["time"], e["text"]) for e in g["evidence"])))
     return out

@@ -23,7 +23,7 @@ def test_6448_names_the_secondary_bridge_root_cause_on_the_worker_only(run):
                for m in first["missing_evidence"])
     assert first["remediation"]["steps"] and first["remediation"]["commands"]
     # The symptoms are attached to the root cause, not listed as root causes of their own.
-    assert {"apiserver-unreachable", "ovs-flow-restore-wait"} <= {s["category"] for s in first["explains"]}
+    assert {"apiserver-unreachable", "ovs-flow-restore-wait"} <= {s["category"] for s in first["symptoms"]}
     assert not any(f["category"] in ("apiserver-unreachable", "podcidr-not-allocated") for f in roots(report))
     # node1 went through the same sequence but its API server is local: not a root cause there.
     assert "node1" in first["summary"]
