@@ -212,36 +212,38 @@ class Finding:
 
 @dataclass
 class Rule:
+    """A rule's metadata, as data: the module's `RULE = Rule(...)`; `check` is its function."""
+
     id: str  # stable id, e.g. "ANT-SNU-001"
     slug: str  # module file name with "-" for "_"
-    title: str
-    category: str
-    severity: str
-    remediation: tuple[Step, ...]
-    references: tuple[str, ...]
+    title: str  # one line: tables and the finding's title
+    category: str  # its taxonomy id (TAXONOMY)
+    severity: str  # the default severity of its outcomes: critical, error, warning, info
+    remediation: tuple[Step, ...]  # what to do, in order; texts and commands are templates
+    references: tuple[str, ...]  # upstream issues/PRs (owner/repo#N) or doc URLs it comes from
     outcomes: tuple[Outcome, ...] = ()  # the conclusions it can reach, one message each
     values: type | None = None  # the dataclass of the values its messages are rendered with
     message: str = ""  # (rule packs written before outcomes) one template for every conclusion
-    signatures: tuple[Signature, ...] = ()
+    signatures: tuple[Signature, ...] = ()  # the log lines it needs, matched in the engine's one pass
     applies_to: str = "all"  # Antrea versions where the failure can happen, e.g. ">=2.0.0"
-    fixed_in: str | None = None
-    inputs: Inputs = field(default_factory=Inputs)
+    fixed_in: str | None = None  # the release that fixed it (the engine does not run it from there on)
+    inputs: Inputs = field(default_factory=Inputs)  # the artifact kinds it reads (needs / any of / optional)
     modes: tuple[str, ...] | None = None  # traffic modes it applies to (diagnose.facts.modes); None: all
     platform: str = "any"  # "linux", "windows" or "any"
     # The engine judges whether the finding's log lines lasted and caps a recovered one at
     # `info`; False for a rule whose finding is about what happened, not what still is.
-    judge_outcome: bool = True
+    judge_outcome: bool = True  # see the comment above
     # A fallback rule (every fatal gets a finding) yields to any specific finding of the same fatal.
-    fallback: bool = False
+    fallback: bool = False  # yields to a specific finding of the same lines (see above)
     # Engine lifecycle lines that prove the rule's failures over (e.g. `core:flow_replay_completed`
     # after OpenFlow errors during an OVS restart), besides its own "success" signatures.
-    recovered_by: tuple[str, ...] = ()
+    recovered_by: tuple[str, ...] = ()  # lifecycle keys that prove its failures over (see above)
     explains: tuple[str, ...] = ()  # symptom categories a finding of this rule accounts for
     lookalikes: tuple[str, ...] = ()  # categories it is told apart from (see docstring Evidence)
     # Filled by the loader:
-    doc: str = ""
-    path: str = ""
-    check: Callable[[Any], Iterable[Finding]] | None = None
+    doc: str = ""  # the module docstring (its documentation)
+    path: str = ""  # the module's file
+    check: Callable[[Any], Iterable[Finding]] | None = None  # the module's check(ev)
 
     def key(self, signature_name: str) -> str:
         return f"{self.id}:{signature_name}"
