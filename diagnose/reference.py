@@ -49,7 +49,8 @@ def api_md() -> str:
              "walk-through is [writing-rules.md](writing-rules.md)).", ""]
     for name in ("Rule", "Outcome", "Signature", "Inputs", "Step", "Missing"):
         cls = getattr(api, name)
-        lines += [f"## `{name}`", "", _first_line(cls), "", "| field | type | what |", "|---|---|---|", *_fields(cls), ""]
+        lines += [f"## `{name}`", "", _first_line(cls), "", "| field | type | what |", "|---|---|---|",
+                  *_fields(cls), ""]
     lines += ["## What `check(ev)` reads", ""]
     for name in ("RuleEvidence", "NodeView", "ClusterView"):
         cls = getattr(api, name)
