@@ -46,17 +46,21 @@ class NodeView:
 
     @property
     def failed_reason(self) -> str | None:
+        """Why antctl could not collect the Node (it is in failed_nodes); None when it could."""
         return self.data.failed_reason
 
     @property
     def fallback_bundle(self) -> bool:
+        """Its bundle is the logs-only fallback antctl v2.3+ builds from the K8s API."""
         return self.data.fallback_bundle
 
     def has(self, *kinds: str) -> bool:
+        """Whether any artifact of these kinds arrived for the Node."""
         return any(a.kind in kinds for a in self.data.artifacts)
 
     @property
     def has_agent_logs(self) -> bool:
+        """Whether an antrea-agent log arrived for the Node."""
         return self.has(m.AGENT_LOG)
 
     # -- logs -----------------------------------------------------------------------------------
@@ -92,6 +96,7 @@ class NodeView:
         return self._runs.get("agent", [])
 
     def runs_of(self, process: str) -> list[runsmod.Run]:
+        """Runs of one process: "agent", "controller", "ovs", "container" or "host"."""
         return self._runs.get(process, [])
 
     @property
@@ -104,6 +109,7 @@ class NodeView:
         return [e for runs in self._runs.values() for r in runs for e in r.events if e.signature == signature]
 
     def process_of(self, event: m.LogEvent) -> str:
+        """Which process wrote an event (from the kind of its log)."""
         return runsmod.PROCESS_OF_KIND.get(self._kind_of_artifact.get(event.artifact, ""), "agent")
 
     def outcome(self, failures: list[m.LogEvent], successes: list[m.LogEvent] = ()) -> outcomes.Outcome | None:
@@ -116,6 +122,7 @@ class NodeView:
 
     @cached_property
     def mode(self) -> modes.Mode:
+        """How Antrea is deployed here: traffic mode, tunnel, bridging, OS (diagnose.facts.modes)."""
         latest = [r for r in self.runs if r.first(lifecycle.key("initialized"))]
         initialized = latest[-1].first(lifecycle.key("initialized")) if latest else None
         bridging = next(iter(self.events(lifecycle.key("bridging"))), None)
@@ -172,6 +179,7 @@ class NodeView:
         return list(found.values())
 
     def link(self, name: str) -> ipaddr.Link | None:
+        """One interface of `links` by name."""
         return next((lk for lk in self.links or [] if lk.name == name), None)
 
     @cached_property
@@ -296,11 +304,13 @@ class NodeView:
 
     @property
     def info(self) -> clusterinfo.NodeInfo | None:
+        """The Node's clusterinfo entry (PodCIDRs, addresses, role), when clusterinfo arrived."""
         ci = self.cluster.clusterinfo
         return ci.nodes.get(self.name) if ci else None
 
     @property
     def role(self) -> str | None:
+        """"control-plane" or "worker" from clusterinfo, when it tells."""
         info = self.info
         if info is None:
             return None
@@ -308,6 +318,7 @@ class NodeView:
 
     @property
     def config(self) -> agentconf.AgentConfig | None:
+        """antrea-agent.conf as read (cluster-wide)."""
         return self.cluster.agent_config
 
     @cached_property
@@ -358,10 +369,12 @@ class ClusterView:
 
     @property
     def year_hint(self) -> klog.YearHint | None:
+        """The year given to year-less log lines, and where it came from."""
         return self.cluster.year_hint
 
     @cached_property
     def clusterinfo(self) -> clusterinfo.ClusterInfo | None:
+        """antctl's clusterinfo, parsed once."""
         arts = [a for a in self.cluster.cluster_artifacts if a.kind == m.CLUSTER_INFO]
         return clusterinfo.parse_once(arts[0].text()) if arts else None
 
@@ -387,6 +400,7 @@ class ClusterView:
         return versions.parse(found.pop()) if len(found) == 1 else None
 
     def node_version(self, node: NodeView) -> versions.Version | None:
+        """A Node's Antrea version, else the cluster's when all agents agree."""
         return versions.parse(node.version) or self.version
 
     @cached_property
@@ -414,6 +428,7 @@ class ClusterView:
 
     @cached_property
     def described_pods(self) -> list[kubectl.DescribedPod]:
+        """Pods of pasted `kubectl describe pod` outputs."""
         return [p for a in self.cluster.all_artifacts() if a.kind == m.KUBECTL_DESCRIBE_POD
                 for p in kubectl.parse_describe(a.text(), a.path)]
 
@@ -433,10 +448,12 @@ class RuleEvidence:
 
     @property
     def config(self) -> agentconf.AgentConfig | None:
+        """antrea-agent.conf as read (clusterinfo's antrea-config, or a pasted config/Helm values)."""
         return self.view.agent_config
 
     @property
     def clusterinfo(self) -> clusterinfo.ClusterInfo | None:
+        """antctl's clusterinfo (Nodes and their PodCIDRs, the configs), when the bundle has one."""
         return self.view.clusterinfo
 
     @property
@@ -445,6 +462,7 @@ class RuleEvidence:
         return self.nodes
 
     def key(self, name: str) -> str:
+        """The engine's key of this rule's signature `name` (the `signature` of its events)."""
         return self.rule.key(name)
 
     def hits(self, name: str, node: NodeView | None = None) -> list[m.LogEvent]:
@@ -454,4 +472,5 @@ class RuleEvidence:
         return [e for n in nodes for e in n.events(key)]
 
     def version(self, node: NodeView) -> versions.Version | None:
+        """The Node's Antrea version (its latest run's, agentinfo's, or the cluster's), when known."""
         return self.view.node_version(node)

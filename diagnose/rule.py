@@ -81,19 +81,19 @@ class Signature:
     must not rely on the klog header; use named groups for fields the check needs.
     """
 
-    name: str
-    pattern: str
-    literal: str
-    kinds: tuple[str, ...] = (AGENT_LOG,)
+    name: str  # how check() asks for its hits: ev.hits(name)
+    pattern: str  # `regex` pattern searched in the whole raw line; named groups become event.groups
+    literal: str  # a string every matching line contains ("" with a prefilter)
+    kinds: tuple[str, ...] = (AGENT_LOG,)  # the log kinds scanned for it
     versions: str = "all"  # which Antrea versions log this wording (documentation and lint)
     follow: int = 0  # keep up to this many continuation lines (e.g. a goroutine dump)
     # A cheaper pattern matching a superset of `pattern`'s lines, for the multi-pattern engine
     # when `pattern` has no literal and a costly start (the catch-all of diagnose.unexplained).
-    prefilter: str | None = None
+    prefilter: str | None = None  # see the comment above
     # What a matching line means for the engine's judgement of whether a failure lasted
     # (diagnose.facts.outcome): "failure" (the default), "success" (the subsystem works again,
     # e.g. `Started watch for`), or "context" (a step on the way, e.g. `Renaming interface`).
-    role: str = "failure"
+    role: str = "failure"  # failure, success or context (see the comment above)
 
 
 @dataclass(frozen=True)
@@ -103,9 +103,9 @@ class Inputs:
     as not evaluated, with the command that collects what is missing. `optional`: read when
     present (documentation, and the report's "what would sharpen this")."""
 
-    needs: tuple[str, ...] = ()
-    any_of: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # every one must be in the source
+    any_of: tuple[str, ...] = ()  # at least one must be
+    optional: tuple[str, ...] = ()  # read when present
 
     def missing(self, present: set[str]) -> list[str]:
         lacking = [k for k in self.needs if k not in present]
@@ -118,8 +118,8 @@ class Inputs:
 class Step:
     """One remediation step; `command` is a shell command the user can run."""
 
-    text: str
-    command: str | None = None
+    text: str  # what to do (a template)
+    command: str | None = None  # a shell command that does or checks it (a template)
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,10 @@ class Outcome:
     (diagnose.facts.outcome); a rule that declares an outcome named `recovered`, `superseded` or
     `once` has its finding re-told that way, else the engine appends a sentence of its own."""
 
-    name: str
-    message: str
+    name: str  # e.g. "fatal", "ongoing"; "recovered"/"superseded"/"once" are told when the engine judges so
+    message: str  # Jinja2 template of the summary, rendered with the rule's Values
     severity: str | None = None  # None: the rule's severity
-    status: str = CONFIRMED
+    status: str = CONFIRMED  # confirmed, or inconclusive (with the Missing evidence that would settle it)
     remediation: tuple[Step, ...] | None = None  # None: the rule's remediation
 
 
@@ -146,8 +146,8 @@ ENGINE_OUTCOMES = ("recovered", "superseded", "once")
 class Missing:
     """Evidence the bundle lacks, and the exact command that collects it."""
 
-    what: str
-    command: str
+    what: str  # what is missing, one sentence (a template)
+    command: str  # the command that collects it (a template)
 
     @classmethod
     def of(cls, kind: str, why: str = "") -> Missing:
