@@ -108,3 +108,39 @@ def test_unattributed_single_node_paste_is_still_diagnosed(run, tmp_path):
     report = run(tmp_path / "p")
     assert report["findings"], "a paste that names no Node is still one Node's evidence"
     assert report["findings"][0]["nodes"] in ([UNATTRIBUTED], [])
+
+
+def test_6448_agent_log_pasted_as_kubectl_logs_with_ip_outputs_is_the_secondary_network(run, tmp_path):
+    """The mission case as a user pastes it: `kubectl logs` of node2's agent (both runs, no klog
+    header, no year), and `ip route`/`ip addr` typed at node2's prompt, in files named anyhow."""
+    from pathlib import Path
+
+    sample = Path(__file__).parents[2] / "sample_bundles" / "6448-secondary-network-primary-nic"
+    runs = sorted((sample / "node2-var-log-antrea").glob("antrea-agent.node2.root.log.INFO.*"))
+    lines = [ln for f in runs for ln in f.read_text().splitlines(keepends=True)
+             if not ln.startswith(("Log file created at:", "Running on machine:", "Binary:", "Log line format:"))]
+    paste = tmp_path / "ticket"
+    paste.mkdir()
+    (paste / "agent.txt").write_text("".join(lines))
+    real = Path(__file__).parents[1] / "fixtures" / "real-cases" / "6448-secondary-network-primary-nic"
+    (paste / "routes.txt").write_text((real / "ip-route.node2.txt").read_text())
+    (paste / "addresses.txt").write_text((real / "ip-addr.node2.partial.txt").read_text())
+    (paste / "values.yaml").write_text((real / "helm-values.yaml").read_text())
+    report = run(paste)
+    first = report["findings"][0]
+    assert first["category"] == "secondary-network-uplink" and first["nodes"] == ["node2"]
+    assert "apiserver-unreachable" not in [f["category"] for f in report["findings"]]
+
+
+def test_go_stack_trace_without_its_panic_line_is_a_crash(run, tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "stack.txt").write_text(
+        "goroutine 143 [running]:\n"
+        "antrea.io/antrea/pkg/agent/controller/egress.(*EgressController).syncEgress(0xc000a1c000, {0xc0012e4a80, 0x10})\n"
+        "\tantrea.io/antrea/pkg/agent/controller/egress/egress_controller.go:812 +0x5b0\n"
+        "antrea.io/antrea/pkg/agent/controller/egress.(*EgressController).processNextWorkItem(0xc000a1c000)\n"
+        "\tantrea.io/antrea/pkg/agent/controller/egress/egress_controller.go:640 +0x1b5\n")
+    report = run(tmp_path / "p")
+    first = report["findings"][0]
+    assert first["rule_id"] == "ANT-CRASH-001" and first["severity"] in ("error", "critical")
+    assert "EgressController" in first["summary"]
