@@ -136,7 +136,7 @@ def test_go_stack_trace_without_its_panic_line_is_a_crash(run, tmp_path):
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "stack.txt").write_text(
         "goroutine 143 [running]:\n"
-        "antrea.io/antrea/pkg/agent/controller/egress.(*EgressController).syncEgress(0xc000a1c000, {0xc0012e4a80, 0x10})\n"
+        "antrea.io/antrea/pkg/agent/controller/egress.(*EgressController).syncEgress(0xc000a1c000, {0xc0, 0x10})\n"
         "\tantrea.io/antrea/pkg/agent/controller/egress/egress_controller.go:812 +0x5b0\n"
         "antrea.io/antrea/pkg/agent/controller/egress.(*EgressController).processNextWorkItem(0xc000a1c000)\n"
         "\tantrea.io/antrea/pkg/agent/controller/egress/egress_controller.go:640 +0x1b5\n")
