@@ -121,6 +121,33 @@ class NodeView:
         return outcomes.judge(mine, self.runs_of(self.process_of(mine[-1])), successes)
 
     @cached_property
+    def releases(self) -> list[versions.Version] | None:
+        """The releases the Node's logged Antrea messages all exist in (diagnose.facts.messages)."""
+        from diagnose.facts import messages
+
+        # Only klog lines whose `file.go:line` header names the file the catalogued message sits
+        # in: a short script or container line ("Starting OVS") can match a generic format.
+        found = []
+        try:
+            for e in self.data.events[:300]:
+                if not e.source:
+                    continue
+                hit = messages.lookup((e.message or e.text)[:2000], e.level)
+                gofile = e.source.rsplit(":", 1)[0].rsplit("/", 1)[-1]
+                if hit is not None and any(loc.file.rsplit("/", 1)[-1] == gofile for loc in hit.locations):
+                    found.append(hit)
+        except messages.CatalogueError:
+            return None
+        common: set[str] | None = None
+        for m in found:
+            common = set(m.releases) if common is None else common & set(m.releases)
+        parsed = sorted(v for r in common or () if r != "main" and (v := versions.parse(r)) is not None)
+        if parsed and parsed[0] == messages.catalogue().first_release():
+            # Also in the oldest release catalogued: it may be older still (before v1.0 nothing is known).
+            parsed.insert(0, versions.Version(0, 0, 0, True, ""))
+        return parsed or None
+
+    @cached_property
     def mode(self) -> modes.Mode:
         """How Antrea is deployed here: traffic mode, tunnel, bridging, OS (diagnose.facts.modes)."""
         latest = [r for r in self.runs if r.first(lifecycle.key("initialized"))]
@@ -403,6 +430,13 @@ class ClusterView:
         """A Node's Antrea version, else the cluster's when all agents agree."""
         return versions.parse(node.version) or self.version
 
+    def node_releases(self, node: NodeView) -> list[versions.Version] | None:
+        """When the version is unknown: the releases whose source has every Antrea message the
+        Node's logs show (the message catalogue's hint), e.g. v2.2..v2.7; None when they say nothing."""
+        if self.node_version(node) is not None:
+            return None
+        return node.releases
+
     @cached_property
     def _clusterinfo_text(self) -> str | None:
         arts = [a for a in self.cluster.cluster_artifacts if a.kind == m.CLUSTER_INFO]
@@ -444,7 +478,8 @@ class RuleEvidence:
     def nodes(self) -> list[NodeView]:
         """The agent Nodes this rule applies to: in its modes and platform, and in its versions
         where the Node's version is known (diagnose.rule.Rule.applies)."""
-        return [n for n in self.view.agent_nodes if self.rule.applies(n.mode, self.view.node_version(n))]
+        return [n for n in self.view.agent_nodes
+                if self.rule.applies(n.mode, self.view.node_version(n), self.view.node_releases(n))]
 
     @property
     def config(self) -> agentconf.AgentConfig | None:

@@ -47,7 +47,14 @@ def apply(findings: list[Finding], view: ClusterView, rules: dict[str, Rule]) ->
 
 def _unknown_version(f: Finding, view: ClusterView, rule: Rule) -> None:
     nodes = [view.nodes[n] for n in f.nodes if n in view.nodes]
-    if nodes and all(rule.covers(view.node_version(n)) is None for n in nodes):
+
+    def unknown(n) -> bool:
+        if rule.covers(view.node_version(n)) is not None:
+            return False
+        releases = view.node_releases(n)
+        return not releases or rule.covers_any(releases) is None
+
+    if nodes and all(unknown(n) for n in nodes):
         f.status = INCONCLUSIVE
         span = rule.applies_to if rule.applies_to not in ("", "all") else "every version"
         fixed = f", fixed in {rule.fixed_in}" if rule.fixed_in else ""

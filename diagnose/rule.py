@@ -252,14 +252,22 @@ class Rule:
     def version_bound(self) -> bool:
         return self.applies_to.strip() not in ("", "all", "*") or self.fixed_in is not None
 
-    def applies(self, mode, version) -> bool:
+    def applies(self, mode, version, releases=None) -> bool:
         """Whether the rule runs on a Node of this mode (diagnose.facts.modes.Mode) and version
-        (None: unknown, the rule runs and the engine marks its findings inconclusive)."""
+        (None: unknown, the rule runs and the engine marks its findings inconclusive); `releases`,
+        when the version is unknown, are those the Node's logged messages exist in."""
         if self.modes is not None and mode.encap is not None and mode.encap not in self.modes:
             return False
         if self.platform != "any" and mode.os is not None and mode.os != self.platform:
             return False
+        if version is None and releases:
+            return self.covers_any(releases) is not False
         return self.covers(version) is not False
+
+    def covers_any(self, releases) -> bool | None:
+        """True when every one of `releases` has the failure, False when none has, else None."""
+        verdicts = {self.covers(r) for r in releases}
+        return True if verdicts == {True} else False if verdicts == {False} else None
 
     def covers(self, version) -> bool | None:
         """Whether `version` is one the failure exists in; None when the version is unknown."""

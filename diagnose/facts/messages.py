@@ -195,6 +195,10 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def first_release(self) -> v.Version | None:
+        """The oldest release catalogued (nothing older is known)."""
+        return min((x for x in self._versions if x is not None), default=None)
+
     # Indexes are built on first use: loading the file alone (for `rules lint`) stays cheap.
 
     @cached_property
