@@ -139,8 +139,8 @@ class NodeView:
         except messages.CatalogueError:
             return None
         common: set[str] | None = None
-        for m in found:
-            common = set(m.releases) if common is None else common & set(m.releases)
+        for hit in found:
+            common = set(hit.releases) if common is None else common & set(hit.releases)
         parsed = sorted(v for r in common or () if r != "main" and (v := versions.parse(r)) is not None)
         if parsed and parsed[0] == messages.catalogue().first_release():
             # Also in the oldest release catalogued: it may be older still (before v1.0 nothing is known).

@@ -50,5 +50,6 @@ def test_the_hint_needs_the_messages_own_file():
 def test_a_script_line_matching_a_generic_format_says_nothing(run, tmp_path):
     # "Starting OVS" (start_ovs shell script) matches the Go format "Starting %s" of v2.2+.
     case = copy_case(tmp_path)
-    (case / "antrea-ovs.log").write_text((case / "antrea-ovs.log").read_text() + "[2024-01-01T00:00:00Z INFO] Starting OVS\n")
+    log = case / "antrea-ovs.log"
+    log.write_text(log.read_text() + "[2024-01-01T00:00:00Z INFO] Starting OVS\n")
     assert pidfile_rule(run(case))
