@@ -6,15 +6,17 @@ Markdown, HTML and terminal renderers read the same dict, so no format knows mor
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from diagnose import __version__
 from diagnose.model import Cluster
 from diagnose.report import model as rm
 from diagnose.report import storyline
-from diagnose.rule import CONFIRMED, SEVERITY_RANK, Finding, Missing
+from diagnose.rule import CONFIRMED, SEVERITY_RANK, Finding, Missing, Rule
 from diagnose.verdict import Verdict
 
 
@@ -108,6 +110,35 @@ class NotEvaluated:
 
 
 @dataclass
+class RuleFailure:
+    """A rule that raised: its conclusion is missing from this diagnosis (a bug in the rule, never
+    in the bundle; the input it was reading is named when the traceback shows it)."""
+
+    rule_id: str
+    title: str
+    error: str  # "KeyError: 'mtu'"
+    where: str  # the innermost frame in the rule's own module, "rules/x.py:123", else the rule's path
+
+    @classmethod
+    def of(cls, rule: Rule, error: BaseException) -> RuleFailure:
+        frames = traceback.extract_tb(error.__traceback__)
+        own = [f for f in frames if rule.path and Path(f.filename) == Path(rule.path)]
+        frame = (own or frames or [None])[-1]
+        where = f"{_short(frame.filename)}:{frame.lineno}" if frame is not None else (rule.path or rule.id)
+        text = str(error).splitlines()[0][:300] if str(error) else ""
+        return cls(rule.id, rule.title, f"{type(error).__name__}: {text}" if text else type(error).__name__, where)
+
+
+def _short(filename: str) -> str:
+    """A frame's file relative to the installed package or the rules folder it is in."""
+    parts = Path(filename).parts
+    for anchor in ("rules", "diagnose"):
+        if anchor in parts:
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index(anchor):])
+    return Path(filename).name
+
+
+@dataclass
 class Diagnosis:
     cluster: Cluster
     findings: list[Finding]
@@ -117,6 +148,7 @@ class Diagnosis:
     # Error/warning line templates no rule signature matched (diagnose.unexplained), most frequent first.
     unexplained: list[dict[str, Any]] = field(default_factory=list)
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    rule_failures: list[RuleFailure] = field(default_factory=list)
     verdict: Verdict = field(default_factory=lambda: Verdict("no-fault", ""))
 
     def worst_severity(self) -> str | None:
@@ -146,6 +178,8 @@ class Diagnosis:
             findings=[_finding_out(f) for f in self.findings],
             not_evaluated=[rm.NotEvaluatedOut(rule_id=n.rule_id, title=n.title, missing=[
                 rm.MissingOut(what=m.what, command=m.command) for m in n.missing]) for n in self.not_evaluated],
+            rule_failures=[rm.RuleFailureOut(rule_id=r.rule_id, title=r.title, error=r.error, where=r.where)
+                           for r in self.rule_failures],
             unexplained=[rm.build(rm.UnexplainedOut, u) for u in self.unexplained],
             timeline=rm.build(rm.TimelineOut, storyline.build(c, self.findings)),
         )

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from diagnose import policy, unexplained, verdict
 from diagnose.bundle import reader
-from diagnose.diagnosis import Diagnosis, NodeSummary, NotEvaluated, rank
+from diagnose.diagnosis import Diagnosis, NodeSummary, NotEvaluated, RuleFailure, rank
 from diagnose.evidence import ClusterView, RuleEvidence
 from diagnose.facts import lifecycle
-from diagnose.model import CONTROLLER_NODE, UNATTRIBUTED, ReadProblem
+from diagnose.model import CONTROLLER_NODE, UNATTRIBUTED
 from diagnose.rule import Missing, Rule
 from diagnose.scan import Scanner
 
@@ -31,7 +31,7 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) ->
     cluster = reader.read(source, scanner or scanner_for(rules), miner)
     view = ClusterView(cluster)
     present = {a.kind for a in cluster.all_artifacts()}
-    findings, skipped = [], []
+    findings, skipped, failures = [], [], []
     for rule in rules:
         assert rule.check is not None
         lacking = rule.inputs.missing(present)
@@ -40,11 +40,10 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) ->
             continue
         try:
             findings.extend(rule.check(RuleEvidence(view, rule)))
-        except Exception as e:  # one broken rule must not cost the whole diagnosis
+        except Exception as e:  # one broken rule must not cost the whole diagnosis, nor hide
             if os.environ.get("ANTREA_DIAGNOSE_RULE_ERRORS") == "raise":  # tests: a broken rule fails loudly
                 raise
-            cluster.problems.append(ReadProblem(rule.path or rule.id,
-                                                f"rule {rule.id} failed: {type(e).__name__}: {e}"))
+            failures.append(RuleFailure.of(rule, e))
     by_id = {r.id: r for r in rules}
     findings = policy.apply(findings, view, by_id)
     nodes = [
@@ -63,5 +62,5 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) ->
     fallbacks = frozenset(r.id for r in rules if r.fallback)
     ranked = rank(findings, fallbacks)
     return Diagnosis(cluster=cluster, findings=ranked, nodes=nodes, rules_run=len(rules) - len(skipped),
-                     unexplained=miner.results(cluster), not_evaluated=skipped,
+                     unexplained=miner.results(cluster), not_evaluated=skipped, rule_failures=failures,
                      verdict=verdict.decide(ranked, view))

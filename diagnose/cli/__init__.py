@@ -3,7 +3,8 @@
 they share, the config file and the console live in `base`.
 
 Errors are one sentence on stderr with the documented exit code: 0 scanned, 1 a finding at or
-above --fail-on, 2 usage error, 3 input unreadable. The generated reference is docs/cli.md.
+above --fail-on, 2 usage error, 3 input unreadable, 4 a rule raised (scan --strict-rules). The
+generated reference is docs/cli.md.
 """
 
 from __future__ import annotations

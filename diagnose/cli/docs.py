@@ -59,6 +59,7 @@ INTRO = """# Command line
 | 1 | a finding at or above `--fail-on` (for `diff`: one that appeared or got worse) |
 | 2 | usage error: a bad option or config file, an unknown rule, a template error, an output that cannot be written |
 | 3 | the input could not be read at all |
+| 4 | `scan --strict-rules`: a rule raised an exception (a bug in the rule; the report lists it) |
 | 130 | interrupted (Ctrl-C) |
 | 141 | the reader of the pipe went away (`| head`) |
 

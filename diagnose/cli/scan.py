@@ -40,6 +40,9 @@ Examples:
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only the verdict and the table of findings (terminal format), no progress and no notes "
                    "on stderr.")
+@click.option("--strict-rules", is_flag=True,
+              help="Exit 4 when a rule raised an exception on this source (a bug in the rule: what it checks is "
+                   "missing from the report). For CI of rule packs.")
 @click.option("--redact", is_flag=True,
               help="Replace addresses, names and secrets in the report with pseudonyms (docs/redaction.md).")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -51,7 +54,8 @@ Examples:
 @click.option("--keep-names", metavar="pods,namespaces", help="With --redact: keep these names as they are.")
 def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str | None,
          rule_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...], select: tuple[str, ...],
-         ignore: tuple[str, ...], limit_items: tuple[str, ...], quiet: bool, redact: bool = False,
+         ignore: tuple[str, ...], limit_items: tuple[str, ...], quiet: bool, strict_rules: bool = False,
+         redact: bool = False,
          map_path: Path | None = None, key_file: Path | None = None, keep_names: str | None = None) -> None:
     """Diagnose SOURCE: an antctl support-bundles folder or archive, one Node's agent bundle, a
     folder of pasted files, a single log or command output, or - for standard input. Several
@@ -84,6 +88,11 @@ def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on:
             pipeline.write(text, output, inputs, done=f"Report written to {output}", quiet=quiet)
     if session is not None:
         redaction.finish(session, base.say if not quiet else lambda _: None)
+    if result.rule_failures and not quiet:
+        for failure in result.rule_failures:
+            base.say(f"Rule {failure.rule_id} failed: {failure.error} at {failure.where}")
+    if strict_rules and result.rule_failures:
+        sys.exit(4)
     if fail_on and (base.at_or_above(result.worst_severity(), fail_on) or result.verdict.value == NOT_ENOUGH):
         sys.exit(1)
 

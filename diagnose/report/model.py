@@ -192,6 +192,16 @@ class NotEvaluatedOut:
 
 
 @dataclass(kw_only=True)
+class RuleFailureOut:
+    """A rule that raised while checking this source: a bug in the rule, and its conclusion is missing."""
+
+    rule_id: str = doc("The rule's stable id.")
+    title: str = doc("The rule's title.")
+    error: str = doc("The exception, `Type: message` (first line).")
+    where: str = doc("Where it was raised: `file:line` in the rule's own module when the traceback passes through it.")
+
+
+@dataclass(kw_only=True)
 class ExampleOut:
     """The first line seen with a template (untrusted bundle text)."""
 
@@ -316,6 +326,9 @@ class Report:
         "listed here.")
     not_evaluated: list[NotEvaluatedOut] = doc("Rules the engine did not run because the source lacks the input "
                                                "they need, with the command that collects it.")
+    rule_failures: list[RuleFailureOut] = doc(
+        "Rules that raised an exception on this source (bugs in the rules): what they check is missing from the "
+        "findings. `scan --strict-rules` exits 4 when there is one.")
     unexplained: list[UnexplainedOut] = doc(
         "Error and warning log lines that no rule signature matched, grouped into templates (numbers, addresses, "
         "UUIDs, hex ids, durations, quoted names, Pod and Node names masked), most frequent first: what may be new "

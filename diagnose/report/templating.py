@@ -82,6 +82,7 @@ def _environment(dirs: tuple[str, ...]) -> Any:
     env.globals.update(
         verdict=view.verdict,
         closing_line=view.closing_line,
+        rule_failures_note=view.rule_failures_note,
         nodes_headline=view.nodes_headline,
         count_symptoms=view.count_symptoms,
         problems=view.problems,

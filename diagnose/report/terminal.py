@@ -69,6 +69,7 @@ def print_terminal(d: dict[str, Any], console: Console | None = None, quiet: boo
 
 def renderables(d: dict[str, Any]) -> list[RenderableType]:
     out: list[RenderableType] = [_header(d)]
+    out.extend(_rule_failures(d))
     if not d.get("findings") and d.get("verdict") != "not-enough-evidence":
         out.append(Text(LOOKS_HEALTHY, style="yellow"))
     for i, f in enumerate(d.get("findings", []), 1):
@@ -85,6 +86,7 @@ def short(d: dict[str, Any]) -> list[RenderableType]:
     out: list[RenderableType] = [_verdict(d)]
     if d.get("verdict_reason"):
         out.append(_t(d["verdict_reason"], "dim"))
+    out.extend(_rule_failures(d))
     findings = d.get("findings", [])
     if not findings:
         if d.get("verdict") != "not-enough-evidence":
@@ -104,6 +106,11 @@ def short(d: dict[str, Any]) -> list[RenderableType]:
                       _t(f.get("title")), _t(view.nodes_text(f.get("nodes"), 3)), status)
     out.append(table)
     return out
+
+
+def _rule_failures(d: dict[str, Any]) -> list[RenderableType]:
+    note = view.rule_failures_note(d)
+    return [Text.assemble(("! ", "bold red"), Text(note, style="bold red"))] if note else []
 
 
 def _t(value: Any, style: str = "") -> Text:

@@ -72,7 +72,11 @@ def verdict(d: dict[str, Any]) -> str:
         return "Not enough evidence: no Node's logs or state were read, nothing could be judged"
     if not found:
         notes = len(findings)
-        return "No problems found" + (f" ({plural(notes, 'informational note')})" if notes else "")
+        failed = len(d.get("rule_failures", []))
+        asides = ([f"{plural(failed, 'rule')} failed"] if failed else []) + \
+            ([plural(notes, "informational note")] if notes else [])
+        return ("No problems found" + (" by the rules that ran" if failed else "")
+                + (f" ({', '.join(asides)})" if asides else ""))
     top = found[0]
     more = len(found) - 1
     where = f"on {nodes_text(top.get('nodes'))}" if top.get("nodes") else "(cluster-wide)"
@@ -84,6 +88,19 @@ def verdict(d: dict[str, Any]) -> str:
     if more:
         sentence += f"; {plural(more, 'other root cause')}"
     return sentence
+
+
+def rule_failures_note(d: dict[str, Any]) -> str | None:
+    """The warning every format shows when a rule raised: what it checks is missing from the report."""
+    failures = d.get("rule_failures", [])
+    if not failures:
+        return None
+    listed = "; ".join(f"{oneline(r.get('rule_id'))} ({oneline(r.get('error'))} at {oneline(r.get('where'))})"
+                       for r in failures[:5])
+    more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
+    return (f"{plural(len(failures), 'rule')} failed on this source, so what "
+            f"{'it checks is' if len(failures) == 1 else 'they check is'} missing from this report: {listed}{more}. "
+            "This is a bug in the rule, not a problem of the bundle; please report it.")
 
 
 def closing_line(d: dict[str, Any]) -> str:
