@@ -1,11 +1,12 @@
 """`Get-NetAdapter` (the `network-adapters` file of a Windows agent bundle, or pasted).
 
 Hand-written: jc has no parser for it. The bundle runs `powershell.exe Get-NetAdapter`, so the
-file is PowerShell's default table:
+file is PowerShell's default table (columns Name, InterfaceDescription, ifIndex, Status,
+MacAddress, LinkSpeed; tests/parse/data/windows/get-netadapter.ws2019.bundle.txt has one):
 
-    Name                      InterfaceDescription                    ifIndex Status       MacAddress             LinkSpeed
-    ----                      --------------------                    ------- ------       ----------             ---------
-    vEthernet (HNS Intern...  Hyper-V Virtual Ethernet Adapter #4          15 Up           00-15-5D-A8-C1-70        10 Gbps
+    Name                      InterfaceDescription                    ifIndex Status       MacAddress ...
+    ----                      --------------------                    ------- ------       ---------- ...
+    vEthernet (HNS Intern...  Hyper-V Virtual Ethernet Adapter #4          15 Up           00-15-5D-A8-C1-70 ...
 
 Windows PowerShell cuts a value wider than its column with `...` (PowerShell 7 with `…`), so a
 name may be a prefix (`Adapter.truncated`). A row is read from the right (index, status, MAC and
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from diagnose.parse.windows import is_virtual_adapter, mac
 
 _MAX_TEXT = 4 * 1024 * 1024
+_MAX_LINE = 1024  # rows are short; a longer line is not one (and would cost the regexes)
 _HEADER = re.compile(r"^(?P<pre>Name\s+)InterfaceDescription\s+ifIndex\s+Status")
 _ROW = re.compile(r"^(?P<left>\S.*?)\s+(?P<index>\d{1,6})\s+(?P<status>Up|Disconnected|Disabled|Not Present|"
                   r"Unknown|Testing|Dormant|Down|Lower Layer Down|Degraded)\s*(?P<mac>(?:[0-9A-Fa-f]{2}-){5}"
@@ -90,6 +92,8 @@ def parse(text: str) -> Adapters:
     in_table = False
     for i, raw in enumerate(lines, 1):
         line = raw.rstrip()
+        if len(line) > _MAX_LINE:
+            continue
         if h := _HEADER.match(line):
             # An aligned header pads "Name" to its column; a flattened paste has one space.
             desc_col, in_table = (len(h["pre"]) if len(h["pre"]) > len("Name  ") else None), True
@@ -130,7 +134,7 @@ def _parse_list(lines: list[str]) -> list[Adapter]:
     blocks: list[tuple[int, dict[str, str]]] = []
     current: dict[str, str] | None = None
     for i, raw in enumerate(lines, 1):
-        m = _LIST_PROP.match(raw.rstrip())
+        m = _LIST_PROP.match(raw.rstrip()) if len(raw) <= _MAX_LINE else None
         if m is None:
             if not raw.strip():
                 current = None

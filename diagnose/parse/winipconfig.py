@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from diagnose.parse.windows import IPV4, is_apipa, is_virtual_adapter, mac
 
 _MAX_TEXT = 4 * 1024 * 1024
+_MAX_LINE = 1024  # ipconfig lines are short; a longer one is not ipconfig (and would cost the regexes)
+_MAX_LABEL = 128  # the colon after a label and its dotted leader comes before this column
 # `Label . . . . : value`; a label never holds a colon, so the first one ends it (IPv6 values have more).
 _PROP = re.compile(r"^(?P<indent>\s*)(?P<key>[^:\s.][^:]{0,80}?)(?:\s*\.)*\s*:(?:\s+(?P<value>.*?))?\s*$")
 _ADDRESS = re.compile(rf"^(?P<ip>{IPV4})(?:\s*\((?P<status>[^()]*)\))*\s*$")
@@ -120,13 +122,14 @@ def parse(text: str) -> Ipconfig:
     last: tuple[str, str] | None = None  # (role, label) of the property that may continue
     for i, raw in enumerate(lines, 1):
         line = raw.rstrip()
-        if not line.strip():
+        if not line.strip() or len(line) > _MAX_LINE:
             continue
         if _is_section(line, flattened):
             current, last = _section(line, i), None
             out.adapters.append(current)
             continue
-        m = _PROP.match(line)
+        colon = line.find(":")
+        m = _PROP.match(line) if 0 < colon <= _MAX_LABEL else None
         if m and any(c.isalpha() for c in m["key"]) and not (m["indent"] and len(m["indent"]) > 12):
             key, value = m["key"].strip(), (m["value"] or "").strip()
             if current is None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from diagnose.parse.windows import IPV4, is_apipa, mac
 
 _MAX_TEXT = 4 * 1024 * 1024
+_MAX_LINE = 1024  # rows are short; a longer line is not one (and would cost the regexes)
 _ACTIVE = re.compile(rf"^\s*(?P<dst>{IPV4})\s+(?P<mask>{IPV4})\s+(?P<gw>{IPV4}|\S(?:.*?\S)?)\s+"
                      rf"(?P<iface>{IPV4})\s+(?P<metric>\S+)\s*$")
 _PERSISTENT = re.compile(rf"^\s*(?P<dst>{IPV4})\s+(?P<mask>{IPV4})\s+(?P<gw>{IPV4})\s+(?P<metric>\S.*?)\s*$")
@@ -84,6 +85,8 @@ def parse(text: str) -> RoutePrint:
     out = RoutePrint()
     for i, raw in enumerate((text or "")[:_MAX_TEXT].splitlines(), 1):
         line = raw.rstrip()
+        if len(line) > _MAX_LINE:
+            continue
         if m := _ACTIVE.match(line):
             out.routes.append(Route(m["dst"], m["mask"], _gateway(m["gw"]), m["iface"], _metric(m["metric"]), False, i))
         elif m := _PERSISTENT.match(line):

@@ -175,8 +175,8 @@ def test_linux_and_ovs_outputs_are_none_of_them(path):
 
 
 @pytest.mark.parametrize("garbage", ["", ":" * 1000, "Ethernet adapter x:\n" * 5000, " . . . : 1.2.3.4\n" * 5000,
-                                     "0.0.0.0 0.0.0.0 " * 1000, "Name InterfaceDescription ifIndex Status\n" + "a 1 Up\n" * 999,
-                                     "\x00\xff", "1...." * 1000],
+                                     "0.0.0.0 0.0.0.0 " * 1000, "\x00\xff", "1...." * 1000,
+                                     "Name InterfaceDescription ifIndex Status\n" + "a 1 Up\n" * 999],
                          ids=lambda g: f"{len(g)}-chars")
 def test_garbage_never_raises(garbage):
     winipconfig.parse(garbage)
@@ -184,3 +184,13 @@ def test_garbage_never_raises(garbage):
     winadapters.parse(garbage)
     for sniff in SNIFF.values():
         sniff(garbage)
+
+
+KIND = {"ipconfig": "win-ipconfig", "route-print": "win-routes", "get-netadapter": "win-adapters"}
+
+
+@pytest.mark.parametrize("path", sorted(DATA.iterdir()), ids=lambda p: p.name)
+def test_the_registry_classifies_each_sample_by_content(path):
+    from diagnose.bundle import classify
+
+    assert classify.classify("attachment-3", path.read_bytes()[:65536]) == KIND[path.name.split(".")[0]]
