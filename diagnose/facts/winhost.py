@@ -79,6 +79,17 @@ class Role:
 
 
 @dataclass
+class TakenUplink:
+    """The adapter Antrea would take as uplink is a vNIC of another vSwitch (v1.2+ refuses it,
+    #2246: "Transparent HNSNetwork requires a physical adapter while the uplink interface ... is
+    virtual"): the physical adapter behind it belongs to another HNS network or vSwitch."""
+
+    vnic: Adapter  # e.g. "vEthernet (Ethernet0)", holding the Node IP
+    physical: Adapter | None  # the adapter it fronts (same MAC, or named in its parentheses)
+    network: hns.HnsNetwork | None  # the HNS network built on that physical adapter, when listed
+
+
+@dataclass
 class WindowsHost:
     adapters: list[Adapter] = field(default_factory=list)
     routes: winroutes.RoutePrint | None = None
@@ -167,6 +178,29 @@ class WindowsHost:
         """Adapters that hold the Node IP with a usable address."""
         return [a for a in self.adapters
                 if a.ip is not None and any(ip.address in self.node_ips for ip in a.ip.usable_ipv4)]
+
+    def taken_uplink(self) -> TakenUplink | None:
+        """Without antrea-hnsnetwork, the Node's address sits on a vNIC of another vSwitch (see
+        TakenUplink). Read from ipconfig (the vNIC with the Node IP, or with a gateway), else from
+        Get-NetAdapter alone (a `vEthernet (X)` vNIC with the MAC of the physical adapter X)."""
+        if self.antrea_network is not None or self.adapter(self.bridge) is not None:
+            return None
+        holders = self.node_ip_holders() or [a for a in self.adapters if a.ip and a.ip.gateways and a.usable_ipv4]
+        if not holders and not self.have_ipconfig:
+            holders = [a for a in self.adapters if a.name.startswith("vEthernet (")]
+        for vnic in holders:
+            if not vnic.virtual or vnic.name == GATEWAY or not vnic.name.startswith("vEthernet ("):
+                continue
+            physical = self.adapter(vnic.name[len("vEthernet ("):-1])
+            if physical is None and vnic.mac:
+                twins = [a for a in self.adapters if a is not vnic and a.mac == vnic.mac and not a.virtual]
+                physical = twins[0] if twins else None
+            if physical is None or physical.virtual:
+                continue
+            network = next((n for n in self.networks or [] if n.adapter and physical.net is not None
+                            and physical.net.is_named(n.adapter)), None)
+            return TakenUplink(vnic, physical, network)
+        return None
 
     def default_routes(self) -> list[winroutes.Route] | None:
         """Active IPv4 default routes over a usable address (None without `route print`)."""
