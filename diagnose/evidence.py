@@ -10,7 +10,9 @@ for the hits of their own signatures, on the Nodes where the rule applies.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
+from typing import TypeVar
 
 from diagnose import apierrors, versions
 from diagnose import model as m
@@ -37,6 +39,9 @@ from diagnose.parse import flows as flowparse
 from diagnose.parse import kmods as kmodparse
 from diagnose.parse import resolvconf as resolvparse
 from diagnose.rule import EvidenceLine, Rule
+
+# A parsed Windows output that remembers the artifact it came from (winipconfig, winadapters, winroutes).
+_Parsed = TypeVar("_Parsed", winipconfig.Ipconfig, winadapters.Adapters, winroutes.RoutePrint)
 
 
 class NodeView:
@@ -340,30 +345,24 @@ class NodeView:
     @cached_property
     def ipconfig(self) -> winipconfig.Ipconfig | None:
         """`ipconfig /all` of a Windows Node (the latest of several pasted snapshots); None when absent."""
-        arts = current(self.data.artifacts_of(m.WIN_IPCONFIG))
-        if not arts:
-            return None
-        parsed = winipconfig.parse(arts[-1].text())
-        parsed.source = arts[-1].path
-        return parsed
+        return self._latest(m.WIN_IPCONFIG, winipconfig.parse)
 
     @cached_property
     def net_adapters(self) -> winadapters.Adapters | None:
         """`Get-NetAdapter` of a Windows Node (the bundle's `network-adapters`); None when absent."""
-        arts = current(self.data.artifacts_of(m.WIN_ADAPTERS))
-        if not arts:
-            return None
-        parsed = winadapters.parse(arts[-1].text())
-        parsed.source = arts[-1].path
-        return parsed
+        return self._latest(m.WIN_ADAPTERS, winadapters.parse)
 
     @cached_property
     def win_routes(self) -> winroutes.RoutePrint | None:
         """`route print` of a Windows Node (the bundle's `routes`); None when absent."""
-        arts = current(self.data.artifacts_of(m.WIN_ROUTES))
+        return self._latest(m.WIN_ROUTES, winroutes.parse)
+
+    def _latest(self, kind: str, parse: Callable[[str], _Parsed]) -> _Parsed | None:
+        """The latest artifact of `kind` parsed, with its path as the source of evidence lines."""
+        arts = current(self.data.artifacts_of(kind))
         if not arts:
             return None
-        parsed = winroutes.parse(arts[-1].text())
+        parsed = parse(arts[-1].text())
         parsed.source = arts[-1].path
         return parsed
 
