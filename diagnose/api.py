@@ -9,7 +9,7 @@ names (generated from this module).
 from __future__ import annotations
 
 from diagnose.evidence import ClusterView, NodeView, RuleEvidence
-from diagnose.facts import hostnet, lifecycle, modes
+from diagnose.facts import hostnet, lifecycle, modes, winhost
 from diagnose.facts.lifecycle import key as lifecycle_key
 from diagnose.facts.outcome import Outcome as Judgement
 from diagnose.facts.runs import Run
@@ -71,7 +71,7 @@ __all__ = [
     # what check() reads
     "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
     # shared facts
-    "lifecycle", "lifecycle_key", "modes", "hostnet",
+    "lifecycle", "lifecycle_key", "modes", "hostnet", "winhost",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)
     "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
     "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",

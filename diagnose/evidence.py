@@ -10,11 +10,13 @@ for the hits of their own signatures, on the Nodes where the rule applies.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cached_property
+from typing import TypeVar
 
 from diagnose import apierrors, versions
 from diagnose import model as m
-from diagnose.facts import hostnet, lifecycle, modes
+from diagnose.facts import hostnet, lifecycle, modes, winhost
 from diagnose.facts import outcome as outcomes
 from diagnose.facts import runs as runsmod
 from diagnose.parse import (
@@ -29,11 +31,17 @@ from diagnose.parse import (
     kubectl,
     ofports,
     ovsdb,
+    winadapters,
+    winipconfig,
+    winroutes,
 )
 from diagnose.parse import flows as flowparse
 from diagnose.parse import kmods as kmodparse
 from diagnose.parse import resolvconf as resolvparse
 from diagnose.rule import EvidenceLine, Rule
+
+# A parsed Windows output that remembers the artifact it came from (winipconfig, winadapters, winroutes).
+_Parsed = TypeVar("_Parsed", winipconfig.Ipconfig, winadapters.Adapters, winroutes.RoutePrint)
 
 
 class NodeView:
@@ -327,6 +335,15 @@ class NodeView:
                     return EvidenceLine(a.path, i, None, line.rstrip(), self.name)
         return None
 
+    def evidence_line(self, path: str, number: int) -> EvidenceLine | None:
+        """Line `number` of this Node's artifact `path`, as evidence (for findings read from state)."""
+        for a in self.data.artifacts:
+            if a.path == path and number > 0:
+                lines = a.text().splitlines()
+                if number <= len(lines):
+                    return EvidenceLine(a.path, number, None, lines[number - 1].strip(), self.name)
+        return None
+
     # -- cluster-level facts about this Node ----------------------------------------------------
 
     @property
@@ -352,7 +369,51 @@ class NodeView:
     def hns_networks(self) -> list[hns.HnsNetwork] | None:
         """Windows `Get-HNSNetwork` (a Windows bundle's `HNSNetwork` file, or pasted); None when absent."""
         arts = self.data.artifacts_of(m.HNS_NETWORK)
-        return [n for a in arts for n in hns.parse_networks(a.text())] if arts else None
+        if not arts:
+            return None
+        nets = []
+        for a in arts:
+            for net in hns.parse_networks(a.text()):
+                net.source = a.path
+                nets.append(net)
+        return nets
+
+    # -- Windows host network (ipconfig, Get-NetAdapter, route print) --------------------------
+
+    @cached_property
+    def ipconfig(self) -> winipconfig.Ipconfig | None:
+        """`ipconfig /all` of a Windows Node (the latest of several pasted snapshots); None when absent."""
+        return self._latest(m.WIN_IPCONFIG, winipconfig.parse)
+
+    @cached_property
+    def net_adapters(self) -> winadapters.Adapters | None:
+        """`Get-NetAdapter` of a Windows Node (the bundle's `network-adapters`); None when absent."""
+        return self._latest(m.WIN_ADAPTERS, winadapters.parse)
+
+    @cached_property
+    def win_routes(self) -> winroutes.RoutePrint | None:
+        """`route print` of a Windows Node (the bundle's `routes`); None when absent."""
+        return self._latest(m.WIN_ROUTES, winroutes.parse)
+
+    def _latest(self, kind: str, parse: Callable[[str], _Parsed]) -> _Parsed | None:
+        """The latest artifact of `kind` parsed, with its path as the source of evidence lines."""
+        arts = current(self.data.artifacts_of(kind))
+        if not arts:
+            return None
+        parsed = parse(arts[-1].text())
+        parsed.source = arts[-1].path
+        return parsed
+
+    @cached_property
+    def windows_host(self) -> winhost.WindowsHost | None:
+        """The Windows outputs merged per adapter, with the adapters Antrea needs (uplink,
+        br-int, the Node IP's); None when no Windows host output was collected."""
+        net = next((n for n in self.hns_networks or [] if n.name == hns.ANTREA_NETWORK), None)
+        ips = self.node_ips | ({net.management_ip} if net is not None and net.management_ip else set())
+        config = self.config
+        return winhost.build(self.ipconfig, self.net_adapters, self.win_routes, self.hns_networks,
+                             bridge=config.ovs_bridge if config else "br-int", node_ips=ips,
+                             transport_interface=self.mode.transport_interface)
 
 
 # Words in the names of pasted snapshots of one command that say which came later.

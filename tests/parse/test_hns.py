@@ -35,7 +35,44 @@ def test_a_cut_extension_list_leaves_the_state_unknown():
     assert net.extensions_cut and net.extension_enabled(hns.OVS_EXTENSION) is None
 
 
-@pytest.mark.parametrize("path", sorted(DATA.glob("*")), ids=lambda p: p.name)
+def test_convert_to_json_reads_like_the_list():
+    """`Get-HNSNetwork | ConvertTo-Json`, what the registry's collecting command asks for."""
+    text = """[
+    {
+        "ActivityId":  "9B2E4D6F-8A1C-4E3B-B5D7-2F4A6C8E0B1D",
+        "Extensions":  [
+                           {"Id":  "E7C3B2F0-F3C5-48DF-AF2B-10FED6D72E7A", "IsEnabled":  false,
+                            "Name":  "Microsoft Windows Filtering Platform"},
+                           {"Id":  "583CC151-73EC-4A6A-8B47-578297AD7623", "IsEnabled":  true,
+                            "Name":  "Open vSwitch Extension"}
+                       ],
+        "ManagementIP":  "192.168.77.104",
+        "Name":  "antrea-hnsnetwork",
+        "NetworkAdapterName":  "Ethernet0",
+        "SourceMac":  "00-50-56-8E-2A-11",
+        "State":  1,
+        "Subnets":  [{"AddressPrefix":  "10.10.2.0/24", "GatewayAddress":  "10.10.2.1"}],
+        "Type":  "Transparent"
+    },
+    {"Name":  "nat", "Type":  "nat", "Subnets":  [{"AddressPrefix":  "172.25.176.0/20"}]}
+]"""
+    assert hns.sniff(text)
+    antrea, nat = hns.parse_networks(text)
+    assert (antrea.name, antrea.type, antrea.adapter, antrea.subnets, antrea.management_ip, antrea.state) == (
+        "antrea-hnsnetwork", "Transparent", "Ethernet0", ["10.10.2.0/24"], "192.168.77.104", "1")
+    assert antrea.extension_enabled(hns.OVS_EXTENSION) is True
+    assert (antrea.line, antrea.lines["NetworkAdapterName"]) == (11, 12)
+    assert nat.name == "nat" and nat.extension_enabled(hns.OVS_EXTENSION) is None  # no list: unknown
+    assert hns.parse_networks("[{broken") == [] and hns.parse_networks('{"Name": 3}') == []
+
+
+def test_list_properties_keep_their_lines():
+    text = (FIX / "fires-pasted-ovs-extension-disabled" / "Get-HNSNetwork.win-node-2.txt").read_text()
+    [net] = hns.parse_networks(text)
+    assert net.lines["NetworkAdapterName"] == 15 and text.splitlines()[14].startswith("NetworkAdapterName")
+
+
+@pytest.mark.parametrize("path", sorted(p for p in DATA.iterdir() if p.is_file()), ids=lambda p: p.name)
 def test_other_formats_are_not_hns(path):
     assert not hns.sniff(path.read_text(errors="replace"))
 

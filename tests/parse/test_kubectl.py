@@ -39,7 +39,7 @@ def test_describe_pod_states_and_events():
     assert kubectl.detect(text) == "kubectl-describe-pod"
 
 
-@pytest.mark.parametrize("path", sorted(DATA.glob("*")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(p for p in DATA.rglob("*") if p.is_file()), ids=lambda p: p.name)
 def test_no_other_format_is_taken_for_kubectl_output(path):
     assert kubectl.detect(path.read_text(errors="replace")) is None
 
