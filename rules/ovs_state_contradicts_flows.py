@@ -26,7 +26,9 @@ Evidence
 Current state only: the br-int flows (``flows`` / ``ovs-ofctl dump-flows``) against the port
 numbers OVS has now (``ovsports`` / ``ovs-ofctl show``, an OVSDB dump or ``ovs-appctl
 dpif/show``), the gateway's MAC from ``ovsports`` or ``ip link``; and OVSDB Interface rows with an
-``error`` or ``ofport -1``. Before v2.0 a tunnel port renumbered after the agent read it is
+``error`` or ``ofport -1``. A tunnel port missing altogether counts only where the mode needs one
+(the agent logged ``Allocated OpenFlow port for tunnel interface``, or the configuration says encap or
+hybrid without WireGuard, as the agent's ``NeedsTunnelInterface``). Before v2.0 a tunnel port renumbered after the agent read it is
 antrea-io/antrea#6192 (ANT-TUN-001, which reads the agent's ``Allocated OpenFlow port for tunnel
 interface``): this rule then leaves the tunnel to it. Nothing rests on an absent line; without a
 dump of the port numbers the flows cannot be checked and the rule says nothing about them.
@@ -225,6 +227,8 @@ def _flows_against_ports(ev: RuleEvidence, node: NodeView) -> Iterator[FindingT]
         wrong = [(n, f) for n, f in found if n != current]
         if current is not None and not wrong:
             continue
+        if current is None and port == TUNNEL and not _has_tunnel(node, bool(ev.hits("tunnel_allocated", node))):
+            continue  # no tunnel port by design (noEncap, networkPolicyOnly, WireGuard) or the mode is unknown
         shown = wrong or found
         number = shown[0][0] if len(numbers) == 1 or current is None else next(n for n in numbers if n != current)
         role = "tunnel" if port == TUNNEL else "gateway"
@@ -236,6 +240,13 @@ def _flows_against_ports(ev: RuleEvidence, node: NodeView) -> Iterator[FindingT]
             evidence=[line for _, f in shown[:3] if (line := _flow_line(node, f))] + _port_line(node, port),
             category="tunnel" if role == "tunnel" else None,
         )
+
+
+def _has_tunnel(node: NodeView, allocated: bool) -> bool:
+    """antrea-tun0 exists by design: the agent logged creating it, or the configuration says encap
+    or hybrid mode without WireGuard (NeedsTunnelInterface)."""
+    mode = node.mode
+    return allocated or (mode.encap in ("encap", "hybrid") and mode.encryption in ("none", "ipsec"))
 
 
 def _reg1(actions: str) -> int | None:
