@@ -138,11 +138,11 @@ def check(ev: RuleEvidence) -> Iterator[FindingT]:
     pasted = [o for o in ev.view.crd_objects if o.kind in ("AntreaAgentInfo", "AntreaControllerInfo")]
     beats: list[tuple[datetime, str, Condition, str, str]] = []
     for obj in pasted:
-        node = ev.view.nodes.get(obj.name) if obj.kind == "AntreaAgentInfo" else None
+        owner = ev.view.nodes.get(obj.name) if obj.kind == "AntreaAgentInfo" else None
         for cond in obj.conditions:
             line = EvidenceLine(obj.source, None, None, f"{obj.kind} {obj.name}: {cond.type} {cond.status}",
-                                obj.name if node else None)
-            yield from _condition(ev, node, cond, f"the pasted {obj.kind}", line, name=obj.name, kind=obj.kind)
+                                obj.name if owner else None)
+            yield from _condition(ev, owner, cond, f"the pasted {obj.kind}", line, name=obj.name, kind=obj.kind)
             when = _time(cond.last_transition)
             if cond.type in ("AgentHealthy", "ControllerHealthy") and when is not None:
                 beats.append((when, obj.name, cond, obj.kind, obj.source))

@@ -111,9 +111,6 @@ _CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(word
                         r"failed to (?:find|set) .*interface"),
     ("ipam_failed", r"IPAM|[Ii][Pp] ?[Pp]ool|failed to allocate|allocated IP address not found"),
 ))
-# Severity of each conclusion: a missing agent or network stops every new Pod on the Node.
-_ADD_OUTCOMES = ("agent_unreachable", "network_not_ready", "ipam_exhausted", "netns_gone", "ovs_port",
-                 "interface_setup", "ipam_failed", "add_failed")
 
 REMEDIATION_STUCK_POD = Step(
     "When the cause is fixed, delete the Pods stuck in ContainerCreating so that the runtime makes new sandboxes.",
@@ -341,7 +338,8 @@ def _runtime_failures(ev: RuleEvidence) -> list[_Failure]:
             f"dial unix {e.groups.get('sock')}: connect: {e.groups.get('err')}"
         sandbox = _SANDBOX.search(e.text)
         key = sandbox["id"] if sandbox else f"{e.artifact}:{e.line}"
-        pod = e.kv.get("pod") or _POD_KV.search(e.text) and _POD_KV.search(e.text)["pod"]  # type: ignore[union-attr]
+        named = _POD_KV.search(e.text)
+        pod = e.kv.get("pod") or (named["pod"] if named else None)
         seen = by_sandbox.get(key)
         if seen is None:
             by_sandbox[key] = _Failure(_classify(error, op), error, pod or f"sandbox {key[:12]}", _node_of(e),

@@ -168,7 +168,11 @@ RULE = Rule(
             {{ outcome_text }}
         """),
     ),
-    remediation=(),
+    remediation=(
+        Step("Read the option in the ConfigMap the Pods use.", "kubectl -n kube-system get configmap antrea-config -o yaml"),
+        Step("Fix it and restart the Pods.",
+             "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller"),
+    ),
 )
 
 
