@@ -9,7 +9,7 @@ names (generated from this module).
 from __future__ import annotations
 
 from diagnose.evidence import ClusterView, NodeView, RuleEvidence
-from diagnose.facts import hostnet, lifecycle, modes, winhost
+from diagnose.facts import errorchain, hostnet, lifecycle, modes, winhost
 from diagnose.facts.lifecycle import key as lifecycle_key
 from diagnose.facts.outcome import Outcome as Judgement
 from diagnose.facts.runs import Run
@@ -19,6 +19,7 @@ from diagnose.model import (
     AGENT_LOG,
     ANTREA_CRD,
     CLUSTER_INFO,
+    CONTROLLER_INFO,
     CONTROLLER_LOG,
     CONTROLLER_NODE,
     FLOWS,
@@ -42,6 +43,7 @@ from diagnose.model import (
     OVSDB_DUMP,
     OVSDB_DUMP_JSON,
     OVSDB_LIST,
+    PSEUDO_NODES,
     RESOLV_CONF,
     ROUTE_TABLE_ALL,
     UNATTRIBUTED,
@@ -50,6 +52,11 @@ from diagnose.model import (
     WIN_ROUTES,
     LogEvent,
 )
+from diagnose.parse.appctl import Trace, TraceStep
+from diagnose.parse.crds import Condition, CrdObject
+from diagnose.parse.flows import Flow
+from diagnose.parse.groups import Group
+from diagnose.parse.k8sevents import Event as K8sEvent
 from diagnose.rule import (
     CATEGORIES,
     CONFIRMED,
@@ -70,12 +77,15 @@ __all__ = [
     "INCONCLUSIVE", "CATEGORIES",
     # what check() reads
     "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
+    # parsed artifacts, for type hints
+    "Flow", "Group", "Trace", "TraceStep", "Condition", "CrdObject", "K8sEvent",
     # shared facts
-    "lifecycle", "lifecycle_key", "modes", "hostnet", "winhost",
+    "lifecycle", "lifecycle_key", "modes", "hostnet", "winhost", "errorchain",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)
     "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
     "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",
     "GROUPS", "OVS_PORTS", "OVS_APPCTL", "AGENT_INFO", "AGENT_CONFIG", "CLUSTER_INFO", "IPTABLES", "KUBECTL_PODS",
     "KUBECTL_DESCRIBE_POD", "KUBECTL_EVENTS", "ANTREA_CRD", "HNS_NETWORK", "WIN_IPCONFIG", "WIN_ROUTES",
-    "WIN_ADAPTERS", "RESOLV_CONF", "KERNEL_MODULES", "CONTROLLER_NODE", "UNATTRIBUTED",
+    "WIN_ADAPTERS", "RESOLV_CONF", "KERNEL_MODULES", "CONTROLLER_INFO", "CONTROLLER_NODE", "UNATTRIBUTED",
+    "PSEUDO_NODES",
 ]

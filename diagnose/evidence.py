@@ -22,10 +22,13 @@ from diagnose.facts import runs as runsmod
 from diagnose.parse import (
     agentconf,
     agentinfo,
+    appctl,
     clusterinfo,
+    crds,
     hns,
     ipaddr,
     iproute,
+    k8sevents,
     k8sobjects,
     klog,
     kubectl,
@@ -36,6 +39,7 @@ from diagnose.parse import (
     winroutes,
 )
 from diagnose.parse import flows as flowparse
+from diagnose.parse import groups as groupparse
 from diagnose.parse import kmods as kmodparse
 from diagnose.parse import resolvconf as resolvparse
 from diagnose.rule import EvidenceLine, Rule
@@ -266,6 +270,41 @@ class NodeView:
             found.update({p.name: p.ofport for p in bridge.ports.values()
                           if p.ofport is not None and p.name not in found})
         return found or None
+
+    @cached_property
+    def port_macs(self) -> dict[str, str]:
+        """MAC address by br-int port name, from `ovsports` / `ovs-ofctl show` ({} when not collected)."""
+        found: dict[str, str] = {}
+        for a in self.data.artifacts_of(m.OVS_PORTS):
+            found.update(ofports.port_macs(a.text()))
+        return found
+
+    @cached_property
+    def datapath_ports(self) -> dict[str, dict[str, int]]:
+        """OpenFlow port numbers per bridge as `ovs-appctl dpif/show` lists them ({} when not pasted)."""
+        found: dict[str, dict[str, int]] = {}
+        for a in self.data.artifacts_of(m.OVS_APPCTL):
+            for bridge, ports in appctl.dpif_show(a.text()).ports.items():
+                found.setdefault(bridge, {}).update({name: ofport for name, (ofport, _) in ports.items()})
+        return found
+
+    @cached_property
+    def groups(self) -> list[tuple[m.Artifact, groupparse.Group]] | None:
+        """br-int OpenFlow groups (`groups` of the bundle or pasted dump-groups) with their file;
+        None when not collected."""
+        arts = self.data.artifacts_of(m.GROUPS)
+        return [(a, g) for a in arts for g in groupparse.parse(a.text())] if arts else None
+
+    @cached_property
+    def traces(self) -> list[tuple[m.Artifact, appctl.Trace]]:
+        """`ovs-appctl ofproto/trace` outputs pasted for this Node, with their file."""
+        return [(a, t) for a in self.data.artifacts_of(m.OVS_APPCTL) for t in appctl.traces(a.text())]
+
+    @cached_property
+    def agent_conditions(self) -> list[tuple[m.Artifact, crds.Condition]]:
+        """Conditions of the Node's AntreaAgentInfo as its bundle's `agentinfo` has them (computed
+        when the bundle was collected), with their file."""
+        return [(a, c) for a in self.data.artifacts_of(m.AGENT_INFO) for c in agentinfo.conditions(a.text())]
 
     @cached_property
     def ovsdb(self) -> ovsdb.OvsdbState | None:
@@ -526,6 +565,39 @@ class ClusterView:
         """Pods of pasted `kubectl describe pod` outputs."""
         return [p for a in self.cluster.all_artifacts() if a.kind == m.KUBECTL_DESCRIBE_POD
                 for p in kubectl.parse_describe(a.text(), a.path)]
+
+    @cached_property
+    def k8s_events(self) -> list[k8sevents.Event]:
+        """Rows of pasted `kubectl get events` tables (each knows its file: `Event.source`)."""
+        out = []
+        for a in self.cluster.all_artifacts():
+            if a.kind == m.KUBECTL_EVENTS:
+                for event in k8sevents.parse(a.text()):
+                    event.source = a.path
+                    out.append(event)
+        return out
+
+    @cached_property
+    def crd_objects(self) -> list[crds.CrdObject]:
+        """Antrea custom resources pasted as `kubectl get -o yaml` or `kubectl describe`
+        (AntreaAgentInfo, AntreaControllerInfo, Egress, IPPool...)."""
+        return [o for a in self.cluster.all_artifacts() if a.kind == m.ANTREA_CRD for o in crds.parse(a.text(), a.path)]
+
+    @cached_property
+    def controller_conditions(self) -> list[tuple[m.Artifact, crds.Condition]]:
+        """Conditions of AntreaControllerInfo as the bundle's `controllerinfo` has them, with their file."""
+        return [(a, c) for a in self.cluster.all_artifacts() if a.kind == m.CONTROLLER_INFO
+                for c in agentinfo.conditions(a.text())]
+
+    def pod_node(self, namespace: str | None, name: str) -> str | None:
+        """The Node a Pod runs on, from clusterinfo `#pods`, pasted Pod tables or `kubectl describe pod`."""
+        for pod in self.described_pods:
+            if pod.name == name and (namespace is None or pod.namespace in (None, namespace)) and pod.node:
+                return pod.node
+        for row in self.pods:
+            if row.name == name and (namespace is None or row.namespace in (None, namespace)) and row.node:
+                return row.node
+        return None
 
 
 class RuleEvidence:

@@ -19,6 +19,42 @@ _DP_FLOW = re.compile(r"^(?:ufid:[0-9a-f-]+, )?(?:recirc_id\(0x?[0-9a-f]+\)|skb_
 _TRACE = re.compile(r"^(?:Flow: |bridge\(\"[^\"]+\"\)$|Final flow: |Datapath actions: )", re.M)
 _DP_PORT = re.compile(r"^\s{4}(?P<name>\S+) (?P<ofport>\d+)/(?P<dpport>\d+|none)(?::\s*\((?P<type>[^)]*)\))?")
 _BRIDGE = re.compile(r"^\s{2}(?P<name>[^\s:]+):\s*$")
+_STEP = re.compile(r"^(?P<indent>\s*)(?P<table>\d{1,3})\. (?P<text>.{1,4000})$")
+_COOKIE = re.compile(r", cookie (0x[0-9a-fA-F]{1,16})")
+_PRIORITY = re.compile(r"(?:^|,? )priority (\d{1,5})")
+_GROUP_ACTION = re.compile(r"^group:(\d{1,10})\b")
+_MAX_STEPS = 4096
+
+
+@dataclass
+class TraceStep:
+    """One OpenFlow table the traced packet went through (OVS `xlate_report_table`: `%2d. ` then
+    the matching flow's match, `priority N` and `cookie 0x..`, or `No match.`), and the actions
+    reported under it."""
+
+    table: int
+    text: str  # what follows "N. "
+    line: int
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def no_match(self) -> bool:
+        return self.text.startswith("No match")
+
+    @property
+    def cookie(self) -> int | None:
+        m = _COOKIE.search(self.text)
+        return int(m[1], 16) if m else None
+
+    @property
+    def priority(self) -> int | None:
+        m = _PRIORITY.search(self.text)
+        return int(m[1]) if m else None
+
+    @property
+    def match(self) -> str:
+        """The flow's match fields, without `priority` and `cookie`."""
+        return _PRIORITY.split(self.text, 1)[0].rstrip(" ,")
 
 
 @dataclass
@@ -27,10 +63,19 @@ class Trace:
     final_flow: str = ""
     datapath_actions: str = ""
     line: int | None = None
+    steps: list[TraceStep] = field(default_factory=list)
 
     @property
     def drops(self) -> bool:
         return self.datapath_actions.strip() == "drop"
+
+    @property
+    def last_step(self) -> TraceStep | None:
+        return self.steps[-1] if self.steps else None
+
+    def groups(self) -> list[int]:
+        """Ids of the groups the packet was sent to (`group:N` actions), in order."""
+        return [int(m[1]) for step in self.steps for a in step.actions if (m := _GROUP_ACTION.match(a))]
 
 
 @dataclass
@@ -53,8 +98,13 @@ def traces(text: str) -> list[Trace]:
     _, body = split_prompt(text or "")
     out: list[Trace] = []
     for i, line in enumerate(body.splitlines(), 1):
+        step = _STEP.match(line)
         if line.startswith("Flow: "):
             out.append(Trace(flow=line[6:].strip(), line=i))
+        elif step and out and len(out[-1].steps) < _MAX_STEPS:
+            out[-1].steps.append(TraceStep(int(step["table"]), step["text"].strip(), i))
+        elif out and out[-1].steps and line.startswith(" ") and line.strip() and not out[-1].datapath_actions:
+            out[-1].steps[-1].actions.append(line.strip())
         elif line.startswith("Final flow: ") and out:
             out[-1].final_flow = line[12:].strip()
         elif line.startswith("Datapath actions: "):

@@ -32,6 +32,7 @@ class Event:
     age: str
     line: int
     text: str
+    source: str = ""  # the file it was read from (set by the evidence layer)
 
     @property
     def object_kind(self) -> str:

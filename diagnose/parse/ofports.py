@@ -12,7 +12,7 @@ import re
 
 from diagnose.parse.shell import split_prompt
 
-_PORT = re.compile(r"^ {0,4}(\d{1,10}|LOCAL)\(([^()\s]{1,64})\): addr:[0-9a-fA-F:]{11,}")
+_PORT = re.compile(r"^ {0,4}(\d{1,10}|LOCAL)\(([^()\s]{1,64})\): addr:([0-9a-fA-F:]{11,17})")
 _HEADER = re.compile(r"^(?:OFPST_PORT_DESC reply|OFPT_FEATURES_REPLY)\b")
 _DETAIL = re.compile(r"^ {3,}(?:config|state|speed|current|advertised|supported|peer): ")
 _MAX_PORTS = 100_000
@@ -26,6 +26,19 @@ def parse_ports(text: str) -> dict[str, int]:
         m = _PORT.match(line)
         if m and m[1] != "LOCAL":
             out[m[2]] = int(m[1])
+            if len(out) >= _MAX_PORTS:
+                break
+    return out
+
+
+def port_macs(text: str) -> dict[str, str]:
+    """{port name: MAC address} of every port (the LOCAL port under its bridge name), lower case."""
+    out: dict[str, str] = {}
+    _, body = split_prompt(text)
+    for line in body.splitlines():
+        m = _PORT.match(line)
+        if m:
+            out[m[2]] = m[3].lower()
             if len(out) >= _MAX_PORTS:
                 break
     return out

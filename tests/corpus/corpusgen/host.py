@@ -278,13 +278,27 @@ def doc_flows_for(c: Cluster, n: Node) -> list[str]:
     return [rx.sub(lambda m: table[m.group(0)], f) for f in c.release.flows]
 
 
+_TUNNEL_FLOW = re.compile(r"dl_dst=aa:bb:cc:dd:ee:ff|->tun_dst|NXM_NX_TUN_IPV4_DST")
+_REG1_LOAD = re.compile(r"(load:)0x[0-9a-f]+(->NXM_NX_REG1\[\])|(set_field:)0x[0-9a-f]+(->reg1)(?![\[/\w])")
+
+
+def _tunnel_port(flow: str, tun: int) -> str:
+    """The doc's flows were dumped with antrea-tun0 on port 1 (even the v2.x docs); on this Node the
+    flows load the tunnel's own number into reg1, as the agent programs them."""
+    if not _TUNNEL_FLOW.search(flow):
+        return flow
+    return _REG1_LOAD.sub(lambda m: f"{m[1] or m[3]}{tun:#x}{m[2] or m[4]}", flow)
+
+
 def flows_text(c: Cluster, n: Node, seed: str) -> str:
     """The release's documented example flows as `ovs-ofctl dump-flows br-int --names` prints them."""
     rng = random.Random(seed)
     out = []
+    tun, _ = ofports(c)
     for flow in doc_flows_for(c, n):
         if not c.uses_tunnel and "antrea-tun0" in flow:
             continue
+        flow = _tunnel_port(flow, tun)
         table, rest = flow.split(", ", 1) if ", " in flow else (flow, "")
         hits = rng.randrange(0, 40000) if "actions=drop" not in rest else 0
         out.append(
