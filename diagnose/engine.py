@@ -24,9 +24,16 @@ def scanner_for(rules: list[Rule]) -> Scanner:
     return Scanner(sigs, catch_all=unexplained.SIGNATURES)
 
 
-def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) -> Diagnosis:
+def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None,
+             raise_rule_errors: bool | None = None) -> Diagnosis:
     """Diagnose one source. A `scanner` from `scanner_for(rules)` may be reused for many sources
-    (batch workers do), one thread at a time: it only caches its compiled matchers."""
+    (batch workers do), one thread at a time: it only caches its compiled matchers.
+
+    A rule that raises is listed in `Diagnosis.rule_failures` and the others still run; with
+    `raise_rule_errors` (default: env ANTREA_DIAGNOSE_RULE_ERRORS=raise, as the test suite sets)
+    the exception propagates."""
+    if raise_rule_errors is None:
+        raise_rule_errors = os.environ.get("ANTREA_DIAGNOSE_RULE_ERRORS") == "raise"
     miner = unexplained.Miner()
     cluster = reader.read(source, scanner or scanner_for(rules), miner)
     view = ClusterView(cluster)
@@ -41,7 +48,7 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None) ->
         try:
             findings.extend(rule.check(RuleEvidence(view, rule)))
         except Exception as e:  # one broken rule must not cost the whole diagnosis, nor hide
-            if os.environ.get("ANTREA_DIAGNOSE_RULE_ERRORS") == "raise":  # tests: a broken rule fails loudly
+            if raise_rule_errors:
                 raise
             failures.append(RuleFailure.of(rule, e))
     by_id = {r.id: r for r in rules}

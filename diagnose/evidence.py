@@ -49,6 +49,9 @@ _Parsed = TypeVar("_Parsed", winipconfig.Ipconfig, winadapters.Adapters, winrout
 
 
 class NodeView:
+    """One Node as rules see it: its artifacts parsed on first use, and the facts derived from
+    them (runs, outcomes, mode, host network), each computed once per scan."""
+
     def __init__(self, data: m.NodeData, cluster: ClusterView):
         self.data = data
         self.name = data.name

@@ -29,7 +29,7 @@ from typing import Any
 import jinja2
 import regex
 
-from diagnose import model, versions
+from diagnose import expectations, model, versions
 from diagnose.resources import builtin_rules_dir
 from diagnose.rule import CATEGORIES, CONFIRMED, DOC_SECTIONS, INCONCLUSIVE, SEVERITIES, Rule, Signature, Step
 
@@ -58,6 +58,14 @@ def builtin_fixtures_dir() -> Path:
     return builtin_rules_dir().parent / "tests" / "rules" / "fixtures"
 
 
+def fixtures_dir(directory: Path | None) -> Path | None:
+    """Where a pack's fixture folders are: `DIR/fixtures` or `DIR/tests/fixtures`
+    (`tests/rules/fixtures` for the built-in pack, None = `directory`); None when there are none."""
+    builtin = directory is None or directory.resolve() == builtin_rules_dir().resolve()
+    candidates = [builtin_fixtures_dir()] if builtin else [directory / "fixtures", directory / "tests" / "fixtures"]
+    return next((c for c in candidates if c.is_dir()), None)
+
+
 def lint(directory: Path | None = None, fixtures: Path | None = None) -> list[Problem]:
     """Lint the built-in pack (`directory` None or the built-in folder) or a user's pack.
 
@@ -67,8 +75,7 @@ def lint(directory: Path | None = None, fixtures: Path | None = None) -> list[Pr
     builtin = directory is None or directory.resolve() == builtin_rules_dir().resolve()
     directory = builtin_rules_dir() if directory is None else directory
     if fixtures is None:
-        candidates = [builtin_fixtures_dir()] if builtin else [directory / "fixtures", directory / "tests" / "fixtures"]
-        fixtures = next((c for c in candidates if c.is_dir()), None)
+        fixtures = fixtures_dir(directory)
     # A user's pack is loaded after the built-in one: an id already taken there fails the scan.
     taken = {} if builtin else _builtin_ids()
     problems: list[Problem] = []
@@ -638,4 +645,6 @@ def fixture_problems(stem: str, fixtures: Path | None) -> list[str]:
     out = [f"no {kind}-* fixture folder in {where}" for kind in ("fires", "quiet")
            if not any(d.name.startswith(kind + "-") for d in folders)]
     out += [f"fixture folder {d.name} is empty" for d in sorted(folders) if not any(d.iterdir())]
+    out += [f"fixture folder {d.name} has no {expectations.FILE} saying what it expects (`rules test` runs it)"
+            for d in sorted(folders) if any(d.iterdir()) and not (d / expectations.FILE).exists()]
     return out

@@ -89,11 +89,11 @@ class Signature:
     follow: int = 0  # keep up to this many continuation lines (e.g. a goroutine dump)
     # A cheaper pattern matching a superset of `pattern`'s lines, for the multi-pattern engine
     # when `pattern` has no literal and a costly start (the catch-all of diagnose.unexplained).
-    prefilter: str | None = None  # see the comment above
+    prefilter: str | None = None  # a cheaper superset pattern for a literal-less costly pattern
     # What a matching line means for the engine's judgement of whether a failure lasted
     # (diagnose.facts.outcome): "failure" (the default), "success" (the subsystem works again,
     # e.g. `Started watch for`), or "context" (a step on the way, e.g. `Renaming interface`).
-    role: str = "failure"  # failure, success or context (see the comment above)
+    role: str = "failure"  # what a hit means when judging if a failure lasted: failure, success, context
 
 
 @dataclass(frozen=True)
@@ -232,12 +232,12 @@ class Rule:
     platform: str = "any"  # "linux", "windows" or "any"
     # The engine judges whether the finding's log lines lasted and caps a recovered one at
     # `info`; False for a rule whose finding is about what happened, not what still is.
-    judge_outcome: bool = True  # see the comment above
+    judge_outcome: bool = True  # False: its finding is a state or setting, never capped as recovered
     # A fallback rule (every fatal gets a finding) yields to any specific finding of the same fatal.
-    fallback: bool = False  # yields to a specific finding of the same lines (see above)
+    fallback: bool = False  # a catch-all (every fatal gets a finding) that yields to a specific one
     # Engine lifecycle lines that prove the rule's failures over (e.g. `core:flow_replay_completed`
     # after OpenFlow errors during an OVS restart), besides its own "success" signatures.
-    recovered_by: tuple[str, ...] = ()  # lifecycle keys that prove its failures over (see above)
+    recovered_by: tuple[str, ...] = ()  # engine lifecycle keys that prove its failures over
     explains: tuple[str, ...] = ()  # symptom categories a finding of this rule accounts for
     lookalikes: tuple[str, ...] = ()  # categories it is told apart from (see docstring Evidence)
     # Filled by the loader:

@@ -1,4 +1,4 @@
-"""`antrea-diagnose rules list|show|lint`: the rule catalogue and rule packs."""
+"""`antrea-diagnose rules list|show|lint|test`: the rule catalogue and rule packs."""
 
 from __future__ import annotations
 
@@ -110,3 +110,58 @@ def rules_lint(directory: Path | None, fixtures: Path | None) -> None:
     click.echo(f"{errors} error(s), {warnings} warning(s).", err=True)
     if errors:
         sys.exit(1)
+
+
+@rules.command("test", epilog="""\b
+Examples:
+  antrea-diagnose rules test                       every fixture of the built-in pack
+  antrea-diagnose rules test ./my-rules            your pack's fixtures (with the built-in rules loaded)
+  antrea-diagnose rules test ./my-rules -k mtu     only the cases whose path contains "mtu\"""")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path),
+              help="Fixture folders of the pack (<module>/<case>/ with an expect.yaml). "
+                   "Default: DIR/fixtures or DIR/tests/fixtures; tests/rules/fixtures for the built-in pack.")
+@click.option("-k", "keyword", help="Only the cases whose <module>/<case> path contains this text.")
+def rules_test(directory: Path | None, fixtures: Path | None, keyword: str | None) -> None:
+    """Scan every fixture folder of a rule pack and check the report against the expect.yaml beside
+    it (format: docs/writing-rules.md). Prints one line per case; exit 1 when a case fails, has
+    no expect.yaml, or a rule raises. Imports and runs the code in DIR: test only packs you trust."""
+    from diagnose import expectations, lint, rulepack
+    from diagnose.engine import scanner_for
+
+    if directory is not None and not directory.is_dir():
+        raise UsageError(f"Rule directory {directory} does not exist.")
+    if directory is not None and directory.resolve() == rulepack.builtin_rules_dir().resolve():
+        directory = None  # the built-in pack itself
+    fixtures = fixtures or lint.fixtures_dir(directory)
+    if fixtures is None or not fixtures.is_dir():
+        raise UsageError(f"No fixtures folder for {directory or 'the built-in pack'}: pass --fixtures DIR.")
+    loaded = rulepack.load(rulepack.rule_dirs((directory,) if directory else ()))
+    scanner = scanner_for(loaded)
+    failed = passed = 0
+    for case in expectations.cases(fixtures):
+        if keyword and keyword not in case.name:
+            continue
+        problems = _case_problems(case, loaded, scanner)
+        if problems:
+            failed += 1
+            click.echo(f"FAIL {case.name}: " + " | ".join(problems))
+        else:
+            passed += 1
+            click.echo(f"ok   {case.name}")
+    click.echo(f"{passed} passed, {failed} failed.", err=True)
+    if failed or not passed:
+        sys.exit(1)
+
+
+def _case_problems(case, loaded, scanner) -> list[str]:
+    from diagnose import expectations
+    from diagnose.engine import diagnose
+
+    if not case.spec_path.exists():
+        return [f"no {expectations.FILE}: say what this case expects"]
+    try:
+        spec = case.spec()
+    except expectations.SpecError as e:
+        return [str(e)]
+    return expectations.problems(diagnose(case.path, loaded, scanner, raise_rule_errors=False).to_dict(), spec)

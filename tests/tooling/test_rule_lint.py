@@ -90,6 +90,7 @@ def write_pack(tmp_path: Path, source: str = GOOD, name: str = "sample_rule.py",
         for case in ("fires-1-sample", "quiet-1-healthy"):
             (pack / "fixtures" / stem / case).mkdir(parents=True, exist_ok=True)
             (pack / "fixtures" / stem / case / "antrea-agent.log").write_text("I0101 00:00:00.000000 1 a.go:1] x\n")
+            (pack / "fixtures" / stem / case / "expect.yaml").write_text("absent: [ANT-TST-001]\n")
     return pack
 
 
@@ -195,7 +196,8 @@ def test_missing_fixtures_warn_for_a_user_pack_and_fail_the_builtin_pack(tmp_pat
     (tmp_path / "sample_rule" / "fires-1-x").mkdir(parents=True)
     (tmp_path / "sample_rule" / "fires-1-x" / "a.log").write_text("x")
     messages = [p.message for p in lint.lint_module(pack / "sample_rule.py", {}, tmp_path, strict_fixtures=True)]
-    assert messages == [f"no quiet-* fixture folder in {tmp_path / 'sample_rule'}/"]
+    assert messages == [f"no quiet-* fixture folder in {tmp_path / 'sample_rule'}/",
+                        "fixture folder fires-1-x has no expect.yaml saying what it expects (`rules test` runs it)"]
 
 
 def test_cli_lint_prints_one_line_per_problem_and_exits_1_on_errors(tmp_path):

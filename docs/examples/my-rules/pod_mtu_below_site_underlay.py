@@ -33,9 +33,35 @@ antrea-io/antrea pkg/agent/agent.go (getInterfaceMTU).
 
 from __future__ import annotations
 
-from diagnose.rule import INCONCLUSIVE, Missing, Rule, Signature, Step
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from diagnose.api import (
+    AGENT_LOG,
+    IP_ADDR,
+    IP_LINK,
+    IP_ROUTE,
+    Finding,
+    Inputs,
+    Missing,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+)
 
 SITE_POD_MTU = 8950  # 9000-byte underlay minus the Geneve overhead: what our Pods must get
+GENEVE_OVERHEAD = 50
+
+
+@dataclass
+class Values:
+    mtu: int  # the MTU that was read: the Pods' (logged, or antrea-gw0's) or the uplink's
+    source: str  # where it was read: "agent log", "antrea-gw0 in ip link", "uplink ens3 in ip link"
+    expected: int  # the Pod MTU this site wants
+
 
 RULE = Rule(
     id="ANT-SITE-001",
@@ -50,13 +76,20 @@ RULE = Rule(
         Signature("mtu_old", r'Setting Node MTU(?:=|" MTU=)(?P<mtu>\d{1,5})', "Setting Node MTU",
                   versions="<1.11.0"),
     ),
-    message="""
-        {% if confirmed %}antrea-agent on {{ node }} gives its Pods an MTU of {{ mtu }} ({{ source }}),
-        below the {{ expected }} bytes this site's underlay is built for{% else %}The uplink {{ nic }} of
-        {{ node }} has an MTU of {{ mtu }}, so its Pods get at most {{ mtu - 50 }} instead of
-        {{ expected }}, unless a defaultMTU override applies{% endif %}: Pod traffic from this Node
-        uses small packets.
-    """,
+    inputs=Inputs(any_of=(AGENT_LOG, IP_LINK, IP_ADDR), optional=(IP_ROUTE,)),
+    judge_outcome=False,  # an MTU is a setting the agent logged once, not a failure that may have passed
+    values=Values,
+    outcomes=(
+        Outcome("pods_below_site", message="""
+            antrea-agent on {{ where }} gives its Pods an MTU of {{ mtu }} ({{ source }}), below the
+            {{ expected }} bytes this site's underlay is built for: Pod traffic from this Node uses
+            small packets.
+        """),
+        Outcome("uplink_below_site", status="inconclusive", message="""
+            The {{ source }} of {{ where }} has an MTU of {{ mtu }}, so its Pods get at most
+            {{ mtu - 50 }} bytes instead of {{ expected }}, unless a defaultMTU override applies.
+        """),
+    ),
     remediation=(
         Step("Check the MTU of the Node's interfaces (the uplink should be 9000).", "ip link show"),
         Step("Set the uplink MTU back to 9000 in the host network configuration and apply it.",
@@ -67,7 +100,7 @@ RULE = Rule(
 )
 
 
-def check(ev):
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
         logged = ev.hits("mtu", node) + ev.hits("mtu_old", node)
         gateway = node.link("antrea-gw0")
@@ -75,7 +108,7 @@ def check(ev):
             latest = logged[-1]  # the run the bundle ends with decides
             mtu, source, evidence = int(latest.groups["mtu"]), "agent log", [latest]
         elif gateway is not None and gateway.mtu:
-            line = node.line_in(("ip-link", "ip-addr"), "antrea-gw0:")
+            line = node.line_in((IP_LINK, IP_ADDR), "antrea-gw0:")
             mtu, source, evidence = gateway.mtu, "antrea-gw0 in ip link", [line] if line else []
         else:
             yield from _uplink_only(node)
@@ -83,23 +116,22 @@ def check(ev):
         if mtu >= SITE_POD_MTU:
             continue
         yield RULE.finding(
-            nodes=[node.name], confidence=0.9, evidence=evidence,
-            values={"confirmed": True, "mtu": mtu, "source": source, "expected": SITE_POD_MTU},
-            missing=() if node.links is not None else (
-                Missing("the MTU of the Node's interfaces (which NIC is at 1500)", "ip link show   # on {{ node }}"),),
+            "pods_below_site", nodes=[node.name], confidence=0.9, evidence=evidence,
+            values=Values(mtu=mtu, source=source, expected=SITE_POD_MTU),
+            missing=() if node.links is not None else (Missing.of(IP_LINK, "which NIC is at 1500"),),
         )
 
 
-def _uplink_only(node):
+def _uplink_only(node: NodeView) -> Iterator[Finding]:
     """Only `ip link` of the uplink: a hint, because a defaultMTU override may apply."""
     for nic in sorted(node.primary_nics()):
         link = node.link(nic)
-        if link is None or not link.mtu or link.mtu - 50 >= SITE_POD_MTU:
+        if link is None or not link.mtu or link.mtu - GENEVE_OVERHEAD >= SITE_POD_MTU:
             continue
-        line = node.line_in(("ip-link", "ip-addr"), f"{nic}:")
+        line = node.line_in((IP_LINK, IP_ADDR), f"{nic}:")
         yield RULE.finding(
-            nodes=[node.name], confidence=0.5, status=INCONCLUSIVE, evidence=[line] if line else [],
-            values={"confirmed": False, "mtu": link.mtu, "nic": nic, "expected": SITE_POD_MTU},
+            "uplink_below_site", nodes=[node.name], confidence=0.5, evidence=[line] if line else [],
+            values=Values(mtu=link.mtu, source=f"uplink {nic} in ip link", expected=SITE_POD_MTU),
             missing=(Missing("the MTU antrea-agent chose for Pods",
                              "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent "
                              "| grep -E 'Interface MTU|Node MTU'"),),
