@@ -8,6 +8,7 @@ names (generated from this module).
 
 from __future__ import annotations
 
+from diagnose import versions
 from diagnose.evidence import ClusterView, NodeView, RuleEvidence
 from diagnose.facts import hostnet, lifecycle, modes
 from diagnose.facts.lifecycle import key as lifecycle_key
@@ -42,6 +43,7 @@ from diagnose.model import (
     OVSDB_DUMP,
     OVSDB_DUMP_JSON,
     OVSDB_LIST,
+    PSEUDO_NODES,
     RESOLV_CONF,
     ROUTE_TABLE_ALL,
     UNATTRIBUTED,
@@ -50,6 +52,8 @@ from diagnose.model import (
     WIN_ROUTES,
     LogEvent,
 )
+from diagnose.parse.kubectl import PodRow
+from diagnose.policy import VERSION_COMMAND
 from diagnose.rule import (
     CATEGORIES,
     CONFIRMED,
@@ -69,13 +73,14 @@ __all__ = [
     "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
     "INCONCLUSIVE", "CATEGORIES",
     # what check() reads
-    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
+    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow",
     # shared facts
-    "lifecycle", "lifecycle_key", "modes", "hostnet",
+    "lifecycle", "lifecycle_key", "modes", "hostnet", "versions", "VERSION_COMMAND",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)
     "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
     "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",
     "GROUPS", "OVS_PORTS", "OVS_APPCTL", "AGENT_INFO", "AGENT_CONFIG", "CLUSTER_INFO", "IPTABLES", "KUBECTL_PODS",
     "KUBECTL_DESCRIBE_POD", "KUBECTL_EVENTS", "ANTREA_CRD", "HNS_NETWORK", "WIN_IPCONFIG", "WIN_ROUTES",
     "WIN_ADAPTERS", "RESOLV_CONF", "KERNEL_MODULES", "CONTROLLER_NODE", "UNATTRIBUTED",
+    "PSEUDO_NODES",
 ]
