@@ -52,6 +52,7 @@ from diagnose.model import (
     WIN_ROUTES,
     LogEvent,
 )
+from diagnose.parse import ofmsg
 from diagnose.parse.kubectl import PodRow
 from diagnose.policy import VERSION_COMMAND
 from diagnose.rule import (
@@ -66,16 +67,19 @@ from diagnose.rule import (
     Rule,
     Signature,
     Step,
+    unique_lines,
 )
 
 __all__ = [
     # the contract
     "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
-    "INCONCLUSIVE", "CATEGORIES",
+    "INCONCLUSIVE", "CATEGORIES", "unique_lines",
     # what check() reads
     "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow",
     # shared facts
     "lifecycle", "lifecycle_key", "modes", "hostnet", "versions", "VERSION_COMMAND",
+    # parsers rules read events with (OpenFlow error byte dumps)
+    "ofmsg",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)
     "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
     "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",
