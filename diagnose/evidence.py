@@ -282,6 +282,12 @@ class NodeView:
                 return e
         return None
 
+    def note_on(self, kind: str, note: str) -> EvidenceLine | None:
+        """Evidence about what the Node's current artifact of `kind` shows or lacks as a whole
+        (e.g. "(no nameserver line in this file)"): its path, no line; None when not collected."""
+        arts = current(self.data.artifacts_of(kind))
+        return EvidenceLine(arts[-1].path, None, None, note, self.name) if arts else None
+
     def line_in(self, kinds: tuple[str, ...], contains: str) -> EvidenceLine | None:
         """The first line of an artifact of `kinds` containing `contains`, as evidence."""
         for a in self.data.artifacts:
