@@ -264,6 +264,12 @@ class NodeView:
         """The NIC Antrea encapsulates over (the Node IP's NIC unless configured)."""
         return hostnet.transport_nic(self.links, self.routes, self.node_ips, self.mode.transport_interface)
 
+    @property
+    def transport_uplink(self) -> ipaddr.Link | None:
+        """The physical NIC Pod traffic leaves on: the transport NIC, or its renamed `<nic>~` when
+        Antrea moved it into OVS (its MTU is what the wire carries); never an Antrea port."""
+        return hostnet.transport_uplink(self.links, self.transport_nic)
+
     def bridged_primary_nic(self, unknown_routes_count: bool = False) -> ipaddr.Link | None:
         """The renamed uplink (`<nic>~` in ovs-system) whose NIC carries the Node's route or IP.
         Without routes or a Node IP to tell, any renamed uplink counts if `unknown_routes_count`."""
