@@ -199,7 +199,7 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
 def _overhead(ev: RuleEvidence, node: NodeView, nic: Link) -> tuple[str, int]:
     """(what encapsulates, the bytes the Node's agent deducts for it)."""
     mode = node.mode
-    if mode.encryption == "wireGuard" or node.link("antrea-wg0") is not None:
+    if (mode.encryption or "").lower() == "wireguard" or node.link("antrea-wg0") is not None:
         encap, overhead = "WireGuard", WIREGUARD
     elif mode.tunnel in OVERHEAD:
         encap, overhead = mode.tunnel, OVERHEAD[mode.tunnel]
