@@ -55,6 +55,7 @@ from diagnose.model import (
 from diagnose.parse import ofmsg
 from diagnose.parse.flows import Flow
 from diagnose.parse.ipaddr import Link
+from diagnose.parse.iproute import Route
 from diagnose.parse.kubectl import PodRow
 from diagnose.policy import VERSION_COMMAND
 from diagnose.rule import (
@@ -77,7 +78,7 @@ __all__ = [
     "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
     "INCONCLUSIVE", "CATEGORIES", "unique_lines",
     # what check() reads
-    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow", "Flow", "Link",
+    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow", "Flow", "Link", "Route",
     # shared facts
     "lifecycle", "lifecycle_key", "modes", "hostnet", "versions", "VERSION_COMMAND",
     # parsers rules read events with (OpenFlow error byte dumps)

@@ -255,6 +255,20 @@ class NodeView:
                 break
         return ips
 
+    @property
+    def pod_cidr_v4(self) -> str | None:
+        """The Node's IPv4 PodCIDR: clusterinfo's spec.podCIDRs, else what its agent's latest run
+        logged in `Agent initialized` (PodIPv4CIDR); None when neither tells."""
+        for cidr in self.info.pod_cidrs if self.info else []:
+            if ":" not in cidr:
+                return cidr
+        for run in reversed(self.runs):
+            init = run.first(lifecycle.key("initialized"))
+            found = re.search(r"PodIPv4CIDR: (\d[\d.]+/\d+)", init.text) if init else None
+            if found:
+                return found[1]
+        return None
+
     def primary_nics(self) -> set[str]:
         """Interfaces that carry the Node IP or the default route (what SSH and the API use)."""
         return hostnet.primary_nics(self.links, self.routes, self.node_ips)
