@@ -52,8 +52,9 @@ from diagnose.model import (
     WIN_ROUTES,
     LogEvent,
 )
-from diagnose.parse import ofmsg
+from diagnose.parse import hns, ofmsg
 from diagnose.parse.flows import Flow
+from diagnose.parse.hns import HnsNetwork
 from diagnose.parse.ipaddr import Link
 from diagnose.parse.iproute import Route
 from diagnose.parse.kubectl import PodRow
@@ -78,11 +79,13 @@ __all__ = [
     "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
     "INCONCLUSIVE", "CATEGORIES", "unique_lines",
     # what check() reads
-    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow", "Flow", "Link", "Route",
+    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
+    # parsed records NodeView and ClusterView hand out
+    "PodRow", "Flow", "Link", "Route", "HnsNetwork",
     # shared facts
     "lifecycle", "lifecycle_key", "modes", "hostnet", "versions", "VERSION_COMMAND",
     # parsers rules read events with (OpenFlow error byte dumps)
-    "ofmsg",
+    "ofmsg", "hns",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)
     "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
     "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",
