@@ -29,8 +29,8 @@ snapshot that still had it (``ip-route.before.txt``) is cited. The kernel adds t
 the gateway gets its address and Antrea does not re-add it (it reconciles only its own routes,
 antrea-io/antrea#3187). Stays quiet when the gateway interface is absent (the agent never
 initialised: see the other findings) and in ``networkPolicyOnly`` mode, where antrea-gw0 has no
-address and there is no PodCIDR route by design (pkg/agent/agent.go configures the gateway
-address only when the mode is not networkPolicyOnly). When the Node's mode is unknown (no
+address and there is no PodCIDR route by design (pkg/agent/agent.go ``configureGatewayInterface``
+returns before giving antrea-gw0 an address of the local PodCIDR in that mode, v1.0 to v2.7). When the Node's mode is unknown (no
 config, no agent log, no tunnel device) and no Antrea route to another Node proves that Antrea
 routes Pods here, a gateway without an address could be that design: inconclusive.
 
