@@ -8,6 +8,7 @@ names (generated from this module).
 
 from __future__ import annotations
 
+from diagnose import versions
 from diagnose.evidence import ClusterView, NodeView, RuleEvidence
 from diagnose.facts import errorchain, hostnet, lifecycle, modes, winhost
 from diagnose.facts.lifecycle import key as lifecycle_key
@@ -52,11 +53,17 @@ from diagnose.model import (
     WIN_ROUTES,
     LogEvent,
 )
+from diagnose.parse import hns, ofmsg
 from diagnose.parse.appctl import Trace, TraceStep
 from diagnose.parse.crds import Condition, CrdObject
 from diagnose.parse.flows import Flow
 from diagnose.parse.groups import Group
+from diagnose.parse.hns import HnsNetwork
+from diagnose.parse.ipaddr import Link
+from diagnose.parse.iproute import Route
 from diagnose.parse.k8sevents import Event as K8sEvent
+from diagnose.parse.kubectl import PodRow
+from diagnose.policy import VERSION_COMMAND
 from diagnose.rule import (
     CATEGORIES,
     CONFIRMED,
@@ -69,18 +76,22 @@ from diagnose.rule import (
     Rule,
     Signature,
     Step,
+    unique_lines,
 )
 
 __all__ = [
     # the contract
     "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
-    "INCONCLUSIVE", "CATEGORIES",
+    "INCONCLUSIVE", "CATEGORIES", "unique_lines",
     # what check() reads
     "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
-    # parsed artifacts, for type hints
-    "Flow", "Group", "Trace", "TraceStep", "Condition", "CrdObject", "K8sEvent",
+    # parsed records NodeView and ClusterView hand out
+    "PodRow", "Flow", "Link", "Route", "HnsNetwork", "Group", "Trace", "TraceStep", "Condition", "CrdObject",
+    "K8sEvent",
     # shared facts
-    "lifecycle", "lifecycle_key", "modes", "hostnet", "winhost", "errorchain",
+    "lifecycle", "lifecycle_key", "modes", "hostnet", "winhost", "errorchain", "versions", "VERSION_COMMAND",
+    # parsers rules read events with (OpenFlow error byte dumps)
+    "ofmsg", "hns",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)
     "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
     "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",

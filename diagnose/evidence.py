@@ -340,6 +340,20 @@ class NodeView:
                 break
         return ips
 
+    @property
+    def pod_cidr_v4(self) -> str | None:
+        """The Node's IPv4 PodCIDR: clusterinfo's spec.podCIDRs, else what its agent's latest run
+        logged in `Agent initialized` (PodIPv4CIDR); None when neither tells."""
+        for cidr in self.info.pod_cidrs if self.info else []:
+            if ":" not in cidr:
+                return cidr
+        for run in reversed(self.runs):
+            init = run.first(lifecycle.key("initialized"))
+            found = re.search(r"PodIPv4CIDR: (\d[\d.]+/\d+)", init.text) if init else None
+            if found:
+                return found[1]
+        return None
+
     def primary_nics(self) -> set[str]:
         """Interfaces that carry the Node IP or the default route (what SSH and the API use)."""
         return hostnet.primary_nics(self.links, self.routes, self.node_ips)
@@ -348,6 +362,12 @@ class NodeView:
     def transport_nic(self) -> ipaddr.Link | None:
         """The NIC Antrea encapsulates over (the Node IP's NIC unless configured)."""
         return hostnet.transport_nic(self.links, self.routes, self.node_ips, self.mode.transport_interface)
+
+    @property
+    def transport_uplink(self) -> ipaddr.Link | None:
+        """The physical NIC Pod traffic leaves on: the transport NIC, or its renamed `<nic>~` when
+        Antrea moved it into OVS (its MTU is what the wire carries); never an Antrea port."""
+        return hostnet.transport_uplink(self.links, self.transport_nic)
 
     def bridged_primary_nic(self, unknown_routes_count: bool = False) -> ipaddr.Link | None:
         """The renamed uplink (`<nic>~` in ovs-system) whose NIC carries the Node's route or IP.
@@ -366,6 +386,12 @@ class NodeView:
             if apierrors.is_api_failure(e.text) or apierrors.is_podcidr_empty(e.text):
                 return e
         return None
+
+    def note_on(self, kind: str, note: str) -> EvidenceLine | None:
+        """Evidence about what the Node's current artifact of `kind` shows or lacks as a whole
+        (e.g. "(no nameserver line in this file)"): its path, no line; None when not collected."""
+        arts = current(self.data.artifacts_of(kind))
+        return EvidenceLine(arts[-1].path, None, None, note, self.name) if arts else None
 
     def line_in(self, kinds: tuple[str, ...], contains: str) -> EvidenceLine | None:
         """The first line of an artifact of `kinds` containing `contains`, as evidence."""

@@ -28,7 +28,11 @@ Nodes' PodCIDRs go via ``antrea-gw0`` (so the agent initialised it), but the ker
 snapshot that still had it (``ip-route.before.txt``) is cited. The kernel adds that route when
 the gateway gets its address and Antrea does not re-add it (it reconciles only its own routes,
 antrea-io/antrea#3187). Stays quiet when the gateway interface is absent (the agent never
-initialised: see the other findings) and in ``networkPolicyOnly`` mode (no PodCIDR gateway).
+initialised: see the other findings) and in ``networkPolicyOnly`` mode, where antrea-gw0 has no
+address and there is no PodCIDR route by design (pkg/agent/agent.go ``configureGatewayInterface``
+returns before giving antrea-gw0 an address of the local PodCIDR in that mode, v1.0 to v2.7). When the Node's mode is unknown (no
+config, no agent log, no tunnel device) and no Antrea route to another Node proves that Antrea
+routes Pods here, a gateway without an address could be that design: inconclusive.
 
 Remediation
 -----------
@@ -43,13 +47,50 @@ antrea-io/antrea docs/os-issues.md (CoreOS / systemd-networkd), antrea-io/antrea
 from __future__ import annotations
 
 import ipaddress
-import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from diagnose.facts import lifecycle
-from diagnose.model import IP_ADDR, IP_LINK, IP_ROUTE, ROUTE_TABLE_ALL
-from diagnose.rule import EvidenceLine, Inputs, Rule, Step
+from diagnose.api import (
+    AGENT_CONFIG,
+    AGENT_LOG,
+    CLUSTER_INFO,
+    INCONCLUSIVE,
+    IP_ADDR,
+    IP_LINK,
+    IP_ROUTE,
+    ROUTE_TABLE_ALL,
+    EvidenceLine,
+    Finding,
+    Inputs,
+    Link,
+    Missing,
+    NodeView,
+    Outcome,
+    Route,
+    Rule,
+    RuleEvidence,
+    Step,
+)
 
 GATEWAY = "antrea-gw0"
+MODE_COMMAND = "kubectl -n kube-system get configmap antrea-config -o yaml | grep trafficEncapMode"
+
+
+@dataclass
+class Values:
+    problems: list[str]  # what is wrong with the gateway, one clause each
+    pod_cidr: str | None  # the Node's IPv4 PodCIDR, when known
+
+
+_LOST = """
+    On {{ where }} {{ problems | join("; ") }}. Traffic between the Node and its Pods
+    {%- if pod_cidr %} ({{ pod_cidr }}){% endif %} goes through antrea-gw0, so Pods on this Node cannot reach
+    the Node, Services or the outside, and the Node cannot reach them.
+"""
+_OUTSIDE = """
+    antrea-agent configured both at start; they are removed by something outside Antrea, typically a host
+    network manager that manages antrea-gw0 and flushed it when it restarted.
+"""
 
 RULE = Rule(
     id="ANT-HOST-001",
@@ -60,17 +101,24 @@ RULE = Rule(
     applies_to="all",
     modes=("encap", "noEncap", "hybrid"),
     platform="linux",
-    inputs=Inputs(any_of=(IP_ADDR, IP_LINK, IP_ROUTE)),
+    inputs=Inputs(any_of=(IP_ADDR, IP_LINK, IP_ROUTE), optional=(CLUSTER_INFO, AGENT_LOG, AGENT_CONFIG)),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/os-issues.md", "antrea-io/antrea#626",
                 "antrea-io/antrea#3187"),
     lookalikes=("podcidr-not-allocated",),
-    message="""
-        On {{ where }} {{ problems | join("; ") }}. Traffic between the Node and its Pods
-        {%- if pod_cidr %} ({{ pod_cidr }}){% endif %} goes through antrea-gw0, so Pods on this Node cannot reach
-        the Node, Services or the outside, and the Node cannot reach them. antrea-agent configured both at start;
-        they are removed by something outside Antrea, typically a host network manager that manages antrea-gw0
-        and flushed it when it restarted.
-    """,
+    values=Values,
+    outcomes=(
+        # The address is gone (the kernel's PodCIDR route goes with it).
+        Outcome("gateway_flushed", message=_LOST + _OUTSIDE),
+        # The address is there (or not shown), the kernel route of the Node's own PodCIDR is not.
+        Outcome("route_missing", message=_LOST + _OUTSIDE + """
+            Antrea re-adds only its own routes, not the kernel's route of the gateway's subnet
+            (antrea-io/antrea#3187).
+        """),
+        Outcome("mode_unknown", status=INCONCLUSIVE, message=_LOST + """
+            The Node's traffic mode is unknown: in networkPolicyOnly mode antrea-gw0 has no address and no PodCIDR
+            route by design, in every other mode they were removed outside Antrea.
+        """),
+    ),
     remediation=(
         Step("Check the gateway and its routes.", "ip addr show antrea-gw0; ip route show dev antrea-gw0"),
         Step("Mark Antrea's interfaces unmanaged: for NetworkManager, and for systemd-networkd with a .network file "
@@ -83,78 +131,82 @@ RULE = Rule(
 )
 
 
-def check(ev):
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
         gw = node.link(GATEWAY)
         routes = node.routes
         peers = [r for r in routes or [] if GATEWAY in r.devices and r.via]
         if gw is None and not peers:
             continue  # no gateway: the agent never set it up (other findings say why)
-        problems, evidence = [], []
+        problems: list[str] = []
+        evidence: list[EvidenceLine] = []
+        flushed = False
         if gw is not None:
-            global_v6 = [a for a in gw.ipv6 if not a.lower().startswith("fe80")]
             if not gw.is_up:
                 problems.append(f"{GATEWAY} is down")
-            if node.has(IP_ADDR) and gw.complete and not gw.ipv4 and not global_v6:
+            if node.has(IP_ADDR) and gw.complete and not gw.ipv4 and not _global_v6(gw):
                 problems.append(f"{GATEWAY} has no IP address")
+                flushed = True
         pod_cidr = _pod_cidr(node, gw)
         if routes is not None and (pod_cidr or peers):
-            own = [r for r in routes if GATEWAY in r.devices and not r.via and r.scope == "link"]
+            own = [r for r in routes if _local_route(r)]
             if pod_cidr and not any(_same_net(r.dst, pod_cidr) for r in own) or not pod_cidr and not own:
                 what = f"the Node's PodCIDR {pod_cidr}" if pod_cidr else "the Node's own PodCIDR"
                 problems.append(f"the route for {what} on {GATEWAY} is missing"
                                 + (" while the routes to the other Nodes' PodCIDRs via it are there" if peers else ""))
-                art = next((a for a in node.data.artifacts if a.kind in (IP_ROUTE, ROUTE_TABLE_ALL)
-                            and a in current_routes(node)), None)
-                if art is not None:
-                    evidence.append(EvidenceLine(art.path, None, None,
-                                                 f"(no {pod_cidr or 'local PodCIDR'} route on {GATEWAY} in this output)",
-                                                 node.name))
+                note = f"(no {pod_cidr or 'local PodCIDR'} route on {GATEWAY} in this output)"
+                missing_route = node.note_on(IP_ROUTE, note) or node.note_on(ROUTE_TABLE_ALL, note)
+                if missing_route is not None:
+                    evidence.append(missing_route)
                 evidence.extend(_was_there(node, pod_cidr))
         if not problems:
             continue
         gw_line = node.line_in((IP_ADDR, IP_LINK), f"{GATEWAY}:")
         if gw_line:
             evidence.insert(0, gw_line)
+        # Antrea's routes to the other Nodes via the gateway prove it routes Pods here: not networkPolicyOnly.
+        if node.mode.encap is None and not peers:
+            yield RULE.finding("mode_unknown", nodes=[node.name], confidence=0.5,
+                               values=Values(problems=problems, pod_cidr=pod_cidr), evidence=evidence,
+                               missing=[Missing("the traffic mode (antrea-agent.conf)", MODE_COMMAND)])
+            continue
         yield RULE.finding(
+            "gateway_flushed" if flushed else "route_missing",
             nodes=[node.name],
             confidence=0.85,
-            values={"problems": problems, "pod_cidr": pod_cidr},
+            values=Values(problems=problems, pod_cidr=pod_cidr),
             evidence=evidence,
         )
 
 
-def current_routes(node) -> list:
-    return [a for a in node.data.artifacts if a.kind == IP_ROUTE and all(
-        a is not earlier for earlier, _ in node.earlier_routes)]
+def _global_v6(gw: Link) -> list[str]:
+    return [a for a in gw.ipv6 if not a.lower().startswith("fe80")]
 
 
-def _was_there(node, pod_cidr: str | None) -> list[EvidenceLine]:
+def _local_route(r: Route) -> bool:
+    """The kernel's route of the gateway's own subnet: on antrea-gw0, no gateway, scope link."""
+    return GATEWAY in r.devices and not r.via and r.scope == "link"
+
+
+def _was_there(node: NodeView, pod_cidr: str | None) -> list[EvidenceLine]:
     """The route as an earlier pasted snapshot of the same Node still had it."""
     for art, routes in node.earlier_routes:
         for r in routes:
-            if GATEWAY in r.devices and not r.via and r.scope == "link" and (not pod_cidr or _same_net(r.dst, pod_cidr)):
+            if _local_route(r) and (not pod_cidr or _same_net(r.dst, pod_cidr)):
                 line = node.line_in((IP_ROUTE,), r.dst)
                 if line is not None and line.artifact == art.path:
                     return [line]
     return []
 
 
-def _pod_cidr(node, gw) -> str | None:
-    """The Node's IPv4 PodCIDR: clusterinfo's, the network of the gateway's address, the agent's
-    own `Agent initialized` line, or the local route an earlier snapshot had."""
-    info = node.info
-    for cidr in (info.pod_cidrs if info else []):
-        if ":" not in cidr:
-            return cidr
-    for run in reversed(node.runs):
-        init = run.first(lifecycle.key("initialized"))
-        found = re.search(r"PodIPv4CIDR: (\d[\d.]+/\d+)", init.text) if init else None
-        if found:
-            return found[1]
+def _pod_cidr(node: NodeView, gw: Link | None) -> str | None:
+    """The Node's IPv4 PodCIDR (clusterinfo, the agent's own line), else the local route an
+    earlier snapshot had, else the network of the gateway's address."""
+    if node.pod_cidr_v4:
+        return node.pod_cidr_v4
     for _, routes in node.earlier_routes:
         for r in routes:
-            if GATEWAY in r.devices and not r.via and r.scope == "link" and ":" not in r.dst:
+            if _local_route(r) and ":" not in r.dst:
                 return r.dst
     for cidr in (gw.ipv4 if gw else []):
         try:
@@ -169,4 +221,3 @@ def _same_net(dst: str, cidr: str) -> bool:
         return ipaddress.ip_network(dst, strict=False) == ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False
-

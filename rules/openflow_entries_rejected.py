@@ -25,7 +25,10 @@ ofnet's OpenFlow error messages in the agent log (``Received OpenFlow1.3/1.5 err
 ``Received Vendor error``, ``Received ofp1.3 error msg, type: T, code: C`` before v0.9, and
 the v0.3-v0.8 byte dumps, decoded to the rejected flow or group). Errors that say the
 datapath lacks conntrack support (``NXBAC_CT_DATAPATH_SUPPORT``, or a rejected flow that uses
-``ct``) belong to ``ovs-datapath-feature`` and are not counted here.
+``ct``) belong to ``ovs-datapath-feature`` and are not counted here. The group errors name their
+likely cause (a group id still in use, a flow pointing at a missing group); other codes only
+say that OVS refused. Errors followed by ``Flow replay completed`` (pkg/agent/agent.go, after
+the agent reconnects to a restarted OVS and re-installs all flows and groups) are over.
 
 Remediation
 -----------
@@ -42,16 +45,50 @@ openvswitch/ovs include/openvswitch/ofp-errors.h.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG
-from diagnose.parse import ofmsg
-from diagnose.rule import Missing, Rule, Signature, Step
+from diagnose.api import (
+    AGENT_LOG,
+    FLOWS,
+    GROUPS,
+    OTHER_CONTAINER_LOG,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+    lifecycle_key,
+    ofmsg,
+)
 
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
 # ofnet ofErrors.go names of the OpenFlow 1.3 (type, code) pairs old agents log as numbers.
 _OLD_NAMES = {(2, 4): "OFPBAC_BAD_OUT_PORT", (2, 9): "OFPBAC_BAD_OUT_GROUP", (6, 0): "OFPGMFC_GROUP_EXISTS",
               (6, 1): "OFPGMFC_INVALID_GROUP", (6, 8): "OFPGMFC_UNKNOWN_GROUP", (6, 7): "OFPGMFC_LOOP"}
 _DATAPATH = "_CT_DATAPATH_SUPPORT"
+_MISSING_GROUP = ("OFPBAC_BAD_OUT_GROUP", "OFPGMFC_UNKNOWN_GROUP")
+
+
+@dataclass
+class Values:
+    total: int  # rejected OpenFlow requests
+    errors: str  # the error names with counts, e.g. "OFPBAC_BAD_OUT_GROUP x2"
+    services: int  # "Error when installing ... Service" lines that followed
+    rejected: str  # rejected requests decoded from old byte dumps ("" when none)
+
+
+_REJECTED = """
+    On {{ where }} OVS rejected {{ total }} OpenFlow request{{ "s" if total > 1 else "" }} from antrea-agent
+    ({{ errors }}). A rejected message rolls back its whole bundle, so the flows that depend on it are not
+    installed{% if services %} ({{ services }} Service group installation{{ "s" if services > 1 else "" }}
+    failed){% endif %}.
+"""
+_DECODED = "{% if rejected %} Rejected: {{ rejected }}.{% endif %}"
 
 RULE = Rule(
     id="ANT-OVS-004",
@@ -60,8 +97,9 @@ RULE = Rule(
     category="ovs-flows",
     severity="error",
     # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
-    recovered_by=("core:flow_replay_completed",),
+    recovered_by=(lifecycle_key("flow_replay_completed"),),
     applies_to="all",
+    inputs=Inputs(any_of=_LOGS, optional=(GROUPS, FLOWS)),
     references=("antrea-io/antrea#2134", "antrea-io/antrea#8190",
                 "https://github.com/antrea-io/ofnet/blob/main/ofctrl/ofErrors.go"),
     signatures=(
@@ -75,20 +113,35 @@ RULE = Rule(
                   "Received ofp1.3 error msg", _LOGS, versions=">=0.7.0,<0.9.0"),
         Signature("error_bytes", r"Received (?P<what>bundle|Vendor) error msg: (?P<bytes>\[[\d ]*\]?)", " error msg: [",
                   _LOGS, versions=">=0.3.0,<0.9.0"),
-        # pkg/agent/proxy/proxier.go: the Service whose group could not be installed.
+        # pkg/agent/proxy/proxier.go: the Service whose group could not be installed (what broke, not
+        # a failure of its own).
         Signature("service_group", r"Error when installing (?:group of Endpoints for Service|Endpoints groups|Group for Service)",
-                  "Error when installing ", _LOGS),
+                  "Error when installing ", _LOGS, role="context"),
     ),
     explains=("antreaproxy", "networkpolicy"),
     lookalikes=("ovs-datapath-feature",),
-    message="""
-        On {{ where }} OVS rejected {{ total }} OpenFlow request{{ "s" if total > 1 else "" }} from antrea-agent
-        ({{ errors }}). A rejected message rolls back its whole bundle, so the flows that depend on it are not
-        installed{% if services %} ({{ services }} Service group installation{{ "s" if services > 1 else "" }}
-        failed){% endif %}.
-        {% if group_errors %}{{ group_hint }}{% endif %}
-        {% if rejected %}Rejected: {{ rejected }}.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("group_exists", message=_REJECTED + """
+            OFPGMFC_GROUP_EXISTS: the agent added a group whose id OVS still has, typically left behind by a
+            bundle commit that timed out but was applied (antrea-io/antrea#8190, fixed in v2.7.0).
+        """ + _DECODED),
+        Outcome("missing_group", message=_REJECTED + """
+            The rejected flows point at groups OVS does not have, e.g. groups lost when OVS restarted
+            (antrea-io/antrea#2134).
+        """ + _DECODED),
+        Outcome("group_refused", message=_REJECTED + """
+            OVS refused group messages: compare the agent's groups with dump-groups.
+        """ + _DECODED),
+        Outcome("flows_refused", message=_REJECTED + _DECODED),
+        Outcome("recovered", severity="info", message="""
+            On {{ where }} OVS rejected {{ total }} OpenFlow request{{ "s" if total > 1 else "" }} from antrea-agent
+            ({{ errors }}). {{ outcome_text }}
+        """),
+        Outcome("superseded", severity="info", message="""
+            On {{ where }} OVS rejected OpenFlow requests of an earlier agent run ({{ errors }}). {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("Compare with the groups and flows OVS has on br-int.",
              "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
@@ -103,10 +156,11 @@ RULE = Rule(
 )
 
 
-def check(ev):
-    for node in ev.log_nodes:
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    for node in ev.nodes:
         names: Counter[str] = Counter()
-        evidence, rejected = [], []
+        evidence: list[LogEvent] = []
+        rejected: list[str] = []
         for e in ev.hits("of_error", node) + ev.hits("vendor_error", node):
             err = e.groups.get("err", "").strip()
             if _DATAPATH in err:
@@ -129,30 +183,24 @@ def check(ev):
         if not names:
             continue
         services = ev.hits("service_group", node)
-        group_errors = sorted(n for n in names if "GROUP" in n or n == "rejected GROUP_MOD")
-        missing = []
-        if group_errors and not node.has("groups"):
-            missing.append(Missing("the groups OVS has on br-int (the bundle's `groups` file, v2.0+)",
-                                   "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-                                   "ovs-ofctl -O OpenFlow15 dump-groups br-int"))
+        group_errors = sorted(n for n in names if "GROUP" in n)
         yield RULE.finding(
+            _outcome(group_errors),
             nodes=[node.name],
+            # OVS's own error is the evidence; the datapath look-alike is excluded by its code.
             confidence=0.85,
-            values={"total": sum(names.values()),
-                    "errors": ", ".join(f"{n} x{c}" if c > 1 else n for n, c in names.most_common(4)),
-                    "services": len(services), "group_errors": bool(group_errors),
-                    "group_hint": _group_hint(group_errors), "rejected": "; ".join(dict.fromkeys(rejected[:3]))},
-            evidence=evidence[:6] + services[:2],
-            missing=missing,
+            values=Values(total=sum(names.values()),
+                          errors=", ".join(f"{n} x{c}" if c > 1 else n for n, c in names.most_common(4)),
+                          services=len(services), rejected="; ".join(dict.fromkeys(rejected[:3]))),
+            evidence=[*evidence[:6], *services[:2]],
+            missing=[Missing.of(GROUPS, "the groups OVS has on br-int; a bundle has them from v2.0")]
+            if group_errors and not node.has(GROUPS) else [],
         )
 
 
-def _group_hint(errors: list[str]) -> str:
-    if "OFPGMFC_GROUP_EXISTS" in errors:
-        return ("OFPGMFC_GROUP_EXISTS: the agent added a group whose id OVS still has, typically left behind by a "
-                "bundle commit that timed out but was applied (antrea-io/antrea#8190).")
-    if "OFPBAC_BAD_OUT_GROUP" in errors or "OFPGMFC_UNKNOWN_GROUP" in errors:
-        return ("The rejected flows point at groups OVS does not have, e.g. groups lost when OVS restarted "
-                "(antrea-io/antrea#2134).")
-    return "OVS refused group messages: compare the agent's groups with dump-groups."
-
+def _outcome(group_errors: list[str]) -> str:
+    if "OFPGMFC_GROUP_EXISTS" in group_errors:
+        return "group_exists"
+    if any(n in group_errors for n in _MISSING_GROUP):
+        return "missing_group"
+    return "group_refused" if group_errors else "flows_refused"

@@ -21,12 +21,16 @@ label, and CT state NAT with AntreaProxy; antrea-io/antrea#2571) and refuses to 
 
 Evidence
 --------
-The agent's ``required OVS DP feature`` error, ovs-vswitchd's feature probe (``Datapath does
-not support ct_zone``) or ``Rejecting ct action`` warnings, or OpenFlow errors for rejected
-flows that are datapath-support errors: ``NXBAC_CT_DATAPATH_SUPPORT``, or, for the older
-byte-dump messages, a decoded rejected flow whose actions use ``ct`` (with a zone: conntrack
-zones, docs/os-issues.md). OpenFlow errors about anything else (groups, matches) are
-``ovs-flows``. ``support is unknown`` (OVS did not report the feature) is inconclusive.
+Told apart by how exact the source is. The agent's ``the required OVS DP feature '<name>' is
+not supported`` (pkg/agent/agent.go ``validateSupportedDPFeatures``, v1.3+, returned up to the
+fatal ``Error running agent``) and ovs-vswitchd's own feature probe (``Datapath does not support
+ct_zone``, ofproto/ofproto-dpif.c at bridge creation) or ``Rejecting ct action because datapath
+does not support ...`` warnings name the feature. OpenFlow errors for rejected flows that are
+datapath-support errors only imply it: ``NXBAC_CT_DATAPATH_SUPPORT`` (v0.9+), or, for the older
+byte-dump messages (v0.3-v0.8), a decoded rejected flow whose actions use ``ct`` (with a zone:
+conntrack zones, docs/os-issues.md); then the feature list is asked for. OpenFlow errors about
+anything else (groups, matches) are ``ovs-flows``. ``support is unknown`` (OVS did not report
+the feature) is inconclusive. A run that refused to start before a later healthy run is history.
 
 Remediation
 -----------
@@ -44,10 +48,28 @@ antrea-io/antrea#591, antrea-io/antrea docs/os-issues.md (Photon OS 3.0), antrea
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from diagnose.model import AGENT_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG
-from diagnose.parse import ofmsg
-from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step, unique_lines
+from diagnose.api import (
+    AGENT_LOG,
+    INCONCLUSIVE,
+    OTHER_CONTAINER_LOG,
+    OVS_CONTAINER_LOG,
+    OVS_LOG,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+    ofmsg,
+    unique_lines,
+)
 
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
 _OVS = (OVS_LOG, OVS_CONTAINER_LOG)
@@ -63,6 +85,24 @@ _KERNEL_OPTION = {"CT zone": "CONFIG_NF_CONNTRACK_ZONES"}
 DP_FEATURES_CMD = ("kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
                    "ovs-appctl dpif/show-dp-features br-int")
 
+
+@dataclass
+class Values:
+    features: list[str]  # Antrea's names of the missing features, e.g. ["CT zone"]
+    options: list[str]  # kernel options known to provide them, e.g. ["CONFIG_NF_CONNTRACK_ZONES"]
+    basis: list[str]  # what showed it: the agent's check, the OVS probe, rejected flows
+    rejected: str  # the rejected flows as decoded from old byte dumps ("" when none)
+
+
+_MISSING = """
+    On {{ where }} the kernel's OVS datapath does not support {{ features | join(", ") }}{% if options %}
+    (kernel option {{ options | join(", ") }}){% endif %}: {{ basis | join("; ") }}.
+"""
+_REJECTS = """
+    OVS rejects every flow that uses it, so Antrea's pipeline is not programmed and Pods on the Node have no
+    connectivity{% if rejected %} (rejected: {{ rejected }}){% endif %}.
+"""
+
 RULE = Rule(
     id="ANT-OVS-003",
     slug="ovs-datapath-feature-missing",
@@ -70,6 +110,7 @@ RULE = Rule(
     category="ovs-datapath-feature",
     severity="critical",
     applies_to="all",
+    inputs=Inputs(any_of=(*_LOGS, *_OVS)),
     references=("antrea-io/antrea#591", "https://github.com/antrea-io/antrea/blob/main/docs/os-issues.md",
                 "antrea-io/antrea#2571", "https://github.com/openvswitch/ovs/blob/main/ofproto/ofproto-dpif.c"),
     signatures=(
@@ -90,15 +131,26 @@ RULE = Rule(
     ),
     explains=("ovs-flows", "agent-crash", "antreaproxy", "networkpolicy"),
     lookalikes=("ovs-flows", "kernel-module"),
-    message="""
-        On {{ where }} the kernel's OVS datapath does not support {{ features | join(", ") }}{% if options %}
-        (kernel option {{ options | join(", ") }}){% endif %}: {{ basis | join("; ") }}.
-        {% if fatal %}antrea-agent refuses to start without it, so the Node has no Pod network.{% else %}OVS rejects
-        every flow that uses it, so Antrea's pipeline is not programmed and Pods on the Node have no
-        connectivity{% if rejected %} (rejected: {{ rejected }}){% endif %}.{% endif %}
-        {% if not exact %}Which feature is missing is inferred from the rejected flows; the datapath feature list
-        confirms it.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("agent_refuses", message=_MISSING + """
+            antrea-agent refuses to start without it, so the Node has no Pod network.
+        """),
+        Outcome("ovs_rejects", message=_MISSING + _REJECTS),
+        # Only OpenFlow errors: which feature is a reading of the rejected flows.
+        Outcome("ovs_rejects_inferred", message=_MISSING + _REJECTS + """
+            Which feature is missing is inferred from the rejected flows; the datapath feature list confirms it.
+        """),
+        Outcome("support_unknown", status=INCONCLUSIVE, message="""
+            On {{ where }} antrea-agent could not tell whether the kernel's OVS datapath supports
+            {{ features | join(", ") }} (OVS did not report it) and refuses to start.
+        """),
+        Outcome("recovered", severity="info", message=_MISSING + "{{ outcome_text }}"),
+        Outcome("superseded", severity="info", message="""
+            On {{ where }} an earlier run found the kernel's OVS datapath without {{ features | join(", ") }}:
+            {{ basis | join("; ") }}. {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("Confirm which conntrack features the datapath has.", DP_FEATURES_CMD),
         Step("Check the running kernel's configuration.",
@@ -112,14 +164,16 @@ RULE = Rule(
 )
 
 
-def check(ev):
-    for node in ev.log_nodes:
-        features: dict[str, list] = defaultdict(list)  # feature -> evidence
-        unknown, basis, fatal, rejected = [], [], False, []
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    for node in ev.nodes:
+        features: dict[str, list[LogEvent]] = defaultdict(list)  # feature -> evidence
+        unknown: list[LogEvent] = []
+        basis: list[str] = []
+        refused = False
         for e in ev.hits("dp_feature", node):
             if e.groups.get("state") == "is not supported":
                 features[e.groups["feature"]].append(e)
-                fatal = True
+                refused = True
             else:
                 unknown.append(e)
         if features:
@@ -135,33 +189,41 @@ def check(ev):
         inferred = _ct_rejections(ev, node)
         if ct_errors:
             basis.append(f"OVS rejected {len(ct_errors)} flow(s) with {ct_errors[0].groups.get('code')}")
+        rejected = ""
         if inferred:
             basis.append(f"OVS rejected {len(inferred)} flow bundle(s) whose flows use conntrack actions")
             rejected = "; ".join(dict.fromkeys(m.describe() for _, m in inferred[:3]))
-            for e, m in inferred:
-                if not features:
+            if not features:
+                for e, m in inferred:
                     name = "CT zone" if m.uses_ct_zone else "CT state NAT" if m.uses_ct_nat else "CT state"
-                    features.setdefault(name, []).append(e)
+                    features[name].append(e)
         if not (features or ct_errors or unknown):
             continue
-        exact = bool(fatal or probes)
-        names = sorted(features) or (["conntrack (ct actions)"] if ct_errors else [u.groups["feature"] for u in unknown])
+        exact = refused or bool(probes)
+        if refused:
+            outcome, confidence = "agent_refuses", 0.95
+        elif probes:
+            outcome, confidence = "ovs_rejects", 0.95
+        elif features or ct_errors:
+            outcome, confidence = "ovs_rejects_inferred", 0.85
+        else:
+            outcome, confidence = "support_unknown", 0.5
+        names = sorted(features) or (["conntrack (ct actions)"] if ct_errors else
+                                     sorted({u.groups["feature"] for u in unknown}))
         evidence = [e for evs in features.values() for e in evs[:2]] + ct_errors[:2] + unknown[:2]
         evidence += [e for e, _ in inferred[:2] if e not in evidence]
-        missing = [] if exact else [Missing("the datapath's conntrack feature list", DP_FEATURES_CMD)]
         yield RULE.finding(
+            outcome,
             nodes=[node.name],
-            confidence=0.95 if exact else 0.85 if (inferred or ct_errors) else 0.5,
-            values={"features": names, "options": sorted({_KERNEL_OPTION[f] for f in names if f in _KERNEL_OPTION}),
-                    "basis": basis or ["OVS reported the feature's support as unknown"], "fatal": fatal,
-                    "rejected": rejected, "exact": exact},
+            confidence=confidence,
+            values=Values(features=names, options=sorted({_KERNEL_OPTION[f] for f in names if f in _KERNEL_OPTION}),
+                          basis=basis or ["OVS reported the feature's support as unknown"], rejected=rejected),
             evidence=unique_lines(evidence)[:8],
-            status=CONFIRMED if (features or ct_errors) else INCONCLUSIVE,
-            missing=missing,
+            missing=[] if exact else [Missing("the datapath's conntrack feature list", DP_FEATURES_CMD)],
         )
 
 
-def _ct_rejections(ev, node) -> list:
+def _ct_rejections(ev: RuleEvidence, node: NodeView) -> list[tuple[LogEvent, ofmsg.RejectedMessage]]:
     """(event, decoded request) of byte-dump errors whose rejected flow uses a ct action."""
     out = []
     for e in ev.hits("error_bytes", node):
@@ -170,5 +232,3 @@ def _ct_rejections(ev, node) -> list:
         if msg is not None and msg.uses_ct:
             out.append((e, msg))
     return out
-
-

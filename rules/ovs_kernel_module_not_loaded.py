@@ -21,13 +21,17 @@ modules.
 
 Evidence
 --------
-install-cni's ``Failed to load the OVS kernel module`` message, ``modprobe: FATAL: Module
-openvswitch not found`` (with the kernel version from its path) in any container or host log,
-or ovs-vswitchd's ``The Open vSwitch kernel module is probably not loaded``; a pasted ``lsmod``
+install-cni's ``Failed to load the OVS kernel module`` message (build/images/scripts/install_cni,
+v0.13+), ``modprobe: FATAL: Module openvswitch not found`` (with the kernel version from its
+path) in any container or host log, or ovs-vswitchd's ``The Open vSwitch kernel module is
+probably not loaded`` (lib/dpif-netlink.c, once per ovs-vswitchd start); a pasted ``lsmod``
 without ``openvswitch`` (and no ``openvswitch.ko`` in ``modules.builtin``) confirms it. When
 those listings show the module loaded or built in, the failures are over and the rule stays
-quiet. ``Module openvswitch is built-in`` is the healthy case; a WireGuard module failure only
-matters with WireGuard encryption and is not this rule.
+quiet; so does a later ovs-vswitchd that opened its kernel datapath (``Datapath supports
+recirculation``, ofproto/ofproto-dpif.c). install-cni prints nothing when modprobe succeeds, so
+only the listing or OVS can tell a failure is over. ``Module openvswitch is built-in`` is the
+healthy case; a WireGuard module failure only matters with WireGuard encryption and is not this
+rule.
 
 Remediation
 -----------
@@ -44,16 +48,40 @@ built-in), antrea-io/antrea#5754 (dontLoadKernelModules), openvswitch/ovs lib/dp
 
 from __future__ import annotations
 
-from diagnose.model import (
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from diagnose.api import (
     AGENT_LOG,
     KERNEL_MODULES,
     OTHER_CONTAINER_LOG,
     OVS_CONTAINER_LOG,
     OVS_LOG,
+    EvidenceLine,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
 )
-from diagnose.rule import EvidenceLine, Missing, Rule, Signature, Step
 
 _CONTAINERS = (OTHER_CONTAINER_LOG, AGENT_LOG, OVS_CONTAINER_LOG)
+
+
+@dataclass
+class Values:
+    kernel: str  # the running kernel whose /lib/modules has no openvswitch ("" when modprobe did not say)
+    sources: list[str]  # what showed the module missing, one clause each
+
+
+_MISSING = """
+    On {{ where }} the openvswitch kernel module is not loaded{% if kernel %} and the running kernel
+    {{ kernel }} has none under /lib/modules{% endif %}: {{ sources | join("; ") }}.
+"""
 
 RULE = Rule(
     id="ANT-KMOD-001",
@@ -62,6 +90,8 @@ RULE = Rule(
     category="kernel-module",
     severity="critical",
     applies_to="all",
+    platform="linux",
+    inputs=Inputs(any_of=(*_CONTAINERS, OVS_LOG), optional=(KERNEL_MODULES,)),
     references=("antrea-io/antrea#1777", "antrea-io/antrea#5979", "antrea-io/antrea#5754",
                 "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/install_cni",
                 "https://github.com/openvswitch/ovs/blob/main/lib/dpif-netlink.c"),
@@ -75,15 +105,29 @@ RULE = Rule(
         # ovs-vswitchd when the genetlink family of the module does not exist (OVS >= 2.x).
         Signature("no_datapath_family", r"The Open vSwitch kernel module is probably not loaded",
                   "kernel module is probably not loaded", (OVS_LOG, OVS_CONTAINER_LOG)),
+        # ovs-vswitchd opened the kernel datapath (ofproto-dpif.c check_recirc, at every backer open):
+        # the module is there.
+        Signature("datapath_opened", r"system@[\w-]{1,64}: Datapath supports recirculation",
+                  "Datapath supports recirculation", (OVS_LOG,), role="success"),
     ),
     explains=("ovs-not-running", "agent-crash", "ovs-datapath-feature"),
     lookalikes=("ovs-not-running",),
-    message="""
-        On {{ where }} the openvswitch kernel module is not loaded{% if kernel %} and the running kernel
-        {{ kernel }} has none under /lib/modules{% endif %}: {{ sources | join("; ") }}. Without it OVS cannot
-        create br-int's kernel datapath, so the antrea-agent Pod {% if init_failed %}does not start (install-cni
-        exits){% else %}cannot set up the Pod network{% endif %} and Pods on the Node get no network.
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("init_failed", message=_MISSING + """
+            Without it OVS cannot create br-int's kernel datapath, so the antrea-agent Pod does not start
+            (install-cni exits) and Pods on the Node get no network.
+        """),
+        Outcome("not_loaded", message=_MISSING + """
+            Without it OVS cannot create br-int's kernel datapath, so the antrea-agent Pod cannot set up the Pod
+            network and Pods on the Node get no network.
+        """),
+        Outcome("recovered", severity="info", message=_MISSING + "{{ outcome_text }}"),
+        Outcome("superseded", severity="info", message="""
+            On {{ where }} the openvswitch kernel module was missing earlier: {{ sources | join("; ") }}.
+            {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("On the Node, check for the module and load it.",
              "uname -r; lsmod | grep openvswitch; modinfo openvswitch; modprobe openvswitch"),
@@ -99,8 +143,8 @@ RULE = Rule(
 )
 
 
-def check(ev):
-    for node in ev.log_nodes:
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    for node in ev.nodes:
         init_failed = ev.hits("install_cni_failed", node)
         modprobe = ev.hits("modprobe_missing", node)
         vswitchd = ev.hits("no_datapath_family", node)
@@ -117,19 +161,19 @@ def check(ev):
             sources.append("modprobe found no openvswitch module")
         if vswitchd:
             sources.append("ovs-vswitchd found no Open vSwitch datapath in the kernel")
-        listing = []
+        evidence: list[LogEvent | EvidenceLine] = [*modprobe[:2], *init_failed[:2], *vswitchd[:2]]
         if available is False:
             sources.append("the module list of the Node has no openvswitch")
-            art = next(a for a in node.data.artifacts if a.kind == KERNEL_MODULES)
-            listing.append(EvidenceLine(art.path, None, None, "(no openvswitch module in this listing)", node.name))
-        kernel = next((d.rstrip("/").rsplit("/", 1)[-1] for e in modprobe if (d := e.groups.get("dir"))), None)
+            listing = node.note_on(KERNEL_MODULES, "(no openvswitch module in this listing)")
+            if listing is not None:
+                evidence.append(listing)
+        kernel = next((d.rstrip("/").rsplit("/", 1)[-1] for e in modprobe if (d := e.groups.get("dir"))), "")
         yield RULE.finding(
+            "init_failed" if init_failed else "not_loaded",
             nodes=[node.name],
+            # Two independent witnesses (a listing, modprobe and OVS) or install-cni's own verdict.
             confidence=0.95 if len(sources) > 1 or init_failed else 0.85,
-            values={"kernel": kernel, "sources": sources, "init_failed": bool(init_failed)},
-            evidence=modprobe[:2] + init_failed[:2] + vswitchd[:2] + listing,
-            missing=() if mods else (
-                Missing("whether the module is loaded or built in now",
-                        "lsmod | grep openvswitch; grep openvswitch.ko /lib/modules/$(uname -r)/modules.builtin"),),
+            values=Values(kernel=kernel, sources=sources),
+            evidence=evidence,
+            missing=[] if mods else [Missing.of(KERNEL_MODULES, "whether the module is loaded or built in now")],
         )
-

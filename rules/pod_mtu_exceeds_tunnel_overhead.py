@@ -22,13 +22,17 @@ Evidence
 --------
 ``ip link``/``ip addr`` of the Node: ``antrea-gw0``'s MTU compared with the MTU of the OVS
 tunnel device itself (OVS creates tunnel ports with MTU 65000, antrea-io/antrea#5940), and with
-the transport NIC's (the one holding the Node IP, as Antrea picks it, else the default route's)
-minus the overhead of the tunnel in use
-(``genev_sys_6081`` / ``vxlan_sys_4789`` / ``gre_sys`` in the same output, or ``tunnelType``
-of the agent config; ``antrea-wg0`` means WireGuard), and the agent's ``"Got Interface MTU"``.
-noEncap / networkPolicyOnly need no overhead. IPsec adds 38 more bytes that this check does
-not count, so it never over-reports. Without a tunnel interface or the config the mode is
-unknown and the finding is inconclusive.
+the MTU of the transport NIC (the one holding the Node IP, as Antrea picks it, or the physical
+``<nic>~`` under it when Antrea bridged it into OVS) minus the overhead the agent's own formula
+deducts for the tunnel in use (``CalculateMTUDeduction`` in pkg/agent/config/node_config.go:
+Geneve and VXLAN 50, GRE 38 before v1.15 and 42 from v1.15, STT nothing, WireGuard 60 or
+more, 20 more for an IPv6 transport); the tunnel type and traffic mode are the Node's mode (the
+agent's ``Agent initialized`` line, antrea-agent.conf, else the ``genev_sys_6081`` /
+``vxlan_sys_4789`` / ``gre_sys`` device in the same output), and the agent's ``"Got Interface
+MTU"`` (``Setting Node MTU`` before v1.11) says what it used. Only ``encap`` and ``hybrid``
+Nodes are checked: noEncap / networkPolicyOnly need no overhead. IPsec adds 38 more bytes that
+this check does not count, so it never over-reports. Without the mode the Geneve overhead is
+assumed and the finding is inconclusive.
 
 Remediation
 -----------
@@ -44,14 +48,60 @@ pkg/agent/config/node_config.go (overheads), antrea-io/antrea#5880, antrea-io/an
 
 from __future__ import annotations
 
-from diagnose.model import AGENT_LOG, IP_ADDR, IP_LINK
-from diagnose.rule import CONFIRMED, INCONCLUSIVE, Inputs, Missing, Rule, Signature, Step
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-OVERHEAD = {"geneve": 50, "vxlan": 50, "gre": 42}  # node_config.go; stt is not deducted there
+from diagnose.api import (
+    AGENT_CONFIG,
+    AGENT_LOG,
+    CLUSTER_INFO,
+    INCONCLUSIVE,
+    IP_ADDR,
+    IP_LINK,
+    EvidenceLine,
+    Finding,
+    Inputs,
+    Link,
+    LogEvent,
+    Missing,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+    versions,
+)
+
+# pkg/agent/config/node_config.go: what the agent deducts per tunnel type (STT: nothing).
+OVERHEAD = {"geneve": 50, "vxlan": 50, "gre": 42, "stt": 0}
+GRE_BEFORE_1_15 = 38  # greOverhead up to v1.14
 IPV6_EXTRA = 20
-WIREGUARD = 60
-_TUNNEL_DEVICES = (("genev_sys_", "geneve"), ("vxlan_sys_", "vxlan"), ("gre_sys", "gre"))
+WIREGUARD = 60  # WireGuardOverhead from v1.15 (80 before: more, so 60 never over-reports)
+_TUNNEL_DEVICES = ("genev_sys_", "vxlan_sys_", "gre_sys", "stt_sys_")
 GATEWAY = "antrea-gw0"
+
+
+@dataclass
+class Values:
+    gw_mtu: int  # antrea-gw0's MTU: the Pod MTU
+    nic: str  # the transport NIC ("" for the tunnel-port outcome)
+    nic_mtu: int  # its MTU (0 for the tunnel-port outcome)
+    encap: str  # what encapsulates: "geneve", "vxlan", "gre", "WireGuard", or "Geneve (assumed)"
+    overhead: int  # bytes the agent deducts for it
+    logged: int | None  # the MTU the agent logged ("Got Interface MTU"), when logged
+    tunnel_dev: str  # the OVS tunnel device ("" for the NIC outcomes)
+    tunnel_mtu: int  # its MTU (0 for the NIC outcomes)
+
+
+_NO_ROOM = """
+    On {{ where }} antrea-gw0 has MTU {{ gw_mtu }}, but the transport NIC {{ nic }} has MTU
+    {{ nic_mtu }} and {{ encap }} encapsulation adds {{ overhead }} bytes: Pod packets larger than
+    {{ nic_mtu - overhead }} bytes become {{ gw_mtu + overhead }}-byte packets on the wire and are dropped or
+    fragmented between Nodes, so large transfers between Pods on different Nodes stall.
+    {% if logged %}antrea-agent used MTU {{ logged }} ("Got Interface MTU"){% if logged == gw_mtu %}, so the value
+    comes from its configuration (defaultMTU is used without deduction){% endif %}.{% endif %}
+"""
 
 RULE = Rule(
     id="ANT-MTU-001",
@@ -62,30 +112,41 @@ RULE = Rule(
     applies_to="all",
     modes=("encap", "hybrid"),
     platform="linux",
-    inputs=Inputs(any_of=(IP_ADDR, IP_LINK)),
+    inputs=Inputs(any_of=(IP_ADDR, IP_LINK), optional=(AGENT_LOG, AGENT_CONFIG, CLUSTER_INFO)),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/configuration.md",
                 "https://github.com/antrea-io/antrea/blob/main/docs/noencap-hybrid-modes.md",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/config/node_config.go",
                 "antrea-io/antrea#5880", "antrea-io/antrea#5997"),
     signatures=(
-        Signature("got_mtu", r'"Got Interface MTU" MTU=(?P<mtu>\d+)', "Got Interface MTU", (AGENT_LOG,), role="context"),
+        Signature("got_mtu", r'"Got Interface MTU" MTU=(?P<mtu>\d+)', "Got Interface MTU", (AGENT_LOG,),
+                  versions=">=1.11.0", role="context"),
+        # "Setting Node MTU=%d" (printf) and "Setting Node MTU" MTU= (structured) before v1.11.
+        Signature("set_mtu", r'Setting Node MTU(?:=|" MTU=)(?P<mtu>\d+)', "Setting Node MTU", (AGENT_LOG,),
+                  versions="<1.11.0", role="context"),
     ),
     lookalikes=("tunnel",),
-    message="""
-        {% if tunnel_cap %}On {{ where }} {{ gateway }} has MTU {{ gw_mtu }}, larger than the MTU of the OVS tunnel
-        port {{ tunnel_dev }} ({{ tunnel_cap }}; OVS caps tunnel ports at 65000): Pod packets larger than
-        {{ tunnel_cap }} bytes are dropped when they enter the tunnel, so large transfers between Pods on different
-        Nodes stall after the first packets. The agent derives the Pod MTU from the transport NIC, whose MTU is
-        larger than the tunnel port's (a Kind or loopback-like NIC with a 65535 MTU).{% else %}
-        On {{ where }} {{ gateway }} has MTU {{ gw_mtu }}, but the transport NIC {{ nic }} has MTU
-        {{ nic_mtu }} and {{ encap }} encapsulation adds {{ overhead }} bytes: Pod packets larger than
-        {{ nic_mtu - overhead }} bytes become {{ gw_mtu + overhead }}-byte packets on the wire and are dropped or
-        fragmented between Nodes, so large transfers between Pods on different Nodes stall.
-        {% if logged %}antrea-agent used MTU {{ logged }} ("Got Interface MTU"){% if logged == gw_mtu %}, so the value
-        comes from its configuration (defaultMTU is used without deduction){% endif %}.{% endif %}
-        {% if not confirmed %}The encapsulation mode is assumed: no tunnel interface or agent config was in the
-        bundle.{% endif %}{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("exceeds_tunnel_port", message="""
+            On {{ where }} antrea-gw0 has MTU {{ gw_mtu }}, larger than the MTU of the OVS tunnel port
+            {{ tunnel_dev }} ({{ tunnel_mtu }}; OVS caps tunnel ports at 65000): Pod packets larger than
+            {{ tunnel_mtu }} bytes are dropped when they enter the tunnel, so large transfers between Pods on different
+            Nodes stall after the first packets. The agent derives the Pod MTU from the transport NIC, whose MTU is
+            larger than the tunnel port's (a Kind or loopback-like NIC with a 65535 MTU).
+        """, remediation=(
+            Step("Check the MTUs on the Node.", "ip link show antrea-gw0; ip -d link show {{ tunnel_dev }}"),
+            Step("Upgrade Antrea to v1.14.3, v1.15.1, v2.0.0 or later, whose calculated MTU is capped at 65000 "
+                 "(antrea-io/antrea#5997), or set defaultMTU in antrea-agent.conf to at most {{ tunnel_mtu }}; "
+                 "then restart the agents.",
+                 "kubectl -n kube-system edit configmap antrea-config; "
+                 "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
+            Step("Recreate the Pods: existing Pods keep the MTU they were created with."),
+        )),
+        Outcome("no_room", message=_NO_ROOM),
+        Outcome("no_room_mode_assumed", status=INCONCLUSIVE, message=_NO_ROOM + """
+            The encapsulation is assumed: neither the agent's traffic mode nor a tunnel device was in the bundle.
+        """),
+    ),
     remediation=(
         Step("Check the MTUs on the Node.", "ip -d link show {{ nic }}; ip link show antrea-gw0; ip -d link show | grep -A1 _sys"),
         Step("Remove defaultMTU from antrea-agent.conf (the agent then subtracts the tunnel overhead itself) or set it "
@@ -97,94 +158,71 @@ RULE = Rule(
 )
 
 
-def check(ev):
-    cfg = ev.config
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
         gw = node.link(GATEWAY)
         if gw is None or not gw.mtu:
             continue
-        capped = _tunnel_cap(node, gw)
-        if capped is not None:
-            yield capped
+        logged = _logged_mtu(ev, node)
+        tunnel = next((lk for lk in node.links or [] if lk.name.startswith(_TUNNEL_DEVICES) and lk.mtu), None)
+        if tunnel is not None and tunnel.mtu and gw.mtu > tunnel.mtu:
+            yield RULE.finding(
+                "exceeds_tunnel_port",
+                nodes=[node.name],
+                confidence=0.9,
+                values=Values(gw_mtu=gw.mtu, nic="", nic_mtu=0, encap=node.mode.tunnel or "", overhead=0,
+                              logged=logged[-1] if logged else None, tunnel_dev=tunnel.name, tunnel_mtu=tunnel.mtu),
+                evidence=_lines(node, tunnel.name, GATEWAY),
+            )
             continue
-        nic = _transport_nic(node)
+        nic = node.transport_uplink
         if nic is None or not nic.mtu:
             continue
-        encap, from_links = _encap(node, cfg)
-        if encap in ("noEncap", "networkPolicyOnly"):
-            overhead = 0
-        else:
-            overhead = OVERHEAD.get(encap or "geneve", 50)
-            if node.link("antrea-wg0") is not None:
-                encap, overhead = "WireGuard", WIREGUARD
-            if nic.ipv6 and not nic.ipv4:
-                overhead += IPV6_EXTRA
+        encap, overhead = _overhead(ev, node, nic)
         if gw.mtu <= nic.mtu - overhead:
             continue
-        confirmed = from_links or cfg is not None
-        logged = [int(e.groups["mtu"]) for e in ev.hits("got_mtu", node) if e.groups.get("mtu", "").isdigit()]
-        evidence = [line for name in (f"{GATEWAY}:", f"{nic.name}:") if (line := node.line_in((IP_LINK, IP_ADDR), name))]
-        evidence += ev.hits("got_mtu", node)[-1:]
+        known = node.mode.encap is not None
         yield RULE.finding(
+            "no_room" if known else "no_room_mode_assumed",
             nodes=[node.name],
-            confidence=0.9 if confirmed else 0.55,
-            values={"gateway": GATEWAY, "gw_mtu": gw.mtu, "nic": nic.name, "nic_mtu": nic.mtu,
-                    "encap": encap or "Geneve (default)", "overhead": overhead,
-                    "logged": logged[-1] if logged else None, "confirmed": confirmed,
-                    "tunnel_cap": None, "tunnel_dev": ""},
-            evidence=evidence,
-            status=CONFIRMED if confirmed else INCONCLUSIVE,
-            missing=() if confirmed else (
-                Missing("the traffic mode and tunnel type (antrea-agent.conf)",
-                        "kubectl -n kube-system get configmap antrea-config -o yaml | "
-                        "grep -E 'trafficEncapMode|tunnelType|defaultMTU'"),),
+            # The MTUs are read, not inferred; only the overhead rests on the mode.
+            confidence=0.9 if known else 0.55,
+            values=Values(gw_mtu=gw.mtu, nic=nic.name, nic_mtu=nic.mtu, encap=encap, overhead=overhead,
+                          logged=logged[-1] if logged else None, tunnel_dev="", tunnel_mtu=0),
+            evidence=[*_lines(node, GATEWAY, nic.name), *_mtu_events(ev, node)[-1:]],
+            missing=[] if known else [Missing("the traffic mode and tunnel type (antrea-agent.conf)",
+                                              "kubectl -n kube-system get configmap antrea-config -o yaml | "
+                                              "grep -E 'trafficEncapMode|tunnelType|defaultMTU'")],
         )
 
 
-def _tunnel_cap(node, gw):
-    """A finding when the gateway's MTU exceeds the MTU of the OVS tunnel device itself."""
-    if node.mode.tunnels is False:
-        return None
-    dev = next((lk for lk in node.links or [] for prefix, _ in _TUNNEL_DEVICES
-                if lk.name.startswith(prefix) and lk.mtu), None)
-    if dev is None or gw.mtu <= dev.mtu:
-        return None
-    evidence = [line for name in (f"{dev.name}:", f"{GATEWAY}:") if (line := node.line_in((IP_LINK, IP_ADDR), name))]
-    return RULE.finding(
-        nodes=[node.name],
-        confidence=0.9,
-        values={"gateway": GATEWAY, "gw_mtu": gw.mtu, "tunnel_dev": dev.name, "tunnel_cap": dev.mtu,
-                "nic": "", "nic_mtu": 0, "encap": "", "overhead": 0, "logged": None, "confirmed": True},
-        evidence=evidence,
-    )
+def _overhead(ev: RuleEvidence, node: NodeView, nic: Link) -> tuple[str, int]:
+    """(what encapsulates, the bytes the Node's agent deducts for it)."""
+    mode = node.mode
+    if (mode.encryption or "").lower() == "wireguard" or node.link("antrea-wg0") is not None:
+        encap, overhead = "WireGuard", WIREGUARD
+    elif mode.tunnel in OVERHEAD:
+        encap, overhead = mode.tunnel, OVERHEAD[mode.tunnel]
+        version = ev.version(node)
+        if mode.tunnel == "gre" and (version is None or versions.satisfies(version, "<1.15.0")):
+            overhead = GRE_BEFORE_1_15  # the smaller deduction when the version may be older
+    else:
+        encap, overhead = "Geneve (assumed)", OVERHEAD["geneve"]
+    # The address family of the transport interface (whose address a bridged `<nic>~` gave up).
+    transport = node.transport_nic or nic
+    if overhead and not transport.ipv4 and any(not a.lower().startswith("fe80") for a in transport.ipv6):
+        overhead += IPV6_EXTRA
+    return encap, overhead
 
 
-def _transport_nic(node):
-    """The transport NIC (the Node IP's, as Antrea picks it), else the default route's; never an
-    OVS/Antrea port."""
-    chosen = node.transport_nic
-    if chosen is not None and not chosen.name.startswith("antrea-") and chosen.master != "ovs-system":
-        return chosen
-    names = sorted(node.primary_nics())
-    for name in names:
-        link = node.link(name)
-        if link is not None and not name.startswith("antrea-") and link.master != "ovs-system":
-            return link
-    for link in node.links or []:
-        if link.renamed_uplink and link.master == "ovs-system":  # NIC bridged by Antrea: its MTU still rules
-            return link
-    return None
+def _mtu_events(ev: RuleEvidence, node: NodeView) -> list[LogEvent]:
+    return ev.hits("set_mtu", node) + ev.hits("got_mtu", node)
 
 
-def _encap(node, cfg) -> tuple[str | None, bool]:
-    """(tunnel type or traffic mode, whether a tunnel interface on the Node proves it)."""
-    if cfg is not None and cfg.traffic_encap_mode in ("noEncap", "networkPolicyOnly"):
-        return cfg.traffic_encap_mode, False  # a tunnel device can outlive a switch to noEncap
-    for link in node.links or []:
-        for prefix, kind in _TUNNEL_DEVICES:
-            if link.name.startswith(prefix):
-                return kind, True
-    if cfg is not None:
-        return cfg.tunnel_type, False
-    return None, False
+def _logged_mtu(ev: RuleEvidence, node: NodeView) -> list[int]:
+    return [int(e.groups["mtu"]) for e in _mtu_events(ev, node) if e.groups.get("mtu", "").isdigit()]
 
+
+def _lines(node: NodeView, *names: str) -> list[EvidenceLine]:
+    """The `ip link`/`ip addr` header lines of these interfaces."""
+    return [line for name in names if (line := node.line_in((IP_LINK, IP_ADDR), f"{name}:"))]

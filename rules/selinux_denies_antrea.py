@@ -24,8 +24,10 @@ tclass=...``) from ``audit.log``/``ausearch``/``dmesg``/``journalctl`` or pasted
 whose process or target is Antrea's (antrea-*, ovs*, or a path/label with cni, antrea,
 openvswitch). Records with ``permissive=1`` were only logged, not enforced, and do not count.
 ``Permission denied`` on those paths in install-cni / antrea-ovs logs without any AVC record
-makes the finding inconclusive (another LSM or the mount can refuse too) and asks for the
-audit log.
+is a denial observed but not attributed (AppArmor refuses root the same way; a read-only mount
+says ``Read-only file system`` instead): lower confidence, and the audit log is asked for.
+Denials that stopped while the log went on are history (``info``); no line says a denied
+container got through later, so that judgement rests on silence.
 
 Remediation
 -----------
@@ -43,15 +45,25 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from diagnose.model import (
+from diagnose.api import (
     AGENT_LOG,
     HOST_LOG,
     OTHER_CONTAINER_LOG,
     OVS_CONTAINER_LOG,
     OVS_LOG,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
 )
-from diagnose.rule import CONFIRMED, Missing, Rule, Signature, Step
 
 _ALL = (HOST_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG, AGENT_LOG)
 _KV = re.compile(r'(\w+)=("[^"]{0,400}"|\S{1,400})')
@@ -63,6 +75,22 @@ _DENIED_PATH = re.compile(r"(/(?:host/)?(?:etc/cni|opt/cni|var/run/antrea|run/an
                           r"var/log/antrea|run/xtables)[^\s:'\"]{0,200})[^\n]{0,200}Permission denied")
 AUDIT_CMD = "ausearch -m avc -ts recent   # on {{ node }}; or: grep 'avc: .*denied' /var/log/audit/audit.log"
 
+
+@dataclass
+class Values:
+    count: int  # AVC denials of Antrea's processes or paths
+    denials: list[str]  # those denials summarised, e.g. "install {write} on net.d (dir, ...)"
+    paths: list[str]  # host paths Antrea's containers got "Permission denied" on (without AVC records)
+    component: str  # what the denied access breaks: "cni", "ovs" or "" when neither is named
+
+
+_BREAKS = """
+    {% if component == "cni" %}install-cni cannot install the CNI configuration or binaries, so the antrea-agent Pod
+    does not start and Pods on the Node get no network.{% elif component == "ovs" %}OVS cannot use its database and
+    sockets, so OVS does not run and the Node's Pod network is down.{% else %}The denied accesses break the component
+    that needs them.{% endif %}
+"""
+
 RULE = Rule(
     id="ANT-SEL-001",
     slug="selinux-denies-antrea",
@@ -70,6 +98,8 @@ RULE = Rule(
     category="selinux",
     severity="critical",
     applies_to="all",
+    platform="linux",
+    inputs=Inputs(any_of=_ALL),
     references=("https://github.com/antrea-io/antrea/blob/main/build/charts/antrea/values.yaml",
                 "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/install_cni"),
     signatures=(
@@ -80,16 +110,27 @@ RULE = Rule(
     ),
     explains=("agent-crash", "ovs-not-running", "kernel-module"),
     lookalikes=("ovs-not-running",),
-    message="""
-        On {{ where }} {% if confirmed %}SELinux denied {{ count }} access{{ "es" if count > 1 else "" }} by Antrea's
-        containers ({{ denials | join("; ") }}){% else %}Antrea's containers got "Permission denied" on host
-        paths ({{ paths | join(", ") }}) although they run as root: only a security module refuses root that way,
-        and on an SELinux-enforcing Node this is how its denials show{% endif %}.
-        {% if cni %}install-cni cannot install the CNI configuration or binaries, so the antrea-agent Pod does not
-        start and Pods on the Node get no network.{% elif ovs %}OVS cannot use its database and sockets, so OVS does
-        not run and the Node's Pod network is down.{% else %}The denied accesses break the component that needs
-        them.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("avc_denied", message="""
+            On {{ where }} SELinux denied {{ count }} access{{ "es" if count > 1 else "" }} by Antrea's containers
+            ({{ denials | join("; ") }}).
+        """ + _BREAKS),
+        # The denial is seen, the module that made it is not named.
+        Outcome("permission_denied", message="""
+            On {{ where }} Antrea's containers got "Permission denied" on host paths ({{ paths | join(", ") }})
+            although they run as root: only a security module refuses root that way, and on an SELinux-enforcing
+            Node this is how its denials show.
+        """ + _BREAKS),
+        Outcome("recovered", severity="info", message="""
+            On {{ where }} Antrea's containers were denied access to host files
+            ({{ (denials or paths) | join("; ") }}). {{ outcome_text }}
+        """),
+        Outcome("superseded", severity="info", message="""
+            On {{ where }} Antrea's containers were denied access to host files in an earlier run
+            ({{ (denials or paths) | join("; ") }}). {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("Read the denials and the SELinux mode.", "getenforce; " + AUDIT_CMD),
         Step("Restore the default labels of the host paths Antrea uses.",
@@ -100,9 +141,9 @@ RULE = Rule(
 )
 
 
-def check(ev):
-    for node in ev.log_nodes:
-        denials = []
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    for node in ev.nodes:
+        denials: list[tuple[LogEvent, dict[str, str]]] = []
         for e in ev.hits("avc", node):
             fields = {k: v.strip('"') for k, v in _KV.findall(e.groups.get("rest", ""))}
             if fields.get("permissive") == "1":
@@ -115,25 +156,23 @@ def check(ev):
         eacces = [(e, m[1]) for e in ev.hits("eacces", node) if (m := _DENIED_PATH.search(e.text))]
         if not (denials or eacces):
             continue
-        confirmed = bool(denials)
         # EACCES for a root container on a hostPath is a security module's denial (DAC lets root
         # through; a read-only mount says EROFS): the denial is observed, SELinux is the likely
         # module (AppArmor the other); the audit log names it.
         targets = " ".join(f.get("name", "") + f.get("path", "") + f.get("tcontext", "") for _, f in denials)
-        targets += " ".join(p for _, p in eacces)
+        targets = (targets + " ".join(p for _, p in eacces)).lower()
         yield RULE.finding(
+            "avc_denied" if denials else "permission_denied",
             nodes=[node.name],
-            confidence=0.9 if confirmed else 0.7,
-            values={"confirmed": confirmed, "count": len(denials), "denials": _summaries(denials),
-                    "paths": sorted({p for _, p in eacces})[:4],
-                    "cni": "cni" in targets.lower(), "ovs": "openvswitch" in targets.lower()},
-            evidence=[e for e, _ in denials[:4]] + [e for e, _ in eacces[:3]],
-            status=CONFIRMED,
-            missing=() if confirmed else (Missing("the SELinux AVC denials of the Node (audit log)", AUDIT_CMD),),
+            confidence=0.9 if denials else 0.7,
+            values=Values(count=len(denials), denials=_summaries(denials), paths=sorted({p for _, p in eacces})[:4],
+                          component="cni" if "cni" in targets else "ovs" if "openvswitch" in targets else ""),
+            evidence=[*(e for e, _ in denials[:4]), *(e for e, _ in eacces[:3])],
+            missing=[] if denials else [Missing("the SELinux AVC denials of the Node (audit log)", AUDIT_CMD)],
         )
 
 
-def _summaries(denials) -> list[str]:
+def _summaries(denials: list[tuple[LogEvent, dict[str, str]]]) -> list[str]:
     grouped: dict[str, int] = defaultdict(int)
     for e, f in denials:
         what = f'{f.get("comm", "?")} {{{e.groups.get("perms", "").strip()}}} on {f.get("name") or f.get("path") or "?"}'

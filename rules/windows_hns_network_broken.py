@@ -25,7 +25,11 @@ Agent log messages of antrea-io/antrea pkg/agent/agent_windows.go and pkg/agent/
 deleting HNSEndpoint`` for Pod endpoints, and the ``HNSNetwork`` file of the Windows agent bundle
 (``Get-HNSNetwork``; also recognised when pasted): the ``antrea-hnsnetwork`` entry, its ``Type`` and
 whether the ``Open vSwitch Extension`` is enabled. PowerShell may cut the extension list after
-four items (``...``); then the extension state is unknown and not reported.
+four items (``...``); then the extension state is unknown and not reported. A Get-HNSNetwork
+without ``antrea-hnsnetwork`` counts only on a Node whose agent logs are in the bundle (a
+Windows host without Antrea has none). Pod endpoint errors (``failed to find HNSEndpoint``,
+pkg/agent/cniserver/interface_configuration_windows.go) that stopped while the agent went on are
+history. Only Windows Nodes are checked.
 
 Remediation
 -----------
@@ -40,10 +44,35 @@ hack/windows/Clean-AntreaNetwork.ps1; pkg/agent/util/net_windows.go.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from diagnose.parse import hns
-from diagnose.rule import EvidenceLine, Rule, Signature, Step
+from diagnose.api import (
+    AGENT_LOG,
+    HNS_NETWORK,
+    WIN_ADAPTERS,
+    WIN_IPCONFIG,
+    EvidenceLine,
+    Finding,
+    HnsNetwork,
+    Inputs,
+    LogEvent,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+    hns,
+)
+
+
+@dataclass
+class Values:
+    problems: list[str]  # what is wrong with Antrea's HNS network on the Node, one clause each
+
+
+_ON = "On Windows Node {{ nodes | join(\", \") }}: {{ problems | join(\"; \") }}."
 
 RULE = Rule(
     id="ANT-WIN-001",
@@ -51,6 +80,8 @@ RULE = Rule(
     title="Windows: the antrea-hnsnetwork HNS network is missing or unusable",
     category="windows-hns",
     severity="critical",
+    platform="windows",
+    inputs=Inputs(any_of=(AGENT_LOG, HNS_NETWORK), optional=(WIN_ADAPTERS, WIN_IPCONFIG)),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
                 "https://github.com/antrea-io/antrea/blob/main/hack/windows/Prepare-AntreaAgent.ps1",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/util/net_windows.go"),
@@ -69,11 +100,28 @@ RULE = Rule(
                   "timeout when deleting HNSEndpoint"),
     ),
     explains=("agent-crash", "host-network-config"),
-    message="""
-        On Windows Node {{ nodes | join(", ") }}: {{ problems | join("; ") }}.
-        {% if fatal %}The agent cannot set up the Pod network of the Node.{% else %}Pods on the Node do not get
-        working network endpoints.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("not_created", message=_ON + " The agent cannot set up the Pod network of the Node."),
+        Outcome("network_missing", message=_ON + """
+            Without Antrea's HNS network the Pods of the Node have no network.
+        """),
+        Outcome("extension_disabled", severity="error", message=_ON + """
+            The network exists but OVS does not see its traffic: Pods on the Node do not get working network
+            endpoints.
+        """),
+        Outcome("wrong_type", severity="error", message=_ON + """
+            Pods on the Node do not get working network endpoints.
+        """),
+        Outcome("endpoints_failing", severity="error", message=_ON + """
+            Pods on the Node do not get working network endpoints.
+        """),
+        Outcome("recovered", severity="info", message=_ON + " {{ outcome_text }}"),
+        Outcome("superseded", severity="info", message="""
+            On Windows Node {{ nodes | join(", ") }} an earlier agent run failed: {{ problems | join("; ") }}.
+            {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("Show Antrea's HNS network, its adapter and whether the OVS extension is enabled.",
              "powershell -Command \"Get-HNSNetwork | Where-Object Name -eq antrea-hnsnetwork | Format-List "
@@ -87,13 +135,14 @@ RULE = Rule(
 )
 
 _FATAL = ("create_failed", "virtual_uplink", "vmswitch_failed", "ip_timeout", "ip_move_failed")
+_ENDPOINTS = ("endpoint_missing", "endpoint_delete_timeout")
 
 
-def check(ev):
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
-        hits = {s.name: ev.hits(s.name, node) for s in RULE.signatures}
-        hits = {k: v for k, v in hits.items() if v}
-        problems, evidence = [], [e for k in _FATAL if k in hits for e in hits[k][:2]]
+        hits = {s.name: found for s in RULE.signatures if (found := ev.hits(s.name, node))}
+        problems: list[str] = []
+        evidence: list[LogEvent | EvidenceLine] = [e for k in _FATAL for e in hits.get(k, [])[:2]]
         if "virtual_uplink" in hits:
             adapter = hits["virtual_uplink"][0].groups.get("adapter", "?")
             problems.append(f"the uplink adapter {adapter} is virtual (already attached to an HNS network or vSwitch)")
@@ -103,62 +152,56 @@ def check(ev):
             problems.append("creating the VM switch on the uplink failed")
         if "ip_timeout" in hits or "ip_move_failed" in hits:
             problems.append("the Node IP could not be moved to the vEthernet adapter of the new network")
-        endpoints = hits.get("endpoint_missing", []) + hits.get("endpoint_delete_timeout", [])
-        if len(endpoints) >= 2:
-            problems.append(f"{len(endpoints)} Pod HNS endpoint operations failed")
+        endpoints = [e for k in _ENDPOINTS for e in hits.get(k, [])]
+        if endpoints:
+            problems.append(f"{len(endpoints)} Pod HNS endpoint operation{'s' if len(endpoints) > 1 else ''} failed")
             evidence.extend(endpoints[:2])
-        networks = node.hns_networks
-        if networks is not None:
-            problems.extend(_network_problems(node, networks, evidence))
+        state, problem = _network_state(node, evidence)
+        if problem:
+            problems.append(problem)
         if not problems:
             continue
-        down = any(k in hits for k in _FATAL) or (networks is not None and _antrea(networks) is None)
+        if any(k in hits for k in _FATAL):
+            outcome = "not_created"
+        else:
+            outcome = state or "endpoints_failing"
         yield RULE.finding(
+            outcome,
             nodes=[node.name],
+            # The agent's own errors or the HNS state read from Get-HNSNetwork.
             confidence=0.9,
-            severity="critical" if down else "error",
-            values={"problems": problems, "fatal": any(k in hits for k in _FATAL)},
+            values=Values(problems=problems),
             evidence=evidence[:10],
         )
 
 
-def _antrea(networks):
+def _antrea(networks: list[HnsNetwork]) -> HnsNetwork | None:
     return next((n for n in networks if n.name == hns.ANTREA_NETWORK), None)
 
 
-def _network_problems(node, networks, evidence) -> list[str]:
+def _network_state(node: NodeView, evidence: list[LogEvent | EvidenceLine]) -> tuple[str, str]:
+    """(outcome, problem) of what Get-HNSNetwork shows wrong: "network_missing", "extension_disabled",
+    "wrong_type", or ("", "") when nothing (or no Get-HNSNetwork); adds the line that shows it to
+    `evidence`."""
+    networks = node.hns_networks
+    if networks is None:
+        return "", ""
     net = _antrea(networks)
     if net is None:
         if not node.has_agent_logs:
-            return []  # a Node without Antrea: nothing to say
+            return "", ""  # a Node without Antrea: nothing to say
         names = ", ".join(n.name or "?" for n in networks) or "none"
-        evidence.append(EvidenceLine(_source(node), None, None, f"Get-HNSNetwork names: {names}", node.name))
-        return [f"Get-HNSNetwork has no {hns.ANTREA_NETWORK} (networks: {names})"]
-    out = []
-    if net.type and net.type != "Transparent":
-        out.append(f"{hns.ANTREA_NETWORK} is of type {net.type}, not Transparent")
+        line = node.note_on(HNS_NETWORK, f"Get-HNSNetwork names: {names}")
+        evidence.extend([line] if line else [])
+        return "network_missing", f"Get-HNSNetwork has no {hns.ANTREA_NETWORK} (networks: {names})"
     if net.extension_enabled(hns.OVS_EXTENSION) is False:
-        out.append(f"the {hns.OVS_EXTENSION} is not enabled on {hns.ANTREA_NETWORK}, so OVS forwards nothing")
-        line = _line(node, "Open vSwitch Extension")
-        evidence.append(line or EvidenceLine(_source(node), net.line, None, f"Extensions: {net.props.get('Extensions')}",
-                                             node.name))
-    return out
-
-
-def _hns_artifacts(node):
-    return [a for a in node.data.artifacts
-            if a.kind == "hns-network" or re.split(r"[/!]", a.path)[-1] == "HNSNetwork"]
-
-
-def _source(node) -> str:
-    arts = _hns_artifacts(node)
-    return arts[0].path if arts else "HNSNetwork"
-
-
-def _line(node, needle: str) -> EvidenceLine | None:
-    """The first line of the Node's Get-HNSNetwork output containing `needle`."""
-    for a in _hns_artifacts(node):
-        for i, text in enumerate(a.text().splitlines(), 1):
-            if needle in text:
-                return EvidenceLine(a.path, i, None, text.strip()[:300], node.name)
-    return None
+        line = node.line_in((HNS_NETWORK,), hns.OVS_EXTENSION) or node.note_on(
+            HNS_NETWORK, f"Extensions: {net.props.get('Extensions')}")
+        evidence.extend([line] if line else [])
+        return "extension_disabled", (f"the {hns.OVS_EXTENSION} is not enabled on {hns.ANTREA_NETWORK}, so OVS "
+                                      "forwards nothing")
+    if net.type and net.type != "Transparent":
+        line = node.line_in((HNS_NETWORK,), f": {net.type}")
+        evidence.extend([line] if line else [])
+        return "wrong_type", f"{hns.ANTREA_NETWORK} is of type {net.type}, not Transparent"
+    return "", ""

@@ -46,6 +46,18 @@ def transport_nic(links: list[ipaddr.Link] | None, routes: list[iproute.Route] |
     return None
 
 
+def transport_uplink(links: list[ipaddr.Link] | None, nic: ipaddr.Link | None) -> ipaddr.Link | None:
+    """The physical NIC under the transport interface `nic`: `nic` itself, or its renamed
+    `<nic>~` when Antrea moved it into OVS (AntreaIPAM bridging, a secondary bridge), whose
+    internal port now carries the Node IP; never one of Antrea's own ports."""
+    if nic is None:
+        return None
+    renamed = next((lk for lk in links or [] if lk.name == nic.name + "~" and lk.master == "ovs-system"), None)
+    if renamed is not None:
+        return renamed
+    return None if nic.name.startswith("antrea-") else nic
+
+
 def renamed_uplinks(links: list[ipaddr.Link] | None) -> list[ipaddr.Link]:
     """Host NICs renamed `<nic>~` and enslaved to OVS: Antrea moved them into a bridge."""
     return [lk for lk in links or [] if lk.renamed_uplink and lk.master == "ovs-system"]

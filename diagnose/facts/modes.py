@@ -21,6 +21,8 @@ ENCAP, NO_ENCAP, HYBRID, POLICY_ONLY = "encap", "noEncap", "hybrid", "networkPol
 ALL_MODES = (ENCAP, NO_ENCAP, HYBRID, POLICY_ONLY)
 _MODE_NAMES = {m.lower(): m for m in ALL_MODES}
 _TUNNEL_DEVICES = re.compile(r"^(?:genev_sys_\d+|vxlan_sys_\d+|gre_sys|stt_sys_\d+|antrea-tun0)$")
+# The OVS kernel device of each tunnel type (what `ip link` shows): its type when nothing else tells.
+_TUNNEL_TYPE_OF_DEVICE = (("genev_sys_", "geneve"), ("vxlan_sys_", "vxlan"), ("gre_sys", "gre"), ("stt_sys_", "stt"))
 
 
 @dataclass
@@ -100,4 +102,7 @@ def derive(config, initialized, bridging_event, br_int_ports: dict[str, int] | N
     if mode.encap is None and links is not None:
         if any(_TUNNEL_DEVICES.match(lk.name) for lk in links):
             mode.encap, mode.encap_from = ENCAP, "a tunnel device on the Node"
+    if mode.tunnel is None and links is not None:
+        mode.tunnel = next((kind for lk in links for prefix, kind in _TUNNEL_TYPE_OF_DEVICE
+                            if lk.name.startswith(prefix)), None)
     return mode
