@@ -12,6 +12,7 @@ from typing import Any
 
 SEVERITIES = ("critical", "error", "warning", "info")
 PROBLEM_SEVERITIES = frozenset({"critical", "error", "warning"})  # "problems" for the verdict
+PASTED_NODES = ("(unattributed)",)  # diagnose.model.UNATTRIBUTED: files that name no Node (no model import here)
 SEVERITY_ICON = {"critical": "🔴", "error": "🟠", "warning": "🟡", "info": "🔵"}
 
 # Characters that must not reach a terminal, an HTML page or a Markdown parser as they are:
@@ -79,7 +80,8 @@ def verdict(d: dict[str, Any]) -> str:
                 + (f" ({', '.join(asides)})" if asides else ""))
     top = found[0]
     more = len(found) - 1
-    where = f"on {nodes_text(top.get('nodes'))}" if top.get("nodes") else "(cluster-wide)"
+    named = [n for n in top.get("nodes") or [] if n not in PASTED_NODES]
+    where = f"on {nodes_text(named)}" if named else "in the pasted files" if top.get("nodes") else "(cluster-wide)"
     sentence = (
         f"Most likely root cause: {oneline(top.get('title'))} {where} "
         f"({oneline(top.get('severity'))}, {oneline(top.get('status'))}, "
