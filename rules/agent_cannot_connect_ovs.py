@@ -118,7 +118,7 @@ RULE = Rule(
                   role="context"),
     ),
     recovered_by=(lifecycle_key("initialized"),),
-    explains=("agent-crash", "ovs-flow-restore-wait"),
+    explains=("agent-crash", "ovs-flow-restore-wait", "cni"),
     lookalikes=("kernel-module",),
     values=Values,
     outcomes=(

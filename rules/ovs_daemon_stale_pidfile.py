@@ -134,7 +134,7 @@ RULE = Rule(
         Signature("started", r"antrea-ovs[^\]]{0,16}\]: Started (?:ovsdb-server|the loop that checks OVS status)",
                   "]: Started ", (OVS_CONTAINER_LOG,), role="success"),
     ),
-    explains=("agent-crash", "ovs-flow-restore-wait"),
+    explains=("agent-crash", "ovs-flow-restore-wait", "cni"),
     lookalikes=("kernel-module", "ovs-not-running"),
     values=Values,
     outcomes=(

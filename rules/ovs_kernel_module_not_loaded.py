@@ -110,7 +110,7 @@ RULE = Rule(
         Signature("datapath_opened", r"system@[\w-]{1,64}: Datapath supports recirculation",
                   "Datapath supports recirculation", (OVS_LOG,), role="success"),
     ),
-    explains=("ovs-not-running", "agent-crash", "ovs-datapath-feature"),
+    explains=("ovs-not-running", "agent-crash", "ovs-datapath-feature", "cni"),
     lookalikes=("ovs-not-running",),
     values=Values,
     outcomes=(
