@@ -8,6 +8,7 @@ names (generated from this module).
 
 from __future__ import annotations
 
+from diagnose import versions
 from diagnose.evidence import ClusterView, NodeView, RuleEvidence
 from diagnose.facts import hostnet, lifecycle, modes
 from diagnose.facts.lifecycle import key as lifecycle_key
@@ -71,7 +72,7 @@ __all__ = [
     # what check() reads
     "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
     # shared facts
-    "lifecycle", "lifecycle_key", "modes", "hostnet",
+    "lifecycle", "lifecycle_key", "modes", "hostnet", "versions",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)
     "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
     "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",
