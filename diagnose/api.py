@@ -52,6 +52,7 @@ from diagnose.model import (
     WIN_ROUTES,
     LogEvent,
 )
+from diagnose.parse.kubectl import PodRow
 from diagnose.rule import (
     CATEGORIES,
     CONFIRMED,
@@ -71,7 +72,7 @@ __all__ = [
     "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
     "INCONCLUSIVE", "CATEGORIES",
     # what check() reads
-    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
+    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow",
     # shared facts
     "lifecycle", "lifecycle_key", "modes", "hostnet", "versions",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)
