@@ -106,13 +106,14 @@ class NodeView:
     def process_of(self, event: m.LogEvent) -> str:
         return runsmod.PROCESS_OF_KIND.get(self._kind_of_artifact.get(event.artifact, ""), "agent")
 
-    def outcome(self, failures: list[m.LogEvent], successes: list[m.LogEvent] = ()) -> outcomes.Outcome | None:
+    def outcome(self, failures: list[m.LogEvent], successes: list[m.LogEvent] = (),
+                retry_interval: float = 0.0) -> outcomes.Outcome | None:
         """Did these failures (this Node's events) last? See `diagnose.facts.outcome`."""
         mine = [e for e in failures if e.node == self.data.name or self.data.name == m.UNATTRIBUTED
                 or e.node is None]
         if not mine:
             return None
-        return outcomes.judge(mine, self.runs_of(self.process_of(mine[-1])), successes)
+        return outcomes.judge(mine, self.runs_of(self.process_of(mine[-1])), successes, retry_interval)
 
     @cached_property
     def mode(self) -> modes.Mode:
