@@ -52,6 +52,8 @@ from diagnose.model import (
     WIN_ROUTES,
     LogEvent,
 )
+from diagnose.parse.crds import Condition as CrdCondition
+from diagnose.parse.crds import CrdObject
 from diagnose.parse.kubectl import PodRow
 from diagnose.rule import (
     CATEGORIES,
@@ -72,7 +74,7 @@ __all__ = [
     "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
     "INCONCLUSIVE", "CATEGORIES",
     # what check() reads
-    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow",
+    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow", "CrdObject", "CrdCondition",
     # shared facts
     "lifecycle", "lifecycle_key", "modes", "hostnet", "versions",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)

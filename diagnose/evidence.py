@@ -21,6 +21,7 @@ from diagnose.parse import (
     agentconf,
     agentinfo,
     clusterinfo,
+    crds,
     hns,
     ipaddr,
     iproute,
@@ -412,6 +413,16 @@ class ClusterView:
                     row.file_node = a.node if a.node not in m.PSEUDO_NODES else None
                     rows.append(row)
         return rows
+
+    @cached_property
+    def _antrea_crds(self) -> list[crds.CrdObject]:
+        return [o for a in self.cluster.all_artifacts() if a.kind == m.ANTREA_CRD for o in crds.parse(a.text(), a.path)]
+
+    def antrea_crds(self, kind: str | None = None) -> list[crds.CrdObject]:
+        """Antrea custom resources pasted as `kubectl get -o yaml` or `kubectl describe` (Egress,
+        ExternalIPPool, AntreaAgentInfo, ...), of one `kind` or all: name, namespace, status
+        conditions and flat status fields."""
+        return [o for o in self._antrea_crds if kind is None or o.kind == kind]
 
     @cached_property
     def described_pods(self) -> list[kubectl.DescribedPod]:
