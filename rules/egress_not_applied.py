@@ -210,7 +210,8 @@ def _allocation(ev: RuleEvidence, egress_crds: list[CrdObject]) -> Iterator[Find
     for e in ev.hits("alloc_failed"):
         error = _err(e)
         outcome = _pool_outcome(error)
-        if outcome != "not-allocated":  # other EgressGroup errors are group membership, not allocation
+        # Other EgressGroup errors are about group membership, not the IP.
+        if outcome != "not-allocated" or "error when allocating IP" in error:
             by_outcome.setdefault(outcome, []).append((e.groups.get("egress") or e.kv.get("key"), error, e))
     for obj, cond in _failing(egress_crds, "IPAllocated"):
         error = cond.message.removeprefix("Cannot allocate EgressIP from ExternalIPPool: ") or cond.reason
