@@ -116,6 +116,16 @@ class NodeView:
             return None
         return outcomes.judge(mine, self.runs_of(self.process_of(mine[-1])), successes, retry_interval)
 
+    def in_latest_run(self, events: list[m.LogEvent]) -> list[m.LogEvent]:
+        """Those of `events` that the latest run of their process logged (all of them when its runs
+        are unknown): for lines a process logs once, at start, and that hold for its whole run."""
+        out = []
+        for e in events:
+            runs = self.runs_of(self.process_of(e))
+            if not runs or e.run is None or e.run == runs[-1].index:
+                out.append(e)
+        return out
+
     @cached_property
     def mode(self) -> modes.Mode:
         latest = [r for r in self.runs if r.first(lifecycle.key("initialized"))]

@@ -47,7 +47,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, NodeView, Outcome, Rule, RuleEvidence, Signature, Step
+from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, Outcome, Rule, RuleEvidence, Signature, Step
 
 
 @dataclass
@@ -158,20 +158,12 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         if routes:
             yield RULE.finding("routes-failing", nodes=[node.name], confidence=0.7,
                                values=Values(groups=[], interfaces=[], error=_err(routes[-1])), evidence=_ends(routes))
-        flags = _latest_run(node, ev.hits("not_mc_iface", node))
+        flags = node.in_latest_run(ev.hits("not_mc_iface", node))
         if flags:
             yield RULE.finding("interface-not-multicast", nodes=[node.name], confidence=0.85,
                                values=Values(groups=[], interfaces=sorted({e.kv.get("interface") or "?" for e in flags}),
                                              error="failed to get multicast flag for this interface"),
                                evidence=flags[:3])
-
-
-def _latest_run(node: NodeView, events: list[LogEvent]) -> list[LogEvent]:
-    """Events of the node's latest agent run (all of them when the log has no runs)."""
-    if not node.runs:
-        return events
-    latest = node.runs[-1].index
-    return [e for e in events if e.run is None or e.run == latest]
 
 
 def _iface(e: LogEvent) -> str | None:

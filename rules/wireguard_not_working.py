@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, NodeView, Outcome, Rule, RuleEvidence, Signature, Step
+from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, Outcome, Rule, RuleEvidence, Signature, Step
 
 
 @dataclass
@@ -147,7 +147,7 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 yield RULE.finding(outcome, nodes=[node.name], confidence=0.95,
                                    values=Values(error=_err(hits[-1]), peers=[], mtu=hits[-1].groups.get("mtu")),
                                    evidence=hits[-1:])
-        parsed = _latest_run(node, ev.hits("bad_peer_key", node))
+        parsed = node.in_latest_run(ev.hits("bad_peer_key", node))
         syncs = ev.hits("peer_sync_failed", node)
         if parsed or syncs:
             yield RULE.finding(
@@ -159,18 +159,10 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                               peers=sorted({p for e in parsed + syncs if (p := e.kv.get("nodeName") or e.groups.get("peer"))})),
                 evidence=parsed[:2] + syncs[:2] + syncs[-1:],
             )
-        stale = _latest_run(node, ev.hits("peer_update_failed", node))
+        stale = node.in_latest_run(ev.hits("peer_update_failed", node))
         if stale:
             yield RULE.finding("stale-peers", nodes=[node.name], confidence=0.7,
                                values=Values(error=_err(stale[-1]), peers=[], mtu=None), evidence=stale[-2:])
-
-
-def _latest_run(node: NodeView, events: list[LogEvent]) -> list[LogEvent]:
-    """Events of the node's latest agent run (all of them when the log has no runs)."""
-    if not node.runs:
-        return events
-    latest = node.runs[-1].index
-    return [e for e in events if e.run is None or e.run == latest]
 
 
 def _err(e: LogEvent) -> str:
