@@ -52,8 +52,7 @@ from diagnose.model import (
     WIN_ROUTES,
     LogEvent,
 )
-from diagnose.parse.crds import Condition as CrdCondition
-from diagnose.parse.crds import CrdObject
+from diagnose.parse.crds import Condition, CrdObject
 from diagnose.parse.kubectl import PodRow
 from diagnose.rule import (
     CATEGORIES,
@@ -74,7 +73,7 @@ __all__ = [
     "Rule", "Outcome", "Signature", "Step", "Missing", "Inputs", "EvidenceLine", "Finding", "CONFIRMED",
     "INCONCLUSIVE", "CATEGORIES",
     # what check() reads
-    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow", "CrdObject", "CrdCondition",
+    "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement", "PodRow", "Condition", "CrdObject",
     # shared facts
     "lifecycle", "lifecycle_key", "modes", "hostnet", "versions",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)

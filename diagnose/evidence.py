@@ -425,14 +425,10 @@ class ClusterView:
         return rows
 
     @cached_property
-    def _antrea_crds(self) -> list[crds.CrdObject]:
+    def crd_objects(self) -> list[crds.CrdObject]:
+        """Antrea custom resources pasted as `kubectl get -o yaml` or `kubectl describe`
+        (AntreaAgentInfo, AntreaControllerInfo, Egress, IPPool...)."""
         return [o for a in self.cluster.all_artifacts() if a.kind == m.ANTREA_CRD for o in crds.parse(a.text(), a.path)]
-
-    def antrea_crds(self, kind: str | None = None) -> list[crds.CrdObject]:
-        """Antrea custom resources pasted as `kubectl get -o yaml` or `kubectl describe` (Egress,
-        ExternalIPPool, AntreaAgentInfo, ...), of one `kind` or all: name, namespace, status
-        conditions and flat status fields."""
-        return [o for o in self._antrea_crds if kind is None or o.kind == kind]
 
     @cached_property
     def described_pods(self) -> list[kubectl.DescribedPod]:

@@ -64,7 +64,7 @@ from diagnose.api import (
     CONTROLLER_LOG,
     CONTROLLER_NODE,
     INCONCLUSIVE,
-    CrdCondition,
+    Condition,
     CrdObject,
     EvidenceLine,
     Finding,
@@ -187,7 +187,7 @@ _POOL_MISSING = ("does not exist", "not exists", "ExternalIPPool not found")
 
 
 def check(ev: RuleEvidence) -> Iterator[Finding]:
-    egress_crds = ev.view.antrea_crds("Egress")
+    egress_crds = [o for o in ev.view.crd_objects if o.kind == "Egress"]
     yield from _allocation(ev, egress_crds)
     yield from _scheduling(ev, egress_crds)
     for node in ev.nodes:
@@ -290,11 +290,11 @@ def _pool_outcome(error: str) -> str:
     return "not-allocated"
 
 
-def _failing(objects: list[CrdObject], condition: str) -> list[tuple[CrdObject, CrdCondition]]:
+def _failing(objects: list[CrdObject], condition: str) -> list[tuple[CrdObject, Condition]]:
     return [(o, c) for o in objects for c in o.conditions if c.type == condition and c.failing]
 
 
-def _line(obj: CrdObject, cond: CrdCondition) -> EvidenceLine:
+def _line(obj: CrdObject, cond: Condition) -> EvidenceLine:
     """A status condition as an evidence line of the pasted object (the state now)."""
     return EvidenceLine(obj.source, None, None, f"Egress {obj.name}: {cond.type}={cond.status} ({cond.reason}): "
                                                 f"{cond.message}")
