@@ -127,13 +127,24 @@ class NodeView:
         """Which process wrote an event (from the kind of its log)."""
         return runsmod.PROCESS_OF_KIND.get(self._kind_of_artifact.get(event.artifact, ""), "agent")
 
-    def outcome(self, failures: list[m.LogEvent], successes: list[m.LogEvent] = ()) -> outcomes.Outcome | None:
+    def outcome(self, failures: list[m.LogEvent], successes: list[m.LogEvent] = (),
+                retry_interval: float = 0.0) -> outcomes.Outcome | None:
         """Did these failures (this Node's events) last? See `diagnose.facts.outcome`."""
         mine = [e for e in failures if e.node == self.data.name or self.data.name == m.UNATTRIBUTED
                 or e.node is None]
         if not mine:
             return None
-        return outcomes.judge(mine, self.runs_of(self.process_of(mine[-1])), successes)
+        return outcomes.judge(mine, self.runs_of(self.process_of(mine[-1])), successes, retry_interval)
+
+    def in_latest_run(self, events: list[m.LogEvent]) -> list[m.LogEvent]:
+        """Those of `events` that the latest run of their process logged (all of them when its runs
+        are unknown): for lines a process logs once, at start, and that hold for its whole run."""
+        out = []
+        for e in events:
+            runs = self.runs_of(self.process_of(e))
+            if not runs or e.run is None or e.run == runs[-1].index:
+                out.append(e)
+        return out
 
     @cached_property
     def releases(self) -> list[versions.Version] | None:
@@ -588,6 +599,12 @@ class ClusterView:
                     row.file_node = a.node if a.node not in m.PSEUDO_NODES else None
                     rows.append(row)
         return rows
+
+    @cached_property
+    def crd_objects(self) -> list[crds.CrdObject]:
+        """Antrea custom resources pasted as `kubectl get -o yaml` or `kubectl describe`
+        (AntreaAgentInfo, AntreaControllerInfo, Egress, IPPool...)."""
+        return [o for a in self.cluster.all_artifacts() if a.kind == m.ANTREA_CRD for o in crds.parse(a.text(), a.path)]
 
     @cached_property
     def described_pods(self) -> list[kubectl.DescribedPod]:

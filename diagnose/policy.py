@@ -76,7 +76,7 @@ def _judge(f: Finding, view: ClusterView, kinds: dict[str, str], roles: dict[str
             continue
         mine = [e for sig in signatures for e in node.events(sig)]
         good = [e for sig in successes for e in node.events(sig)]
-        result = node.outcome(mine, good) if mine else None
+        result = node.outcome(mine, good, rule.retry_interval if rule else 0.0) if mine else None
         if result is not None:
             judged.append(result)
     if not judged:

@@ -238,6 +238,10 @@ class Rule:
     # Engine lifecycle lines that prove the rule's failures over (e.g. `core:flow_replay_completed`
     # after OpenFlow errors during an OVS restart), besides its own "success" signatures.
     recovered_by: tuple[str, ...] = ()  # engine lifecycle keys that prove its failures over
+    # Seconds the failing subsystem may wait between two retries of a lasting failure, when longer
+    # than the engine's quiet window (diagnose.facts.outcome.QUIET_AFTER): e.g. 300 for a
+    # workqueue with maxRetryDelay 300 s. Silence shorter than that does not prove recovery.
+    retry_interval: float = 0.0  # seconds between retries of a lasting failure, when over the quiet window
     explains: tuple[str, ...] = ()  # symptom categories a finding of this rule accounts for
     lookalikes: tuple[str, ...] = ()  # categories it is told apart from (see docstring Evidence)
     # Filled by the loader:

@@ -19,8 +19,16 @@ the host-side NodePort configuration failed.
 Evidence
 --------
 ``Error when installing ... for Service`` in the agent log (wording stable from v1.12 to HEAD),
-with the Service in ``ServiceInfo=`` / ``ServicePortName=``. Failures of one Service in the latest
-run are reported with that Service; the quoted error of the last failure names the cause.
+with the Service in ``ServiceInfo=`` / ``ServicePortName=``; the quoted error of the last failure
+names the cause. ``Error when uninstalling ...`` (a Service being removed) is not a load-balancing
+failure.
+
+Whether it lasted: the proxier does not retry a failed Service on a timer of its own; it tries
+again at its next sync, run on any Service or EndpointSlice change and at the latest after an hour
+(``BoundedFrequencyRunner`` maxInterval, pkg/agent/proxy/proxier.go, v1.12 to v2.7.0), and logs
+nothing when the install then succeeds. So silence after a failure proves nothing for an hour in a
+quiet cluster; what proves it over is a later run that is healthy, or ``Flow replay completed``
+after an OVS restart under the agent (OpenFlow errors during the restart end with it).
 
 Remediation
 -----------
@@ -34,7 +42,22 @@ antrea-io/antrea pkg/agent/proxy/proxier.go; antrea-io/antrea docs/antrea-proxy.
 
 from __future__ import annotations
 
-from diagnose.rule import Rule, Signature, Step
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, Outcome, Rule, RuleEvidence, Signature, Step
+
+
+@dataclass
+class Values:
+    count: int  # failed installs seen
+    services: list[str]  # the Services concerned, "namespace/name:port" or "ClusterIP:port/proto"
+    error: str  # the error of the last failure, e.g. "group 31 install failed: message is timed out"
+    kinds: list[str]  # what failed to install, e.g. ["ClusterIP flows", "group of Endpoints"]
+
+
+_WHAT = """Service datapath state ({{ kinds | join(", ") }}) for {{ services | length }} Service{{ "s" if services |
+    length != 1 }} ({{ services[:5] | join(", ") }}{{ ", ..." if services | length > 5 }})"""
 
 RULE = Rule(
     id="ANT-PROXY-001",
@@ -42,10 +65,12 @@ RULE = Rule(
     title="AntreaProxy cannot install Service flows",
     category="antreaproxy",
     severity="error",
-    # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
-    recovered_by=("core:flow_replay_completed",),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/antrea-proxy.md",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/proxy/proxier.go"),
+    inputs=Inputs(needs=(AGENT_LOG,)),
+    # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
+    recovered_by=("core:flow_replay_completed",),
+    retry_interval=3600,  # the proxier's next sync, at the latest (BoundedFrequencyRunner maxInterval)
     signatures=(
         Signature("install_failed",
                   r"Error when installing (?P<what>ClusterIP flows|NodePort flows and configurations|ExternalIP flows and "
@@ -53,12 +78,21 @@ RULE = Rule(
                   "Error when installing ", versions=">=1.12.0"),
     ),
     lookalikes=("ovs-flows",),
-    message="""
-        On {{ nodes | join(", ") }} AntreaProxy failed {{ count }} time{{ "s" if count != 1 }} to install Service
-        datapath state ({{ kinds | join(", ") }}) for {{ services | length }} Service{{ "s" if services | length != 1 }}
-        ({{ services[:5] | join(", ") }}{{ ", ..." if services | length > 5 }}); last error: "{{ error }}".
-        Those Services are not load-balanced from this Node until a sync succeeds.
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("failing", message="""
+            On {{ where }} AntreaProxy failed {{ "once" if count == 1 else count ~ " times" }} to install """ + _WHAT + """;
+            last error: "{{ error }}". {{ "That Service is" if services | length == 1 else "Those Services are" }} not
+            load-balanced from this Node until a sync succeeds.
+        """),
+        Outcome("recovered", severity="info", message="""
+            On {{ where }} AntreaProxy could not install """ + _WHAT + """ for a while; last error: "{{ error }}".
+            {{ outcome_text }}
+        """),
+        Outcome("superseded", severity="info", message="""
+            On {{ where }} an earlier antrea-agent run could not install """ + _WHAT + """. {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("Check the Service and that its Endpoints are ready.",
              "kubectl get svc -A -o wide; kubectl get endpointslices -A"),
@@ -71,25 +105,24 @@ RULE = Rule(
 )
 
 
-def check(ev):
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
         events = ev.hits("install_failed", node)
-        if node.runs:
-            latest = set(map(id, node.runs[-1].events))
-            events = [e for e in events if id(e) in latest or e.time is None]
         if not events:
             continue
-        services = sorted({_service(e) for e in events})
         last = events[-1]
         yield RULE.finding(
+            "failing",
             nodes=[node.name],
+            # The error says what OVS refused; whether the Service is still broken needs its flows.
             confidence=0.8,
-            values={"count": len(events), "services": services, "error": (last.kv.get("err") or "?")[:300],
-                    "kinds": sorted({e.groups.get("what", "?") for e in events})},
+            values=Values(count=len(events), services=sorted({_service(e) for e in events}),
+                          error=(last.kv.get("err") or "?")[:300],
+                          kinds=sorted({e.groups.get("what") or "?" for e in events})),
             evidence=events[:3] + ([last] if len(events) > 3 else []),
         )
 
 
-def _service(e) -> str:
+def _service(e: LogEvent) -> str:
     info = e.kv.get("ServicePortName") or e.kv.get("ServiceInfo") or "?"
     return info.split(" ")[0][:120]

@@ -21,11 +21,22 @@ is not valid``) and cannot start without an IKE daemon.
 Evidence
 --------
 The agent messages above (checked in antrea-io/antrea pkg/agent/agent.go and the IPsec
-certificate controller, v1.12 to HEAD), the antrea-ipsec container output of
+certificate controller, v1.12 to v2.7.0), the antrea-ipsec container output of
 ``build/images/scripts/start_ovs_ipsec`` (in the fallback bundle ``logs/ipsec/`` or pasted), and
 ``ovs-monitor-ipsec.log`` lines (collected with the OVS logs; wording from openvswitch/ovs
-``ipsec/ovs-monitor-ipsec.in`` 2.17 to 3.7). strongSwan's own ``charon.log`` is not in the bundle
-and its messages are not matched.
+``ipsec/ovs-monitor-ipsec.in`` 2.17 to 3.7). When the agent says the monitor is not running and
+the container's output is missing, the cause is asked for. strongSwan's own ``charon.log`` is not
+in the bundle and its messages are not matched; a Python traceback of ovs-monitor-ipsec is the
+``agent-crash`` rule's (antrea-io/antrea#4243).
+
+Whether it lasted: the agent's IPsec checks run once at start and fail it, so the run's fatal
+exit is the outcome; certificate syncs are retried (back-off 5 s to 60 s) until ``Created new
+certificate and key for IPSec``; the container's start script exits on a missing ``ipsec`` command
+or ``gcm`` plugin (the container restarts). The script's loop checks the daemons every 30 s and
+logs ``OVS IPsec was stopped. Starting it again`` when it restarts them, and nothing while they
+run: one restart is the loop doing its job (they stayed up at the next check, or it would say so
+again), so only restarts within three check intervals of each other, the daemons dying again and
+again, are a failure.
 
 Remediation
 -----------
@@ -40,10 +51,46 @@ openvswitch/ovs ipsec/ovs-monitor-ipsec.in.
 
 from __future__ import annotations
 
-from diagnose.model import PSEUDO_NODES, UNATTRIBUTED
-from diagnose.rule import Rule, Signature, Step
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 
-_AGENT_FATAL = ("monitor_down", "psk_missing")
+from diagnose.api import (
+    AGENT_LOG,
+    OTHER_CONTAINER_LOG,
+    OVS_LOG,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+)
+
+_CONTAINER = (OTHER_CONTAINER_LOG,)
+_MONITOR = (OVS_LOG,)
+# start_ovs_ipsec checks the daemons every 30 s: restarts closer than three checks are a loop.
+_LOOP = timedelta(seconds=90)
+
+
+@dataclass
+class Values:
+    what: str  # what is missing or failing, e.g. "strongSwan's 'gcm' plugin"; "" when the outcome says it
+    error: str  # the message or error quoted, e.g. "IPsec PSK environment variable 'ANTREA_IPSEC_PSK' ..."
+    agent_exits: bool  # the agent's own start-up check failed on it (IPsec monitor not running)
+    tunnels: list[str]  # tunnel ports ovs-monitor-ipsec rejects, e.g. ["antrea-tun0"]
+    restarts: int  # restarts of the IPsec daemons by the container's loop
+
+
+_CONTAINER_STEP = Step("Check the antrea-ipsec container of the Node and its log.",
+                       "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-ipsec --tail=50")
+_SAS = Step("Look at the IPsec SAs ovs-monitor-ipsec negotiated.",
+            "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ipsec -- ipsec status")
+_DROPPED = "Without IPsec SAs, encrypted tunnel traffic between Nodes is dropped."
 
 RULE = Rule(
     id="ANT-IPSEC-001",
@@ -54,6 +101,8 @@ RULE = Rule(
     references=("https://github.com/antrea-io/antrea/blob/main/docs/traffic-encryption.md",
                 "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/start_ovs_ipsec",
                 "https://github.com/openvswitch/ovs/blob/main/ipsec/ovs-monitor-ipsec.in"),
+    inputs=Inputs(any_of=(AGENT_LOG, OTHER_CONTAINER_LOG, OVS_LOG)),
+    platform="linux",  # IPsec through the antrea-ipsec container exists on Linux only
     signatures=(
         Signature("monitor_down", r"IPsec was requested, but the OVS IPsec monitor does not seem to be running",
                   "the OVS IPsec monitor does not seem to be running"),
@@ -61,65 +110,130 @@ RULE = Rule(
                   "IPsec PSK environment variable"),
         Signature("cert_sync_failed", r"Error syncing IPSec certificates, requeuing", "Error syncing IPSec certificates",
                   versions=">=1.12.0"),
-        Signature("no_ipsec_cmd", r"'ipsec' command not available", "'ipsec' command not available",
-                  kinds=("container-log",)),
-        Signature("no_gcm", r"Cannot detect 'gcm' plugin for StrongSwan", "Cannot detect 'gcm' plugin",
-                  kinds=("container-log",)),
-        Signature("restarted", r"OVS IPsec was stopped\. Starting it again", "OVS IPsec was stopped",
-                  kinds=("container-log",)),
-        Signature("no_ike", r"IKE daemon is not installed in the system", "IKE daemon is not installed",
-                  kinds=("ovs-log",)),
-        Signature("bad_tunnel", r"(?P<tunnel>\S{1,128}) contains invalid configuration(?P<why>.{0,300})", "contains invalid configuration",
-                  kinds=("ovs-log",)),
+        Signature("cert_created", r"Created new certificate and key for IPSec", "Created new certificate and key for IPSec",
+                  versions=">=1.12.0", role="success"),
+        Signature("no_ipsec_cmd", r"'ipsec' command not available", "'ipsec' command not available", kinds=_CONTAINER),
+        Signature("no_gcm", r"Cannot detect 'gcm' plugin for StrongSwan", "Cannot detect 'gcm' plugin", kinds=_CONTAINER),
+        # The container's loop restarting the daemons (see Evidence: one restart is not a failure).
+        Signature("restarted", r"OVS IPsec was stopped\. Starting it again", "OVS IPsec was stopped", kinds=_CONTAINER),
+        Signature("no_ike", r"IKE daemon is not installed in the system", "IKE daemon is not installed", kinds=_MONITOR),
+        # vlog.warn("%s contains invalid configuration%s" % (name, invalid_reason)), the tunnel port's name.
+        Signature("bad_tunnel", r"(?:^|[|\s])(?P<tunnel>[^|\s]{1,128}) contains invalid configuration(?P<why>[^|]{0,300})",
+                  "contains invalid configuration", kinds=_MONITOR),
         Signature("bad_cert_conf", r"The cert and key configuration is not valid", "The cert and key configuration is not valid",
-                  kinds=("ovs-log",)),
+                  kinds=_MONITOR),
     ),
     explains=("agent-crash",),
     lookalikes=("tunnel", "mtu"),
-    message="""
-        IPsec cannot work on {{ nodes | join(", ") if nodes else "the Node" }}: {{ problems | join("; ") }}.
-        {% if fatal %}The agent exits at start-up, so the Node has no Pod network.{% else %}Without IPsec SAs,
-        encrypted tunnel traffic between Nodes is dropped.{% endif %}
-    """,
-    remediation=(
-        Step("Check the antrea-ipsec container of the Node and its log.",
-             "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-ipsec --tail=50"),
-        Step("PSK mode: the antrea-ipsec Secret must exist and hold the key the agent reads as ANTREA_IPSEC_PSK.",
-             "kubectl -n kube-system get secret antrea-ipsec -o jsonpath='{.data}'"),
-        Step("Look at the IPsec SAs ovs-monitor-ipsec negotiated.",
-             "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ipsec -- ipsec status"),
+    values=Values,
+    outcomes=(
+        Outcome("image-incomplete", message="""
+            IPsec cannot work on {{ where }}: the antrea-ipsec container exits at start, {{ what }} is missing from
+            its image ("{{ error }}"), so ovs-monitor-ipsec and strongSwan never run.{% if agent_exits %} The agent
+            finds no IPsec monitor and exits at start-up, so the Node has no Pod network.{% else %} """ + _DROPPED +
+            """{% endif %}
+        """, remediation=(
+            _CONTAINER_STEP,
+            Step("Use an antrea image with strongSwan and its standard plugins (the Ubuntu-based image), or add "
+                 "the missing package to a custom one.",
+                 "kubectl -n kube-system get ds antrea-agent -o jsonpath='{.spec.template.spec.containers[*].image}'"),
+        )),
+        Outcome("monitor-down", message="""
+            antrea-agent on {{ where }} exits at start-up: IPsec is requested but ovs-monitor-ipsec is not running
+            (the antrea-ipsec container is down or failing), so the Node has no Pod network.
+        """, remediation=(_CONTAINER_STEP,)),
+        Outcome("psk-missing", message="""
+            antrea-agent on {{ where }} exits at start-up: the pre-shared key environment variable {{ what }} is not
+            set (the antrea-ipsec Secret is missing or empty), so the Node has no Pod network.
+        """, remediation=(
+            Step("PSK mode: the antrea-ipsec Secret must exist and hold the key the agent reads as ANTREA_IPSEC_PSK.",
+                 "kubectl -n kube-system get secret antrea-ipsec -o jsonpath='{.data}'"),
+        )),
+        Outcome("cert-failing", severity="error", message="""
+            On {{ where }} antrea-agent cannot get or validate its IPsec certificate (certificate mode; last error:
+            "{{ error }}"). """ + _DROPPED, remediation=(
+            Step("Check the agent's CertificateSigningRequests and that antrea-controller signs them.",
+                 "kubectl get csr | grep antrea-agent-ipsec; kubectl -n kube-system logs deploy/antrea-controller | "
+                 "grep -i ipsec"),
+            _SAS,
+        )),
+        Outcome("no-ike-daemon", severity="error", message="""
+            On {{ where }} ovs-monitor-ipsec finds no IKE daemon ("IKE daemon is not installed in the system"): no
+            IPsec SA is negotiated. """ + _DROPPED, remediation=(_CONTAINER_STEP, _SAS)),
+        Outcome("config-rejected", severity="error", message="""
+            On {{ where }} ovs-monitor-ipsec rejects the IPsec configuration{% if tunnels %} of
+            {{ tunnels | join(", ") }}{% endif %} ("{{ error }}"): those tunnels get no IPsec SA. """ + _DROPPED,
+            remediation=(_SAS, _CONTAINER_STEP)),
+        Outcome("daemons-restarting", severity="error", message="""
+            On {{ where }} ovs-monitor-ipsec / strongSwan keep dying: the antrea-ipsec container restarted them
+            {{ restarts }} times, within minutes of each other. IPsec SAs are torn down each time, so encrypted traffic
+            between Nodes is dropped again and again.
+        """, remediation=(_CONTAINER_STEP, _SAS)),
+        Outcome("recovered", severity="info", message="""
+            IPsec on {{ where }} failed for a while{% if error %} ("{{ error }}"){% endif %}. {{ outcome_text }}
+        """),
+        Outcome("superseded", severity="info", message="""
+            IPsec on {{ where }} failed in an earlier run{% if error %} ("{{ error }}"){% endif %}. {{ outcome_text }}
+        """),
     ),
+    remediation=(_CONTAINER_STEP, _SAS),
 )
 
-_TEXT = {
-    "monitor_down": "the agent found no ovs-monitor-ipsec running (antrea-ipsec container down)",
-    "psk_missing": "the pre-shared key environment variable {env} is not set (antrea-ipsec Secret)",
-    "cert_sync_failed": "the agent cannot get or validate its IPsec certificate (certificate mode)",
-    "no_ipsec_cmd": "the antrea-ipsec container has no 'ipsec' command (strongSwan not installed)",
-    "no_gcm": "strongSwan's 'gcm' plugin is missing in the antrea-ipsec image",
-    "restarted": "ovs-monitor-ipsec / strongSwan keep stopping and being restarted",
-    "no_ike": "ovs-monitor-ipsec finds no IKE daemon",
-    "bad_tunnel": "ovs-monitor-ipsec rejects the IPsec options of tunnel {tunnel}",
-    "bad_cert_conf": "ovs-monitor-ipsec rejects the certificate/key configuration",
-}
+
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    for node in ev.nodes:
+        hits = {s.name: ev.hits(s.name, node) for s in RULE.signatures}
+        down = hits["monitor_down"]
+        image = hits["no_gcm"] + hits["no_ipsec_cmd"]
+        if image:
+            yield _finding("image-incomplete", node, image + down, 0.95, quoted=image[-1],
+                           what="strongSwan's 'gcm' plugin" if hits["no_gcm"] else "the 'ipsec' command (strongSwan)",
+                           agent_exits=bool(down))
+        elif down:
+            lacking = [] if node.has(OTHER_CONTAINER_LOG) else [
+                Missing.of(OTHER_CONTAINER_LOG, "the antrea-ipsec container's output says why ovs-monitor-ipsec is "
+                                                "not running")]
+            yield _finding("monitor-down", node, down, 0.9, missing=lacking, agent_exits=True)
+        if hits["psk_missing"]:
+            env = hits["psk_missing"][0].groups.get("env") or "ANTREA_IPSEC_PSK"
+            yield _finding("psk-missing", node, hits["psk_missing"], 0.95, what=env, agent_exits=True)
+        if hits["cert_sync_failed"]:
+            yield _finding("cert-failing", node, hits["cert_sync_failed"], 0.8)
+        if hits["no_ike"]:
+            yield _finding("no-ike-daemon", node, hits["no_ike"], 0.85)
+        rejected = hits["bad_tunnel"] + hits["bad_cert_conf"]
+        if rejected:
+            yield _finding("config-rejected", node, rejected, 0.85,
+                           tunnels=sorted({t for e in hits["bad_tunnel"] if (t := e.groups.get("tunnel"))}))
+        if _loop(hits["restarted"]):
+            yield _finding("daemons-restarting", node, hits["restarted"], 0.8, restarts=len(hits["restarted"]))
 
 
-def check(ev):
-    names = [s.name for s in RULE.signatures]
-    by_node: dict[str, dict[str, list]] = {}
-    for name in names:
-        for e in ev.hits(name):
-            by_node.setdefault(e.node or UNATTRIBUTED, {}).setdefault(name, []).append(e)
-    for node, hits in sorted(by_node.items()):
-        if set(hits) == {"restarted"} and len(hits["restarted"]) < 2:
-            continue  # one restart of the daemons is routine
-        problems = [_TEXT[n].format(env=hits[n][0].groups.get("env", "ANTREA_IPSEC_PSK"),
-                                    tunnel=hits[n][0].groups.get("tunnel", "?")) for n in names if n in hits]
-        fatal = any(n in hits for n in _AGENT_FATAL)
-        yield RULE.finding(
-            nodes=[node] if node not in PSEUDO_NODES else [],
-            confidence=0.9 if fatal or len(hits) > 1 else 0.75,
-            severity="critical" if fatal else "error",
-            values={"problems": problems, "fatal": fatal},
-            evidence=[e for n in names if n in hits for e in hits[n][:2]][:10],
-        )
+def _finding(outcome: str, node: NodeView, events: list[LogEvent], confidence: float, *, what: str = "",
+             agent_exits: bool = False, tunnels: list[str] | None = None, restarts: int = 0,
+             missing: list[Missing] | None = None, quoted: LogEvent | None = None) -> Finding:
+    return RULE.finding(
+        outcome,
+        nodes=[node.name],
+        confidence=confidence,
+        values=Values(what=what, error=_error(quoted or events[-1]), agent_exits=agent_exits, tunnels=tunnels or [],
+                      restarts=restarts),
+        evidence=events[:3] + events[-1:] if len(events) > 3 else events,
+        missing=missing or [],
+    )
+
+
+def _loop(restarts: list[LogEvent]) -> bool:
+    """Restarts of the daemons closer together than three checks of the container's loop (undated
+    restarts: more than one)."""
+    times = sorted(e.time for e in restarts if e.time is not None)
+    if len(times) < len(restarts):
+        return len(restarts) > 1
+    return any(b - a <= _LOOP for a, b in zip(times, times[1:], strict=False))
+
+
+def _error(e: LogEvent) -> str:
+    if e.groups.get("why"):
+        return f"contains invalid configuration{e.groups['why']}".strip()[:300]
+    text = e.kv.get("err") or e.message or e.text
+    return text.rsplit("]: ", 1)[-1].strip()[:300]

@@ -19,10 +19,19 @@ realizable``: a group it references never arrived).
 
 Evidence
 --------
-``Error syncing rule`` (all versions) for the same rule at least twice in the latest run,
-``Error occurred when reconciling all rules for init events`` (the batch install after the
-initial sync failed) or ``Rule <id> is effective but not realizable``. A single failure is a retry
-that may have succeeded and is not reported. The error text of the last failure is quoted.
+``Error syncing rule`` (all versions), ``Error occurred when reconciling all rules for init
+events`` (the batch install after the initial sync failed) or ``Rule <id> is effective but not
+realizable``. The error text of the last failure is quoted and names the cause (OpenFlow IDs, OVS
+rejecting flows, iptables/ipset). A rule that is not realizable after the initial sync is only a
+warning and inconclusive: it is realized, silently, once the missing group arrives.
+
+Whether it lasted: a failed rule is requeued with an exponential back-off from 5 s to 300 s
+(``minRetryDelay``/``maxRetryDelay`` of pkg/agent/controller/networkpolicy/
+networkpolicy_controller.go, v1.12 to v2.7.0), and every failure is logged at error level; a
+success is logged only at ``-v=4`` (``Finished syncing rule``). So failures are over when they
+stopped for longer than the longest back-off while the agent kept logging, or when OVS was
+restarted under the agent and it logged ``Flow replay completed`` after them (every flow,
+including the rules', is reinstalled); silence shorter than five minutes proves nothing.
 
 Remediation
 -----------
@@ -37,9 +46,35 @@ handleErr); antrea-io/antrea docs/antctl.md (``antctl get networkpolicy``, ``ant
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
-from diagnose.rule import Rule, Signature, Step
+from diagnose.api import (
+    AGENT_LOG,
+    INCONCLUSIVE,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+)
+
+
+@dataclass
+class Values:
+    rules: list[str]  # the IDs of the rules that cannot be realized, e.g. ["7c1d2e3f4a5b6c7d"]
+    error: str  # the error of the last failure, e.g. "error allocating Openflow ID"
+    cause: str | None  # what the error points at, one sentence; None when it names nothing known
+    init_failed: bool  # the batch install of all rules after the initial sync failed
+
+
+_LIST = """{% if rules %}{{ rules | length }} NetworkPolicy rule{{ "s" if rules | length != 1 }} ({{ rules[:5] |
+    join(", ") }}{{ ", ..." if rules | length > 5 }}){% else %}its NetworkPolicy rules{% endif %}"""
 
 RULE = Rule(
     id="ANT-NP-001",
@@ -47,10 +82,12 @@ RULE = Rule(
     title="NetworkPolicy rules cannot be realized on the Node",
     category="networkpolicy",
     severity="error",
-    # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
-    recovered_by=("core:flow_replay_completed",),
     references=("https://github.com/antrea-io/antrea/blob/main/pkg/agent/controller/networkpolicy/networkpolicy_controller.go",
                 "https://github.com/antrea-io/antrea/blob/main/docs/antctl.md"),
+    inputs=Inputs(needs=(AGENT_LOG,)),
+    # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
+    recovered_by=("core:flow_replay_completed",),
+    retry_interval=300,  # maxRetryDelay of the rule workqueue
     signatures=(
         Signature("sync_failed", r'Error syncing rule "?(?P<rule>[^",\s]{1,64})"?, retrying\. Error: (?P<err>.*)',
                   "Error syncing rule "),
@@ -59,14 +96,28 @@ RULE = Rule(
         Signature("not_realizable", r"Rule (?P<rule>\S{1,64}) is effective but not realizable", "is effective but not realizable"),
     ),
     lookalikes=("ovs-flows", "controller-unreachable", "iptables-lock"),
-    message="""
-        On {{ nodes | join(", ") }} antrea-agent cannot realize {{ rules | length }} NetworkPolicy
-        rule{{ "s" if rules | length != 1 }} ({{ rules[:5] | join(", ") }}{{ ", ..." if rules | length > 5 }}):
-        {% if init_failed %}installing the rules after the initial sync failed, and {% endif %}the last error
-        was "{{ error }}". {% if cause %}{{ cause }} {% endif %}Until a retry succeeds, the policies these rules belong to
-        are not enforced as written on {{ "these Nodes" if nodes | length > 1 else "this Node" }}.
-        {% if not_realizable %}{{ not_realizable }} rule(s) reference groups the agent never received.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("failing", message="""
+            On {{ where }} antrea-agent cannot realize """ + _LIST + """: {% if init_failed %}installing the rules
+            after the initial sync failed, and {% endif %}the last error was "{{ error }}". {% if cause %}{{ cause }}
+            {% endif %}Until a retry succeeds, the policies these rules belong to are not enforced as written on
+            {{ "these Nodes" if nodes | length > 1 else "this Node" }}.
+        """),
+        Outcome("not-realizable", severity="warning", status=INCONCLUSIVE, message="""
+            On {{ where }} antrea-agent found """ + _LIST + """ effective but not realizable after its initial sync:
+            they reference address or applied-to groups the agent had not received. The agent realizes them without
+            a log line once the groups arrive, so whether they are enforced now is not in the logs.
+        """),
+        Outcome("recovered", severity="info", message="""
+            On {{ where }} antrea-agent could not realize """ + _LIST + """ for a while (last error "{{ error }}").
+            {{ outcome_text }}
+        """),
+        Outcome("superseded", severity="info", message="""
+            On {{ where }} an earlier antrea-agent run could not realize """ + _LIST + """ (last error
+            "{{ error }}"). {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("List the policies the agent has and their realization, and dump the flows of the failing rule.",
              "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get networkpolicy; "
@@ -81,32 +132,45 @@ _CAUSES = (
     ("Openflow ID", "The agent ran out of OpenFlow rule IDs."),
     ("OFP", "OVS rejected the flows (an OpenFlow error): see the OVS findings."),
     ("bundle", "OVS rejected the flow bundle: see the OVS findings."),
+    ("transaction", "OVS rejected the flow bundle: see the OVS findings."),
     ("iptables", "iptables/ipset refused the Node NetworkPolicy rules."),
     ("ipset", "iptables/ipset refused the Node NetworkPolicy rules."),
 )
 
 
-def check(ev):
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
-        keys = {ev.key(n): n for n in ("sync_failed", "init_failed", "not_realizable")}
-        events = [e for e in (node.runs[-1].events if node.runs else node.undated_events) if e.signature in keys]
-        failed = [e for e in events if keys[e.signature] == "sync_failed"]
-        per_rule = Counter(e.groups.get("rule", "?") for e in failed)
-        repeated = [r for r, n in per_rule.items() if n >= 2]
-        init = [e for e in events if keys[e.signature] == "init_failed"]
-        unrealizable = [e for e in events if keys[e.signature] == "not_realizable"]
-        if not (repeated or init or unrealizable):
-            continue
-        last = ([e for e in failed if e.groups.get("rule") in repeated] or init or unrealizable)[-1]
-        error = (last.groups.get("err") or last.message or last.text)[:300]
-        cause = next((text for needle, text in _CAUSES if needle in error), None)
-        shown = init[:1] + [e for e in failed if e.groups.get("rule") in repeated][:4] + unrealizable[:2]
-        yield RULE.finding(
-            nodes=[node.name],
-            confidence=0.85 if repeated or init else 0.6,
-            severity="error" if repeated or init else "warning",
-            values={"rules": sorted(repeated) + sorted({e.groups.get("rule", "?") for e in unrealizable}),
-                    "init_failed": bool(init), "error": error, "cause": cause,
-                    "not_realizable": len(unrealizable)},
-            evidence=shown + ([last] if last not in shown else []),
-        )
+        failed = ev.hits("sync_failed", node)
+        init = ev.hits("init_failed", node)
+        unrealizable = ev.hits("not_realizable", node)
+        if failed or init:
+            last = _last(failed + init)
+            error = (last.groups.get("err") or last.message or last.text)[:300]
+            yield RULE.finding(
+                "failing",
+                nodes=[node.name],
+                # The error names the failing step; which policy is hurt needs antctl on the Node.
+                confidence=0.85,
+                values=Values(rules=_ids(failed), error=error, init_failed=bool(init),
+                              cause=next((text for needle, text in _CAUSES if needle in error), None)),
+                evidence=init[:1] + failed[:4] + [last],
+            )
+        elif unrealizable:
+            yield RULE.finding(
+                "not-realizable",
+                nodes=[node.name],
+                confidence=0.5,
+                values=Values(rules=_ids(unrealizable), error="", cause=None, init_failed=False),
+                evidence=unrealizable[:4],
+                missing=[Missing("whether the rules were realized since (the policy's realization on the Node)",
+                                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- "
+                                 "antctl get networkpolicy -o yaml")],
+            )
+
+
+def _ids(events: list[LogEvent]) -> list[str]:
+    return sorted({e.groups.get("rule") or "?" for e in events})
+
+
+def _last(events: list[LogEvent]) -> LogEvent:
+    return max(events, key=lambda e: (e.run or 0, e.time is not None, e.time or datetime.min, e.line))

@@ -18,9 +18,17 @@ failures stop the rules from being installed or restored.
 Evidence
 --------
 ``Error syncing Pod ... requeuing. Error:`` (the NodePortLocal controller is the only one with
-this wording, v1.12 to HEAD) whose error holds ``no free port found``, ``failed to add rule`` or
-``failed to delete rule``; ``Cannot bind to local port, skipping it``; ``Failed to restore iptables
-rules`` for the NodePortLocal chain.
+this wording, v1.12 to v2.7.0; SecondaryNetwork's ``Error syncing Pod for SecondaryNetwork`` is
+another controller) whose error holds ``no free port found`` (the range is exhausted) or another
+error of adding or deleting the Pod's rule; ``Failed to restore iptables rules`` (v1.12-v2.x,
+``..., will retry with backoff`` later) when the agent reinstalls the rules at start;
+``Cannot bind to local port, skipping it`` says a port of the range is held by another process
+(a detail: the controller then gives the Pod another port).
+
+Whether it lasted: Pod syncs are retried by a workqueue with a back-off from 2 s to 120 s and
+the restore every 2 s (up to 5 s from v2.x), each failure logged at error level and no success
+at the default verbosity (pkg/agent/nodeportlocal, v1.12 to v2.7.0). So failures that stopped for
+longer than that while the agent kept logging are over.
 
 Remediation
 -----------
@@ -35,7 +43,33 @@ antrea-io/antrea docs/node-port-local.md; antrea-io/antrea pkg/agent/nodeportloc
 
 from __future__ import annotations
 
-from diagnose.rule import Rule, Signature, Step
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, Outcome, Rule, RuleEvidence, Signature, Step
+
+
+@dataclass
+class Values:
+    pods: list[str]  # the Pods whose ports are not mapped, "namespace/name"
+    error: str  # the error of the last failure, e.g. "no free port found"
+    bound: int  # ports of the range that other processes hold ("Cannot bind to local port")
+
+
+_PODS = """{{ pods | length }} Pod{{ "s" if pods | length != 1 }} ({{ pods[:5] | join(", ") }}{{ ", ..." if pods |
+    length > 5 }})"""
+_BOUND = """{% if bound %} {{ bound }} port{{ "s" if bound != 1 }} of the range {{ "are" if bound != 1 else "is" }}
+    held by other processes.{% endif %}"""
+_EFFECT = """Their nodeportlocal.antrea.io annotation is missing or incomplete, so the load balancer does not reach
+    them."""
+_RANGE = Step("Check the port range and how many Pod ports the Node maps.",
+              "kubectl -n kube-system get configmap antrea-config -o yaml | grep -A2 nodePortLocal; "
+              "kubectl get pods -A -o wide --field-selector spec.nodeName={{ node }} -o "
+              "jsonpath='{range .items[*]}{.metadata.annotations.nodeportlocal\\.antrea\\.io}{\"\\n\"}{end}' | "
+              "grep -c nodePort")
+_HOLDERS = Step("Find processes that listen on ports of the range on the Node.",
+                "ss -lntup | awk '$5 ~ /:6[01][0-9][0-9][0-9]$/'   # on {{ node }}")
+_RESTART = Step("Restart the agents once fixed.", "kubectl -n kube-system rollout restart daemonset/antrea-agent")
 
 RULE = Rule(
     id="ANT-NPL-001",
@@ -45,49 +79,80 @@ RULE = Rule(
     severity="error",
     references=("https://github.com/antrea-io/antrea/blob/main/docs/node-port-local.md",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/nodeportlocal/k8s/npl_controller.go"),
+    inputs=Inputs(needs=(AGENT_LOG,)),
     signatures=(
         Signature("sync_failed", r"Error syncing Pod (?P<pod>\S{1,253}), requeuing\. Error: (?P<err>.*)", "Error syncing Pod "),
-        Signature("bind_failed", r'"Cannot bind to local port, skipping it"', "Cannot bind to local port"),
+        # At the agent's start, for each port of its rules another process already holds (see Evidence).
+        Signature("bind_failed", r'"Cannot bind to local port, skipping it"', "Cannot bind to local port",
+                  role="context"),
         Signature("restore_failed", r'"Failed to restore iptables rules', "Failed to restore iptables rules"),
     ),
     lookalikes=("iptables-lock", "iptables-backend"),
-    message="""
-        On {{ nodes | join(", ") }} NodePortLocal cannot map the ports of {{ pods | length }} Pod{{ "s" if pods | length
-        != 1 }} ({{ pods[:5] | join(", ") }}{{ ", ..." if pods | length > 5 }}): {% if exhausted %}the Node port range is
-        exhausted ("no free port found"), more selected Pod ports run on the Node than nodePortLocal.portRange
-        holds{% else %}"{{ error }}"{% endif %}.{% if bind %} {{ bind }} port(s) of the range are held by other
-        processes.{% endif %} Their nodeportlocal.antrea.io annotation is missing or incomplete, so the load
-        balancer does not reach them.
-    """,
-    remediation=(
-        Step("Check the port range and how many Pod ports the Node maps.",
-             "kubectl -n kube-system get configmap antrea-config -o yaml | grep -A2 nodePortLocal; "
-             "kubectl get pods -A -o wide --field-selector spec.nodeName={{ node }} -o "
-             "jsonpath='{range .items[*]}{.metadata.annotations.nodeportlocal\\.antrea\\.io}{\"\\n\"}{end}' | grep -c nodePort"),
-        Step("Find processes that listen on ports of the range on the Node.",
-             "ss -lntup | awk '$5 ~ /:6[01][0-9][0-9][0-9]$/'   # on {{ node }}"),
-        Step("Widen nodePortLocal.portRange in antrea-agent.conf (or spread the Pods), then restart the agents.",
-             "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
+    values=Values,
+    outcomes=(
+        Outcome("range-exhausted", message="""
+            On {{ where }} NodePortLocal cannot map the ports of """ + _PODS + """: the Node port range is exhausted
+            ("no free port found"), more selected Pod ports run on the Node than nodePortLocal.portRange holds.""" +
+            _BOUND + " " + _EFFECT, remediation=(
+            _RANGE, _HOLDERS,
+            Step("Widen nodePortLocal.portRange in antrea-agent.conf (or spread the Pods), then restart the agents.",
+                 "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
+        )),
+        Outcome("rules-failing", message="""
+            On {{ where }} NodePortLocal cannot install the rules of """ + _PODS + """ (last error: "{{ error }}").
+            """ + _EFFECT, remediation=(
+            Step("Read the iptables error of the failing rule; fix iptables (see the iptables findings), then "
+                 "restart the agent.", "iptables -t nat -S ANTREA-NODE-PORT-LOCAL | head   # on {{ node }}"),
+            _RESTART,
+        )),
+        Outcome("restore-failing", message="""
+            On {{ where }} antrea-agent cannot restore the NodePortLocal iptables rules at start (last error:
+            "{{ error }}"): no mapped Pod port is reachable through the Node until it succeeds.""" + _BOUND, remediation=(
+            Step("Read the iptables error; fix iptables (see the iptables findings), then restart the agent.",
+                 "iptables -t nat -S ANTREA-NODE-PORT-LOCAL | head   # on {{ node }}"),
+            _RESTART,
+        )),
+        Outcome("recovered", severity="info", message="""
+            On {{ where }} NodePortLocal could not map {% if pods %}the ports of """ + _PODS + """{% else %}Pod
+            ports{% endif %} for a while ("{{ error }}"). {{ outcome_text }}
+        """),
+        Outcome("superseded", severity="info", message="""
+            On {{ where }} NodePortLocal could not map Pod ports in an earlier antrea-agent run ("{{ error }}").
+            {{ outcome_text }}
+        """),
     ),
+    remediation=(_RANGE, _HOLDERS, _RESTART),
 )
 
-_NPL_ERRORS = ("no free port found", "failed to add rule", "failed to delete rule", "NodePortLocal")
 
-
-def check(ev):
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
-        syncs = [e for e in ev.hits("sync_failed", node) if any(x in e.groups.get("err", "") for x in _NPL_ERRORS)]
-        binds = ev.hits("bind_failed", node)
+        syncs = ev.hits("sync_failed", node)
         restores = ev.hits("restore_failed", node)
-        if len(syncs) < 2 and not restores:
-            continue  # one failed sync is retried; a repeated one is not transient
-        pods = sorted({e.groups.get("pod", "?") for e in syncs})
-        last = syncs[-1] if syncs else restores[-1]
-        yield RULE.finding(
-            nodes=[node.name],
-            confidence=0.85,
-            values={"pods": pods, "exhausted": any("no free port found" in e.text for e in syncs),
-                    "error": (last.groups.get("err") or last.kv.get("err") or last.message)[:300],
-                    "bind": len({e.kv.get("port") for e in binds}) if binds else 0},
-            evidence=(syncs[:3] + syncs[-1:] + binds[:2] + restores[:2])[:10],
-        )
+        binds = ev.hits("bind_failed", node)
+        bound = len({e.kv.get("port") for e in binds})
+        if syncs:
+            exhausted = [e for e in syncs if "no free port found" in e.text]
+            yield RULE.finding(
+                "range-exhausted" if exhausted else "rules-failing",
+                nodes=[node.name],
+                # "no free port found" is the port table's own verdict; other errors are iptables' (its look-alikes).
+                confidence=0.9 if exhausted else 0.75,
+                values=Values(pods=sorted({e.groups.get("pod") or "?" for e in syncs}), error=_err(syncs[-1]),
+                              bound=bound),
+                evidence=syncs[:3] + syncs[-1:] + binds[-1:],
+            )
+        if restores:
+            yield RULE.finding(
+                "restore-failing",
+                nodes=[node.name],
+                confidence=0.8,
+                values=Values(pods=[], error=_err(restores[-1]), bound=bound),
+                evidence=restores[:2] + restores[-1:] + binds[-1:],
+            )
+
+
+def _err(e: LogEvent) -> str:
+    """The error, its start and its end when long: a wrapped Go error says what failed last."""
+    text = e.groups.get("err") or e.kv.get("err") or e.message or e.text
+    return text if len(text) <= 300 else f"{text[:120]} ... {text[-170:]}"

@@ -30,6 +30,8 @@ from diagnose.facts import runs as runsmod
 # logging, has recovered: longer than client-go's longest list/watch backoff (30 s) and than
 # Antrea's retry loops (at most a minute), with a margin.
 QUIET_AFTER = timedelta(minutes=3)
+# Added to a rule's own retry interval (Rule.retry_interval) for the same purpose.
+RETRY_MARGIN = timedelta(minutes=1)
 
 FATAL, SUPERSEDED, RECOVERED, ONCE, PERSISTING = "fatal", "superseded", "recovered", "once", "persisting"
 # What a finding may still claim for each outcome: a recovered transient is history, not a fault.
@@ -88,9 +90,12 @@ def duration_text(d: timedelta) -> str:
 
 
 def judge(failures: Iterable[m.LogEvent], runs: list[runsmod.Run],
-          successes: Iterable[m.LogEvent] = ()) -> Outcome | None:
+          successes: Iterable[m.LogEvent] = (), retry_interval: float = 0.0) -> Outcome | None:
     """The outcome of `failures` (events of one Node) given that Node's `runs` of their process;
-    `successes` are events that prove the subsystem worked again (e.g. `Flow replay completed`)."""
+    `successes` are events that prove the subsystem worked again (e.g. `Flow replay completed`).
+    `retry_interval` (seconds) is the longest wait of the failing subsystem between two retries
+    when it is longer than client-go's (a workqueue's maxRetryDelay, 300 s for Antrea's
+    NetworkPolicy and Egress controllers): shorter silence than that proves nothing."""
     failures = sorted(runsmod.dedupe(failures), key=_order)
     if not failures:
         return None
@@ -115,7 +120,8 @@ def judge(failures: Iterable[m.LogEvent], runs: list[runsmod.Run],
     # Silence counts only in the file the failure was logged in: the same process writing on.
     # (Several files of one unnamed Node may be different agents' logs pasted together.)
     end = run.end_in(last.artifact)
-    if last.time is not None and end is not None and end - last.time >= QUIET_AFTER:
+    quiet = max(QUIET_AFTER, timedelta(seconds=retry_interval) + RETRY_MARGIN)
+    if last.time is not None and end is not None and end - last.time >= quiet:
         return Outcome(RECOVERED, first, last, count, recovered_at=last.time, run=run)
     if count == 1 and (last.level or "") in ("W", "WARN", "warning") and (end is None or end == last.time):
         return Outcome(ONCE, first, last, count, run=run)

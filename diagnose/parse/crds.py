@@ -93,17 +93,38 @@ def _object(obj: dict[str, Any], source: str) -> CrdObject | None:
     return crd
 
 
+_CONDITION_KEYS = ("Type", "Status", "Reason", "Message", "Last Transition Time", "Last Heartbeat Time")
+
+
 def _from_describe(text: str, source: str) -> list[CrdObject]:
+    """`kubectl describe` of custom resources. kubectl prints the fields of an unstructured object in
+    alphabetical order, so a condition's `Type` comes last (`Last Transition Time`, `Message`,
+    `Reason`, `Status`, `Type`); a condition ends when one of its keys repeats or another key comes."""
     out: list[CrdObject] = []
     obj: CrdObject | None = None
-    cond: Condition | None = None
+    pending: dict[str, str] = {}
+
+    def flush() -> None:
+        if obj is not None and "Type" in pending:
+            obj.conditions.append(Condition(
+                pending["Type"], pending.get("Status", ""), pending.get("Reason", ""), pending.get("Message", ""),
+                pending.get("Last Transition Time") or pending.get("Last Heartbeat Time", "")))
+        pending.clear()
+
+    pending_indent = -1
     for raw in text.splitlines()[:200_000]:
         m = _DESCRIBE_FIELD.match(raw.rstrip()[:4096])
         if not m:
             continue
         key, value, indent = m["key"], (m["value"] or "").strip(), len(m["indent"])
+        if indent >= 2 and key in _CONDITION_KEYS and obj is not None:
+            if key in pending or indent != pending_indent:
+                flush()
+            pending[key], pending_indent = value, indent
+            continue
+        flush()
         if indent == 0 and key == "Name":
-            obj, cond = CrdObject("", value, source=source), None
+            obj = CrdObject("", value, source=source)
             out.append(obj)
         elif obj is None:
             continue
@@ -111,13 +132,7 @@ def _from_describe(text: str, source: str) -> list[CrdObject]:
             obj.namespace = value or None
         elif indent == 0 and key == "Kind":
             obj.kind = value
-        elif key == "Type" and indent >= 2:
-            cond = Condition(value, "")
-            obj.conditions.append(cond)
-        elif cond is not None and indent >= 2 and key in ("Status", "Reason", "Message", "Last Transition Time",
-                                                            "Last Heartbeat Time"):
-            attr = {"Status": "status", "Reason": "reason", "Message": "message"}.get(key, "last_transition")
-            setattr(cond, attr, value)
         elif indent == 2 and value:
             obj.status[key[0].lower() + key[1:].replace(" ", "")] = value
+    flush()
     return [o for o in out if o.kind]

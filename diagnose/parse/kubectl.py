@@ -210,7 +210,9 @@ def _event(line: str, columns: list[int] | None, line_no: int) -> PodEvent | Non
 def sniff_describe(head: str) -> bool:
     lines = [ln for ln in _clean(head)[:40] if ln.strip()]
     keys = {m["key"] for ln in lines if (m := _FIELD.match(ln)) and not m["indent"]}
-    return "Name" in keys and "Namespace" in keys and bool(keys & {"Node", "Containers", "Controlled By", "Status"})
+    # A custom resource's describe (`Kind:`, `API Version:`) has a Status too, but is no Pod.
+    return ("Name" in keys and "Namespace" in keys and bool(keys & {"Node", "Containers", "Controlled By", "Status"})
+            and not keys & {"Kind", "API Version"})
 
 
 def detect(head: str) -> str | None:
