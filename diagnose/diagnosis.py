@@ -24,7 +24,8 @@ def rank(findings: list[Finding], fallbacks: frozenset[str] = frozenset()) -> li
     """Attach every finding that another explains, then order the root causes.
 
     A root attaches a symptom when it declares the symptom's category among those it causes
-    (`Rule.explains`; a fallback crash finding counts as `agent-crash` whatever its category),
+    (`Rule.explains`; a fallback crash finding counts as `agent-crash` whatever its category, and
+    a cause of the crash also causes what a dead agent causes: CNI ADD failures),
     the symptom's Nodes are among its own, the timeline agrees (the cause did not start after
     the symptom on those Nodes) and it is at least as well supported: an inconclusive finding
     never absorbs a confirmed one. Roots are ordered confirmed first, then causes before
@@ -61,8 +62,15 @@ def _order(f: Finding) -> tuple:
     return (SEVERITY_RANK[f.severity], f.status != CONFIRMED, -f.confidence, -len(f.symptoms), f.rule_id)
 
 
+# What a dead agent causes whatever killed it: with the agent gone its CNI server does not answer,
+# so every cause that explains the crash explains the CNI ADD failures too.
+_CRASH_CONSEQUENCES = frozenset({"cni"})
+
+
 def _explains(root: Finding, other: Finding, fallbacks: frozenset[str]) -> bool:
-    category_fits = other.category in root.explains or (other.rule_id in fallbacks and "agent-crash" in root.explains)
+    crashes = "agent-crash" in root.explains
+    category_fits = (other.category in root.explains or (other.rule_id in fallbacks and crashes)
+                     or (crashes and other.category in _CRASH_CONSEQUENCES))
     return (
         category_fits
         and (other.category != root.category or other.rule_id in fallbacks)
