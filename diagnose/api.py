@@ -8,10 +8,12 @@ names (generated from this module).
 
 from __future__ import annotations
 
+from diagnose import apierrors
 from diagnose.evidence import ClusterView, NodeView, RuleEvidence
-from diagnose.facts import hostnet, lifecycle, modes
+from diagnose.facts import crashes, errorchain, hostnet, lifecycle, modes
 from diagnose.facts.lifecycle import key as lifecycle_key
 from diagnose.facts.outcome import Outcome as Judgement
+from diagnose.facts.outcome import duration_text
 from diagnose.facts.runs import Run
 from diagnose.model import (
     AGENT_CONFIG,
@@ -42,6 +44,7 @@ from diagnose.model import (
     OVSDB_DUMP,
     OVSDB_DUMP_JSON,
     OVSDB_LIST,
+    PSEUDO_NODES,
     RESOLV_CONF,
     ROUTE_TABLE_ALL,
     UNATTRIBUTED,
@@ -63,6 +66,7 @@ from diagnose.rule import (
     Signature,
     Step,
 )
+from diagnose.versions import Version
 
 __all__ = [
     # the contract
@@ -79,3 +83,5 @@ __all__ = [
     "KUBECTL_DESCRIBE_POD", "KUBECTL_EVENTS", "ANTREA_CRD", "HNS_NETWORK", "WIN_IPCONFIG", "WIN_ROUTES",
     "WIN_ADAPTERS", "RESOLV_CONF", "KERNEL_MODULES", "CONTROLLER_NODE", "UNATTRIBUTED",
 ]
+# Shared facts and names the crash, controller, PodCIDR and SecondaryNetwork rules read.
+__all__ += ["apierrors", "crashes", "errorchain", "duration_text", "Version", "PSEUDO_NODES"]

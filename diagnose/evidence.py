@@ -14,6 +14,7 @@ from functools import cached_property
 
 from diagnose import apierrors, versions
 from diagnose import model as m
+from diagnose.facts import crashes as crashfacts
 from diagnose.facts import hostnet, lifecycle, modes
 from diagnose.facts import outcome as outcomes
 from diagnose.facts import runs as runsmod
@@ -416,6 +417,16 @@ class ClusterView:
     def described_pods(self) -> list[kubectl.DescribedPod]:
         return [p for a in self.cluster.all_artifacts() if a.kind == m.KUBECTL_DESCRIBE_POD
                 for p in kubectl.parse_describe(a.text(), a.path)]
+
+    @cached_property
+    def crashes(self) -> dict[str, crashfacts.Crashes]:
+        """Fatal and panic lines of every process per Node (see `diagnose.facts.crashes`)."""
+        return crashfacts.by_node(self)
+
+    @cached_property
+    def pod_crash_signs(self) -> dict[str, crashfacts.PodSigns]:
+        """Crash signs of the Antrea Pods in pasted kubectl output, by Node (`(<pod>)` when unknown)."""
+        return crashfacts.pod_signs(self)
 
 
 class RuleEvidence:
