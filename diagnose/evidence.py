@@ -36,6 +36,8 @@ from diagnose.parse import kmods as kmodparse
 from diagnose.parse import resolvconf as resolvparse
 from diagnose.rule import EvidenceLine, Rule
 
+EXCERPT_LINES = 50  # a pasted log file this short is a quote of the problem, not a log
+
 
 class NodeView:
     def __init__(self, data: m.NodeData, cluster: ClusterView):
@@ -282,6 +284,13 @@ class NodeView:
             if apierrors.is_api_failure(e.text) or apierrors.is_podcidr_empty(e.text):
                 return e
         return None
+
+    def quoted(self, events: list[m.LogEvent]) -> bool:
+        """The events all come from short pasted excerpts (a file of at most `EXCERPT_LINES` lines,
+        neither from a bundle nor a whole klog file): what a user quoted as the problem."""
+        sizes = {a.path: int(a.meta.get("lines", "0") or 0) for a in self.data.artifacts
+                 if a.kind in m.LOG_KINDS and not a.meta.get("bundled") and not a.meta.get("whole_file")}
+        return bool(events) and all(0 < sizes.get(e.artifact, EXCERPT_LINES + 1) <= EXCERPT_LINES for e in events)
 
     def line_in(self, kinds: tuple[str, ...], contains: str) -> EvidenceLine | None:
         """The first line of an artifact of `kinds` containing `contains`, as evidence."""
