@@ -254,7 +254,8 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                                         controller_pod.node))
     missing = []
     if ev.view.configmaps is None and cause in ("ca", None):
-        missing.append(Missing.of(CLUSTER_INFO, "whether the antrea-ca ConfigMap holds the CA bundle"))
+        missing.append(Missing("whether the antrea-ca ConfigMap holds the CA bundle",
+                               "kubectl -n kube-system get configmap antrea-ca -o yaml"))
     if cause is None:
         missing.append(Missing("the antrea-controller Pod state and log",
                                "kubectl -n kube-system get pods -l component=antrea-controller -o wide; "
