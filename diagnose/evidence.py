@@ -258,6 +258,20 @@ class NodeView:
                 break
         return ips
 
+    @property
+    def pod_cidrs(self) -> list[str]:
+        """The Node's PodCIDRs: clusterinfo's spec.podCIDRs, else what its agent's latest
+        `Agent initialized` line says (`PodIPv4CIDR: 10.244.1.0/24, PodIPv6CIDR: <nil>`)."""
+        if self.info and self.info.pod_cidrs:
+            return list(self.info.pod_cidrs)
+        for run in reversed(self.runs):
+            init = run.first(lifecycle.key("initialized"))
+            if init is not None:
+                found = re.findall(r"PodIPv[46]CIDR: ([0-9a-fA-F.:]+/\d+)", init.text)
+                if found:
+                    return found
+        return []
+
     def primary_nics(self) -> set[str]:
         """Interfaces that carry the Node IP or the default route (what SSH and the API use)."""
         return hostnet.primary_nics(self.links, self.routes, self.node_ips)
