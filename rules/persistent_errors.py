@@ -65,6 +65,7 @@ from diagnose.api import (
 class Values:
     component: str  # who logs it: "antrea-agent", "antrea-controller", "A container of the antrea-agent Pod"
     count: int  # error lines of the Node's lasting groups in this area
+    capped: bool  # the scan kept fewer error lines than it matched, so `count` is a floor
     kinds: int  # distinct messages among them
     sample: str  # the latest line of the most frequent message (first 300 characters)
     area: str  # what the message catalogue says it points at, e.g. "antrea-agent route client"; "" unknown
@@ -75,7 +76,8 @@ class Values:
 
 
 _SAID = """
-    {{ component }} on {{ where }} keeps logging {{ "an error" if count == 1 else count ~ " errors" }}
+    {{ component }} on {{ where }} keeps logging {{ "an error" if count == 1 else ("at least " if capped else "")
+    ~ count ~ " errors" }}
     {%- if kinds > 1 %} of {{ kinds }} kinds{% endif %} that no specific rule explains{% if lasted %}
     ({{ lasted }}){% endif %}: "{{ sample }}"{% if kinds > 1 %} (the most frequent){% endif %}.
     {% if area %}It points at {{ area }}{% if source %} ({{ source }}){% endif %}.{% endif %}
@@ -156,12 +158,18 @@ def _finding(node: NodeView, category: str, items: list[_Lasting]) -> Finding:
         category=category,
         confidence=0.5 if quoted else 0.3,
         values=Values(component=_COMPONENT.get(node.process_of(top.events[-1]), "antrea-agent"),
-                      count=sum(len(item.events) for item in items), kinds=len(items),
+                      count=sum(len(item.events) for item in items), capped=_capped(node), kinds=len(items),
                       sample=_message(top.events[-1])[:300], area=top.chain.area, source=top.chain.source,
                       url=top.chain.url, needle=_needle(errorchain.message_format(_message(top.events[-1]))),
                       lasted=_lasted(top.judged)),
         evidence=evidence,
     )
+
+
+def _capped(node: NodeView) -> bool:
+    """The scanner keeps a bounded number of events per signature and counts all of its hits."""
+    kept = sum(1 for e in node.data.events if e.signature in lifecycle.ERRORS)
+    return sum(node.data.hit_counts[k] for k in lifecycle.ERRORS) > kept
 
 
 def _crash_lines(run: Run) -> set[tuple[str, int]]:
