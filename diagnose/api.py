@@ -8,11 +8,12 @@ names (generated from this module).
 
 from __future__ import annotations
 
-from diagnose import versions
+from diagnose import apierrors, versions
 from diagnose.evidence import ClusterView, NodeView, RuleEvidence
-from diagnose.facts import errorchain, hostnet, lifecycle, modes, winhost
+from diagnose.facts import crashes, errorchain, hostnet, lifecycle, modes, winhost
 from diagnose.facts.lifecycle import key as lifecycle_key
 from diagnose.facts.outcome import Outcome as Judgement
+from diagnose.facts.outcome import duration_text
 from diagnose.facts.runs import Run
 from diagnose.model import (
     AGENT_CONFIG,
@@ -78,6 +79,7 @@ from diagnose.rule import (
     Step,
     unique_lines,
 )
+from diagnose.versions import Version
 
 __all__ = [
     # the contract
@@ -90,6 +92,7 @@ __all__ = [
     "K8sEvent",
     # shared facts
     "lifecycle", "lifecycle_key", "modes", "hostnet", "winhost", "errorchain", "versions", "VERSION_COMMAND",
+    "apierrors", "crashes", "duration_text", "Version",
     # parsers rules read events with (OpenFlow error byte dumps)
     "ofmsg", "hns",
     # artifact kinds (diagnose.artifacts has each one's title and collecting command)

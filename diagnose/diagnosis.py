@@ -53,7 +53,8 @@ def rank(findings: list[Finding], fallbacks: frozenset[str] = frozenset()) -> li
                 sym.category = "agent-crash"
         r.symptoms.sort(key=_order)
     def caused_by_another(f: Finding) -> bool:
-        return any(f.category in r.explains for r in roots if r is not f and r.category != f.category)
+        return any(f.category in r.explains for r in roots
+                   if r is not f and r.category != f.category and _current_enough(r, f))
 
     return sorted(roots, key=lambda f: (f.status != CONFIRMED, caused_by_another(f), *_order(f)))
 
@@ -78,8 +79,14 @@ def _explains(root: Finding, other: Finding, fallbacks: frozenset[str]) -> bool:
         and set(other.nodes) <= set(root.nodes)
         and (root.status == CONFIRMED or other.status != CONFIRMED)
         and SEVERITY_RANK[root.severity] <= SEVERITY_RANK[other.severity] + 1
+        and _current_enough(root, other)
         and _cause_first(root, other)
     )
+
+
+def _current_enough(cause: Finding, effect: Finding) -> bool:
+    """History (a recovered failure, an expected state: `info`) causes no current fault."""
+    return cause.severity != "info" or effect.severity == "info"
 
 
 def _cause_first(root: Finding, other: Finding) -> bool:

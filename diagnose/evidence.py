@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from diagnose import apierrors, versions
 from diagnose import model as m
+from diagnose.facts import crashes as crashfacts
 from diagnose.facts import hostnet, lifecycle, modes, winhost
 from diagnose.facts import outcome as outcomes
 from diagnose.facts import runs as runsmod
@@ -46,6 +47,7 @@ from diagnose.rule import EvidenceLine, Rule
 
 # A parsed Windows output that remembers the artifact it came from (winipconfig, winadapters, winroutes).
 _Parsed = TypeVar("_Parsed", winipconfig.Ipconfig, winadapters.Adapters, winroutes.RoutePrint)
+EXCERPT_LINES = 50  # a pasted log file this short is a quote of the problem, not a log
 
 
 class NodeView:
@@ -352,18 +354,23 @@ class NodeView:
         return ips
 
     @property
-    def pod_cidr_v4(self) -> str | None:
-        """The Node's IPv4 PodCIDR: clusterinfo's spec.podCIDRs, else what its agent's latest run
-        logged in `Agent initialized` (PodIPv4CIDR); None when neither tells."""
-        for cidr in self.info.pod_cidrs if self.info else []:
-            if ":" not in cidr:
-                return cidr
+    def pod_cidrs(self) -> list[str]:
+        """The Node's PodCIDRs: clusterinfo's spec.podCIDRs, else what its agent's latest
+        `Agent initialized` line says (`PodIPv4CIDR: 10.244.1.0/24, PodIPv6CIDR: <nil>`)."""
+        if self.info and self.info.pod_cidrs:
+            return list(self.info.pod_cidrs)
         for run in reversed(self.runs):
             init = run.first(lifecycle.key("initialized"))
-            found = re.search(r"PodIPv4CIDR: (\d[\d.]+/\d+)", init.text) if init else None
-            if found:
-                return found[1]
-        return None
+            if init is not None:
+                found = re.findall(r"PodIPv[46]CIDR: ([0-9a-fA-F.:]+/\d+)", init.text)
+                if found:
+                    return found
+        return []
+
+    @property
+    def pod_cidr_v4(self) -> str | None:
+        """The Node's IPv4 PodCIDR (see `pod_cidrs`); None when nothing tells."""
+        return next((c for c in self.pod_cidrs if ":" not in c), None)
 
     def primary_nics(self) -> set[str]:
         """Interfaces that carry the Node IP or the default route (what SSH and the API use)."""
@@ -403,6 +410,13 @@ class NodeView:
         (e.g. "(no nameserver line in this file)"): its path, no line; None when not collected."""
         arts = current(self.data.artifacts_of(kind))
         return EvidenceLine(arts[-1].path, None, None, note, self.name) if arts else None
+
+    def quoted(self, events: list[m.LogEvent]) -> bool:
+        """The events all come from short pasted excerpts (a file of at most `EXCERPT_LINES` lines,
+        neither from a bundle nor a whole klog file): what a user quoted as the problem."""
+        sizes = {a.path: int(a.meta.get("lines", "0") or 0) for a in self.data.artifacts
+                 if a.kind in m.LOG_KINDS and not a.meta.get("bundled") and not a.meta.get("whole_file")}
+        return bool(events) and all(0 < sizes.get(e.artifact, EXCERPT_LINES + 1) <= EXCERPT_LINES for e in events)
 
     def line_in(self, kinds: tuple[str, ...], contains: str) -> EvidenceLine | None:
         """The first line of an artifact of `kinds` containing `contains`, as evidence."""
@@ -644,6 +658,16 @@ class ClusterView:
             if row.name == name and (namespace is None or row.namespace in (None, namespace)) and row.node:
                 return row.node
         return None
+
+    @cached_property
+    def crashes(self) -> dict[str, crashfacts.Crashes]:
+        """Fatal and panic lines of every process per Node (see `diagnose.facts.crashes`)."""
+        return crashfacts.by_node(self)
+
+    @cached_property
+    def pod_crash_signs(self) -> dict[str, crashfacts.PodSigns]:
+        """Crash signs of the Antrea Pods in pasted kubectl output, by Node (`(<pod>)` when unknown)."""
+        return crashfacts.pod_signs(self)
 
 
 class RuleEvidence:

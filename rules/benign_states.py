@@ -37,10 +37,33 @@ pkg/agent/agent.go (``FlowRestoreComplete``); pkg/agent/client/client.go; antrea
 
 from __future__ import annotations
 
-from diagnose.facts import lifecycle
-from diagnose.rule import Rule, Signature, Step
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from diagnose.api import (
+    AGENT_LOG,
+    IP_ADDR,
+    IP_LINK,
+    EvidenceLine,
+    Finding,
+    Inputs,
+    LogEvent,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+    lifecycle,
+)
 
 EGRESS_DEVICE = "antrea-egress0"  # pkg/agent/controller/egress/egress_controller.go egressDummyDevice
+
+
+@dataclass
+class Values:
+    device: str  # the Egress dummy device's name, "antrea-egress0"
+
 
 RULE = Rule(
     id="ANT-BEN-001",
@@ -49,26 +72,34 @@ RULE = Rule(
     category="benign",
     severity="info",
     judge_outcome=False,  # expected states, reported at info whatever happened after
+    inputs=Inputs(any_of=(AGENT_LOG, IP_LINK, IP_ADDR)),
     references=("https://github.com/antrea-io/antrea/blob/main/pkg/agent/ipassigner/ip_assigner_linux.go",
                 "https://github.com/antrea-io/antrea/blob/main/docs/egress.md",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go"),
     signatures=(
-        # W klog.Warning in v2.1, InfoS on HEAD (antrea-reference.md §3.5).
+        # W klog.Warning up to v2.6, InfoS in v2.7 (pkg/agent/agent.go FlowRestoreComplete).
         Signature("frw_not_true", r"flow-restore-wait was not true before the delete call was made, will retry",
                   "flow-restore-wait was not true before the delete call"),
         Signature("no_ca_yet", r"Didn't get CA certificate, skip updating Antrea Client", "Didn't get CA certificate"),
         Signature("ca_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA"),
     ),
     lookalikes=("host-network-config", "ovs-flow-restore-wait", "controller-unreachable"),
-    message="""
-        {% if state == "egress" %}{{ device }} is DOWN on {{ nodes | join(", ") }}: this is expected. It is the dummy
-        device that holds the Egress IPs of the Node; Antrea never sets it up and the Egress IPs work while it is DOWN.
-        {% elif state == "frw" %}"flow-restore-wait was not true before the delete call was made, will retry" on
-        {{ nodes | join(", ") }} is a start-up race with the antrea-ovs container; the agent retried and cleaned up
-        flow-restore-wait afterwards.{% else %}"Didn't get CA certificate" on {{ nodes | join(", ") }} was logged before the
-        antrea-ca ConfigMap was read; the agent then built its client with the CA bundle.{% endif %}
-        Not a fault.
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("egress_dummy_down", message="""
+            {{ device }} is DOWN on {{ where }}: this is expected. It is the dummy device that holds the Egress IPs of
+            the Node; Antrea never sets it up and the Egress IPs work while it is DOWN. Not a fault.
+        """),
+        Outcome("frw_start_race", message="""
+            "flow-restore-wait was not true before the delete call was made, will retry" on {{ where }} is a start-up
+            race with the antrea-ovs container; the agent retried and cleaned up flow-restore-wait afterwards. Not a
+            fault.
+        """),
+        Outcome("ca_arrived_late", message="""
+            "Didn't get CA certificate" on {{ where }} was logged before the antrea-ca ConfigMap was read; the agent
+            then built its client with the CA bundle. Not a fault.
+        """),
+    ),
     remediation=(
         Step("Nothing to fix for this state; look at the other findings for the cause of the reported symptom."),
         Step("To see for yourself: antrea-egress0 is of kind dummy and carries the Egress IPs of the Node, and the "
@@ -79,29 +110,37 @@ RULE = Rule(
 )
 
 
-def check(ev):
-    egress, frw, ca = [], [], []
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    found: dict[str, list[tuple[str, list[LogEvent | EvidenceLine]]]] = {
+        "egress_dummy_down": [], "frw_start_race": [], "ca_arrived_late": []}
     for node in ev.nodes:
-        link = node.link(EGRESS_DEVICE)
-        # The dummy driver marks its devices NOARP; any other device of that name is not Antrea's.
-        if link is not None and not link.is_up and "NOARP" in link.flags:
-            line = node.line_in(("ip-link", "ip-addr"), f"{EGRESS_DEVICE}:")
-            egress.append((node.name, [line] if line else []))
-        for run in node.runs:
-            warned = run.first(ev.key("frw_not_true"))
-            if warned and run.first(lifecycle.key("frw_cleaned"), after=warned):
-                frw.append((node.name, [warned, run.first(lifecycle.key("frw_cleaned"), after=warned)]))
-                break
-        for run in node.runs:
-            early = run.first(ev.key("no_ca_yet"))
-            if early and run.first(ev.key("ca_updated"), after=early):
-                ca.append((node.name, [early, run.first(ev.key("ca_updated"), after=early)]))
-                break
-    for state, found in (("egress", egress), ("frw", frw), ("ca", ca)):
-        if found:
-            yield RULE.finding(
-                nodes=[n for n, _ in found],
-                confidence=0.9,
-                values={"state": state, "device": EGRESS_DEVICE},
-                evidence=[e for _, evs in found for e in evs][:8],
-            )
+        for outcome, evidence in (("egress_dummy_down", _egress_dummy_down(node)),
+                                  ("frw_start_race", _followed_by(node, ev.key("frw_not_true"),
+                                                                  lifecycle.key("frw_cleaned"))),
+                                  ("ca_arrived_late", _followed_by(node, ev.key("no_ca_yet"), ev.key("ca_updated")))):
+            if evidence is not None:
+                found[outcome].append((node.name, evidence))
+    for outcome, items in found.items():
+        if items:
+            yield RULE.finding(outcome, nodes=[n for n, _ in items], confidence=0.9,
+                               values=Values(device=EGRESS_DEVICE), evidence=[e for _, evs in items for e in evs][:8])
+
+
+def _egress_dummy_down(node: NodeView) -> list[LogEvent | EvidenceLine] | None:
+    """The Egress dummy device DOWN: the dummy driver marks its devices NOARP, so a device of that
+    name without it is not Antrea's."""
+    link = node.link(EGRESS_DEVICE)
+    if link is None or link.is_up or "NOARP" not in link.flags:
+        return None
+    line = node.line_in((IP_LINK, IP_ADDR), f"{EGRESS_DEVICE}:")
+    return [line] if line else []
+
+
+def _followed_by(node: NodeView, first: str, then: str) -> list[LogEvent | EvidenceLine] | None:
+    """The first run in which `first` was logged and `then` came after it in the same run."""
+    for run in node.runs:
+        early = run.first(first)
+        later = run.first(then, after=early) if early else None
+        if early and later:
+            return [early, later]
+    return None

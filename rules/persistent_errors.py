@@ -18,9 +18,12 @@ The error lines of each Node's latest runs grouped by their source message (the 
 format, else the line with its variable parts masked). A group counts when it lasted: it did not
 stop while the component kept logging, and no later run went well (the engine's judgement of
 failures, the same as every rule's), and when no other finding cites its lines (then that finding
-explains it). Fatal lines and panics have their own finding. Pasted alone (an excerpt of a few
-error lines), the group is reported at ``error``: the user quoted it as the problem; in a whole log
-it is a ``warning`` with low confidence, since a repeating error is not always a fault.
+explains it). Fatal lines and panics (the ``E`` line of ``Observed a panic`` too) have their own
+finding. Pasted alone (an excerpt of a few error lines), the group is reported at ``error``: the
+user quoted it as the problem; in a whole log it is a ``warning`` with low confidence, since a
+repeating error is not always a fault. An error that stopped is judged by the lines after it, not
+by an absent success line: Antrea's retry loops log nothing when a retry succeeds, so silence
+while the component keeps logging past its retry interval is recovery.
 
 Remediation
 -----------
@@ -34,13 +37,51 @@ antrea-io/antrea docs/troubleshooting.md; the message catalogue (diagnose/facts/
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
-from diagnose import unexplained
-from diagnose.facts import errorchain, lifecycle
-from diagnose.facts import outcome as outcomes
-from diagnose.model import LOG_KINDS
-from diagnose.rule import Rule, Step
+from diagnose.api import (
+    AGENT_LOG,
+    CONTROLLER_LOG,
+    OTHER_CONTAINER_LOG,
+    Finding,
+    Inputs,
+    Judgement,
+    LogEvent,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Run,
+    Step,
+    duration_text,
+    errorchain,
+    lifecycle,
+)
+
+
+@dataclass
+class Values:
+    component: str  # who logs it: "antrea-agent", "antrea-controller", "A container of the antrea-agent Pod"
+    count: int  # error lines of the Node's lasting groups in this area
+    capped: bool  # the scan kept fewer error lines than it matched, so `count` is a floor
+    kinds: int  # distinct messages among them
+    sample: str  # the latest line of the most frequent message (first 300 characters)
+    area: str  # what the message catalogue says it points at, e.g. "antrea-agent route client"; "" unknown
+    source: str  # its Antrea source, "pkg/agent/route/route_linux.go:559 (pkg/agent/route)"; "" unknown
+    url: str  # a link to that source line at the closest release; "" unknown
+    needle: str  # a fixed piece of the message to grep for
+    lasted: str  # "20 times over 19 min"; "" for a single line or undated lines
+
+
+_SAID = """
+    {{ component }} on {{ where }} keeps logging {{ "an error" if count == 1 else ("at least " if capped else "")
+    ~ count ~ " errors" }}
+    {%- if kinds > 1 %} of {{ kinds }} kinds{% endif %} that no specific rule explains{% if lasted %}
+    ({{ lasted }}){% endif %}: "{{ sample }}"{% if kinds > 1 %} (the most frequent){% endif %}.
+    {% if area %}It points at {{ area }}{% if source %} ({{ source }}){% endif %}.{% endif %}
+"""
 
 RULE = Rule(
     id="ANT-ERR-001",
@@ -50,16 +91,16 @@ RULE = Rule(
     severity="warning",
     fallback=True,
     judge_outcome=False,  # judged here, per message: one Node's errors are of many kinds
+    inputs=Inputs(any_of=(AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG)),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",),
-    message="""
-        {{ component }} on {{ where }} keeps logging {{ "an error" if count == 1 else ("at least " if capped else "")
-        ~ count ~ " errors" }}
-        {%- if kinds > 1 %} of {{ kinds }} kinds{% endif %} that no specific rule explains{% if lasted %}
-        ({{ lasted }}){% endif %}: "{{ sample }}"{% if kinds > 1 %} (the most frequent){% endif %}.
-        {% if area %}It points at {{ area }}{% if source %} ({{ source }}){% endif %}.{% endif %}
-        {% if excerpt %}It is what the paste shows: the cause is in that area.{% else %}A repeating error is not
-        always a fault: check that area first.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        # A short paste of error lines: the user quoted them as the problem.
+        Outcome("quoted", severity="error", message=_SAID + """
+            It is what the paste shows{% if area %}: the cause is in that area{% endif %}."""),
+        Outcome("lasting", severity="warning", message=_SAID + """
+            A repeating error is not always a fault{% if area %}: check that area first{% endif %}."""),
+    ),
     remediation=(
         Step("Read the message at its source (the finding links the line) and the component's full log.",
              "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -F "
@@ -69,73 +110,78 @@ RULE = Rule(
     ),
 )
 
-EXCERPT_LINES = 50  # a pasted file this short, mostly errors, is a quote of the problem
+_FATAL_MESSAGES = ("Error running agent", "Error running controller", "Failed to complete:", "Failed to validate:")
+_COMPONENT = {"controller": "antrea-controller", "container": "A container of the antrea-agent Pod"}
 
 
-def check(ev):
+@dataclass
+class _Lasting:
+    events: list[LogEvent]  # the error lines of one message, in run order
+    judged: Judgement
+    chain: errorchain.Chain
+
+
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.view.nodes.values():
-        groups: dict[str, list] = {}
-        for run in node.runs_of("agent") + node.runs_of("controller") + node.runs_of("container"):
-            for e in run.events:
-                if e.signature in lifecycle.ERRORS and not _fatal(e):
-                    groups.setdefault(_template(e), []).append(e)
         # What lasted, by the area its message names: one finding per area and Node.
-        by_area: dict[str, list] = {}
-        for events in groups.values():
-            result = node.outcome(events)
-            if result is not None and result.current:
+        by_area: dict[str, list[_Lasting]] = {}
+        for events in _errors_by_message(node).values():
+            judged = node.outcome(events)
+            if judged is not None and judged.current:
                 chain = errorchain.decode(_message(events[-1]))
-                by_area.setdefault(chain.category or "agent-crash", []).append((events, result, chain))
+                by_area.setdefault(chain.category or "agent-crash", []).append(_Lasting(events, judged, chain))
         for category, items in by_area.items():
-            items.sort(key=lambda item: (len(item[0]), item[0][-1].time or datetime.min), reverse=True)
-            events, result, chain = items[0]
-            excerpt = _excerpt(node, [e for evs, _, _ in items for e in evs])
-            count = sum(len(evs) for evs, _, _ in items)
-            kept = sum(1 for e in node.data.events if e.signature in lifecycle.ERRORS)
-            capped = sum(node.data.hit_counts[k] for k in lifecycle.ERRORS) > kept
-            yield RULE.finding(
-                nodes=[node.name],
-                category=category,
-                severity="error" if excerpt else "warning",
-                confidence=0.5 if excerpt else 0.3,
-                values={"component": _component(node.process_of(events[-1]), chain), "count": count,
-                        "kinds": len(items), "capped": capped, "sample": _message(events[-1])[:300], "area": chain.area,
-                        "source": chain.source, "url": chain.url, "excerpt": excerpt,
-                        "needle": _needle(_template(events[-1])), "lasted": _lasted(result)},
-                evidence=[evs[-1] for evs, _, _ in items[1:4]] + (events[:2] + events[-1:] if len(events) > 3
-                                                                   else events),
-            )
+            yield _finding(node, category, items)
 
 
-def _fatal(e) -> bool:
-    text = _message(e)
-    return text.startswith(("Error running agent", "Error running controller", "Failed to complete:",
-                            "Failed to validate:")) or e.level == "F"
+def _errors_by_message(node: NodeView) -> dict[str, list[LogEvent]]:
+    """Error lines of every run, by the format of their message; not fatal lines nor panics,
+    which have their own finding."""
+    groups: dict[str, list[LogEvent]] = {}
+    for run in node.runs_of("agent") + node.runs_of("controller") + node.runs_of("container"):
+        crashed = _crash_lines(run)
+        for e in run.events:
+            if e.signature in lifecycle.ERRORS and not _fatal(e) and (e.artifact, e.line) not in crashed:
+                groups.setdefault(errorchain.message_format(_message(e)), []).append(e)
+    return groups
 
 
-def _message(e) -> str:
+def _finding(node: NodeView, category: str, items: list[_Lasting]) -> Finding:
+    items.sort(key=lambda item: (len(item.events), item.events[-1].time or datetime.min), reverse=True)
+    top = items[0]
+    quoted = node.quoted([e for item in items for e in item.events])
+    evidence = [item.events[-1] for item in items[1:4]]
+    evidence += top.events[:2] + top.events[-1:] if len(top.events) > 3 else top.events
+    return RULE.finding(
+        "quoted" if quoted else "lasting",
+        nodes=[node.name],
+        category=category,
+        confidence=0.5 if quoted else 0.3,
+        values=Values(component=_COMPONENT.get(node.process_of(top.events[-1]), "antrea-agent"),
+                      count=sum(len(item.events) for item in items), capped=_capped(node), kinds=len(items),
+                      sample=_message(top.events[-1])[:300], area=top.chain.area, source=top.chain.source,
+                      url=top.chain.url, needle=_needle(errorchain.message_format(_message(top.events[-1]))),
+                      lasted=_lasted(top.judged)),
+        evidence=evidence,
+    )
+
+
+def _capped(node: NodeView) -> bool:
+    """The scanner keeps a bounded number of events per signature and counts all of its hits."""
+    kept = sum(1 for e in node.data.events if e.signature in lifecycle.ERRORS)
+    return sum(node.data.hit_counts[k] for k in lifecycle.ERRORS) > kept
+
+
+def _crash_lines(run: Run) -> set[tuple[str, int]]:
+    return {(e.artifact, e.line) for e in run.events if e.signature in lifecycle.PANICS}
+
+
+def _fatal(e: LogEvent) -> bool:
+    return e.level == "F" or _message(e).startswith(_FATAL_MESSAGES)
+
+
+def _message(e: LogEvent) -> str:
     return e.groups.get("msg") or e.message or e.text
-
-
-def _template(e) -> str:
-    from diagnose.facts import messages
-
-    text = _message(e)
-    found = messages.lookup(text[:2000])
-    return found.format if found is not None else unexplained.template_of(text)
-
-
-def _excerpt(node, events) -> bool:
-    """The errors come from short pasted files (not files of a bundle) that hold little else."""
-    sizes = {a.path: int(a.meta.get("lines", "0") or 0) for a in node.data.artifacts
-             if a.kind in LOG_KINDS and not a.meta.get("bundled") and not a.meta.get("whole_file")}
-    files = {e.artifact for e in events}
-    return all(0 < sizes.get(f, EXCERPT_LINES + 1) <= EXCERPT_LINES for f in files)
-
-
-def _component(process: str, chain) -> str:
-    own = {"controller": "antrea-controller", "container": "A container of the antrea-agent Pod"}
-    return own.get(process, "antrea-agent")
 
 
 def _needle(template: str) -> str:
@@ -145,8 +191,8 @@ def _needle(template: str) -> str:
     return max(pieces, key=len).strip().strip('"')[:80] if pieces else template[:40]
 
 
-def _lasted(result: outcomes.Outcome) -> str:
-    lasted = result.lasted
-    if lasted is None or result.count < 2:
+def _lasted(judged: Judgement) -> str:
+    lasted = judged.lasted
+    if lasted is None or judged.count < 2:
         return ""
-    return f"{result.count} times over {outcomes.duration_text(lasted)}"
+    return f"{judged.count} times over {duration_text(lasted)}"

@@ -16,13 +16,19 @@ Nodes without one.
 
 Evidence
 --------
-Fires on ``Waiting for Node PodCIDR configuration to complete`` (the Node was read and had no
-PodCIDR), or on ``#nodes`` of clusterinfo showing the Node without ``spec.podCIDR``. Look-alike:
-up to v2.4 an API-server timeout is also reported as ``Spec.PodCIDR is empty`` (the poll's
-timeout check matches Go's ``i/o timeout``, antrea-io/antrea#7472); when the preceding error line's
-``err=`` holds a network error, or ``#nodes`` shows a PodCIDR for the Node, this rule stays quiet
-and ``apiserver-unreachable`` explains the failure. With only the fatal line and no clusterinfo
-the finding is inconclusive.
+Fires on ``Waiting for Node PodCIDR configuration to complete`` (v1.14-v2.4: the Node was read
+and had no PodCIDR), on ``#nodes`` of clusterinfo showing the Node without ``spec.podCIDR``, or
+on the agent's PodCIDR error and fatal lines. Look-alike: where the agent polls for its Node and
+an API error ends the poll, an unreachable API server is also reported as ``Spec.PodCIDR is
+empty`` / ``CIDR string is empty``: v1.8-v1.13 check ``node != nil``, and client-go returns an
+empty Node with its error; v2.0-v2.4 check ``wait.Interrupted(err)``, which a dial timeout
+satisfies (antrea-io/antrea#7472). v1.0-v1.7 (one Get, its error returned as such), v1.14-v1.15
+(``err == wait.ErrWaitTimeout``) and v2.5+ (the API wait is separate, antrea-io/antrea#7473)
+reach the message only for a Node read without a PodCIDR. So when the error line's ``err=``
+holds a network error, or ``#nodes`` shows a PodCIDR for the Node, this rule stays quiet and
+``apiserver-unreachable`` explains the failure; with only the fatal line of a version in those
+two windows (or of an unknown version) and no clusterinfo, the finding is inconclusive. A run
+that waited for its PodCIDR and then logged ``Agent initialized`` got one.
 
 Remediation
 -----------
@@ -39,11 +45,37 @@ split the PodCIDR and API waits).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from diagnose import apierrors
-from diagnose.facts import lifecycle
-from diagnose.model import PSEUDO_NODES, UNATTRIBUTED
-from diagnose.rule import CONFIRMED, INCONCLUSIVE, Missing, Rule, Signature, Step
+from diagnose.api import (
+    AGENT_LOG,
+    CLUSTER_INFO,
+    PSEUDO_NODES,
+    UNATTRIBUTED,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+    Version,
+    apierrors,
+    lifecycle,
+)
+
+
+@dataclass
+class Values:
+    total: int  # Nodes known (agents with logs, clusterinfo #nodes)
+    waited: bool  # an agent logged that it read its Node and waited for a PodCIDR
+
+
+_EXITED = """antrea-agent {% if waited %}read its Node, found no spec.podCIDR, waited for one{% else %}found no
+    spec.podCIDR on its Node{% endif %} and exited."""
 
 RULE = Rule(
     id="ANT-PCD-001",
@@ -51,32 +83,50 @@ RULE = Rule(
     title="Node has no PodCIDR allocated",
     category="podcidr-not-allocated",
     severity="critical",
-    applies_to="all",
     # networkPolicyOnly Nodes (EKS/AKS chaining) have no PodCIDR by design.
     modes=("encap", "noEncap", "hybrid"),
+    inputs=Inputs(any_of=(AGENT_LOG, CLUSTER_INFO)),
     references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
-                "antrea-io/antrea#5353", "antrea-io/antrea#7473"),
+                "antrea-io/antrea#5353", "antrea-io/antrea#7472", "antrea-io/antrea#7473"),
     signatures=(
+        # InfoS from v1.14 (v1.13 logs it at V(2), off by default); gone from v2.5.
         Signature("waiting", r'"Waiting for Node PodCIDR configuration to complete"',
-                  "Waiting for Node PodCIDR configuration", versions="<2.5.0"),
-        Signature("empty_error", r'"Spec\.PodCIDR is empty for Node\. Please make sure', "Spec.PodCIDR is empty for Node."),
-        Signature("empty_fatal", r'Spec\.PodCIDR is empty for Node "?(?P<node>[^"\s]+)', "Spec.PodCIDR is empty for Node "),
-        Signature("empty_old", r"CIDR string is empty for Node (?P<node>\S+)", "CIDR string is empty for Node",
-                  versions="<=1.13.0"),
+                  "Waiting for Node PodCIDR configuration", versions=">=1.14.0,<2.5.0"),
+        # ErrorS from v1.6; up to v1.5 an Errorf naming the Node, which `empty_fatal` matches.
+        Signature("empty_error", r'"Spec\.PodCIDR is empty for Node\. Please make sure', "Spec.PodCIDR is empty for Node.",
+                  versions=">=1.6.0"),
+        # The returned error from v1.14 (%q from v2.5).
+        Signature("empty_fatal", r'Spec\.PodCIDR is empty for Node "?(?P<node>[^"\s]+)', "Spec.PodCIDR is empty for Node ",
+                  versions=">=1.14.0"),
+        Signature("empty_old", r"CIDR string is empty for [Nn]ode (?P<node>\S+)", "CIDR string is empty for ",
+                  versions="<1.14.0"),
     ),
     explains=("agent-crash",),
     lookalikes=("apiserver-unreachable",),
-    message="""
-        {% if cluster_wide %}No Node of the cluster has a PodCIDR{% else %}{{ nodes | length }} of
-        {{ total }} Nodes have no PodCIDR ({{ nodes | join(", ") }}){% endif %}: antrea-agent
-        {% if waited %}read its Node, found no spec.podCIDR, waited for one{% else %}timed out waiting for
-        spec.podCIDR{% endif %} and exited.
-        {% if cluster_wide %}Nothing allocates PodCIDRs: kube-controller-manager runs without
-        --allocate-node-cidrs/--cluster-cidr and Antrea NodeIPAM is off.{% else %}Other Nodes have one,
-        so the --cluster-cidr range is probably exhausted for newer Nodes.{% endif %}
-        {% if not confirmed %}Only the fatal line is available: without the agent's error line or
-        clusterinfo an unreachable API server (reported the same way up to v2.4) cannot be ruled out.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("none_allocated", message="No Node of the cluster has a PodCIDR: " + _EXITED + """
+            Nothing allocates PodCIDRs: kube-controller-manager runs without --allocate-node-cidrs/--cluster-cidr
+            and Antrea NodeIPAM is off."""),
+        Outcome("some_nodes", message="""{{ nodes | length }} of {{ total }} Nodes have no PodCIDR ({{ where }}): """
+                + _EXITED + """ Other Nodes have one, so the --cluster-cidr range is probably exhausted for newer
+                Nodes."""),
+        Outcome("no_podcidr", message="{{ where }} has no PodCIDR: " + _EXITED + """
+            Either nothing allocates PodCIDRs (kube-controller-manager without --allocate-node-cidrs/--cluster-cidr,
+            Antrea NodeIPAM off) or the --cluster-cidr range is exhausted: the other Nodes' PodCIDRs tell which."""),
+        Outcome("fatal_only", status="inconclusive", message="""
+            antrea-agent on {{ where }} exited because it found no PodCIDR for its Node. Only the fatal line is
+            available: v1.8-v1.13 and v2.0-v2.4 report an unreachable API server the same way, and without the
+            agent's error line or the Node's spec that cannot be ruled out.
+        """),
+        # The engine's judgement: a later run of the agent initialised (the Node got its PodCIDR).
+        Outcome("superseded", severity="info", message="""
+            antrea-agent on {{ where }} found no PodCIDR for its Node in an earlier run. {{ outcome_text }}
+        """),
+        Outcome("recovered", severity="info", message="""
+            antrea-agent on {{ where }} waited for the Node's PodCIDR. {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("Check which Nodes have a PodCIDR.",
              "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR"),
@@ -88,10 +138,14 @@ RULE = Rule(
     ),
 )
 
+# Releases whose PodCIDR message can also end a poll that an API error ended (see Evidence).
+_AMBIGUOUS = (((1, 8), (1, 14)), ((2, 0), (2, 5)))
 
-def check(ev):
-    events: dict[str, list] = defaultdict(list)
+
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    events: dict[str, list[LogEvent]] = defaultdict(list)
     waited: set[str] = set()
+    definitive: set[str] = set()  # Nodes whose message, by its release, means the Node was read
     api_errors: dict[str, str] = {}  # Nodes whose "PodCIDR is empty" was really an API timeout
     applicable = {n.name for n in ev.nodes}
     out_of_mode = {n for n in ev.view.nodes if n not in applicable}
@@ -108,16 +162,20 @@ def check(ev):
                 continue
             if name == "waiting":
                 waited.add(node)
+            elif not _ambiguous(_version_of(ev, e)):
+                definitive.add(node)
             events[node].append(e)
     ci = ev.clusterinfo
     if ci:  # clusterinfo is the authority: a failed agent on a Node without PodCIDR counts
-        for name, info in ci.nodes.items():
-            if not info.pod_cidrs and _agent_failed(ev, name):
+        for name, spec in ci.nodes.items():
+            if not spec.pod_cidrs and _agent_failed(ev, name) and name not in out_of_mode:
                 events.setdefault(name, [])
 
     ruled_out = [f"{node}: the PodCIDR error's err= is a network error ({err}): the API server was not "
                  "reachable" for node, err in sorted(api_errors.items())]
-    confirmed, weak, evidence = [], [], []
+    confirmed: list[str] = []
+    weak: list[str] = []
+    evidence: list[LogEvent] = []
     for node, node_events in sorted(events.items()):
         if node in api_errors:
             continue
@@ -126,19 +184,18 @@ def check(ev):
             ruled_out.append(f"{node}: clusterinfo shows PodCIDR {', '.join(info.pod_cidrs)} allocated: the agent "
                              "could not read its Node rather than finding it empty")
             continue
-        (confirmed if node in waited or info is not None else weak).append(node)
+        (confirmed if node in waited or node in definitive or info is not None else weak).append(node)
         evidence.extend(node_events[:3])
     nodes = confirmed + weak
     if not nodes:
         return
     total = len({n.name for n in ev.nodes} | (set(ci.nodes) if ci else set())) or len(nodes)
     yield RULE.finding(
+        _outcome(len(nodes), total) if confirmed else "fatal_only",
         nodes=nodes,
         confidence=(0.95 if ci else 0.85) if confirmed else 0.4,
-        values={"cluster_wide": len(nodes) >= total > 1, "total": total, "waited": bool(waited),
-                "confirmed": bool(confirmed)},
+        values=Values(total=total, waited=bool(waited)),
         evidence=evidence[:12],
-        status=CONFIRMED if confirmed else INCONCLUSIVE,
         missing=() if confirmed else (
             Missing("whether the Node has a PodCIDR",
                     "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'"),
@@ -149,19 +206,37 @@ def check(ev):
     )
 
 
-def _node_of(e) -> str | None:
+def _outcome(failing: int, total: int) -> str:
+    if failing >= total > 1:
+        return "none_allocated"
+    return "some_nodes" if total > failing else "no_podcidr"
+
+
+def _node_of(e: LogEvent) -> str | None:
     """The Node named in the message (its own agent logged it), else the file's Node."""
-    named = e.groups.get("node") or e.kv.get("nodeName")
+    named = (e.groups.get("node") or e.kv.get("nodeName") or "").rstrip(".")
     return named or (e.node if e.node not in PSEUDO_NODES else None)
 
 
-def _got_through(ev, waiting) -> bool:
+def _version_of(ev: RuleEvidence, e: LogEvent) -> Version | None:
+    node = ev.view.nodes.get(e.node or "")
+    return ev.version(node) if node is not None else ev.view.version
+
+
+def _ambiguous(version: Version | None) -> bool:
+    if version is None:
+        return True
+    release = (version.major, version.minor)
+    return any(low <= release < high for low, high in _AMBIGUOUS)
+
+
+def _got_through(ev: RuleEvidence, waiting: LogEvent) -> bool:
     """The run that waited for the PodCIDR went on to initialise (`Agent initialized`)."""
     node = ev.view.nodes.get(waiting.node or "") or ev.view.nodes.get(UNATTRIBUTED)
     run = next((r for r in node.runs if waiting in r.events), None) if node else None
     return run is not None and run.first(lifecycle.key("initialized"), after=waiting) is not None
 
 
-def _agent_failed(ev, name: str) -> bool:
+def _agent_failed(ev: RuleEvidence, name: str) -> bool:
     node = ev.view.nodes.get(name)
     return bool(node and (node.failed_reason or any(r.fatal for r in node.runs)))

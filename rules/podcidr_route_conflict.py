@@ -18,13 +18,16 @@ still being deleted during fast Node rotation, antrea-io/antrea#7893) or from a 
 
 Evidence
 --------
-The route-install failures of the agents' logs, by destination CIDR: one CIDR whose route is
-refused towards two different peers (each agent sees the other as the peer) is a duplicate
-allocation (confirmed); one refused with ``invalid argument`` towards one peer is the peer
-holding this Node's CIDR, confirmed when the Node's own PodCIDR (clusterinfo ``#nodes``, or its
-``Agent initialized`` line) or its gateway address is that CIDR, else inconclusive. Other
-errors (``file exists``, ``network is unreachable``) are not counted. Failures that stopped and
-were followed by normal operation are history (the engine judges it).
+The route-install failures of the agents' logs (the same wording in every release v1.0-v2.7), by
+destination CIDR: one CIDR whose route is refused towards two different peers (each agent sees
+the other as the peer) is a duplicate allocation (confirmed); one refused with ``invalid
+argument`` towards one peer is the peer holding this Node's CIDR, confirmed when the Node's own
+PodCIDR (clusterinfo ``#nodes``, or its ``Agent initialized`` line) holds the refused gateway,
+inconclusive when the Node's PodCIDR is unknown, and not this failure when it is known and does
+not hold it. Two peers with one PodCIDR seen from a third Node are not refused but skipped (``is
+duplicate with Node``, every release): the fallback names that line. Other errors (``file
+exists``, ``network is unreachable``) are not counted. Failures that stopped and were followed by
+normal operation are history (the engine judges it).
 
 Remediation
 -----------
@@ -39,12 +42,34 @@ pkg/agent/controller/noderoute/node_route_controller.go.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from diagnose.facts import hostnet, lifecycle
-from diagnose.model import AGENT_LOG, PSEUDO_NODES
-from diagnose.rule import CONFIRMED, INCONCLUSIVE, Inputs, Missing, Rule, Signature, Step
+from diagnose.api import (
+    AGENT_LOG,
+    CLUSTER_INFO,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+    hostnet,
+)
+
+
+@dataclass
+class Values:
+    cidr: str  # the PodCIDR whose route is refused, e.g. "10.42.141.0/24"
+    peers: list[str]  # the peer Nodes the route was refused towards
+    error: str  # the kernel's answer, e.g. "invalid argument"
+    gw: str  # the route's gateway: the first address of the CIDR
+    own_cidr: str  # the refusing Node's own PodCIDR that holds the gateway; "" when unknown
+
 
 RULE = Rule(
     id="ANT-PCD-003",
@@ -54,7 +79,7 @@ RULE = Rule(
     severity="critical",
     modes=("encap", "noEncap", "hybrid"),
     platform="linux",
-    inputs=Inputs(needs=(AGENT_LOG,)),
+    inputs=Inputs(needs=(AGENT_LOG,), optional=(CLUSTER_INFO,)),
     references=("antrea-io/antrea#7893",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/route/route_linux.go"),
     signatures=(
@@ -67,14 +92,35 @@ RULE = Rule(
     ),
     explains=("duplicate-pod-ip", "host-network-config", "networkpolicy"),
     lookalikes=("host-network-config",),
-    message="""
-        {% if peers | length > 1 %}The PodCIDR {{ cidr }} is allocated to more than one Node: the agents cannot
-        route it to {{ peers | join(" nor to ") }}{% else %}On {{ where }} antrea-agent cannot route the PodCIDR
-        {{ cidr }} of {{ peers[0] }}: the kernel refuses the route ("{{ error }}") because its gateway
-        {{ gw }} is one of this Node's own addresses{% if own_cidr %} (this Node's PodCIDR is {{ own_cidr }}){% endif
-        %}, so {{ peers[0] }} was given this Node's PodCIDR{% endif %}. Pods of the two Nodes cannot reach each
-        other and can get the same IPs.
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("allocated_twice", message="""
+            The PodCIDR {{ cidr }} is allocated to more than one Node: the agents cannot route it to
+            {{ peers | join(" nor to ") }}. Pods of the two Nodes cannot reach each other and can get the same IPs.
+        """),
+        Outcome("peer_has_own_cidr", message="""
+            On {{ where }} antrea-agent cannot route the PodCIDR {{ cidr }} of {{ peers[0] }}: the kernel refuses the
+            route ("{{ error }}") because its gateway {{ gw }} is one of this Node's own addresses (this Node's
+            PodCIDR is {{ own_cidr }}), so {{ peers[0] }} was given this Node's PodCIDR. Pods of the two Nodes cannot
+            reach each other and can get the same IPs.
+        """),
+        # The refused gateway points at a duplicate, but the Node's own PodCIDR is not in the bundle.
+        Outcome("peer_may_have_own_cidr", status="inconclusive", message="""
+            On {{ where }} antrea-agent cannot route the PodCIDR {{ cidr }} of {{ peers[0] }}: the kernel refuses the
+            route ("{{ error }}"), which it does when the gateway {{ gw }} is one of this Node's own addresses, that
+            is when {{ peers[0] }} was given this Node's PodCIDR. This Node's own PodCIDR is not in the bundle to
+            confirm it.
+        """),
+        # The engine's judgement: the refusals stopped (a Node deleted, its CIDR released) or an earlier run's.
+        Outcome("recovered", severity="info", message="""
+            The route to the PodCIDR {{ cidr }} of {{ peers | join(", ") }} was refused ("{{ error }}") for a while.
+            {{ outcome_text }}
+        """),
+        Outcome("superseded", severity="info", message="""
+            The route to the PodCIDR {{ cidr }} of {{ peers | join(", ") }} was refused ("{{ error }}") in an earlier
+            run. {{ outcome_text }}
+        """),
+    ),
     remediation=(
         Step("List the Nodes and their PodCIDRs to find the ones sharing {{ cidr }}.",
              "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR,CREATED:.metadata"
@@ -86,42 +132,38 @@ RULE = Rule(
 )
 
 
-def check(ev):
-    failures = [e for e in ev.hits("route_failed") if "invalid argument" in (e.groups.get("err") or "")
-                or not e.groups.get("err")]
-    by_cidr: dict[str, list] = defaultdict(list)
-    for e in failures:
-        by_cidr[e.groups["dst"]].append(e)
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    by_cidr: dict[str, list[LogEvent]] = defaultdict(list)
+    for e in ev.hits("route_failed"):
+        if "invalid argument" in (e.groups.get("err") or "") or not e.groups.get("err"):
+            by_cidr[e.groups["dst"]].append(e)
     for cidr, events in sorted(by_cidr.items()):
         peers = sorted({e.groups["peer"] for e in events})
         if not any(e.groups.get("err") for e in events) and len(peers) < 2:
             continue  # the error text was cut: a single refusal says too little
-        nodes = sorted({e.node for e in events if e.node} | ({*peers} if len(peers) > 1 else set()))
-        own = _own_cidr(ev, events)
-        confirmed = len(peers) > 1 or own is not None and hostnet.in_network(events[0].groups["gw"], own)
-        yield RULE.finding(
-            nodes=nodes or [],
-            confidence=0.9 if len(peers) > 1 else 0.85 if confirmed else 0.6,
-            values={"cidr": cidr, "peers": peers, "error": (events[0].groups.get("err") or "refused").strip(),
-                    "gw": events[0].groups["gw"], "own_cidr": own},
-            evidence=events[:6],
-            status=CONFIRMED if confirmed else INCONCLUSIVE,
-            missing=() if confirmed else (
-                Missing("the PodCIDRs of the Nodes",
-                        "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR"),),
-        )
+        gw = events[0].groups["gw"]
+        values = Values(cidr=cidr, peers=peers, error=(events[0].groups.get("err") or "refused").strip(), gw=gw,
+                        own_cidr="")
+        if len(peers) > 1:
+            nodes = sorted({e.node for e in events if e.node} | set(peers))
+            yield RULE.finding("allocated_twice", nodes=nodes, confidence=0.9, values=values, evidence=events[:6])
+            continue
+        own = _own_cidrs(ev, events)
+        nodes = sorted({e.node for e in events if e.node})
+        if not own:
+            yield RULE.finding(
+                "peer_may_have_own_cidr", nodes=nodes, confidence=0.6, values=values, evidence=events[:6],
+                missing=(Missing("the PodCIDRs of the Nodes",
+                                 "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR"),))
+            continue
+        holding = next((c for c in own if hostnet.in_network(gw, c)), None)
+        if holding is None:
+            continue  # the gateway is not this Node's: the refusal has another cause
+        values.own_cidr = holding
+        yield RULE.finding("peer_has_own_cidr", nodes=nodes, confidence=0.85, values=values, evidence=events[:6])
 
 
-def _own_cidr(ev, events) -> str | None:
-    """The PodCIDR of the Node whose agent logged the refusals, when known."""
-    for name in {e.node for e in events if e.node and e.node not in PSEUDO_NODES}:
-        node = ev.view.nodes.get(name)
-        info = node.info if node else None
-        for cidr in (info.pod_cidrs if info else []):
-            return cidr
-        for run in reversed(node.runs if node else []):
-            init = run.first(lifecycle.key("initialized"))
-            found = re.search(r"PodIPv4CIDR: (\d[\d.]+/\d+)", init.text) if init else None
-            if found:
-                return found[1]
-    return None
+def _own_cidrs(ev: RuleEvidence, events: list[LogEvent]) -> list[str]:
+    """The PodCIDRs of the Nodes whose agents logged the refusals, when known."""
+    return [cidr for name in sorted({e.node for e in events if e.node})
+            if (node := ev.view.nodes.get(name)) is not None for cidr in node.pod_cidrs]

@@ -23,16 +23,22 @@ Evidence
 --------
 Confirmed from the agent log when a run logs ``Physical interface added to secondary OVS
 bridge`` (after ``Renaming interface`` ``<nic>`` → ``<nic>~``) with no ``Cleaned up
-flow-restore-wait config`` before it, and that run never clears the flag (it is restarted or
-stops logging) or the Node later fails to reach the API server. Without that log, the host
-state (``ip addr``: ``<nic>~`` with ``master ovs-system`` and no IPv4, the Node IP and default
-route on ``<nic>``) or the agent config (SecondaryNetwork on with a single physical interface)
-plus an agent that cannot reach the API server on an affected build make the finding
-inconclusive, with the commands that collect what is missing. On releases that attach the NIC
-after flow restoration (v2.0.x and v2.1.0+), this ordering cannot happen and the rule stays
-quiet: a bridged NIC with lost connectivity there has other causes (restore failures such as
-antrea-io/antrea#8297, DNS lost with DHCP antrea-io/antrea#6558). A NIC bridged after the flag
-was cleared (a dedicated secondary NIC) is the supported set-up and does not fire.
+flow-restore-wait config`` before it, and that run never clears the flag or the Node later fails
+to reach the API server. The absent clean-up line is conclusive on these builds: every path of
+``FlowRestoreComplete`` that removes the key logs it (pkg/agent/agent.go, v2.0-v2.7); the other
+two paths (``flow-restore-wait was not true, skip cleaning it up``: OVS kept running, no key to
+clear; an error: a fatal line) leave no key set or end the run. A run that cleared the flag
+after attaching the NIC recovered (a control-plane Node, whose API server is local); one whose
+later run started and cleared it is history (``info``). Without that log, the host state (``ip
+addr``: ``<nic>~`` with ``master ovs-system`` and no IPv4, the Node IP and default route on
+``<nic>``) and an agent that cannot reach the API server on an affected build confirm the NIC in
+the bridge and the lost Node, with the ordering inferred from the build; the agent config alone
+(SecondaryNetwork on with a single physical interface) makes it inconclusive, with the commands
+that collect what is missing. On releases that attach the NIC after flow restoration (v2.0.x and
+v2.1.0+), this ordering cannot happen and the rule does not run: a bridged NIC with lost
+connectivity there has other causes (restore failures such as antrea-io/antrea#8297, DNS lost
+with DHCP antrea-io/antrea#6558). A NIC bridged after the flag was cleared (a dedicated secondary
+NIC) is the supported set-up and does not fire.
 
 Remediation
 -----------
@@ -47,8 +53,57 @@ antrea-io/antrea docs/secondary-network.md.
 
 from __future__ import annotations
 
-from diagnose.facts import lifecycle
-from diagnose.rule import CONFIRMED, INCONCLUSIVE, EvidenceLine, Missing, Rule, Signature, Step
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from diagnose.api import (
+    AGENT_CONFIG,
+    AGENT_LOG,
+    CLUSTER_INFO,
+    IP_ADDR,
+    IP_LINK,
+    IP_ROUTE,
+    OVS_LOG,
+    EvidenceLine,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Run,
+    Signature,
+    Step,
+    lifecycle,
+)
+
+
+@dataclass
+class Values:
+    nic: str  # the Node's NIC moved into the bridge, e.g. "enp0s1" (renamed "enp0s1~")
+    bridge: str  # the SecondaryNetwork OVS bridge, e.g. "br-ext"; "<secondary bridge>" when unknown
+    version: str  # the agent's version, e.g. "v2.1.0-dev-6e00ebf"; "(version unknown)"
+    fatal: str | None  # the agent's failure to reach the API server, as logged; None when not logged
+    basis: str  # what an inferred finding rests on: the host state, the agent config, the API failure
+    survivors: list[str] = field(default_factory=list)  # Nodes that went through it and recovered
+
+
+_MOVED = """On {{ where }} antrea-agent {{ version }} moved the Node's NIC {{ nic }} into the SecondaryNetwork OVS
+    bridge {{ bridge }} (renamed {{ nic }}~, Node IP moved to the internal port {{ nic }})"""
+_CUT_OFF = """With the flag set OVS forwards nothing new, so the Node lost its network; the agent then could not
+    reach the API server{% if fatal %} ("{{ fatal }}"){% endif %}, so it never cleared the flag and never recovered.
+    This is antrea-io/antrea#6448, a bug of v2.1.0 dev builds fixed in v2.1.0 (antrea-io/antrea#6504).
+    {% if survivors %}{{ survivors | join(", ") }} went through the same sequence but recovered because their API
+    server is local.{% endif %}"""
+_STILL_BRIDGED = """The NIC is still in the bridge: the next restart of OVS or the agent repeats it until Antrea is
+    upgraded to v2.1.0 or later."""
+_INFERRED = """The agent log of the run that attached the NIC is not in the bundle; the finding rests on {{ basis }}."""
+
+OVSDB_COMMAND = ("ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config"
+                 "   # on {{ node }}'s console; with the agent Pod up: kubectl exec -n kube-system "
+                 "<antrea-agent pod> -c antrea-ovs -- ovs-vsctl get Open_vSwitch . other_config")
 
 RULE = Rule(
     id="ANT-SEC-001",
@@ -58,14 +113,18 @@ RULE = Rule(
     severity="critical",
     applies_to=">=2.1.0-dev,<2.1.0",
     fixed_in="v2.1.0",
+    platform="linux",
+    inputs=Inputs(any_of=(AGENT_LOG, IP_ADDR, IP_LINK), optional=(IP_ROUTE, OVS_LOG, AGENT_CONFIG, CLUSTER_INFO)),
     references=("antrea-io/antrea#6448", "antrea-io/antrea#6504", "antrea-io/antrea#6342",
                 "https://github.com/antrea-io/antrea/blob/main/docs/secondary-network.md"),
     signatures=(
-        Signature("bridge_created", r'"OVS bridge (?:created|ready)" bridge="?(?P<bridge>[^"\s]+)', "OVS bridge ", role="context"),
+        Signature("bridge_created", r'"OVS bridge (?:created|ready)" bridge="?(?P<bridge>[^"\s]+)', "OVS bridge ",
+                  role="context"),
         Signature("renamed", r'"Renaming interface" oldName="?(?P<old>[^"\s]+)"? newName="?(?P<new>[^"\s]+)',
                   "Renaming interface", role="context"),
+        # v1.14-v1.15 say "Physical interface added to OVS bridge" and never rename the NIC.
         Signature("uplink_added", r'"Physical interface added to secondary OVS bridge[^"]*" device="?(?P<dev>[^"\s]+)',
-                  "Physical interface added to secondary OVS bridge", role="context"),
+                  "Physical interface added to secondary OVS bridge", versions=">=2.0.0", role="context"),
         # Only renamed uplinks (`<nic>~`): every Pod interface add logs the same line.
         Signature("ovs_added", r"bridge (?P<bridge>[\w.-]+): added interface (?P<iface>[^\s~]+~) on port (?P<port>\d+)",
                   "~ on port ", kinds=("ovs-log",), role="context"),
@@ -73,19 +132,26 @@ RULE = Rule(
     explains=("apiserver-unreachable", "podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash",
               "host-network-config"),
     lookalikes=("apiserver-unreachable", "podcidr-not-allocated", "ovs-flow-restore-wait"),
-    message="""
-        On {{ nodes | join(", ") }} antrea-agent {{ version or "(version unknown)" }} moved the Node's NIC
-        {{ nic }} into the SecondaryNetwork OVS bridge {{ bridge }} (renamed {{ nic }}~, Node IP moved to the
-        internal port {{ nic }}) {% if ordering_seen %}before it cleared OVS flow-restore-wait{% else %}on a
-        build that does so before clearing OVS flow-restore-wait{% endif %}. With the flag set OVS forwards
-        nothing new, so the Node lost its network; the agent then could not reach the API server
-        {%- if fatal %} ("{{ fatal }}"){% endif %}, so it never cleared the flag and never recovered.
-        This is antrea-io/antrea#6448, a bug of v2.1.0 dev builds fixed in v2.1.0 (antrea-io/antrea#6504).
-        {% if survivors %}{{ survivors | join(", ") }} went through the same sequence but recovered because
-        their API server is local.{% endif %}
-        {% if not confirmed %}The agent log of the run that attached the NIC is not in the bundle; the
-        finding rests on {{ basis }}.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("attached_before_clear", message=_MOVED + " before it cleared OVS flow-restore-wait. " + _CUT_OFF),
+        # The NIC in OVS and the Node cut off from the API server are observed; the ordering is the
+        # build's, which the agent log would show.
+        Outcome("bridged_on_affected_build", message=_MOVED + """ on a build that does so before clearing OVS
+            flow-restore-wait. """ + _CUT_OFF + " " + _INFERRED),
+        Outcome("suspected_from_config", status="inconclusive", message="""
+            On {{ where }} antrea-agent {{ version }} is configured to move the Node's NIC {{ nic }} into the
+            SecondaryNetwork OVS bridge {{ bridge }}, a build that does so before clearing OVS flow-restore-wait, and
+            it cannot reach the API server{% if fatal %} ("{{ fatal }}"){% endif %}: antrea-io/antrea#6448 (fixed in
+            v2.1.0) would cut the Node off that way. """ + _INFERRED),
+        # A later run of the agent started and cleared the flag: the Node works again (the rule's
+        # conclusion, or the engine's judgement of the failures the finding cites).
+        Outcome("history", severity="info", message=_MOVED + " before it cleared OVS flow-restore-wait, which "
+                "cut the Node off (antrea-io/antrea#6448); a later run started and cleared the flag, so the Node "
+                "works again. " + _STILL_BRIDGED),
+        Outcome("superseded", severity="info", message=_MOVED + " before it cleared OVS flow-restore-wait "
+                "(antrea-io/antrea#6448). {{ outcome_text }} " + _STILL_BRIDGED),
+    ),
     remediation=(
         Step("Upgrade Antrea to v2.1.0 or later (the fix attaches the NIC only after flow-restore-wait is "
              "cleared); do not run `latest`/dev images in production."),
@@ -102,43 +168,57 @@ RULE = Rule(
     ),
 )
 
-OVSDB_COMMAND = ("ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config"
-                 "   # on {{ node }}'s console; with the agent Pod up: kubectl exec -n kube-system "
-                 "<antrea-agent pod> -c antrea-ovs -- ovs-vsctl get Open_vSwitch . other_config")
+
+@dataclass
+class _Attach:
+    """A run that attached an uplink to the secondary bridge before clearing the flag."""
+
+    run: Run
+    renamed: LogEvent | None
+    added: LogEvent
 
 
-def check(ev):
+@dataclass
+class _Case:
+    outcome: str
+    node: str
+    confidence: float
+    values: Values
+    evidence: list[LogEvent | EvidenceLine]
+    missing: list[Missing]
+
+
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     cfg = ev.config
     config_nics = [i for b in cfg.secondary_bridges for i in b.physical_interfaces] \
         if cfg and cfg.gate("SecondaryNetwork") else []
     config_bridge = cfg.secondary_bridges[0].name if cfg and cfg.secondary_bridges else None
-    broken, survivors = [], []
+    cases: list[_Case] = []
+    survivors: list[str] = []
     for node in ev.nodes:
-        version = ev.version(node)
-        affected_build = version is None or (version.major, version.minor, version.patch) == (2, 1, 0) and version.is_dev
         attach = _attach_before_clear(ev, node)
         fatal = node.api_failure()
         if attach is not None:
-            run, renamed, added = attach
-            if run.first(lifecycle.key("frw_cleaned"), after=added) and not _later_runs_failed(node, run):
+            if attach.run.first(lifecycle.key("frw_cleaned"), after=attach.added) and not _later_runs_failed(node, attach.run):
                 survivors.append(node.name)
-                continue
-            broken.append(_confirmed(ev, node, run, renamed, added, fatal))
+            else:
+                cases.append(_from_log(ev, node, attach, fatal))
             continue
-        if not affected_build or not (fatal or node.failed_reason):
+        if not (fatal or node.failed_reason):
             continue
         host = node.bridged_primary_nic(unknown_routes_count=True)
         if host and node.mode.bridging and host.renamed_uplink not in config_nics:
-            host = None  # AntreaIPAM bridging / Windows: the uplink belongs in br-int
-        if host or (len(config_nics) == 1 and (fatal or node.failed_reason)):
-            broken.append(_inferred(node, version, host, config_nics, config_bridge, fatal))
-    for item in broken:
-        item["values"]["survivors"] = survivors
-        yield RULE.finding(**item)
+            host = None  # AntreaIPAM bridging: the uplink belongs in br-int
+        nic = (host.renamed_uplink if host else None) or (config_nics[0] if len(config_nics) == 1 else None)
+        if nic:
+            cases.append(_inferred(ev, node, nic, bool(host), config_nics, config_bridge, fatal))
+    for case in cases:
+        case.values.survivors = [n for n in survivors if n != case.node]
+        yield RULE.finding(case.outcome, nodes=[case.node], confidence=case.confidence, values=case.values,
+                           evidence=case.evidence, missing=case.missing, ruled_out=_ruled_out(ev.view.nodes[case.node]))
 
 
-def _attach_before_clear(ev, node):
-    """(run, rename event, attach event) of a run that attached an uplink before clearing the flag."""
+def _attach_before_clear(ev: RuleEvidence, node: NodeView) -> _Attach | None:
     for run in node.runs:
         added = run.first(ev.key("uplink_added"))
         if added is None:
@@ -146,53 +226,53 @@ def _attach_before_clear(ev, node):
         cleared = run.first(lifecycle.key("frw_cleaned"))
         if cleared is not None and run.events.index(cleared) < run.events.index(added):
             continue  # the supported order: flag cleared, then the NIC attached
-        renamed = next((e for e in run.all(ev.key("renamed"))
-                        if e.groups.get("new") == added.groups.get("dev")), None)
-        return run, renamed, added
+        renamed = next((e for e in run.all(ev.key("renamed")) if e.groups.get("new") == added.groups.get("dev")), None)
+        return _Attach(run, renamed, added)
     return None
 
 
-def _later_runs_failed(node, run) -> bool:
+def _later_runs_failed(node: NodeView, run: Run) -> bool:
     return any(r.fatal for r in node.runs[node.runs.index(run) + 1:]) or bool(node.failed_reason)
 
 
-def _confirmed(ev, node, run, renamed, added, fatal):
-    nic = (added.groups.get("dev") or "").rstrip("~") or (renamed.groups.get("old") if renamed else "?")
+def _from_log(ev: RuleEvidence, node: NodeView, attach: _Attach, fatal: LogEvent | None) -> _Case:
+    run, renamed, added = attach.run, attach.renamed, attach.added
+    nic = (added.groups.get("dev") or "").rstrip("~") or (renamed.groups.get("old") if renamed else "") or "?"
     bridge_event = run.first(ev.key("bridge_created"))
     waited = run.first(lifecycle.key("frw_waiting"))
-    later = [r.fatal for r in node.runs[node.runs.index(run) + 1:] if r.fatal]
-    evidence = [e for e in (bridge_event, renamed, added, waited) if e is not None]
+    later = node.runs[node.runs.index(run) + 1:]
+    later_fatals = [r.fatal for r in later if r.fatal]
+    evidence: list[LogEvent | EvidenceLine] = [e for e in (bridge_event, renamed, added, waited) if e is not None]
     evidence.append(run.events[-1])  # where the run stops, without "Cleaned up flow-restore-wait config"
-    evidence.extend(later[-1:])
+    evidence.extend(later_fatals[-1:])
     evidence.extend(e for e in ev.hits("ovs_added", node) if e.groups.get("iface", "").startswith(nic))
     host = node.bridged_primary_nic(unknown_routes_count=True)
     if host:
-        line = node.line_in(("ip-addr", "ip-link"), f"{host.name}:")
+        line = node.line_in((IP_ADDR, IP_LINK), f"{host.name}:")
         if line:
             evidence.append(line)
-    version = ev.version(node)
-    return {
-        "nodes": [node.name],
-        "confidence": 0.97 if host else 0.92,
-        "values": {"nic": nic, "bridge": bridge_event.groups.get("bridge") if bridge_event else "?",
-                   "version": str(version) if version else None, "ordering_seen": True,
-                   "fatal": (later[-1] if later else fatal).message if (later or fatal) else None,
-                   "confirmed": True, "basis": ""},
-        "evidence": evidence[:14],
-        "status": CONFIRMED,
-        "missing": _missing(node, need_host=host is None),
-        "ruled_out": _ruled_out(node),
-    }
+    # A later run that initialised and cleared the flag, with no failure since: the Node works again.
+    recovered = bool(later) and later[-1].healthy and not node.failed_reason
+    shown = later_fatals[-1] if later_fatals else fatal
+    return _Case(
+        outcome="history" if recovered else "attached_before_clear",
+        node=node.name,
+        confidence=0.97 if host else 0.92,
+        values=Values(nic=nic, bridge=bridge_event.groups.get("bridge", "?") if bridge_event else "?",
+                      version=_version(ev, node), fatal=shown.message if shown else None, basis=""),
+        evidence=evidence[:14],
+        missing=[] if recovered else _missing(node, need_host=host is None),
+    )
 
 
-def _inferred(node, version, host, config_nics, config_bridge, fatal):
-    nic = host.renamed_uplink if host else config_nics[0]
+def _inferred(ev: RuleEvidence, node: NodeView, nic: str, host_seen: bool, config_nics: list[str],
+              config_bridge: str | None, fatal: LogEvent | None) -> _Case:
     basis = []
-    evidence = []
-    if host:
+    evidence: list[LogEvent | EvidenceLine] = []
+    if host_seen:
         basis.append(f"the host state ({nic}~ enslaved to ovs-system, {nic} carrying the Node's route)")
         for name in (f"{nic}~:", f"dev {nic} "):
-            line = node.line_in(("ip-addr", "ip-link", "ip-route"), name)
+            line = node.line_in((IP_ADDR, IP_LINK, IP_ROUTE), name)
             if line:
                 evidence.append(line)
     if config_nics:
@@ -203,37 +283,37 @@ def _inferred(node, version, host, config_nics, config_bridge, fatal):
     elif node.failed_reason:
         basis.append("the Node missing from the bundle (its agent API never came up)")
         evidence.append(EvidenceLine("failed_nodes", None, None, node.name, node.name))
-    # The NIC in OVS and the Node cut off from the API server are both observed: the finding is
-    # confirmed; what is inferred (from the build) is the ordering, which the agent log would show.
-    observed = bool(host and (fatal or node.failed_reason))
-    return {
-        "nodes": [node.name],
-        "confidence": 0.85 if observed else 0.75 if host else 0.55,
-        "values": {"nic": nic, "bridge": config_bridge or "<secondary bridge>",
-                   "version": str(version) if version else None,
-                   "ordering_seen": False, "fatal": fatal.message or fatal.text if fatal else None,
-                   "confirmed": False, "basis": " and ".join(basis)},
-        "evidence": evidence,
-        "status": CONFIRMED if observed else INCONCLUSIVE,
-        "missing": [Missing("the agent log of the run that attached the NIC (the klog files survive restarts)",
-                            "tar czf antrea-logs-{{ node }}.tgz /var/log/antrea   # on {{ node }}'s console"),
-                    *_missing(node, need_host=host is None)],
-        "ruled_out": _ruled_out(node),
-    }
+    return _Case(
+        outcome="bridged_on_affected_build" if host_seen else "suspected_from_config",
+        node=node.name,
+        confidence=0.85 if host_seen else 0.55,
+        values=Values(nic=nic, bridge=config_bridge or "<secondary bridge>", version=_version(ev, node),
+                      fatal=(fatal.message or fatal.text) if fatal else None, basis=" and ".join(basis)),
+        evidence=evidence,
+        missing=[Missing("the agent log of the run that attached the NIC (the klog files survive restarts)",
+                         "tar czf antrea-logs-{{ node }}.tgz /var/log/antrea   # on {{ node }}'s console"),
+                 *_missing(node, need_host=not host_seen)],
+    )
 
 
-def _missing(node, need_host: bool):
+def _version(ev: RuleEvidence, node: NodeView) -> str:
+    version = ev.version(node)
+    return str(version) if version else "(version unknown)"
+
+
+def _missing(node: NodeView, need_host: bool) -> list[Missing]:
     out = []
     if node.ovsdb is None:
+        # The Node is cut off: the registry's `kubectl exec` cannot reach it, its console can.
         out.append(Missing("the OVSDB value of other_config:flow-restore-wait (antctl bundles carry no OVSDB dump)",
                            OVSDB_COMMAND))
     if need_host:
-        out.append(Missing("the Node's interfaces and routes (which NIC is in the bridge)",
-                           "ip addr; ip route   # on {{ node }}'s console"))
+        why = "from the Node's console: which NIC is in the bridge, and where the Node IP is"
+        out += [Missing.of(kind, why) for kind in (IP_ADDR, IP_ROUTE) if not node.has(kind)]
     return out
 
 
-def _ruled_out(node) -> list[str]:
+def _ruled_out(node: NodeView) -> list[str]:
     out = ["podcidr-not-allocated: the agent lost the API server, so an empty PodCIDR is not the cause"]
     info = node.info
     if info and info.pod_cidrs:

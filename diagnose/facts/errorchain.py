@@ -149,3 +149,13 @@ def _catalogued(text: str, version: str | None) -> tuple[str, str, str, str] | N
         return None
     inner = found[-1]
     return inner.category, inner.component, f"{inner.source} ({inner.package})", inner.url(version)
+
+
+def message_format(text: str) -> str:
+    """The format Antrea printed a message with (the catalogue's), else the message with its
+    variable parts masked: the key under which repeats of one error are counted together."""
+    from diagnose import unexplained
+    from diagnose.facts import messages
+
+    found = messages.lookup(text[:2000])
+    return found.format if found is not None else unexplained.template_of(text)

@@ -114,7 +114,7 @@ def judge(failures: Iterable[m.LogEvent], runs: list[runsmod.Run],
     if run is not latest and latest is not None:
         # The run it happened in was restarted and the next one did not get through either.
         return Outcome(PERSISTING, first, last, count, run=run)
-    later = [s for s in successes if s.run == run.index and _after(s, last)]
+    later = sorted((s for s in successes if s.run == run.index and _after(s, last)), key=_order)
     if later:
         return Outcome(RECOVERED, first, last, count, recovered_at=later[0].time, run=run)
     # Silence counts only in the file the failure was logged in: the same process writing on.
