@@ -21,7 +21,10 @@ script treats it as stale and cleans it up.
 Evidence
 --------
 Agent log messages of antrea-io/antrea pkg/agent/agent_windows.go and pkg/agent/util/net_windows.go
-(v1.12 to HEAD; ``Timeout acquiring IP`` from v2.0), ``failed to find HNSEndpoint`` / ``timeout when
+(``error creating HNSNetwork`` and the virtual-uplink check from v1.2; up to v1.1 the creation error
+is hcsshim's own, unwrapped: ``error initializing agent: failed during hnsCallRawResponse: hnsCall
+failed in Win32: ...``, where ``The parameter is incorrect. (0x57)`` is HNS refusing a virtual
+uplink, antrea-io/antrea#2013/#2213; ``Timeout acquiring IP`` from v2.0), ``failed to find HNSEndpoint`` / ``timeout when
 deleting HNSEndpoint`` for Pod endpoints, and the ``HNSNetwork`` file of the Windows agent bundle
 (``Get-HNSNetwork``; also recognised when pasted): the ``antrea-hnsnetwork`` entry, its ``Type`` and
 whether the ``Open vSwitch Extension`` is enabled. PowerShell may cut the extension list after
@@ -38,6 +41,7 @@ the antrea-hnsnetwork vSwitch, or clean the stale network with Antrea's script a
 
 References
 ----------
+antrea-io/antrea#2013, antrea-io/antrea#2213, antrea-io/antrea#2246 (v1.2: the virtual uplink check);
 antrea-io/antrea docs/windows.md; antrea-io/antrea hack/windows/Prepare-AntreaAgent.ps1,
 hack/windows/Clean-AntreaNetwork.ps1; pkg/agent/util/net_windows.go.
 """
@@ -86,7 +90,14 @@ RULE = Rule(
                 "https://github.com/antrea-io/antrea/blob/main/hack/windows/Prepare-AntreaAgent.ps1",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/util/net_windows.go"),
     signatures=(
-        Signature("create_failed", r"error creating HNSNetwork: (?P<err>.*)", "error creating HNSNetwork"),
+        Signature("create_failed", r"error creating HNSNetwork: (?P<err>.*)", "error creating HNSNetwork",
+                  versions=">=1.2.0"),
+        # Up to v1.1 CreateHNSNetwork returned hcsshim's error unwrapped (pkg/agent/util/net_windows.go), so the
+        # agent's fatal reads "error initializing agent: failed during hnsCallRawResponse: hnsCall failed in
+        # Win32: ..."; the only HNS call of the initialisation that can fail so is the network's creation (POST).
+        Signature("create_failed_raw", r"error initializing agent: failed during hnsCallRawResponse: "
+                  r"(?P<err>hnsCall failed in Win32: [^\n]{1,300})", "failed during hnsCallRawResponse",
+                  versions="<1.2.0"),
         Signature("virtual_uplink", r'Transparent HNSNetwork requires a physical adapter while the uplink interface '
                   r'\\?"(?P<adapter>[^"\\]{1,128})\\?" is virtual', "Transparent HNSNetwork requires a physical adapter"),
         Signature("vmswitch_failed", r"failed to create VM switch for interface (?P<iface>[^:]{1,100}): (?P<err>.{0,300})",
@@ -134,7 +145,10 @@ RULE = Rule(
     ),
 )
 
-_FATAL = ("create_failed", "virtual_uplink", "vmswitch_failed", "ip_timeout", "ip_move_failed")
+_FATAL = ("create_failed", "create_failed_raw", "virtual_uplink", "vmswitch_failed", "ip_timeout", "ip_move_failed")
+# HNS answers a Transparent network on an adapter another vSwitch already holds with ERROR_INVALID_PARAMETER
+# (antrea-io/antrea#2013, #2213); v1.2+ checks the uplink first and logs "requires a physical adapter".
+_INVALID_PARAMETER = "(0x57)"
 _ENDPOINTS = ("endpoint_missing", "endpoint_delete_timeout")
 
 
@@ -146,8 +160,14 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         if "virtual_uplink" in hits:
             adapter = hits["virtual_uplink"][0].groups.get("adapter", "?")
             problems.append(f"the uplink adapter {adapter} is virtual (already attached to an HNS network or vSwitch)")
-        if "create_failed" in hits:
-            problems.append(f"creating the HNS network failed ({hits['create_failed'][-1].groups.get('err', '')[:200]})")
+        for name in ("create_failed", "create_failed_raw"):
+            if name in hits:
+                err = hits[name][-1].groups.get("err", "")[:200]
+                problems.append(f"creating the HNS network failed ({err})")
+                if _INVALID_PARAMETER in err and "virtual_uplink" not in hits:
+                    problems.append("HNS refuses a Transparent network with 'The parameter is incorrect' when the uplink "
+                                    "adapter is a virtual one (the Node IP is on a vEthernet adapter of another HNS "
+                                    "network or vSwitch)")
         if "vmswitch_failed" in hits:
             problems.append("creating the VM switch on the uplink failed")
         if "ip_timeout" in hits or "ip_move_failed" in hits:
