@@ -26,8 +26,11 @@ certificate controller, v1.12 to v2.7.0), the antrea-ipsec container output of
 ``ovs-monitor-ipsec.log`` lines (collected with the OVS logs; wording from openvswitch/ovs
 ``ipsec/ovs-monitor-ipsec.in`` 2.17 to 3.7). When the agent says the monitor is not running and
 the container's output is missing, the cause is asked for. strongSwan's own ``charon.log`` is not
-in the bundle and its messages are not matched; a Python traceback of ovs-monitor-ipsec is the
-``agent-crash`` rule's (antrea-io/antrea#4243).
+in the bundle and its messages are not matched. A Python traceback of ovs-monitor-ipsec is this
+rule's when its exception is a missing file of the IKE daemon it configures (``No such file or
+directory: '/etc/strongswan.d/ovs.conf'``: the image lacks that daemon, as the UBI image with
+libreswan instead of strongSwan, antrea-io/antrea#4243); any other traceback is the
+``agent-crash`` rule's.
 
 Whether it lasted: the agent's IPsec checks run once at start and fail it, so the run's fatal
 exit is the outcome; certificate syncs are retried (back-off 5 s to 60 s) until ``Created new
@@ -117,6 +120,11 @@ RULE = Rule(
         # The container's loop restarting the daemons (see Evidence: one restart is not a failure).
         Signature("restarted", r"OVS IPsec was stopped\. Starting it again", "OVS IPsec was stopped", kinds=_CONTAINER),
         Signature("no_ike", r"IKE daemon is not installed in the system", "IKE daemon is not installed", kinds=_MONITOR),
+        # ovs-monitor-ipsec writes its IKE daemon's files at start (strongSwan: /etc/strongswan.d/ovs.conf,
+        # /etc/ipsec.conf, /etc/ipsec.secrets; libreswan: /etc/ipsec.d/...); a traceback ending in a missing one
+        # means the image lacks the daemon it is configured for (antrea-io/antrea#4243: UBI image, libreswan).
+        Signature("ike_conf_missing", r"No such file or directory: '(?P<path>[^'\s]{0,64}/etc/(?:strongswan\.d|ipsec\.d|"
+                  r"ipsec\.conf|ipsec\.secrets)[^'\s]{0,128})'", "No such file or directory: '", _CONTAINER + _MONITOR),
         # vlog.warn("%s contains invalid configuration%s" % (name, invalid_reason)), the tunnel port's name.
         Signature("bad_tunnel", r"(?:^|[|\s])(?P<tunnel>[^|\s]{1,128}) contains invalid configuration(?P<why>[^|]{0,300})",
                   "contains invalid configuration", kinds=_MONITOR),
@@ -128,7 +136,7 @@ RULE = Rule(
     values=Values,
     outcomes=(
         Outcome("image-incomplete", message="""
-            IPsec cannot work on {{ where }}: the antrea-ipsec container exits at start, {{ what }} is missing from
+            IPsec cannot work on {{ where }}: the antrea-ipsec container fails at start, {{ what }} is missing from
             its image ("{{ error }}"), so ovs-monitor-ipsec and strongSwan never run.{% if agent_exits %} The agent
             finds no IPsec monitor and exits at start-up, so the Node has no Pod network.{% else %} """ + _DROPPED +
             """{% endif %}
@@ -184,11 +192,10 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
         hits = {s.name: ev.hits(s.name, node) for s in RULE.signatures}
         down = hits["monitor_down"]
-        image = hits["no_gcm"] + hits["no_ipsec_cmd"]
+        image = hits["no_gcm"] + hits["no_ipsec_cmd"] + hits["ike_conf_missing"]
         if image:
-            yield _finding("image-incomplete", node, image + down, 0.95, quoted=image[-1],
-                           what="strongSwan's 'gcm' plugin" if hits["no_gcm"] else "the 'ipsec' command (strongSwan)",
-                           agent_exits=bool(down))
+            yield _finding("image-incomplete", node, image + down, 0.95 if len(image) > len(hits["ike_conf_missing"])
+                           else 0.9, quoted=image[-1], what=_missing_from_image(hits), agent_exits=bool(down))
         elif down:
             lacking = [] if node.has(OTHER_CONTAINER_LOG) else [
                 Missing.of(OTHER_CONTAINER_LOG, "the antrea-ipsec container's output says why ovs-monitor-ipsec is "
@@ -221,6 +228,16 @@ def _finding(outcome: str, node: NodeView, events: list[LogEvent], confidence: f
         evidence=events[:3] + events[-1:] if len(events) > 3 else events,
         missing=missing or [],
     )
+
+
+def _missing_from_image(hits: dict[str, list[LogEvent]]) -> str:
+    if hits["no_gcm"]:
+        return "strongSwan's 'gcm' plugin"
+    if hits["no_ipsec_cmd"]:
+        return "the 'ipsec' command (strongSwan)"
+    path = hits["ike_conf_missing"][-1].groups.get("path", "")
+    daemon = "strongSwan" if "strongswan" in path else "the IKE daemon ovs-monitor-ipsec is configured for"
+    return f"{daemon} (ovs-monitor-ipsec cannot write {path})"
 
 
 def _loop(restarts: list[LogEvent]) -> bool:
