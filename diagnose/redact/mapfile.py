@@ -47,7 +47,8 @@ def load(path: Path) -> RedactionMap:
         raise MapError(f"{path} is not a redaction map (not JSON)") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise MapError(f"{path} is not an antrea-diagnose redaction map")
-    records = data.get("values") if isinstance(data.get("values"), dict) else {}
+    values = data.get("values")
+    records = values if isinstance(values, dict) else {}
     clean = {str(k): {str(o): str(p) for o, p in v.items()} for k, v in records.items() if isinstance(v, dict)}
     key = None
     if isinstance(data.get("key"), str):
