@@ -25,7 +25,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from diagnose.parse.shell import match_prompt, split_prompt
 
@@ -480,6 +480,17 @@ def _show_name(rest: str) -> str:
     return v if isinstance(v, str) else rest.strip()
 
 
+def _show_text(raw: str) -> str | None:
+    return _nonempty(_as_str(parse_value(raw)))
+
+
+class _Iface(NamedTuple):
+    """An Interface line of ``ovs-vsctl show``: its attributes go to its Port."""
+
+    port: OvsPort
+    name: str
+
+
 def parse_vsctl_show(text: str) -> OvsdbState:
     """Parse ``ovs-vsctl show``.  Hierarchy comes from indentation (4 spaces per level in OVS,
     but only the relative depth is used, so re-indented copies work too)."""
@@ -487,8 +498,8 @@ def parse_vsctl_show(text: str) -> OvsdbState:
     if not text:
         return state
     _, text = split_prompt(text)
-    # Stack of (indent, kind, object): kind in bridge/port/iface/other.
-    stack: list[tuple[int, str, Any]] = []
+    # Stack of (indent, object); None for a Manager or Controller, whose attributes are not kept.
+    stack: list[tuple[int, OvsBridge | OvsPort | _Iface | None]] = []
     for line in text.splitlines():
         if len(line) > _MAX_LINE:
             continue
@@ -502,59 +513,57 @@ def parse_vsctl_show(text: str) -> OvsdbState:
             continue
         while stack and stack[-1][0] >= indent:
             stack.pop()
-        parent = stack[-1] if stack else None
+        parent = stack[-1][1] if stack else None
         kw, _, rest = s.partition(" ")
         if kw == "Bridge" and rest:
             br = OvsBridge(name=_show_name(rest))
             state.bridges[br.name] = br
-            stack.append((indent, "bridge", br))
+            stack.append((indent, br))
         elif kw == "Port" and rest:
             port = OvsPort(name=_show_name(rest))
-            if parent is not None and parent[1] == "bridge":
-                parent[2].ports[port.name] = port
+            if isinstance(parent, OvsBridge):
+                parent.ports[port.name] = port
             else:
                 state.unattached_ports[port.name] = port
-            stack.append((indent, "port", port))
+            stack.append((indent, port))
         elif kw == "Interface" and rest:
             iname = _show_name(rest)
-            if parent is not None and parent[1] == "port":
-                port = parent[2]
+            if isinstance(parent, OvsPort):
+                port = parent
             else:
                 port = state.unattached_ports.setdefault(iname, OvsPort(name=iname))
             port.interfaces.append(iname)
-            stack.append((indent, "iface", (port, iname)))
+            stack.append((indent, _Iface(port, iname)))
         elif kw in ("Manager", "Controller"):
-            stack.append((indent, "other", None))
+            stack.append((indent, None))
         else:
             m = _RE_SHOW_ATTR.match(s)
             if m is None:
                 continue
             key, raw = m.group(1), m.group(2)
-            kind = parent[1] if parent else "root"
-            obj = parent[2] if parent else None
-            if kind == "root":
+            if not stack:
                 if key == "ovs_version":
-                    state.ovs_version = _nonempty(_as_str(parse_value(raw)))
-            elif kind == "bridge":
+                    state.ovs_version = _show_text(raw)
+            elif isinstance(parent, OvsBridge):
                 if key == "datapath_type":
-                    obj.datapath_type = _nonempty(_as_str(parse_value(raw)))
+                    parent.datapath_type = _show_text(raw)
                 elif key == "fail_mode":
-                    obj.fail_mode = _nonempty(_as_str(parse_value(raw)))
-            elif kind == "port":
+                    parent.fail_mode = _show_text(raw)
+            elif isinstance(parent, OvsPort):
                 if key == "tag":
-                    obj.tag = _as_str(parse_value(raw))
-            elif kind == "iface":
-                port, iname = obj
+                    parent.tag = _as_str(parse_value(raw))
+            elif isinstance(parent, _Iface):
+                port, iname = parent
                 # A bond has several interfaces; the port takes the one of its own name (or
                 # its first one).
                 if iname != port.name and port.interfaces and port.interfaces[0] != iname:
                     continue
                 if key == "type":
-                    port.type = _nonempty(_as_str(parse_value(raw)))
+                    port.type = _show_text(raw)
                 elif key == "options":
                     port.options = _as_map(parse_value(raw))
                 elif key == "error":
-                    port.error = _nonempty(_as_str(parse_value(raw)))
+                    port.error = _show_text(raw)
     return state
 
 
