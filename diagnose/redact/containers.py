@@ -19,11 +19,10 @@ from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 
-
 class Stream(Protocol):
     """The file objects the writers write into and copy from: an open file, a temporary file
     (spooled or not), or a compressor over one of them (gzip, isal, bz2, lzma), which are not
-    all `typing.Stream` but all have these."""
+    all `typing.BinaryIO` but all have these."""
 
     def read(self, size: int = -1, /) -> bytes: ...
     def write(self, data: bytes, /) -> int: ...
