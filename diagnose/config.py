@@ -57,7 +57,8 @@ def find(start: Path | None = None) -> Path | None:
 def load(path: Path, command_names: set[str]) -> Config:
     """Read `path`; `command_names` are the names a per-command table may have."""
     data = _read(path)
-    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    tools = data.get("tool")
+    tool = tools if isinstance(tools, dict) else {}
     if path.name == PYPROJECT or TOOL in tool:
         table = tool.get(TOOL)
         if table is None:

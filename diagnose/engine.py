@@ -11,7 +11,7 @@ from diagnose.diagnosis import Diagnosis, NodeSummary, NotEvaluated, RuleFailure
 from diagnose.evidence import ClusterView, RuleEvidence
 from diagnose.facts import lifecycle
 from diagnose.model import CONTROLLER_NODE, UNATTRIBUTED
-from diagnose.rule import Missing, Rule
+from diagnose.rule import Finding, Missing, Rule
 from diagnose.scan import Scanner
 
 # Pseudo-Nodes say what they are, so reports can leave them out of the Node count.
@@ -38,7 +38,9 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None,
     cluster = reader.read(source, scanner or scanner_for(rules), miner)
     view = ClusterView(cluster)
     present = {a.kind for a in cluster.all_artifacts()}
-    findings, skipped, failures = [], [], []
+    findings: list[Finding] = []
+    skipped: list[NotEvaluated] = []
+    failures: list[RuleFailure] = []
     for rule in rules:
         assert rule.check is not None
         lacking = rule.inputs.missing(present)

@@ -68,9 +68,9 @@ def api_md() -> str:
               "|---|---|---|---|"]
     by_kind = {k.name: k for k in artifacts.KINDS}
     for name in sorted(n for n in api.__all__ if n.isupper() and isinstance(getattr(api, n), str)):
-        kind = by_kind.get(getattr(api, name))
-        if kind is not None:
-            lines.append(f"| `{name}` | `{kind.name}` | {kind.title} | `{kind.collect}` |")
+        artifact = by_kind.get(getattr(api, name))
+        if artifact is not None:
+            lines.append(f"| `{name}` | `{artifact.name}` | {artifact.title} | `{artifact.collect}` |")
     return "\n".join(lines) + "\n"
 
 

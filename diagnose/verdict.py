@@ -9,9 +9,13 @@ is "not enough evidence", never "no problems found". A finding at `warning` or a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from diagnose import model as m
 from diagnose.rule import SEVERITY_RANK, Finding
+
+if TYPE_CHECKING:
+    from diagnose.evidence import ClusterView
 
 FAULT, NO_FAULT, NOT_ENOUGH = "fault", "no-fault", "not-enough-evidence"
 VALUES = (FAULT, NO_FAULT, NOT_ENOUGH)
@@ -31,7 +35,7 @@ class Verdict:
     reason: str
 
 
-def decide(findings: list[Finding], view) -> Verdict:
+def decide(findings: list[Finding], view: ClusterView) -> Verdict:
     faults = [f for f in findings if SEVERITY_RANK[f.severity] <= SEVERITY_RANK["warning"]]
     if faults:
         return Verdict(FAULT, f"{len(faults)} finding{'s' if len(faults) != 1 else ''} at warning or above")

@@ -14,6 +14,7 @@ import glob
 import os
 import re
 import stat
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,7 +58,7 @@ class Discovery:
         self.refs.append(BundleRef(location))
 
 
-def discover(arguments: list[str], exclude: list[Path] = ()) -> Discovery:
+def discover(arguments: list[str], exclude: Sequence[Path] = ()) -> Discovery:
     """Expand `arguments` in order; `exclude` are folders never taken as bundles (the output)."""
     found = Discovery()
     skip = {os.path.realpath(p) for p in exclude}
@@ -141,7 +142,7 @@ def _entries(folder: Path, found: Discovery) -> list[Path]:
     return out
 
 
-def is_bundle_dir(path: Path, skip: set[str] = frozenset()) -> bool:
+def is_bundle_dir(path: Path, skip: Set[str] = frozenset()) -> bool:
     """One bundle (antctl output, an extracted Node bundle, or only loose files), not a folder
     of bundles. A folder holding only archives and sub-folders is a folder of bundles. Entries in
     `skip` (the output folder) do not count."""

@@ -44,7 +44,10 @@ class ConfiguredContext(click.Context):
                 defaults = {}
             if defaults:
                 self.default_map = {**(self.default_map or {}), **defaults}
-        return super().lookup_default(name, call)
+        # click types the two values of `call` as two overloads
+        if call:
+            return super().lookup_default(name, call=True)
+        return super().lookup_default(name, call=False)
 
     @property
     def _loaded_key(self) -> str:
@@ -130,7 +133,7 @@ def settings_for(ctx: click.Context) -> dict[str, Any]:
     for key, value in cfg.settings.items():  # top level: where the option exists and takes the value
         if key in params:
             try:
-                defaults[params[key].name] = _value(params[key], value, cfg, ctx)  # type: ignore[index]
+                defaults[params[key].name] = _value(params[key], value, cfg, ctx)
             except click.BadParameter:
                 continue
     own_key = command_key(ctx)
@@ -139,7 +142,7 @@ def settings_for(ctx: click.Context) -> dict[str, Any]:
             raise config_file.ConfigError(f"{cfg.where}: [{own_key}] has no option {key!r}; it has "
                                           f"{', '.join(sorted(params))}.")
         try:
-            defaults[params[key].name] = _value(params[key], value, cfg, ctx)  # type: ignore[index]
+            defaults[params[key].name] = _value(params[key], value, cfg, ctx)
         except click.BadParameter as e:
             raise config_file.ConfigError(f"{cfg.where}: [{own_key}] {key} = {value!r}: {e.message}") from None
     return defaults
@@ -308,7 +311,7 @@ def rendered(renderable: Any, columns: int) -> str:
 
     from rich.console import Console
 
-    out = Console(file=io.StringIO(), width=columns, color_system=None, highlight=False, emoji=False,
-                  legacy_windows=False)
+    text = io.StringIO()
+    out = Console(file=text, width=columns, color_system=None, highlight=False, emoji=False, legacy_windows=False)
     out.print(renderable)
-    return out.file.getvalue()  # type: ignore[attr-defined]
+    return text.getvalue()

@@ -44,7 +44,7 @@ def diff(old: str, new: str, fmt: str | None, output: str | None, fail_on: str |
     to_file = output is not None and output != "-"
     fmt = base.format_for(fmt, output, SUFFIX_FORMATS)
     inputs = pipeline.inputs_of((old, new))
-    if to_file:
+    if to_file and output is not None:
         pipeline.check(output, inputs, what="the diff")
     limits = base.parse_limits(limit_items)
     rules = base.load_rules(rule_dirs, select, ignore)

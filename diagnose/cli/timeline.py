@@ -55,7 +55,7 @@ def timeline(sources: tuple[str, ...], nodes: tuple[str, ...], since: times.When
     to_file = output is not None and output != "-"
     fmt = base.format_for(fmt, output, {".csv": "csv"})
     inputs = pipeline.inputs_of(sources)
-    if to_file:
+    if to_file and output is not None:
         pipeline.check(output, inputs, what="the timeline")
     limits = base.parse_limits(limit_items)
     rules = base.load_rules(rule_dirs, select, ignore)

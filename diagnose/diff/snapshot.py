@@ -100,7 +100,7 @@ _RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 
 def _worse(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return _RANK.get(a.get("severity"), 9) < _RANK.get(b.get("severity"), 9)
+    return _RANK.get(a.get("severity", ""), 9) < _RANK.get(b.get("severity", ""), 9)
 
 
 def _node(name: str, nv: NodeView | None, summary: dict[str, Any] | None, info: Any) -> NodeFacts:

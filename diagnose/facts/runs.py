@@ -151,7 +151,8 @@ def build(events: Iterable[m.LogEvent], process: str, artifacts: Iterable[m.Arti
     line was written. Events without a time (a pasted excerpt) make runs of their own, in file
     order, after the dated ones: a quoted error is what the user saw last."""
     start = lifecycle.STARTS.get(process)
-    dated, undated = [], []
+    dated: list[m.LogEvent] = []
+    undated: list[m.LogEvent] = []
     events = list(events)
     twins: dict[int, m.LogEvent] = {}
     for e in dedupe(events, twins):

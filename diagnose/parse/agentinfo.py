@@ -49,7 +49,7 @@ def conditions(text: str) -> list[Condition]:
     if not isinstance(obj, dict):
         return []
     lower = {str(k).lower(): v for k, v in obj.items()}
-    found = next((lower[k] for k in _CONDITION_KEYS if isinstance(lower.get(k), list)), [])
+    found: list[object] = next((lower[k] for k in _CONDITION_KEYS if isinstance(lower.get(k), list)), [])
     out = []
     for item in found:
         if not isinstance(item, dict):

@@ -68,18 +68,19 @@ def parse(text: str) -> ClusterInfo:
 def _node(obj: object) -> NodeInfo | None:
     if not isinstance(obj, dict):
         return None
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    name = meta.get("name")
-    if not isinstance(name, str):
+    meta = yamlsafe.child(obj, "metadata")
+    name = yamlsafe.string(meta, "name")
+    if name is None:
         return None
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    spec = yamlsafe.child(obj, "spec")
+    status = yamlsafe.child(obj, "status")
     cidrs = [c for c in (spec.get("podCIDRs") or []) if isinstance(c, str)]
-    if not cidrs and isinstance(spec.get("podCIDR"), str) and spec["podCIDR"]:
-        cidrs = [spec["podCIDR"]]
-    ips = [a.get("address") for a in status.get("addresses") or []
+    single = yamlsafe.string(spec, "podCIDR")
+    if not cidrs and single:
+        cidrs = [single]
+    ips = [a["address"] for a in status.get("addresses") or []
            if isinstance(a, dict) and a.get("type") == "InternalIP" and isinstance(a.get("address"), str)]
-    labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+    labels = yamlsafe.child(meta, "labels")
     control_plane = any(k in labels for k in ("node-role.kubernetes.io/control-plane",
                                               "node-role.kubernetes.io/master"))
     ready = None

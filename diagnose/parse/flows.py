@@ -17,6 +17,7 @@ metadata (without ``priority``), the actions as the text after ``actions=``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from diagnose.parse.shell import split_prompt
@@ -120,7 +121,7 @@ def _seconds(val: str) -> float | None:
 
 
 # Flow metadata keys -> (Flow attribute, converter); `table_id` is the appctl spelling.
-_META = {
+_META: dict[str, tuple[str | None, Callable[[str], object] | None]] = {
     "cookie": ("cookie", str), "table": ("table", str), "table_id": ("table", str),
     "priority": ("priority", _int), "n_packets": ("n_packets", _int), "n_bytes": ("n_bytes", _int),
     "duration": ("duration", _seconds), "idle_age": ("idle_age", _int), "hard_age": ("hard_age", _int),
@@ -165,7 +166,7 @@ def parse_flow_line(line: str) -> Flow | None:
             continue
         saw_meta = True
         field, convert = _META[key]
-        if field is not None:
+        if field is not None and convert is not None:
             setattr(flow, field, convert(val))
     if not saw_meta:
         # "--no-stats" output of a table-0, default-priority flow has no metadata at all; accept

@@ -22,26 +22,26 @@ def pods(text: str, source: str = "clusterinfo") -> list[PodRow]:
 
 
 def _pod(obj: dict, source: str) -> PodRow | None:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
-    name = meta.get("name")
-    if not isinstance(name, str):
+    meta = yamlsafe.child(obj, "metadata")
+    spec = yamlsafe.child(obj, "spec")
+    status = yamlsafe.child(obj, "status")
+    name = yamlsafe.string(meta, "name")
+    if name is None:
         return None
-    namespace = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
-    ip = status.get("podIP") if isinstance(status.get("podIP"), str) else None
-    node = spec.get("nodeName") if isinstance(spec.get("nodeName"), str) else None
-    phase = status.get("phase") if isinstance(status.get("phase"), str) else None
-    restarts, waiting = 0, None
+    namespace = yamlsafe.string(meta, "namespace")
+    ip = yamlsafe.string(status, "podIP")
+    node = yamlsafe.string(spec, "nodeName")
+    phase = yamlsafe.string(status, "phase")
+    restarts: int = 0
+    waiting: str | None = None
     for cs in status.get("containerStatuses") or []:
         if not isinstance(cs, dict):
             continue
         if isinstance(cs.get("restartCount"), int):
             restarts = max(restarts, cs["restartCount"])
-        state = cs.get("state") if isinstance(cs.get("state"), dict) else {}
-        w = state.get("waiting") if isinstance(state.get("waiting"), dict) else None
-        if w and isinstance(w.get("reason"), str):
-            waiting = w["reason"]
+        reason = yamlsafe.string(yamlsafe.child(yamlsafe.child(cs, "state"), "waiting"), "reason")
+        if reason is not None:
+            waiting = reason
     # A finished Pod keeps status.podIP although the IP may already serve another Pod.
     shown = {"Succeeded": "Completed", "Failed": "Failed"}.get(phase or "", waiting or phase)
     return PodRow(name=name, namespace=namespace, status=shown, restarts=restarts, ip=ip or None, node=node,
@@ -57,9 +57,8 @@ def configmaps(text: str) -> dict[str, dict[str, str]]:
         obj = yamlsafe.load(doc)
         if not isinstance(obj, dict):
             continue
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        name = meta.get("name")
-        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
-        if isinstance(name, str):
+        name = yamlsafe.string(yamlsafe.child(obj, "metadata"), "name")
+        data = yamlsafe.child(obj, "data")
+        if name is not None:
             out[name] = {str(k): v for k, v in data.items() if isinstance(v, str)}
     return out

@@ -162,7 +162,8 @@ def file_info(name: str, head: str) -> KlogFileInfo:
     h = _HEADER_CREATED.search(head)
     if h:
         try:
-            info.created = datetime(*(int(x) for x in h.groups()))
+            year, month, day, hour, minute, second = (int(x) for x in h.groups())
+            info.created = datetime(year, month, day, hour, minute, second)
         except ValueError:
             pass
     h = _HEADER_MACHINE.search(head)

@@ -91,12 +91,12 @@ def detect(head: bytes) -> Shape:
         return Shape("kubectl-prefix", pods=_unique(m["pod"] for m in found),
                      containers=_unique(m["container"] for m in found))
     if share(_SYSLOG) >= 0.5:
-        found = [(m, ln) for ln in lines if (m := _SYSLOG.match(ln))]
-        hosts = _unique(m["host"] for m, _ in found)
+        journal = [(m, ln) for ln in lines if (m := _SYSLOG.match(ln))]
+        hosts = _unique(m["host"] for m, _ in journal)
         # Only a journal of klog programs (antrea-agent, kubelet) is rewritten; kernel, audit
         # and other journal lines stay whole for the host-log parser, which knows them.
-        klog_inside = sum(1 for m, ln in found if _KLOG_START.match(ln, m.end()))
-        return Shape("syslog" if klog_inside >= 0.5 * len(found) else "plain", hosts=hosts)
+        klog_inside = sum(1 for m, ln in journal if _KLOG_START.match(ln, m.end()))
+        return Shape("syslog" if klog_inside >= 0.5 * len(journal) else "plain", hosts=hosts)
     text = [ln.decode("utf-8", "replace") for ln in lines]
     if any(_PS_ERROR.match(t) for t in text) and any(_PS_TAIL.match(t) for t in text):
         return Shape("powershell")

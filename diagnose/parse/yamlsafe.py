@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
@@ -23,6 +23,18 @@ def load(text: str) -> Any:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, RecursionError, ValueError):
         return None
+
+
+def child(obj: Mapping[Any, Any], key: str) -> dict[Any, Any]:
+    """`obj[key]` when it is a mapping, else an empty one: loaded bundle YAML may hold anything anywhere."""
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def string(obj: Mapping[Any, Any], key: str) -> str | None:
+    """`obj[key]` when it is a string, else None."""
+    value = obj.get(key)
+    return value if isinstance(value, str) else None
 
 
 def split_documents(text: str) -> Iterator[str]:

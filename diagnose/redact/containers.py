@@ -16,7 +16,21 @@ import shutil
 import tarfile
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Protocol
+
+
+class Stream(Protocol):
+    """The file objects the writers write into and copy from: an open file, a temporary file
+    (spooled or not), or a compressor over one of them (gzip, isal, bz2, lzma), which are not
+    all `typing.BinaryIO` but all have these."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+    def write(self, data: bytes, /) -> int: ...
+    def tell(self) -> int: ...
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+    def flush(self) -> None: ...
+    def close(self) -> None: ...
+
 
 # Output kinds by the suffix of `-o`: (archive format, compression layers outermost first).
 _SUFFIXES = ((".tar.gz", "tar", ("gzip",)), (".tgz", "tar", ("gzip",)), (".tar.bz2", "tar", ("bzip2",)),
@@ -36,7 +50,7 @@ def single_compression(path: Path) -> tuple[str, ...]:
     return next((comp for suffix, comp in _SINGLE if lower.endswith(suffix)), ())
 
 
-def compressor(fmt: str, raw: BinaryIO) -> BinaryIO:
+def compressor(fmt: str, raw: Stream) -> Stream:
     """A writable stream that compresses into `raw` (closing it does not close `raw`)."""
     if fmt == "gzip":
         # isal's level 2 compresses logs ~10x faster than zlib's 6 for ~5 % more bytes; zlib
@@ -44,20 +58,21 @@ def compressor(fmt: str, raw: BinaryIO) -> BinaryIO:
         try:
             from isal.igzip import IGzipFile
         except ImportError:
-            return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)  # type: ignore[return-value]
-        return IGzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=2)  # type: ignore[return-value]
+            return gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
+        return IGzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=2)
     if fmt == "bzip2":
-        return bz2.BZ2File(raw, "wb")  # type: ignore[return-value]
+        return bz2.BZ2File(raw, "wb")
     if fmt == "xz":
-        return lzma.LZMAFile(raw, "wb")  # type: ignore[return-value]
+        # typeshed asks IO[bytes] (a gzip file is not one); LZMAFile only writes, flushes and closes it
+        return lzma.LZMAFile(raw, "wb")  # type: ignore[arg-type]
     raise ValueError(f"unknown compression {fmt!r}")
 
 
 class Layers:
     """Compression layers stacked on a raw stream; `close()` flushes them, innermost first."""
 
-    def __init__(self, raw: BinaryIO, compression: tuple[str, ...] | list[str]):
-        self.streams: list[BinaryIO] = []
+    def __init__(self, raw: Stream, compression: tuple[str, ...] | list[str]):
+        self.streams: list[Stream] = []
         out = raw
         for fmt in compression:
             out = compressor(fmt, out)
@@ -81,7 +96,7 @@ class Sink:
         self._dirs: set[str] = set()
         self.renamed: list[tuple[str, str]] = []  # (name, the name it got)
 
-    def add(self, name: str, data: BinaryIO, size: int) -> None:
+    def add(self, name: str, data: Stream, size: int) -> None:
         raise NotImplementedError
 
     def place(self, name: str) -> str:
@@ -111,12 +126,12 @@ class Sink:
 
 
 class TarSink(Sink):
-    def __init__(self, raw: BinaryIO, compression: tuple[str, ...] | list[str] = ()):
+    def __init__(self, raw: Stream, compression: tuple[str, ...] | list[str] = ()):
         super().__init__()
         self._layers = Layers(raw, compression)
         self._tar = tarfile.open(fileobj=self._layers.top, mode="w", format=tarfile.PAX_FORMAT)
 
-    def add(self, name: str, data: BinaryIO, size: int) -> None:
+    def add(self, name: str, data: Stream, size: int) -> None:
         info = tarfile.TarInfo(self.place(name))
         info.size, info.mtime, info.mode = size, 0, 0o644
         info.uname = info.gname = ""
@@ -128,12 +143,12 @@ class TarSink(Sink):
 
 
 class ZipSink(Sink):
-    def __init__(self, raw: BinaryIO, compression: tuple[str, ...] | list[str] = ()):
+    def __init__(self, raw: Stream, compression: tuple[str, ...] | list[str] = ()):
         super().__init__()
         self._layers = Layers(raw, compression)
         self._zip = zipfile.ZipFile(self._layers.top, "w", zipfile.ZIP_DEFLATED)
 
-    def add(self, name: str, data: BinaryIO, size: int) -> None:
+    def add(self, name: str, data: Stream, size: int) -> None:
         info = zipfile.ZipInfo(self.place(name), date_time=(1980, 1, 1, 0, 0, 0))
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
@@ -150,7 +165,7 @@ class DirSink(Sink):
         super().__init__()
         self._root = root
 
-    def add(self, name: str, data: BinaryIO, size: int) -> None:
+    def add(self, name: str, data: Stream, size: int) -> None:
         rel = PurePosixPath(self.place(name))
         if rel.is_absolute() or ".." in rel.parts:  # names come from the walker, already safe; twice sure
             raise ValueError(f"unsafe member name {name!r}")
@@ -163,13 +178,13 @@ class DirSink(Sink):
 class FileSink(Sink):
     """The output is one file (the input was one plain file): its content, nothing else."""
 
-    def __init__(self, raw: BinaryIO):
+    def __init__(self, raw: Stream):
         super().__init__()
         self._raw = raw
 
-    def add(self, name: str, data: BinaryIO, size: int) -> None:
+    def add(self, name: str, data: Stream, size: int) -> None:
         shutil.copyfileobj(data, self._raw, 1 << 20)
 
 
-def archive_sink(fmt: str, raw: BinaryIO, compression: tuple[str, ...] | list[str]) -> Sink:
+def archive_sink(fmt: str, raw: Stream, compression: tuple[str, ...] | list[str]) -> Sink:
     return TarSink(raw, compression) if fmt == "tar" else ZipSink(raw, compression)

@@ -80,7 +80,7 @@ def _pem(block: bytes, start: int, _end: int) -> Span | None:
     if m is None:
         return None
     sep = _PEM_SEP.match(block, m.end())
-    body = sep.end() if sep else m.end()  # type: ignore[union-attr]
+    body = sep.end() if sep else m.end()
     end_line = b"-----END " + m[1] + b"-----"
     stop = block.find(end_line, body, body + _PEM_SEARCH)  # bounded: a file of BEGIN lines stays linear
     if stop != -1:

@@ -82,6 +82,7 @@ class Run:
         self._right = re.compile(cls + b"{0,%d}" % limit)
         self._limit = limit
 
+    # Both patterns match the empty run, so search and match never return None.
     def left(self, block: bytes, pos: int) -> int:
         return self._left.search(block, max(0, pos - self._limit), pos).start()  # type: ignore[union-attr]
 
@@ -196,7 +197,9 @@ class HyperscanFinder:
     def hits(self, block: bytes) -> list[Hit]:
         found: list[Hit] = []
         for d in self._dbs:
-            d.db.scan(block, match_event_handler=_on_match, context=found.append, scratch=d.scratch)
+            # hyperscan types the context as object; _on_match gets back the found.append given here
+            d.db.scan(block, match_event_handler=_on_match, context=found.append,  # type: ignore[arg-type]
+                      scratch=d.scratch)
         return found
 
 

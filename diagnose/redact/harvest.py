@@ -342,14 +342,12 @@ class Harvester:
                     self._object(section, obj)
 
     def _object(self, section: str, obj: dict) -> None:
-        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        name, ns = meta.get("name"), meta.get("namespace")
-        name = name if isinstance(name, str) else None
-        ns = ns if isinstance(ns, str) else None
+        meta = yamlsafe.child(obj, "metadata")
+        name, ns = yamlsafe.string(meta, "name"), yamlsafe.string(meta, "namespace")
         v = self.vocabulary
         if section == "nodes":
             v.add("node", name)
-            status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+            status = yamlsafe.child(obj, "status")
             for a in status.get("addresses") or []:
                 if isinstance(a, dict) and a.get("type") in ("Hostname", "InternalDNS", "ExternalDNS"):
                     address = str(a.get("address") or "")
@@ -358,8 +356,7 @@ class Harvester:
                         self.learn(address)
         elif section == "pods":
             v.add_pod(ns, name)
-            spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-            if isinstance(spec.get("nodeName"), str):
-                v.add("node", spec["nodeName"])
+            spec = yamlsafe.child(obj, "spec")
+            v.add("node", yamlsafe.string(spec, "nodeName"))
         elif section in ("deployments", "replicas", "daemonsets", "statefulsets"):
             v.add_pod(ns, name, cls="app")

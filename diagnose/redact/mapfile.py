@@ -12,6 +12,7 @@ The map must never travel with what it unlocks, so it is refused inside the reda
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def load(path: Path) -> RedactionMap:
         raise MapError(f"{path} is not a redaction map (not JSON)") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise MapError(f"{path} is not an antrea-diagnose redaction map")
-    records = data.get("values") if isinstance(data.get("values"), dict) else {}
+    values = data.get("values")
+    records = values if isinstance(values, dict) else {}
     clean = {str(k): {str(o): str(p) for o, p in v.items()} for k, v in records.items() if isinstance(v, dict)}
     key = None
     if isinstance(data.get("key"), str):
@@ -87,7 +89,7 @@ def resolve_key(existing: RedactionMap | None, key_file_key: bytes | None, new: 
     return new, True
 
 
-def check_location(map_path: Path, files: list[Path] = (), dirs: list[Path] = ()) -> None:  # type: ignore[assignment]
+def check_location(map_path: Path, files: Sequence[Path] = (), dirs: Sequence[Path] = ()) -> None:
     """Refuse a map that would be one of `files` or inside one of `dirs` (the redacted output,
     the input, the report)."""
     target = map_path.resolve()

@@ -16,6 +16,7 @@ opening the `-o` target.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import shutil
@@ -93,7 +94,7 @@ class _Frame:
     formats: list[str | None]
     layers: int = 1
     sink: containers.Sink | None = None
-    spool: BinaryIO | None = None
+    spool: containers.Stream | None = None
 
 
 class _TrackingWalker(Walker):
@@ -134,7 +135,7 @@ class _Rewriter:
         self.archive = containers.archive_kind(output)
         self._stack: list[_Frame] = []
         self._root_sink: containers.Sink | None = None
-        self._root_raw: BinaryIO | None = None
+        self._root_raw: io.BufferedWriter | None = None
 
     # -- the output root ------------------------------------------------------------------------
 
@@ -201,18 +202,18 @@ class _Rewriter:
         compression = [f for f in frame.formats[:-1] if f]
         if single and self.archive is None:
             compression = list(containers.single_compression(self.output))
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL, dir=self.work.parent) as spool:
-            layers = containers.Layers(spool, compression)  # type: ignore[arg-type]
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL, dir=str(self.work.parent)) as spool:
+            layers = containers.Layers(spool, compression)
             self._redact_into(stream, layers.top, display)
             layers.close()
             length = spool.tell()
             spool.seek(0)
-            self._add(sink, name, spool, length)  # type: ignore[arg-type]
+            self._add(sink, name, spool, length)
         self.outcome.files += 1
 
     # -- helpers ------------------------------------------------------------------------------
 
-    def _add(self, sink: containers.Sink, name: str, data: BinaryIO, size: int) -> None:
+    def _add(self, sink: containers.Sink, name: str, data: containers.Stream, size: int) -> None:
         before = len(sink.renamed)
         sink.add(name, data, size)
         self.outcome.renamed.extend(sink.renamed[before:])
@@ -235,7 +236,7 @@ class _Rewriter:
         assert sink is not None
         return sink, "/".join(self.scrubber.path_part(p) for p in rel)
 
-    def _redact_into(self, stream: BinaryIO, out: BinaryIO, display: str) -> None:
+    def _redact_into(self, stream: BinaryIO, out: containers.Stream, display: str) -> None:
         head = stream.read(_SNIFF)
         if b"\x00" in head:
             self.outcome.binary.append(display)

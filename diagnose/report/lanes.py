@@ -65,7 +65,7 @@ class Axis:
         k = int((self.t0 - day).total_seconds() // step) + 1
         fmt = ("%H:%M:%S" if step < 60 else "%H:%M" if step < 10800 else "%m-%d %H:%M" if step < 86400
                else "%m-%d")
-        out = []
+        out: list[dict[str, Any]] = []
         while True:
             t = day + timedelta(seconds=k * step)
             if t > self.t1:
@@ -235,9 +235,9 @@ def lane(node: dict[str, Any], width: int = WIDTH) -> dict[str, Any] | None:
         row_y = ovs_y if k.get("kind") == "ovs" and ovs_y is not None else mark_y
         markers.append({"x": axis.x(t), "y": row_y, "cls": event_class(k), "n": k["n"], "kind": _kind(k),
                         "title": tooltip(k), **geometry(shape(k), axis.x(t), row_y)})
-    ticks = [{"x": axis.x(parse_time(e["time"])), "cls": event_class(e),  # type: ignore[arg-type]
+    ticks = [{"x": axis.x(t), "cls": event_class(e),
               "y": ovs_y - 5 if e.get("kind") == "ovs" and ovs_y is not None else hits_y}
-             for e in hits]
+             for e in hits if (t := parse_time(e["time"])) is not None]
     restarts = [m["x"] for m in markers if m["kind"] == "restart"]
     return {
         "width": width, "height": height, "gutter": GUTTER,
@@ -253,7 +253,7 @@ def _place_labels(keys: list[dict[str, Any]], axis: Axis, width: int) -> tuple[l
     (greedy, in time order); an event that finds no free row keeps its marker and table row."""
     chosen = sorted(keys, key=priority)[:MAX_LABELS]
     rows: list[list[tuple[float, float]]] = []
-    placed = []
+    placed: list[dict[str, Any]] = []
     for k in sorted(chosen, key=lambda k: k["n"]):
         t = parse_time(k.get("time"))
         assert t is not None
@@ -300,14 +300,18 @@ def label_text(k: dict[str, Any]) -> str:
 
 def overview(timeline: dict[str, Any], width: int = WIDTH) -> dict[str, Any] | None:
     """One row per Node with timed events on a shared axis; None when fewer than two such Nodes."""
-    nodes = [n for n in timeline.get("nodes", []) if parse_time(n.get("start")) and parse_time(n.get("end"))]
+    nodes: list[tuple[dict[str, Any], datetime, datetime]] = []
+    for n in timeline.get("nodes", []):
+        start, end = parse_time(n.get("start")), parse_time(n.get("end"))
+        if start is not None and end is not None:
+            nodes.append((n, start, end))
     if len(nodes) < 2:
         return None
-    t0 = min(parse_time(n["start"]) for n in nodes)  # type: ignore[type-var]
-    t1 = max(parse_time(n["end"]) for n in nodes)  # type: ignore[type-var]
-    axis = Axis(t0, t1, OVERVIEW_GUTTER, width - RIGHT)  # type: ignore[arg-type]
+    t0 = min(start for _, start, _ in nodes)
+    t1 = max(end for _, _, end in nodes)
+    axis = Axis(t0, t1, OVERVIEW_GUTTER, width - RIGHT)
     rows = []
-    for i, n in enumerate(nodes):
+    for i, (n, start, end) in enumerate(nodes):
         y = 6 + i * OVERVIEW_ROW
         runs = []
         for r in n.get("runs", []):
@@ -324,7 +328,7 @@ def overview(timeline: dict[str, Any], width: int = WIDTH) -> dict[str, Any] | N
         hits = sorted({axis.x(t) for e in n.get("events", []) if not is_key(e) and (t := parse_time(e.get("time")))})
         rows.append({"node": n.get("node"), "name": name if len(name) <= 20 else name[:19] + "…", "y": y,
                      "mid": y + 9, "runs": runs, "markers": markers, "hits": hits,
-                     "span": (axis.x(parse_time(n["start"])), axis.x(parse_time(n["end"])))})  # type: ignore[arg-type]
+                     "span": (axis.x(start), axis.x(end))})
     axis_y = 6 + len(nodes) * OVERVIEW_ROW + 2
     return {"width": width, "height": axis_y + 30, "gutter": OVERVIEW_GUTTER, "rows": rows, "axis_y": axis_y,
             "ticks": axis.ticks(), "caption": axis.caption()}

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 SCHEMA_VERSION = "2.0"  # 2.0: a finding's nested symptoms are `symptoms` (was `explains`)
 
@@ -336,14 +339,14 @@ class Report:
     timeline: TimelineOut = doc("The story of each Node.")
 
 
-T = TypeVar("T")
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def build(cls: type[T], data: Any) -> T:
     """A model object from plain data (a dict from another module, a parsed JSON report), checking
     that its shape is the model's: a missing or unknown key is a bug, raised here."""
     hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = set(data) - set(fields)
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
@@ -364,8 +367,8 @@ def _convert(hint: Any, value: Any) -> Any:
     args = [a for a in get_args(hint) if a is not type(None)]
     if origin is list:
         return [_convert(args[0], v) for v in value]
-    if dataclasses.is_dataclass(hint):
-        return build(hint, value)  # type: ignore[arg-type]
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return build(hint, value)
     if args and origin is not Literal:  # X | None
         return _convert(args[0], value)
     return value

@@ -78,7 +78,7 @@ def _type(hint: Any, defs: dict[str, Any]) -> dict[str, Any]:
         return {"anyOf": [part, {"type": "null"}]}
     if origin is list:
         return {"type": "array", "items": _type(args[0], defs)}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         name = _name(hint)
         if name not in defs:
             defs[name] = {}  # placeholder: recursive types (a finding's symptoms) refer to themselves

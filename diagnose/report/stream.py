@@ -48,7 +48,7 @@ def rows(cluster: Cluster, findings: list[Finding], nodes: tuple[str, ...] = (),
     """The events of `nodes` (all when empty) between `since` and `until` (inclusive; undated
     events only when neither is given), timed ones in time order, then undated ones per Node."""
     wanted = set(nodes)
-    timed: list[Row] = []
+    timed: list[tuple[datetime, Row]] = []
     undated: list[Row] = []
     for story in storyline.merged(cluster, findings):
         if wanted and story.node not in wanted:
@@ -59,9 +59,9 @@ def rows(cluster: Cluster, findings: list[Finding], nodes: tuple[str, ...] = (),
                 if since is None and until is None:
                     undated.append(Row(story.node, s))
             elif (since is None or t >= since) and (until is None or t <= until):
-                timed.append(Row(story.node, s))
-    timed.sort(key=lambda r: r.time)  # type: ignore[arg-type, return-value]  # stable: Node order on ties
-    return timed + undated
+                timed.append((t, Row(story.node, s)))
+    timed.sort(key=lambda item: item[0])  # stable: Node order on ties
+    return [r for _, r in timed] + undated
 
 
 def render_csv(found: list[Row]) -> str:
@@ -110,7 +110,7 @@ def table(found: list[Row], total: int, width: int = 220) -> Any:
         label = Text(view.oneline(s.label), style="bold" if s.root_cause else "")
         if s.kind in ("start", "restart", "fatal"):
             label = Text.assemble((f"{s.kind}: ", "bold red" if s.kind == "fatal" else "bold yellow"), label)
-        cells = [view.clock(e.time_text, with_date=with_date) or "-", Text(view.oneline(r.node)),
+        cells: list[str | Text] = [view.clock(e.time_text, with_date=with_date) or "-", Text(view.oneline(r.node)),
                  str(s.run or ""), Text(s.level or "", style=style.get(s.level or "", ""))]
         if wide:
             cells.append(Text(f"{_short_path(e.artifact)}:{e.line}", style="dim"))
