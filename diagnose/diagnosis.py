@@ -138,7 +138,7 @@ class RuleFailure:
     def of(cls, rule: Rule, error: BaseException) -> RuleFailure:
         frames = traceback.extract_tb(error.__traceback__)
         own = [f for f in frames if rule.path and Path(f.filename) == Path(rule.path)]
-        frame = (own or frames or [None])[-1]
+        frame = (own or frames)[-1] if (own or frames) else None
         where = f"{_short(frame.filename)}:{frame.lineno}" if frame is not None else (rule.path or rule.id)
         text = str(error).splitlines()[0][:300] if str(error) else ""
         return cls(rule.id, rule.title, f"{type(error).__name__}: {text}" if text else type(error).__name__, where)

@@ -10,7 +10,7 @@ for the hits of their own signatures, on the Nodes where the rule applies.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import TypeVar
 
@@ -129,7 +129,7 @@ class NodeView:
         """Which process wrote an event (from the kind of its log)."""
         return runsmod.PROCESS_OF_KIND.get(self._kind_of_artifact.get(event.artifact, ""), "agent")
 
-    def outcome(self, failures: list[m.LogEvent], successes: list[m.LogEvent] = (),
+    def outcome(self, failures: list[m.LogEvent], successes: Sequence[m.LogEvent] = (),
                 retry_interval: float = 0.0) -> outcomes.Outcome | None:
         """Did these failures (this Node's events) last? See `diagnose.facts.outcome`."""
         mine = [e for e in failures if e.node == self.data.name or self.data.name == m.UNATTRIBUTED
@@ -636,12 +636,6 @@ class ClusterView:
                     event.source = a.path
                     out.append(event)
         return out
-
-    @cached_property
-    def crd_objects(self) -> list[crds.CrdObject]:
-        """Antrea custom resources pasted as `kubectl get -o yaml` or `kubectl describe`
-        (AntreaAgentInfo, AntreaControllerInfo, Egress, IPPool...)."""
-        return [o for a in self.cluster.all_artifacts() if a.kind == m.ANTREA_CRD for o in crds.parse(a.text(), a.path)]
 
     @cached_property
     def controller_conditions(self) -> list[tuple[m.Artifact, crds.Condition]]:

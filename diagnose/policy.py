@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from diagnose import model as m
-from diagnose.evidence import ClusterView
+from diagnose.evidence import ClusterView, NodeView
 from diagnose.facts import lifecycle
 from diagnose.facts import outcome as outcomes
 from diagnose.rule import INCONCLUSIVE, SEVERITY_RANK, Finding, Missing, Rule
@@ -48,7 +48,7 @@ def apply(findings: list[Finding], view: ClusterView, rules: dict[str, Rule]) ->
 def _unknown_version(f: Finding, view: ClusterView, rule: Rule) -> None:
     nodes = [view.nodes[n] for n in f.nodes if n in view.nodes]
 
-    def unknown(n) -> bool:
+    def unknown(n: NodeView) -> bool:
         if rule.covers(view.node_version(n)) is not None:
             return False
         releases = view.node_releases(n)
@@ -91,7 +91,7 @@ def _judge(f: Finding, view: ClusterView, kinds: dict[str, str], roles: dict[str
         f.severity = cap
     note = f"Not a current fault: {worst.describe()}." if cap == "info" else f"{worst.describe().capitalize()}."
     told = next((o for o in (rule.outcomes if rule else ()) if o.name == worst.state), None)
-    if told is not None:  # the rule tells this outcome in its own words
+    if told is not None and rule is not None:  # the rule tells this outcome in its own words
         values = {**f.values, "outcome_text": note}
         f.outcome, f.summary = told.name, rule.render(told.message, values)
         if told.severity and SEVERITY_RANK[told.severity] > SEVERITY_RANK[f.severity]:
@@ -107,7 +107,10 @@ def _judge(f: Finding, view: ClusterView, kinds: dict[str, str], roles: dict[str
 def _without_shadowed_fallbacks(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """A fallback finding whose latest log line a specific finding cites is explained by it."""
     specific = [f for f in findings if not (rules.get(f.rule_id) and rules[f.rule_id].fallback)]
-    cited = {(e.artifact, e.line) for f in specific for e in f.evidence}
+    # A line is the same when its file and line number are, or (a line logged to several klog
+    # severity files) its time and text are.
+    cited: set[tuple[str, int | None] | tuple[str, str, str]] = {(e.artifact, e.line) for f in specific
+                                                                  for e in f.evidence}
     cited |= {("same", e.time, e.text) for f in specific for e in f.evidence if e.time}
     out = []
     for f in findings:

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from diagnose.model import AGENT_LOG, PSEUDO_NODES, LogEvent
+
+if TYPE_CHECKING:  # only for annotations: jinja2 loads on first render, modes and versions import this module's peers
+    import jinja2
+
+    from diagnose.facts.modes import Mode
+    from diagnose.versions import Version
 
 SEVERITIES = ("critical", "error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # lower is worse
@@ -256,7 +262,7 @@ class Rule:
     def version_bound(self) -> bool:
         return self.applies_to.strip() not in ("", "all", "*") or self.fixed_in is not None
 
-    def applies(self, mode, version, releases=None) -> bool:
+    def applies(self, mode: Mode, version: Version | None, releases: Sequence[Version] | None = None) -> bool:
         """Whether the rule runs on a Node of this mode (diagnose.facts.modes.Mode) and version
         (None: unknown, the rule runs and the engine marks its findings inconclusive); `releases`,
         when the version is unknown, are those the Node's logged messages exist in."""
@@ -268,12 +274,12 @@ class Rule:
             return self.covers_any(releases) is not False
         return self.covers(version) is not False
 
-    def covers_any(self, releases) -> bool | None:
+    def covers_any(self, releases: Sequence[Version]) -> bool | None:
         """True when every one of `releases` has the failure, False when none has, else None."""
         verdicts = {self.covers(r) for r in releases}
         return True if verdicts == {True} else False if verdicts == {False} else None
 
-    def covers(self, version) -> bool | None:
+    def covers(self, version: Version | None) -> bool | None:
         """Whether `version` is one the failure exists in; None when the version is unknown."""
         from diagnose import versions
 
@@ -283,7 +289,8 @@ class Rule:
             return None
         if versions.satisfies(version, self.applies_to) is False:
             return False
-        return not (self.fixed_in and version >= versions.parse(self.fixed_in))
+        fixed = versions.parse(self.fixed_in) if self.fixed_in else None
+        return not (fixed is not None and version >= fixed)
 
     def outcome(self, name: str) -> Outcome:
         for o in self.outcomes:
@@ -396,14 +403,14 @@ def _render(template: str, values: dict[str, Any]) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _template(source: str):
+def _template(source: str) -> jinja2.Template:
     """Compiled once per process. Messages and commands are rendered with untrusted values from
     the evidence as plain text: escaping is the report's job (HTML autoescape, Markdown code)."""
     return _environment().from_string(source)
 
 
 @functools.lru_cache(maxsize=1)
-def _environment():
+def _environment() -> jinja2.Environment:
     import jinja2  # on first use: `--help` and `rules list` do not need it
 
     return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)

@@ -63,7 +63,7 @@ def _from_yaml(text: str, source: str) -> list[CrdObject]:
     out: list[CrdObject] = []
     docs = [yamlsafe.load(d) for d in yamlsafe.split_documents(text)]
     for doc in docs:
-        items = doc.get("items") if isinstance(doc, dict) and isinstance(doc.get("items"), list) else [doc]
+        items = doc["items"] if isinstance(doc, dict) and isinstance(doc.get("items"), list) else [doc]
         for obj in items:
             if isinstance(obj, dict) and isinstance(obj.get("apiVersion"), str) and _API_GROUP.match(obj["apiVersion"]):
                 crd = _object(obj, source)
@@ -73,13 +73,12 @@ def _from_yaml(text: str, source: str) -> list[CrdObject]:
 
 
 def _object(obj: dict[str, Any], source: str) -> CrdObject | None:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    name = meta.get("name")
-    if not isinstance(name, str):
+    meta = yamlsafe.child(obj, "metadata")
+    name = yamlsafe.string(meta, "name")
+    if name is None:
         return None
-    crd = CrdObject(str(obj.get("kind") or ""), name, meta.get("namespace") if isinstance(meta.get("namespace"), str)
-                    else None, source=source)
-    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    crd = CrdObject(str(obj.get("kind") or ""), name, yamlsafe.string(meta, "namespace"), source=source)
+    status = yamlsafe.child(obj, "status")
     # AntreaAgentInfo/ControllerInfo keep their conditions at the top level.
     conds = obj.get("agentConditions") or obj.get("controllerConditions") or status.get("conditions") or []
     for c in conds if isinstance(conds, list) else []:

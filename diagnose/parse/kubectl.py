@@ -198,9 +198,10 @@ def parse_describe(text: str, source: str = "") -> list[DescribedPod]:
 
 def _event(line: str, columns: list[int] | None, line_no: int) -> PodEvent | None:
     if columns and len(line) > columns[4]:
-        parts = [line[a:b].strip() for a, b in zip(columns, columns[1:] + [len(line)], strict=True)]
-        if parts[0] in ("Normal", "Warning"):
-            return PodEvent(*parts, line=line_no)
+        kind, reason, age, source, message = (line[a:b].strip() for a, b in zip(columns, columns[1:] + [len(line)],
+                                                                              strict=True))
+        if kind in ("Normal", "Warning"):
+            return PodEvent(kind, reason, age, source, message, line=line_no)
     m = re.match(r"^\s+(Normal|Warning)\s+(\S+)\s+(.+?)\s{2,}(\S+(?:, \S+)?)\s{2,}(.*)$", line)
     if m:
         return PodEvent(m[1], m[2], m[3], m[4], m[5], line_no)

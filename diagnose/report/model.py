@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args, get_origin, g
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
-SCHEMA_VERSION = "2.0"  # 2.0: a finding's nested symptoms are `symptoms` (was `explains`)
+SCHEMA_VERSION: Literal["2.0"] = "2.0"  # 2.0: a finding's nested symptoms are `symptoms` (was `explains`)
 
 Severity = Literal["critical", "error", "warning", "info"]
 Verdict = Literal["fault", "no-fault", "not-enough-evidence"]
