@@ -33,8 +33,9 @@ from typing import Any
 
 import yaml
 
+from diagnose.rule import PROBLEM_SEVERITIES
+
 FILE = "expect.yaml"
-SEVERE = ("critical", "error", "warning")
 FINDING_KEYS = frozenset({"rule", "outcome", "nodes", "severity", "status", "category", "first", "symptom_of",
                           "summary", "evidence"})
 TOP_KEYS = frozenset({"expect", "quiet", "absent", "verdict"})
@@ -93,7 +94,7 @@ def problems(report: dict[str, Any], spec: dict[str, Any]) -> list[str]:
             said = "; ".join(", ".join(m) for m in misses) or "no finding of this rule"
             out.append(f"{want['rule']}: {said}")
     for rule in spec.get("quiet") or []:
-        loud = [f for f, _ in found if f["rule_id"] == rule and f["severity"] in SEVERE]
+        loud = [f for f, _ in found if f["rule_id"] == rule and f["severity"] in PROBLEM_SEVERITIES]
         if loud:
             out.append(f"{rule} should be quiet, found {loud[0]['severity']}: {loud[0]['summary'][:160]}")
     for rule in spec.get("absent") or []:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # only for annotations: jinja2 loads on first render, modes a
 
 SEVERITIES = ("critical", "error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # lower is worse
+PROBLEM_SEVERITIES = frozenset(SEVERITIES[:3])  # warning and above: a fault; info is a note
 
 # The root-cause taxonomy: every finding's category is one of these ids. DESIGN.md's table, plus
 # the classes the message catalogue showed Antrea's source has (cni ... diagnostics). The

@@ -17,8 +17,8 @@ import click
 
 from diagnose import config as config_file
 from diagnose.errors import UsageError
+from diagnose.rule import SEVERITIES
 
-SEVERITIES = ("critical", "error", "warning", "info")
 _CONFIG_KEY = "antrea_diagnose.config"
 _ISOLATED_KEY = "antrea_diagnose.isolated"
 _BROKEN_KEY = "antrea_diagnose.broken_config"

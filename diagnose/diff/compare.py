@@ -13,9 +13,9 @@ from typing import Any
 
 from diagnose import __version__
 from diagnose.diff.snapshot import NodeFacts, Snapshot
+from diagnose.rule import SEVERITIES
 
 SCHEMA_VERSION = "1.0"
-SEVERITIES = ("critical", "error", "warning", "info")
 
 
 def compare(old: Snapshot, new: Snapshot) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-SEVERITIES = ("critical", "error", "warning", "info")
-PROBLEM_SEVERITIES = frozenset({"critical", "error", "warning"})  # "problems" for the verdict
+from diagnose.rule import PROBLEM_SEVERITIES, SEVERITIES
+
 PASTED_NODES = ("(unattributed)",)  # diagnose.model.UNATTRIBUTED: files that name no Node (no model import here)
 SEVERITY_ICON = {"critical": "🔴", "error": "🟠", "warning": "🟡", "info": "🔵"}
 
