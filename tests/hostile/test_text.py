@@ -53,7 +53,7 @@ def test_a_line_of_hundreds_of_mb_is_cut_not_loaded(cli, tmp_path):
         for _ in range(512):
             f.write(one_mib)
         f.write(gzip.compress(b"\n" + GOOD_LOG[HEADER_END:], mtime=0))
-    result = cli("scan", b, "-f", "json", "--limit", "max_ratio=1000000")
+    result = cli("scan", b, "-f", "json", "--limit", "max_ratio=1000000", "--limit", "max_source_ratio=1000000")
     assert result.returncode == 0, result.stderr
     report = result.report
     assert GOOD_CATEGORY in [f["category"] for f in report["findings"]]  # the lines after it were scanned

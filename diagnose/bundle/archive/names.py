@@ -3,6 +3,7 @@ as member paths (nothing absolute, no `..`, no drive letter)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import PurePosixPath
 
@@ -30,3 +31,21 @@ def safe_member_name(name: str) -> PurePosixPath | None:
     return PurePosixPath(*parts) if parts else None
 
 
+
+
+class MemberNames:
+    """The member paths of one archive handed on so far (a 16-byte digest each: an archive may
+    have hundreds of thousands of members with names of a kilobyte)."""
+
+    def __init__(self) -> None:
+        self._digests: set[bytes] = set()
+
+    def add(self, path: str) -> None:
+        self._digests.add(self._digest(path))
+
+    def __contains__(self, path: str) -> bool:
+        return self._digest(path) in self._digests
+
+    @staticmethod
+    def _digest(path: str) -> bytes:
+        return hashlib.blake2b(path.encode("utf-8", "surrogateescape"), digest_size=16).digest()

@@ -187,7 +187,10 @@ class Counted(Reader):
 class Guarded(Reader):
     """A stream metered against the limits. When one is reached it notes it once and then
     ends, as if the data were complete: the consumer keeps what it read and moves on. A read
-    error ends it the same way (with its note), so nothing above it loses buffered bytes."""
+    error ends it the same way (with its note), so nothing above it loses buffered bytes.
+
+    `source` counts the packed bytes behind an inflating stream (a decompressor, a deflated zip
+    member, a sparse tar member): its ratio is checked, and the source-wide ratio stops it."""
 
     def __init__(self, inner: Reader | BinaryIO, walker: Walker, where: str, *, cap: int | None = None,
                  source: Counted | None = None, total: bool = True):
@@ -205,10 +208,13 @@ class Guarded(Reader):
         w, lim = self._walker, self._walker.limits
         if self.stopped or (self._total and w.exhausted):
             return b""
+        if self._source is not None and w.inflation_stopped:  # the source ratio was passed: inflate nothing more
+            self.stopped = True
+            return b""
         want = n if self._cap is None else min(n, self._cap - self.count + 1)
         try:
             data = self._inner.read(want)
-        except ZIP_ERRORS as e:
+        except Exception as e:  # whatever a library below raises (RecursionError too) ends this stream only
             self.stopped = True
             w.broken(self._where, e)
             return b""
@@ -217,9 +223,7 @@ class Guarded(Reader):
             self._stop(f"is larger than {format_size(self._cap)} (max_member_bytes); only its start was read")
         self.count += len(data)
         if self._total:
-            w.total += len(data)
-            if w.total > lim.max_total_bytes:
-                w.exhaust(self._where)
+            w.produced(len(data), self._where, inflated=self._source is not None)
         if self._source is not None and self.count > lim.ratio_grace_bytes:
             packed = max(1, self._source.count - self._source_start)
             if self.count > lim.max_ratio * packed:

@@ -1,52 +1,51 @@
-"""A tar stream read member by member (tarfile in stream mode), each member handed to the walker."""
+"""A tar stream read member by member (tarfile in stream mode), each member handed to the walker.
+
+Headers are read within bounds (`tar_headers`). Whatever tarfile raises, a RecursionError or
+an IndexError included, ends this archive with one note: the rest of the source is still read.
+A sparse member is metered like a decompressed stream, since its holes are produced, not read.
+"""
 
 from __future__ import annotations
 
 import tarfile
-from typing import TYPE_CHECKING, BinaryIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
-from diagnose.bundle.archive.names import printable
-from diagnose.bundle.archive.streams import ARCHIVE_ERRORS, buffered, describe_error
+from diagnose.bundle.archive.names import MemberNames, printable
+from diagnose.bundle.archive.streams import ARCHIVE_ERRORS, Counted, Guarded, buffered, describe_error
+from diagnose.bundle.archive.tar_headers import BoundedTarInfo, HeaderLimit
 
 if TYPE_CHECKING:
     from diagnose.bundle.archive.walk import Walker
 
-_MAX_EXTENDED_HEADER = 1024 * 1024  # a pax or GNU long-name header is a few hundred bytes
+_T = TypeVar("_T")
 
 
-class _HugeHeader(tarfile.TarError):
-    pass
+class _LibraryError(tarfile.TarError):
+    """Anything else tarfile raised while reading headers (a bug it has with hostile input)."""
 
 
-class _GuardedTarInfo(tarfile.TarInfo):
-    """Refuses extended headers (pax, GNU long names) that tarfile would read whole into
-    memory, and remembers why the member list ended (a clean end, or truncation/corruption
-    that tarfile itself passes over in silence after the first member)."""
-
-    @classmethod
-    def fromtarfile(cls, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
-        try:
-            return super().fromtarfile(tarfile_)
-        except tarfile.HeaderError as e:
-            tarfile_.antrea_end = e  # type: ignore[attr-defined]
-            raise
-
-    def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
-        if self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
-                         tarfile.GNUTYPE_LONGLINK) and self.size > _MAX_EXTENDED_HEADER:
-            raise _HugeHeader(f"has an extended header of {self.size:,} bytes (real ones have a few hundred)")
-        return super()._proc_member(tarfile_)  # type: ignore[misc]
+def _contained(call: Callable[[], _T]) -> _T:
+    try:
+        return call()
+    except (tarfile.TarError, *ARCHIVE_ERRORS):
+        raise
+    except Exception as e:  # RecursionError, IndexError, ...: this archive's problem, not the scan's
+        raise _LibraryError(f"tarfile failed on it: {type(e).__name__}") from None
 
 
 def walk_tar(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
     count = 0
     tar = None
+    handed_on = MemberNames()
+    source = Counted(stream)  # what the tar layer consumed: the packed side of a sparse member's ratio
     try:
         # Read in scan-chunk units: with the default 10 KiB tarfile's stream layer costs a tenth of a scan.
-        tar = tarfile.open(fileobj=buffered(stream), mode="r|", tarinfo=_GuardedTarInfo, bufsize=256 * 1024)
+        tar = _contained(lambda: tarfile.open(fileobj=buffered(source), mode="r|", tarinfo=BoundedTarInfo,
+                                              bufsize=256 * 1024))
         # next() rather than iteration: the member list is cleared as we go, so a huge
         # archive does not pile up TarInfo objects (stream mode never needs them again).
-        while not w.exhausted and (member := tar.next()) is not None:
+        while not w.exhausted and (member := _contained(tar.next)) is not None:
             tar.members.clear()
             count += 1
             where = f"{display}!{printable(member.name)}"
@@ -55,6 +54,9 @@ def walk_tar(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
             name = w.member_path(member.name, where)
             if name is None or member.isdir():
                 continue
+            path = f"{display}!{name}"
+            if path in handed_on:
+                w.duplicate(path, read_before=True)
             if member.issym() or member.islnk():
                 w.problem(where, "is a link inside the archive; not followed")
                 continue
@@ -63,11 +65,14 @@ def walk_tar(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
                     "a FIFO" if member.isfifo() else "not a regular file")
                 w.problem(where, f"is {kind} entry in the archive; ignored")
                 continue
-            fobj = tar.extractfile(member)
+            fobj = _contained(lambda m=member: tar.extractfile(m))
             if fobj is None:
                 continue
-            w.walk_stream(fobj, (*parts, *name.parts), f"{display}!{name}", member.size, depth + 1)
-    except _HugeHeader as e:
+            if member.issparse():
+                fobj = Guarded(fobj, w, path, source=source)
+            handed_on.add(path)
+            w.walk_stream(fobj, (*parts, *name.parts), path, member.size, depth + 1)
+    except HeaderLimit as e:
         w.unreadable(display, f"{e}; reading it stopped after {count} member(s)")
         return
     except ARCHIVE_ERRORS as e:
@@ -85,4 +90,3 @@ def walk_tar(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
     else:
         w.unreadable(display, f"has a corrupt member header after {count} member(s) ({describe_error(end)}); "
                               "the rest of it was skipped")
-

@@ -36,13 +36,21 @@ OnFile = Callable[[tuple[str, ...], str, BinaryIO, "int | None"], None]
 
 
 class Walker:
-    def __init__(self, on_file: OnFile, problems: list[ReadProblem], limits: Limits | None = None):
+    """`on_replaced(path)`, when given, is called when an archive member handed on earlier is
+    replaced by a later member of the same name (as `tar x` would leave it): what was read from
+    `path`, and from archives inside it, no longer belongs to the source."""
+
+    def __init__(self, on_file: OnFile, problems: list[ReadProblem], limits: Limits | None = None,
+                 on_replaced: Callable[[str], None] | None = None):
         self.on_file = on_file
+        self.on_replaced = on_replaced
         self.problems = problems
         self.limits = limits or current()
         self.members_seen = 0
-        self.total = 0  # bytes read from files and produced by decompressors, for max_total_bytes
+        self.total = 0  # bytes read from files and produced by every layer, for max_total_bytes
+        self.disk = 0  # bytes of the files opened on disk: the packed side of the source-wide ratio
         self.exhausted = False  # max_total_bytes or max_members reached: nothing more is read
+        self.inflation_stopped = False  # max_source_ratio reached: nothing more is inflated
         self._stopped: set[str] = set()  # paths a limit stopped: their read errors are not news
         self._unlisted = 0  # notes over max_notes
         self.zip_memory = 0  # bytes of nested zips held in memory right now
@@ -62,12 +70,27 @@ class Walker:
             self.problem(where, reason)
         self._stopped.add(where)
 
-    def exhaust(self, where: str) -> None:
+    def produced(self, n: int, where: str, inflated: bool) -> None:
+        """`n` more bytes came out of a layer of the source (a file read, a decompressor, a zip
+        or sparse tar member), metered against max_total_bytes. Inflated bytes are also held
+        against the source-wide ratio, which stops many small bombs that each stay under the
+        per-stream ratio grace: past it nothing more is inflated, plain files are still read."""
+        self.total += n
+        lim = self.limits
+        if self.total > lim.max_total_bytes:
+            self.exhaust(where, f"takes the source past {format_size(lim.max_total_bytes)} of data after "
+                                "decompression (max_total_bytes)")
+        elif (inflated and not self.inflation_stopped and self.total > lim.ratio_grace_bytes
+              and self.total > lim.max_source_ratio * max(self.disk, 1)):
+            self.inflation_stopped = True
+            self.stop(where, f"takes the data read from the source past {lim.max_source_ratio} times its size on "
+                             "disk (max_source_ratio), like a decompression bomb; from here on nothing compressed "
+                             "was inflated (plain files were still read)")
+
+    def exhaust(self, where: str, why: str) -> None:
         if not self.exhausted:
             self.exhausted = True
-            self.problem(where, f"takes the source past {format_size(self.limits.max_total_bytes)} "
-                                "of data after decompression (max_total_bytes); reading stopped here and "
-                                "the rest of the source was not read")
+            self.problem(where, f"{why}; reading stopped here and the rest of the source was not read")
         self._stopped.add(where)
 
     def _covered(self, where: str) -> bool:
@@ -87,6 +110,15 @@ class Walker:
                                    "decompress (xz_memory_bytes); it was not read")
         else:
             self.unreadable(where, f"is truncated or corrupt ({describe_error(e)}); what came before was used")
+
+    def duplicate(self, path: str, read_before: bool) -> None:
+        """A member of an archive has the name of another: the last copy is the one used, as
+        extracting the archive would leave it. `read_before`: the earlier copy was already
+        handed on (a tar stream), and is dropped now through `on_replaced`."""
+        self.problem(path, "appears more than once in the archive; the last copy is the one used, as extracting "
+                           "the archive would leave it")
+        if read_before and self.on_replaced is not None:
+            self.on_replaced(path)
 
     def count_member(self, where: str) -> bool:
         self.members_seen += 1
@@ -201,6 +233,7 @@ class Walker:
             except OSError as e:
                 self.problem(display, f"cannot be read: {e.strerror or e}")
                 return
+            self.disk += st.st_size
             if format_of(head) == "zip":
                 self._check_name(display, parts[-1], head)
                 walk_zip(self, f, parts, display, depth=0)

@@ -9,11 +9,10 @@ import struct
 import zipfile
 from typing import TYPE_CHECKING, BinaryIO
 
-from diagnose.bundle.archive.names import printable
+from diagnose.bundle.archive.names import MemberNames, printable, safe_member_name
 from diagnose.bundle.archive.streams import (
     ARCHIVE_ERRORS,
     BLOCK,
-    ZIP_ERRORS,
     Counted,
     Guarded,
     Prefixed,
@@ -43,13 +42,19 @@ def walk_zip(w: Walker, f: BinaryIO, parts, display, depth) -> None:
     try:
         f.seek(0)
         zf = zipfile.ZipFile(counted)
-    except ZIP_ERRORS:
+    except Exception:  # whatever zipfile raises on a hostile directory: read the local headers instead
         f.seek(0)
         count, end = walk_zip_stream(w, f, parts, display, depth)
         w.unreadable(display, f"has no readable zip directory (truncated or damaged); {_zip_end(count, end)}")
         return
     with zf:
-        for info in zf.infolist():
+        infos = zf.infolist()
+        overlapping = _overlapping(infos)
+        if overlapping:
+            w.problem(display, f"has {len(overlapping):,} member(s) whose data overlaps another member's (a zip "
+                               "bomb trick: the same bytes inflated again and again); they were skipped")
+        last = {name: i for i, info in enumerate(infos) if (name := safe_member_name(info.filename)) is not None}
+        for i, info in enumerate(infos):
             if w.exhausted:
                 return
             where = f"{display}!{printable(info.filename)}"
@@ -58,17 +63,39 @@ def walk_zip(w: Walker, f: BinaryIO, parts, display, depth) -> None:
             name = w.member_path(info.filename, where)
             if name is None or info.is_dir():
                 continue
+            if last[name] != i:
+                w.duplicate(f"{display}!{name}", read_before=False)
+                continue
+            if i in overlapping:
+                continue
             if stat.S_ISLNK(info.external_attr >> 16):
                 w.problem(where, "is a link inside the archive; not followed")
                 continue
             if not _member_ok(w, where, info.flag_bits, info.compress_type, info.compress_size, info.file_size):
                 continue
             try:
-                with zf.open(info) as member:
-                    w.walk_stream(Guarded(member, w, where, source=counted), (*parts, *name.parts),
-                                  f"{display}!{name}", info.file_size, depth + 1)
-            except ZIP_ERRORS as e:
+                member = zf.open(info)
+            except Exception as e:  # zipfile's refusals and failures alike: this member only
                 w.unreadable(where, f"cannot be read from the zip archive: {describe_error(e)}")
+                continue
+            with member:
+                w.walk_stream(Guarded(member, w, where, source=counted), (*parts, *name.parts),
+                              f"{display}!{name}", info.file_size, depth + 1)
+
+
+def _overlapping(infos: list[zipfile.ZipInfo]) -> set[int]:
+    """Members whose local header starts inside the data of a member before it in the file:
+    a directory can point many entries at the same deflate stream (a few hundred KB that
+    inflate to gigabytes), which no archiver writes. The span taken is the least a member
+    occupies (header without name and extra field, and its packed data)."""
+    overlapping: set[int] = set()
+    reach = 0
+    for offset, i, packed in sorted((info.header_offset, i, info.compress_size) for i, info in enumerate(infos)):
+        if offset < reach:
+            overlapping.add(i)
+        else:
+            reach = offset + 30 + packed
+    return overlapping
 
 
 def _member_ok(w: Walker, where: str, flags: int, method: int, packed: int, size: int) -> bool:
@@ -111,6 +138,7 @@ def walk_zip_stream(w: Walker, stream: BinaryIO, parts, display, depth) -> tuple
     damaged zip, or one too big to hold in memory. Returns (members, how it ended)."""
     src = Pushback(buffered(stream))
     count = 0
+    handed_on = MemberNames()
     while not w.exhausted:
         sig = src.read(4)
         if sig in (b"PK\x01\x02", b"PK\x05\x06", b"PK\x06\x06"):
@@ -155,7 +183,11 @@ def walk_zip_stream(w: Walker, stream: BinaryIO, parts, display, depth) -> tuple
                 data = guard
                 if readable:
                     assert name is not None
-                    w.walk_stream(data, (*parts, *name.parts), f"{display}!{name}", size or None, depth + 1)
+                    path = f"{display}!{name}"
+                    if path in handed_on:
+                        w.duplicate(path, read_before=True)
+                    handed_on.add(path)
+                    w.walk_stream(data, (*parts, *name.parts), path, size or None, depth + 1)
                 while not guard.stopped and data.read(BLOCK):  # the rest, to reach the next header
                     pass
                 if guard.stopped and not described:
