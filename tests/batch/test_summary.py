@@ -20,7 +20,7 @@ def finding(rule_id, category, severity, rank=0, explained_by=None, title="t", s
 
 
 def record(s, name, versions, collected, findings, unexplained=(), status=st.SCANNED, error=None):
-    s.record(path=f"/tickets/{name}.tar.gz", name=name, size=10, stat_key=None, rulepack="r1", result={
+    s.record(path=f"/tickets/{name}.tar.gz", file_name=f"{name}.tar.gz", size=10, stat_key=None, rulepack="r1", result={
         "location": f"/tickets/{name}.tar.gz", "content_hash": f"hash-{name}", "status": status, "error": error,
         "seconds": 0.2, "summary": None if status != st.SCANNED else {
             "antrea_versions": versions, "node_count": 3, "shape": "antctl-directory", "collected_at": collected,
@@ -49,8 +49,8 @@ def results(tmp_path):
            [unexplained("Failed to sync <name>", 2)])
     record(s, "ticket-c", [], None, [], status=st.FAILED,
            error="Nothing in it could be read: <script>alert(1)</script>")
-    s.record_duplicate(path="/copies/ticket-a.tar.gz", name="ticket-a-copy", content_hash="hash-ticket-a", size=10,
-                       stat_key=None, rulepack="r1", same_as="/tickets/ticket-a.tar.gz")
+    s.record_duplicate(path="/copies/ticket-a.tar.gz", file_name="ticket-a-copy.tar.gz", content_hash="hash-ticket-a",
+                       size=10, stat_key=None, rulepack="r1", same_as="/tickets/ticket-a.tar.gz")
     s.close()
     return out
 
