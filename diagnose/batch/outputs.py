@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,29 @@ BUNDLES_DIR = "bundles"
 REPORT_FILES = {"json": "report.json", "html": "report.html", "md": "report.md"}
 
 
-def write_atomically(path: Path, data: str | bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def write_atomically(path: Path, data: str | bytes, private: bool = False) -> None:
+    """Write `path` through a temporary file renamed over it. The file gets the permissions any
+    new file gets (0666 less the umask), like the folders around it, unless `private` (0600)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
     try:
+        if not private and hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_umask_lock = threading.Lock()
+
+
+def _umask() -> int:
+    with _umask_lock:  # reading the umask means setting it: not while another thread creates files
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
 
 
 def bundle_dir(out: Path, name: str) -> Path:

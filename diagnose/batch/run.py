@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -96,6 +97,7 @@ def run_batch(o: Options) -> Outcome:
         template_dirs=tuple(str(Path(d).resolve()) for d in o.template_dirs),
         staging_dir=None if o.scheduler else str(out / STAGING_DIR), time_limit=o.time_limit, limits=o.limits)
     outcome = Outcome(locations=[r.location for r in found.refs])
+    warming = _warm_summary()
     with OutLock(out):
         try:
             store = st.Store(out / st.FILE_NAME)
@@ -108,6 +110,7 @@ def run_batch(o: Options) -> Outcome:
         finally:
             runner.close()
             store.close()
+        warming.join()
         files, notes = _summary(out, o)
     outcome.summary_files = files
     for note in notes:
@@ -242,6 +245,22 @@ def _record(store: st.Store, out: Path, p: _Planned, version: str, result: dict[
         raise UsageError(f"cannot write the reports of {p.ref.location} under {out}: {e.strerror or e}.") from None
     except Exception as e:  # sqlite3.Error: disk full, locked too long
         raise UsageError(f"cannot write {store.path}: {e}.") from None
+
+
+def _warm_summary() -> threading.Thread:
+    """Prepare the summary (imports, templates) in a thread while the workers start: the parent
+    only waits for them then, and the summary at the end is not a second serial start-up."""
+    def warm() -> None:
+        from diagnose.batch import summary
+
+        try:
+            summary.warm_up()
+        except Exception:  # the summary itself reports what is wrong, in one sentence
+            pass
+
+    thread = threading.Thread(target=warm, daemon=True, name="antrea-diagnose-summary-warm-up")
+    thread.start()
+    return thread
 
 
 def _summary(out: Path, o: Options) -> tuple[list[Path], list[str]]:
