@@ -118,12 +118,14 @@ class Fleet:
         roots = self.roots.assign(when=self.roots["bundle"].map(when)).dropna(subset=["when"])
         labels = pd.period_range(times.min().tz_convert(None), times.max().tz_convert(None), freq=freq)
         roots = roots.assign(period=roots["when"].dt.tz_convert(None).dt.to_period(freq))
+        counts: dict[Any, dict[str, int]] = {}
+        for (p, severity), n in roots.groupby(["period", "severity"]).size().items():  # one pass, not one per period
+            counts.setdefault(p, {})[severity] = int(n)
         rows = []
         for p in labels:
-            sub = roots[roots["period"] == p]
-            counts = sub["severity"].value_counts()
+            found = counts.get(p, {})
             label = p.start_time.strftime("%Y-%m-%d" if freq != "M" else "%Y-%m")
-            rows.append((label, {s: int(counts.get(s, 0)) for s in SEVERITIES if counts.get(s, 0)}))
+            rows.append((label, {s: found[s] for s in SEVERITIES if found.get(s)}))
         return rows, period, undated
 
     def top_rules(self, limit: int = TOP_RULES) -> list[dict[str, Any]]:

@@ -137,6 +137,9 @@ class _LocalRunner:
         with ThreadPoolExecutor(max_workers=self.jobs) as ex:
             return dict(zip(locations, ex.map(_hash_one, locations), strict=True))
 
+    def prestart(self) -> None:
+        self.pool.prestart()
+
     def run(self, jobs, on_result) -> None:
         from diagnose.batch.pool import PoolError
 
@@ -182,6 +185,7 @@ def _plan(refs: list[BundleRef], store: st.Store, version: str, o: Options, out:
             hashes[r.location] = ("ok", row["content_hash"], row["size"])
     todo = [r.location for r in refs if r.location not in hashes]
     if todo:
+        runner.prestart()  # likely something new to scan: warm the workers while hashing
         hashes.update(runner.hash(todo))
     jobs: list[worker.Job] = []
     planned: dict[str, _Planned] = {}
