@@ -144,17 +144,13 @@ def rulepack_version(dirs: list[Path]) -> str:
     order `rulepack.load` loads them. Read from the files, not from loaded rules: the parent of
     a batch never imports the rules (its workers do, and check they have this version)."""
     from diagnose.errors import UsageError
+    from diagnose.rulepack import module_paths
 
     h = hashlib.sha256(f"antrea-diagnose {__version__}\n".encode())
-    for d in dirs:
-        if not d.is_dir():
-            raise UsageError(f"Rule directory {d} does not exist.")
-        for path in sorted(d.glob("*.py")):
-            if path.name.startswith("_"):
-                continue
-            h.update(f"{path.name}\0".encode("utf-8", "surrogateescape"))
-            try:
-                h.update(path.read_bytes())
-            except OSError as e:
-                raise UsageError(f"Rule module {path} cannot be read: {e.strerror or e}.") from None
+    for path in module_paths(dirs):
+        h.update(f"{path.name}\0".encode("utf-8", "surrogateescape"))
+        try:
+            h.update(path.read_bytes())
+        except OSError as e:
+            raise UsageError(f"Rule module {path} cannot be read: {e.strerror or e}.") from None
     return h.hexdigest()[:16]

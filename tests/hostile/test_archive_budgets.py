@@ -10,7 +10,6 @@ import gzip
 import io
 import tarfile
 import zipfile
-from dataclasses import replace
 
 import pytest
 from hostile_corpus import (
@@ -30,33 +29,13 @@ from hostile_corpus import (
     write,
     zip_bytes,
 )
+from report_fields import categories, notes, paths
 
-from diagnose.bundle import limits as lim
 from diagnose.bundle.archive import tar_headers
 
 HEALTHY_LOG = (b"Log file created at: 2025/01/20 10:00:00\nRunning on machine: worker-7\n"
                b'I0120 10:00:00.100000       1 agent.go:107] "Starting Antrea agent" version="v2.2.0"\n')
 UNEXPLAINED = b"E0120 10:00:05.000000       1 foo.go:12] something nobody knows about happened 3 times\n"
-
-
-@pytest.fixture
-def scan(run):
-    def _scan(source, **overrides):
-        with lim.applied(replace(lim.Limits(), **overrides)):
-            return run(source)
-    return _scan
-
-
-def notes(report) -> list[str]:
-    return [f"{u['path']} {u['reason']}" for u in report["source"]["unreadable"]]
-
-
-def categories(report) -> list[str]:
-    return [f["category"] for f in report["findings"]]
-
-
-def paths(report) -> list[str]:
-    return [a["path"] for a in report["source"]["artifacts"]]
 
 
 def bundle_with_good_log(tmp_path):

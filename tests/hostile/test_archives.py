@@ -13,7 +13,6 @@ import stat
 import struct
 import tarfile
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,33 +29,12 @@ from hostile_corpus import (
     zip_bytes,
     zip_zero_bomb,
 )
+from report_fields import categories, notes, paths
 
-from diagnose.bundle import limits as lim
 from diagnose.errors import InputError
 
 HEALTHY_LOG = (b"Log file created at: 2025/01/20 10:00:00\nRunning on machine: worker-1\n"
                b'I0120 10:00:00.100000       1 agent.go:107] "Starting Antrea agent" version="v2.2.0"\n')
-
-
-@pytest.fixture
-def scan(run):
-    """scan(source, **limits) -> the JSON report, read under these limits (defaults otherwise)."""
-    def _scan(source, **overrides):
-        with lim.applied(replace(lim.Limits(), **overrides)):
-            return run(source)
-    return _scan
-
-
-def notes(report) -> list[str]:
-    return [f"{u['path']} {u['reason']}" for u in report["source"]["unreadable"]]
-
-
-def categories(report) -> list[str]:
-    return [f["category"] for f in report["findings"]]
-
-
-def paths(report) -> list[str]:
-    return [a["path"] for a in report["source"]["artifacts"]]
 
 
 # -- paths and links ------------------------------------------------------------------------------

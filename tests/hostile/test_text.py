@@ -8,23 +8,12 @@ import gzip
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
 
-import pytest
 from hostile_corpus import GOOD_CATEGORY, GOOD_LOG, MiB, write
 
-from diagnose.bundle import limits as lim
 from diagnose.parse import klog
 
 HEADER_END = GOOD_LOG.index(b"I0120")  # the klog header is the first four lines
-
-
-@pytest.fixture
-def scan(run):
-    def _scan(source, **overrides):
-        with lim.applied(replace(lim.Limits(), **overrides)):
-            return run(source)
-    return _scan
 
 
 def finding(report, category=GOOD_CATEGORY):
