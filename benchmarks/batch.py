@@ -59,7 +59,10 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 def batch(corpus: Path, out: Path, extra: list[str], checkout: Path = ROOT) -> float:
-    env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONDONTWRITEBYTECODE": "1"}
+    # A user's Python caches bytecode (rule modules included): a sandbox's PYTHONDONTWRITEBYTECODE
+    # would make every worker compile them again.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(checkout)
     t = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "diagnose", "batch", str(corpus), "--out", str(out), "-q", *extra],
                           cwd=checkout, capture_output=True, text=True, env=env)
