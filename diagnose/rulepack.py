@@ -20,20 +20,25 @@ def rule_dirs(extra: list[Path] | tuple[Path, ...] = ()) -> list[Path]:
     return [builtin_rules_dir(), *extra]
 
 
-def load(dirs: list[Path]) -> list[Rule]:
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
+def module_paths(dirs: list[Path]) -> list[Path]:
+    """The rule modules of these directories, in the order they are loaded."""
+    paths: list[Path] = []
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"Rule directory {d} does not exist.")
-        for path in sorted(d.glob("*.py")):
-            if path.name.startswith("_"):
-                continue
-            rule = load_module(path)
-            if rule.id in seen:
-                raise UsageError(f"Rule id {rule.id} in {path} is already used by {seen[rule.id]}.")
-            seen[rule.id] = str(path)
-            rules.append(rule)
+        paths += [p for p in sorted(d.glob("*.py")) if not p.name.startswith("_")]
+    return paths
+
+
+def load(dirs: list[Path]) -> list[Rule]:
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in module_paths(dirs):
+        rule = load_module(path)
+        if rule.id in seen:
+            raise UsageError(f"Rule id {rule.id} in {path} is already used by {seen[rule.id]}.")
+        seen[rule.id] = str(path)
+        rules.append(rule)
     return rules
 
 

@@ -188,6 +188,8 @@ class Miner:
         self._templates: dict[tuple[str, str], _Template] = {}
         self._overflow: _Template | None = None
         self._logs: list[_Log] = []
+        self._log_of: dict[int, int] = {}  # id(artifact) -> index into _logs
+        self._dropped: set[int] = set()  # logs forgotten (replaced by a later archive member)
         self._shapes: dict[bytes, str] = {}  # message with its digits zeroed -> template without digits
         self._exact: dict[str, str] = {}  # message -> template that kept a digit (eth0, v1.Node)
 
@@ -204,6 +206,7 @@ class Miner:
         names = tuple(n for n in {artifact.node, artifact.meta.get("host")} if n and n not in m.PSEUDO_NODES)
         index = len(self._logs)
         self._logs.append(_Log(artifact, created, series, names))
+        self._log_of[id(artifact)] = index
 
         def on_hit(hit: Hit) -> None:
             if self.is_catch_all(hit.key):
@@ -212,6 +215,12 @@ class Miner:
                 keep(hit)
 
         return on_hit
+
+    def forget(self, artifact: m.Artifact) -> None:
+        """The log was replaced by a later archive member of the same name: its lines no longer count."""
+        index = self._log_of.get(id(artifact))
+        if index is not None:
+            self._dropped.add(index)
 
     def add(self, hit: Hit, log: int) -> None:
         level = _LEVELS.get(hit.groups.get("lvl", ""), "warning")
@@ -230,6 +239,8 @@ class Miner:
             cache[key] = text
         key = (level, text)
         t = self._templates.get(key)
+        if t is not None and t.example_log in self._dropped:  # an example from a forgotten log: take this one
+            t.example, t.example_log = _trim(hit), log
         if t is None:
             if len(self._templates) < self.max_templates:
                 t = self._templates[key] = _Template(text, level, _trim(hit), log)
@@ -246,6 +257,8 @@ class Miner:
         known = tuple(n for n in cluster.nodes if n not in m.PSEUDO_NODES)
         merged: dict[tuple[str, str], _Template] = {}
         for t in self._templates.values():
+            if self._dropped and not (t.counts.keys() - self._dropped):
+                continue  # seen only in forgotten logs
             # Mask every Node name, now that the reader knows them all, and merge what became equal.
             text = mask_names(t.text, known)
             other = merged.get((t.level, text))
@@ -272,7 +285,7 @@ class Miner:
             "template": t.text,
             "count": self._count(t.counts),
             "level": t.level,
-            "nodes": sorted({n for i in t.counts if (n := self._logs[i].artifact.node)}),
+            "nodes": sorted({n for i in t.counts if i not in self._dropped and (n := self._logs[i].artifact.node)}),
             "example": {"artifact": a.path, "line": event.line, "time": event.time_text, "text": event.text},
             "overflow": overflow,
         }
@@ -286,6 +299,8 @@ class Miner:
         """
         per_stream: dict[tuple[str | None, str], Counter[str]] = {}
         for i, n in counts.items():
+            if i in self._dropped:
+                continue
             log = self._logs[i]
             per_stream.setdefault((log.artifact.node, log.artifact.kind), Counter())[log.series] += n
         return sum(max(series.values()) for series in per_stream.values())

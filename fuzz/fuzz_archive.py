@@ -50,8 +50,19 @@ def _seeds() -> dict[str, bytes]:
     with zipfile.ZipFile(zf, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("agent_node2.tar.gz", gzip.compress(tar.getvalue()))
         z.writestr("clusterinfo", b"#nodes\nmetadata:\n  name: node2\n")
+    extended = {}  # the header paths of tar_headers: pax records, GNU long names, a sparse map
+    for fmt, name in ((tarfile.PAX_FORMAT, "pax"), (tarfile.GNU_FORMAT, "gnu")):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=fmt) as t:
+            info = tarfile.TarInfo("logs/" + "long/" * 30 + "antrea-agent.log")
+            info.size = len(LOG)
+            if fmt == tarfile.PAX_FORMAT:
+                info.pax_headers = {"comment": "x", "GNU.sparse.map": "10,5", "GNU.sparse.size": "15"}
+            t.addfile(info, io.BytesIO(LOG))
+        extended[name] = buf.getvalue()
     return {"log": LOG, "tar": tar.getvalue(), "tgz": gzip.compress(tar.getvalue()), "zip": zf.getvalue(),
-            "bz2": bz2.compress(LOG), "xz": lzma.compress(LOG), "gz-gz": gzip.compress(gzip.compress(LOG))}
+            "bz2": bz2.compress(LOG), "xz": lzma.compress(LOG), "gz-gz": gzip.compress(gzip.compress(LOG)),
+            **extended}
 
 
 def _drain(parts, display, stream, size) -> None:

@@ -65,6 +65,9 @@ class DaskRunner:
     def close(self) -> None:
         self.client.close()
 
+    def prestart(self) -> None:
+        """Nothing to start: the cluster's workers run already."""
+
     def hash(self, locations: list[str]) -> dict[str, tuple[str, Any, Any]]:
         """location -> ("ok", sha256, size) or ("error", reason, None), computed on the workers."""
         if not locations:

@@ -1,8 +1,10 @@
 """The fleet: the results store as pandas tables, and the aggregates the summary shows.
 
-Counts are of root causes (a symptom that a root cause explains is not counted again) in
+Counts are of root causes at `warning` and above (a symptom that a root cause explains is not
+counted again; an `info` finding is an expected state that looks like a fault, not a fault) in
 scanned bundles; a bundle recorded as a duplicate of another (same content, other path) is not
 counted twice. A bundle with several Antrea versions (an upgrade in progress) counts under each.
+The exported tables (findings.csv, .parquet) keep every finding, `info` included.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from diagnose.batch import store as st
 from diagnose.rule import SEVERITIES
 
+COUNTED = tuple(s for s in SEVERITIES if s != "info")  # what the fleet view calls a root cause
 TOP_RULES = 30
 TOP_UNEXPLAINED = 25
 UNKNOWN_VERSION = "unknown"
@@ -56,7 +59,7 @@ class Fleet:
 
     @cached_property
     def roots(self):
-        return self.findings[self.findings["is_root_cause"]]
+        return self.findings[self.findings["is_root_cause"] & self.findings["severity"].isin(COUNTED)]
 
     def totals(self) -> dict[str, Any]:
         b, scanned = self.bundles, self.scanned
@@ -79,7 +82,7 @@ class Fleet:
 
     def by_severity(self) -> list[tuple[str, dict[str, int]]]:
         counts = self.roots["severity"].value_counts()
-        return [(s, {s: int(counts.get(s, 0))}) for s in SEVERITIES]
+        return [(s, {s: int(counts.get(s, 0))}) for s in COUNTED]
 
     def by_category(self) -> list[tuple[str, dict[str, int]]]:
         """Root causes per category, split by severity, most frequent first."""
@@ -115,12 +118,14 @@ class Fleet:
         roots = self.roots.assign(when=self.roots["bundle"].map(when)).dropna(subset=["when"])
         labels = pd.period_range(times.min().tz_convert(None), times.max().tz_convert(None), freq=freq)
         roots = roots.assign(period=roots["when"].dt.tz_convert(None).dt.to_period(freq))
+        counts: dict[Any, dict[str, int]] = {}
+        for (p, severity), n in roots.groupby(["period", "severity"]).size().items():  # one pass, not one per period
+            counts.setdefault(p, {})[severity] = int(n)
         rows = []
         for p in labels:
-            sub = roots[roots["period"] == p]
-            counts = sub["severity"].value_counts()
+            found = counts.get(p, {})
             label = p.start_time.strftime("%Y-%m-%d" if freq != "M" else "%Y-%m")
-            rows.append((label, {s: int(counts.get(s, 0)) for s in SEVERITIES if counts.get(s, 0)}))
+            rows.append((label, {s: found[s] for s in SEVERITIES if found.get(s)}))
         return rows, period, undated
 
     def top_rules(self, limit: int = TOP_RULES) -> list[dict[str, Any]]:
@@ -165,6 +170,7 @@ class Fleet:
 
     def bundle_rows(self) -> list[dict[str, Any]]:
         top = self.roots.sort_values("rank").groupby("bundle").first()
+        counts = self.roots.groupby("bundle").size()
         out = []
         for r in self.bundles.itertuples():
             first = top.loc[r.name] if r.name in top.index else None
@@ -172,7 +178,7 @@ class Fleet:
                 "name": r.name, "path": r.path, "status": r.status, "versions": _text(r.antrea_versions),
                 "nodes": None if _isnan(r.node_count) else int(r.node_count),
                 "collected_at": _text(r.collected_at), "worst": _text(r.worst_severity),
-                "findings": None if _isnan(r.finding_count) else int(r.finding_count),
+                "findings": None if r.status != st.SCANNED else int(counts.get(r.name, 0)),
                 "top": None if first is None else f"{first['rule_id']} {first['title']}",
                 "error": _text(r.error), "seconds": None if _isnan(r.scan_seconds) else r.scan_seconds,
             })

@@ -49,28 +49,42 @@ def _hash_stream(f, h) -> int:
 
 
 def _hash_dir(root: Path, h) -> int:
+    """A file or folder inside the bundle that cannot be read counts by its name and the reason:
+    the scan reports it in a sentence and reads the rest, so it must not fail the bundle here."""
     size = 0
     for rel, kind, full in _walk(root):
         name = rel.encode("utf-8", "surrogateescape")
-        if kind == "file":
-            st = os.stat(full, follow_symlinks=False)
-            h.update(b"F\0" + name + b"\0" + str(st.st_size).encode() + b"\0")
-            size += _hash_stream(open(full, "rb"), h)
-        elif kind == "link":
-            h.update(b"L\0" + name + b"\0" + os.readlink(full).encode("utf-8", "surrogateescape") + b"\0")
-        else:  # FIFOs, sockets, devices: never opened (opening a FIFO blocks); their name counts
-            h.update(b"O\0" + name + b"\0")
+        try:
+            if kind == "file":
+                st = os.stat(full, follow_symlinks=False)
+                h.update(b"F\0" + name + b"\0" + str(st.st_size).encode() + b"\0")
+                size += _hash_stream(open(full, "rb"), h)
+            elif kind == "link":
+                h.update(b"L\0" + name + b"\0" + os.readlink(full).encode("utf-8", "surrogateescape") + b"\0")
+            elif kind == "unlisted":
+                raise OSError(full)
+            else:  # FIFOs, sockets, devices: never opened (opening a FIFO blocks); their name counts
+                h.update(b"O\0" + name + b"\0")
+        except OSError as e:
+            h.update(b"U\0" + name + b"\0" + str(e.errno).encode() + b"\0")
     return size
 
 
 def _walk(root: Path):
-    """(relative posix path, file|link|other, full path) of everything under root, sorted so
-    that the hash does not depend on the filesystem's listing order; links are not followed."""
+    """(relative posix path, file|link|other|unlisted, full path) of everything under root,
+    sorted so that the hash does not depend on the filesystem's listing order; links are not
+    followed; a folder that cannot be listed is `unlisted`."""
     stack = [("", str(root))]
     while stack:
         rel_dir, full_dir = stack.pop()
-        with os.scandir(full_dir) as it:
-            entries = sorted(it, key=lambda e: e.name)
+        try:
+            with os.scandir(full_dir) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            if not rel_dir:
+                raise  # the bundle itself cannot be listed: nothing of it can be read
+            yield rel_dir, "unlisted", full_dir
+            continue
         subdirs = []
         for e in entries:
             rel = f"{rel_dir}{e.name}"
@@ -125,13 +139,18 @@ def _remote_hash(url: str) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def rulepack_version(rules) -> str:
-    """sha256 (first 16 hex digits) of the tool version and every rule module's source, in load order."""
+def rulepack_version(dirs: list[Path]) -> str:
+    """sha256 (first 16 hex digits) of the tool version and every rule module's source, in the
+    order `rulepack.load` loads them. Read from the files, not from loaded rules: the parent of
+    a batch never imports the rules (its workers do, and check they have this version)."""
+    from diagnose.errors import UsageError
+    from diagnose.rulepack import module_paths
+
     h = hashlib.sha256(f"antrea-diagnose {__version__}\n".encode())
-    for rule in rules:
-        h.update(f"{rule.id}\0{Path(rule.path).name if rule.path else ''}\0".encode())
+    for path in module_paths(dirs):
+        h.update(f"{path.name}\0".encode("utf-8", "surrogateescape"))
         try:
-            h.update(Path(rule.path).read_bytes() if rule.path else repr(rule).encode())
-        except OSError:
-            h.update(repr(rule).encode())
+            h.update(path.read_bytes())
+        except OSError as e:
+            raise UsageError(f"Rule module {path} cannot be read: {e.strerror or e}.") from None
     return h.hexdigest()[:16]

@@ -10,7 +10,9 @@ outlives the per-bundle time limit is killed and replaced, and that bundle alone
 failed with the reason.
 
 Ctrl-C: workers ignore SIGINT, the parent stops dispatching, terminates the workers and
-re-raises; every result delivered before that has already been handed to `on_result`.
+re-raises; every result delivered before that has already been handed to `on_result`. If the
+parent dies without a word (kill -9, out of memory), each worker ends within moments through
+its lifeline (`_die_with_parent`), and the forkserver and resource tracker follow the last one.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any
 
-from diagnose.batch import worker
+from diagnose.batch import warm, worker
 
 _START_TIMEOUT = 120.0  # seconds a new worker may take to import and load the rules
 _MAX_EARLY_DEATHS = 3  # workers in a row that die before they are ready: give up
@@ -35,8 +39,11 @@ class PoolError(Exception):
     """The pool cannot scan anything (the rules do not load in a worker, workers die at start)."""
 
 
-def _worker_main(conn, settings: worker.Settings) -> None:
+def _worker_main(conn, lifeline, settings: worker.Settings, read_ahead: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent(lifeline)
+    if not read_ahead:  # diagnose.bundle.prefetch: no core to spare for a read-ahead thread
+        os.environ["ANTREA_DIAGNOSE_THREADS"] = "0"
     try:
         worker.prepare(settings)
     except worker.SetupError as e:
@@ -53,6 +60,36 @@ def _worker_main(conn, settings: worker.Settings) -> None:
         conn.send(("result", worker.scan(job, settings)))
 
 
+def _die_with_parent(lifeline) -> None:
+    """End this worker when the batch process ends, however it ends (kill -9 included): a
+    worker busy on a hostile bundle must not outlive it, nor keep the forkserver and the
+    resource tracker alive (they exit when the last worker does).
+
+    `lifeline` is the read end of a pipe whose only write end the parent holds: it reads as
+    closed when the parent is gone. The kernel then sends SIGIO (O_ASYNC), whose default action
+    ends the process even while a C call holds the GIL; a thread waiting on the pipe does the
+    same where O_ASYNC is missing. PR_SET_PDEATHSIG would not do: a worker's parent is the
+    forkserver, not the batch."""
+    try:
+        import fcntl
+
+        fd = lifeline.fileno()
+        signal.signal(signal.SIGIO, signal.SIG_DFL)
+        fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - Windows, or no O_ASYNC
+        pass
+
+    def watch() -> None:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="antrea-diagnose-lifeline").start()
+
+
 @dataclass
 class _Slot:
     process: Any
@@ -61,6 +98,11 @@ class _Slot:
     ready: bool = False
     job: worker.Job | None = None
     started: float = 0.0
+    lifeline: Any = None  # the write end of the worker's lifeline: closed, the worker ends
+
+    def close(self) -> None:
+        self.conn.close()
+        self.lifeline.close()
 
 
 def context():
@@ -69,8 +111,10 @@ def context():
     starts in milliseconds; spawn elsewhere (Windows)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        # pandas too: some rules build tables, and importing it once in the server saves ~0.5 s per worker.
-        ctx.set_forkserver_preload(["diagnose.engine", "diagnose.report", "diagnose.batch.worker", "pandas"])
+        # diagnose.batch.warm also loads the rules and compiles matchers and templates in the
+        # server (see LocalPool._spawn). No pandas: nothing on the scanning path uses it.
+        ctx.set_forkserver_preload(["diagnose.engine", "diagnose.report", "diagnose.batch.worker",
+                                    "diagnose.batch.warm"])
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -81,6 +125,19 @@ class LocalPool:
         self.size = max(1, jobs)
         self.time_limit = time_limit
         self._ctx = context()
+        # Workers already keep every core busy: a read-ahead thread per worker would only add
+        # hand-offs between threads (a third slower on bundles of a few MB).
+        self._read_ahead = self.size < _cores()
+
+    def prestart(self) -> None:
+        """Start the forkserver now: it loads the rules and templates while the parent hashes
+        and plans, and the first worker then waits only for what is left of that."""
+        if self._ctx.get_start_method() != "forkserver":
+            return
+        from multiprocessing import forkserver
+
+        with _warm_settings(self.settings):
+            forkserver.ensure_running()
 
     def run(self, jobs: list[worker.Job], on_result: Callable[[dict[str, Any]], None]) -> None:
         pending = deque(jobs)
@@ -117,11 +174,16 @@ class LocalPool:
 
     def _spawn(self) -> _Slot:
         parent, child = self._ctx.Pipe()
-        process = self._ctx.Process(target=_worker_main, args=(child, self.settings), daemon=True,
-                                    name="antrea-diagnose-worker")
-        process.start()
+        # Its own lifeline: the parent keeps the only write end (a shared one would share the
+        # O_ASYNC owner too, and only the last worker to claim it would get the signal).
+        lifeline, lifeline_out = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(target=_worker_main, args=(child, lifeline, self.settings, self._read_ahead),
+                                    daemon=True, name="antrea-diagnose-worker")
+        with _warm_settings(self.settings):
+            process.start()
         child.close()
-        return _Slot(process, parent, time.monotonic())
+        lifeline.close()
+        return _Slot(process, parent, time.monotonic(), lifeline=lifeline_out)
 
     def _dispatch(self, s: _Slot, pending: deque[worker.Job]) -> None:
         job = pending.popleft()
@@ -150,7 +212,7 @@ class LocalPool:
     def _died(self, s: _Slot, on_result, early_deaths: int) -> int:
         s.process.join(1)
         code = s.process.exitcode
-        s.conn.close()
+        s.close()
         if s.job is not None:
             on_result(_failed(s.job, _death_reason(code), time.monotonic() - s.started))
             return 0
@@ -172,7 +234,7 @@ class LocalPool:
     def _kill(self, s: _Slot) -> None:
         s.process.kill()
         s.process.join(5)
-        s.conn.close()
+        s.close()
 
     def _shutdown(self, slots: list[_Slot]) -> None:
         for s in slots:
@@ -189,7 +251,24 @@ class LocalPool:
             if s.process.is_alive():
                 s.process.kill()
                 s.process.join(1)
-            s.conn.close()
+            s.close()
+
+
+@contextmanager
+def _warm_settings(settings: worker.Settings) -> Iterator[None]:
+    """A forkserver started in this block preloads diagnose.batch.warm, which reads the settings."""
+    os.environ[warm.SETTINGS_VARIABLE] = warm.encode(settings)
+    try:
+        yield
+    finally:
+        os.environ.pop(warm.SETTINGS_VARIABLE, None)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _failed(job: worker.Job, reason: str, seconds: float) -> dict[str, Any]:

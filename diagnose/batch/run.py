@@ -1,7 +1,8 @@
 """`antrea-diagnose batch`: discover, hash, skip what is known, scan the rest, record, summarise.
 
-Order of writes, so that an interrupted batch is never inconsistent: a bundle's report files
-are written (atomically) before its store row is committed; the summary is rebuilt from the
+One batch at a time writes an output folder (`lock`). Order of writes, so that an interrupted
+batch is never inconsistent: a bundle's report folder name is chosen, its report files written
+(atomically) and its store row committed in one transaction; the summary is rebuilt from the
 store at the end, also after Ctrl-C (it only reads what was committed).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any
 from diagnose.batch import hashing, outputs, worker
 from diagnose.batch import store as st
 from diagnose.batch.discover import BundleRef, discover
+from diagnose.batch.lock import OutLock
 from diagnose.batch.progress import Progress
 from diagnose.batch.remote import RemoteError
 from diagnose.errors import InputError, UsageError
@@ -56,7 +59,6 @@ class Outcome:
 @dataclass
 class _Planned:
     ref: BundleRef
-    name: str
     size: int | None
     stat_key: str | None
 
@@ -80,8 +82,7 @@ def run_batch(o: Options) -> Outcome:
 
     if o.out.exists() and not o.out.is_dir():
         raise UsageError(f"--out {o.out} is a file, not a folder.")
-    rules = rulepack.load(rulepack.rule_dirs(o.rule_dirs))
-    version = hashing.rulepack_version(rules)
+    version = hashing.rulepack_version(rulepack.rule_dirs(o.rule_dirs))  # the workers load the rules
     # Bundles are found before the output folder is created: creating it first inside a bundle
     # folder would change that bundle (and what it looks like to discovery).
     found = discover(o.sources, exclude=[o.out])
@@ -96,18 +97,21 @@ def run_batch(o: Options) -> Outcome:
         template_dirs=tuple(str(Path(d).resolve()) for d in o.template_dirs),
         staging_dir=None if o.scheduler else str(out / STAGING_DIR), time_limit=o.time_limit, limits=o.limits)
     outcome = Outcome(locations=[r.location for r in found.refs])
-    try:
-        store = st.Store(out / st.FILE_NAME)
-    except st.StoreError as e:
-        raise UsageError(str(e)) from None
-    runner = _runner(o, settings)
-    try:
-        jobs, planned = _plan(found.refs, store, version, o, out, runner, outcome)
-        _scan(jobs, planned, store, version, o, out, runner, outcome)
-    finally:
-        runner.close()
-        store.close()
-    files, notes = _summary(out, o)
+    warming = _warm_summary()
+    with OutLock(out):
+        try:
+            store = st.Store(out / st.FILE_NAME)
+        except st.StoreError as e:
+            raise UsageError(str(e)) from None
+        runner = _runner(o, settings)
+        try:
+            jobs, planned = _plan(found.refs, store, version, o, out, runner, outcome)
+            _scan(jobs, planned, store, version, o, out, runner, outcome)
+        finally:
+            runner.close()
+            store.close()
+        warming.join()
+        files, notes = _summary(out, o)
     outcome.summary_files = files
     for note in notes:
         o.say(note)
@@ -132,6 +136,9 @@ class _LocalRunner:
         # hashlib releases the GIL on large blocks: threads read and hash bundles in parallel.
         with ThreadPoolExecutor(max_workers=self.jobs) as ex:
             return dict(zip(locations, ex.map(_hash_one, locations), strict=True))
+
+    def prestart(self) -> None:
+        self.pool.prestart()
 
     def run(self, jobs, on_result) -> None:
         from diagnose.batch.pool import PoolError
@@ -178,16 +185,14 @@ def _plan(refs: list[BundleRef], store: st.Store, version: str, o: Options, out:
             hashes[r.location] = ("ok", row["content_hash"], row["size"])
     todo = [r.location for r in refs if r.location not in hashes]
     if todo:
+        runner.prestart()  # likely something new to scan: warm the workers while hashing
         hashes.update(runner.hash(todo))
     jobs: list[worker.Job] = []
     planned: dict[str, _Planned] = {}
-    taken: set[str] = set()
     first_of: dict[str, str] = {}  # content hash -> the path scanned for it in this run
     for r in refs:
         state, digest, size = hashes[r.location]
-        name = store.name_for(r.location, r.file_name, taken)
-        taken.add(name)
-        p = planned[r.location] = _Planned(r, name, size, stat_keys[r.location])
+        p = planned[r.location] = _Planned(r, size, stat_keys[r.location])
         if state != "ok":  # unreadable: a failed row (no hash, so it is tried again next time)
             _record(store, out, p, version,
                     {"location": r.location, "content_hash": None, "status": st.FAILED, "error": digest})
@@ -203,9 +208,10 @@ def _plan(refs: list[BundleRef], store: st.Store, version: str, o: Options, out:
         if original is not None:
             row = store.known(r.location)
             if row is None or row["status"] != st.DUPLICATE or row["content_hash"] != digest:
-                outputs.write_reports(out, name, {"report": None})  # its reports are the original's now
-                store.record_duplicate(path=r.location, name=name, content_hash=digest, size=size,
-                                       stat_key=p.stat_key, rulepack=version, same_as=original)
+                store.record_duplicate(  # its reports are the original's now: its own folder goes
+                    path=r.location, file_name=r.file_name, content_hash=digest, size=size, stat_key=p.stat_key,
+                    rulepack=version, same_as=original,
+                    write_reports=lambda name: outputs.write_reports(out, name, {"report": None}))
             outcome.duplicates += 1
             continue
         first_of[digest] = r.location
@@ -233,15 +239,32 @@ def _scan(jobs: list[worker.Job], planned: dict[str, _Planned], store: st.Store,
 
 
 def _record(store: st.Store, out: Path, p: _Planned, version: str, result: dict[str, Any]) -> None:
+    """The bundle's reports and its row, together: the folder name is chosen, the reports written
+    (atomically) and the row committed in one transaction."""
     try:
-        outputs.write_reports(out, p.name, result)
+        store.record(path=p.ref.location, file_name=p.ref.file_name, result=result, size=p.size,
+                     stat_key=p.stat_key, rulepack=version,
+                     write_reports=lambda name: outputs.write_reports(out, name, result))
     except OSError as e:
         raise UsageError(f"cannot write the reports of {p.ref.location} under {out}: {e.strerror or e}.") from None
-    try:
-        store.record(path=p.ref.location, name=p.name, result=result, size=p.size, stat_key=p.stat_key,
-                     rulepack=version)
     except Exception as e:  # sqlite3.Error: disk full, locked too long
         raise UsageError(f"cannot write {store.path}: {e}.") from None
+
+
+def _warm_summary() -> threading.Thread:
+    """Prepare the summary (imports, templates) in a thread while the workers start: the parent
+    only waits for them then, and the summary at the end is not a second serial start-up."""
+    def warm() -> None:
+        from diagnose.batch import summary
+
+        try:
+            summary.warm_up()
+        except Exception:  # the summary itself reports what is wrong, in one sentence
+            pass
+
+    thread = threading.Thread(target=warm, daemon=True, name="antrea-diagnose-summary-warm-up")
+    thread.start()
+    return thread
 
 
 def _summary(out: Path, o: Options) -> tuple[list[Path], list[str]]:

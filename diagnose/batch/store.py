@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -143,9 +144,10 @@ class Store:
     def worst_severities(self, paths: list[str]) -> list[str]:
         return [r["worst_severity"] for r in self.rows(paths) if r["worst_severity"]]
 
-    def name_for(self, path: str, file_name: str, taken: set[str]) -> str:
+    def _name_for(self, path: str, file_name: str) -> str:
         """The bundle's folder name under bundles/: kept across runs; the file name without its
-        archive suffix, plus a short hash of the path when another bundle has that name."""
+        archive suffix, plus a short hash of the path when another bundle has that name. Called
+        inside the recording transaction, so two writers can never take the same name."""
         row = self.known(path)
         if row is not None:
             return row["name"]
@@ -153,21 +155,21 @@ class Store:
         candidates = [stem, f"{stem}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"]
         candidates += [f"{candidates[1]}-{i}" for i in range(2, 1000)]
         for name in candidates:
-            if name in taken:
-                continue
             if self.db.execute("SELECT 1 FROM bundles WHERE name = ?", (name,)).fetchone() is None:
                 return name
         raise StoreError(f"no free report folder name for {path}")
 
     # -- writing -------------------------------------------------------------------------------
 
-    def record(self, *, path: str, name: str, result: dict[str, Any], size: int | None, stat_key: str | None,
-               rulepack: str) -> None:
-        """Replace the bundle's row (and its findings) by this scan result, in one transaction."""
+    def record(self, *, path: str, file_name: str, result: dict[str, Any], size: int | None, stat_key: str | None,
+               rulepack: str, write_reports: Callable[[str], object] = lambda name: None) -> str:
+        """Replace the bundle's row (and its findings) by this scan result, in one transaction in
+        which its report folder name is chosen and `write_reports(name)` writes the reports: the
+        row never links a folder another bundle's reports went to. Returns the name."""
         summary = result.get("summary") or {}
         findings = summary.get("findings") or []
         row = {
-            "path": path, "name": name, "content_hash": result.get("content_hash"), "size": size,
+            "path": path, "name": "", "content_hash": result.get("content_hash"), "size": size,
             "stat_key": stat_key, "antrea_versions": ",".join(summary.get("antrea_versions") or []) or None,
             "node_count": summary.get("node_count"), "shape": summary.get("shape"),
             "collected_at": summary.get("collected_at"), "scanned_at": _now(),
@@ -178,6 +180,8 @@ class Store:
             "rulepack": rulepack, "tool_version": __version__,
         }
         with self._transaction():
+            row["name"] = self._name_for(path, file_name)
+            write_reports(row["name"])
             bundle_id = self._replace(row)
             self.db.executemany(
                 "INSERT INTO findings (bundle_id, rank, rule_id, slug, category, severity, confidence, status, "
@@ -190,14 +194,19 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(bundle_id, u["template"], u.get("count"), u.get("level"), ",".join(u.get("nodes") or []),
                   u.get("example"), int(bool(u.get("overflow")))) for u in summary.get("unexplained") or []])
+        return row["name"]
 
-    def record_duplicate(self, *, path: str, name: str, content_hash: str, size: int | None, stat_key: str | None,
-                         rulepack: str, same_as: str) -> None:
+    def record_duplicate(self, *, path: str, file_name: str, content_hash: str, size: int | None,
+                         stat_key: str | None, rulepack: str, same_as: str,
+                         write_reports: Callable[[str], object] = lambda name: None) -> str:
         with self._transaction():
+            name = self._name_for(path, file_name)
+            write_reports(name)
             self._replace({
                 "path": path, "name": name, "content_hash": content_hash, "size": size, "stat_key": stat_key,
                 "scanned_at": _now(), "status": DUPLICATE, "error": f"same content as {same_as}",
                 "rulepack": rulepack, "tool_version": __version__})
+        return name
 
     def _replace(self, row: dict[str, Any]) -> int:
         self.db.execute("DELETE FROM bundles WHERE path = ?", (row["path"],))

@@ -3,7 +3,7 @@
     summary.html      self-contained (inline CSS and SVG plots, no script, no network)
     summary.md        the same tables in Markdown, for a ticket or a wiki
     findings.csv      one row per finding with its bundle's facts (pandas)
-    findings.parquet  the same table, typed (pyarrow)
+    findings.parquet  the same table, typed (pyarrow: the `antrea-diagnose[parquet]` extra)
     bundles.csv       one row per bundle: status, error, versions, Nodes, scan time
 
 `antrea-diagnose summary results/` calls the same functions, so the view can be re-rendered
@@ -50,18 +50,32 @@ def write_all(out: Path) -> tuple[list[Path], list[str]]:
     bundles = fleet.bundles.drop(columns=["id", "stat_key"], errors="ignore")
     outputs.write_atomically(out / "bundles.csv", bundles.to_csv(index=False))
     written.append(out / "bundles.csv")
+    parquet = out / "findings.parquet"
     try:
-        import pyarrow  # noqa: F401  (pandas needs it for parquet; say so rather than fail)
+        import pyarrow  # noqa: F401  (pandas writes parquet through it: an optional extra)
     except ImportError:
-        notes.append("findings.parquet was not written: pyarrow is not installed (pip install pyarrow).")
+        parquet.unlink(missing_ok=True)  # one from an earlier run would disagree with findings.csv
+        notes.append("findings.parquet was not written: pyarrow is not installed (pip install "
+                     "'antrea-diagnose[parquet]'); findings.csv has the same rows.")
     else:
         import io
 
         buf = io.BytesIO()
         table.to_parquet(buf, index=False)
-        outputs.write_atomically(out / "findings.parquet", buf.getvalue())
-        written.append(out / "findings.parquet")
+        outputs.write_atomically(parquet, buf.getvalue())
+        written.append(parquet)
     return written, notes
+
+
+def warm_up() -> None:
+    """Import pandas and jinja2 and compile the summary templates: what `write_all` would do
+    first. `batch` runs this in a thread while its workers start, so the summary at the end
+    costs little more than reading the store."""
+    import pandas  # noqa: F401
+
+    env = _environment()
+    for fmt in FORMATS:
+        env.get_template(f"summary.{fmt}.j2")
 
 
 @lru_cache(maxsize=1)

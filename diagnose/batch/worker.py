@@ -50,11 +50,12 @@ class _Pack:
         from diagnose.batch.hashing import rulepack_version
         from diagnose.errors import DiagnoseError
 
+        dirs = rulepack.rule_dirs([Path(d) for d in settings.rule_dirs])
         try:
-            self.rules = rulepack.load(rulepack.rule_dirs([Path(d) for d in settings.rule_dirs]))
+            self.rules = rulepack.load(dirs)
+            version = rulepack_version(dirs)
         except DiagnoseError as e:
             raise SetupError(str(e)) from None
-        version = rulepack_version(self.rules)
         if settings.rulepack and version != settings.rulepack:
             raise SetupError(f"this worker's rule pack ({version}) is not the client's ({settings.rulepack}): "
                              "install the same antrea-diagnose and --rules folders on every worker.")
@@ -72,7 +73,10 @@ class _Pack:
         try:
             return engine.diagnose(path, self.rules, scanner=scanner)
         finally:
-            self._scanners.put(scanner)
+            self.give_back(scanner)
+
+    def give_back(self, scanner) -> None:
+        self._scanners.put(scanner)
 
 
 _lock = threading.Lock()
@@ -86,6 +90,27 @@ def prepare(settings: Settings) -> _Pack:
         if pack is None:
             pack = _packs[settings] = _Pack(settings)
         return pack
+
+
+def warm(settings: Settings) -> None:
+    """Do once what every first scan of a process would: load the rule pack, build its matchers
+    for every log kind, compile the report templates. Run in the pool's forkserver before it
+    forks the workers, so each worker starts warm (and a replacement after a crash too)."""
+    import io
+
+    from diagnose import engine
+    from diagnose.model import LOG_KINDS
+    from diagnose.report import html, markdown
+    from diagnose.report.templating import environment
+
+    pack = prepare(settings)
+    scanner = engine.scanner_for(pack.rules)
+    for kind in sorted(LOG_KINDS):
+        scanner.scan(io.BytesIO(b""), kind, lambda hit: None, lambda line: False)
+    pack.give_back(scanner)
+    env = environment([Path(d) for d in settings.template_dirs])
+    for fmt in settings.formats:
+        env.get_template({"html": html.TEMPLATE, "md": markdown.TEMPLATE}[fmt])
 
 
 def scan(job: Job, settings: Settings) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class Limits:
     max_member_bytes: int = _limit(4 * GiB, "data read from one file or archive member")
     max_ratio: int = _limit(200, "inflated/compressed ratio of a compressed stream (bombs)", size=False)
     ratio_grace_bytes: int = _limit(16 * MiB, "data a compressed stream yields before its ratio is checked")
+    max_source_ratio: int = _limit(200, "data read from the whole source / its size on disk (many small bombs)",
+                                   size=False)
     max_members: int = _limit(200_000, "files read from one source (directories and archives)", size=False)
     max_nesting: int = _limit(10, "archives or compression layers inside each other", size=False)
     max_path_depth: int = _limit(64, "directory levels of a path, on disk or in an archive", size=False)

@@ -75,6 +75,14 @@ class HitBuffer:
             yield from first
             yield from self._last.get(key, ())
 
+    def release(self) -> None:
+        """Drop every hit and give its bytes back to the budget."""
+        for hit in self:
+            self._budget.give(hit_size(hit))
+        self._first.clear()
+        self._last.clear()
+        self.counts.clear()
+
 
 @dataclass
 class _Entry:
@@ -83,6 +91,7 @@ class _Entry:
     in_bundle: bool
     hits: HitBuffer = field(default_factory=HitBuffer)
     created: object = None  # klog file creation time, for the year of its lines
+    dropped: bool = False  # replaced by a later archive member of the same name
 
 
 def read(source: Path, scanner: Scanner, miner: Miner | None = None) -> m.Cluster:
@@ -91,7 +100,7 @@ def read(source: Path, scanner: Scanner, miner: Miner | None = None) -> m.Cluste
         raise InputError(f"{source} does not exist.")
     cluster = m.Cluster(str(source))
     collector = _Collector(cluster, scanner, miner)
-    walker = Walker(collector.on_file, cluster.problems, collector.limits)
+    walker = Walker(collector.on_file, cluster.problems, collector.limits, on_replaced=collector.forget)
     collector.note = walker.problem  # notes share the walker's cap (max_notes)
     walker.walk(source)
     collector.finish()
@@ -113,6 +122,8 @@ class _Collector:
         self.scanner = scanner
         self.miner = miner
         self.entries: list[_Entry] = []
+        self._within: dict[str, list[_Entry]] = {}  # an artifact path and each archive around it -> entries
+        self._ignored_before: dict[str, int] = {}  # a replaced member -> the ignored files listed before then
         self.limits = current()
         self.kept = Budget(self.limits.max_kept_bytes)  # non-log content, all files together
         self.hit_budget = Budget(self.limits.max_hit_bytes)  # matching lines, all logs together
@@ -142,6 +153,10 @@ class _Collector:
             _remember_shape(artifact, shape)
         entry = _Entry(artifact, parts, loc.in_bundle, HitBuffer(self.hit_budget))
         self.entries.append(entry)  # registered first: a read that breaks keeps what it got
+        for i in range(len(display)):
+            if display[i] == "!":
+                self._within.setdefault(display[:i], []).append(entry)
+        self._within.setdefault(display, []).append(entry)
         head_text = head.decode("utf-8", errors="replace")
         if kind in m.LOG_KINDS:
             info = klog.file_info(parts[-1], head_text)
@@ -213,9 +228,33 @@ class _Collector:
             head, stream = sniffable(textstreams.Normalised(stream, shape), self.limits.sniff_bytes)
         return head, stream, shape
 
+    def forget(self, path: str) -> None:
+        """The archive member `path` was replaced by a later one of the same name: what was
+        read from it (and from archives inside it) is dropped, its memory given back."""
+        for entry in self._within.pop(path, ()):
+            if entry.dropped:
+                continue
+            entry.dropped = True
+            entry.hits.release()
+            if entry.artifact.data:
+                self.kept.give(len(entry.artifact.data))
+                entry.artifact.data = b""
+            if self.miner is not None:
+                self.miner.forget(entry.artifact)
+        self._ignored_before[path] = len(self.cluster.ignored)  # unrecognised files listed so far
+
+    def _replaced(self, path: str, index: int) -> bool:
+        """Whether the `index`-th ignored file, `path`, was in a member replaced after it was listed."""
+        prefixes = [path[:i] for i in range(len(path)) if path[i] == "!"] + [path]
+        return any(index < self._ignored_before.get(p, -1) for p in prefixes)
+
     # -- after the walk -------------------------------------------------------------------------
 
     def finish(self) -> None:
+        self.entries = [e for e in self.entries if not e.dropped]
+        self._within.clear()
+        if self._ignored_before:
+            self.cluster.ignored[:] = [p for i, p in enumerate(self.cluster.ignored) if not self._replaced(p, i)]
         cluster = self.cluster
         year = self._year()
         loose = [attribution.Loose(e.artifact, e.parts, _naming_lines(e)) for e in self.entries

@@ -77,7 +77,7 @@ A rule with a bug (an endless loop, a crash in a C extension) must cost one bund
 
 Evidence
 --------
-The Node names `hang-node` and `crash-node`.
+The Node names `hang-node`, `gil-node` (hangs in C code that holds the GIL) and `crash-node`.
 
 Remediation
 -----------
@@ -89,6 +89,7 @@ antrea-diagnose issue 6.
 """
 
 import os
+import re
 import signal
 import time
 
@@ -102,6 +103,8 @@ def check(ev):
     names = {n.name for n in ev.nodes}
     if "hang-node" in names:
         time.sleep(600)
+    if "gil-node" in names:
+        re.match(r"(a*)*b", "a" * 60)  # exponential backtracking inside re: no other thread runs
     if "crash-node" in names:
         os.kill(os.getpid(), signal.SIGKILL)
     return []

@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -66,8 +67,8 @@ def test_batch_scans_every_bundle_records_the_corrupt_one_and_matches_scan(corpu
     assert "<svg" in html and "corrupt.tar.gz" in html and "ANT-SEC-001" in html
     assert "## Bundles that could not be scanned" in (out / "summary.md").read_text()
     written = {p.relative_to(out).parts[0] for p in out.rglob("*")}
-    assert written <= {"bundles", FILE_NAME, f"{FILE_NAME}-wal", f"{FILE_NAME}-shm", "summary.html", "summary.md",
-                       "findings.csv", "findings.parquet", "bundles.csv"}
+    assert written <= {".lock", "bundles", FILE_NAME, f"{FILE_NAME}-wal", f"{FILE_NAME}-shm", "summary.html",
+                       "summary.md", "findings.csv", "findings.parquet", "bundles.csv"}
 
 
 def test_a_second_run_scans_nothing_new_rescan_forces_and_a_changed_bundle_is_rescanned(corpus, tmp_path):
@@ -165,3 +166,45 @@ def test_file_urls_and_list_files_reach_the_same_bundles(tmp_path):
     outcome = batch([listing], tmp_path / "results", jobs=1)
     assert outcome.scanned == 2
     assert sorted(r[0] for r in rows(tmp_path / "results", "SELECT name FROM bundles")) == ["ticket-5353", "ticket-api"]
+
+
+def test_one_unreadable_file_is_a_note_in_the_report_not_a_failed_bundle(corpus, tmp_path, monkeypatch):
+    from diagnose.batch import hashing
+
+    bundle = corpus / "support-bundles_20240628T185800Z"
+    (bundle / "secret.txt").write_text("not for us\n")
+    (bundle / "locked").mkdir()
+    real_open, real_scandir = open, os.scandir
+
+    def refusing_open(path, *args, **kwargs):  # what a file of mode 000 does to a user that is not root
+        if str(path).endswith("secret.txt"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    def refusing_scandir(path):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(hashing, "open", refusing_open, raising=False)
+    monkeypatch.setattr(hashing, "os", SimpleNamespace(**{**vars(os), "scandir": refusing_scandir}))
+    outcome = batch([bundle], tmp_path / "results", jobs=1)
+    assert (outcome.scanned, outcome.failed) == (1, 0)  # before: failed, "cannot be read: Permission denied."
+    monkeypatch.undo()
+    (bundle / "secret.txt").write_text("changed\n")
+    assert batch([bundle], tmp_path / "results", jobs=1).scanned == 1  # the hash still covers what it could read
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads files of mode 000")
+def test_a_file_of_mode_000_is_named_in_the_report(corpus, tmp_path):
+    bundle = corpus / "ticket-api"
+    secret = bundle / "secret.log"
+    secret.write_text("not for us\n")
+    secret.chmod(0)
+    try:
+        out = tmp_path / "results"
+        assert batch([bundle], out, jobs=1).scanned == 1
+        report = json.loads((out / "bundles" / "ticket-api" / "report.json").read_text())
+        assert any(u["path"].endswith("secret.log") for u in report["source"]["unreadable"])
+    finally:
+        secret.chmod(0o644)

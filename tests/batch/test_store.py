@@ -64,9 +64,9 @@ FINDING = {"rank": 0, "rule_id": "ANT-SEC-001", "slug": "s", "category": "second
 
 def test_rescanning_a_path_replaces_its_row_and_findings(tmp_path):
     s = st.Store(tmp_path / st.FILE_NAME)
-    s.record(path="/b/x", name="x", result=_result("/b/x", "h1", [FINDING, FINDING]), size=1, stat_key=None,
+    s.record(path="/b/x", file_name="x", result=_result("/b/x", "h1", [FINDING, FINDING]), size=1, stat_key=None,
              rulepack="r1")
-    s.record(path="/b/x", name="x", result=_result("/b/x", "h2", [FINDING]), size=1, stat_key=None, rulepack="r2")
+    s.record(path="/b/x", file_name="x", result=_result("/b/x", "h2", [FINDING]), size=1, stat_key=None, rulepack="r2")
     assert s.by_hash("h1", "r1") is None
     assert s.by_hash("h2", "r2")["path"] == "/b/x"
     assert s.db.execute("SELECT COUNT(*) FROM findings").fetchone()[0] == 1
@@ -75,11 +75,11 @@ def test_rescanning_a_path_replaces_its_row_and_findings(tmp_path):
 
 def test_a_write_that_fails_half_way_keeps_the_old_row(tmp_path):
     s = st.Store(tmp_path / st.FILE_NAME)
-    s.record(path="/b/x", name="x", result=_result("/b/x", "h1", [FINDING]), size=1, stat_key=None, rulepack="r1")
+    s.record(path="/b/x", file_name="x", result=_result("/b/x", "h1", [FINDING]), size=1, stat_key=None, rulepack="r1")
     broken = dict(FINDING)
     del broken["rank"]  # the findings insert fails after the bundle row was replaced
     with pytest.raises(KeyError):
-        s.record(path="/b/x", name="x", result=_result("/b/x", "h2", [broken]), size=1, stat_key=None,
+        s.record(path="/b/x", file_name="x", result=_result("/b/x", "h2", [broken]), size=1, stat_key=None,
                  rulepack="r1")
     assert s.known("/b/x")["content_hash"] == "h1"
     assert s.db.execute("SELECT rule_id FROM findings").fetchall()[0][0] == "ANT-SEC-001"
@@ -88,15 +88,40 @@ def test_a_write_that_fails_half_way_keeps_the_old_row(tmp_path):
 
 def test_report_folder_names_stay_unique_and_stable(tmp_path):
     s = st.Store(tmp_path / st.FILE_NAME)
-    first = s.name_for("/a/ticket.tar.gz", "ticket.tar.gz", set())
+
+    def record(path: str, file_name: str) -> str:
+        return s.record(path=path, file_name=file_name, result=_result(path, "h", []), size=1, stat_key=None,
+                        rulepack="r")
+
+    first = record("/a/ticket.tar.gz", "ticket.tar.gz")
     assert first == "ticket"
-    s.record(path="/a/ticket.tar.gz", name=first, result=_result("/a/ticket.tar.gz", "h", []), size=1,
-             stat_key=None, rulepack="r")
-    other = s.name_for("/b/ticket.tar.gz", "ticket.tar.gz", set())
+    other = record("/b/ticket.tar.gz", "ticket.tar.gz")
     assert other.startswith("ticket-") and other != first
-    assert s.name_for("/a/ticket.tar.gz", "ticket.tar.gz", set()) == first
-    assert s.name_for("/c/../we ird$.zip", "../we ird$.zip", set()) == "we_ird"
+    assert record("/a/ticket.tar.gz", "ticket.tar.gz") == first
+    assert record("/c/../we ird$.zip", "../we ird$.zip") == "we_ird"
     s.close()
+
+
+def test_the_name_is_chosen_where_the_reports_are_written_and_the_row_committed(tmp_path):
+    """Two stores on one file (two batches on one --out before the lock): each name is taken
+    inside the transaction that writes its reports, so no row links another bundle's reports."""
+    a, b = st.Store(tmp_path / st.FILE_NAME), st.Store(tmp_path / st.FILE_NAME)
+    written: dict[str, str] = {}
+
+    def writer(path):
+        def write(name):
+            assert name not in written, f"{name} was given to {written.get(name)} already"
+            written[name] = path
+        return write
+
+    names = [store.record(path=path, file_name="ticket.tar.gz", result=_result(path, "h", []), size=1,
+                          stat_key=None, rulepack="r", write_reports=writer(path))
+             for store, path in ((a, "/a/ticket.tar.gz"), (b, "/b/ticket.tar.gz"), (a, "/c/ticket.tar.gz"))]
+    assert len(set(names)) == 3
+    for name, path in written.items():
+        assert a.db.execute("SELECT path FROM bundles WHERE name = ?", (name,)).fetchone()[0] == path
+    a.close()
+    b.close()
 
 
 def test_a_file_that_is_not_a_results_store_is_refused_and_left_alone(tmp_path):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
 from batch_corpus import FOLDERS
+from support import ROOT
 
 from diagnose.batch import extract, summary
 from diagnose.batch import store as st
@@ -20,7 +25,7 @@ def finding(rule_id, category, severity, rank=0, explained_by=None, title="t", s
 
 
 def record(s, name, versions, collected, findings, unexplained=(), status=st.SCANNED, error=None):
-    s.record(path=f"/tickets/{name}.tar.gz", name=name, size=10, stat_key=None, rulepack="r1", result={
+    s.record(path=f"/tickets/{name}.tar.gz", file_name=f"{name}.tar.gz", size=10, stat_key=None, rulepack="r1", result={
         "location": f"/tickets/{name}.tar.gz", "content_hash": f"hash-{name}", "status": status, "error": error,
         "seconds": 0.2, "summary": None if status != st.SCANNED else {
             "antrea_versions": versions, "node_count": 3, "shape": "antctl-directory", "collected_at": collected,
@@ -49,8 +54,8 @@ def results(tmp_path):
            [unexplained("Failed to sync <name>", 2)])
     record(s, "ticket-c", [], None, [], status=st.FAILED,
            error="Nothing in it could be read: <script>alert(1)</script>")
-    s.record_duplicate(path="/copies/ticket-a.tar.gz", name="ticket-a-copy", content_hash="hash-ticket-a", size=10,
-                       stat_key=None, rulepack="r1", same_as="/tickets/ticket-a.tar.gz")
+    s.record_duplicate(path="/copies/ticket-a.tar.gz", file_name="ticket-a-copy.tar.gz", content_hash="hash-ticket-a",
+                       size=10, stat_key=None, rulepack="r1", same_as="/tickets/ticket-a.tar.gz")
     s.close()
     return out
 
@@ -61,8 +66,7 @@ def test_fleet_counts_root_causes_once_per_bundle_and_version(results):
     assert (t["bundles"], t["scanned"], t["failed"], t["duplicates"], t["root_causes"]) == (4, 2, 1, 1, 3)
     assert fleet.by_category() == [("secondary-network-uplink", {"critical": 2}), ("ipam", {"error": 1})]
     assert fleet.by_version() == [("v2.1.0", {"critical": 2, "error": 1}), ("v2.2.0", {"critical": 1, "error": 1})]
-    assert fleet.by_severity() == [("critical", {"critical": 2}), ("error", {"error": 1}), ("warning", {"warning": 0}),
-                                   ("info", {"info": 0})]
+    assert fleet.by_severity() == [("critical", {"critical": 2}), ("error", {"error": 1}), ("warning", {"warning": 0})]
     rows, period, undated = fleet.over_time()
     assert (period, undated) == ("day", 0)
     assert rows[0] == ("2024-06-28", {"critical": 1}) and rows[-1] == ("2024-07-03", {"critical": 1, "error": 1})
@@ -90,6 +94,59 @@ def test_summary_files_are_self_contained_escaped_and_exported(results):
     assert len(csv) == 4 and csv["is_root_cause"].sum() == 3
     assert csv.loc[csv["rule_id"] == "ANT-PCD-001", "explained_by"].item() == "ANT-SEC-001"
     assert pd.read_parquet(results / "findings.parquet").shape == csv.shape
+
+
+def test_info_findings_are_not_counted_as_root_causes(tmp_path):
+    """An `info` finding is an expected state that looks like a fault: a bundle whose top finding
+    is one is not "with a root cause" (before: "30 with a root cause", the top one info)."""
+    s = st.Store(tmp_path / st.FILE_NAME)
+    record(s, "ticket-benign", ["v2.1.0"], None, [finding("ANT-BEN-001", "benign", "info",
+                                                          title="Expected state that looks like a fault")])
+    record(s, "ticket-warn", ["v2.1.0"], None, [finding("ANT-MTU-001", "mtu", "warning"),
+                                                finding("ANT-BEN-001", "benign", "info", rank=1)])
+    s.close()
+    fleet = Fleet.load(tmp_path / st.FILE_NAME)
+    t = fleet.totals()
+    assert (t["with_findings"], t["clean"], t["root_causes"]) == (1, 1, 1)
+    assert [r["rule_id"] for r in fleet.top_rules()] == ["ANT-MTU-001"]
+    assert fleet.by_category() == [("mtu", {"warning": 1})]
+    rows = {b["name"]: b for b in fleet.bundle_rows()}
+    assert (rows["ticket-benign"]["top"], rows["ticket-benign"]["findings"]) == (None, 0)
+    summary.write_all(tmp_path)
+    assert "1 with a root cause (warning or worse), 1 with no fault found" in (tmp_path / "summary.md").read_text()
+    assert sorted(pd.read_csv(tmp_path / "findings.csv")["severity"]) == ["info", "info", "warning"]
+
+
+def test_without_pyarrow_the_csv_is_written_and_one_sentence_says_how_to_get_parquet(results):
+    (results / "findings.parquet").write_bytes(b"from an earlier run")
+    # A process where pyarrow cannot be imported (pandas too must find it missing from the start).
+    code = ("import sys; sys.modules['pyarrow'] = None\n"
+            "from diagnose.batch import summary\n"
+            f"files, notes = summary.write_all(__import__('pathlib').Path({str(results)!r}))\n"
+            "print('\\n'.join(notes)); print(sorted(f.name for f in files))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    note, files = done.stdout.splitlines()
+    assert note == ("findings.parquet was not written: pyarrow is not installed (pip install "
+                    "'antrea-diagnose[parquet]'); findings.csv has the same rows.")
+    assert files == "['bundles.csv', 'findings.csv', 'summary.html', 'summary.md']"
+    assert not (results / "findings.parquet").exists()  # the stale one would disagree with the CSV
+
+
+@pytest.mark.skipif(not hasattr(os, "umask"), reason="POSIX permissions")
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_summary_files_and_reports_follow_the_umask(results, umask, mode):
+    from diagnose.batch import outputs
+
+    old = os.umask(umask)
+    try:
+        files, _ = summary.write_all(results)
+        outputs.write_reports(results, "ticket-a", {"report": "{}", "renders": {"md": "# r"}})
+    finally:
+        os.umask(old)
+    reports = list((results / "bundles" / "ticket-a").iterdir())
+    assert {stat.S_IMODE(p.stat().st_mode) for p in [*files, *reports]} == {mode}  # before: 0600 whatever the umask
 
 
 def test_an_empty_store_renders_without_plots(tmp_path):

@@ -171,6 +171,96 @@ def pax_header_bomb(path: Path, mib: int) -> Path:
     return gzip_zeros(path, mib, prefix=header, suffix=bytes(1024))
 
 
+def pax_digits(path: Path, size: int = MiB - 512) -> Path:
+    """A .tar.gz (about 2 KB) whose pax header is `size` bytes of digits: the hdrcharset search
+    of CPython < 3.11.10 / 3.12.6 is quadratic in them (CVE-2024-6232), about 40 minutes for
+    1 MiB, which the old 1 MiB header cap let through."""
+    header = tar_member("././@PaxHeader", size=size, type_=tarfile.XHDTYPE)
+    body = b"1" * size + bytes(-size % 512)
+    return write(path, gzip.compress(header + body + tar_bytes({"antrea-agent.log": GOOD_LOG}), mtime=0))
+
+
+def long_link_chain(path: Path, count: int, files: dict[str, bytes]) -> Path:
+    """A .tar.gz holding `files`, then `count` chained GNU LongLink headers before one member:
+    tarfile follows the chain by recursion (RecursionError beyond ~1000)."""
+    chain = b"".join(tar_member("././@LongLink", b"target\x00", type_=tarfile.GNUTYPE_LONGLINK)
+                     for _ in range(count))
+    blob = b"".join(tar_member(n, d) for n, d in files.items()) + chain + tar_member("last.log", b"x\n")
+    return write(path, gzip.compress(blob + bytes(1024), mtime=0))
+
+
+GiB = 1024 * MiB
+
+
+def sparse_tar_gz(path: Path, members: int, hole: int = 400 * GiB, after: dict[str, bytes] | None = None) -> Path:
+    """A .tar.gz of `members` GNU sparse members (pax format 0.1) that store one byte after a hole
+    of `hole` bytes: about 1 KB each, which tarfile expands to `hole` bytes of zeros."""
+    blob = b""
+    for i in range(members):
+        info = tarfile.TarInfo(f"GNUSparseFile.0/antrea-agent.sparse{i}.log")
+        info.size = 1
+        info.mtime = 0
+        info.pax_headers = {"GNU.sparse.map": f"{hole},1", "GNU.sparse.size": str(hole + 1),
+                            "GNU.sparse.name": f"antrea-agent.sparse{i}.log"}
+        blob += info.tobuf(format=tarfile.PAX_FORMAT) + b"x" + bytes(511)
+    blob += b"".join(tar_member(n, d) for n, d in (after or {}).items())
+    return write(path, gzip.compress(blob + bytes(1024), mtime=0))
+
+
+def _local_header(name: bytes, packed: int, size: int) -> bytes:
+    return struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, 0, packed, size, len(name), 0) + name
+
+
+def overlapping_zip(path: Path, entries: int, mib: int = 16) -> Path:
+    """A zip of `entries` members whose data all ends in one deflate stream of `mib` MiB of zeros
+    (Fifield's "better zip bomb"): member i's data quotes the local headers of the members after
+    it in stored deflate blocks, then the shared stream. 16 MiB is exactly the ratio grace, so
+    no member is over the per-member ratio; ~250 KB for 2,000 entries inflate to 32 GiB. The
+    checksums are left zero: zipfile checks them only after inflating everything."""
+    kernel = _ZERO_MIB_DEFLATE * mib + zlib.compressobj(9, zlib.DEFLATED, -15).flush()
+    names = [f"logs/agent/part-{i:05d}.log".encode() for i in range(entries)]
+    headers: list[bytes] = [b""] * entries
+    packed = [0] * entries
+    quoted = b""  # the stored blocks quoting the headers after member i
+    for i in range(entries - 1, -1, -1):
+        packed[i] = len(quoted) + len(kernel)
+        size = sum(len(h) for h in headers[i + 1:]) + mib * MiB
+        headers[i] = _local_header(names[i], packed[i], size)
+        quoted = struct.pack("<BHH", 0, len(headers[i]), 0xFFFF ^ len(headers[i])) + headers[i] + quoted
+    out = io.BytesIO()
+    offsets = []
+    for i, h in enumerate(headers):
+        offsets.append(out.tell())
+        out.write(h)
+        if i + 1 < entries:  # the stored-block header that makes the next local header part of this data
+            out.write(struct.pack("<BHH", 0, len(headers[i + 1]), 0xFFFF ^ len(headers[i + 1])))
+    out.write(kernel)
+    cd_start = out.tell()
+    for i, h in enumerate(headers):
+        size = struct.unpack_from("<I", h, 22)[0]
+        out.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, 0, packed[i], size,
+                              len(names[i]), 0, 0, 0, 0, 0, offsets[i]) + names[i])
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, out.tell() - cd_start, cd_start, 0))
+    return write(path, out.getvalue())
+
+
+def duplicate_member_tar_gz(path: Path, first: bytes, last: bytes, name: str = "logs/agent/antrea-agent.log") -> Path:
+    """A .tar.gz holding `name` twice: `tar x` leaves the last copy."""
+    return write(path, gzip.compress(tar_member(name, first) + tar_bytes({name: last}), mtime=0))
+
+
+def many_nodes_clusterinfo(path: Path, nodes: int, shared_cidr: str | None = None) -> Path:
+    """A clusterinfo `#nodes` section of `nodes` Nodes: each with its own /24 PodCIDR and an
+    InternalIP outside all of them, or all with `shared_cidr` (a conflict between every pair)."""
+    docs = []
+    for i in range(nodes):
+        cidr = shared_cidr or f"10.{i // 256 % 256}.{i % 256}.0/24"
+        docs.append(f"metadata: {{name: node-{i:05d}}}\nspec: {{podCIDRs: [{cidr}]}}\n"
+                    f"status: {{addresses: [{{type: InternalIP, address: 172.{16 + i // 65536}.{i // 256 % 256}."
+                    f"{i % 256}}}]}}\n")
+    return write(path, ("#nodes\n" + "---\n".join(docs)).encode())
+
+
 def fifo(path: Path) -> Path:
     os.mkfifo(path)
     return path
@@ -303,10 +393,10 @@ CASES = [
         "antrea-agent.log": GOOD_LOG}), 0, "like a decompression bomb"),
     Case("tar-member-over-member-limit", lambda d: tar_gz_with_zero_member(
         d / "agent_worker-7.tar.gz", "logs/agent/zeros.log", 24, before={"logs/agent/antrea-agent.log": GOOD_LOG}),
-        0, "only its start was read", ("max_member_bytes=8MiB", "max_ratio=100000")),
+        0, "only its start was read", ("max_member_bytes=8MiB", "max_ratio=100000", "max_source_ratio=100000")),
     Case("total-bytes", lambda d: tar_gz_with_zero_member(
         d / "agent_worker-7.tar.gz", "logs/agent/zeros.log", 40, before={"logs/agent/antrea-agent.log": GOOD_LOG}),
-        0, "max_total_bytes", ("max_total_bytes=16MiB", "max_ratio=100000")),
+        0, "max_total_bytes", ("max_total_bytes=16MiB", "max_ratio=100000", "max_source_ratio=100000")),
     Case("zip-bomb", lambda d: zip_zero_bomb(d / "bomb.zip", 64, others={"antrea-agent.log": GOOD_LOG}), 0,
          "like a decompression bomb", ("ratio_grace_bytes=1MiB",)),
     Case("member-count", lambda d: bundle(d, lambda b: many_members_tar_gz(b / "many.tar.gz", 3000)), 0,
@@ -320,7 +410,21 @@ CASES = [
     Case("xz-memory", lambda d: bundle(d, lambda b: xz_claiming_dictionary(b / "antrea-agent.log.xz", GOOD_LOG)), 0,
          "xz_memory_bytes"),
     Case("pax-header-bomb", lambda d: bundle(d, lambda b: pax_header_bomb(b / "pax.tar.gz", 8)), 0,
-         "extended header", ("max_ratio=100000",)),
+         "extended header", ("max_ratio=100000", "max_source_ratio=100000")),
+    Case("pax-header-of-digits", lambda d: bundle(d, lambda b: pax_digits(b / "pax.tar.gz")), 0,
+         "extended header of 1,048,064 bytes"),
+    Case("long-link-chain", lambda d: long_link_chain(d / "agent_worker-7.tar.gz", 3000, {
+        "logs/agent/antrea-agent.log": GOOD_LOG}), 0, "extended headers in a row"),
+    Case("sparse-holes", lambda d: bundle(d, lambda b: sparse_tar_gz(b / "sparse.tar.gz", 16)), 0,
+         "like a decompression bomb"),
+    Case("zip-overlapping-entries", lambda d: bundle(d, lambda b: overlapping_zip(b / "overlap.zip", 2000)), 0,
+         "overlaps another member's"),
+    Case("duplicate-member-names", lambda d: duplicate_member_tar_gz(d / "agent_worker-7.tar.gz", KLOG_LINE, GOOD_LOG),
+         0, "appears more than once in the archive"),
+    Case("podcidr-20000-nodes", lambda d: bundle(d, lambda b: many_nodes_clusterinfo(b / "clusterinfo", 20_000)), 0,
+         ""),
+    Case("podcidr-2000-nodes-one-cidr", lambda d: bundle(d, lambda b: many_nodes_clusterinfo(
+        b / "clusterinfo", 2000, shared_cidr="10.244.0.0/24")), 0, ""),
     Case("path-traversal", traversal_tar, 3, "unsafe path"),
     Case("symlink-outside", symlink_out, 3, "outside the bundle"),
     Case("tar-links-and-devices", links_tar, 0, "not followed"),

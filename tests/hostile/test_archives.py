@@ -13,7 +13,6 @@ import stat
 import struct
 import tarfile
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,33 +29,12 @@ from hostile_corpus import (
     zip_bytes,
     zip_zero_bomb,
 )
+from report_fields import categories, notes, paths
 
-from diagnose.bundle import limits as lim
 from diagnose.errors import InputError
 
 HEALTHY_LOG = (b"Log file created at: 2025/01/20 10:00:00\nRunning on machine: worker-1\n"
                b'I0120 10:00:00.100000       1 agent.go:107] "Starting Antrea agent" version="v2.2.0"\n')
-
-
-@pytest.fixture
-def scan(run):
-    """scan(source, **limits) -> the JSON report, read under these limits (defaults otherwise)."""
-    def _scan(source, **overrides):
-        with lim.applied(replace(lim.Limits(), **overrides)):
-            return run(source)
-    return _scan
-
-
-def notes(report) -> list[str]:
-    return [f"{u['path']} {u['reason']}" for u in report["source"]["unreadable"]]
-
-
-def categories(report) -> list[str]:
-    return [f["category"] for f in report["findings"]]
-
-
-def paths(report) -> list[str]:
-    return [a["path"] for a in report["source"]["artifacts"]]
 
 
 # -- paths and links ------------------------------------------------------------------------------
@@ -186,7 +164,7 @@ def test_total_limit_stops_the_walk_and_keeps_what_was_read(scan, tmp_path):
     src = tmp_path / "agent_worker-7.tar.gz"
     head = tar_member("logs/agent/antrea-agent.log", GOOD_LOG) + tar_member("zeros", size=30 * MiB)
     gzip_zeros(src, 30, prefix=head, suffix=tar_bytes({"logs/agent/late.log": HEALTHY_LOG}))
-    report = scan(src, max_total_bytes=8 * MiB, max_ratio=10**6)
+    report = scan(src, max_total_bytes=8 * MiB, max_ratio=10**6, max_source_ratio=10**6)
     assert GOOD_CATEGORY in categories(report)
     assert not any("late.log" in p for p in paths(report))
     assert [n for n in notes(report) if "max_total_bytes" in n] == [
@@ -198,7 +176,7 @@ def test_member_limit_cuts_one_member_and_the_next_is_read(scan, tmp_path):
     src = tmp_path / "agent_worker-7.tar.gz"
     head = tar_member("logs/agent/big.log", size=20 * MiB)
     gzip_zeros(src, 20, prefix=head, suffix=tar_bytes({"logs/agent/antrea-agent.log": GOOD_LOG}))
-    report = scan(src, max_member_bytes=4 * MiB, max_ratio=10**6)
+    report = scan(src, max_member_bytes=4 * MiB, max_ratio=10**6, max_source_ratio=10**6)
     assert GOOD_CATEGORY in categories(report)  # the member after the cut one
     assert notes(report) == ["agent_worker-7.tar.gz!logs/agent/big.log is larger than 4MiB (max_member_bytes); "
                              "only its start was read"]
@@ -231,7 +209,7 @@ def test_pax_header_larger_than_any_real_one_is_not_loaded(scan, tmp_path):
     src = tmp_path / "pax.tar.gz"
     gzip_zeros(src, 64, prefix=tar_member("././@PaxHeader", size=64 * MiB, type_=tarfile.XHDTYPE))
     with pytest.raises(InputError, match=r"has an extended header of 67,108,864 bytes"):
-        scan(src, max_ratio=10**6)
+        scan(src, max_ratio=10**6, max_source_ratio=10**6)
 
 
 def test_nested_zip_over_the_memory_allowance_is_streamed(scan, tmp_path):

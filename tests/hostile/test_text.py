@@ -8,23 +8,12 @@ import gzip
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
 
-import pytest
 from hostile_corpus import GOOD_CATEGORY, GOOD_LOG, MiB, write
 
-from diagnose.bundle import limits as lim
 from diagnose.parse import klog
 
 HEADER_END = GOOD_LOG.index(b"I0120")  # the klog header is the first four lines
-
-
-@pytest.fixture
-def scan(run):
-    def _scan(source, **overrides):
-        with lim.applied(replace(lim.Limits(), **overrides)):
-            return run(source)
-    return _scan
 
 
 def finding(report, category=GOOD_CATEGORY):
@@ -53,7 +42,7 @@ def test_a_line_of_hundreds_of_mb_is_cut_not_loaded(cli, tmp_path):
         for _ in range(512):
             f.write(one_mib)
         f.write(gzip.compress(b"\n" + GOOD_LOG[HEADER_END:], mtime=0))
-    result = cli("scan", b, "-f", "json", "--limit", "max_ratio=1000000")
+    result = cli("scan", b, "-f", "json", "--limit", "max_ratio=1000000", "--limit", "max_source_ratio=1000000")
     assert result.returncode == 0, result.stderr
     report = result.report
     assert GOOD_CATEGORY in [f["category"] for f in report["findings"]]  # the lines after it were scanned
