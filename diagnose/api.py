@@ -56,6 +56,7 @@ from diagnose.model import (
 )
 from diagnose.parse import hns, ofmsg
 from diagnose.parse.appctl import Trace, TraceStep
+from diagnose.parse.clusterinfo import NodeInfo
 from diagnose.parse.crds import Condition, CrdObject
 from diagnose.parse.flows import Flow
 from diagnose.parse.groups import Group
@@ -88,8 +89,8 @@ __all__ = [
     # what check() reads
     "RuleEvidence", "NodeView", "ClusterView", "LogEvent", "Run", "Judgement",
     # parsed records NodeView and ClusterView hand out
-    "PodRow", "Flow", "Link", "Route", "HnsNetwork", "Group", "Trace", "TraceStep", "Condition", "CrdObject",
-    "K8sEvent",
+    "PodRow", "NodeInfo", "Flow", "Link", "Route", "HnsNetwork", "Group", "Trace", "TraceStep", "Condition",
+    "CrdObject", "K8sEvent",
     # shared facts
     "lifecycle", "lifecycle_key", "modes", "hostnet", "winhost", "errorchain", "versions", "VERSION_COMMAND",
     "apierrors", "crashes", "duration_text", "Version",

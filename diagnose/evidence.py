@@ -38,6 +38,7 @@ from diagnose.parse import (
     winadapters,
     winipconfig,
     winroutes,
+    yamlsafe,
 )
 from diagnose.parse import flows as flowparse
 from diagnose.parse import groups as groupparse
@@ -558,6 +559,13 @@ class ClusterView:
         """antctl's clusterinfo, parsed once."""
         arts = [a for a in self.cluster.cluster_artifacts if a.kind == m.CLUSTER_INFO]
         return clusterinfo.parse_once(arts[0].text()) if arts else None
+
+    @cached_property
+    def controller_node_ipam(self) -> bool:
+        """antrea-controller.conf (clusterinfo's antrea-config) enables Antrea NodeIPAM."""
+        text = self.clusterinfo.controller_conf_text if self.clusterinfo else None
+        conf = yamlsafe.load(text) if text else None
+        return isinstance(conf, dict) and yamlsafe.child(conf, "nodeIPAM").get("enableNodeIPAM") is True
 
     @cached_property
     def agent_config(self) -> agentconf.AgentConfig | None:

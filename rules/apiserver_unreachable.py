@@ -17,7 +17,8 @@ bridge (see ``secondary-network-uplink``).
 
 Evidence
 --------
-A start-up failure to get the Node whose error is a network error, the v2.5+ ``Waiting for K8s
+A start-up failure to get the Node whose error is a network error (``failed to get Node with name
+... from K8s`` from v1.6, ``Failed to get node from K8s with name`` up to v1.5), the v2.5+ ``Waiting for K8s
 API`` / ``K8s API did not become available`` messages, or informer list failures that continue
 to the end of the latest run. Up to v2.4 the same timeout can surface as ``Spec.PodCIDR is empty`` with the network
 error in ``err=`` (antrea-io/antrea#7472): that counts here, and rules out
@@ -39,11 +40,26 @@ antrea-io/antrea#7472, antrea-io/antrea#7473, antrea-io/antrea docs/troubleshoot
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from diagnose import apierrors
-from diagnose.model import PSEUDO_NODES
-from diagnose.rule import Missing, Outcome, Rule, Signature, Step
+from diagnose.api import (
+    AGENT_LOG,
+    IP_ADDR,
+    IP_ROUTE,
+    PSEUDO_NODES,
+    Finding,
+    Inputs,
+    LogEvent,
+    Missing,
+    NodeView,
+    Outcome,
+    Rule,
+    RuleEvidence,
+    Signature,
+    Step,
+    apierrors,
+)
 
 
 @dataclass
@@ -66,7 +82,11 @@ RULE = Rule(
         # ≤v2.4 `failed to get Node with name %s from K8s: %w`, v2.5+ `%q` (quoted name); inside
         # err="..." the quotes of the URL are escaped.
         Signature("get_node_failed", r'failed to get Node with name \\?"?(?P<node>[^"\\\s:]+)\\?"? from K8s: (?P<err>.*)',
-                  "failed to get Node with name"),
+                  "failed to get Node with name",
+                  versions=">=1.6.0"),
+        # Up to v1.5 the agent logged the failure itself (E) before returning the bare client-go error.
+        Signature("get_node_failed_old", r"Failed to get node from K8s with name (?P<node>[^\s:]{1,253}): (?P<err>.*)",
+                  "Failed to get node from K8s with name", versions="<1.6.0"),
         Signature("api_gave_up", r"K8s API did not become available: (?P<err>.*)", "K8s API did not become available",
                   versions=">=2.5.0"),
         # client-go reflector, all wordings (reference §3.3): "failed to list *v1.Node: Get ...".
@@ -74,6 +94,7 @@ RULE = Rule(
     ),
     # Without the API server the agent can read neither the CA ConfigMap nor the controller's
     # Endpoints, so a controller-connection finding on the same Node is a symptom.
+    inputs=Inputs(needs=(AGENT_LOG,), optional=(IP_ROUTE, IP_ADDR)),
     explains=("podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash", "controller-unreachable"),
     lookalikes=("podcidr-not-allocated",),
     values=Values,
@@ -111,9 +132,9 @@ RULE = Rule(
 )
 
 
-def check(ev):
-    fatal: dict[str, list] = defaultdict(list)  # start-up failures: the agent exits
-    for name in ("get_node_failed", "api_gave_up"):
+def check(ev: RuleEvidence) -> Iterator[Finding]:
+    fatal: dict[str, list[LogEvent]] = defaultdict(list)  # start-up failures: the agent exits
+    for name in ("get_node_failed", "get_node_failed_old", "api_gave_up"):
         for e in ev.hits(name):
             if not apierrors.network_error(e.groups.get("err", e.text)):
                 continue  # e.g. "forbidden": a credentials problem, not reachability
@@ -132,7 +153,7 @@ def check(ev):
     with_logs = [n for n in ev.nodes if n.has_agent_logs or n.failed_reason]
     missing = []
     if any(ev.view.nodes.get(n) is None or ev.view.nodes[n].routes is None for n in nodes):
-        missing.append(Missing("the Node's routes and addresses", "ip route; ip addr  # on {{ node }}"))
+        missing = [Missing.of(IP_ROUTE, "the path to the API server"), Missing.of(IP_ADDR)]
     cluster_wide = len(nodes) > 1 and len(nodes) >= len(with_logs)
     yield RULE.finding(
         "fatal" if fatal else "ongoing",
@@ -162,7 +183,7 @@ def _scope(nodes: list[str], cluster_wide: bool, healthy: list[str]) -> str:
     return ""
 
 
-def _unrecovered_list_failures(ev, node) -> list:
+def _unrecovered_list_failures(ev: RuleEvidence, node: NodeView) -> list[LogEvent]:
     """Reflector list/watch failures with a network error in the latest run that lasted to its end.
 
     client-go retries a failed list/watch with a backoff of up to 30 s, so an outage that ended
@@ -172,11 +193,10 @@ def _unrecovered_list_failures(ev, node) -> list:
     if not node.runs:
         return []
     run = node.runs[-1]
-    failures = [e for e in run.all(ev.key("list_failed")) if apierrors.network_error(e.groups.get("err", ""))]
-    return failures if len(failures) >= 3 else []
+    return [e for e in run.all(ev.key("list_failed")) if apierrors.network_error(e.groups.get("err", ""))]
 
 
-def _first_network_error(events) -> tuple[str, str | None]:
+def _first_network_error(events: list[LogEvent]) -> tuple[str, str | None]:
     for e in events:
         found = apierrors.network_error(e.text)
         if found:
@@ -184,7 +204,7 @@ def _first_network_error(events) -> tuple[str, str | None]:
     return "timeout", None
 
 
-def _pick(events, limit: int = 10):
+def _pick(events: list[LogEvent], limit: int = 10) -> list[LogEvent]:
     """Evidence: the first events of each Node, fatal lines first."""
-    ordered = sorted(events, key=lambda e: (e.node or "", e.level != "F", e.time is None, e.time or 0))
+    ordered = sorted(events, key=lambda e: (e.node or "", e.level != "F", e.time is None, e.time_text or ""))
     return ordered[:limit]

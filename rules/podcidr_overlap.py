@@ -40,9 +40,23 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
-from diagnose.parse import yamlsafe
-from diagnose.rule import EvidenceLine, Rule, Step
+from diagnose.api import CLUSTER_INFO, EvidenceLine, Finding, Inputs, NodeInfo, Outcome, Rule, RuleEvidence, Step
+
+
+@dataclass
+class Values:
+    conflicts: list[str]  # each conflict in words ("worker-1 and worker-2 both have PodCIDR 10.244.1.0/24")
+    node_ip_inside: bool  # some Node IP is inside another Node's PodCIDR
+    both_allocators: bool  # antrea-controller.conf enables Antrea NodeIPAM (a second allocator is likely)
+
+
+_ALLOCATORS = """{% if both_allocators %} Antrea NodeIPAM is enabled in antrea-controller: if kube-controller-manager also
+    allocates PodCIDRs (--allocate-node-cidrs), the two allocators hand out the same ranges.{% endif %}"""
+_INSIDE = """A Node IP inside a PodCIDR is routed into the Pod network of the Node owning that PodCIDR: the Node
+    becomes unreachable from it."""
 
 RULE = Rule(
     id="ANT-PCD-002",
@@ -52,17 +66,21 @@ RULE = Rule(
     severity="critical",
     references=("https://github.com/antrea-io/antrea/blob/main/docs/antrea-ipam.md",
                 "https://github.com/antrea-io/antrea/blob/main/docs/getting-started.md"),
+    inputs=Inputs(needs=(CLUSTER_INFO,)),
+    judge_outcome=False,  # the Nodes' PodCIDRs as collected: a state, not log lines that may have passed
     explains=("duplicate-pod-ip", "host-network-config"),
     lookalikes=("podcidr-not-allocated", "duplicate-pod-ip"),
-    message="""
-        PodCIDR conflict{{ "s" if conflicts | length > 1 }}: {{ conflicts | join("; ") }}.
-        {% if overlaps %}Each Node routes its peers' PodCIDRs to them and allocates its own Pods from its
-        PodCIDR, so traffic for these addresses goes to the wrong Node and the same Pod IP can be given twice.{% endif %}
-        {% if node_ip_inside %}A Node IP inside a PodCIDR is routed into the Pod network of the Node owning that
-        PodCIDR: the Node becomes unreachable from it.{% endif %}
-        {% if both_allocators %}Antrea NodeIPAM is enabled in antrea-controller: if kube-controller-manager also
-        allocates PodCIDRs (--allocate-node-cidrs), the two allocators hand out the same ranges.{% endif %}
-    """,
+    values=Values,
+    outcomes=(
+        Outcome("overlap", message="""
+            PodCIDR conflict{{ "s" if conflicts | length > 1 }}: {{ conflicts | join("; ") }}. Each Node routes its
+            peers' PodCIDRs to them and allocates its own Pods from its PodCIDR, so traffic for these addresses goes
+            to the wrong Node and the same Pod IP can be given twice.{% if node_ip_inside %} """ + _INSIDE +
+            "{% endif %}" + _ALLOCATORS),
+        Outcome("node_ip_inside", message="""
+            PodCIDR conflict{{ "s" if conflicts | length > 1 }}: {{ conflicts | join("; ") }}. """ + _INSIDE +
+            _ALLOCATORS),
+    ),
     remediation=(
         Step("List each Node's PodCIDRs and InternalIP.",
              "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs,"
@@ -81,7 +99,7 @@ MAX_LISTED = 20  # conflicts spelled out in the summary; the rest are counted
 _NAMED = 3  # Node names spelled out for one PodCIDR that many Nodes hold
 
 
-def check(ev):
+def check(ev: RuleEvidence) -> Iterator[Finding]:
     if ev.clusterinfo is None or not ev.clusterinfo.nodes:
         return
     nodes_info = ev.clusterinfo.nodes
@@ -119,10 +137,10 @@ def check(ev):
                              f"#nodes {n}: podCIDRs={', '.join(nodes_info[n].pod_cidrs if n in nodes_info else [])}", n)
                 for n in named[:12]]
     yield RULE.finding(
+        "overlap" if found.overlaps else "node_ip_inside",
         nodes=named,
         confidence=0.95,
-        values={"conflicts": conflicts, "overlaps": found.overlaps, "node_ip_inside": found.inside,
-                "both_allocators": _antrea_node_ipam(ev)},
+        values=Values(conflicts=conflicts, node_ip_inside=found.inside, both_allocators=ev.view.controller_node_ipam),
         evidence=evidence,
     )
 
@@ -137,7 +155,7 @@ class _CidrIndex:
     (family, address as int, prefix length); invalid CIDRs are dropped.
     """
 
-    def __init__(self, nodes_info) -> None:
+    def __init__(self, nodes_info: Mapping[str, NodeInfo]) -> None:
         self.owners: dict[tuple[int, int, int], list[str]] = {}  # network -> its Nodes, in clusterinfo order
         for name, info in nodes_info.items():
             for cidr in info.pod_cidrs:
@@ -150,7 +168,7 @@ class _CidrIndex:
         self.ordered = sorted(self.owners)
         self._lengths = {v: sorted({n[2] for n in self.ordered if n[0] == v}) for v in (4, 6)}
 
-    def containing(self, version: int, address: int, shorter_than: int):
+    def containing(self, version: int, address: int, shorter_than: int) -> Iterator[tuple[int, int, int]]:
         """The networks in use that contain `address` and have a prefix shorter than `shorter_than`."""
         bits = _BITS[version]
         for length in self._lengths[version]:
@@ -169,14 +187,15 @@ class _Conflicts:
         self.texts: list[str] = []
         self.count = 0
         self.overlaps = self.inside = False
-        self._nets: set = set()
+        self._nets: set[tuple[int, int, int]] = set()
         self._nodes: set[str] = set()
 
     @property
     def listing(self) -> bool:
         return len(self.texts) < MAX_LISTED
 
-    def add(self, text: str | None, nets, node: str | None = None, inside: bool = False) -> None:
+    def add(self, text: str | None, nets: tuple[tuple[int, int, int], ...], node: str | None = None,
+            inside: bool = False) -> None:
         self.count += 1
         if text is not None:
             self.texts.append(text)
@@ -227,10 +246,3 @@ def _network(cidr: str) -> tuple[int, int, int] | None:
 def _text(net: tuple[int, int, int]) -> str:
     version, value, length = net
     return str((ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network)((value, length)))
-
-
-def _antrea_node_ipam(ev) -> bool:
-    text = ev.clusterinfo.controller_conf_text if ev.clusterinfo else None
-    conf = yamlsafe.load(text) if text else None
-    ipam = conf.get("nodeIPAM") if isinstance(conf, dict) else None
-    return isinstance(ipam, dict) and ipam.get("enableNodeIPAM") is True
