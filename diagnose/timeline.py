@@ -17,6 +17,9 @@ from diagnose.rule import Signature
 
 CORE = "core"
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
+# A klog F header, every repeat bounded: `[^\]]+` would make a line of many "F0000 0 0 " take
+# time quadratic in its length (diagnose.regexsafety).
+_FATAL_HEAD = r"(?:^|\s)F\d{4} [\d:.]{1,20}\s{1,10}\d{1,10} [^\]]{1,200}\] "
 
 # Wording per version checked in antrea-io/antrea (cmd/antrea-agent/agent.go, pkg/agent/agent.go):
 # `Starting Antrea agent (version X)` in v1.x, `"Starting Antrea agent" version="X"` in v1.15-v2.1,
@@ -33,10 +36,10 @@ SIGNATURES: tuple[Signature, ...] = (
               versions=">=2.1.0"),
     # klog.Fatal in cmd/antrea-agent/main.go: "Error running agent", "Failed to complete",
     # "Failed to validate"; the goroutine dump that follows is kept with the line.
-    Signature("fatal", r"(?:^|\s)F\d{4} [\d:.]+\s+\d+ [^\]]+\] (?P<fatal>Error running agent: .*)$",
+    Signature("fatal", _FATAL_HEAD + r"(?P<fatal>Error running agent: .*)$",
               "Error running agent", _LOGS, follow=30),
     Signature("fatal_bare", r"^(?:antrea-agent )?(?P<fatal>Error running agent: .*)$", "Error running agent", _LOGS),
-    Signature("fatal_init", r"(?:^|\s)F\d{4} [\d:.]+\s+\d+ [^\]]+\] (?P<fatal>Failed to (?:complete|validate): .*)$",
+    Signature("fatal_init", _FATAL_HEAD + r"(?P<fatal>Failed to (?:complete|validate): .*)$",
               "] Failed to ", _LOGS, follow=30),
 )
 

@@ -1,12 +1,18 @@
-"""Error and warning lines that no rule knows about, grouped into templates.
+"""Error and warning lines that no rule explains, grouped into templates.
 
-The engine scans every log with the catch-all signatures below (klog `E`/`W` lines, OVS
-`EMER`/`ERR`/`WARN` lines) after all rule signatures, and the scanner reports a catch-all hit only
-for a line no other signature matched: a line a rule knows about is not news. Those hits never
-become `LogEvent`s (a noisy log has millions of them): the `Miner` masks what varies between
-occurrences of one message (numbers, addresses, UUIDs, hex ids, durations, quoted names, Pod and
-Node names) and keeps, per template, line counts per artifact and the first example. It holds at
-most `MAX_TEMPLATES` templates; lines of templates beyond that are counted in one overflow entry.
+The scanner hands every line of the catch-all line heads below (klog `E`/`W`/`F` lines, OVS
+`EMER`/`ERR`/`WARN` lines) to the `Miner`, whether or not a rule signature also matched it, in
+bulk per chunk. Those lines never become `LogEvent`s (a noisy log has millions of them): the
+Miner masks what varies between occurrences of one message (numbers, addresses, UUIDs, hex ids,
+durations, quoted names, Pod and Node names) and keeps, per template: its level, line counts per
+log, the first and the last example line (line number and raw text, so its time can be parsed
+later) and the keys of the rule signatures that also matched lines of it, so that a template a
+finding explains can be left out of the report. It holds at most `MAX_TEMPLATES` templates;
+lines of templates beyond that are counted in one overflow entry.
+
+Level and message come from the line head the matcher already found (no regex per line), and a
+message is templated once per shape: the masks decide on character classes and lengths, never on
+a digit's value, so messages that differ only in their digits share one cache entry.
 
 The masking is a handful of linear regexes over at most `MAX_MESSAGE` characters of each message
 (hand-written rather than a template-mining library: drain3, the usual choice, is only published
@@ -17,50 +23,47 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from diagnose import model as m
 from diagnose.parse import klog
-from diagnose.parse.logevent import to_event
-from diagnose.rule import Signature
-from diagnose.scan import Hit
+from diagnose.scan import CatchAll, Hit
 
 PREFIX = "unexplained"
 MAX_TEMPLATES = 2000
 MAX_MESSAGE = 600  # characters of a message that are templated (bounds the masking work)
-MAX_EXAMPLE = 1000  # characters of the example line kept
-_CACHE_SIZE = 4096  # exact messages whose template is remembered (retry loops repeat them)
+MAX_EXAMPLE = 1000  # characters of an example line kept
+_CACHE_SIZE = 8192  # message shapes whose template is remembered (retry loops repeat them)
 
 # The klog header as diagnose.parse.klog accepts it (optional RFC 3339 stamp and up to two name
-# prefixes), for E and W lines only. No literal: the matchers scan these patterns whole.
-KLOG = Signature(
-    "klog",
-    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) )?(?:[\w.-]{1,80} ){0,2}"
-    r"(?P<lvl>[EW])\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ [^ :\]\n]{1,200}:\d+\] (?P<msg>.*)$",
-    "",
-    (m.AGENT_LOG, m.CONTROLLER_LOG, m.OTHER_CONTAINER_LOG),
+# prefixes) up to its time, for E, W and F lines: the level is 22 bytes before the match's end
+# (`E0628 18:57:17.883444 `), and the message starts after the `] ` that closes `threadid
+# file:line]`. Matching the whole header in Hyperscan would halve its speed (the bounded file
+# name), the `] ` is one `find`.
+_KLOG_HEAD = (r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) )?(?:[\w.-]{1,80} ){0,2}"
+              r"[EWF]\d{4} \d\d:\d\d:\d\d\.\d{6} ")
+KLOG = CatchAll(
+    "klog", "^" + _KLOG_HEAD,
     # `^` with MULTILINE makes Hyperscan try the optional prefixes at every line start and cost
     # half its speed over all other signatures together; anchoring on the newline byte lets its
     # literal search skip ahead (2.4 GB/s instead of 0.9 on klog text). A chunk starts a line.
-    prefilter=r"(?:\A|\n)(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+) )?(?:[\w.-]{1,80} ){0,2}[EW]\d{4} ",
+    r"(?:\A|\n)" + _KLOG_HEAD,
+    (m.AGENT_LOG, m.CONTROLLER_LOG, m.OTHER_CONTAINER_LOG),
 )
-# OVS vlog file and console lines (diagnose.parse.vlog), for EMER, ERR and WARN.
-OVS = Signature(
-    "ovs",
-    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\|\d+\|(?P<mod>[^|()\n]{1,64})(?:\([^|()\n]{0,64}\))?"
-    r"\|(?P<lvl>EMER|ERR|WARN)\|(?P<msg>.*)$",
-    "",
-    (m.OVS_LOG, m.OVS_CONTAINER_LOG),
-    prefilter=r"\|(?:EMER|ERR|WARN)\|",
-)
-SIGNATURES: tuple[tuple[str, Signature], ...] = ((f"{PREFIX}:klog", KLOG), (f"{PREFIX}:ovs", OVS))
+# OVS vlog file and console lines (diagnose.parse.vlog), for EMER, ERR and WARN: the level field
+# is found, the rest of the head is checked on the few lines that have one (`_OVS_HEAD`).
+OVS = CatchAll("ovs", r"\|(?:EMER|ERR|WARN)\|", r"\|(?:EMER|ERR|WARN)\|", (m.OVS_LOG, m.OVS_CONTAINER_LOG))
+SIGNATURES: tuple[tuple[str, CatchAll], ...] = ((f"{PREFIX}:klog", KLOG), (f"{PREFIX}:ovs", OVS))
+_OVS_HEAD = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\|\d+\|([^|()\n]{1,64})(?:\([^|()\n]{0,64}\))?"
+                       rb"\|(EMER|ERR|WARN)\|")
 
-_LEVELS = {"E": "error", "W": "warning", "EMER": "error", "ERR": "error", "WARN": "warning"}
+_LEVELS = {"E": "error", "W": "warning", "F": "error", "EMER": "error", "ERR": "error", "WARN": "warning"}
 _LEVEL_ORDER = {"error": 0, "warning": 1}
+_KLOG_LEVELS = {ord("E"): "error", ord("W"): "warning", ord("F"): "error"}
 
 # -- masking ------------------------------------------------------------------------------------
 
@@ -164,12 +167,20 @@ def _names_pattern(names: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[
 
 
 @dataclass
-class _Template:
+class Example:
+    log: int  # index into Miner._logs
+    line: int
+    text: str  # the raw line, cut at MAX_EXAMPLE characters
+
+
+@dataclass(eq=False)  # compared and hashed by identity: one object per template
+class Template:
     text: str
     level: str
-    example: Hit
-    example_log: int
+    first: Example
+    last: Example
     counts: Counter[int] = field(default_factory=Counter)  # lines per log (index into Miner._logs)
+    signatures: set[str] = field(default_factory=set)  # rule signature keys that matched lines of it
 
 
 @dataclass
@@ -181,80 +192,139 @@ class _Log:
 
 
 class Miner:
-    """Templates of the catch-all hits, bounded in memory whatever the logs hold."""
+    """Templates of the catch-all lines, bounded in memory whatever the logs hold."""
 
     def __init__(self, max_templates: int = MAX_TEMPLATES):
         self.max_templates = max_templates
-        self._templates: dict[tuple[str, str], _Template] = {}
-        self._overflow: _Template | None = None
+        self._templates: dict[tuple[str, str], Template] = {}
+        self._overflow: Template | None = None
         self._logs: list[_Log] = []
-        self._shapes: dict[bytes, str] = {}  # message with its digits zeroed -> template without digits
-        self._exact: dict[str, str] = {}  # message -> template that kept a digit (eth0, v1.Node)
+        # Per set of Node names: (level, message with its digits zeroed) -> template when the
+        # template kept no digit, else (level, message) -> template (eth0, v1.Node).
+        self._caches: dict[tuple[str, ...], _Cache] = {}
 
     @staticmethod
     def is_catch_all(key: str) -> bool:
         return key.startswith(PREFIX + ":")
 
-    def route(self, artifact: m.Artifact, created: datetime | None,
-              keep: Callable[[Hit], None]) -> Callable[[Hit], None]:
-        """The scanner callback for one log: catch-all hits are mined, the others go to `keep`."""
+    def log(self, artifact: m.Artifact, created: datetime | None) -> int:
+        """Register a log; returns its index for `add` and `lines`."""
         name = artifact.path.replace("!", "/").rsplit("/", 1)[-1]
         series = klog.file_info(name, "").severity or "stream"
         # The log's own Node, when the layout or the klog header already tells it.
-        names = tuple(n for n in {artifact.node, artifact.meta.get("host")} if n and n not in m.PSEUDO_NODES)
-        index = len(self._logs)
+        names = tuple(sorted(n for n in {artifact.node, artifact.meta.get("host")} if n and n not in m.PSEUDO_NODES))
         self._logs.append(_Log(artifact, created, series, names))
+        return len(self._logs) - 1
 
-        def on_hit(hit: Hit) -> None:
-            if self.is_catch_all(hit.key):
-                self.add(hit, index)
+    def callback(self, artifact: m.Artifact, created: datetime | None):
+        """The scanner's `mine` callback for one log (diagnose.scan.MineCallback)."""
+        return partial(self.lines, self.log(artifact, created))
+
+    def lines(self, log: int, chunk: bytes, line_nos: list[int], heads: list[CatchAll], starts: list[int],
+              head_ends: list[int], ends: list[int], also: dict[int, list[str]]) -> None:
+        """The catch-all lines of one chunk: line i spans chunk[starts[i]:ends[i]], its head
+        match ends at head_ends[i]; `also` names the rule signatures that matched some of them."""
+        cache = self._cache(log)
+        by_level, exact, shape_of = cache.by_level, cache.exact, _SHAPE
+        found: list[Template] = []
+        at: list[int] = []  # index of each found line in the lists
+        add, add_at = found.append, at.append
+        find = chunk.find
+        for i, (start, head_end, end) in enumerate(zip(starts, head_ends, ends, strict=True)):
+            if heads[i] is KLOG:
+                level = _KLOG_LEVELS[chunk[head_end - 22]]
+                msg = find(b"] ", head_end, end)
+                if msg == -1:
+                    continue  # no `threadid file:line]`: not a klog line
+                raw = chunk[msg + 2: end]
             else:
-                keep(hit)
+                head = _OVS_HEAD.match(chunk, start, head_end)
+                if head is None or head.end() != head_end:
+                    continue
+                level = _LEVELS[head[2].decode()]
+                raw = head[1] + b": " + chunk[head_end:end]
+            shape = raw.translate(shape_of)
+            t = by_level[level].get(raw if shape in exact else shape)
+            if t is None:
+                t = self._learn(log, cache, level, raw, Example(log, line_nos[i], _example(chunk[start:end])))
+            add(t)
+            add_at(i)
+        for t, n in Counter(found).items():
+            t.counts[log] += n
+        for t, k in dict(zip(found, at, strict=True)).items():  # the last line of each template here
+            t.last = Example(log, line_nos[k], _example(chunk[starts[k]:ends[k]]))
+        if also:
+            position = {i: k for k, i in enumerate(at)}
+            for i, keys in also.items():
+                k = position.get(i)
+                if k is not None:
+                    found[k].signatures.update(keys)
 
-        return on_hit
+    def add(self, log: int, level: str, message: str, line_no: int, text: str, also: Iterable[str] = ()) -> None:
+        """One line (tests, and lines read some other way): `level` is E, W, F, EMER, ERR or WARN."""
+        level = _LEVELS.get(level, "warning")
+        raw = message.encode("utf-8", "surrogateescape")
+        cache = self._cache(log)
+        example = Example(log, line_no, text[:MAX_EXAMPLE] + ("…" if len(text) > MAX_EXAMPLE else ""))
+        t = cache.by_level[level].get(cache.key(raw)) or self._learn(log, cache, level, raw, example)
+        t.counts[log] += 1
+        t.last = example
+        t.signatures.update(also)
 
-    def add(self, hit: Hit, log: int) -> None:
-        level = _LEVELS.get(hit.groups.get("lvl", ""), "warning")
-        message = hit.groups.get("msg", hit.text)
-        if hit.groups.get("mod"):
-            message = f"{hit.groups['mod']}: {message}"
+    def _cache(self, log: int) -> _Cache:
+        names = self._logs[log].names
+        cache = self._caches.get(names)
+        if cache is None:
+            cache = self._caches[names] = _Cache(names)
+        return cache
+
+    def _learn(self, log: int, cache: _Cache, level: str, raw: bytes, example: Example) -> Template:
+        """Template a message not seen in this shape yet, and remember it."""
+        message = raw.decode("utf-8", errors="replace").rstrip("\r")
         named = mask_names(message[:MAX_MESSAGE], self._logs[log].names)
         named += "…" if len(message) > MAX_MESSAGE else ""
-        shape = named.encode("utf-8", "surrogatepass").translate(_SHAPE)
-        text = self._shapes.get(shape) or self._exact.get(named)
-        if text is None:
-            text = _template(named[:MAX_MESSAGE]) + named[MAX_MESSAGE:]
-            cache, key = (self._exact, named) if _DIGIT.search(text) else (self._shapes, shape)
-            if len(cache) >= _CACHE_SIZE:
-                cache.clear()
-            cache[key] = text
+        text = _template(named[:MAX_MESSAGE]) + named[MAX_MESSAGE:]
         key = (level, text)
         t = self._templates.get(key)
         if t is None:
             if len(self._templates) < self.max_templates:
-                t = self._templates[key] = _Template(text, level, _trim(hit), log)
+                t = self._templates[key] = Template(text, level, example, example)
             else:
                 if self._overflow is None:
-                    self._overflow = _Template("", level, _trim(hit), log)
+                    self._overflow = Template("", level, example, example)
                 t = self._overflow
                 if level == "error":
                     t.level = "error"
-        t.counts[log] += 1
+        cache.remember(level, raw, t, keeps_digits=bool(_DIGIT.search(text)))
+        return t
 
-    def results(self, cluster: m.Cluster) -> list[dict[str, Any]]:
-        """The report's `unexplained` list, most frequent first."""
+    def templates(self) -> list[Template]:
+        """Every template (not the overflow), as mined: Node names not yet merged."""
+        return list(self._templates.values())
+
+    def results(self, cluster: m.Cluster, explained: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """The report's `unexplained` list, most frequent first.
+
+        A template is left out when a rule signature in `explained` matched lines of it (the
+        engine passes the signatures of the rules that made findings); with `explained` None,
+        when any rule signature matched lines of it.
+        """
+        gone = None if explained is None else set(explained)
         known = tuple(n for n in cluster.nodes if n not in m.PSEUDO_NODES)
-        merged: dict[tuple[str, str], _Template] = {}
+        merged: dict[tuple[str, str], Template] = {}
         for t in self._templates.values():
+            if t.signatures and (gone is None or t.signatures & gone):
+                continue
             # Mask every Node name, now that the reader knows them all, and merge what became equal.
             text = mask_names(t.text, known)
             other = merged.get((t.level, text))
             if other is None:
-                merged[(t.level, text)] = _Template(text, t.level, t.example, t.example_log, Counter(t.counts))
+                merged[(t.level, text)] = Template(text, t.level, t.first, t.last, Counter(t.counts), set(t.signatures))
             else:
                 other.counts.update(t.counts)
-                if t.example_log < other.example_log:
-                    other.example, other.example_log = t.example, t.example_log
+                other.signatures |= t.signatures
+                if (t.first.log, t.first.line) < (other.first.log, other.first.line):
+                    other.first = t.first
         out = [self._entry(t, cluster, overflow=False) for t in merged.values()]
         out.sort(key=lambda e: (-e["count"], _LEVEL_ORDER[e["level"]], e["template"]))
         if self._overflow is not None:
@@ -264,10 +334,11 @@ class Miner:
             out.append(entry)
         return out
 
-    def _entry(self, t: _Template, cluster: m.Cluster, overflow: bool) -> dict[str, Any]:
-        log = self._logs[t.example_log]
+    def _entry(self, t: Template, cluster: m.Cluster, overflow: bool) -> dict[str, Any]:
+        log = self._logs[t.first.log]
         a = log.artifact
-        event = to_event(t.example, a, a.node, _year_hint(cluster, self._logs), log.created)
+        hit = Hit(PREFIX, t.first.line, t.first.text, {}, [])
+        event = to_event(hit, a, a.node, _year_hint(cluster, self._logs), log.created)
         return {
             "template": t.text,
             "count": self._count(t.counts),
@@ -291,10 +362,45 @@ class Miner:
         return sum(max(series.values()) for series in per_stream.values())
 
 
-def _trim(hit: Hit) -> Hit:
-    if len(hit.text) <= MAX_EXAMPLE:
-        return hit
-    return Hit(hit.key, hit.line_no, hit.text[:MAX_EXAMPLE] + "…", {}, [])
+class _Cache:
+    """Templates of the messages seen in the logs of one set of Node names, per level.
+
+    A message is looked up by its shape (digits zeroed): every mask decides on character classes
+    and lengths, never on a digit's value, so messages that differ only in digits share a template
+    when it kept no digit. Shapes whose templates keep a digit (eth0, v1.Node), or that hold one
+    of the Node names (matched with their digits), are looked up as the message is.
+    """
+
+    def __init__(self, names: tuple[str, ...]):
+        self.by_level: dict[str, dict[bytes, Template]] = {"error": {}, "warning": {}}
+        self.exact: set[bytes] = set()  # shapes whose messages are looked up as they are
+        self.name_shapes = tuple({n.encode("utf-8", "replace").translate(_SHAPE) for n in names
+                                  if _DIGIT.search(n)})
+        self.size = 0
+
+    def key(self, raw: bytes) -> bytes:
+        shape = raw.translate(_SHAPE)
+        return raw if shape in self.exact else shape
+
+    def remember(self, level: str, raw: bytes, t: Template, keeps_digits: bool) -> None:
+        if self.size >= _CACHE_SIZE:
+            for templates in self.by_level.values():
+                templates.clear()
+            self.exact.clear()
+            self.size = 0
+        self.size += 1
+        shape = raw.translate(_SHAPE)
+        # Whether a message holds a Node name's shape depends on its shape only: decided here.
+        if keeps_digits or any(n in shape for n in self.name_shapes):
+            self.exact.add(shape)
+            self.by_level[level][raw] = t
+        else:
+            self.by_level[level][shape] = t
+
+
+def _example(raw: bytes) -> str:
+    text = raw[: 4 * MAX_EXAMPLE].decode("utf-8", errors="replace").rstrip("\r")
+    return text if len(text) <= MAX_EXAMPLE else text[:MAX_EXAMPLE] + "…"
 
 
 def _year_hint(cluster: m.Cluster, logs: list[_Log]) -> int | None:
@@ -302,3 +408,6 @@ def _year_hint(cluster: m.Cluster, logs: list[_Log]) -> int | None:
         return cluster.collected_at.year
     years = Counter(log.created.year for log in logs if log.created is not None)
     return years.most_common(1)[0][0] if years else None
+
+
+from diagnose.parse.logevent import to_event  # noqa: E402  (logevent imports diagnose.scan too)

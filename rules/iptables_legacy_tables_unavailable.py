@@ -70,7 +70,7 @@ RULE = Rule(
         # iptables binary, e.g. "iptables v1.8.4 (legacy): can't initialize iptables table `raw':
         # Table does not exist (do you need to insmod?)" (antrea-io/antrea#3243, all Antrea versions).
         Signature("cant_init",
-                  r"(?:(?P<bin>ip6?tables[\w-]*) v(?P<ver>[\d.]+)(?: \((?P<mode>legacy|nf_tables)\))?: )?"
+                  r"(?:(?P<bin>ip6?tables[\w-]{0,40}) v(?P<ver>[\d.]{1,20})(?: \((?P<mode>legacy|nf_tables)\))?: )?"
                   r"can't initialize (?P<family>ip6?tables) table [`'\"]?(?P<table>\w+)",
                   "can't initialize ip", _LOGS),
         # kmod's modprobe, run by the legacy binary to load the table modules.
