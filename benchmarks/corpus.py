@@ -61,7 +61,8 @@ def _q(s: str) -> str:
 # (weight, level, file:line, message builder). Rule-matching lines first.
 def _apiserver_list(rng: random.Random) -> str:
     kind, get = _list_url(rng)
-    return f"k8s.io/client-go/informers/factory.go:160: failed to list {kind}: {get}: dial tcp 10.96.0.1:443: i/o timeout"
+    return (f"k8s.io/client-go/informers/factory.go:160: failed to list {kind}: {get}: "
+            "dial tcp 10.96.0.1:443: i/o timeout")
 
 
 def _apiserver_watch(rng: random.Random) -> str:

@@ -82,7 +82,7 @@ def build_corpus(work: Path, log_mb: int, hit_pct: float, rotated: int | None) -
         (extracted / ".done").write_text("")
     size_file = base / "log-size.txt"
     if not size_file.exists():
-        size_file.write_text("%d %d %d" % _log_size(extracted))
+        size_file.write_text(" ".join(map(str, _log_size(extracted))))
     log_bytes, log_lines, files = map(int, size_file.read_text().split())
     return Corpus(name, bundle, extracted, log_bytes, log_lines, files)
 

@@ -67,8 +67,13 @@ def check(source: str, literal: str | None = None) -> str | None:
             continue
         if long_time == float("inf"):
             return f"stalls on a {LONG // 1000} KB line like {_short(line)!r}"
-        short_time = best_time(compiled, line[: SHORT - 1] + line[-1], _STALL)
-        if long_time > _GROWTH * short_time:
+        # Confirm with both lengths timed in turn: a busy machine must not make a pattern unsafe.
+        short = line[: SHORT - 1] + line[-1]
+        short_time = float("inf")
+        for _ in range(5):
+            short_time = min(short_time, time_search(compiled, short, _STALL))
+            long_time = min(long_time, time_search(compiled, line, _STALL))
+        if long_time > NOTICEABLE and long_time > _GROWTH * short_time:
             return (f"takes {long_time * 1000:.0f} ms on a {LONG // 1000} KB line like {_short(line)!r} "
                     f"({short_time * 1000:.1f} ms on {SHORT // 1000} KB): its time grows faster than the line")
     return None
@@ -164,6 +169,7 @@ def _short(text: str, limit: int = 60) -> str:
 # -- the verdict cache --------------------------------------------------------------------------
 
 _MAX_CACHED = 20_000  # patterns remembered on disk (a few MB at most)
+_CHECK_VERSION = 2  # bump when `check` changes: verdicts of another check are not reused
 
 
 def _digest(source: str) -> str:
@@ -178,7 +184,7 @@ def _cache():
     directory = default_cache_dir()
     if directory is None:
         return None
-    version = json.dumps([regex.__version__, SHORT, LONG, _GROWTH, NOTICEABLE, _STALL])
+    version = json.dumps([_CHECK_VERSION, regex.__version__, SHORT, LONG, _GROWTH, NOTICEABLE, _STALL])
     return SignedCache(directory, "regex", hashlib.sha256(version.encode()).hexdigest())
 
 

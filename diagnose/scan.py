@@ -449,7 +449,10 @@ class _Lines:
 
     def index(self, offsets: list[int]) -> list[int]:
         """The line (0-based in the chunk) of each offset just past a match: the newlines before it."""
-        return list(map(partial(bisect_left, self.nl), offsets))
+        nl = self.nl
+        if self._arr is not None and len(offsets) > 32:
+            return _numpy.searchsorted(self._arr, offsets).tolist()
+        return list(map(partial(bisect_left, nl), offsets))
 
     def start(self, line: int) -> int:
         return self.nl[line - 1] + 1 if line else 0

@@ -95,6 +95,7 @@ _NUM_RUN = re.compile(r"<num>(?:[ ,]+<num>){2,}")
 # at every position, so the text is cut at spaces, quotes and brackets and plain words skipped.
 _SPLIT = re.compile(r"([\s\"'\[\](){}<>,;]+)")
 _VARIABLE = re.compile(r"\d|://")
+_SPACE = re.compile(r"\s")
 
 
 def _mask_tokens(text: str) -> str:
@@ -103,8 +104,15 @@ def _mask_tokens(text: str) -> str:
     words = _SPLIT.split(text)
     for i in range(0, len(words), 2):  # even items are words, odd ones the separators
         if _VARIABLE.search(words[i]):
-            words[i] = _TOKENS.sub(_placeholder, words[i])
+            words[i] = _mask_word(words[i])
     return _NUM_RUN.sub("<nums>", "".join(words))
+
+
+@lru_cache(maxsize=16384)
+def _mask_word(word: str) -> str:
+    """A word's masks depend on the word alone (the lookbehinds see nothing before it): retry
+    loops repeat the same Pod, address and id in many messages."""
+    return _TOKENS.sub(_placeholder, word)
 
 
 def _placeholder(m: re.Match[str]) -> str:
@@ -124,7 +132,7 @@ def _template(text: str) -> str:
         body = q[1]
         # The leading quoted text of a structured klog line is the message itself; other quoted
         # values without spaces are names (Pods, interfaces, Nodes); longer ones are errors.
-        if q.start() == 0 or any(c.isspace() for c in body):
+        if q.start() == 0 or _SPACE.search(body):
             out.append(f'"{_mask_tokens(body)}"')
         else:
             out.append('"<name>"' if body and body != "<node>" else f'"{body}"')
@@ -170,7 +178,13 @@ def _names_pattern(names: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[
 class Example:
     log: int  # index into Miner._logs
     line: int
-    text: str  # the raw line, cut at MAX_EXAMPLE characters
+    raw: bytes  # the line as read (at most 4 bytes per kept character), decoded when shown
+
+    @property
+    def text(self) -> str:
+        """The line, cut at MAX_EXAMPLE characters."""
+        text = self.raw.decode("utf-8", errors="replace").rstrip("\r")
+        return text if len(text) <= MAX_EXAMPLE else text[:MAX_EXAMPLE] + "…"
 
 
 @dataclass(eq=False)  # compared and hashed by identity: one object per template
@@ -225,34 +239,51 @@ class Miner:
         """The catch-all lines of one chunk: line i spans chunk[starts[i]:ends[i]], its head
         match ends at head_ends[i]; `also` names the rule signatures that matched some of them."""
         cache = self._cache(log)
-        by_level, exact, shape_of = cache.by_level, cache.exact, _SHAPE
+        exact, shape_of = cache.exact, _SHAPE
         found: list[Template] = []
         at: list[int] = []  # index of each found line in the lists
         add, add_at = found.append, at.append
         find = chunk.find
-        for i, (start, head_end, end) in enumerate(zip(starts, head_ends, ends, strict=True)):
-            if heads[i] is KLOG:
-                level = _KLOG_LEVELS[chunk[head_end - 22]]
+        if heads.count(KLOG) == len(heads):  # the common case, as one tight loop
+            by_letter = cache.by_letter
+            for i, (head_end, end) in enumerate(zip(head_ends, ends, strict=True)):
                 msg = find(b"] ", head_end, end)
                 if msg == -1:
                     continue  # no `threadid file:line]`: not a klog line
                 raw = chunk[msg + 2: end]
-            else:
-                head = _OVS_HEAD.match(chunk, start, head_end)
-                if head is None or head.end() != head_end:
-                    continue
-                level = _LEVELS[head[2].decode()]
-                raw = head[1] + b": " + chunk[head_end:end]
-            shape = raw.translate(shape_of)
-            t = by_level[level].get(raw if shape in exact else shape)
-            if t is None:
-                t = self._learn(log, cache, level, raw, Example(log, line_nos[i], _example(chunk[start:end])))
-            add(t)
-            add_at(i)
+                shape = raw.translate(shape_of)
+                letter = chunk[head_end - 22]
+                t = by_letter[letter].get(raw if shape in exact else shape)
+                if t.__class__ is not Template:  # not seen yet, or a template keeping some digits
+                    t = self._resolve(log, cache, _KLOG_LEVELS[letter], raw, t,
+                                      self._example(log, chunk, line_nos[i], starts[i], end))
+                add(t)
+                add_at(i)
+        else:
+            for i, (start, head_end, end) in enumerate(zip(starts, head_ends, ends, strict=True)):
+                head = heads[i]
+                if head is KLOG:
+                    msg = find(b"] ", head_end, end)
+                    if msg == -1:
+                        continue
+                    level = _KLOG_LEVELS[chunk[head_end - 22]]
+                    raw = chunk[msg + 2: end]
+                else:
+                    m_head = _OVS_HEAD.match(chunk, start, head_end)
+                    if m_head is None or m_head.end() != head_end:
+                        continue  # a `|ERR|` that is not an OVS vlog head
+                    level = _LEVELS[m_head[2].decode()]
+                    raw = m_head[1] + b": " + chunk[head_end:end]
+                shape = raw.translate(shape_of)
+                t = cache.by_level[level].get(raw if shape in exact else shape)
+                if t.__class__ is not Template:
+                    t = self._resolve(log, cache, level, raw, t, self._example(log, chunk, line_nos[i], start, end))
+                add(t)
+                add_at(i)
         for t, n in Counter(found).items():
             t.counts[log] += n
         for t, k in dict(zip(found, at, strict=True)).items():  # the last line of each template here
-            t.last = Example(log, line_nos[k], _example(chunk[starts[k]:ends[k]]))
+            t.last = self._example(log, chunk, line_nos[k], starts[k], ends[k])
         if also:
             position = {i: k for k, i in enumerate(at)}
             for i, keys in also.items():
@@ -260,13 +291,17 @@ class Miner:
                 if k is not None:
                     found[k].signatures.update(keys)
 
+    @staticmethod
+    def _example(log: int, chunk: bytes, line_no: int, start: int, end: int) -> Example:
+        return Example(log, line_no, chunk[start: min(end, start + 4 * MAX_EXAMPLE)])
+
     def add(self, log: int, level: str, message: str, line_no: int, text: str, also: Iterable[str] = ()) -> None:
         """One line (tests, and lines read some other way): `level` is E, W, F, EMER, ERR or WARN."""
         level = _LEVELS.get(level, "warning")
         raw = message.encode("utf-8", "surrogateescape")
         cache = self._cache(log)
-        example = Example(log, line_no, text[:MAX_EXAMPLE] + ("…" if len(text) > MAX_EXAMPLE else ""))
-        t = cache.by_level[level].get(cache.key(raw)) or self._learn(log, cache, level, raw, example)
+        example = Example(log, line_no, text.encode("utf-8", "surrogateescape")[: 4 * MAX_EXAMPLE])
+        t = self._resolve(log, cache, level, raw, cache.by_level[level].get(cache.key(raw)), example)
         t.counts[log] += 1
         t.last = example
         t.signatures.update(also)
@@ -278,12 +313,67 @@ class Miner:
             cache = self._caches[names] = _Cache(names)
         return cache
 
-    def _learn(self, log: int, cache: _Cache, level: str, raw: bytes, example: Example) -> Template:
-        """Template a message not seen in this shape yet, and remember it."""
+    def _resolve(self, log: int, cache: _Cache, level: str, raw: bytes, entry: Template | _Holes | None,
+                 example: Example) -> Template:
+        """The template of `raw`, given what its cache key found (`entry`)."""
+        if entry.__class__ is _Holes:
+            return self._template(level, entry.fill(raw), example)  # type: ignore[union-attr]
+        if entry is not None:
+            return entry  # type: ignore[return-value]
+        # A message whose Node names or quoted names alone are new (`container="3f4e..."`) has
+        # the template of the message with them masked: look that up before templating anything.
+        masked = cache.names_masked(raw)
+        if masked is not None:
+            entry = cache.by_level[level].get(cache.key(masked))
+            if entry is None:
+                entry = self._learn(log, cache, level, masked, example)
+            if entry.__class__ is Template:
+                if masked is not raw:
+                    cache.remember(level, raw, entry)
+                return entry  # type: ignore[return-value]
+            return self._template(level, entry.fill(masked), example)  # type: ignore[union-attr]
+        entry = self._learn(log, cache, level, raw, example)
+        return entry if entry.__class__ is Template else self._template(level, entry.fill(raw), example)  # type: ignore
+
+    def _learn(self, log: int, cache: _Cache, level: str, raw: bytes, example: Example) -> Template | _Holes:
+        """Template a message of a shape not seen yet and remember what decides it: its template,
+        or (when the template keeps digits, e.g. `*v1.Node`) where the message's digits go in it."""
+        text = self._text(log, raw)
+        t = self._template(level, text, example)
+        if not _ASCII_DIGIT.search(text) or cache.holds_name(raw):
+            cache.remember(level, raw, t)
+            return t
+        holes = self._holes(log, raw, text)
+        cache.remember(level, raw, holes if holes is not None else t, exact=holes is None)
+        return holes if holes is not None else t
+
+    def _holes(self, log: int, raw: bytes, text: str) -> _Holes | None:
+        """Which of `raw`'s digits its template keeps, and where: found by templating the message
+        with its digits renumbered (the k-th digit becomes k's j-th decimal digit, one message per
+        j). The masks never look at a digit's value, so every message of this shape fills the same
+        holes; None if this message says otherwise."""
+        positions = [m.start() for m in _ASCII_DIGIT_BYTES.finditer(raw)]
+        probes = []
+        buf = bytearray(raw)
+        for j in range(len(str(max(len(positions) - 1, 0)))):
+            for k, at in enumerate(positions):
+                buf[at] = 48 + k // 10 ** j % 10
+            probes.append(self._text(log, bytes(buf)))
+        holes = [m.start() for m in _ASCII_DIGIT.finditer(probes[0])]
+        if any([m.start() for m in _ASCII_DIGIT.finditer(p)] != holes for p in probes[1:]):
+            return None
+        indexes = [sum((ord(p[h]) - 48) * 10 ** j for j, p in enumerate(probes)) for h in holes]
+        pieces = [probes[0][a + 1: b] for a, b in zip([-1, *holes], [*holes, len(probes[0])], strict=True)]
+        found = _Holes(pieces, indexes)
+        return found if max(indexes) < len(positions) and found.fill(raw) == text else None
+
+    def _text(self, log: int, raw: bytes) -> str:
         message = raw.decode("utf-8", errors="replace").rstrip("\r")
         named = mask_names(message[:MAX_MESSAGE], self._logs[log].names)
         named += "…" if len(message) > MAX_MESSAGE else ""
-        text = _template(named[:MAX_MESSAGE]) + named[MAX_MESSAGE:]
+        return _template(named[:MAX_MESSAGE]) + named[MAX_MESSAGE:]
+
+    def _template(self, level: str, text: str, example: Example) -> Template:
         key = (level, text)
         t = self._templates.get(key)
         if t is None:
@@ -295,7 +385,6 @@ class Miner:
                 t = self._overflow
                 if level == "error":
                     t.level = "error"
-        cache.remember(level, raw, t, keeps_digits=bool(_DIGIT.search(text)))
         return t
 
     def templates(self) -> list[Template]:
@@ -362,27 +451,60 @@ class Miner:
         return sum(max(series.values()) for series in per_stream.values())
 
 
+_QUOTED_BYTES = re.compile(rb'"((?:[^"\\\n]|\\.){0,600})"')
+_SPACE_BYTES = re.compile(rb"\s")
+
+
+def _quoted_name(q: re.Match[bytes]) -> bytes:
+    body = q[1]
+    if q.start() == 0 or not body or body == b"<node>" or _SPACE_BYTES.search(body):
+        return q[0]
+    return b'"<name>"'
+
+
 class _Cache:
     """Templates of the messages seen in the logs of one set of Node names, per level.
 
     A message is looked up by its shape (digits zeroed): every mask decides on character classes
-    and lengths, never on a digit's value, so messages that differ only in digits share a template
-    when it kept no digit. Shapes whose templates keep a digit (eth0, v1.Node), or that hold one
-    of the Node names (matched with their digits), are looked up as the message is.
+    and lengths, never on a digit's value, so messages of one shape share a template, or, when it
+    keeps some digits (eth0, v1.Node), a template with holes for them (`_Holes`). Shapes that hold
+    one of the Node names (matched with their digits) are looked up as the message is.
     """
 
     def __init__(self, names: tuple[str, ...]):
         self.by_level: dict[str, dict[bytes, Template]] = {"error": {}, "warning": {}}
+        # The same dictionaries by klog level letter (E and F are both errors).
+        self.by_letter = {letter: self.by_level[level] for letter, level in _KLOG_LEVELS.items()}
         self.exact: set[bytes] = set()  # shapes whose messages are looked up as they are
         self.name_shapes = tuple({n.encode("utf-8", "replace").translate(_SHAPE) for n in names
                                   if _DIGIT.search(n)})
+        spellings, pattern = _names_pattern(tuple(sorted(set(names))))
+        self.names = tuple(n.encode("utf-8", "replace") for n in spellings)
+        # mask_names on bytes, for ASCII messages (where \w reads the same)
+        self.names_pattern = re.compile(pattern.pattern.encode("utf-8", "replace")) if pattern else None
         self.size = 0
+
+    def names_masked(self, raw: bytes) -> bytes | None:
+        """`raw` with what `_template` masks by name alone already masked: the log's Node names
+        (`<node>`) and quoted values without whitespace after the message (`"<name>"`). None when
+        bytes could read otherwise than the text: non-ASCII (Unicode spaces and word characters),
+        a message cut at MAX_MESSAGE."""
+        if len(raw) > MAX_MESSAGE or not raw.isascii():
+            return None
+        if self.names_pattern is not None and any(n in raw for n in self.names):
+            raw = self.names_pattern.sub(b"<node>", raw)
+        return _QUOTED_BYTES.sub(_quoted_name, raw)
 
     def key(self, raw: bytes) -> bytes:
         shape = raw.translate(_SHAPE)
         return raw if shape in self.exact else shape
 
-    def remember(self, level: str, raw: bytes, t: Template, keeps_digits: bool) -> None:
+    def holds_name(self, raw: bytes) -> bool:
+        """The message has the shape of a Node name: its digits matter (worker-1, worker-2)."""
+        shape = raw.translate(_SHAPE)
+        return any(n in shape for n in self.name_shapes)
+
+    def remember(self, level: str, raw: bytes, entry: Template | _Holes, exact: bool = False) -> None:
         if self.size >= _CACHE_SIZE:
             for templates in self.by_level.values():
                 templates.clear()
@@ -390,17 +512,35 @@ class _Cache:
             self.size = 0
         self.size += 1
         shape = raw.translate(_SHAPE)
-        # Whether a message holds a Node name's shape depends on its shape only: decided here.
-        if keeps_digits or any(n in shape for n in self.name_shapes):
-            self.exact.add(shape)
-            self.by_level[level][raw] = t
+        if exact or self.holds_name(raw):
+            self.exact.add(shape)  # messages of this shape are looked up as they are
+            self.by_level[level][raw] = entry
         else:
-            self.by_level[level][shape] = t
+            self.by_level[level][shape] = entry
 
 
-def _example(raw: bytes) -> str:
-    text = raw[: 4 * MAX_EXAMPLE].decode("utf-8", errors="replace").rstrip("\r")
-    return text if len(text) <= MAX_EXAMPLE else text[:MAX_EXAMPLE] + "…"
+class _Holes:
+    """A template that keeps some of its message's digits: the text between them, and which of
+    the message's digits (by index) go between."""
+
+    __slots__ = ("pieces", "indexes")
+
+    def __init__(self, pieces: list[str], indexes: list[int]):
+        self.pieces, self.indexes = pieces, indexes
+
+    def fill(self, raw: bytes) -> str:
+        digits = raw.translate(None, _NOT_ASCII_DIGITS)
+        pieces = self.pieces
+        out = [pieces[0]]
+        for k, index in enumerate(self.indexes, 1):
+            out.append(chr(digits[index]))
+            out.append(pieces[k])
+        return "".join(out)
+
+
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_ASCII_DIGIT_BYTES = re.compile(rb"[0-9]")
+_NOT_ASCII_DIGITS = bytes(b for b in range(256) if not 48 <= b <= 57)
 
 
 def _year_hint(cluster: m.Cluster, logs: list[_Log]) -> int | None:

@@ -52,3 +52,31 @@ def test_a_huge_line_is_cut_and_the_next_line_still_found():
     hits, stats = scan(data)
     assert stats.cut_lines == 1
     assert [h.line_no for h in hits] == [2]
+
+
+def test_lines_the_time_budget_leaves_unchecked_are_counted_not_dropped(monkeypatch):
+    from diagnose import scan as scan_module
+
+    monkeypatch.setattr(scan_module, "BUDGET_BASE_S", 0.0)
+    monkeypatch.setattr(scan_module, "BUDGET_PER_BYTE_S", 0.0)
+    # A lookbehind: Hyperscan cannot take it, so every candidate line needs the regex.
+    sigs = [("r:slow", Signature("slow", r"(?<=node )(?P<name>\w+) failed", " failed"))]
+    data = b"".join(b"node n%d failed\n" % i for i in range(1, 201))
+    hits, stats = [], None
+    stats = Scanner(sigs).scan(io.BytesIO(data), "agent-log", hits.append, is_header_or_log_start)
+    assert stats.unchecked == 200 - len(hits) > 0  # every line is either a hit or counted unchecked
+    assert stats.first_unchecked == len(hits) + 1 and stats.unchecked_keys == {"r:slow"}
+
+
+def test_a_hit_keeps_its_fields_context_and_line_number_when_read_later():
+    """Hits stay raw bytes until read; reading gives what a regex on the line would."""
+    from diagnose.bundle.reader import HitBuffer
+
+    log = HitBuffer().log()
+    lines = [b"I0628 18:57:17.000000       1 a.go:1] line %d" % i for i in range(1, 6)]
+    lines[2] = b"I0628 18:57:18.000000       1 a.go:1] dial tcp 10.43.0.1:443: i/o timeout"
+    Scanner(SIGS).scan(io.BytesIO(b"\n".join(lines) + b"\n"), "agent-log", log, is_header_or_log_start)
+    [hit] = list(log)
+    assert (hit.key, hit.line_no, hit.groups) == ("r:timeout", 3, {"ep": "10.43.0.1:443"})
+    assert hit.before == [lines[0].decode(), lines[1].decode()] and hit.after == [lines[3].decode(), lines[4].decode()]
+    assert log.counts == {"r:timeout": 1}

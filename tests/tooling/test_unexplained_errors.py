@@ -238,6 +238,29 @@ def test_lines_differing_in_a_digit_no_mask_covers_stay_apart():
         "eth0 is down": 1, "eth1 is down": 1, "port <num> busy": 2, "<node> is gone": 1, "node2 is gone": 1}
 
 
+def test_templates_that_keep_digits_group_messages_whose_other_digits_vary(monkeypatch):
+    """`*v1.Pod` keeps its digit, the resourceVersion does not: one template per API version,
+    however many resource versions (each message is not templated again: it fills the holes)."""
+    from diagnose.model import Artifact, Cluster
+
+    miner, cluster = unexplained.Miner(), Cluster("x")
+    templated = []
+    text_of = miner._text
+    monkeypatch.setattr(miner, "_text", lambda log, raw: templated.append(raw) or text_of(log, raw))
+    artifact = Artifact("a.log", "agent-log", "node1")
+    cluster.node("node1").artifacts.append(artifact)
+    log = miner.log(artifact, None)
+    msg = 'failed to list *v{v}.Pod: Get "https://10.96.0.{ip}:443/api/v1/pods?resourceVersion={rv}": EOF'
+    for n in range(300):
+        miner.add(log, "W", msg.format(v=1 + n % 2, ip=n % 9, rv=1000 + n), n + 1, "x")
+    miner.add(log, "W", "node1 has 3 pods", 301, "x")
+    miner.add(log, "W", "node7 has 4 pods", 302, "x")
+    assert {u["template"]: u["count"] for u in miner.results(cluster)} == {
+        'failed to list *v1.Pod: Get "<name>": EOF': 150, 'failed to list *v2.Pod: Get "<name>": EOF': 150,
+        "<node> has <num> pods": 1, "node7 has <num> pods": 1}
+    assert len(templated) < 20
+
+
 # -- the report formats -------------------------------------------------------------------------
 
 HOSTILE = "``` @everyone <script>alert(1)</script> [x](javascript:alert(1)) #123 [bold]x[/bold] |"
