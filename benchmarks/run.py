@@ -49,7 +49,6 @@ sys.path.insert(0, str(HERE))
 
 PATTERNS_40 = HERE / "patterns-40.txt"
 README = HERE / "README.md"
-MARK_START, MARK_END = "<!-- scan-table:start -->", "<!-- scan-table:end -->"
 
 
 @dataclass
@@ -336,12 +335,14 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs ({cpu or platform.processor()}), Python {platform.python_version()}, {rg}"
 
 
-def write_readme(text: str) -> None:
+def write_readme(text: str, section: str) -> None:
+    """Replace what stands between `<!-- SECTION:start -->` and `<!-- SECTION:end -->`."""
     readme = README.read_text()
-    start, end = readme.find(MARK_START), readme.find(MARK_END)
+    mark_start, mark_end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    start, end = readme.find(mark_start), readme.find(mark_end)
     if start == -1 or end == -1:
-        raise SystemExit(f"{README} lacks the {MARK_START} / {MARK_END} markers")
-    README.write_text(readme[: start + len(MARK_START)] + "\n" + text.strip() + "\n" + readme[end:])
+        raise SystemExit(f"{README} lacks the {mark_start} / {mark_end} markers")
+    README.write_text(readme[: start + len(mark_start)] + "\n" + text.strip() + "\n" + readme[end:])
 
 
 def main() -> None:
@@ -377,7 +378,7 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
     print(text)
     if args.write_readme:
-        write_readme(text)
+        write_readme(text, "startup-table" if args.startup else "scan-table")
 
 
 if __name__ == "__main__":

@@ -20,12 +20,8 @@ cache is used only in a directory the user owns that nobody else can write.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
-import platform
 import re
-import secrets
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -427,6 +423,9 @@ def _database(hyperscan, exprs: list[Expression], rejected: list[int], cache_dir
     Expressions Hyperscan cannot compile are found one by one and appended to `rejected`; the
     cache file also records them so that a cached run rejects the same ones.
     """
+    import hashlib
+    import platform
+
     set_key = hashlib.sha256(repr(([(e.expression, e.flags) for e in exprs],
                                    getattr(hyperscan, "__version__", ""), platform.machine())).encode()).hexdigest()
     cache = SignedCache(cache_dir, "hs", set_key) if cache_dir else None
@@ -465,6 +464,9 @@ class SignedCache:
         self.path = directory / f"{kind}2-{set_key[:32]}.bin"
 
     def _mac(self, key: bytes, payload: bytes) -> bytes:
+        import hashlib
+        import hmac
+
         return hmac.new(key, self.magic + self.set_key + b"\n" + payload, hashlib.sha256).hexdigest().encode()
 
     def load(self) -> bytes | None:
@@ -483,6 +485,8 @@ class SignedCache:
             return None
         set_key, _, rest = blob[len(self.magic):].partition(b"\n")
         mac, _, payload = rest.partition(b"\n")
+        import hmac
+
         if set_key != self.set_key or not hmac.compare_digest(mac, self._mac(key, payload)):
             return None  # forged, corrupted or another set: never handed on
         return payload
@@ -491,6 +495,8 @@ class SignedCache:
         key = _mac_key(create=True)
         if key is None or not _private_dir(self.directory, create=True):
             return  # work in memory every time rather than trust a shared directory
+        import secrets
+
         tmp = self.directory / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -546,6 +552,8 @@ def _mac_key(create: bool = False) -> bytes | None:
             return None
     except OSError:
         return None
+    import secrets
+
     key = secrets.token_bytes(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)

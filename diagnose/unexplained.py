@@ -69,7 +69,7 @@ _KLOG_LEVELS = {ord("E"): "error", ord("W"): "warning", ord("F"): "error"}
 
 # One alternation, tried left to right at each position: the earlier, more specific kinds win
 # (a UUID is not cut into numbers, a time is not read as an IPv6 address).
-_TOKENS = re.compile(
+_TOKEN_SOURCE = (
     r"(?P<url>\b[a-zA-Z][a-zA-Z0-9+.-]{0,15}://[^\s\"'\\,;)\]}]*[^\s\"'\\,;)\]}:.])"
     r"|(?P<uuid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)"
     r"|(?P<mac>\b[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}(?:(?::[0-9a-fA-F]{2}){2})?(?![\w:]))"
@@ -112,7 +112,13 @@ def _mask_tokens(text: str) -> str:
 def _mask_word(word: str) -> str:
     """A word's masks depend on the word alone (the lookbehinds see nothing before it): retry
     loops repeat the same Pod, address and id in many messages."""
-    return _TOKENS.sub(_placeholder, word)
+    return _tokens().sub(_placeholder, word)
+
+
+@lru_cache(maxsize=1)
+def _tokens() -> re.Pattern[str]:
+    """Compiled on the first message templated: a scan with no error line never pays for it."""
+    return re.compile(_TOKEN_SOURCE)
 
 
 def _placeholder(m: re.Match[str]) -> str:
