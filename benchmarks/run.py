@@ -162,16 +162,20 @@ class Contender:
     stdout: Path | None = None  # where its output goes (never /dev/null)
     env: dict[str, str] = field(default_factory=dict)
     times: list[float | None] = field(default_factory=list)  # None: killed at the time limit
+    cpu: list[float | None] = field(default_factory=list)  # user + system seconds of the process tree
     rss_kib: int = 0
 
 
-def run_once(c: Contender, pin: bool, limit: float | None) -> tuple[float | None, int]:
-    """(wall seconds or None when killed at `limit`, peak RSS KiB of the largest process)."""
+def run_once(c: Contender, pin: bool, limit: float | None, cwd: Path) -> tuple[float | None, float | None, int]:
+    """(wall seconds, CPU seconds (None when killed at `limit`), peak RSS KiB of the largest process).
+
+    Runs in `cwd`, not in the checkout: `python -m diagnose` would import ./diagnose from there
+    whatever PYTHONPATH says."""
     cmd = ["taskset", "-c", "0", *c.cmd] if pin and shutil.which("taskset") else c.cmd
     out = open(c.stdout, "wb") if c.stdout else subprocess.DEVNULL  # noqa: SIM115
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, start_new_session=True,
-                            env={**_ENV, **c.env}, cwd=ROOT)
+                            env={**_ENV, **c.env}, cwd=cwd)
     timed_out = False
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -188,7 +192,8 @@ def run_once(c: Contender, pin: bool, limit: float | None) -> tuple[float | None
     code = os.waitstatus_to_exitcode(status)
     if not timed_out and code not in (0, 1):  # grep/rg exit 1 when nothing matched
         raise SystemExit(f"{c.name}: {c.cmd[:4]} failed ({code}): {err[-500:]}")
-    return (None if timed_out else wall), usage.ru_maxrss
+    cpu = usage.ru_utime + usage.ru_stime  # with the children it waited for (rg's and zgrep's gzip)
+    return (None if timed_out else wall), (None if timed_out else cpu), usage.ru_maxrss
 
 
 def contenders(corp: Corpus, work: Path, baseline: Path | None, skip: set[str]) -> list[Contender]:
@@ -226,20 +231,22 @@ class Result:
     contenders: list[Contender]
     limit: float
 
-    def median(self, name: str) -> float | None:
+    def median(self, name: str, cpu: bool = False) -> float | None:
         c = self.by_name(name)
-        done = [t for t in c.times if t is not None] if c else []
-        return statistics.median(done) if c and len(done) == len(c.times) and done else None
+        series = (c.cpu if cpu else c.times) if c else []
+        done = [t for t in series if t is not None]
+        return statistics.median(done) if c and len(done) == len(series) and done else None
 
     def by_name(self, name: str) -> Contender | None:
         return next((c for c in self.contenders if c.name == name), None)
 
-    def ratio(self, a: str, b: str) -> str:
+    def ratio(self, a: str, b: str, cpu: bool = False) -> str:
         """Median over rounds of a's time / b's time in the same round ("<x" when b was killed)."""
         ca, cb = self.by_name(a), self.by_name(b)
         if not ca or not cb:
             return "–"
-        pairs = [(x, y) for x, y in zip(ca.times, cb.times, strict=False) if x is not None]
+        xs, ys = (ca.cpu, cb.cpu) if cpu else (ca.times, cb.times)
+        pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if x is not None]
         if not pairs:
             return "–"
         if any(y is None for _, y in pairs):
@@ -251,15 +258,17 @@ def bench(corp: Corpus, work: Path, args: argparse.Namespace) -> Result:
     cs = contenders(corp, work, args.baseline, set(filter(None, args.skip.split(","))))
     for c in cs:  # warm-up: page cache, the compiled-signature cache, bytecode
         if c.name.startswith("scan"):
-            run_once(c, pin=False, limit=None)
+            run_once(c, pin=False, limit=None, cwd=work)
     for r in range(args.rounds):
         order = cs if r % 2 == 0 else list(reversed(cs))  # alternate who runs first
         for c in order:
             if c.times and c.times[-1] is None:
                 c.times.append(None)  # killed once at the limit: more rounds would only say the same
+                c.cpu.append(None)
                 continue
-            wall, peak = run_once(c, not args.no_pin, args.limit)
+            wall, cpu, peak = run_once(c, not args.no_pin, args.limit, work)
             c.times.append(wall)
+            c.cpu.append(cpu)
             c.rss_kib = max(c.rss_kib, peak)
         print(f"{corp.name}: round {r + 1}/{args.rounds} done", file=sys.stderr)
     hits = None
@@ -273,26 +282,30 @@ def bench(corp: Corpus, work: Path, args: argparse.Namespace) -> Result:
 
 
 def table(results: list[Result], rounds: int) -> str:
-    rows = ["| corpus | log MB | files | hit lines | contender | median s | MB/s | peak RSS MiB |",
-            "|---|---:|---:|---:|---|---:|---:|---:|"]
+    rows = ["| corpus | log MB | files | hit lines | contender | median wall s | median CPU s | MB/s (wall) | "
+            "peak RSS MiB |", "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
     for res in results:
         c = res.corpus
         share = f"{100 * res.hit_lines / max(1, c.log_lines):.2g} %" if res.hit_lines is not None else "?"
         for con in res.contenders:
-            med = res.median(con.name)
+            med, cpu = res.median(con.name), res.median(con.name, cpu=True)
             shown = f"{med:.2f}" if med is not None else f"> {res.limit:.0f}"
+            shown_cpu = f"{cpu:.2f}" if cpu is not None else "–"
             mbs = f"{c.log_bytes / 1e6 / med:,.0f}" if med else "–"
             rows.append(f"| {c.name} | {c.log_bytes / 1e6:,.0f} | {c.files} | {share} | {con.name} | {shown} | "
-                        f"{mbs} | {con.rss_kib / 1024:.1f} |")
-    rows += ["", "| corpus | scan ÷ rg own | scan ÷ rg 40 | scan ÷ zgrep | inflate ÷ scan (throughput) | "
-             "baseline ÷ rg own | baseline ÷ rg 40 |", "|---|---:|---:|---:|---:|---:|---:|"]
+                        f"{shown_cpu} | {mbs} | {con.rss_kib / 1024:.1f} |")
+    pairs = [("scan", "rg own"), ("scan", "rg 40"), ("scan", "zgrep"), ("scan", "inflate"),
+             ("scan (baseline)", "rg own"), ("scan (baseline)", "rg 40"), ("scan", "scan (baseline)")]
+    rows += ["", "| corpus | time | " + " | ".join(f"{a} ÷ {b}" for a, b in pairs) + " |",
+             "|---|---|" + "---:|" * len(pairs)]
     for res in results:
-        rows.append(f"| {res.corpus.name} | {res.ratio('scan', 'rg own')} | {res.ratio('scan', 'rg 40')} | "
-                    f"{res.ratio('scan', 'zgrep')} | {res.ratio('inflate', 'scan')} | "
-                    f"{res.ratio('scan (baseline)', 'rg own')} | {res.ratio('scan (baseline)', 'rg 40')} |")
+        for cpu in (False, True):
+            rows.append(f"| {res.corpus.name} | {'CPU' if cpu else 'wall'} | "
+                        + " | ".join(res.ratio(a, b, cpu) for a, b in pairs) + " |")
     rows.append("")
     rows.append(f"Ratios are medians of per-round ratios over {rounds} alternated rounds; `<` marks a contender "
-                "killed at the time limit (the ratio is then an upper bound).")
+                "killed at the time limit (the ratio is then an upper bound). CPU is user + system time of the "
+                "process and the children it waited for (rg's and zgrep's gzip).")
     return "\n".join(rows)
 
 
@@ -309,10 +322,10 @@ def startup(rounds: int, baseline: Path | None) -> str:
                Contender(f"scan sample{tag}", [py, "-m", "diagnose", "scan", str(sample), "-f", "json", "-o", str(out)],
                          env=env)]
     for c in cs:
-        run_once(c, False, None)  # warm caches
+        run_once(c, False, None, out.parent)  # warm caches
     for _ in range(rounds):
         for c in cs:
-            c.times.append(run_once(c, False, None)[0])
+            c.times.append(run_once(c, False, None, out.parent)[0])
     bare = statistics.median(cs[0].times)  # type: ignore[type-var]
     rows = ["| command | median ms | tool's own share ms (less `python -c pass`) |", "|---|---:|---:|"]
     for c in cs:

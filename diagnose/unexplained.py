@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache, partial
+from operator import itemgetter
 from typing import Any
 
 from diagnose import model as m
@@ -37,6 +38,7 @@ PREFIX = "unexplained"
 MAX_TEMPLATES = 2000
 MAX_MESSAGE = 600  # characters of a message that are templated (bounds the masking work)
 MAX_EXAMPLE = 1000  # characters of an example line kept
+_EXAMPLE_BYTES = MAX_EXAMPLE + 1  # bytes kept of it: 2000 templates x 2 examples stay a few MB
 _CACHE_SIZE = 8192  # message shapes whose template is remembered (retry loops repeat them)
 
 # The klog header as diagnose.parse.klog accepts it (optional RFC 3339 stamp and up to two name
@@ -64,6 +66,8 @@ _OVS_HEAD = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\|\d+\|([^|()
 _LEVELS = {"E": "error", "W": "warning", "F": "error", "EMER": "error", "ERR": "error", "WARN": "warning"}
 _LEVEL_ORDER = {"error": 0, "warning": 1}
 _KLOG_LEVELS = {ord("E"): "error", ord("W"): "warning", ord("F"): "error"}
+# OVS levels as the klog letter of the same level, so that one table per letter serves both.
+_OVS_LETTERS = {b"EMER": ord("E"), b"ERR": ord("E"), b"WARN": ord("W")}
 
 # -- masking ------------------------------------------------------------------------------------
 
@@ -184,12 +188,14 @@ def _names_pattern(names: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[
 class Example:
     log: int  # index into Miner._logs
     line: int
-    raw: bytes  # the line as read (at most 4 bytes per kept character), decoded when shown
+    raw: bytes  # the line as read, at most _EXAMPLE_BYTES of it, decoded when shown
 
     @property
     def text(self) -> str:
-        """The line, cut at MAX_EXAMPLE characters."""
+        """The line, cut at MAX_EXAMPLE characters (fewer when they take several bytes each)."""
         text = self.raw.decode("utf-8", errors="replace").rstrip("\r")
+        if len(self.raw) >= _EXAMPLE_BYTES:  # cut: maybe inside a character
+            return text[:MAX_EXAMPLE].rstrip("\ufffd") + "…"
         return text if len(text) <= MAX_EXAMPLE else text[:MAX_EXAMPLE] + "…"
 
 
@@ -245,47 +251,41 @@ class Miner:
         """The catch-all lines of one chunk: line i spans chunk[starts[i]:ends[i]], its head
         match ends at head_ends[i]; `also` names the rule signatures that matched some of them."""
         cache = self._cache(log)
-        exact, shape_of = cache.exact, _SHAPE
+        shape_of, not_digits = _SHAPE, _NOT_ASCII_DIGITS
         found: list[Template] = []
         at: list[int] = []  # index of each found line in the lists
         add, add_at = found.append, at.append
         find = chunk.find
-        if heads.count(KLOG) == len(heads):  # the common case, as one tight loop
-            by_letter = cache.by_letter
-            for i, (head_end, end) in enumerate(zip(head_ends, ends, strict=True)):
+        klog_only = heads.count(KLOG) == len(heads)
+        by_letter = cache.by_letter
+        for i, (head_end, end) in enumerate(zip(head_ends, ends, strict=True)):
+            if klog_only or heads[i] is KLOG:
                 msg = find(b"] ", head_end, end)
                 if msg == -1:
                     continue  # no `threadid file:line]`: not a klog line
                 raw = chunk[msg + 2: end]
-                shape = raw.translate(shape_of)
                 letter = chunk[head_end - 22]
-                t = by_letter[letter].get(raw if shape in exact else shape)
-                if t.__class__ is not Template:  # not seen yet, or a template keeping some digits
-                    t = self._resolve(log, cache, _KLOG_LEVELS[letter], raw, t,
-                                      self._example(log, chunk, line_nos[i], starts[i], end))
-                add(t)
-                add_at(i)
-        else:
-            for i, (start, head_end, end) in enumerate(zip(starts, head_ends, ends, strict=True)):
-                head = heads[i]
-                if head is KLOG:
-                    msg = find(b"] ", head_end, end)
-                    if msg == -1:
+                templates = by_letter[letter]
+            else:
+                m_head = _OVS_HEAD.match(chunk, starts[i], head_end)
+                if m_head is None or m_head.end() != head_end:
+                    continue  # a `|ERR|` that is not an OVS vlog head
+                raw = m_head[1] + b": " + chunk[head_end:end]
+                letter = _OVS_LETTERS[m_head[2]]
+                templates = by_letter[letter]
+            t = templates.get(raw.translate(shape_of))
+            if t is None:
+                t = templates.get(raw)  # shapes whose messages are looked up as they are
+            if t.__class__ is not Template:
+                if t.__class__ is _Holes:  # a template keeping some digits: which ones decide
+                    filled = t.memo.get(t.kept(raw.translate(None, not_digits)))  # type: ignore[union-attr]
+                    if filled is not None:
+                        add(filled)
+                        add_at(i)
                         continue
-                    level = _KLOG_LEVELS[chunk[head_end - 22]]
-                    raw = chunk[msg + 2: end]
-                else:
-                    m_head = _OVS_HEAD.match(chunk, start, head_end)
-                    if m_head is None or m_head.end() != head_end:
-                        continue  # a `|ERR|` that is not an OVS vlog head
-                    level = _LEVELS[m_head[2].decode()]
-                    raw = m_head[1] + b": " + chunk[head_end:end]
-                shape = raw.translate(shape_of)
-                t = cache.by_level[level].get(raw if shape in exact else shape)
-                if t.__class__ is not Template:
-                    t = self._resolve(log, cache, level, raw, t, self._example(log, chunk, line_nos[i], start, end))
-                add(t)
-                add_at(i)
+                t = self._resolve(log, cache, raw, t, chunk, line_nos[i], starts[i], end, _KLOG_LEVELS[letter])
+            add(t)
+            add_at(i)
         for t, n in Counter(found).items():
             t.counts[log] += n
         for t, k in dict(zip(found, at, strict=True)).items():  # the last line of each template here
@@ -299,15 +299,19 @@ class Miner:
 
     @staticmethod
     def _example(log: int, chunk: bytes, line_no: int, start: int, end: int) -> Example:
-        return Example(log, line_no, chunk[start: min(end, start + 4 * MAX_EXAMPLE)])
+        return Example(log, line_no, chunk[start: min(end, start + _EXAMPLE_BYTES)])
 
     def add(self, log: int, level: str, message: str, line_no: int, text: str, also: Iterable[str] = ()) -> None:
         """One line (tests, and lines read some other way): `level` is E, W, F, EMER, ERR or WARN."""
         level = _LEVELS.get(level, "warning")
         raw = message.encode("utf-8", "surrogateescape")
         cache = self._cache(log)
-        example = Example(log, line_no, text.encode("utf-8", "surrogateescape")[: 4 * MAX_EXAMPLE])
-        t = self._resolve(log, cache, level, raw, cache.by_level[level].get(cache.key(raw)), example)
+        example = Example(log, line_no, text.encode("utf-8", "surrogateescape")[:_EXAMPLE_BYTES])
+        templates = cache.by_level[level]
+        entry = templates.get(raw.translate(_SHAPE))
+        if entry is None:
+            entry = templates.get(raw)
+        t = self._resolve(log, cache, raw, entry, example.raw, line_no, 0, len(example.raw), level)
         t.counts[log] += 1
         t.last = example
         t.signatures.update(also)
@@ -319,27 +323,47 @@ class Miner:
             cache = self._caches[names] = _Cache(names)
         return cache
 
-    def _resolve(self, log: int, cache: _Cache, level: str, raw: bytes, entry: Template | _Holes | None,
-                 example: Example) -> Template:
-        """The template of `raw`, given what its cache key found (`entry`)."""
-        if entry.__class__ is _Holes:
-            return self._template(level, entry.fill(raw), example)  # type: ignore[union-attr]
-        if entry is not None:
+    def _resolve(self, log: int, cache: _Cache, raw: bytes, entry: Template | _Holes | None, chunk: bytes,
+                 line_no: int, start: int, end: int, level: str) -> Template:
+        """The template of `raw` (line `line_no`, chunk[start:end]), given what its cache key
+        found (`entry`)."""
+        if entry.__class__ is Template:
             return entry  # type: ignore[return-value]
+        if entry.__class__ is _Holes:
+            return self._filled(entry, level, raw, log, chunk, line_no, start, end)  # type: ignore[arg-type]
         # A message whose Node names or quoted names alone are new (`container="3f4e..."`) has
         # the template of the message with them masked: look that up before templating anything.
         masked = cache.names_masked(raw)
+        example = self._example(log, chunk, line_no, start, end)
         if masked is not None:
-            entry = cache.by_level[level].get(cache.key(masked))
+            templates = cache.by_level[level]
+            entry = templates.get(masked.translate(_SHAPE)) or templates.get(masked)
             if entry is None:
                 entry = self._learn(log, cache, level, masked, example)
             if entry.__class__ is Template:
-                if masked is not raw:
+                if masked != raw:
                     cache.remember(level, raw, entry)
                 return entry  # type: ignore[return-value]
-            return self._template(level, entry.fill(masked), example)  # type: ignore[union-attr]
+            t = self._filled(entry, level, masked, log, chunk, line_no, start, end)  # type: ignore[arg-type]
+            own = cache.holes_of_raw(entry, raw, masked)  # type: ignore[arg-type]
+            if own is not None:  # the next message of this shape fills its holes directly
+                own.memo[own.kept(raw.translate(None, _NOT_ASCII_DIGITS))] = t
+                cache.remember(level, raw, own)
+            return t
         entry = self._learn(log, cache, level, raw, example)
-        return entry if entry.__class__ is Template else self._template(level, entry.fill(raw), example)  # type: ignore
+        if entry.__class__ is Template:
+            return entry  # type: ignore[return-value]
+        return self._filled(entry, level, raw, log, chunk, line_no, start, end)  # type: ignore[arg-type]
+
+    def _filled(self, holes: _Holes, level: str, raw: bytes, log: int, chunk: bytes, line_no: int, start: int,
+                end: int) -> Template:
+        key = holes.kept(raw.translate(None, _NOT_ASCII_DIGITS))
+        t = holes.memo.get(key)
+        if t is None:
+            t = self._template(level, holes.fill(raw), self._example(log, chunk, line_no, start, end))
+            if len(holes.memo) < _MEMO_SIZE:
+                holes.memo[key] = t
+        return t
 
     def _learn(self, log: int, cache: _Cache, level: str, raw: bytes, example: Example) -> Template | _Holes:
         """Template a message of a shape not seen yet and remember what decides it: its template,
@@ -501,6 +525,20 @@ class _Cache:
             raw = self.names_pattern.sub(b"<node>", raw)
         return _QUOTED_BYTES.sub(_quoted_name, raw)
 
+    def holes_of_raw(self, holes: _Holes, raw: bytes, masked: bytes) -> _Holes | None:
+        """`holes` (learned on `masked`, `raw` with its quoted names masked) with indexes into
+        `raw`'s own digits: messages of one shape have their quotes at the same places, so the
+        digits that masking removed are the same ones. None when Node names were masked too."""
+        if any(n in raw for n in self.names):
+            return None
+        spans = [(q.start(), q.end()) for q in _QUOTED_BYTES.finditer(raw) if _quoted_name(q) != q[0]]
+        outside = [k for k, m in enumerate(_ASCII_DIGIT_BYTES.finditer(raw))
+                   if not any(a <= m.start() < b for a, b in spans)]
+        if not holes.indexes or max(holes.indexes) >= len(outside):
+            return None
+        own = _Holes(holes.pieces, [outside[j] for j in holes.indexes])
+        return own if own.fill(raw) == holes.fill(masked) else None
+
     def key(self, raw: bytes) -> bytes:
         shape = raw.translate(_SHAPE)
         return raw if shape in self.exact else shape
@@ -529,10 +567,13 @@ class _Holes:
     """A template that keeps some of its message's digits: the text between them, and which of
     the message's digits (by index) go between."""
 
-    __slots__ = ("pieces", "indexes")
+    __slots__ = ("pieces", "indexes", "kept", "memo")
 
     def __init__(self, pieces: list[str], indexes: list[int]):
         self.pieces, self.indexes = pieces, indexes
+        # The kept digits of a message's digits (a tuple, or one digit), and the templates they gave.
+        self.kept = itemgetter(*indexes)
+        self.memo: dict[object, Template] = {}
 
     def fill(self, raw: bytes) -> str:
         digits = raw.translate(None, _NOT_ASCII_DIGITS)
@@ -544,6 +585,7 @@ class _Holes:
         return "".join(out)
 
 
+_MEMO_SIZE = 256  # kept-digit combinations remembered per template with holes
 _ASCII_DIGIT = re.compile(r"[0-9]")
 _ASCII_DIGIT_BYTES = re.compile(rb"[0-9]")
 _NOT_ASCII_DIGITS = bytes(b for b in range(256) if not 48 <= b <= 57)
