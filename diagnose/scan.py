@@ -270,7 +270,7 @@ class _Run:
         self.stats = ScanStats()
         self.line_base = 0  # lines before the current chunk
         self.pending: list[tuple[Hit, int]] = []  # hits still collecting continuation lines
-        self.started = time.perf_counter()
+        self._clock = 0.0
         self.regex_time = 0.0
         self.over_budget = False
 
@@ -308,15 +308,18 @@ class _Run:
         for index in sorted(by_sig):
             sig, hit_lines = self.sigs[index], by_sig[index]
             hit_lines.sort()
-            if not (plain and self.decisive[index]) or not lines.short(hit_lines):
+            kept = lines.kept(chunk, sig, hit_lines, line_base) if plain and self.decisive[index] else None
+            if kept is None:  # the regex decides (not plain text, or a line the regex sees cut)
                 hit_lines = self._verify(chunk, lines, sig, hit_lines)
                 if not hit_lines:
                     continue
+                if not sig.follow:
+                    kept = lines.kept(chunk, sig, hit_lines, line_base, cut_ok=True)
             self.stats.hits += len(hit_lines)
             if sig.follow:
                 self._follow_hits(chunk, lines, sig, hit_lines)
             else:
-                self.sink.add(sig.key, lines.kept(chunk, sig, hit_lines, line_base))
+                self.sink.add(sig.key, kept)  # type: ignore[arg-type]
         if heads and self.mine is not None:
             self._mine(chunk, lines, heads, by_sig)
 
@@ -328,7 +331,7 @@ class _Run:
             for line in candidates:
                 stats.skip(self.line_base + line + 1, sig.key)
             return out
-        start = time.perf_counter()
+        self._clock = time.perf_counter()
         for n, line in enumerate(candidates):
             text = _decode_line(lines.line(chunk, line))
             try:
@@ -336,17 +339,19 @@ class _Run:
                     out.append(line)
             except TimeoutError:
                 stats.skip(self.line_base + line + 1, sig.key)
-            if n % _BUDGET_EVERY == _BUDGET_EVERY - 1 and self._spent(start):
+            if n % _BUDGET_EVERY == _BUDGET_EVERY - 1 and self._spent():
                 for later in candidates[n + 1:]:
                     stats.skip(self.line_base + later + 1, sig.key)
                 return out
-        self._spent(start)
+        self._spent()
         return out
 
-    def _spent(self, start: float) -> bool:
-        """Charge the regex time since `start`; True once the file's budget is gone."""
+    def _spent(self) -> bool:
+        """Charge the regex time since the last look at the clock; True once the file's budget
+        is gone."""
         now = time.perf_counter()
-        self.regex_time += now - start
+        self.regex_time += now - self._clock
+        self._clock = now
         if self.regex_time > BUDGET_BASE_S + self.stats.bytes * BUDGET_PER_BYTE_S:
             self.over_budget = True
         return self.over_budget
@@ -389,13 +394,12 @@ class _Run:
                     at = position.get(line)
                     if at is not None:
                         also.setdefault(at, []).append(key)
-        nl, size = lines.nl, len(chunk)
-        n_nl = len(nl)
+        n = len(order)
+        bounds = lines.take(order + [line + 1 for line in order])
         base = self.line_base + 1
         assert self.mine is not None
         self.mine(chunk, [base + line for line in order], [self.heads[heads[line][0]] for line in order],
-                  [nl[line - 1] + 1 if line else 0 for line in order], [heads[line][1] for line in order],
-                  [nl[line] if line < n_nl else size for line in order], also)
+                  [b + 1 for b in bounds[:n]], [heads[line][1] for line in order], bounds[n:], also)
 
 
 # -- lines of a chunk ---------------------------------------------------------------------------
@@ -407,25 +411,26 @@ _numpy: Any = None
 class _Lines:
     """Where the newlines of a chunk are. numpy finds them at several GB/s, `bytes.count` at ~1.5:
     on a large log that is a sixth of the whole scan. numpy (a pandas dependency) is imported only
-    once a log is long enough to gain from it, so small bundles do not pay its 100 ms import."""
+    once a log is long enough to gain from it, so small bundles do not pay its 100 ms import.
 
-    __slots__ = ("chunk_len", "_nl", "_arr", "_count", "_large", "_chunk", "_longest")
+    `_ext` holds the newline offsets between two sentinels, -1 and the chunk's length: line i
+    spans [_ext[i] + 1, _ext[i + 1]). Only the entries asked for leave numpy."""
+
+    __slots__ = ("chunk_len", "_ext", "_count", "_large", "_chunk")
 
     def __init__(self, chunk: bytes, large_stream: bool):
         self.chunk_len = len(chunk)
         self._chunk = chunk
-        self._nl: list[int] | None = None
-        self._arr: Any = None  # the newline offsets as a numpy array (large streams)
+        self._ext: Any = None
         self._count: int | None = None
-        self._longest: int | None = None
         self._large = large_stream and _load_numpy()
 
     @property
     def count(self) -> int:
         """Lines in the chunk (its last one may lack its newline: only the stream's last chunk)."""
         if self._count is None:
-            if self._nl is not None:
-                n = len(self._nl)
+            if self._ext is not None:
+                n = len(self._ext) - 2
             elif self._large:
                 n = int(_numpy.count_nonzero(_numpy.frombuffer(self._chunk, _numpy.uint8) == 10))
             else:
@@ -434,68 +439,68 @@ class _Lines:
         return self._count
 
     @property
-    def nl(self) -> list[int]:
-        if self._nl is None:
+    def ext(self) -> Any:
+        if self._ext is None:
             if self._large:
-                self._arr = _numpy.flatnonzero(_numpy.frombuffer(self._chunk, _numpy.uint8) == 10)
-                self._nl = self._arr.tolist()
+                nl = _numpy.flatnonzero(_numpy.frombuffer(self._chunk, _numpy.uint8) == 10)
+                ext = _numpy.empty(len(nl) + 2, dtype=nl.dtype)
+                ext[0], ext[1:-1], ext[-1] = -1, nl, self.chunk_len
+                self._ext = ext
             else:
-                chunk, out, pos = self._chunk, [], self._chunk.find(b"\n")
+                chunk, out, pos = self._chunk, [-1], self._chunk.find(b"\n")
                 while pos != -1:
                     out.append(pos)
                     pos = chunk.find(b"\n", pos + 1)
-                self._nl = out
-        return self._nl
+                out.append(self.chunk_len)
+                self._ext = out
+        return self._ext
+
+    def take(self, indexes: list[int]) -> list[int]:
+        """`ext` at each index, as Python ints."""
+        ext = self.ext
+        if self._large:
+            return ext[indexes].tolist() if indexes else []
+        return [ext[i] for i in indexes]
 
     def index(self, offsets: list[int]) -> list[int]:
         """The line (0-based in the chunk) of each offset just past a match: the newlines before it."""
-        nl = self.nl
-        if self._arr is not None and len(offsets) > 32:
-            return _numpy.searchsorted(self._arr, offsets).tolist()
-        return list(map(partial(bisect_left, nl), offsets))
+        ext = self.ext
+        if self._large:
+            return (ext[1:-1].searchsorted(offsets)).tolist()
+        return [i - 1 for i in map(partial(bisect_left, ext), offsets)]
 
     def start(self, line: int) -> int:
-        return self.nl[line - 1] + 1 if line else 0
+        return int(self.ext[line]) + 1
 
     def end(self, line: int) -> int:
-        nl = self.nl
-        return nl[line] if line < len(nl) else self.chunk_len
+        return int(self.ext[line + 1])
 
     def line(self, chunk: bytes, line: int) -> bytes:
         start = self.start(line)
         return chunk[start: min(self.end(line), start + MAX_LINE)]
 
-    def short(self, lines: list[int]) -> bool:
-        """No line among `lines` is longer than MAX_LINE (the regex sees only that much of one)."""
-        if self._longest is None:
-            nl = self.nl
-            if self._arr is not None and len(self._arr) > 1:
-                longest = int(_numpy.diff(self._arr).max())
-            else:
-                longest = max((b - a for a, b in zip(nl, nl[1:], strict=False)), default=0)
-            self._longest = max(longest, nl[0] + 1 if nl else self.chunk_len, self.chunk_len - (nl[-1] if nl else 0))
-        if self._longest <= MAX_LINE:
-            return True
-        return all(self.end(line) - self.start(line) <= MAX_LINE for line in lines)
-
-    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int) -> list[Kept]:
+    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int,
+             cut_ok: bool = False) -> list[Kept] | None:
         """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk
-        only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk."""
-        nl, size = self.nl, len(chunk)
-        n_nl = len(nl)
-        last_line = n_nl - (1 if chunk.endswith(b"\n") else 0)  # index of the chunk's last line
+        only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk.
+        None if a line is longer than MAX_LINE and not `cut_ok`: the regex, which sees only that
+        much of a line, must decide it."""
+        last_line = self.count - 1
+        firsts = [line - CONTEXT_LINES if line > CONTEXT_LINES else 0 for line in hit_lines]
+        lasts = [line + CONTEXT_LINES if line + CONTEXT_LINES < last_line else last_line for line in hit_lines]
+        n = len(hit_lines)
+        # One trip to the offsets: context start, context end, line start, line end.
+        bounds = self.take(firsts + [last + 1 for last in lasts] + hit_lines + [line + 1 for line in hit_lines])
         out = []
-        for line in hit_lines:
-            first = line - CONTEXT_LINES if line > CONTEXT_LINES else 0
-            last = line + CONTEXT_LINES if line + CONTEXT_LINES < last_line else last_line
-            lo = nl[first - 1] + 1 if first else 0
-            hi = nl[last] if last < n_nl else size
-            start = nl[line - 1] + 1 if line else 0
-            end = nl[line] if line < n_nl else size
+        for k, line in enumerate(hit_lines):
+            lo, hi = bounds[k] + 1, bounds[n + k]
+            start, end = bounds[2 * n + k] + 1, bounds[3 * n + k]
+            if end - start > MAX_LINE and not cut_ok:
+                return None
             if hi - lo <= _REGION_MAX:
                 out.append(Kept(sig, line_base + line + 1, chunk[lo:hi], start - lo, end - lo))
             else:
-                out.append(self._long_region(chunk, sig, line, first, last, line_base))
+                out.append(self._long_region(chunk, sig, line, firsts[k], lasts[k], line_base))
         return out
 
     def _long_region(self, chunk: bytes, sig: _Compiled, line: int, first: int, last: int, line_base: int) -> Kept:

@@ -252,9 +252,8 @@ class Miner:
         match ends at head_ends[i]; `also` names the rule signatures that matched some of them."""
         cache = self._cache(log)
         shape_of, not_digits = _SHAPE, _NOT_ASCII_DIGITS
-        found: list[Template] = []
-        at: list[int] = []  # index of each found line in the lists
-        add, add_at = found.append, at.append
+        found: list[Template | None] = []  # per line (None: not a catch-all line after all)
+        add = found.append
         find = chunk.find
         klog_only = heads.count(KLOG) == len(heads)
         by_letter = cache.by_letter
@@ -262,14 +261,16 @@ class Miner:
             if klog_only or heads[i] is KLOG:
                 msg = find(b"] ", head_end, end)
                 if msg == -1:
-                    continue  # no `threadid file:line]`: not a klog line
+                    add(None)  # no `threadid file:line]`: not a klog line
+                    continue
                 raw = chunk[msg + 2: end]
                 letter = chunk[head_end - 22]
                 templates = by_letter[letter]
             else:
                 m_head = _OVS_HEAD.match(chunk, starts[i], head_end)
                 if m_head is None or m_head.end() != head_end:
-                    continue  # a `|ERR|` that is not an OVS vlog head
+                    add(None)  # a `|ERR|` that is not an OVS vlog head
+                    continue
                 raw = m_head[1] + b": " + chunk[head_end:end]
                 letter = _OVS_LETTERS[m_head[2]]
                 templates = by_letter[letter]
@@ -281,21 +282,21 @@ class Miner:
                     filled = t.memo.get(t.kept(raw.translate(None, not_digits)))  # type: ignore[union-attr]
                     if filled is not None:
                         add(filled)
-                        add_at(i)
                         continue
                 t = self._resolve(log, cache, raw, t, chunk, line_nos[i], starts[i], end, _KLOG_LEVELS[letter])
             add(t)
-            add_at(i)
-        for t, n in Counter(found).items():
-            t.counts[log] += n
-        for t, k in dict(zip(found, at, strict=True)).items():  # the last line of each template here
-            t.last = self._example(log, chunk, line_nos[k], starts[k], ends[k])
-        if also:
-            position = {i: k for k, i in enumerate(at)}
-            for i, keys in also.items():
-                k = position.get(i)
-                if k is not None:
-                    found[k].signatures.update(keys)
+        counts = Counter(found)
+        counts.pop(None, None)
+        for t, n in counts.items():
+            t.counts[log] += n  # type: ignore[union-attr]
+        last = dict(zip(found, range(len(found)), strict=True))  # the last line of each template here
+        last.pop(None, None)
+        for t, k in last.items():
+            t.last = self._example(log, chunk, line_nos[k], starts[k], ends[k])  # type: ignore[union-attr]
+        for i, keys in also.items():
+            t = found[i]
+            if t is not None:
+                t.signatures.update(keys)
 
     @staticmethod
     def _example(log: int, chunk: bytes, line_no: int, start: int, end: int) -> Example:

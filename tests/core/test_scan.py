@@ -80,3 +80,26 @@ def test_a_hit_keeps_its_fields_context_and_line_number_when_read_later():
     assert (hit.key, hit.line_no, hit.groups) == ("r:timeout", 3, {"ep": "10.43.0.1:443"})
     assert hit.before == [lines[0].decode(), lines[1].decode()] and hit.after == [lines[3].decode(), lines[4].decode()]
     assert log.counts == {"r:timeout": 1}
+
+
+def test_large_and_small_logs_find_lines_the_same_way(monkeypatch, rules):
+    """Past a few chunks newlines are found with numpy, before with bytes.find: same hits."""
+    import random
+
+    from diagnose import engine
+    from diagnose import scan as scan_module
+
+    rng = random.Random(3)
+    lines = [b"I0628 18:57:%02d.000000       1 a.go:1] normal line %d" % (i % 60, i) for i in range(30000)]
+    for i in rng.sample(range(30000), 600):
+        lines[i] = b"W0628 18:57:17.000000       1 r.go:9] failed to list *v1.Node: dial tcp 10.0.0.%d:443: " \
+                   b"i/o timeout" % (i % 250)
+    data = b"\n".join(lines)  # no final newline: the last line comes with the carry
+    found = {}
+    for name, after in (("numpy", -1), ("bytes", 10**12)):
+        monkeypatch.setattr(scan_module, "_NUMPY_AFTER", after)
+        hits = []
+        stats = engine.scanner_for(rules).scan(io.BytesIO(data), "agent-log", hits.append, is_header_or_log_start)
+        found[name] = ([(h.key, h.line_no, h.text, h.before, h.after, h.groups) for h in hits], stats.lines)
+    assert found["numpy"] == found["bytes"] and found["numpy"][1] == 30000
+    assert len([h for h in found["numpy"][0] if h[0] == "ANT-API-001:list_failed"]) == 600
