@@ -234,7 +234,7 @@ class Scanner:
                     if nl == -1:
                         continue
                     block, skipping = block[nl + 1:], False
-                buf = carry + block
+                buf = carry + block if carry else block
                 cut = buf.rfind(b"\n")
                 if cut == -1:
                     if len(buf) < MAX_LINE:
@@ -242,14 +242,17 @@ class Scanner:
                         continue
                     # One enormous line: match its head, skip the rest of it.
                     stats.cut_lines += 1
-                    chunk, carry, skipping = buf[:MAX_LINE] + b"\n", b"", True
+                    chunk, size, carry, skipping = buf[:MAX_LINE] + b"\n", MAX_LINE + 1, b"", True
                 else:
-                    chunk, carry = buf[: cut + 1], buf[cut + 1:]
+                    # The chunk is buf up to its last newline; the rest is carried to the next one
+                    # (buf is not cut: that would copy 256 KiB once more per chunk).
+                    chunk, size, carry = buf, cut + 1, buf[cut + 1:]
             else:
                 chunk, carry = carry, b""
+                size = len(chunk)
                 if not chunk:
                     break
-            run.chunk(chunk)
+            run.chunk(chunk, size)
             if every:
                 every.flush()
         run.finish()
@@ -279,12 +282,16 @@ class _Run:
         for hit, _ in self.pending:
             self.sink.add(hit.key, [hit])
 
-    def chunk(self, chunk: bytes) -> None:
+    def chunk(self, chunk: bytes, size: int) -> None:
+        """Scan chunk[:size] (whole lines; what follows is the start of the next chunk)."""
         if self.pending:
-            self._continue(chunk)
-        lines = _Lines(chunk, self.stats.bytes > _NUMPY_AFTER)
+            self._continue(chunk, size)
+        lines = _Lines(chunk, size, self.stats.bytes > _NUMPY_AFTER)
         if self.matcher is not None:
             ids, ends = self.matcher.scan(chunk)
+            if size < len(chunk) and ids and max(ends) > size:  # matches in the carried tail: next time
+                kept = [k for k, end in enumerate(ends) if end <= size]
+                ids, ends = [ids[k] for k in kept], [ends[k] for k in kept]
             if ids:
                 self._matches(chunk, lines, ids, ends)
         self.line_base += lines.count
@@ -303,7 +310,7 @@ class _Run:
                 heads[line] = (index - n_sigs, end)
         # The matchers decide on the bytes; text that is not plain ASCII (or has CRs, which the
         # regex never sees) is checked by the regex itself, so both engines agree everywhere.
-        plain = chunk.isascii() and b"\r" not in chunk
+        plain = chunk.isascii() and b"\r" not in chunk  # the carried tail too: stricter, never wrong
         line_base = self.line_base
         for index in sorted(by_sig):
             sig, hit_lines = self.sigs[index], by_sig[index]
@@ -360,7 +367,8 @@ class _Run:
         done: list[Kept | Hit] = []
         for line in hit_lines:
             hit = lines.kept(chunk, sig, [line], self.line_base)[0].hit()
-            following, open_ended = _following(chunk, lines.end(line), sig.follow, self.is_record_start)
+            following, open_ended = _following(chunk, lines.chunk_len, lines.end(line), sig.follow,
+                                               self.is_record_start)
             hit.following.extend(following)
             if open_ended and len(hit.following) < sig.follow:
                 self.pending.append((hit, sig.follow))
@@ -369,12 +377,12 @@ class _Run:
         if done:
             self.sink.add(sig.key, done)
 
-    def _continue(self, chunk: bytes) -> None:
+    def _continue(self, chunk: bytes, size: int) -> None:
         """Give hits whose continuation crossed the chunk border the lines that follow; hand on
         those whose continuation ended here."""
         still: list[tuple[Hit, int]] = []
         for hit, limit in self.pending:
-            more, open_ended = _following(chunk, -1, limit - len(hit.following), self.is_record_start)
+            more, open_ended = _following(chunk, size, -1, limit - len(hit.following), self.is_record_start)
             hit.following.extend(more)
             if open_ended and len(hit.following) < limit:
                 still.append((hit, limit))
@@ -418,8 +426,8 @@ class _Lines:
 
     __slots__ = ("chunk_len", "_ext", "_count", "_large", "_chunk")
 
-    def __init__(self, chunk: bytes, large_stream: bool):
-        self.chunk_len = len(chunk)
+    def __init__(self, chunk: bytes, size: int, large_stream: bool):
+        self.chunk_len = size  # the lines end here; the bytes after it belong to the next chunk
         self._chunk = chunk
         self._ext: Any = None
         self._count: int | None = None
@@ -429,29 +437,32 @@ class _Lines:
     def count(self) -> int:
         """Lines in the chunk (its last one may lack its newline: only the stream's last chunk)."""
         if self._count is None:
+            size = self.chunk_len
             if self._ext is not None:
                 n = len(self._ext) - 2
             elif self._large:
-                n = int(_numpy.count_nonzero(_numpy.frombuffer(self._chunk, _numpy.uint8) == 10))
+                n = int(_numpy.count_nonzero(_numpy.frombuffer(self._chunk, _numpy.uint8, size) == 10))
             else:
-                n = self._chunk.count(b"\n")
-            self._count = n + (0 if self._chunk.endswith(b"\n") or not self._chunk else 1)
+                n = self._chunk.count(b"\n", 0, size)
+            self._count = n + (0 if not size or self._chunk[size - 1] == 10 else 1)
         return self._count
 
     @property
     def ext(self) -> Any:
         if self._ext is None:
+            size = self.chunk_len
             if self._large:
-                nl = _numpy.flatnonzero(_numpy.frombuffer(self._chunk, _numpy.uint8) == 10)
+                nl = _numpy.flatnonzero(_numpy.frombuffer(self._chunk, _numpy.uint8, size) == 10)
                 ext = _numpy.empty(len(nl) + 2, dtype=nl.dtype)
-                ext[0], ext[1:-1], ext[-1] = -1, nl, self.chunk_len
+                ext[0], ext[1:-1], ext[-1] = -1, nl, size
                 self._ext = ext
             else:
-                chunk, out, pos = self._chunk, [-1], self._chunk.find(b"\n")
+                chunk, out = self._chunk, [-1]
+                pos = chunk.find(b"\n", 0, size)
                 while pos != -1:
                     out.append(pos)
-                    pos = chunk.find(b"\n", pos + 1)
-                out.append(self.chunk_len)
+                    pos = chunk.find(b"\n", pos + 1, size)
+                out.append(size)
                 self._ext = out
         return self._ext
 
@@ -538,19 +549,19 @@ def _context_line(raw: bytes) -> str:
     return raw[: 4 * CONTEXT_CHARS].decode("utf-8", errors="replace")[:CONTEXT_CHARS].rstrip("\r")
 
 
-def _following(chunk: bytes, end: int, limit: int,
+def _following(chunk: bytes, size: int, end: int, limit: int,
                is_start: Callable[[str], bool]) -> tuple[list[str], bool]:
-    """Continuation lines after position `end` (the newline ending a hit line).
+    """Continuation lines after position `end` (the newline ending a hit line), in chunk[:size].
 
     Returns the lines and whether the chunk ended before the continuation did.
     """
     out: list[str] = []
     pos = end + 1
     while len(out) < limit:
-        if pos >= len(chunk):
+        if pos >= size:
             return out, True
-        nl = chunk.find(b"\n", pos)
-        nl = len(chunk) if nl == -1 else nl
+        nl = chunk.find(b"\n", pos, size)
+        nl = size if nl == -1 else nl
         line = chunk[pos: min(nl, pos + 1024)].decode("utf-8", errors="replace").rstrip("\r")
         if not line.strip() or is_start(line):
             return out, False
