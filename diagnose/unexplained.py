@@ -39,7 +39,7 @@ MAX_TEMPLATES = 2000
 MAX_MESSAGE = 600  # characters of a message that are templated (bounds the masking work)
 MAX_EXAMPLE = 1000  # characters of an example line kept
 _EXAMPLE_BYTES = MAX_EXAMPLE + 1  # bytes kept of it: 2000 templates x 2 examples stay a few MB
-_CACHE_SIZE = 8192  # message shapes whose template is remembered (retry loops repeat them)
+_CACHE_SIZE = 4096  # message shapes whose template is remembered (retry loops repeat them)
 
 # The klog header as diagnose.parse.klog accepts it (optional RFC 3339 stamp and up to two name
 # prefixes) up to its time, for E, W and F lines: the level is 22 bytes before the match's end

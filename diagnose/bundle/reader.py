@@ -98,13 +98,20 @@ class HitBuffer:
             del last[:-keep]
 
     def hits_of(self, log: LogHits) -> Iterator[Hit]:
-        """The kept hits of one log, read (decoded, matched for their fields), in line order."""
+        """The kept hits of one log, read (decoded, matched for their fields), in line order.
+
+        Reading hands them over: once the logs are read their hits are only read, and each
+        log's raw hits are let go as they become events, so a Node's hits are never held twice."""
         if self._by_log is None:
             self._by_log = {}
             for window in (*self._first.values(), *self._last.values()):
                 for item in window:
                     self._by_log.setdefault(id(item[2]), []).append(item)
-        for _, _, _, h in sorted(self._by_log.get(id(log), ()), key=_order):
+            self._first.clear()
+            self._last.clear()
+        items = sorted(self._by_log.pop(id(log), ()), key=_order)
+        self._budget.give(sum(item[1] for item in items))
+        for _, _, _, h in items:
             yield h.hit() if isinstance(h, Kept) else h
 
 
@@ -114,7 +121,7 @@ def _order(item: tuple) -> tuple:
 
 class LogHits:
     """One log's view of its Node's HitBuffer: the scanner's sink while the log is read, then its
-    kept hits (iteration) and the count of all its hits per signature."""
+    kept hits (iterated once, when all logs are read) and the count of all its hits per signature."""
 
     def __init__(self, buffer: HitBuffer, order: tuple):
         self.buffer = buffer
@@ -217,8 +224,7 @@ class _Collector:
                 artifact.meta["cut_lines"] = str(stats.cut_lines)
         else:
             cap = self.limits.max_small_artifact_bytes
-            rest = stream.read(cap + 1)
-            data = rest  # `stream` starts again at byte 0 (it re-serves the sniffed head)
+            data = _read_up_to(stream, cap + 1)  # `stream` starts again at byte 0 (it re-serves the sniffed head)
             if len(data) > cap:
                 data, artifact.truncated = data[:cap], True
                 self.note(display, f"is larger than {format_size(cap)} (max_small_artifact_bytes); only its start "
@@ -288,6 +294,20 @@ class _Collector:
             return self.cluster.collected_at.year
         years = Counter(e.created.year for e in self.entries if e.created is not None)  # type: ignore[attr-defined]
         return years.most_common(1)[0][0] if years else None
+
+
+def _read_up_to(stream: BinaryIO, limit: int, block: int = 1 << 20) -> bytes:
+    """At most `limit` bytes, read in blocks: `read(limit)` would allocate `limit` bytes (32 MiB
+    for every small file) before knowing the file is a few KB."""
+    parts: list[bytes] = []
+    left = limit
+    while left > 0:
+        part = stream.read(min(block, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 _ROTATED = re.compile(r"\.(\d{1,6})(?:\.gz)?$")
