@@ -308,23 +308,11 @@ def trim_tail(expr: str) -> tuple[str, bool]:
 
 def _split_branches(body: str) -> list[str]:
     """Top-level alternatives of a group body."""
-    out, depth, i, start = [], 0, 0, 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = _class_end(body, i) + 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            out.append(body[start:i])
-            start = i + 1
-        i += 1
+    out, start = [], 0
+    for a, b in _tokens(body):
+        if body[a:b] == "|":
+            out.append(body[start:a])
+            start = b
     out.append(body[start:])
     return out
 

@@ -81,41 +81,30 @@ def check(source: str, literal: str | None = None) -> str | None:
 
 def nested_repeat(source: str) -> str | None:
     """An unbounded repeat of a group that itself holds an unbounded repeat (exponential)."""
-    from diagnose.matchers import _class_end, _group_end
+    from diagnose.matchers import _tokens
 
-    def unbounded_inside(body: str) -> bool:
-        i = 0
-        while i < len(body):
-            c = body[i]
-            if c == "\\":
-                i += 2
-                continue
-            if c == "[":
-                i = _class_end(body, i) + 1
-                continue
-            if c in "*+" or (c == "{" and re.match(r"\{\d*,\}", body[i:])):
-                return True
-            i += 1
-        return False
+    def unbounded(token: str) -> bool:
+        return token in ("*", "+") or re.fullmatch(r"\{\d*,\}", token) is not None
 
-    i = 0
-    while i < len(source):
-        c = source[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = _class_end(source, i) + 1
-            continue
-        if c == "(":
-            end = _group_end(source, i)
-            after = source[end + 1: end + 2]
-            unbounded = after in ("*", "+") or re.match(r"\{\d*,\}", source[end + 1:])
-            if unbounded and unbounded_inside(source[i + 1: end]):
-                return (f"nests unbounded repeats ({_short(source[i: end + 2], 40)}): a failing line makes it try "
+    def holds_repeat(expr: str) -> bool:
+        return any(unbounded(expr[a:b]) or (expr[a] == "(" and holds_repeat(expr[a + 1: b - 1]))
+                   for a, b in _tokens(expr))
+
+    def walk(expr: str) -> str | None:
+        tokens = list(_tokens(expr))
+        for k, (a, b) in enumerate(tokens):
+            if expr[a] != "(":
+                continue
+            after = expr[tokens[k + 1][0]: tokens[k + 1][1]] if k + 1 < len(tokens) else ""
+            if unbounded(after) and holds_repeat(expr[a + 1: b - 1]):
+                return (f"nests unbounded repeats ({_short(expr[a:b] + after, 40)}): a failing line makes it try "
                         "every way to split the text; bound the inner repeat or make it possessive")
-        i += 1
-    return None
+            found = walk(expr[a + 1: b - 1])
+            if found:
+                return found
+        return None
+
+    return walk(source)
 
 
 def best_time(compiled: Any, line: str, limit: float, runs: int = 3) -> float:
