@@ -343,13 +343,13 @@ class Miner:
                 entry = self._learn(log, cache, level, masked, example)
             if entry.__class__ is Template:
                 if masked != raw:
-                    cache.remember(level, raw, entry)
+                    cache.remember(level, raw, entry, shortcut=True)
                 return entry  # type: ignore[return-value]
             t = self._filled(entry, level, masked, log, chunk, line_no, start, end)  # type: ignore[arg-type]
             own = cache.holes_of_raw(entry, raw, masked)  # type: ignore[arg-type]
             if own is not None:  # the next message of this shape fills its holes directly
                 own.memo[own.kept(raw.translate(None, _NOT_ASCII_DIGITS))] = t
-                cache.remember(level, raw, own)
+                cache.remember(level, raw, own, shortcut=True)
             return t
         entry = self._learn(log, cache, level, raw, example)
         if entry.__class__ is Template:
@@ -507,6 +507,7 @@ class _Cache:
         # The same dictionaries by klog level letter (E and F are both errors).
         self.by_letter = {letter: self.by_level[level] for letter, level in _KLOG_LEVELS.items()}
         self.exact: set[bytes] = set()  # shapes whose messages are looked up as they are
+        self.shortcuts: list[tuple[str, bytes]] = []  # (level, key) of the entries `_forget` drops first
         self.name_shapes = tuple({n.encode("utf-8", "replace").translate(_SHAPE) for n in names
                                   if _DIGIT.search(n)})
         spellings, pattern = _names_pattern(tuple(sorted(set(names))))
@@ -549,19 +550,34 @@ class _Cache:
         shape = raw.translate(_SHAPE)
         return any(n in shape for n in self.name_shapes)
 
-    def remember(self, level: str, raw: bytes, entry: Template | _Holes, exact: bool = False) -> None:
+    def remember(self, level: str, raw: bytes, entry: Template | _Holes, exact: bool = False,
+                 shortcut: bool = False) -> None:
+        """Remember what decides the template of messages like `raw`. A `shortcut` (the shape of
+        a message whose masked form is known) is forgotten first when the cache is full: one per
+        container id, they come and go; what was learned by templating stays."""
         if self.size >= _CACHE_SIZE:
-            for templates in self.by_level.values():
-                templates.clear()
-            self.exact.clear()
-            self.size = 0
+            self._forget()
         self.size += 1
         shape = raw.translate(_SHAPE)
         if exact or self.holds_name(raw):
             self.exact.add(shape)  # messages of this shape are looked up as they are
-            self.by_level[level][raw] = entry
+            key = raw
         else:
-            self.by_level[level][shape] = entry
+            key = shape
+        self.by_level[level][key] = entry
+        if shortcut:
+            self.shortcuts.append((level, key))
+
+    def _forget(self) -> None:
+        for level, key in self.shortcuts:
+            self.by_level[level].pop(key, None)
+        self.size -= len(self.shortcuts)
+        self.shortcuts.clear()
+        if self.size >= _CACHE_SIZE // 2:  # mostly learned shapes: start again
+            for templates in self.by_level.values():
+                templates.clear()
+            self.exact.clear()
+            self.size = 0
 
 
 class _Holes:

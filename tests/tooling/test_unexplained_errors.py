@@ -261,6 +261,26 @@ def test_templates_that_keep_digits_group_messages_whose_other_digits_vary(monke
     assert len(templated) < 20
 
 
+def test_a_flood_of_unique_ids_neither_grows_the_cache_nor_makes_it_template_again(monkeypatch):
+    from diagnose.model import Artifact, Cluster
+
+    miner, cluster = unexplained.Miner(), Cluster("x")
+    artifact = Artifact("a.log", "agent-log", "node1")
+    cluster.node("node1").artifacts.append(artifact)
+    templated = []
+    text_of = miner._text
+    monkeypatch.setattr(miner, "_text", lambda log, raw: templated.append(raw) or text_of(log, raw))
+    log = miner.log(artifact, None)
+    msg = '"Failed to request IP addresses for container" err="range 10.0.{n}.0/24 is full" container="{cid}"'
+    for n in range(3 * unexplained._CACHE_SIZE):
+        miner.add(log, "E", msg.format(n=n % 7, cid=f"{n * 2654435761 % 2**64:016x}"), n + 1, "x")
+    [entry] = miner.results(cluster)
+    assert entry["count"] == 3 * unexplained._CACHE_SIZE
+    assert entry["template"] == '"Failed to request IP addresses for container" err="range <ip> is full" container="<name>"'
+    assert len(templated) == 1  # the ids come and go from the cache, the template learned stays
+    assert all(len(c.by_level["error"]) <= unexplained._CACHE_SIZE for c in miner._caches.values())
+
+
 # -- the report formats -------------------------------------------------------------------------
 
 HOSTILE = "``` @everyone <script>alert(1)</script> [x](javascript:alert(1)) #123 [bold]x[/bold] |"
