@@ -26,6 +26,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # (pattern indexes, offsets just past each match), in the order found
 Events = tuple[list[int], list[int]]
@@ -91,15 +92,13 @@ class HyperscanMatcher:
     def __init__(self, patterns: Sequence[Pattern], cache_dir: Path | None = None):
         import hyperscan
 
-        exprs = [hyperscan_expression(p) for p in patterns]
-        self.rejected = [i for i, e in enumerate(exprs) if e.expression is None]
-        self._db = _database(hyperscan, exprs, self.rejected, cache_dir)
+        self._db, self.rejected, exact = _database(hyperscan, patterns, cache_dir)
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
         # Patterns Hyperscan rejects are matched the stdlib way, keeping their original indexes.
         self._fallback = ChunkFindMatcher(patterns, set(self.rejected)) if self.rejected else None
         fallback = self._fallback.decisive if self._fallback else []
         rejected = set(self.rejected)
-        self.decisive = [fallback[i] if i in rejected else e.exact for i, e in enumerate(exprs)]
+        self.decisive = [fallback[i] if i in rejected else exact[i] for i in range(len(patterns))]
 
     def scan(self, chunk: bytes) -> Events:
         ids: list[int] = []
@@ -404,29 +403,38 @@ def _is_plain_literal(source: str, literal: bytes) -> bool:
 
 # -- the compiled-database cache ----------------------------------------------------------------
 
-def _database(hyperscan, exprs: list[Expression], rejected: list[int], cache_dir: Path | None):
-    """One database for every accepted expression, compiled once per pattern set and library
-    version: later runs load the serialized database (about 1 ms instead of 50+).
+_TRANSLATION = 2  # bump when hyperscan_expression changes: cached databases of another one are stale
 
-    Expressions Hyperscan cannot compile are found one by one and appended to `rejected`; the
-    cache file also records them so that a cached run rejects the same ones.
+
+def _database(hyperscan, patterns: Sequence[Pattern], cache_dir: Path | None) -> tuple[Any, list[int], list[bool]]:
+    """(database, indexes of the patterns it could not take, which patterns it decides), compiled
+    once per pattern set and library version: later runs load the serialized database (about
+    1 ms instead of 50+) and skip translating the patterns too (the cache key is the patterns
+    themselves).
+
+    Expressions Hyperscan cannot compile are found one by one and rejected; the cache file
+    records them and the decisive flags, so that a cached run reads the same.
     """
     import hashlib
     import platform
 
-    set_key = hashlib.sha256(repr(([(e.expression, e.flags) for e in exprs],
-                                   getattr(hyperscan, "__version__", ""), platform.machine())).encode()).hexdigest()
+    set_key = hashlib.sha256(repr(([(p.regex_source, p.literal, p.prefilter, p.header) for p in patterns],
+                                   _TRANSLATION, getattr(hyperscan, "__version__", ""),
+                                   platform.machine())).encode()).hexdigest()
     cache = SignedCache(cache_dir, "hs", set_key) if cache_dir else None
     cached = cache.load() if cache else None
     if cached is not None:
-        head, _, db_bytes = cached.partition(b"\n")
+        rejected_text, _, rest = cached.partition(b"\n")
+        exact_text, _, db_bytes = rest.partition(b"\n")
         try:
-            extra = [int(i) for i in head.split(b",") if i]
-            db = hyperscan.loadb(db_bytes, hyperscan.HS_MODE_BLOCK)
-            rejected.extend(i for i in extra if i not in rejected)
-            return db
+            rejected = [int(i) for i in rejected_text.split(b",") if i]
+            exact = [c == ord("1") for c in exact_text]
+            if len(exact) == len(patterns):
+                return hyperscan.loadb(db_bytes, hyperscan.HS_MODE_BLOCK), rejected, exact
         except (ValueError, hyperscan.HyperscanError):
             pass  # another library build: compile again
+    exprs = [hyperscan_expression(p) for p in patterns]
+    rejected = [i for i, e in enumerate(exprs) if e.expression is None]
     accepted = [(i, e.expression, e.flags) for i, e in enumerate(exprs) if e.expression is not None]
     db = _compile(hyperscan, accepted)
     if db is None:  # some expression is unsupported: keep the ones that compile on their own
@@ -434,9 +442,11 @@ def _database(hyperscan, exprs: list[Expression], rejected: list[int], cache_dir
         rejected.extend(sorted(bad))
         accepted = [a for a in accepted if a[0] not in bad]
         db = _compile(hyperscan, accepted) if accepted else None
+    exact = [e.exact for e in exprs]
     if db is not None and cache:
-        cache.store(",".join(map(str, sorted(rejected))).encode() + b"\n" + hyperscan.dumpb(db))
-    return db
+        cache.store(",".join(map(str, sorted(rejected))).encode() + b"\n"
+                    + bytes(ord("1") if x else ord("0") for x in exact) + b"\n" + hyperscan.dumpb(db))
+    return db, sorted(rejected), exact
 
 
 class SignedCache:
