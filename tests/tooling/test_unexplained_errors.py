@@ -276,7 +276,8 @@ def test_a_flood_of_unique_ids_neither_grows_the_cache_nor_makes_it_template_aga
         miner.add(log, "E", msg.format(n=n % 7, cid=f"{n * 2654435761 % 2**64:016x}"), n + 1, "x")
     [entry] = miner.results(cluster)
     assert entry["count"] == 3 * unexplained._CACHE_SIZE
-    assert entry["template"] == '"Failed to request IP addresses for container" err="range <ip> is full" container="<name>"'
+    assert entry["template"] == ('"Failed to request IP addresses for container" err="range <ip> is full" '
+                                 'container="<name>"')
     assert len(templated) == 1  # the ids come and go from the cache, the template learned stays
     assert all(len(c.by_level["error"]) <= unexplained._CACHE_SIZE for c in miner._caches.values())
 
