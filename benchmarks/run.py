@@ -1,20 +1,35 @@
-"""Time `antrea-diagnose scan` against ripgrep, zgrep and inflate-only on one large bundle.
+"""Time `antrea-diagnose scan` against ripgrep, zgrep and inflate-only on noisy and quiet bundles.
 
-    python benchmarks/run.py                 # 1 GB of logs, 5 alternating rounds
-    python benchmarks/run.py --log-mb 4000   # the 4 GB run
-    python benchmarks/run.py --rounds 3 --keep /tmp/bench   # keep the corpus for reuse
+    python benchmarks/run.py                                # 1 GB at 0.01 %, 2 % and 10 % hit lines
+    python benchmarks/run.py --hit-pct 2 --log-mb 4000      # one 4 GB corpus
+    python benchmarks/run.py --hit-pct 10 --rotated 100     # 100 klog files per agent
+    python benchmarks/run.py --keep /tmp/bench --baseline /tmp/main-copy   # before/after, same run
+    python benchmarks/run.py --startup                      # --help and a sample-bundle scan
+    python benchmarks/run.py --keep /tmp/bench --write-readme   # regenerate benchmarks/README.md
 
-The corpus is the `healthy` sample scenario scaled up with the sample-bundle generator (rotated
-`.gz` klog and OVS logs inside per-Node `agent_<node>.tar.gz`). Every contender searches for the
-same signatures (all loaded rules plus the engine's lifecycle markers): `rg -j1 -z -c -f` and
-`zgrep -E -c -f` over an extracted copy, and `scan` over the bundle as antctl wrote it. Runs are
-whole processes, alternated round by round, pinned to one CPU with `taskset -c 0` unless said
-otherwise; the table shows median wall time, MB/s of uncompressed log and peak RSS.
+Corpora come from `benchmarks/corpus.py` (the `healthy` sample cluster scaled up, with error and
+warning lines at the chosen share of all lines). Every run is a whole process pinned to one CPU
+(`taskset -c 0`, unless `--no-pin`); contenders alternate within each round and every ratio is
+taken per round (scan time / contender time in the same round), then the median of the rounds.
+The contenders:
+
+- `scan`: `antrea-diagnose scan BUNDLE -f json -o FILE` over the bundle as antctl wrote it;
+- `scan (baseline)`: the same command from another checkout (`--baseline DIR`), for before/after;
+- `rg own`: `rg -j1 -z -c -f` with the tool's own signatures (all rules, the lifecycle markers and
+  the unexplained-error catch-all, in POSIX ERE) over an extracted copy;
+- `rg 40`: the same with a fixed set of 40 signatures (`benchmarks/patterns-40.txt`);
+- `zgrep`: `zgrep -E -f patterns-40.txt` writing the matching lines to a file (GNU grep stops at
+  the first match when its output is /dev/null, which would flatter it);
+- `inflate`: `benchmarks/inflate_only.py`, tarfile over isal touching every byte, matching nothing.
+
+Outputs go to files in the work folder, never to /dev/null. The "hit lines" column is the share
+of lines `rg own` counts. Peak RSS is the largest process of the run (ru_maxrss of the children).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import re
 import shutil
@@ -24,55 +39,80 @@ import sys
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "sample_bundles"))
+sys.path.insert(0, str(HERE))
+
+PATTERNS_40 = HERE / "patterns-40.txt"
+README = HERE / "README.md"
 
 
-def build_corpus(work: Path, log_mb: int) -> tuple[Path, Path, int]:
-    """(bundle dir as antctl writes it, extracted copy, uncompressed log bytes)."""
-    import generate  # sample_bundles/generate.py
+@dataclass
+class Corpus:
+    name: str
+    bundle: Path  # support-bundles_* as antctl writes it
+    extracted: Path  # every agent/controller tarball extracted, for rg and zgrep
+    log_bytes: int
+    log_lines: int
+    files: int
 
-    bundle_root = work / "bundle"
-    if not bundle_root.exists():
-        print(f"generating a {log_mb} MB bundle ...", file=sys.stderr)
-        # `healthy` has three agents and a controller (which gets a fifth of an agent's share).
-        generate.generate(bundle_root, ["healthy"], log_mb=max(1, round(log_mb / 3.2)))
-    bundle = next(bundle_root.rglob("support-bundles_*"))
-    extracted = work / "extracted"
-    if not extracted.exists():
+
+def build_corpus(work: Path, log_mb: int, hit_pct: float, rotated: int | None) -> Corpus:
+    import corpus as corpus_gen  # benchmarks/corpus.py
+
+    name = f"{log_mb}mb-{hit_pct:g}pct" + (f"-rot{rotated}" if rotated else "")
+    base = work / name
+    bundles = list(base.glob("healthy/support-bundles_*")) if base.exists() else []
+    if not bundles:
+        print(f"generating {name} ...", file=sys.stderr)
+        bundles = [corpus_gen.build(base, log_mb, hit_pct, rotated)]
+    bundle = bundles[0]
+    extracted = base / "extracted"
+    if not (extracted / ".done").exists():
+        shutil.rmtree(extracted, ignore_errors=True)
         shutil.copytree(bundle, extracted, ignore=shutil.ignore_patterns("*.tar.gz"))
         for archive in bundle.glob("*.tar.gz"):
-            dest = extracted / archive.name.removesuffix(".tar.gz")
             with tarfile.open(archive) as tar:
-                tar.extractall(dest, filter="data")
-    return bundle, extracted, _log_bytes(extracted)
+                tar.extractall(extracted / archive.name.removesuffix(".tar.gz"), filter="data")
+        (extracted / ".done").write_text("")
+    size_file = base / "log-size.txt"
+    if not size_file.exists():
+        size_file.write_text(" ".join(map(str, _log_size(extracted))))
+    log_bytes, log_lines, files = map(int, size_file.read_text().split())
+    return Corpus(name, bundle, extracted, log_bytes, log_lines, files)
 
 
-def _log_bytes(extracted: Path) -> int:
-    import gzip
-
-    total = 0
-    for p in extracted.rglob("*"):
-        if p.is_file() and "logs" in p.parts:
-            if p.suffix == ".gz":
-                with gzip.open(p) as f:
-                    while block := f.read(1 << 20):
-                        total += len(block)
-            else:
-                total += p.stat().st_size
-    return total
+def log_files(extracted: Path) -> list[Path]:
+    return [p for p in sorted(extracted.rglob("*")) if p.is_file() and "logs" in p.parts]
 
 
-def grep_patterns() -> list[str]:
-    """The signatures in the syntax `rg` and `grep -E` share (no named groups, no \\d \\s \\w)."""
-    from diagnose import rulepack, timeline
+def _log_size(extracted: Path) -> tuple[int, int, int]:
+    total = lines = 0
+    files = log_files(extracted)
+    for p in files:
+        opener = gzip.open if p.suffix == ".gz" else open
+        with opener(p, "rb") as f:
+            while block := f.read(1 << 20):
+                total += len(block)
+                lines += block.count(b"\n")
+    return total, lines, len(files)
+
+
+# -- the signatures in the syntax rg and grep -E share --------------------------------------------
+
+
+def own_patterns() -> list[str]:
+    """Every pattern the scan looks for (rules, lifecycle markers, unexplained-error catch-all)."""
+    from diagnose import rulepack, timeline, unexplained
 
     rules = rulepack.load(rulepack.rule_dirs())
     sources = [s.pattern for s in timeline.SIGNATURES] + [s.pattern for r in rules for s in r.signatures]
-    return [p for p in (to_posix_ere(s) for s in sources) if p]
+    sources += [s.pattern for _, s in unexplained.SIGNATURES]
+    return list(dict.fromkeys(p for p in (to_posix_ere(s) for s in sources) if p))
 
 
 _OUTSIDE = {"d": "[0-9]", "s": "[[:space:]]", "S": "[^[:space:]]", "w": "[[:alnum:]_]", "n": ""}
@@ -108,21 +148,34 @@ def to_posix_ere(src: str) -> str:
     return "".join(out).replace("[^]", ".")
 
 
+# -- running ----------------------------------------------------------------------------------
+
 # A user's Python caches bytecode; a sandbox that sets PYTHONDONTWRITEBYTECODE would make every
 # run recompile the rule modules, which no user pays.
-_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+_ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
 
 
-def run_once(cmd: list[str], pin: bool, limit: float | None = None) -> tuple[float, int, bool]:
-    """(wall seconds, peak RSS in KiB of the largest process, timed out) of one whole-process run.
+@dataclass
+class Contender:
+    name: str
+    cmd: list[str]
+    stdout: Path | None = None  # where its output goes (never /dev/null)
+    env: dict[str, str] = field(default_factory=dict)
+    times: list[float | None] = field(default_factory=list)  # None: killed at the time limit
+    cpu: list[float | None] = field(default_factory=list)  # user + system seconds of the process tree
+    rss_kib: int = 0
 
-    A contender still running after `limit` seconds is killed and counted as "> limit": GNU grep
-    builds a DFA per pattern set and with ~130 signatures it can run for hours on 1 GB.
-    """
-    if pin and shutil.which("taskset"):
-        cmd = ["taskset", "-c", "0", *cmd]
+
+def run_once(c: Contender, pin: bool, limit: float | None, cwd: Path) -> tuple[float | None, float | None, int]:
+    """(wall seconds, CPU seconds (None when killed at `limit`), peak RSS KiB of the largest process).
+
+    Runs in `cwd`, not in the checkout: `python -m diagnose` would import ./diagnose from there
+    whatever PYTHONPATH says."""
+    cmd = ["taskset", "-c", "0", *c.cmd] if pin and shutil.which("taskset") else c.cmd
+    out = open(c.stdout, "wb") if c.stdout else subprocess.DEVNULL  # noqa: SIM115
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env=_ENV)
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**_ENV, **c.env}, cwd=cwd)
     timed_out = False
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -131,98 +184,158 @@ def run_once(cmd: list[str], pin: bool, limit: float | None = None) -> tuple[flo
         if limit and time.perf_counter() - start > limit:
             os.killpg(proc.pid, 9)
             timed_out = True
-        time.sleep(0.02)
+        time.sleep(0.005)
     wall = time.perf_counter() - start
+    if out is not subprocess.DEVNULL:
+        out.close()
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
     code = os.waitstatus_to_exitcode(status)
     if not timed_out and code not in (0, 1):  # grep/rg exit 1 when nothing matched
-        raise SystemExit(f"{cmd[:3]} failed ({code}): {err[-500:]}")
-    return wall, usage.ru_maxrss, timed_out
+        raise SystemExit(f"{c.name}: {c.cmd[:4]} failed ({code}): {err[-500:]}")
+    cpu = usage.ru_utime + usage.ru_stime  # with the children it waited for (rg's and zgrep's gzip)
+    return (None if timed_out else wall), (None if timed_out else cpu), usage.ru_maxrss
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--log-mb", type=int, default=1000, help="uncompressed log volume of the whole bundle (MB)")
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--keep", type=Path, help="reuse/keep the corpus in this directory")
-    ap.add_argument("--skip", default="", help="comma list of contenders to skip (rg,zgrep,inflate,scan2)")
-    ap.add_argument("--limit", type=float, default=300.0, help="kill a contender run after this many seconds")
-    args = ap.parse_args()
-
-    work = args.keep or Path(tempfile.mkdtemp(prefix="antrea-diagnose-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    bundle, extracted, log_bytes = build_corpus(work, args.log_mb)
-    sigs = work / "signatures.txt"
-    sigs.write_text("\n".join(grep_patterns()) + "\n")
-    out_json = work / "report.json"
+def contenders(corp: Corpus, work: Path, baseline: Path | None, skip: set[str]) -> list[Contender]:
     py = sys.executable
-    # Warm the compiled-signature cache once, as a user's second run would find it.
-    subprocess.run([py, "-m", "diagnose", "scan", str(bundle), "-f", "json", "-o", str(out_json)], check=True,
-                   stderr=subprocess.DEVNULL, cwd=ROOT, env=_ENV)
-    zgrep_files = [str(p) for p in sorted(extracted.rglob("*")) if p.is_file() and "logs" in p.parts]
-    contenders = {
-        "scan (1 core)": ([py, "-m", "diagnose", "scan", str(bundle), "-f", "json", "-o", str(out_json)], True),
-        "scan (2 cores)": ([py, "-m", "diagnose", "scan", str(bundle), "-f", "json", "-o", str(out_json)], False),
-        "inflate-only (1 core)": ([py, str(ROOT / "benchmarks" / "inflate_only.py"), str(bundle)], True),
-        "rg -j1 -z (1 core)": (["rg", "-j1", "-z", "-c", "-f", str(sigs), str(extracted)], True),
-        "zgrep -E (1 core)": (["zgrep", "-E", "-c", "-f", str(sigs), *zgrep_files], True),
-    }
-    skip = set(args.skip.split(","))
-    for name in list(contenders):
-        if (("rg" in skip and name.startswith("rg")) or ("zgrep" in skip and name.startswith("zgrep"))
-                or ("inflate" in skip and name.startswith("inflate")) or ("scan2" in skip and "2 cores" in name)):
-            del contenders[name]
-        elif contenders[name][0][0] in ("rg", "zgrep") and not shutil.which(contenders[name][0][0]):
-            print(f"{contenders[name][0][0]} not found: skipping {name} (apt-get install ripgrep)", file=sys.stderr)
-            del contenders[name]
+    own = work / "patterns-own.txt"
+    own.write_text("\n".join(own_patterns()) + "\n")
+    report = work / "report.json"
+    files = [str(p) for p in log_files(corp.extracted)]
+    scan = ["-m", "diagnose", "scan", str(corp.bundle), "-f", "json", "-o", str(report)]
+    out: list[Contender] = [Contender("scan", [py, *scan], env={"PYTHONPATH": str(ROOT)})]
+    if baseline:
+        out.append(Contender("scan (baseline)", [py, *scan], env={"PYTHONPATH": str(baseline)}))
+    out += [
+        Contender("inflate", [py, str(HERE / "inflate_only.py"), str(corp.bundle)], work / "inflate.out"),
+        Contender("rg own", ["rg", "-j1", "-z", "-c", "-f", str(own), str(corp.extracted)], work / "rg-own.out"),
+        Contender("rg 40", ["rg", "-j1", "-z", "-c", "-f", str(PATTERNS_40), str(corp.extracted)], work / "rg-40.out"),
+        Contender("zgrep", ["zgrep", "-E", "-f", str(PATTERNS_40), *files], work / "zgrep.out"),
+    ]
+    kept = []
+    for c in out:
+        tool = c.cmd[0] if c.cmd[0] != py else None
+        if c.name.split(" ")[0] in skip:
+            continue
+        if tool and not shutil.which(tool):
+            print(f"{tool} not found: skipping {c.name} (apt-get install ripgrep)", file=sys.stderr)
+            continue
+        kept.append(c)
+    return kept
 
-    times: dict[str, list[float]] = {n: [] for n in contenders}
-    rss: dict[str, int] = dict.fromkeys(contenders, 0)
-    capped: set[str] = set()
+
+@dataclass
+class Result:
+    corpus: Corpus
+    hit_lines: int | None
+    contenders: list[Contender]
+    limit: float
+
+    def median(self, name: str, cpu: bool = False) -> float | None:
+        c = self.by_name(name)
+        series = (c.cpu if cpu else c.times) if c else []
+        done = [t for t in series if t is not None]
+        return statistics.median(done) if c and len(done) == len(series) and done else None
+
+    def by_name(self, name: str) -> Contender | None:
+        return next((c for c in self.contenders if c.name == name), None)
+
+    def ratio(self, a: str, b: str, cpu: bool = False) -> str:
+        """Median over rounds of a's time / b's time in the same round ("<x" when b was killed)."""
+        ca, cb = self.by_name(a), self.by_name(b)
+        if not ca or not cb:
+            return "–"
+        xs, ys = (ca.cpu, cb.cpu) if cpu else (ca.times, cb.times)
+        pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if x is not None]
+        if not pairs:
+            return "–"
+        if any(y is None for _, y in pairs):
+            return f"< {max(x for x, _ in pairs) / self.limit:.3f}"
+        return f"{statistics.median(x / y for x, y in pairs):.3f}"  # type: ignore[operator]
+
+
+def bench(corp: Corpus, work: Path, args: argparse.Namespace) -> Result:
+    cs = contenders(corp, work, args.baseline, set(filter(None, args.skip.split(","))))
+    for c in cs:  # warm-up: page cache, the compiled-signature cache, bytecode
+        if c.name.startswith("scan"):
+            run_once(c, pin=False, limit=None, cwd=work)
     for r in range(args.rounds):
-        for name, (cmd, pin) in list(contenders.items()):  # alternate: one run of each per round
-            if name in capped:
-                continue  # it hit the time limit once: more rounds would only say the same
-            wall, peak, timed_out = run_once(cmd, pin, args.limit)
-            times[name].append(wall)
-            rss[name] = max(rss[name], peak)
-            if timed_out:
-                capped.add(name)
-        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
-
-    mb = log_bytes / 1e6
-    print(f"\nmachine: {os.cpu_count()} CPUs, {platform_line()}")
-    print(f"corpus: {mb:,.0f} MB of uncompressed log, bundle {du(bundle) / 1e6:,.0f} MB on disk, "
-          f"{len(zgrep_files)} log files, {len(grep_patterns())} signatures, {args.rounds} rounds\n")
-    print(f"{'contender':<24}{'median s':>10}{'min s':>9}{'max s':>9}{'MB/s':>9}{'peak RSS MiB':>14}")
-    med = {n: statistics.median(t) for n, t in times.items()}
-    for n, t in times.items():
-        mark = ">" if n in capped else " "
-        print(f"{n:<24}{mark}{med[n]:>9.2f}{min(t):>9.2f}{max(t):>9.2f}{mb / med[n]:>9.0f}{rss[n] / 1024:>14.1f}")
-    if capped:
-        print(f"> killed at the {args.limit:.0f} s limit: the figure is a lower bound")
-    print()
-    scan1 = med.get("scan (1 core)")
-    if scan1 and "rg -j1 -z (1 core)" in med:
-        print(f"scan / rg -j1 -z          = {scan1 / med['rg -j1 -z (1 core)']:.3f}   (target <= 0.5)")
-    if scan1 and "zgrep -E (1 core)" in med:
-        bound = "<" if "zgrep -E (1 core)" in capped else "="
-        print(f"scan / zgrep -E           {bound} {scan1 / med['zgrep -E (1 core)']:.3f}")
-    if scan1 and "inflate-only (1 core)" in med:
-        print(f"scan throughput / inflate = {med['inflate-only (1 core)'] / scan1:.3f}   (target >= 0.6)")
-    if scan1 and "scan (2 cores)" in med:
-        print(f"2 cores / 1 core speed-up = {scan1 / med['scan (2 cores)']:.2f}x")
-    if "scan (1 core)" in rss:
-        print(f"scan peak RSS             = {rss['scan (1 core)'] / 1024:.1f} MiB   (target <= 100)")
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
+        order = cs if r % 2 == 0 else list(reversed(cs))  # alternate who runs first
+        for c in order:
+            if c.times and c.times[-1] is None:
+                c.times.append(None)  # killed once at the limit: more rounds would only say the same
+                c.cpu.append(None)
+                continue
+            wall, cpu, peak = run_once(c, not args.no_pin, args.limit, work)
+            c.times.append(wall)
+            c.cpu.append(cpu)
+            c.rss_kib = max(c.rss_kib, peak)
+        print(f"{corp.name}: round {r + 1}/{args.rounds} done", file=sys.stderr)
+    hits = None
+    rg_out = work / "rg-own.out"
+    if rg_out.exists():
+        hits = sum(int(line.rsplit(":", 1)[1]) for line in rg_out.read_text().splitlines() if ":" in line)
+    return Result(corp, hits, cs, args.limit)
 
 
-def du(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+# -- output -----------------------------------------------------------------------------------
 
 
-def platform_line() -> str:
+def table(results: list[Result], rounds: int) -> str:
+    rows = ["| corpus | log MB | files | hit lines | contender | median wall s | median CPU s | MB/s (wall) | "
+            "peak RSS MiB |", "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+    for res in results:
+        c = res.corpus
+        share = f"{100 * res.hit_lines / max(1, c.log_lines):.2g} %" if res.hit_lines is not None else "?"
+        for con in res.contenders:
+            med, cpu = res.median(con.name), res.median(con.name, cpu=True)
+            shown = f"{med:.2f}" if med is not None else f"> {res.limit:.0f}"
+            shown_cpu = f"{cpu:.2f}" if cpu is not None else "–"
+            mbs = f"{c.log_bytes / 1e6 / med:,.0f}" if med else "–"
+            rows.append(f"| {c.name} | {c.log_bytes / 1e6:,.0f} | {c.files} | {share} | {con.name} | {shown} | "
+                        f"{shown_cpu} | {mbs} | {con.rss_kib / 1024:.1f} |")
+    pairs = [("scan", "rg own"), ("scan", "rg 40"), ("scan", "zgrep"), ("scan", "inflate"),
+             ("scan (baseline)", "rg own"), ("scan (baseline)", "rg 40"), ("scan", "scan (baseline)")]
+    rows += ["", "| corpus | time | " + " | ".join(f"{a} ÷ {b}" for a, b in pairs) + " |",
+             "|---|---|" + "---:|" * len(pairs)]
+    for res in results:
+        for cpu in (False, True):
+            rows.append(f"| {res.corpus.name} | {'CPU' if cpu else 'wall'} | "
+                        + " | ".join(res.ratio(a, b, cpu) for a, b in pairs) + " |")
+    rows.append("")
+    rows.append(f"Ratios are medians of per-round ratios over {rounds} alternated rounds; `<` marks a contender "
+                "killed at the time limit (the ratio is then an upper bound). CPU is user + system time of the "
+                "process and the children it waited for (rg's and zgrep's gzip).")
+    return "\n".join(rows)
+
+
+def startup(rounds: int, baseline: Path | None) -> str:
+    """Wall time of `--help` and of a sample-bundle scan, less a bare `python -c pass`."""
+    py = sys.executable
+    sample = ROOT / "sample_bundles" / "6448-secondary-network-primary-nic"
+    out = Path(tempfile.mkdtemp(prefix="antrea-diagnose-startup-")) / "r.json"
+    checkouts = [("", ROOT)] + ([(" (baseline)", baseline)] if baseline else [])
+    cs = [Contender("python -c pass", [py, "-c", "pass"])]
+    for tag, path in checkouts:
+        env = {"PYTHONPATH": str(path)}
+        cs += [Contender(f"--help{tag}", [py, "-m", "diagnose", "--help"], env=env),
+               Contender(f"scan sample{tag}", [py, "-m", "diagnose", "scan", str(sample), "-f", "json", "-o", str(out)],
+                         env=env)]
+    for c in cs:
+        run_once(c, False, None, out.parent)  # warm caches
+    for _ in range(rounds):
+        for c in cs:
+            c.times.append(run_once(c, False, None, out.parent)[0])
+    bare = statistics.median(cs[0].times)  # type: ignore[type-var]
+    rows = ["| command | median ms | tool's own share ms (less `python -c pass`) |", "|---|---:|---:|"]
+    for c in cs:
+        med = statistics.median(c.times)  # type: ignore[type-var]
+        rows.append(f"| {c.name} | {med * 1000:.0f} | {(med - bare) * 1000:.0f} |")
+    shutil.rmtree(out.parent, ignore_errors=True)
+    return "\n".join(rows)
+
+
+def machine() -> str:
     import platform
 
     cpu = ""
@@ -230,7 +343,55 @@ def platform_line() -> str:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu or platform.processor()}, Python {platform.python_version()}"
+    rg = subprocess.run(["rg", "--version"], capture_output=True, text=True).stdout.split("\n")[0] \
+        if shutil.which("rg") else "no rg"
+    return f"{os.cpu_count()} CPUs ({cpu or platform.processor()}), Python {platform.python_version()}, {rg}"
+
+
+def write_readme(text: str, section: str) -> None:
+    """Replace what stands between `<!-- SECTION:start -->` and `<!-- SECTION:end -->`."""
+    readme = README.read_text()
+    mark_start, mark_end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    start, end = readme.find(mark_start), readme.find(mark_end)
+    if start == -1 or end == -1:
+        raise SystemExit(f"{README} lacks the {mark_start} / {mark_end} markers")
+    README.write_text(readme[: start + len(mark_start)] + "\n" + text.strip() + "\n" + readme[end:])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--log-mb", type=int, default=1000, help="uncompressed log volume of each corpus (MB)")
+    ap.add_argument("--hit-pct", default="0.01,2,10", help="comma list: error/warning lines, percent of all lines")
+    ap.add_argument("--rotated", type=int, help="klog files per agent run (default: the generator's 3)")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--keep", type=Path, help="reuse/keep the corpora in this directory")
+    ap.add_argument("--baseline", type=Path, help="another checkout of the project, timed as 'scan (baseline)'")
+    ap.add_argument("--skip", default="", help="comma list of contenders to skip (rg, zgrep, inflate)")
+    ap.add_argument("--limit", type=float, default=300.0, help="kill a contender run after this many seconds")
+    ap.add_argument("--no-pin", action="store_true", help="do not pin runs to CPU 0")
+    ap.add_argument("--startup", action="store_true", help="only time --help and a sample-bundle scan")
+    ap.add_argument("--write-readme", action="store_true", help="put the table into benchmarks/README.md")
+    args = ap.parse_args()
+    if args.baseline:
+        args.baseline = args.baseline.resolve()
+
+    if args.startup:
+        text = f"Start-up, {machine()}, median of {args.rounds} runs:\n\n" + startup(args.rounds, args.baseline)
+    else:
+        work = args.keep or Path(tempfile.mkdtemp(prefix="antrea-diagnose-bench-"))
+        work.mkdir(parents=True, exist_ok=True)
+        results = []
+        for pct in (float(p) for p in args.hit_pct.split(",")):
+            corp = build_corpus(work, args.log_mb, pct, args.rotated)
+            results.append(bench(corp, work / corp.name, args))
+            print(table(results, args.rounds), file=sys.stderr)
+        pin = "unpinned" if args.no_pin else "each run pinned to one CPU"
+        text = f"Machine: {machine()}; {pin}.\n\n" + table(results, args.rounds)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(text)
+    if args.write_readme:
+        write_readme(text, "startup-table" if args.startup else "scan-table")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ import importlib.util
 import inspect
 import re
 import sys
-import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,14 +27,14 @@ from typing import Any
 import jinja2
 import regex
 
-from diagnose import expectations, model, versions
+from diagnose import expectations, model, regexsafety, versions
+from diagnose.regexsafety import examples
 from diagnose.resources import builtin_rules_dir
 from diagnose.rule import CATEGORIES, CONFIRMED, DOC_SECTIONS, INCONCLUSIVE, SEVERITIES, Rule, Signature, Step
 
 ID_PATTERN = re.compile(r"ANT-[A-Z]+-\d{3}")
-SLOW = 0.05  # seconds a signature may take on one adversarial line (the scanner's own timeout)
+SLOW = 0.05  # seconds a signature may take on one adversarial 100 KB line
 ADVERSARIAL_BYTES = 100_000
-MAX_EXAMPLES = 24
 _VERSION = re.compile(r"v?\d+\.\d+(?:\.\d+)?(?:-[0-9A-Za-z.-]+)?")
 _OPERATOR = re.compile(r"\s*(>=|<=|==|<|>)\s*(.*)")
 _TEMPLATES = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
@@ -366,7 +364,7 @@ def _short(text: str, limit: int = 100) -> str:
 def engine_problems(sig: Signature, compiled: regex.Pattern[str], samples: list[str]) -> list[str]:
     """Both matchers must hand the same lines to the regex: Hyperscan's prefilter (the pattern)
     and the stdlib's literal search, on lines generated from the pattern and its literal."""
-    from diagnose.matchers import ChunkFindMatcher, Pattern
+    from diagnose.matchers import ChunkFindMatcher, Pattern, candidate_lines
 
     header = "I0628 18:55:02.910334       1 lint.go:12] "
     lines = set()
@@ -388,7 +386,7 @@ def engine_problems(sig: Signature, compiled: regex.Pattern[str], samples: list[
     for name, make in matchers:
         matcher = make([Pattern(sig.prefilter or sig.pattern, sig.literal.encode())])
         found = set()
-        for start, (end, _) in matcher.candidates(chunk).items():
+        for start, (end, _) in candidate_lines(matcher, chunk).items():
             line = chunk[start:end].decode("utf-8", errors="replace")
             if compiled.search(line):
                 found.add(line)
@@ -399,172 +397,41 @@ def engine_problems(sig: Signature, compiled: regex.Pattern[str], samples: list[
 
 
 def backtracking_problems(compiled: regex.Pattern[str], samples: list[str], literal: str) -> list[str]:
-    """Time the pattern on ~100 KB lines made of repeated partial matches and of its own
-    characters (what makes a backtracking engine go quadratic or exponential).
+    """Nested unbounded repeats, and the time of the pattern on ~100 KB lines made of repeated
+    partial matches and of its own characters (what makes a backtracking engine go quadratic or
+    exponential: `diagnose.regexsafety`, which the scanner also runs when it loads signatures).
 
-    Each time is the best of a few runs, so that a busy machine does not fail a pattern. Over
-    `SLOW` (the scanner's own per-line timeout) a pattern fails when it is far over (4x) or when
-    the time grows faster than the line (linear: a quarter of the line takes a quarter of the
-    time; quadratic: a sixteenth)."""
-    for line in adversarial_lines(samples, literal):
-        took = _best_time(compiled, line)
+    Lines are screened at 16 KB (a linear search there takes microseconds); those that take
+    noticeably long are timed at 100 KB, best of a few runs so that a busy machine does not fail
+    a pattern. Over `SLOW` a pattern fails when it is far over (4x) or when the time grows
+    faster than the line (linear: a quarter of the line takes a quarter of the time; quadratic:
+    a sixteenth)."""
+    nested = regexsafety.nested_repeat(compiled.pattern)
+    if nested:
+        return [nested]
+    screened = regexsafety.adversarial_lines(samples, literal, regexsafety.LONG)
+    for short, line in zip(screened, regexsafety.adversarial_lines(samples, literal, ADVERSARIAL_BYTES),
+                           strict=True):
+        if regexsafety.best_time(compiled, short, 4 * SLOW) <= regexsafety.NOTICEABLE:
+            continue
+        took = regexsafety.best_time(compiled, line, 4 * SLOW)
         if took <= SLOW:
             continue
-        if took == float("inf") or took > 8 * _best_time(compiled, line[: len(line) // 4] + line[-1]):
+        # Confirm with both lengths timed in turn: a busy machine must not fail a pattern.
+        quarter_line = line[: len(line) // 4] + line[-1]
+        quarter = float("inf")
+        for _ in range(5):
+            quarter = min(quarter, regexsafety.time_search(compiled, quarter_line, 4 * SLOW))
+            if took != float("inf"):
+                took = min(took, regexsafety.time_search(compiled, line, 4 * SLOW))
+        if took <= SLOW:
+            continue
+        if took == float("inf") or took > 8 * quarter:
             shown = f"over {4 * SLOW * 1000:.0f}" if took == float("inf") else f"{took * 1000:.0f}"
             return [f"takes {shown} ms on a {len(line) // 1000} KB line like {_short(line, 60)!r}, and the time "
                     "grows faster than the line: bound the repeats ([^\"]{1,200}) or make them possessive "
                     "([^\"]++) / atomic ((?>...))"]
     return []
-
-
-def _best_time(compiled: regex.Pattern[str], line: str, runs: int = 3) -> float:
-    best = float("inf")
-    for n in range(runs):
-        best = min(best, _time_search(compiled, line, 4 * SLOW))
-        if best <= SLOW / 4 or (n and best == float("inf")):
-            break  # clearly fast, or timed out twice
-    return best
-
-
-def _time_search(compiled: regex.Pattern[str], line: str, limit: float) -> float:
-    start = time.perf_counter()
-    try:
-        compiled.search(line, timeout=limit)
-    except TimeoutError:
-        return float("inf")
-    return time.perf_counter() - start
-
-
-def adversarial_lines(samples: list[str], literal: str) -> Iterable[str]:
-    n = ADVERSARIAL_BYTES
-    bases = samples[:2] or [literal or "x"]
-    fills = sorted({c for s in bases for c in s} | set(' a0":\\=-.'))
-    stop = "\x01"  # a character no pattern expects: the match fails at the very end
-    base = bases[0]
-    cut = base.find(literal) + len(literal) if literal and literal in base else len(base) // 2
-    for c in fills[:24]:
-        yield base[:cut] + c * n + stop  # one partial match, then a long run of one character
-    for base in bases:
-        cut = base.find(literal) + len(literal) if literal and literal in base else len(base) // 2
-        for head in sorted({base[:cut], base[: max(1, len(base) - 1)], base[: max(1, len(base) // 2)]}):
-            yield (head * (n // max(1, len(head)) + 1))[:n] + stop  # many partial matches
-
-
-# -- example lines from a pattern ---------------------------------------------------------------
-
-
-class _Unsupported(Exception):
-    pass
-
-
-def examples(pattern: str, ignore_case: bool = False) -> list[str]:
-    """Strings the pattern may match: the shortest one, then variants that each take another
-    branch, an optional part or one more repetition. Empty when the pattern uses syntax the
-    stdlib parser does not know (the caller then falls back to weaker checks)."""
-    try:
-        import re._parser as parser  # Python 3.11+
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse as parser  # type: ignore[no-redef]
-    try:
-        tree = parser.parse(pattern)
-        found = _Gen(parser).seq(list(tree))
-    except (_Unsupported, re.error, RecursionError, ValueError, OverflowError):
-        return []
-    if ignore_case:
-        found = [v for s in found for v in (s, s.upper(), s.lower(), s.swapcase())]
-    return list(dict.fromkeys(found))[: MAX_EXAMPLES * 4]
-
-
-class _Gen:
-    def __init__(self, parser: Any):
-        self.p = parser
-
-    def seq(self, items: list[Any]) -> list[str]:
-        parts = [self.node(op, av) for op, av in items]
-        base = [v[0] for v in parts]
-        out = ["".join(base)]
-        for i, variants in enumerate(parts):
-            for v in variants[1:]:
-                if len(out) >= MAX_EXAMPLES:
-                    return out
-                out.append("".join(base[:i]) + v + "".join(base[i + 1:]))
-        return out
-
-    def node(self, op: Any, av: Any) -> list[str]:
-        p = self.p
-        if op is p.LITERAL:
-            return [chr(av)]
-        if op is p.NOT_LITERAL:
-            return ["a" if av != ord("a") else "b"]
-        if op is p.ANY:
-            return ["x"]
-        if op is p.IN:
-            return _charset(p, av)
-        if op is p.BRANCH:
-            alternatives = [self.seq(list(alt)) for alt in av[1]]
-            return [a[0] for a in alternatives] + [v for a in alternatives for v in a[1:]]
-        if op is p.SUBPATTERN:
-            return self.seq(list(av[-1]))
-        if op in (p.MAX_REPEAT, p.MIN_REPEAT) or getattr(p, "POSSESSIVE_REPEAT", None) is op:
-            lo, hi, sub = av
-            inner = self.seq(list(sub))
-            if lo > 1000:
-                raise _Unsupported
-            out = [inner[0] * lo]
-            if hi > lo:
-                out.append(inner[0] * (lo + 1))
-            out += [v * max(lo, 1) for v in inner[1:]]
-            return out
-        if getattr(p, "ATOMIC_GROUP", None) is op:
-            return self.seq(list(av))
-        if op in (p.AT, p.ASSERT, p.ASSERT_NOT):
-            return [""]  # anchors and lookarounds: the caller keeps only examples that match
-        raise _Unsupported(op)
-
-
-# Characters tried for classes that are defined by what they exclude.
-_POOL = "aZ0 _-.:/\"=x9~\t"
-_CATEGORY_MEMBERS = {
-    "CATEGORY_DIGIT": "07", "CATEGORY_NOT_DIGIT": "a-", "CATEGORY_WORD": "aZ_", "CATEGORY_NOT_WORD": " -",
-    "CATEGORY_SPACE": " \t", "CATEGORY_NOT_SPACE": "a0",
-}
-_CATEGORY_TEST = {
-    "CATEGORY_DIGIT": str.isdigit, "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
-    "CATEGORY_WORD": lambda c: c.isalnum() or c == "_", "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
-    "CATEGORY_SPACE": str.isspace, "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
-}
-
-
-def _charset(p: Any, items: list[Any]) -> list[str]:
-    negate = any(op is p.NEGATE for op, _ in items)
-    if negate:
-        picks = [c for c in _POOL if not _in_set(p, c, items)]
-        if not picks:
-            raise _Unsupported("class")
-        return picks[:2]
-    picks: list[str] = []
-    for op, av in items:
-        if op is p.LITERAL:
-            picks.append(chr(av))
-        elif op is p.RANGE:
-            picks += [chr(av[0]), chr(av[1])]
-        elif op is p.CATEGORY:
-            picks += list(_CATEGORY_MEMBERS.get(str(av), ""))
-    if not picks:
-        raise _Unsupported("class")
-    return list(dict.fromkeys([picks[0], picks[-1]]))
-
-
-def _in_set(p: Any, c: str, items: list[Any]) -> bool:
-    for op, av in items:
-        if op is p.LITERAL and ord(c) == av:
-            return True
-        if op is p.RANGE and av[0] <= ord(c) <= av[1]:
-            return True
-        if op is p.CATEGORY and _CATEGORY_TEST.get(str(av), lambda _c: False)(c):
-            return True
-    return False
 
 
 # -- Antrea's messages ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -400,7 +401,26 @@ def doc_section(doc: str, title: str) -> str:
 
 
 def _render(template: str, values: dict[str, Any]) -> str:
+    names = _plain_fields(template)
+    if names is not None:  # `{{ name }}` only: what Jinja2 would print, without importing it
+        missing = [n for n in names if n not in values]
+        if not missing:
+            text = _PLAIN_FIELD.sub(lambda m: str(values[m[1]]), template)
+            return " ".join(text.split())
     return " ".join(_template(template).render(**values).split())
+
+
+_PLAIN_FIELD = re.compile(r"\{\{\s*([A-Za-z_]\w*)\s*\}\}")
+
+
+@functools.lru_cache(maxsize=512)
+def _plain_fields(template: str) -> tuple[str, ...] | None:
+    """The field names of a template made only of text and `{{ name }}` fields; None for
+    anything else (filters, expressions, tags, comments), which Jinja2 renders."""
+    rest = _PLAIN_FIELD.sub("", template)
+    if "{{" in rest or "{%" in rest or "{#" in rest or "}}" in rest:
+        return None
+    return tuple(_PLAIN_FIELD.findall(template))
 
 
 @functools.lru_cache(maxsize=512)

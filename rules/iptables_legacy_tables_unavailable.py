@@ -133,14 +133,14 @@ RULE = Rule(
         # iptables binary, e.g. "iptables v1.8.4 (legacy): can't initialize iptables table `raw':
         # Table does not exist (do you need to insmod?)" (antrea-io/antrea#3243, all Antrea versions).
         Signature("cant_init",
-                  r"(?:(?P<bin>ip6?tables[\w-]*) v(?P<ver>[\d.]+)(?: \((?P<mode>legacy|nf_tables)\))?: )?"
+                  r"(?:(?P<bin>ip6?tables[\w-]{0,40}) v(?P<ver>[\d.]{1,20})(?: \((?P<mode>legacy|nf_tables)\))?: )?"
                   r"can't initialize (?P<family>ip6?tables) table [`'\"]?(?P<table>\w+)",
                   "can't initialize ip", _LOGS),
         # iptables-nft when the kernel has no nf_tables (xtables_error of iptables/nft.c, checked in the
         # 1.8.9 binary: the nf_tables binary never says "can't initialize ... table"), e.g.
         # "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Invalid argument".
         Signature("nft_unavailable",
-                  r"(?P<bin>ip6?tables[\w-]*) v(?P<ver>[\d.]+) \(nf_tables\): Could not fetch rule set generation id: "
+                  r"(?P<bin>ip6?tables[\w-]{0,40}) v(?P<ver>[\d.]{1,20}) \(nf_tables\): Could not fetch rule set generation id: "
                   r"(?P<err>[A-Za-z][A-Za-z ]{1,60})", "Could not fetch rule set generation id", _LOGS),
         # kmod's modprobe, run by the legacy binary to load the table modules.
         Signature("module_missing",

@@ -107,7 +107,7 @@ RULE = Rule(
         # "Received OpenFlow1.5 error: %s on message %s" (v1.12+).
         Signature("of_error", r"Received OpenFlow1\.[35] error: (?P<err>[A-Z][A-Z0-9_]+|unknown error[^\n]{0,60}?) on message (?P<msg>\S+)",
                   "Received OpenFlow1.", _LOGS, versions=">=0.9.0"),
-        Signature("vendor_error", r"Received Vendor error: (?P<err>[A-Z][A-Z0-9_]+|unknown error[^\n]{0,60}?)(?: on (?P<msg>\S+) message|\"|$)",
+        Signature("vendor_error", r"Received Vendor error: (?P<err>[A-Z][A-Z0-9_]+|unknown error[^\n]{0,60}?)(?: on (?P<msg>\S{1,200}) message|\"|$)",
                   "Received Vendor error: ", _LOGS, versions=">=0.9.0"),
         Signature("old_error", r"Received ofp1\.3 error msg, type: (?P<type>\d+), code: (?P<code>\d+)",
                   "Received ofp1.3 error msg", _LOGS, versions=">=0.7.0,<0.9.0"),

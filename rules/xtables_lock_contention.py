@@ -113,7 +113,7 @@ RULE = Rule(
         # go-iptables: "running [<args>]: exit status 4: <stderr>"; the agent wraps it in its own errors.
         Signature("exit4", r"exit status 4\b(?P<tail>.*)", "exit status 4", _LOGS),
         # iptables' stderr for EAGAIN on the lock (antrea-io/antrea#287).
-        Signature("eagain", r"(?P<cmd>ip6?tables[\w-]*): Resource temporarily unavailable",
+        Signature("eagain", r"(?P<cmd>ip6?tables[\w-]{0,40}): Resource temporarily unavailable",
                   ": Resource temporarily unavailable", _LOGS),
         # iptables while it cannot take the lock: "; waiting (1s) for it to exit..." / "; still 4s
         # 200000us time ahead ..." while it waits, ". Stopped waiting after 10s." when it gives up.

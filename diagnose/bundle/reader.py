@@ -9,7 +9,8 @@ timestamp needs the file header, which is known by then).
 
 from __future__ import annotations
 
-from collections import Counter, deque
+import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,64 +25,145 @@ from diagnose.errors import InputError
 from diagnose.parse import clusterinfo, klog, shell
 from diagnose.parse import lines as textlines
 from diagnose.parse.logevent import to_event
-from diagnose.scan import Hit, Scanner
+from diagnose.scan import Hit, Kept, Scanner, ScanStats
 from diagnose.unexplained import Miner
 
 _CLUSTER_KINDS = frozenset({m.CLUSTER_INFO, m.FAILED_NODES, m.AGENT_CONFIG})
 
 
 class HitBuffer:
-    """Hits of one artifact, bounded per signature: the first and last `keep` of each and a
-    count of all. A log with a million retries costs the same memory as one with a thousand,
-    and rules still see how a failure started and how the log ends.
+    """Hits of one Node (or of one log whose Node is not known yet), bounded per signature: the
+    first and the last `keep` in time order (the logs' order, then their lines), and a count of
+    all. A Node with a million retries in a hundred rotated files costs the same memory as one
+    with a thousand in one file, and rules still see how a failure started and how the logs end.
+    Hits stay raw bytes (`diagnose.scan.Kept`) until a kept one is read.
 
     What is held is charged to `budget`, shared by all logs of a source (max_hit_bytes): that
-    bounds a crafted source of thousands of files of long matching lines. A hit that pushes an
-    old one out of the last-`keep` window gives the old one's bytes back.
+    bounds a crafted source of thousands of Nodes of long matching lines. A hit pushed out of a
+    window gives its bytes back.
     """
 
-    keep = 200
+    keep = 50
 
     def __init__(self, budget: Budget | None = None) -> None:
         self._budget = budget or Budget(1 << 62)
-        self._first: dict[str, list[Hit]] = {}
-        self._last: dict[str, deque[Hit]] = {}
+        # key -> [(time order, size, log, hit)], each sorted; `first` holds the `keep` earliest,
+        # `last` the `keep` latest of the others.
+        self._first: dict[str, list[tuple]] = {}
+        self._last: dict[str, list[tuple]] = {}
+        self._by_log: dict[int, list[tuple]] | None = None  # what each log has kept, once reading is over
+
+    def log(self, order: tuple = ()) -> LogHits:
+        """The sink for one log; `order` sorts the Node's logs in time (oldest first)."""
+        return LogHits(self, order)
+
+    def add(self, log: LogHits, key: str, hits: list) -> None:
+        self._by_log = None
+        log.counts[key] += len(hits)
+        order = log.order
+        items = [((order, h.line_no), h.size() if isinstance(h, Kept) else hit_size(h), log, h) for h in hits]
+        total = sum(item[1] for item in items)
+        if not self._budget.take(total):
+            fits = []
+            for item in items:
+                if self._budget.take(item[1]):
+                    fits.append(item)
+                else:
+                    log.refused += 1
+            items = fits
+            if not items:
+                return
+        keep = self.keep
+        first = self._first.get(key)
+        if first is None:
+            first = self._first[key] = []
+        if len(first) < keep or items[0][0] < first[-1][0]:
+            first.extend(items)
+            first.sort(key=_order)
+            items = first[keep:]
+            del first[keep:]
+            if not items:
+                return
+        last = self._last.get(key)
+        if last is None:
+            last = self._last[key] = []
+        last.extend(items)
+        if len(last) > keep:
+            last.sort(key=_order)
+            self._budget.give(sum(item[1] for item in last[:-keep]))
+            del last[:-keep]
+
+    def hits_of(self, log: LogHits) -> Iterator[Hit]:
+        """The kept hits of one log, read (decoded, matched for their fields), in line order.
+
+        Reading hands them over: once the logs are read their hits are only read, and each
+        log's raw hits are let go as they become events, so a Node's hits are never held twice."""
+        if self._by_log is None:
+            self._by_log = {}
+            for window in (*self._first.values(), *self._last.values()):
+                for item in window:
+                    self._by_log.setdefault(id(item[2]), []).append(item)
+            self._first.clear()
+            self._last.clear()
+        items = sorted(self._by_log.pop(id(log), ()), key=_order)
+        self._budget.give(sum(item[1] for item in items))
+        for _, _, _, h in items:
+            yield h.hit() if isinstance(h, Kept) else h
+
+
+    def release(self, log: LogHits) -> None:
+        """Drop what `log` kept and give its bytes back."""
+        for windows in (self._first, self._last):
+            for key, window in windows.items():
+                mine = [item for item in window if item[2] is log]
+                if mine:
+                    self._budget.give(sum(item[1] for item in mine))
+                    windows[key] = [item for item in window if item[2] is not log]
+        if self._by_log is not None:
+            self._budget.give(sum(item[1] for item in self._by_log.pop(id(log), ())))
+
+    def texts_of(self, log: LogHits, limit: int) -> list[str]:
+        """The lines of `log`'s kept hits (for Node attribution), leaving the hits in place."""
+        windows = self._by_log.get(id(log), []) if self._by_log is not None else [
+            item for window in (*self._first.values(), *self._last.values()) for item in window if item[2] is log]
+        out = []
+        for _, _, _, h in sorted(windows, key=_order)[:limit]:
+            out.append(_decode_kept(h.region[h.start:h.end]) if isinstance(h, Kept) else h.text)
+        return out
+
+
+def _order(item: tuple) -> tuple:
+    return item[0]
+
+
+def _decode_kept(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace").rstrip("\r")
+
+
+class LogHits:
+    """One log's view of its Node's HitBuffer: the scanner's sink while the log is read, then its
+    kept hits (iterated once, when all logs are read) and the count of all its hits per signature."""
+
+    def __init__(self, buffer: HitBuffer, order: tuple):
+        self.buffer = buffer
+        self.order = order
         self.counts: Counter[str] = Counter()
         self.refused = 0  # counted but not kept: the budget was spent
 
-    def append(self, hit: Hit) -> None:
-        self.counts[hit.key] += 1
-        first = self._first.get(hit.key)
-        if first is None:
-            first = self._first[hit.key] = []
-        if len(first) < self.keep:
-            if self._budget.take(hit_size(hit)):
-                first.append(hit)
-            else:
-                self.refused += 1
-            return
-        window = self._last.get(hit.key)
-        if window is None:
-            window = self._last[hit.key] = deque()
-        if not self._budget.take(hit_size(hit)):
-            self.refused += 1
-            return
-        if len(window) >= self.keep:
-            self._budget.give(hit_size(window.popleft()))
-        window.append(hit)
+    def add(self, key: str, hits: list) -> None:
+        self.buffer.add(self, key, hits)
 
     def __iter__(self) -> Iterator[Hit]:
-        for key, first in self._first.items():
-            yield from first
-            yield from self._last.get(key, ())
+        return self.buffer.hits_of(self)
 
     def release(self) -> None:
-        """Drop every hit and give its bytes back to the budget."""
-        for hit in self:
-            self._budget.give(hit_size(hit))
-        self._first.clear()
-        self._last.clear()
+        """Drop every hit of this log and give its bytes back (the log was replaced)."""
+        self.buffer.release(self)
         self.counts.clear()
+
+    def texts(self, limit: int) -> list[str]:
+        """The text of up to `limit` kept hit lines, without handing the hits over."""
+        return self.buffer.texts_of(self, limit)
 
 
 @dataclass
@@ -89,7 +171,7 @@ class _Entry:
     artifact: m.Artifact
     parts: tuple[str, ...]
     in_bundle: bool
-    hits: HitBuffer = field(default_factory=HitBuffer)
+    hits: LogHits = field(default_factory=lambda: HitBuffer().log())
     created: object = None  # klog file creation time, for the year of its lines
     dropped: bool = False  # replaced by a later archive member of the same name
 
@@ -127,6 +209,7 @@ class _Collector:
         self.limits = current()
         self.kept = Budget(self.limits.max_kept_bytes)  # non-log content, all files together
         self.hit_budget = Budget(self.limits.max_hit_bytes)  # matching lines, all logs together
+        self.hit_buffers: dict[object, HitBuffer] = {}  # per Node (or per log of no known Node)
         self.note = lambda path, reason: cluster.problems.append(m.ReadProblem(path, reason))
 
     def on_file(self, parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
@@ -151,7 +234,7 @@ class _Collector:
             artifact.meta["bundled"] = "1"  # from an agent/controller bundle, not pasted
         if shape is not None:
             _remember_shape(artifact, shape)
-        entry = _Entry(artifact, parts, loc.in_bundle, HitBuffer(self.hit_budget))
+        entry = _Entry(artifact, parts, loc.in_bundle)
         self.entries.append(entry)  # registered first: a read that breaks keeps what it got
         for i in range(len(display)):
             if display[i] == "!":
@@ -167,21 +250,22 @@ class _Collector:
                 artifact.meta["host"] = info.host
             if info.binary:
                 artifact.meta["binary"] = info.binary
-            on_hit = entry.hits.append
-            if self.miner is not None:
-                on_hit = self.miner.route(artifact, info.created, on_hit)
+            entry.hits = self._hit_buffer(loc.node or info.host, len(self.entries)).log(_log_order(parts[-1], info))
+            mine = self.miner.callback(artifact, info.created) if self.miner is not None else None
             stream = tail = _Tail(stream)
             try:
                 if prefetch.enabled():
                     with prefetch.Prefetched(stream) as ahead:
-                        stats = self.scanner.scan(ahead, kind, on_hit, klog.is_header_or_log_start)
+                        stats = self.scanner.scan(ahead, kind, entry.hits, klog.is_header_or_log_start, mine)
                 else:
-                    stats = self.scanner.scan(stream, kind, on_hit, klog.is_header_or_log_start)
+                    stats = self.scanner.scan(stream, kind, entry.hits, klog.is_header_or_log_start, mine)
             finally:
                 if entry.hits.refused:
                     self.note(display, f"has {entry.hits.refused:,} matching lines that were not "
                                        f"kept: the source's matching lines passed "
                                        f"{format_size(self.limits.max_hit_bytes)} (max_hit_bytes)")
+            if stats.unchecked:
+                self.note(display, _unchecked_note(stats))
             artifact.size = stats.bytes
             artifact.meta["lines"] = str(stats.lines)
             artifact.first_line = _first_line(head)
@@ -190,8 +274,7 @@ class _Collector:
                 artifact.meta["cut_lines"] = str(stats.cut_lines)
         else:
             cap = self.limits.max_small_artifact_bytes
-            rest = stream.read(cap + 1)
-            data = rest  # `stream` starts again at byte 0 (it re-serves the sniffed head)
+            data = _read_up_to(stream, cap + 1)  # `stream` starts again at byte 0 (it re-serves the sniffed head)
             if len(data) > cap:
                 data, artifact.truncated = data[:cap], True
                 self.note(display, f"is larger than {format_size(cap)} (max_small_artifact_bytes); only its start "
@@ -247,6 +330,14 @@ class _Collector:
         """Whether the `index`-th ignored file, `path`, was in a member replaced after it was listed."""
         prefixes = [path[:i] for i in range(len(path)) if path[i] == "!"] + [path]
         return any(index < self._ignored_before.get(p, -1) for p in prefixes)
+
+    def _hit_buffer(self, node: str | None, entry_index: int) -> HitBuffer:
+        """Hits are bounded per Node; a log whose Node is not known yet has its own buffer."""
+        key: object = node if node else entry_index
+        buffer = self.hit_buffers.get(key)
+        if buffer is None:
+            buffer = self.hit_buffers[key] = HitBuffer(self.hit_budget)
+        return buffer
 
     # -- after the walk -------------------------------------------------------------------------
 
@@ -325,8 +416,41 @@ def _binary(head: bytes) -> bool:
 def _naming_lines(entry: _Entry) -> list[str]:
     """Lines of a file that may name its Node: the hit lines of a log, the head of the rest."""
     if entry.artifact.kind in m.LOG_KINDS:
-        return [h.text for h in entry.hits][:400]
+        return entry.hits.texts(400)
     return []
+
+
+def _read_up_to(stream: BinaryIO, limit: int, block: int = 1 << 20) -> bytes:
+    """At most `limit` bytes, read in blocks: `read(limit)` would allocate `limit` bytes (32 MiB
+    for every small file) before knowing the file is a few KB."""
+    parts: list[bytes] = []
+    left = limit
+    while left > 0:
+        part = stream.read(min(block, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
+_ROTATED = re.compile(r"\.(\d{1,6})(?:\.gz)?$")
+
+
+def _log_order(name: str, info: klog.KlogFileInfo) -> tuple:
+    """Sorts a Node's logs oldest first: klog files by their creation time, others (OVS, container
+    logs) by their rotation number (`ovs-vswitchd.log.2.gz` is older than `.1.gz`)."""
+    if info.created is not None:
+        return (0, info.created.timestamp())
+    m_rot = _ROTATED.search(name)
+    return (1, -int(m_rot[1]) if m_rot else 0)
+
+
+def _unchecked_note(stats: ScanStats) -> str:
+    keys = ", ".join(sorted(stats.unchecked_keys)[:3]) + (", ..." if len(stats.unchecked_keys) > 3 else "")
+    return (f"has {stats.unchecked:,} lines that may match a signature ({keys}) but were not checked, the "
+            f"first at line {stats.first_unchecked}: checking them took too long (lines crafted against "
+            "a signature's regex?)")
 
 
 def _failed_nodes(text: str) -> list[str]:

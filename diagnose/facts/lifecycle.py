@@ -27,6 +27,8 @@ Wording per version, checked in antrea-io/antrea at each tag:
 
 from __future__ import annotations
 
+import re
+
 from diagnose.model import AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG
 from diagnose.rule import Signature
 
@@ -47,8 +49,9 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("controller_start",
               r'Starting Antrea Controller(?: \(version (?P<v1>[^)\s]+)\)|" version="(?P<v2>[^"]+)")',
               "Starting Antrea Controller", (CONTROLLER_LOG,)),
-    Signature("initialized", r"Agent initialized NodeConfig=(?P<node_config>.*?),? NetworkConfig=&?\{"
-              r"(?P<encap>\w+) (?P<tunnel>\w*)", "Agent initialized", _AGENT),
+    # The traffic mode and tunnel follow the NodeConfig: read with network_config() (a lazy repeat over
+    # the NodeConfig would backtrack quadratically on a line crafted with many "Agent initialized").
+    Signature("initialized", r"Agent initialized NodeConfig=", "Agent initialized NodeConfig=", _AGENT),
     Signature("frw_waiting", r"Waiting for flow restoration to complete", "Waiting for flow restoration", _AGENT,
               versions=">=2.1.0"),
     Signature("frw_cleaning", r"Cleaning up flow-restore-wait config", "Cleaning up flow-restore-wait", _AGENT),
@@ -92,6 +95,15 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("vswitchd_start", r"\|vswitchd\|INFO\|ovs-vswitchd \(Open vSwitch\) (?P<ovs_version>[\w.+~-]+)",
               "ovs-vswitchd (Open vSwitch)", (OVS_LOG,)),
 )
+
+_NETWORK_CONFIG = re.compile(r"NetworkConfig=&?\{(\w{1,32}) (\w{0,32})")
+
+
+def network_config(initialized_line: str) -> tuple[str, str] | None:
+    """(traffic encap mode, tunnel type) of an `Agent initialized` line, e.g. ("encap", "geneve")."""
+    found = _NETWORK_CONFIG.search(initialized_line)
+    return (found[1], found[2]) if found else None
+
 
 FATALS = frozenset(key(n) for n in ("klog_fatal", "fatal_bare"))
 ERRORS = frozenset(key(n) for n in ("klog_error", "bare_error"))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from diagnose.facts import lifecycle
+
 ENCAP, NO_ENCAP, HYBRID, POLICY_ONLY = "encap", "noEncap", "hybrid", "networkPolicyOnly"
 ALL_MODES = (ENCAP, NO_ENCAP, HYBRID, POLICY_ONLY)
 _MODE_NAMES = {m.lower(): m for m in ALL_MODES}
@@ -86,13 +88,13 @@ def derive(config, initialized, bridging_event, br_int_ports: dict[str, int] | N
         mode.secondary_bridges = {b.name: list(b.physical_interfaces) for b in config.secondary_bridges}
         if config.enable_bridging_mode and config.gate("AntreaIPAM"):
             mode.bridging, mode.bridging_from = True, "antrea-agent.conf (enableBridgingMode with AntreaIPAM)"
-    if initialized is not None:
-        logged = normal_mode(initialized.groups.get("encap"))
+    network = lifecycle.network_config(initialized.text) if initialized is not None else None
+    if network is not None:
+        logged = normal_mode(network[0])
         if logged:
             mode.encap, mode.encap_from = logged, "the agent's 'Agent initialized' line"
-            tunnel = initialized.groups.get("tunnel")
-            if tunnel:
-                mode.tunnel = tunnel
+            if network[1]:
+                mode.tunnel = network[1]
     if bridging_event is not None:
         mode.bridging, mode.bridging_from = True, "the agent's 'Bridging uplink to OVS bridge' line"
     if br_int_ports and any(name.endswith("~") for name in br_int_ports):

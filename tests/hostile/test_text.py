@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from hostile_corpus import GOOD_CATEGORY, GOOD_LOG, MiB, write
 
 from diagnose.parse import klog
@@ -93,6 +94,39 @@ def test_a_crafted_line_cannot_stall_a_signature_regex():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[('r:ok', 4)]"  # the crafted lines gave up, the next line matched
+
+
+@pytest.mark.parametrize("engine", ["hyperscan", "stdlib"])
+def test_a_line_crafted_against_a_slow_signature_is_reported_never_dropped(engine):
+    # The hardening issue's shape: a run of "iptables" before a real message makes a backtracking
+    # regex take time quadratic in the line (50 ms a line, 13 s for 10 MB). The signature fails
+    # the load-time check, so it is searched with a timeout; a line not checked is counted.
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    code = textwrap.dedent(f"""
+        import io
+        from diagnose.parse.klog import is_header_or_log_start
+        from diagnose.rule import Signature
+        from diagnose.scan import Scanner
+        sig = Signature("init", r"(?P<bin>ip6?tables[\\w-]*) v[\\d.]+: can't initialize (?P<fam>ip6?tables) table",
+                        "can't initialize ip")
+        junk = (b"E0120 10:00:00.000000       1 x.go:1] " + b"iptables" * 7900
+                + b" so iptables v1.8.7: can't initialize ")
+        real = b"E0120 10:00:01.000000       1 x.go:1] iptables v1.8.7: can't initialize iptables table"
+        hits = []
+        scanner = Scanner([("r:init", sig)], engine={engine!r})
+        stats = scanner.scan(io.BytesIO((junk + b"iptables table\\n") * 30 + real + b"\\n"), "agent-log",
+                             hits.append, is_header_or_log_start)
+        print(sorted(scanner.unsafe) == [sig.pattern], len(hits), stats.unchecked, stats.first_unchecked,
+              hits[-1].line_no, hits[-1].groups)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    unsafe, n_hits, unchecked, first, last_line, last_groups = out.stdout.split(" ", 5)
+    assert unsafe == "True" and last_line == "31" and "'fam': 'iptables'" in last_groups  # the real line
+    # Every crafted line is a hit (Hyperscan decides it without the regex) or counted unchecked.
+    assert int(n_hits) + int(unchecked) == 31
+    assert (int(unchecked), first) == ((0, "None") if engine == "hyperscan" else (30, "1"))
 
 
 def test_every_line_matching_is_bounded_in_memory(scan, tmp_path):

@@ -143,11 +143,11 @@ def test_templates_and_memory_are_bounded():
     cluster = Cluster("x")
     artifact = Artifact("a.log", "agent-log", "node1")
     cluster.node("node1").artifacts.append(artifact)
-    on_hit = miner.route(artifact, None, lambda hit: None)
+    log = miner.log(artifact, None)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
     for i in range(10_000):
         msg = f"{words[i % 10]} {words[i // 10 % 10]} {words[i // 100 % 10]} {words[i // 1000 % 10]} broke"
-        on_hit(Hit("unexplained:klog", i + 1, klog("E", 1, msg), {"lvl": "E", "msg": msg}, []))
+        miner.add(log, "E", msg, i + 1, klog("E", 1, msg))
     out = miner.results(cluster)
     assert len(miner._templates) == 50 and len(out) == 51
     assert sum(u["count"] for u in out) == 10_000
@@ -155,37 +155,131 @@ def test_templates_and_memory_are_bounded():
     assert "more than 50 distinct templates" in out[-1]["template"]
 
 
-def test_other_hits_pass_through_the_miner_untouched():
-    miner = unexplained.Miner()
-    from diagnose.model import Artifact
-
-    kept: list[Hit] = []
-    on_hit = miner.route(Artifact("a.log", "agent-log", "node1"), None, kept.append)
-    hit = Hit("ANT-TST-001:known", 1, "x", {}, [])
-    on_hit(hit)
-    assert kept == [hit] and not miner._templates
-
-
-@pytest.mark.parametrize("engine", ["stdlib", "hyperscan"])
-def test_the_scanner_reports_a_catch_all_hit_only_for_lines_nothing_else_matched(engine, monkeypatch):
+def mined(data: str, engine: str, monkeypatch) -> tuple[list[Hit], list[unexplained.Template]]:
+    """Scan `data` as an agent log with the KNOWN pack; the hits and the templates mined."""
     if engine == "hyperscan":
         pytest.importorskip("hyperscan")
     monkeypatch.setenv("ANTREA_DIAGNOSE_NO_CACHE", "1")
+    from diagnose.model import Artifact
+
     sigs = [(KNOWN.key(s.name), s) for s in KNOWN.signatures]
     scanner = Scanner(sigs, engine=engine, catch_all=unexplained.SIGNATURES)
+    miner = unexplained.Miner()
+    hits: list[Hit] = []
+    scanner.scan(io.BytesIO(data.encode()), "agent-log", hits.append, is_header_or_log_start,
+                 miner.callback(Artifact("a.log", "agent-log", "node1"), None))
+    return hits, sorted(miner.templates(), key=lambda t: t.first.line)
+
+
+@pytest.mark.parametrize("engine", ["stdlib", "hyperscan"])
+def test_every_error_warning_and_fatal_line_is_mined_with_the_signatures_that_matched_it(engine, monkeypatch):
     from diagnose.scan import CHUNK
 
-    fatal = "E0628 18:57:17.883444       1 main.go:53] Error running agent: boom"
+    fatal = "F0628 18:57:17.883444       1 main.go:53] Error running agent: boom"
     filler = klog("I", 1, "x" * 100)
     # The follow-signature line ends a chunk, so its hit waits for the next chunk's lines.
     head = (filler + "\n") * ((CHUNK - len(fatal) - 1) // (len(filler) + 1))
-    data = (head + " " * (CHUNK - len(head) - len(fatal) - 1) + fatal + "\ngoroutine 1 [running]:\n"
-            + klog("W", 2, "failed to list *v1.Pod: timeout") + "\n" + klog("E", 3, "new thing") + "\n"
-            + "2024-06-28T18:57:22.120Z|00053|bridge|ERR|not a klog line\n")
-    hits: list[Hit] = []
-    scanner.scan(io.BytesIO(data.encode()), "agent-log", hits.append, is_header_or_log_start)
-    assert [h.key for h in hits] == ["ANT-TST-001:fatal", "ANT-TST-001:known", "unexplained:klog"]
-    assert hits[-1].groups == {"lvl": "E", "msg": "new thing"}
+    lines = [klog("W", 2, "failed to list *v1.Pod: timeout"), klog("E", 3, "new thing 7"),
+             klog("W", 4, "failed to list *v1.Node: timeout"), klog("I", 5, "failed to list *v1.Pod: info only"),
+             "2024-06-28T18:57:22.120Z|00053|bridge|ERR|not a klog line"]
+    pad = klog("I", 1, "y" * (CHUNK - len(head) - len(fatal) - 2 - len(klog("I", 1, ""))))
+    data = head + pad + "\n" + fatal + "\ngoroutine 1 [running]:\n" + "\n".join(lines) + "\n"
+    hits, templates = mined(data, engine, monkeypatch)
+    n = head.count("\n") + 2  # the fatal line's number
+    assert [(h.key, h.line_no) for h in hits] == [("ANT-TST-001:fatal", n), ("ANT-TST-001:known", n + 2),
+                                                  ("ANT-TST-001:known", n + 4), ("ANT-TST-001:known", n + 5)]
+    assert hits[0].following == ["goroutine 1 [running]:"]
+    found = {(t.level, t.text): t for t in templates}
+    assert list(found) == [("error", "Error running agent: boom"), ("warning", "failed to list *v1.Pod: timeout"),
+                           ("error", "new thing <num>"), ("warning", "failed to list *v1.Node: timeout")]
+    assert found[("error", "Error running agent: boom")].signatures == {"ANT-TST-001:fatal"}
+    assert found[("warning", "failed to list *v1.Pod: timeout")].signatures == {"ANT-TST-001:known"}
+    assert found[("error", "new thing <num>")].signatures == set()
+    pod = found[("warning", "failed to list *v1.Pod: timeout")]
+    assert (pod.first.line, pod.last.line) == (n + 2, n + 2) and pod.first.text == lines[0]
+
+
+def test_a_template_keeps_its_first_and_last_line_and_counts_per_log(monkeypatch):
+    lines = [klog("E", s, f"disk {s} full") for s in range(1, 8)]
+    data = "\n".join(klog("I", 0, "ok") + "\n" + line for line in lines) + "\n"
+    _, [t] = mined(data, "stdlib", monkeypatch)
+    assert (t.text, t.level, sum(t.counts.values())) == ("disk <num> full", "error", 7)
+    assert (t.first.line, t.first.text) == (2, lines[0])
+    assert (t.last.line, t.last.text) == (14, lines[-1])
+
+
+def test_only_templates_a_finding_explains_are_left_out(tmp_path):
+    from diagnose.model import Artifact, Cluster
+
+    miner, cluster = unexplained.Miner(), Cluster("x")
+    artifact = Artifact("a.log", "agent-log", "node1")
+    cluster.node("node1").artifacts.append(artifact)
+    log = miner.log(artifact, None)
+    miner.add(log, "W", "failed to list *v1.Pod: timeout", 1, "x", also=["ANT-TST-001:known"])
+    miner.add(log, "E", "Error running agent: boom", 2, "y", also=["core:fatal"])
+    miner.add(log, "E", "something new", 3, "z")
+    assert [u["template"] for u in miner.results(cluster)] == ["something new"]
+    assert sorted(u["template"] for u in miner.results(cluster, explained={"ANT-TST-001:known"})) == [
+        "Error running agent: boom", "something new"]
+
+
+def test_lines_differing_in_a_digit_no_mask_covers_stay_apart():
+    """Templates are cached by message shape (digits zeroed) only when every digit was masked."""
+    from diagnose.model import Artifact, Cluster
+
+    miner, cluster = unexplained.Miner(), Cluster("x")
+    artifact = Artifact("a.log", "agent-log", "node1")
+    cluster.node("node1").artifacts.append(artifact)
+    log = miner.log(artifact, None)
+    for n, msg in enumerate(["eth0 is down", "eth1 is down", "port 5 busy", "port 7 busy", "node1 is gone",
+                             "node2 is gone"], 1):
+        miner.add(log, "E", msg, n, msg)
+    assert {u["template"]: u["count"] for u in miner.results(cluster)} == {
+        "eth0 is down": 1, "eth1 is down": 1, "port <num> busy": 2, "<node> is gone": 1, "node2 is gone": 1}
+
+
+def test_templates_that_keep_digits_group_messages_whose_other_digits_vary(monkeypatch):
+    """`*v1.Pod` keeps its digit, the resourceVersion does not: one template per API version,
+    however many resource versions (each message is not templated again: it fills the holes)."""
+    from diagnose.model import Artifact, Cluster
+
+    miner, cluster = unexplained.Miner(), Cluster("x")
+    templated = []
+    text_of = miner._text
+    monkeypatch.setattr(miner, "_text", lambda log, raw: templated.append(raw) or text_of(log, raw))
+    artifact = Artifact("a.log", "agent-log", "node1")
+    cluster.node("node1").artifacts.append(artifact)
+    log = miner.log(artifact, None)
+    msg = 'failed to list *v{v}.Pod: Get "https://10.96.0.{ip}:443/api/v1/pods?resourceVersion={rv}": EOF'
+    for n in range(300):
+        miner.add(log, "W", msg.format(v=1 + n % 2, ip=n % 9, rv=1000 + n), n + 1, "x")
+    miner.add(log, "W", "node1 has 3 pods", 301, "x")
+    miner.add(log, "W", "node7 has 4 pods", 302, "x")
+    assert {u["template"]: u["count"] for u in miner.results(cluster)} == {
+        'failed to list *v1.Pod: Get "<name>": EOF': 150, 'failed to list *v2.Pod: Get "<name>": EOF': 150,
+        "<node> has <num> pods": 1, "node7 has <num> pods": 1}
+    assert len(templated) < 20
+
+
+def test_a_flood_of_unique_ids_neither_grows_the_cache_nor_makes_it_template_again(monkeypatch):
+    from diagnose.model import Artifact, Cluster
+
+    miner, cluster = unexplained.Miner(), Cluster("x")
+    artifact = Artifact("a.log", "agent-log", "node1")
+    cluster.node("node1").artifacts.append(artifact)
+    templated = []
+    text_of = miner._text
+    monkeypatch.setattr(miner, "_text", lambda log, raw: templated.append(raw) or text_of(log, raw))
+    log = miner.log(artifact, None)
+    msg = '"Failed to request IP addresses for container" err="range 10.0.{n}.0/24 is full" container="{cid}"'
+    for n in range(3 * unexplained._CACHE_SIZE):
+        miner.add(log, "E", msg.format(n=n % 7, cid=f"{n * 2654435761 % 2**64:016x}"), n + 1, "x")
+    [entry] = miner.results(cluster)
+    assert entry["count"] == 3 * unexplained._CACHE_SIZE
+    assert entry["template"] == ('"Failed to request IP addresses for container" err="range <ip> is full" '
+                                 'container="<name>"')
+    assert len(templated) == 1  # the ids come and go from the cache, the template learned stays
+    assert all(len(c.by_level["error"]) <= unexplained._CACHE_SIZE for c in miner._caches.values())
 
 
 # -- the report formats -------------------------------------------------------------------------
@@ -255,17 +349,3 @@ def test_a_flood_of_long_templates_still_fits_a_github_comment(d):
     md = render(d, "md")
     assert len(md) < MAX_CHARS
     assert "### Unexplained errors" in md and "1,975 more templates" in md
-
-
-def test_lines_differing_in_a_digit_no_mask_covers_stay_apart():
-    """Templates are cached by message shape (digits zeroed) only when every digit was masked."""
-    from diagnose.model import Artifact, Cluster
-
-    miner, cluster = unexplained.Miner(), Cluster("x")
-    artifact = Artifact("a.log", "agent-log", "node1")
-    cluster.node("node1").artifacts.append(artifact)
-    on_hit = miner.route(artifact, None, lambda hit: None)
-    for n, msg in enumerate(["eth0 is down", "eth1 is down", "port 5 busy", "port 7 busy"], 1):
-        on_hit(Hit("unexplained:klog", n, msg, {"lvl": "E", "msg": msg}, []))
-    assert {u["template"]: u["count"] for u in miner.results(cluster)} == {
-        "eth0 is down": 1, "eth1 is down": 1, "port <num> busy": 2}
