@@ -13,32 +13,21 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from diagnose.rule import CATEGORIES, DOC_SECTIONS, Rule
+from diagnose.rule import CATEGORIES, DOC_SECTIONS, Rule, doc_sections
 
 REGENERATE = "python -m diagnose.catalogue > docs/rules.md"
 
 _RST_CODE = re.compile(r"``(.+?)``", re.S)
 _MARKDOWN_SPECIAL = re.compile(r"([\\<])")  # HTML tags and escapes; RST *emphasis* reads the same
-_UNDERLINE = re.compile(r"^(-{3,}|={3,})\s*$")
 
 
 def doc_markdown(doc: str, level: int = 4) -> str:
     """A rule docstring as Markdown: section titles become headings of `level`, RST ``code``
     becomes `code`, and characters Markdown would interpret outside code are escaped."""
-    lines = doc.strip().splitlines()
-    out: list[str] = []
-    text: list[str] = []  # lines since the last heading: converted together (code spans wrap)
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if i + 1 < len(lines) and line.strip() and _UNDERLINE.match(lines[i + 1]) and not _UNDERLINE.match(line):
-            out += [_inline("\n".join(text)).strip(), "", f"{'#' * level} {line.strip()}", ""]
-            text = []
-            i += 2
-            continue
-        text.append(line)
-        i += 1
-    out.append(_inline("\n".join(text)).strip())
+    summary, sections = doc_sections(doc.strip())
+    out = [_inline(summary).strip()]
+    for title, body in sections:
+        out += ["", f"{'#' * level} {title}", "", _inline(body).strip()]
     return "\n".join(out).strip() + "\n"
 
 

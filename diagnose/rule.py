@@ -382,22 +382,29 @@ def unique_lines(items: Iterable[Any]) -> list[Any]:
     return out
 
 
+UNDERLINE = re.compile(r"^(-{3,}|={3,})\s*$")  # under a docstring section's title
+
+
+def doc_sections(doc: str) -> tuple[str, list[tuple[str, str]]]:
+    """(summary paragraph, [(section title, body)]) of a rule docstring in the fixed format:
+    titles underlined with dashes (`DOC_SECTIONS`); the one parser of rule docstrings."""
+    lines = doc.splitlines()
+    heads = [i for i in range(len(lines) - 1) if lines[i].strip() and UNDERLINE.match(lines[i + 1])
+             and not UNDERLINE.match(lines[i])]
+    summary = "\n".join(lines[: heads[0] if heads else len(lines)]).strip()
+    sections = []
+    for n, i in enumerate(heads):
+        end = heads[n + 1] if n + 1 < len(heads) else len(lines)
+        sections.append((lines[i].strip(), "\n".join(lines[i + 2: end]).strip()))
+    return summary, sections
+
+
 @functools.lru_cache(maxsize=256)
 def doc_section(doc: str, title: str) -> str:
-    """One section of a rule docstring (`Title` over a `---` underline) as one paragraph of
-    plain text (RST ``code`` markers dropped); "" when the docstring has no such section."""
-    lines = [line.strip() for line in doc.splitlines()]
-    out: list[str] = []
-    inside = False
-    for i, line in enumerate(lines):
-        underline = bool(line) and set(line) == {"-"}
-        if i + 1 < len(lines) and line and not underline and set(lines[i + 1] or "x") == {"-"}:
-            if inside:
-                break
-            inside = line == title
-        elif inside and not underline:
-            out.append(line)
-    return " ".join(" ".join(out).replace("``", "").split())
+    """One section of a rule docstring as one paragraph of plain text (RST ``code`` markers
+    dropped); "" when the docstring has no such section."""
+    body = next((b for t, b in doc_sections(doc)[1] if t == title), "")
+    return " ".join(body.replace("``", "").split())
 
 
 def _render(template: str, values: dict[str, Any]) -> str:

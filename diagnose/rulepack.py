@@ -42,7 +42,9 @@ def load(dirs: list[Path]) -> list[Rule]:
     return rules
 
 
-def load_module(path: Path) -> Rule:
+def import_module(path: Path) -> Rule:
+    """The module's RULE with its `check`, docstring and path set; UsageError (one sentence)
+    when the file cannot be imported or defines no RULE and check(ev)."""
     name = f"antrea_diagnose_rules_{abs(hash(str(path.parent)))}_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -57,6 +59,15 @@ def load_module(path: Path) -> Rule:
     check = getattr(module, "check", None)
     if not isinstance(rule, Rule) or not callable(check):
         raise UsageError(f"Rule module {path} must define RULE = Rule(...) and a check(ev) function.")
+    rule.check = check
+    rule.doc = inspect.cleandoc(module.__doc__ or "")
+    rule.path = str(path)
+    return rule
+
+
+def load_module(path: Path) -> Rule:
+    """`import_module`, refusing metadata a scan cannot use (the lint says more)."""
+    rule = import_module(path)
     problems = []
     if rule.category not in CATEGORIES:
         problems.append(f"unknown category {rule.category!r}")
@@ -66,7 +77,4 @@ def load_module(path: Path) -> Rule:
         problems.append(f"slug {rule.slug!r} does not match the file name {path.name}")
     if problems:
         raise UsageError(f"Rule module {path}: {', '.join(problems)}.")
-    rule.check = check
-    rule.doc = inspect.cleandoc(module.__doc__ or "")
-    rule.path = str(path)
     return rule

@@ -112,8 +112,9 @@ DATA = b"x\ndial tcp 10.0.0.1:443: i/o timeout\ny\n"
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
-    """A cache directory and a key directory of this test's own."""
+    """A cache directory and a key directory of this test's own; the Hyperscan engine whatever CI forces."""
     monkeypatch.delenv("ANTREA_DIAGNOSE_NO_CACHE", raising=False)
+    monkeypatch.delenv("ANTREA_DIAGNOSE_ENGINE", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     return tmp_path / "cache"
 

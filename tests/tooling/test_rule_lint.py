@@ -10,7 +10,9 @@ from click.testing import CliRunner
 
 from diagnose import lint
 from diagnose.cli import cli, main
+from diagnose.lint.signatures import engine_problems
 from diagnose.resources import builtin_rules_dir
+from diagnose.rule import Signature
 
 BUILTIN = sorted(p for p in builtin_rules_dir().glob("*.py") if not p.name.startswith("_"))
 
@@ -147,9 +149,9 @@ BROKEN = [
      "check() fails on a bundle with no evidence: AttributeError"),
     ("check-fires-on-nothing", lambda s: s + "\n\ndef check(ev):\n    yield RULE.finding(nodes=[], confidence=1, "
      "values={'err': ''})\n", "reports 1 finding(s) on a bundle with no evidence"),
-    ("import-error", lambda s: s.replace("from diagnose.rule import", "from diagnose.nosuch import"), "fails to load"),
-    ("no-rule", lambda s: s.replace("RULE = Rule(", "OTHER = Rule("), "defines no RULE"),
-    ("no-check", lambda s: s.replace("def check(ev):", "def verify(ev):"), "defines no check(ev)"),
+    ("import-error", lambda s: s.replace("from diagnose.rule import", "from diagnose.nosuch import"), "failed to load"),
+    ("no-rule", lambda s: s.replace("RULE = Rule(", "OTHER = Rule("), "must define RULE"),
+    ("no-check", lambda s: s.replace("def check(ev):", "def verify(ev):"), "must define RULE"),
 ]
 
 
@@ -232,5 +234,5 @@ def test_an_optional_bounded_tail_does_not_hide_lines_from_hyperscan():
     pytest.importorskip("hyperscan")
     import regex
 
-    sig = lint.Signature("holding", r"holding the xtables lock(?P<tail>.{0,200})", "holding the xtables lock")
-    assert lint.engine_problems(sig, regex.compile(sig.pattern), ["holding the xtables lock"]) == []
+    sig = Signature("holding", r"holding the xtables lock(?P<tail>.{0,200})", "holding the xtables lock")
+    assert engine_problems(sig, regex.compile(sig.pattern), ["holding the xtables lock"]) == []
