@@ -107,10 +107,12 @@ def _log_size(extracted: Path) -> tuple[int, int, int]:
 
 def own_patterns() -> list[str]:
     """Every pattern the scan looks for (rules, lifecycle markers, unexplained-error catch-all)."""
-    from diagnose import rulepack, timeline, unexplained
+    from diagnose.diagnosis import unexplained
+    from diagnose.facts import lifecycle
+    from diagnose.rules import rulepack
 
     rules = rulepack.load(rulepack.rule_dirs())
-    sources = [s.pattern for s in timeline.SIGNATURES] + [s.pattern for r in rules for s in r.signatures]
+    sources = [s.pattern for s in lifecycle.SIGNATURES] + [s.pattern for r in rules for s in r.signatures]
     sources += [s.pattern for _, s in unexplained.SIGNATURES]
     return list(dict.fromkeys(p for p in (to_posix_ere(s) for s in sources) if p))
 

@@ -8,14 +8,7 @@ names (generated from this module).
 
 from __future__ import annotations
 
-from diagnose import apierrors, versions
-from diagnose.evidence import ClusterView, NodeView, RuleEvidence
-from diagnose.facts import crashes, errorchain, hostnet, lifecycle, modes, winhost
-from diagnose.facts.lifecycle import key as lifecycle_key
-from diagnose.facts.outcome import Outcome as Judgement
-from diagnose.facts.outcome import duration_text
-from diagnose.facts.runs import Run
-from diagnose.model import (
+from diagnose.bundle.model import (
     AGENT_CONFIG,
     AGENT_INFO,
     AGENT_LOG,
@@ -52,8 +45,16 @@ from diagnose.model import (
     WIN_ADAPTERS,
     WIN_IPCONFIG,
     WIN_ROUTES,
+    EvidenceLine,
     LogEvent,
 )
+from diagnose.diagnosis.policy import VERSION_COMMAND
+from diagnose.facts import apierrors, crashes, errorchain, hostnet, lifecycle, modes, versions, winhost
+from diagnose.facts.lifecycle import key as lifecycle_key
+from diagnose.facts.outcome import Outcome as Judgement
+from diagnose.facts.outcome import duration_text
+from diagnose.facts.runs import Run
+from diagnose.facts.versions import Version
 from diagnose.parse import hns, ofmsg
 from diagnose.parse.appctl import Trace, TraceStep
 from diagnose.parse.clusterinfo import NodeInfo
@@ -65,22 +66,20 @@ from diagnose.parse.ipaddr import Link
 from diagnose.parse.iproute import Route
 from diagnose.parse.k8sevents import Event as K8sEvent
 from diagnose.parse.kubectl import PodRow
-from diagnose.policy import VERSION_COMMAND
-from diagnose.rule import (
+from diagnose.rules.evidence import ClusterView, NodeView, RuleEvidence
+from diagnose.rules.rule import (
     CATEGORIES,
     CONFIRMED,
     INCONCLUSIVE,
-    EvidenceLine,
     Finding,
     Inputs,
     Missing,
     Outcome,
     Rule,
-    Signature,
     Step,
     unique_lines,
 )
-from diagnose.versions import Version
+from diagnose.scan.signature import Signature
 
 __all__ = [
     # the contract
@@ -96,7 +95,7 @@ __all__ = [
     "apierrors", "crashes", "duration_text", "Version",
     # parsers rules read events with (OpenFlow error byte dumps)
     "ofmsg", "hns",
-    # artifact kinds (diagnose.artifacts has each one's title and collecting command)
+    # artifact kinds (diagnose.bundle.artifacts has each one's title and collecting command)
     "AGENT_LOG", "CONTROLLER_LOG", "OVS_LOG", "OVS_CONTAINER_LOG", "OTHER_CONTAINER_LOG", "HOST_LOG", "IP_ROUTE",
     "ROUTE_TABLE_ALL", "IP_ADDR", "IP_LINK", "OVS_VSCTL_SHOW", "OVSDB_LIST", "OVSDB_DUMP", "OVSDB_DUMP_JSON", "FLOWS",
     "GROUPS", "OVS_PORTS", "OVS_APPCTL", "AGENT_INFO", "AGENT_CONFIG", "CLUSTER_INFO", "IPTABLES", "KUBECTL_PODS",

@@ -21,10 +21,11 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["diagnose"]):
-    from diagnose import model, rulepack
-    from diagnose.engine import scanner_for
+    from diagnose.bundle import model
+    from diagnose.diagnosis.engine import scanner_for
     from diagnose.parse import klog
     from diagnose.parse.logevent import to_event
+    from diagnose.rules import rulepack
 
 SCANNER = scanner_for(rulepack.load(rulepack.rule_dirs()))
 CREATED = datetime(2023, 12, 31, 23, 59, 59)

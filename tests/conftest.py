@@ -10,8 +10,8 @@ import pytest
 # A rule that raises is a test failure, never a quiet "could not read" note.
 os.environ.setdefault("ANTREA_DIAGNOSE_RULE_ERRORS", "raise")
 
-from diagnose import rulepack
-from diagnose.engine import diagnose
+from diagnose.diagnosis.engine import diagnose
+from diagnose.rules import rulepack
 
 
 @pytest.fixture(scope="session")

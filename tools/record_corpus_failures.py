@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from corpusgen import cases, fatal  # noqa: E402
 
-from diagnose import rulepack  # noqa: E402
-from diagnose.engine import diagnose  # noqa: E402
+from diagnose.diagnosis.engine import diagnose  # noqa: E402
 from diagnose.errors import InputError  # noqa: E402
+from diagnose.rules import rulepack  # noqa: E402
 
 SEVERE = {"critical", "error", "warning"}
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from diagnose import versions
-from diagnose.model import CONTROLLER_NODE
-from diagnose.rule import SEVERITY_RANK
+from diagnose.bundle.model import CONTROLLER_NODE
+from diagnose.facts import versions
+from diagnose.rules.rule import SEVERITY_RANK
 
 MAX_TEXT = 2000  # characters kept of an untrusted example line or template in the store
 

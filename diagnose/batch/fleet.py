@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from diagnose.batch import store as st
-from diagnose.rule import SEVERITIES
+from diagnose.rules.rule import SEVERITIES
 
 COUNTED = tuple(s for s in SEVERITIES if s != "info")  # what the fleet view calls a root cause
 TOP_RULES = 30
@@ -207,7 +207,7 @@ def _worst(series) -> str:
 
 
 def _version_order(label: str) -> tuple:
-    from diagnose import versions
+    from diagnose.facts import versions
 
     v = versions.parse(label)
     return (v is None, v or versions.Version(0, 0, 0, True, ""), label)

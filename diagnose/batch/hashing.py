@@ -144,7 +144,7 @@ def rulepack_version(dirs: list[Path]) -> str:
     order `rulepack.load` loads them. Read from the files, not from loaded rules: the parent of
     a batch never imports the rules (its workers do, and check they have this version)."""
     from diagnose.errors import UsageError
-    from diagnose.rulepack import module_paths
+    from diagnose.rules.rulepack import module_paths
 
     h = hashlib.sha256(f"antrea-diagnose {__version__}\n".encode())
     for path in module_paths(dirs):

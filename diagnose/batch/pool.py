@@ -113,7 +113,7 @@ def context():
         ctx = multiprocessing.get_context("forkserver")
         # diagnose.batch.warm also loads the rules and compiles matchers and templates in the
         # server (see LocalPool._spawn). No pandas: nothing on the scanning path uses it.
-        ctx.set_forkserver_preload(["diagnose.engine", "diagnose.report", "diagnose.batch.worker",
+        ctx.set_forkserver_preload(["diagnose.diagnosis.engine", "diagnose.report", "diagnose.batch.worker",
                                     "diagnose.batch.warm"])
         return ctx
     return multiprocessing.get_context("spawn")

@@ -78,7 +78,7 @@ def prepare_out(out: Path) -> Path:
 
 
 def run_batch(o: Options) -> Outcome:
-    from diagnose import rulepack
+    from diagnose.rules import rulepack
 
     if o.out.exists() and not o.out.is_dir():
         raise UsageError(f"--out {o.out} is a file, not a folder.")

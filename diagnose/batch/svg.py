@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from diagnose.rule import SEVERITIES
+from diagnose.rules.rule import SEVERITIES
 
 # Colours with enough contrast on white and on the dark theme's panel.
 SEVERITY_COLORS = {"critical": "#b42318", "error": "#e8590c", "warning": "#d4a72c", "info": "#4393e4"}

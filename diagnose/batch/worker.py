@@ -46,9 +46,9 @@ class SetupError(Exception):
 
 class _Pack:
     def __init__(self, settings: Settings):
-        from diagnose import rulepack
         from diagnose.batch.hashing import rulepack_version
         from diagnose.errors import DiagnoseError
+        from diagnose.rules import rulepack
 
         dirs = rulepack.rule_dirs([Path(d) for d in settings.rule_dirs])
         try:
@@ -64,7 +64,7 @@ class _Pack:
         self._scanners: queue.SimpleQueue = queue.SimpleQueue()
 
     def diagnose(self, path: Path):
-        from diagnose import engine
+        from diagnose.diagnosis import engine
 
         try:
             scanner = self._scanners.get_nowait()
@@ -98,8 +98,8 @@ def warm(settings: Settings) -> None:
     forks the workers, so each worker starts warm (and a replacement after a crash too)."""
     import io
 
-    from diagnose import engine
-    from diagnose.model import LOG_KINDS
+    from diagnose.bundle.model import LOG_KINDS
+    from diagnose.diagnosis import engine
     from diagnose.report import html, markdown
     from diagnose.report.templating import environment
 

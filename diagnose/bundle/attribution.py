@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from diagnose import model as m
+from diagnose.bundle import model as m
 from diagnose.parse import kubectl, shell
 
 _NOT_A_HOST = frozenset({"log", "logs", "txt", "info", "warning", "error", "fatal", "partial", "excerpt",

@@ -3,13 +3,13 @@
 Content wins because ticket attachments are named anything (`log.txt`, `output2`), while a
 klog line, an OVS vlog line or `ip route` output each look like nothing else. The name only
 decides when the content is not recognisable (e.g. an empty or truncated file). Both come from
-the artifact-kind registry (`diagnose.artifacts`); the shell prompt a paste may start with is
+the artifact-kind registry (`diagnose.bundle.artifacts`); the shell prompt a paste may start with is
 set aside first.
 """
 
 from __future__ import annotations
 
-from diagnose import artifacts
+from diagnose.bundle import artifacts
 from diagnose.parse import shell
 
 

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from diagnose import artifacts
-from diagnose import model as m
+from diagnose.bundle import artifacts
+from diagnose.bundle import model as m
 
 # agent_<node>.tar.gz (also an extracted agent_<node>/ directory), controller.tar.gz,
 # controller_<node>.tar.gz (K8s-API fallback), bundle_<random>.tar.gz (made inside a Pod).

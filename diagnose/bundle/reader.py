@@ -17,16 +17,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from diagnose import model as m
 from diagnose.bundle import attribution, classify, layout, prefetch, textstreams
+from diagnose.bundle import model as m
 from diagnose.bundle.archive import Walker, sniffable
 from diagnose.bundle.limits import Budget, current, format_size, hit_size
+from diagnose.diagnosis.unexplained import Miner
 from diagnose.errors import InputError
 from diagnose.parse import clusterinfo, klog, shell
 from diagnose.parse import lines as textlines
 from diagnose.parse.logevent import to_event
-from diagnose.scan import Hit, Kept, Scanner, ScanStats
-from diagnose.unexplained import Miner
+from diagnose.scan.scanner import Hit, Kept, Scanner, ScanStats
 
 _CLUSTER_KINDS = frozenset({m.CLUSTER_INFO, m.FAILED_NODES, m.AGENT_CONFIG})
 
@@ -36,7 +36,7 @@ class HitBuffer:
     first and the last `keep` in time order (the logs' order, then their lines), and a count of
     all. A Node with a million retries in a hundred rotated files costs the same memory as one
     with a thousand in one file, and rules still see how a failure started and how the logs end.
-    Hits stay raw bytes (`diagnose.scan.Kept`) until a kept one is read.
+    Hits stay raw bytes (`diagnose.scan.scanner.Kept`) until a kept one is read.
 
     What is held is charged to `budget`, shared by all logs of a source (max_hit_bytes): that
     bounds a crafted source of thousands of Nodes of long matching lines. A hit pushed out of a
@@ -177,7 +177,7 @@ class _Entry:
 
 
 def read(source: Path, scanner: Scanner, miner: Miner | None = None) -> m.Cluster:
-    """`miner` takes the scanner's catch-all hits (diagnose.unexplained); they never become events."""
+    """`miner` takes the scanner's catch-all hits (diagnose.diagnosis.unexplained); they never become events."""
     if not source.exists():
         raise InputError(f"{source} does not exist.")
     cluster = m.Cluster(str(source))

@@ -17,7 +17,7 @@ import click
 
 from diagnose import config as config_file
 from diagnose.errors import UsageError
-from diagnose.rule import SEVERITIES
+from diagnose.rules.rule import SEVERITIES
 
 _CONFIG_KEY = "antrea_diagnose.config"
 _ISOLATED_KEY = "antrea_diagnose.isolated"
@@ -252,7 +252,7 @@ def parse_limits(items: Iterable[str]) -> Any:
 
 
 def load_rules(rule_dirs: Iterable[Path] = (), select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Any]:
-    from diagnose import rulepack, selection
+    from diagnose.rules import rulepack, selection
 
     rules = rulepack.load(rulepack.rule_dirs(tuple(rule_dirs)))
     return selection.apply(rules, select, ignore) if (select or ignore) else rules

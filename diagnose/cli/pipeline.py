@@ -25,10 +25,10 @@ def diagnosed(paths: tuple[str, ...] | list[str], rules: list[Any], limits: Any,
     report's source named as the user gave it. Temp files (stdin, several sources) live until
     the block ends."""
     from diagnose.bundle import limits as bundle_limits
+    from diagnose.bundle.model import ReadProblem
     from diagnose.cli import sources
     from diagnose.cli.progress import ScanProgress
-    from diagnose.engine import diagnose
-    from diagnose.model import ReadProblem
+    from diagnose.diagnosis.engine import diagnose
 
     with sources.opened(paths, max_stdin_bytes=limits.max_total_bytes) as src:
         if list(paths) == [sources.STDIN] and src.stdin_bytes == 0:

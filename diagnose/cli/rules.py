@@ -31,7 +31,7 @@ Examples:
 def rules_list(rule_dirs: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], fmt: str) -> None:
     """List the loaded rules, sorted by id: id, severity, category, title and the Antrea versions
     they cover."""
-    from diagnose.catalogue import versions_text
+    from diagnose.rules.catalogue import versions_text
 
     loaded = sorted(base.load_rules(rule_dirs, select, ignore), key=lambda r: r.id)  # loads; compiles nothing
     if fmt.lower() == "json":
@@ -73,8 +73,8 @@ def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
     """Show a rule's documentation and metadata (RULE_ID is its id or slug, in any case)."""
     from rich.markdown import Markdown
 
-    from diagnose import selection
-    from diagnose.catalogue import rule_markdown
+    from diagnose.rules import selection
+    from diagnose.rules.catalogue import rule_markdown
 
     found = selection.find(base.load_rules(rule_dirs), rule_id)
     if found is None:
@@ -98,7 +98,7 @@ def rules_lint(directory: Path | None, fixtures: Path | None) -> None:
     that survives an empty bundle, fixtures. Prints `path: ID: problem`; exit 1 on errors.
     Rule modules are Python code: this imports and runs the code in DIR, so lint only packs
     you trust (read them first)."""
-    from diagnose import lint
+    from diagnose.rules import lint
 
     if directory is not None and not directory.is_dir():
         raise UsageError(f"Rule directory {directory} does not exist.")
@@ -126,8 +126,8 @@ def rules_test(directory: Path | None, fixtures: Path | None, keyword: str | Non
     """Scan every fixture folder of a rule pack and check the report against the expect.yaml beside
     it (format: docs/writing-rules.md). Prints one line per case; exit 1 when a case fails, has
     no expect.yaml, or a rule raises. Imports and runs the code in DIR: test only packs you trust."""
-    from diagnose import expectations, lint, rulepack
-    from diagnose.engine import scanner_for
+    from diagnose.diagnosis.engine import scanner_for
+    from diagnose.rules import expectations, lint, rulepack
 
     if directory is not None and not directory.is_dir():
         raise UsageError(f"Rule directory {directory} does not exist.")
@@ -155,8 +155,8 @@ def rules_test(directory: Path | None, fixtures: Path | None, keyword: str | Non
 
 
 def _case_problems(case, loaded, scanner) -> list[str]:
-    from diagnose import expectations
-    from diagnose.engine import diagnose
+    from diagnose.diagnosis.engine import diagnose
+    from diagnose.rules import expectations
 
     if not case.spec_path.exists():
         return [f"no {expectations.FILE}: say what this case expects"]

@@ -9,7 +9,7 @@ import click
 
 from diagnose.bundle import limits as bundle_limits
 from diagnose.cli import base, pipeline
-from diagnose.verdict import NOT_ENOUGH
+from diagnose.diagnosis.verdict import NOT_ENOUGH
 
 FORMATS = ("terminal", "md", "html", "json")
 SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}

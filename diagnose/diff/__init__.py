@@ -15,7 +15,7 @@ from diagnose.diff.snapshot import take
 
 
 def diff(old: Any, new: Any) -> dict[str, Any]:
-    """The diff of two `diagnose.engine.diagnose` results."""
+    """The diff of two `diagnose.diagnosis.engine.diagnose` results."""
     return compare(take(old), take(new))
 
 

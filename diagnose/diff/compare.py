@@ -13,7 +13,7 @@ from typing import Any
 
 from diagnose import __version__
 from diagnose.diff.snapshot import NodeFacts, Snapshot
-from diagnose.rule import SEVERITIES
+from diagnose.rules.rule import SEVERITIES
 
 SCHEMA_VERSION = "1.0"
 

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from diagnose import model as m
-from diagnose.evidence import ClusterView, NodeView
+from diagnose.bundle import model as m
 from diagnose.parse import yamlsafe
+from diagnose.rules.evidence import ClusterView, NodeView
 
 MAX_CONFIG_KEYS = 2000  # a hostile config cannot make the diff unbounded
 
@@ -49,7 +49,7 @@ class Snapshot:
 
 
 def take(result: Any) -> Snapshot:
-    """The snapshot of one `diagnose.engine.diagnose` result."""
+    """The snapshot of one `diagnose.diagnosis.engine.diagnose` result."""
     from diagnose.report import view
 
     report = result.to_dict()

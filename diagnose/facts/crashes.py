@@ -16,13 +16,13 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from diagnose import model as m
+from diagnose.bundle import model as m
+from diagnose.bundle.model import EvidenceLine
 from diagnose.facts import lifecycle
 from diagnose.facts.runs import Run
-from diagnose.rule import EvidenceLine
 
 if TYPE_CHECKING:
-    from diagnose.evidence import ClusterView
+    from diagnose.rules.evidence import ClusterView
 
 PROCESSES = ("agent", "controller", "container", "ovs")
 _DUMP_REACH = 60  # lines under a fatal or panic line that its goroutine dump may still be on

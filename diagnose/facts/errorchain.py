@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from diagnose import apierrors
+from diagnose.facts import apierrors
 
 GENERIC = "agent-crash"  # the catalogue's category for messages that name no specific area
 
@@ -154,7 +154,7 @@ def _catalogued(text: str, version: str | None) -> tuple[str, str, str, str] | N
 def message_format(text: str) -> str:
     """The format Antrea printed a message with (the catalogue's), else the message with its
     variable parts masked: the key under which repeats of one error are counted together."""
-    from diagnose import unexplained
+    from diagnose.diagnosis import unexplained
     from diagnose.facts import messages
 
     found = messages.lookup(text[:2000])

@@ -1,7 +1,7 @@
 """Process lifecycle lines: what the engine scans for in every log, whatever rules are loaded.
 
 Runs (`diagnose.facts.runs`) are cut at start lines and judged by their ready and fatal lines;
-the fallback finding (`diagnose.diagnosis.fallback`) needs every fatal, panic and stack trace.
+the fallback finding (`diagnose.diagnosis.ranking.fallback`) needs every fatal, panic and stack trace.
 So these signatures are part of the engine, matched in the same single pass as the rules' own.
 
 Wording per version, checked in antrea-io/antrea at each tag:
@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import re
 
-from diagnose.model import AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG
-from diagnose.rule import Signature
+from diagnose.bundle.model import AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG
+from diagnose.scan.signature import Signature
 
 CORE = "core"
 _AGENT = (AGENT_LOG, OTHER_CONTAINER_LOG)

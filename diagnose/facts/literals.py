@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
 
+from diagnose.bundle.model import AGENT_LOG, CONTROLLER_LOG
 from diagnose.facts.gofmt import WORD, normalise
 from diagnose.facts.messages import Catalogue, SourceMessage, catalogue
-from diagnose.model import AGENT_LOG, CONTROLLER_LOG
 
 ANTREA_LOGS = frozenset({AGENT_LOG, CONTROLLER_LOG})
 

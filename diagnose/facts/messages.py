@@ -35,8 +35,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from diagnose import versions as v
 from diagnose.facts import components
+from diagnose.facts import versions as v
 from diagnose.facts.gofmt import WORD, Glob, normalise
 from diagnose.parse import klog
 

@@ -4,7 +4,7 @@ Several healthy states look like faults outside their mode: a networkPolicyOnly 
 chaining) has no PodCIDR, no gateway address and no tunnel; with AntreaIPAM's bridging mode the
 uplink NIC sits in br-int as `<nic>~` by design; the transport NIC is the one holding the Node
 IP, not always the default-route NIC. Rules declare the modes they apply to and the engine runs
-them only there (`diagnose.rule.Rule.modes`).
+them only there (`diagnose.rules.rule.Rule.modes`).
 
 Sources, most specific first: the agent's own `Agent initialized ... NetworkConfig=&{<mode>
 <tunnel> ...}` line of its latest run that logged one, the AntreaIPAM bridging start-up lines,

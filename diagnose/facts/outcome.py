@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from diagnose import model as m
+from diagnose.bundle import model as m
 from diagnose.facts import runs as runsmod
 
 # A failure that stopped this long before the process's last line, with the process still

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from diagnose import model as m
+from diagnose.bundle import model as m
 from diagnose.facts import lifecycle
 from diagnose.parse import klog, vlog
 

@@ -1,7 +1,7 @@
 """Windows `Get-HNSNetwork` output (the `HNSNetwork` file of a Windows agent bundle, or pasted).
 
 Two shapes: PowerShell's list (what the bundle holds) and `Get-HNSNetwork | ConvertTo-Json` (what
-the tool's own collecting command asks for, diagnose.artifacts), read into the same HnsNetwork.
+the tool's own collecting command asks for, diagnose.bundle.artifacts), read into the same HnsNetwork.
 
 PowerShell prints each network as a list of ``Property : value`` lines, one block per network,
 long values continued on indented lines; nested objects render as ``@{Key=value; ...}`` and
@@ -41,7 +41,7 @@ class HnsNetwork:
     props: dict[str, str] = field(default_factory=dict)
     line: int = 0  # line of its first property
     lines: dict[str, int] = field(default_factory=dict)  # property -> its line (for evidence)
-    source: str = ""  # the artifact it was read from (set by diagnose.evidence, for evidence lines)
+    source: str = ""  # the artifact it was read from (set by diagnose.rules.evidence, for evidence lines)
 
     def extension_enabled(self, name: str) -> bool | None:
         if name in self.extensions:

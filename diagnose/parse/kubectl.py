@@ -218,7 +218,7 @@ def sniff_describe(head: str) -> bool:
 
 def detect(head: str) -> str | None:
     """The artifact kind of pasted kubectl output, or None."""
-    from diagnose import model
+    from diagnose.bundle import model
 
     if sniff_describe(head):
         return model.KUBECTL_DESCRIBE_POD

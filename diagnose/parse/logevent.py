@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from diagnose import model as m
+from diagnose.bundle import model as m
 from diagnose.parse import klog, vlog
-from diagnose.scan import Hit
+from diagnose.scan.scanner import Hit
 
 # Stdout of Antrea's shell-script containers (antrea-ovs start_ovs, antrea-ipsec: the `logging`
 # script), with ANSI colours possibly left in.

@@ -74,7 +74,7 @@ class Adapter:
 @dataclass
 class Adapters:
     adapters: list[Adapter] = field(default_factory=list)
-    source: str = ""  # the artifact it was read from (set by diagnose.evidence, for evidence lines)
+    source: str = ""  # the artifact it was read from (set by diagnose.rules.evidence, for evidence lines)
 
     def named(self, name: str) -> Adapter | None:
         """The adapter of this name (a row PowerShell cut counts when its prefix fits one)."""

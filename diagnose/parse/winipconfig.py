@@ -106,7 +106,7 @@ class Adapter:
 class Ipconfig:
     host_name: str | None = None
     adapters: list[Adapter] = field(default_factory=list)
-    source: str = ""  # the artifact it was read from (set by diagnose.evidence, for evidence lines)
+    source: str = ""  # the artifact it was read from (set by diagnose.rules.evidence, for evidence lines)
 
     def adapter(self, name: str) -> Adapter | None:
         return next((a for a in self.adapters if a.name == name), None)

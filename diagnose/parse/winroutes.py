@@ -69,7 +69,7 @@ class RoutePrint:
     interfaces: list[Interface] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)  # active IPv4 routes
     persistent: list[Route] = field(default_factory=list)
-    source: str = ""  # the artifact it was read from (set by diagnose.evidence, for evidence lines)
+    source: str = ""  # the artifact it was read from (set by diagnose.rules.evidence, for evidence lines)
 
     def defaults(self) -> list[Route]:
         """Active IPv4 default routes whose interface has a real address."""

@@ -174,7 +174,7 @@ class _Database:
 @functools.lru_cache(maxsize=4)
 def _cached(triggers: Keyed) -> _Database:
     """The database of the triggers every run has: once per process, and on disk."""
-    from diagnose.matchers import default_cache_dir
+    from diagnose.scan.matchers import default_cache_dir
 
     return _Database(triggers, cache_dir=default_cache_dir())
 

@@ -96,8 +96,8 @@ def signature_text(patterns: Iterable[str]) -> str:
 @functools.lru_cache(maxsize=1)
 def builtin_signature_text() -> str:
     """The text of the built-in rule pack's and the timeline's signatures (loaded when needed)."""
-    from diagnose import rulepack
     from diagnose.facts import lifecycle as timeline
+    from diagnose.rules import rulepack
 
     try:
         rules = rulepack.load(rulepack.rule_dirs())

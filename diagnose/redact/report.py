@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from diagnose import model as m
+from diagnose.bundle import model as m
 from diagnose.redact.harvest import Harvester
 from diagnose.redact.scrub import Scrubber
 from diagnose.redact.session import Session

@@ -27,7 +27,7 @@ from typing import BinaryIO
 
 from diagnose.bundle.archive import Walker, _format_of, sniffable
 from diagnose.bundle.limits import current
-from diagnose.model import ReadProblem
+from diagnose.bundle.model import ReadProblem
 from diagnose.redact import containers
 from diagnose.redact.harvest import Harvester
 from diagnose.redact.scrub import Scrubber, scrub_stream

@@ -63,7 +63,7 @@ class ArtifactOut:
 
     path: str = doc("Display path, archive members joined with `!`.")
     kind: str = doc("What the file is, e.g. `agent-log`, `ovs-log`, `ip-route`, `flows`, `agentinfo`, "
-                    "`clusterinfo`, `other` (diagnose/artifacts.py lists every kind).")
+                    "`clusterinfo`, `other` (diagnose/bundle/artifacts.py lists every kind).")
     node: str | None = doc("The Node it belongs to; null for cluster-wide files.")
     size: int = doc("Size in bytes (uncompressed).", minimum=0)
     truncated: bool = doc("True when the content was cut at the size limit before parsing.")

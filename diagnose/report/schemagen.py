@@ -16,7 +16,7 @@ import typing
 from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from diagnose.report import model
-from diagnose.rule import TAXONOMY
+from diagnose.rules.rule import TAXONOMY
 
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 

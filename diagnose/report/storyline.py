@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from diagnose import model as m
+from diagnose.bundle import model as m
 from diagnose.facts import lifecycle
 from diagnose.facts import runs as runsmod
-from diagnose.rule import Finding
+from diagnose.rules.rule import Finding
 
 MAX_EVENTS = 300  # per Node in the report
 MAX_TEXT = 1000  # characters of a raw line kept in the report

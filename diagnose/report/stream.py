@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from diagnose.model import Cluster
+from diagnose.bundle.model import Cluster
 from diagnose.report import storyline, view
-from diagnose.rule import Finding
+from diagnose.rules.rule import Finding
 
 WIDE = 120  # columns from which the terminal table has a file:line column
 CSV_COLUMNS = ("time", "node", "run", "level", "kind", "artifact", "line", "signatures", "findings", "root_cause",

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from diagnose.rule import PROBLEM_SEVERITIES, SEVERITIES
+from diagnose.rules.rule import PROBLEM_SEVERITIES, SEVERITIES
 
-PASTED_NODES = ("(unattributed)",)  # diagnose.model.UNATTRIBUTED: files that name no Node (no model import here)
+PASTED_NODES = ("(unattributed)",)  # diagnose.bundle.model.UNATTRIBUTED: files that name no Node (no model import here)
 SEVERITY_ICON = {"critical": "🔴", "error": "🟠", "warning": "🟡", "info": "🔵"}
 
 # Characters that must not reach a terminal, an HTML page or a Markdown parser as they are:

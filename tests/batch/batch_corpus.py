@@ -93,7 +93,7 @@ import re
 import signal
 import time
 
-from diagnose.rule import Rule
+from diagnose.rules.rule import Rule
 
 RULE = Rule(id="ANT-TEST-901", slug="batch-test-trap", title="Batch test trap", category="agent-crash",
             severity="info", message="", remediation=(), references=())

@@ -102,7 +102,7 @@ def test_node_with_no_logs_is_still_listed(run, antctl_dir):
 
 
 def test_nothing_readable_is_an_input_error(rules, tmp_path):
-    from diagnose.engine import diagnose
+    from diagnose.diagnosis.engine import diagnose
 
     empty = tmp_path / "empty"
     empty.mkdir()

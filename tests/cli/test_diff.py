@@ -11,10 +11,10 @@ import pytest
 from support import SAMPLES
 
 from diagnose import diff as differ
+from diagnose.diagnosis.engine import diagnose
 from diagnose.diff import render
 from diagnose.diff.compare import compare
 from diagnose.diff.snapshot import NodeFacts, Snapshot
-from diagnose.engine import diagnose
 
 BEFORE = SAMPLES / "before-6448-secondary-network" / "support-bundles_20240628T164000Z"
 AFTER = SAMPLES / "6448-secondary-network-primary-nic"

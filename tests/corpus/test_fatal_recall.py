@@ -15,7 +15,7 @@ import pytest
 from corpusgen import cases, fatal
 from corpusgen.facts import DATA, fatal_entries
 
-from diagnose.engine import diagnose
+from diagnose.diagnosis.engine import diagnose
 from diagnose.errors import InputError
 
 KNOWN = cases.load_known_failures(DATA / "known_failures_fatal.tsv")
@@ -41,8 +41,8 @@ def test_pasted_message_is_found_in_its_category(case_id: str, tmp_path: Path, r
 
 
 def taxonomy_categories() -> set[str]:
-    """The category ids of the taxonomy table in the rule contract (diagnose/rule.py)."""
-    from diagnose import rule
+    """The category ids of the taxonomy table in the rule contract (diagnose/rules/rule.py)."""
+    from diagnose.rules import rule
 
     return set(rule.CATEGORIES)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from corpusgen import cases
 
-from diagnose.engine import diagnose
+from diagnose.diagnosis.engine import diagnose
 
 KNOWN = cases.load_known_failures(cases.facts.DATA / "known_failures_healthy.tsv")
 SEVERE = {"critical", "error", "warning"}

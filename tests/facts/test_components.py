@@ -6,9 +6,9 @@ import pytest
 
 from diagnose.facts import components
 from diagnose.facts.messages import catalogue
-from diagnose.rule import CATEGORIES
+from diagnose.rules.rule import CATEGORIES
 
-# `cni` is in DESIGN.md's taxonomy but not yet in diagnose.rule.CATEGORIES.
+# `cni` is in DESIGN.md's taxonomy but not yet in diagnose.rules.rule.CATEGORIES.
 KNOWN = CATEGORIES
 
 

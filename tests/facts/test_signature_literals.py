@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from support import ROOT
 
-from diagnose import lint
 from diagnose.facts.literals import foreign_origin, literal_warnings, message_part
+from diagnose.rules import lint
 
 EXAMPLE = ROOT / "docs" / "examples" / "my-rules"  # the pack of docs/writing-rules.md
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from diagnose.bundle import reader
-from diagnose.engine import scanner_for
-from diagnose.evidence import ClusterView
+from diagnose.diagnosis.engine import scanner_for
 from diagnose.facts import winhost
 from diagnose.parse import hns, winadapters, winipconfig, winroutes
+from diagnose.rules.evidence import ClusterView
 
 DATA = Path(__file__).parents[1] / "parse" / "data" / "windows"
 FIX = Path(__file__).parents[1] / "rules" / "fixtures"

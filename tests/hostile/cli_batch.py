@@ -17,7 +17,8 @@ import sys
 import tempfile
 import time
 
-from diagnose import cli, engine, report, rulepack  # noqa: F401 - imported once, before forking
+from diagnose import cli
+from diagnose.rules import rulepack  # noqa: F401 - imported once, before forking
 
 
 def _child(job: dict) -> None:

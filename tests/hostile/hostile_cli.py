@@ -47,7 +47,7 @@ def run_cli(args: list[str], sandbox: Path, timeout: float = TIMEOUT, cache: Pat
     cache = cache or sandbox / "cache"
     for d in (work, home, tmp, cache):
         d.mkdir(parents=True, exist_ok=True)
-    # The cache and the key that signs it (diagnose.matchers) live outside the checked directories.
+    # The cache and the key that signs it (diagnose.scan.matchers) live outside the checked directories.
     env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(cache),
            "XDG_CONFIG_HOME": f"{cache}-config",
            "PYTHONPATH": str(ROOT)}

@@ -131,7 +131,7 @@ def test_fifo_socket_and_device_are_ignored_without_blocking(scan, tmp_path):
 
 
 def test_a_device_as_the_source_is_not_read(rules):
-    from diagnose.engine import diagnose
+    from diagnose.diagnosis.engine import diagnose
 
     with pytest.raises(InputError, match="null is a character device; ignored"):
         diagnose(Path("/dev/null"), rules)
@@ -268,7 +268,7 @@ def test_wrong_extensions_are_read_by_content_with_a_note(scan, tmp_path):
 
 
 def test_empty_inputs_say_empty(rules, scan, tmp_path):
-    from diagnose.engine import diagnose
+    from diagnose.diagnosis.engine import diagnose
 
     for name, data in (("antrea-agent.log", b""), ("empty.gz", gzip.compress(b""))):
         with pytest.raises(InputError, match=f"{name} is empty"):

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from diagnose import parse as parse_package
 from diagnose.bundle import classify
-from diagnose.engine import diagnose
+from diagnose.diagnosis.engine import diagnose
 from diagnose.errors import InputError
 from diagnose.parse import ovsdb
 

@@ -81,8 +81,8 @@ def test_a_crafted_line_cannot_stall_a_signature_regex():
     code = textwrap.dedent("""
         import io
         from diagnose.parse.klog import is_header_or_log_start
-        from diagnose.rule import Signature
-        from diagnose.scan import Scanner
+        from diagnose.scan.signature import Signature
+        from diagnose.scan.scanner import Scanner
         sigs = [("r:evil", Signature("evil", r"(a|aa)+$", "aaaa")),
                 ("r:ok", Signature("ok", r"i/o (?P<w>timeout)", "i/o timeout"))]
         evil = b"I0120 10:00:00.000000       1 x.go:1] " + b"a" * 60 + b"!\\n"
@@ -106,8 +106,8 @@ def test_a_line_crafted_against_a_slow_signature_is_reported_never_dropped(engin
     code = textwrap.dedent(f"""
         import io
         from diagnose.parse.klog import is_header_or_log_start
-        from diagnose.rule import Signature
-        from diagnose.scan import Scanner
+        from diagnose.scan.signature import Signature
+        from diagnose.scan.scanner import Scanner
         sig = Signature("init", r"(?P<bin>ip6?tables[\\w-]*) v[\\d.]+: can't initialize (?P<fam>ip6?tables) table",
                         "can't initialize ip")
         junk = (b"E0120 10:00:00.000000       1 x.go:1] " + b"iptables" * 7900

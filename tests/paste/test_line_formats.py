@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from diagnose.model import UNATTRIBUTED
+from diagnose.bundle.model import UNATTRIBUTED
 
 FATAL = ('F0301 12:00:05.000000       1 main.go:53] Error running agent: error initializing agent: failed to get '
          'Node with name node1 from K8s: Get "https://10.96.0.1:443/api/v1/nodes/node1": dial tcp 10.96.0.1:443: '

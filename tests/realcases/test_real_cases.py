@@ -85,8 +85,8 @@ def test_every_case_folder_has_an_expectation():
 if __name__ == "__main__":  # the score table for notes: python tests/realcases/test_real_cases.py
     import tempfile
 
-    from diagnose import rulepack
-    from diagnose.engine import diagnose
+    from diagnose.diagnosis.engine import diagnose
+    from diagnose.rules import rulepack
 
     rules = rulepack.load(rulepack.rule_dirs())
     score = 0

@@ -15,7 +15,7 @@ from redact_corpus import KEPT, NODE, PLANTED, SECRETS, SERVICE_IP, planted_bund
 from redact_helpers import members, run_main
 
 from diagnose import report
-from diagnose.engine import diagnose
+from diagnose.diagnosis.engine import diagnose
 from diagnose.redact import commands, mapfile
 from diagnose.redact.session import open_session
 from diagnose.redact.unredact import unredact

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 from support import SAMPLES
 
-from diagnose.diagnosis import Diagnosis, NodeSummary, rank
-from diagnose.model import Artifact, Cluster, ReadProblem
-from diagnose.rule import INCONCLUSIVE, EvidenceLine, Finding, Missing, Rule, Step
+from diagnose.bundle.model import Artifact, Cluster, EvidenceLine, ReadProblem
+from diagnose.diagnosis.ranking import Diagnosis, NodeSummary, rank
+from diagnose.rules.rule import INCONCLUSIVE, Finding, Missing, Rule, Step
 
 GENERATED = datetime(2024, 6, 28, 19, 0, 0, tzinfo=timezone.utc)
 AGENT_LOG = "agent_node2.tar.gz!logs/agent/antrea-agent.node2.root.log.INFO.20240628-185717.1"
@@ -193,7 +193,7 @@ def hostile_everywhere(d: dict, text: str = HOSTILE) -> dict:
 @pytest.fixture(scope="session")
 def sample_6448(rules):
     """The diagnosis of the antrea-io/antrea#6448 sample bundle (node2's story), built once."""
-    from diagnose.engine import diagnose
+    from diagnose.diagnosis.engine import diagnose
 
     return diagnose(SAMPLES / "6448-secondary-network-primary-nic", rules)
 

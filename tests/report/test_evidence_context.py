@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 
-from diagnose import scan
-from diagnose.model import LogEvent
+from diagnose.bundle.model import EvidenceLine, LogEvent
 from diagnose.report import render, view
-from diagnose.rule import EvidenceLine, Signature
-from diagnose.scan import CHUNK, CONTEXT_CHARS, CatchAll, Scanner
+from diagnose.scan import scanner as scan
+from diagnose.scan.scanner import CHUNK, CONTEXT_CHARS, CatchAll, Scanner
+from diagnose.scan.signature import Signature
 
 
 def _scan(data: bytes, *signatures: Signature, catch_all: tuple[CatchAll, ...] = ()) -> list[scan.Hit]:

@@ -16,7 +16,7 @@ import pytest
 from browser import png_facts, require_browser, run_chromium
 from support import SAMPLES
 
-from diagnose.engine import diagnose
+from diagnose.diagnosis.engine import diagnose
 from diagnose.report import render
 
 BROWSER = require_browser()

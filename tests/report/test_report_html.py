@@ -160,7 +160,7 @@ def test_print_css_shows_everything_and_hides_the_controls(story):
 
 
 def test_no_filters_for_one_node_and_no_script_source_without_a_script(make_diagnosis, tmp_path):
-    from diagnose.diagnosis import NodeSummary
+    from diagnose.diagnosis.ranking import NodeSummary
 
     healthy = make_diagnosis([], nodes=[NodeSummary("node1", "worker", "v2.1.0", 3, 0)]).to_dict()
     html = render(healthy, "html")

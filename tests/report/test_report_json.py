@@ -6,7 +6,7 @@ import pytest
 from diagnose.report import render
 from diagnose.report.json import SCHEMA_PATH, schema
 from diagnose.report.model import SCHEMA_VERSION
-from diagnose.rule import CATEGORIES
+from diagnose.rules.rule import CATEGORIES
 
 
 @pytest.fixture(scope="module")

@@ -126,7 +126,7 @@ def test_a_failed_nodes_reason_is_said_below_the_table_not_in_a_cell(d):
 
 
 def test_one_antrea_version_is_said_once_several_get_a_column(make_diagnosis, uplink_finding):
-    from diagnose.diagnosis import NodeSummary
+    from diagnose.diagnosis.ranking import NodeSummary
 
     same = render_terminal(make_diagnosis([uplink_finding()]).to_dict(), width=80)
     assert "│ Node" in same and "Antrea  " not in same.split("│ Node", 1)[1].splitlines()[0]

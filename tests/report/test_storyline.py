@@ -9,11 +9,10 @@ from html.parser import HTMLParser
 import jsonschema
 from test_report_json import _undocumented
 
+from diagnose.bundle.model import AGENT_LOG, OVS_LOG, Artifact, Cluster, EvidenceLine, LogEvent
 from diagnose.facts.lifecycle import key
-from diagnose.model import AGENT_LOG, OVS_LOG, Artifact, Cluster, LogEvent
 from diagnose.report import lanes, render, storyline
 from diagnose.report.json import schema
-from diagnose.rule import EvidenceLine
 
 T0 = datetime(2024, 6, 28, 18, 55, 0)
 
@@ -74,7 +73,7 @@ def test_events_are_bounded_keeping_evidence_and_markers_and_spanning_the_whole_
     events = [_ev(0, key("start"), "Starting Antrea agent")]
     events += [_ev(i, "R:noise", f"noise {i}") for i in range(1, 2000)]
     events += [_ev(2000, key("klog_fatal"), "Error running agent: boom", "F")]
-    from diagnose.rule import Finding
+    from diagnose.rules.rule import Finding
 
     proof = Finding("R-1", "r", "agent-crash", "critical", "t", ["n1"], 0.9, "s",
                     evidence=[EvidenceLine.of(events[1500])])

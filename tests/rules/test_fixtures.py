@@ -1,6 +1,6 @@
 """Every rule fixture folder against the `expect.yaml` beside it: the one test a new rule needs.
 
-The format is documented in `diagnose.expectations`; `antrea-diagnose rules test` runs the same
+The format is documented in `diagnose.rules.expectations`; `antrea-diagnose rules test` runs the same
 check on any rule pack. Rule-specific Python tests remain only for behaviour across rules.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnose import expectations
+from diagnose.rules import expectations
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = list(expectations.cases(FIXTURES))

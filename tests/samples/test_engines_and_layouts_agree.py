@@ -6,7 +6,8 @@ import tarfile
 import pytest
 from support import SAMPLES
 
-from diagnose import engine, rulepack
+from diagnose.diagnosis import engine
+from diagnose.rules import rulepack
 
 SAMPLE = SAMPLES / "6448-secondary-network-primary-nic"
 

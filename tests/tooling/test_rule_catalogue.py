@@ -7,8 +7,8 @@ import difflib
 import pytest
 from support import ROOT
 
-from diagnose import catalogue
-from diagnose.rule import DOC_SECTIONS
+from diagnose.rules import catalogue
+from diagnose.rules.rule import DOC_SECTIONS
 
 
 def test_docs_rules_md_is_in_sync_with_the_rule_modules():

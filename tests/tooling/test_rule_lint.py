@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from diagnose import lint
 from diagnose.cli import cli, main
-from diagnose.lint.signatures import engine_problems
 from diagnose.resources import builtin_rules_dir
-from diagnose.rule import Signature
+from diagnose.rules import lint
+from diagnose.rules.lint.signatures import engine_problems
+from diagnose.scan.signature import Signature
 
 BUILTIN = sorted(p for p in builtin_rules_dir().glob("*.py") if not p.name.startswith("_"))
 
@@ -61,7 +61,7 @@ References
 antrea-io/antrea#1.
 """
 
-from diagnose.rule import Rule, Signature, Step
+from diagnose.api import Rule, Signature, Step
 
 RULE = Rule(
     id="ANT-TST-001",
@@ -149,7 +149,7 @@ BROKEN = [
      "check() fails on a bundle with no evidence: AttributeError"),
     ("check-fires-on-nothing", lambda s: s + "\n\ndef check(ev):\n    yield RULE.finding(nodes=[], confidence=1, "
      "values={'err': ''})\n", "reports 1 finding(s) on a bundle with no evidence"),
-    ("import-error", lambda s: s.replace("from diagnose.rule import", "from diagnose.nosuch import"), "failed to load"),
+    ("import-error", lambda s: s.replace("from diagnose.api import", "from diagnose.nosuch import"), "failed to load"),
     ("no-rule", lambda s: s.replace("RULE = Rule(", "OTHER = Rule("), "must define RULE"),
     ("no-check", lambda s: s.replace("def check(ev):", "def verify(ev):"), "must define RULE"),
 ]

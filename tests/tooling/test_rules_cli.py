@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from support import ROOT
 
 from diagnose.cli import cli, main
-from diagnose.rule import DOC_SECTIONS
+from diagnose.rules.rule import DOC_SECTIONS
 
 EXAMPLE_PACK = ROOT / "docs" / "examples" / "my-rules"
 

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 from support import ROOT
 
-from diagnose import lint
 from diagnose.cli import cli
+from diagnose.rules import lint
 
 GUIDE = ROOT / "docs" / "writing-rules.md"
 EXAMPLE = ROOT / "docs" / "examples" / "my-rules"

@@ -30,7 +30,7 @@ from diagnose.bundle.archive.streams import (
 from diagnose.bundle.archive.tar_members import walk_tar
 from diagnose.bundle.archive.zip_members import walk_nested_zip, walk_zip
 from diagnose.bundle.limits import Limits, current, format_size
-from diagnose.model import ReadProblem
+from diagnose.bundle.model import ReadProblem
 
 OnFile = Callable[[tuple[str, ...], str, BinaryIO, "int | None"], None]
 

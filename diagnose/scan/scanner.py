@@ -1,0 +1,570 @@
+"""One streaming pass per log file for every signature of every loaded rule.
+
+The stream is read in newline-aligned chunks; a matcher (`diagnose.scan.matchers`: Hyperscan, or
+`bytes.find` on each signature's literal) reports where signatures match, and per chunk, in bulk:
+
+- every (line, signature) pair is counted. A pair whose match already decides the line (the
+  matcher's `decisive` patterns, on a chunk of plain ASCII text) costs no regex; the others are
+  checked with the signature's `regex`, without a per-call timeout (signatures are checked for
+  catastrophic backtracking when loaded, `diagnose.scan.regexsafety`; those that fail get a timeout,
+  and a per-file time budget stops the checking of a pathological file with a note);
+- each hit is handed to the sink as a `Kept`: its line and context as raw bytes. Only the ones
+  the sink keeps as evidence are ever decoded and matched for their fields (`Kept.hit()`), so a
+  log with a million hits costs little more than one with a thousand;
+- lines of the catch-all line heads (klog E/W/F, OVS EMER/ERR/WARN: `diagnose.diagnosis.unexplained`) go to
+  the `mine` callback with their level and message offsets, whatever else matched them.
+
+No Python loop runs per line, only per match (shared/performance-notes.md).
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+from diagnose.scan.matchers import Pattern, default_cache_dir, make_matcher
+
+if TYPE_CHECKING:  # runtime imports stay lazy: `regex` costs ~15 ms, numpy ~100 ms
+    import regex
+
+    from diagnose.scan.signature import Signature
+
+CHUNK = 256 * 1024  # cache-resident chunks are fastest (performance-notes §3.5)
+MAX_LINE = 64 * 1024  # a longer line is cut: its head is kept and matched, the rest skipped
+CONTEXT_LINES = 2  # lines kept before and after a hit (report excerpts)
+CONTEXT_CHARS = 512  # each context line is cut to this many characters
+REGEX_TIMEOUT = 0.05  # seconds per line, only for signatures that failed the backtracking check
+# Regex work a file may take: a base, plus what reading it at 100 MB/s would take. A file of lines
+# crafted against a slow signature stops being checked there, with a note; nothing else changes.
+BUDGET_BASE_S = 5.0
+BUDGET_PER_BYTE_S = 1 / 100e6
+_BUDGET_EVERY = 64  # regex calls between looks at the clock
+
+
+@dataclass
+class Hit:
+    key: str
+    line_no: int
+    text: str
+    groups: dict[str, str]
+    following: list[str]
+    # Up to CONTEXT_LINES lines before/after the hit, for the report's evidence excerpts.
+    before: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ScanStats:
+    bytes: int = 0
+    lines: int = 0
+    hits: int = 0
+    cut_lines: int = 0
+    unchecked: int = 0  # lines that may match a signature but were not checked (time budget, timeout)
+    first_unchecked: int | None = None  # line number of the first of them
+    unchecked_keys: set[str] = field(default_factory=set)
+
+    def skip(self, line_no: int, key: str) -> None:
+        self.unchecked += 1
+        if self.first_unchecked is None:
+            self.first_unchecked = line_no
+        self.unchecked_keys.add(key)
+
+
+@dataclass(frozen=True)
+class CatchAll:
+    """A line head whose lines are all mined (`diagnose.diagnosis.unexplained`): the pattern runs on bytes,
+    in both engines alike, and ends where the message starts."""
+
+    name: str  # how the miner reads the head ("klog", "ovs")
+    pattern: str  # `^`-anchored regex of the head, bytes semantics (ASCII \\d \\w)
+    prefilter: str  # the same head anchored on the newline byte, for Hyperscan's literal search
+    kinds: tuple[str, ...]
+
+
+class _Compiled:
+    """A signature as the scanner uses it: its regex is compiled on the first line it checks
+    (most signatures never see one, and compiling ~150 patterns would cost a tenth of a second)."""
+
+    __slots__ = ("key", "source", "literal", "follow", "prefilter", "risky", "_regex")
+
+    def __init__(self, key: str, sig: Signature, risky: bool):
+        self.key = key
+        self.source = sig.pattern
+        self.literal = sig.literal.encode()
+        self.follow = sig.follow
+        self.prefilter = sig.prefilter
+        self.risky = risky  # failed the backtracking check: searched with a timeout
+        self._regex: regex.Pattern[str] | None = None
+
+    @property
+    def regex(self) -> regex.Pattern[str]:
+        if self._regex is None:
+            import regex
+
+            self._regex = regex.compile(self.source)
+        return self._regex
+
+    def search(self, text: str):
+        """The regex match, or None; raises TimeoutError only for a risky signature."""
+        if self.risky:
+            return self.regex.search(text, timeout=REGEX_TIMEOUT)
+        return self.regex.search(text)
+
+
+class Kept:
+    """A hit as raw bytes: its line and the context lines around it, decoded and matched for
+    its fields only when `hit()` is asked (for the hits a sink keeps as evidence)."""
+
+    __slots__ = ("sig", "line_no", "region", "start", "end")
+
+    def __init__(self, sig: _Compiled, line_no: int, region: bytes, start: int, end: int):
+        self.sig, self.line_no, self.region, self.start, self.end = sig, line_no, region, start, end
+
+    @property
+    def key(self) -> str:
+        return self.sig.key
+
+    def size(self) -> int:
+        return len(self.region) + _KEPT_OVERHEAD
+
+    def hit(self) -> Hit:
+        region, start, end = self.region, self.start, self.end
+        text = _decode_line(region[start:end])
+        try:
+            m = self.sig.search(text)
+        except TimeoutError:
+            m = None
+        groups = {k: v for k, v in m.groupdict().items() if v is not None} if m else {}
+        before = region[: max(start - 1, 0)].split(b"\n")[-CONTEXT_LINES:] if start else []
+        after = region[end + 1:].split(b"\n")[:CONTEXT_LINES] if end < len(region) else []
+        return Hit(self.sig.key, self.line_no, text, groups, [],
+                   [_context_line(b) for b in before], [_context_line(b) for b in after])
+
+
+_KEPT_OVERHEAD = 120  # the object and the bytes header around a kept hit's region
+_REGION_MAX = 16 * 1024  # a larger context region is rebuilt from cut lines
+
+
+class HitSink(Protocol):
+    def add(self, key: str, hits: list[Kept | Hit]) -> None:
+        """All hits of one signature in a chunk, in line order (each is a Kept or, for
+        signatures with continuation lines, a Hit)."""
+
+
+# (chunk, line numbers, catch-alls, line starts, message starts, line ends, rule keys that
+# matched the same line: {index into the lists: keys})
+MineCallback = Callable[[bytes, list[int], list[CatchAll], list[int], list[int], list[int], dict[int, list[str]]], None]
+
+
+class _EveryHit:
+    """A plain callback as a sink: every hit, decoded, in line order (tests, tools)."""
+
+    def __init__(self, callback: Callable[[Hit], None]):
+        self.callback = callback
+        self.batch: list[Hit] = []
+
+    def add(self, key: str, hits: list[Kept | Hit]) -> None:
+        self.batch.extend(h.hit() if isinstance(h, Kept) else h for h in hits)
+
+    def flush(self) -> None:
+        for h in sorted(self.batch, key=lambda h: h.line_no):
+            self.callback(h)
+        self.batch.clear()
+
+
+class Scanner:
+    """Holds the compiled signatures and one matcher per artifact kind (built on first use)."""
+
+    def __init__(self, signatures: Iterable[tuple[str, Signature]], engine: str = "auto",
+                 catch_all: Iterable[tuple[str, CatchAll]] = ()):
+        from diagnose.scan import regexsafety
+
+        self.engine = engine
+        sigs = list(signatures)
+        self.unsafe = regexsafety.unsafe_patterns([s.pattern for _, s in sigs])
+        self._by_kind: dict[str, list[_Compiled]] = {}
+        self._heads: dict[str, list[CatchAll]] = {}
+        self._matchers: dict[str, Any] = {}
+        for key, sig in sigs:
+            compiled = _Compiled(key, sig, sig.pattern in self.unsafe)
+            for kind in sig.kinds:
+                self._by_kind.setdefault(kind, []).append(compiled)
+        for _, head in catch_all:
+            for kind in head.kinds:
+                self._heads.setdefault(kind, []).append(head)
+
+    def _matcher(self, kind: str):
+        if kind not in self._matchers:
+            sigs = self._by_kind.get(kind, [])
+            heads = self._heads.get(kind, [])
+            patterns = [Pattern(s.source, s.literal, s.prefilter) for s in sigs]
+            patterns += [Pattern(h.pattern, b"", h.prefilter, header=True) for h in heads]
+            self._matchers[kind] = make_matcher(patterns, self.engine, default_cache_dir()) if patterns else None
+        return self._matchers[kind]
+
+    @property
+    def engine_name(self) -> str:
+        names = {m.name for m in self._matchers.values() if m is not None}
+        return "/".join(sorted(names)) or self.engine
+
+    def scan(self, stream: BinaryIO, kind: str, sink: HitSink | Callable[[Hit], None],
+             is_record_start: Callable[[str], bool], mine: MineCallback | None = None) -> ScanStats:
+        """Scan `stream` (an artifact of `kind`): hits go to `sink` (a `HitSink`, or a callback
+        given every hit decoded, in line order), catch-all lines to `mine`.
+
+        `is_record_start` tells where a continuation (goroutine dump) ends.
+        """
+        every = _EveryHit(sink) if callable(sink) and not hasattr(sink, "add") else None
+        target: HitSink = every or sink  # type: ignore[assignment]
+        run = _Run(self._by_kind.get(kind, []), self._heads.get(kind, []), self._matcher(kind), target,
+                   is_record_start, mine)
+        carry = b""
+        skipping = False  # inside the unread tail of a line that was cut
+        stats = run.stats
+        while True:
+            block = stream.read(CHUNK)
+            if block:
+                stats.bytes += len(block)
+                if skipping:
+                    nl = block.find(b"\n")
+                    if nl == -1:
+                        continue
+                    block, skipping = block[nl + 1:], False
+                buf = carry + block if carry else block
+                cut = buf.rfind(b"\n")
+                if cut == -1:
+                    if len(buf) < MAX_LINE:
+                        carry = buf
+                        continue
+                    # One enormous line: match its head, skip the rest of it.
+                    stats.cut_lines += 1
+                    chunk, size, carry, skipping = buf[:MAX_LINE] + b"\n", MAX_LINE + 1, b"", True
+                else:
+                    # The chunk is buf up to its last newline; the rest is carried to the next one
+                    # (buf is not cut: that would copy 256 KiB once more per chunk).
+                    chunk, size, carry = buf, cut + 1, buf[cut + 1:]
+            else:
+                chunk, carry = carry, b""
+                size = len(chunk)
+                if not chunk:
+                    break
+            run.chunk(chunk, size)
+            if every:
+                every.flush()
+        run.finish()
+        if every:
+            every.flush()
+        return stats
+
+
+class _Run:
+    """The state of one scan: line count, hits waiting for their continuation lines, budget."""
+
+    def __init__(self, sigs: list[_Compiled], heads: list[CatchAll], matcher, sink: HitSink,
+                 is_record_start: Callable[[str], bool], mine: MineCallback | None):
+        self.sigs, self.heads, self.matcher, self.sink = sigs, heads, matcher, sink
+        self.is_record_start, self.mine = is_record_start, mine
+        self.decisive: Sequence[bool] = matcher.decisive if matcher is not None else ()
+        self.n_sigs = len(sigs)
+        self.stats = ScanStats()
+        self.line_base = 0  # lines before the current chunk
+        self.pending: list[tuple[Hit, int]] = []  # hits still collecting continuation lines
+        self._clock = 0.0
+        self.regex_time = 0.0
+        self.over_budget = False
+
+    def finish(self) -> None:
+        self.stats.lines = self.line_base
+        for hit, _ in self.pending:
+            self.sink.add(hit.key, [hit])
+
+    def chunk(self, chunk: bytes, size: int) -> None:
+        """Scan chunk[:size] (whole lines; what follows is the start of the next chunk)."""
+        if self.pending:
+            self._continue(chunk, size)
+        lines = _Lines(chunk, size, self.stats.bytes > _NUMPY_AFTER)
+        if self.matcher is not None:
+            ids, ends = self.matcher.scan(chunk)
+            if size < len(chunk) and ids and max(ends) > size:  # matches in the carried tail: next time
+                kept = [k for k, end in enumerate(ends) if end <= size]
+                ids, ends = [ids[k] for k in kept], [ends[k] for k in kept]
+            if ids:
+                self._matches(chunk, lines, ids, ends)
+        self.line_base += lines.count
+
+    def _matches(self, chunk: bytes, lines: _Lines, ids: list[int], ends: list[int]) -> None:
+        n_sigs = self.n_sigs
+        by_sig: dict[int, list[int]] = {}  # signature -> its lines (0-based in the chunk)
+        heads: dict[int, tuple[int, int]] = {}  # line -> (catch-all head, where its match ends)
+        seen: set[tuple[int, int]] = set()
+        for line, index, end in zip(lines.index(ends), ids, ends, strict=True):
+            if index < n_sigs:
+                if (line, index) not in seen:
+                    seen.add((line, index))
+                    by_sig.setdefault(index, []).append(line)
+            elif line not in heads:
+                heads[line] = (index - n_sigs, end)
+        # The matchers decide on the bytes; text that is not plain ASCII (or has CRs, which the
+        # regex never sees) is checked by the regex itself, so both engines agree everywhere.
+        plain = chunk.isascii() and b"\r" not in chunk  # the carried tail too: stricter, never wrong
+        line_base = self.line_base
+        for index in sorted(by_sig):
+            sig, hit_lines = self.sigs[index], by_sig[index]
+            hit_lines.sort()
+            kept = lines.kept(chunk, sig, hit_lines, line_base) if plain and self.decisive[index] else None
+            if kept is None:  # the regex decides (not plain text, or a line the regex sees cut)
+                hit_lines = self._verify(chunk, lines, sig, hit_lines)
+                if not hit_lines:
+                    continue
+                if not sig.follow:
+                    kept = lines.kept(chunk, sig, hit_lines, line_base, cut_ok=True)
+            self.stats.hits += len(hit_lines)
+            if sig.follow:
+                self._follow_hits(chunk, lines, sig, hit_lines)
+            else:
+                self.sink.add(sig.key, kept)  # type: ignore[arg-type]
+        if heads and self.mine is not None:
+            self._mine(chunk, lines, heads, by_sig)
+
+    def _verify(self, chunk: bytes, lines: _Lines, sig: _Compiled, candidates: list[int]) -> list[int]:
+        """The candidate lines on which `sig`'s regex matches, within the file's time budget."""
+        out: list[int] = []
+        stats = self.stats
+        if self.over_budget:
+            for line in candidates:
+                stats.skip(self.line_base + line + 1, sig.key)
+            return out
+        self._clock = time.perf_counter()
+        for n, line in enumerate(candidates):
+            text = _decode_line(lines.line(chunk, line))
+            try:
+                if sig.search(text) is not None:
+                    out.append(line)
+            except TimeoutError:
+                stats.skip(self.line_base + line + 1, sig.key)
+            if n % _BUDGET_EVERY == _BUDGET_EVERY - 1 and self._spent():
+                for later in candidates[n + 1:]:
+                    stats.skip(self.line_base + later + 1, sig.key)
+                return out
+        self._spent()
+        return out
+
+    def _spent(self) -> bool:
+        """Charge the regex time since the last look at the clock; True once the file's budget
+        is gone."""
+        now = time.perf_counter()
+        self.regex_time += now - self._clock
+        self._clock = now
+        if self.regex_time > BUDGET_BASE_S + self.stats.bytes * BUDGET_PER_BYTE_S:
+            self.over_budget = True
+        return self.over_budget
+
+    def _follow_hits(self, chunk: bytes, lines: _Lines, sig: _Compiled, hit_lines: list[int]) -> None:
+        done: list[Kept | Hit] = []
+        for line in hit_lines:
+            hit = lines.kept(chunk, sig, [line], self.line_base)[0].hit()
+            following, open_ended = _following(chunk, lines.chunk_len, lines.end(line), sig.follow,
+                                               self.is_record_start)
+            hit.following.extend(following)
+            if open_ended and len(hit.following) < sig.follow:
+                self.pending.append((hit, sig.follow))
+            else:
+                done.append(hit)
+        if done:
+            self.sink.add(sig.key, done)
+
+    def _continue(self, chunk: bytes, size: int) -> None:
+        """Give hits whose continuation crossed the chunk border the lines that follow; hand on
+        those whose continuation ended here."""
+        still: list[tuple[Hit, int]] = []
+        for hit, limit in self.pending:
+            more, open_ended = _following(chunk, size, -1, limit - len(hit.following), self.is_record_start)
+            hit.following.extend(more)
+            if open_ended and len(hit.following) < limit:
+                still.append((hit, limit))
+            else:
+                self.sink.add(hit.key, [hit])
+        self.pending = still
+
+    def _mine(self, chunk: bytes, lines: _Lines, heads: dict[int, tuple[int, int]],
+              by_sig: dict[int, list[int]]) -> None:
+        order = sorted(heads)
+        also: dict[int, list[str]] = {}
+        if by_sig:
+            position = {line: i for i, line in enumerate(order)}
+            for index, hit_lines in by_sig.items():
+                key = self.sigs[index].key
+                for line in hit_lines:
+                    at = position.get(line)
+                    if at is not None:
+                        also.setdefault(at, []).append(key)
+        n = len(order)
+        bounds = lines.take(order + [line + 1 for line in order])
+        base = self.line_base + 1
+        assert self.mine is not None
+        self.mine(chunk, [base + line for line in order], [self.heads[heads[line][0]] for line in order],
+                  [b + 1 for b in bounds[:n]], [heads[line][1] for line in order], bounds[n:], also)
+
+
+# -- lines of a chunk ---------------------------------------------------------------------------
+
+_NUMPY_AFTER = 4 * CHUNK  # streams longer than this find newlines with numpy
+_numpy: Any = None
+
+
+class _Lines:
+    """Where the newlines of a chunk are. numpy finds them at several GB/s, `bytes.count` at ~1.5:
+    on a large log that is a sixth of the whole scan. numpy (a pandas dependency) is imported only
+    once a log is long enough to gain from it, so small bundles do not pay its 100 ms import.
+
+    `_ext` holds the newline offsets between two sentinels, -1 and the chunk's length: line i
+    spans [_ext[i] + 1, _ext[i + 1]). Only the entries asked for leave numpy."""
+
+    __slots__ = ("chunk_len", "_ext", "_count", "_large", "_chunk")
+
+    def __init__(self, chunk: bytes, size: int, large_stream: bool):
+        self.chunk_len = size  # the lines end here; the bytes after it belong to the next chunk
+        self._chunk = chunk
+        self._ext: Any = None
+        self._count: int | None = None
+        self._large = large_stream and _load_numpy()
+
+    @property
+    def count(self) -> int:
+        """Lines in the chunk (its last one may lack its newline: only the stream's last chunk)."""
+        if self._count is None:
+            size = self.chunk_len
+            if self._ext is not None:
+                n = len(self._ext) - 2
+            elif self._large:
+                n = int(_numpy.count_nonzero(_numpy.frombuffer(self._chunk, _numpy.uint8, size) == 10))
+            else:
+                n = self._chunk.count(b"\n", 0, size)
+            self._count = n + (0 if not size or self._chunk[size - 1] == 10 else 1)
+        return self._count
+
+    @property
+    def ext(self) -> Any:
+        if self._ext is None:
+            size = self.chunk_len
+            if self._large:
+                nl = _numpy.flatnonzero(_numpy.frombuffer(self._chunk, _numpy.uint8, size) == 10)
+                ext = _numpy.empty(len(nl) + 2, dtype=nl.dtype)
+                ext[0], ext[1:-1], ext[-1] = -1, nl, size
+                self._ext = ext
+            else:
+                chunk, out = self._chunk, [-1]
+                pos = chunk.find(b"\n", 0, size)
+                while pos != -1:
+                    out.append(pos)
+                    pos = chunk.find(b"\n", pos + 1, size)
+                out.append(size)
+                self._ext = out
+        return self._ext
+
+    def take(self, indexes: list[int]) -> list[int]:
+        """`ext` at each index, as Python ints."""
+        ext = self.ext
+        if self._large:
+            return ext[indexes].tolist() if indexes else []
+        return [ext[i] for i in indexes]
+
+    def index(self, offsets: list[int]) -> list[int]:
+        """The line (0-based in the chunk) of each offset just past a match: the newlines before it."""
+        ext = self.ext
+        if self._large:
+            return (ext[1:-1].searchsorted(offsets)).tolist()
+        return [i - 1 for i in map(partial(bisect_left, ext), offsets)]
+
+    def start(self, line: int) -> int:
+        return int(self.ext[line]) + 1
+
+    def end(self, line: int) -> int:
+        return int(self.ext[line + 1])
+
+    def line(self, chunk: bytes, line: int) -> bytes:
+        start = self.start(line)
+        return chunk[start: min(self.end(line), start + MAX_LINE)]
+
+    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int,
+             cut_ok: bool = False) -> list[Kept] | None:
+        """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk
+        only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk.
+        None if a line is longer than MAX_LINE and not `cut_ok`: the regex, which sees only that
+        much of a line, must decide it."""
+        last_line = self.count - 1
+        firsts = [line - CONTEXT_LINES if line > CONTEXT_LINES else 0 for line in hit_lines]
+        lasts = [line + CONTEXT_LINES if line + CONTEXT_LINES < last_line else last_line for line in hit_lines]
+        n = len(hit_lines)
+        # One trip to the offsets: context start, context end, line start, line end.
+        bounds = self.take(firsts + [last + 1 for last in lasts] + hit_lines + [line + 1 for line in hit_lines])
+        out = []
+        for k, line in enumerate(hit_lines):
+            lo, hi = bounds[k] + 1, bounds[n + k]
+            start, end = bounds[2 * n + k] + 1, bounds[3 * n + k]
+            if end - start > MAX_LINE and not cut_ok:
+                return None
+            if hi - lo <= _REGION_MAX:
+                out.append(Kept(sig, line_base + line + 1, chunk[lo:hi], start - lo, end - lo))
+            else:
+                out.append(self._long_region(chunk, sig, line, firsts[k], lasts[k], line_base))
+        return out
+
+    def _long_region(self, chunk: bytes, sig: _Compiled, line: int, first: int, last: int, line_base: int) -> Kept:
+        """Long lines around a hit: keep the hit line (up to MAX_LINE) and the start of each
+        context line."""
+        def head_of(i: int, limit: int) -> bytes:
+            start = self.start(i)
+            return chunk[start: min(self.end(i), start + limit)]
+
+        before = [head_of(i, 4 * CONTEXT_CHARS) for i in range(first, line)]
+        after = [head_of(i, 4 * CONTEXT_CHARS) for i in range(line + 1, last + 1)]
+        prefix = b"".join(b + b"\n" for b in before)
+        body = head_of(line, MAX_LINE)
+        region = prefix + body + b"".join(b"\n" + b for b in after)
+        return Kept(sig, line_base + line + 1, region, len(prefix), len(prefix) + len(body))
+
+
+def _load_numpy() -> bool:
+    global _numpy
+    if _numpy is None:
+        try:
+            import numpy
+            _numpy = numpy
+        except ImportError:  # pragma: no cover - numpy comes with pandas
+            _numpy = False
+    return _numpy is not False
+
+
+def _decode_line(raw: bytes) -> str:
+    return raw[:MAX_LINE].decode("utf-8", errors="replace").rstrip("\r")
+
+
+def _context_line(raw: bytes) -> str:
+    # 4 bytes per character at most: decode no more than the cut keeps.
+    return raw[: 4 * CONTEXT_CHARS].decode("utf-8", errors="replace")[:CONTEXT_CHARS].rstrip("\r")
+
+
+def _following(chunk: bytes, size: int, end: int, limit: int,
+               is_start: Callable[[str], bool]) -> tuple[list[str], bool]:
+    """Continuation lines after position `end` (the newline ending a hit line), in chunk[:size].
+
+    Returns the lines and whether the chunk ended before the continuation did.
+    """
+    out: list[str] = []
+    pos = end + 1
+    while len(out) < limit:
+        if pos >= size:
+            return out, True
+        nl = chunk.find(b"\n", pos, size)
+        nl = size if nl == -1 else nl
+        line = chunk[pos: min(nl, pos + 1024)].decode("utf-8", errors="replace").rstrip("\r")
+        if not line.strip() or is_start(line):
+            return out, False
+        out.append(line)
+        pos = nl + 1
+    return out, False
