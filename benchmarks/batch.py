@@ -1,7 +1,7 @@
 """Measure how `antrea-diagnose batch` scales: --jobs 1, --jobs 2 and a Dask LocalCluster.
 
     python benchmarks/batch.py                    # 100 bundles of ~1 MB of logs each
-    python benchmarks/batch.py -n 200 --log-mb 5  # the performance-notes §2e shape
+    python benchmarks/batch.py -n 200 --log-mb 5  # many small bundles: start-up dominates
     python benchmarks/batch.py --keep /tmp/bb     # keep (and reuse) the generated corpus
     python benchmarks/batch.py -n 48 --no-dask --baseline ../main   # before/after, alternated
 

@@ -103,7 +103,7 @@ RULE = Rule(
                 "https://github.com/containernetworking/plugins/tree/main/plugins/ipam/host-local"),
     inputs=Inputs(any_of=(AGENT_LOG, KUBECTL_DESCRIBE_POD), optional=(CLUSTER_INFO, KUBECTL_PODS)),
     signatures=(
-        # host-local (antrea-reference.md §3.8), inside the agent's "Failed to request IP addresses" err.
+        # host-local (containernetworking/plugins plugins/ipam/host-local/backend/allocator/allocator.go), inside the agent's "Failed to request IP addresses" err.
         Signature("range_full", r"no IP addresses available in range set: (?P<range>[0-9a-fA-F.:]{2,45}-[0-9a-fA-F.:]{2,45})",
                   NO_IP),
         Signature("pool_full_old", r"Pool (?P<pool>[\w.-]{1,253}) is exausted", "is exausted", versions="<2.5.0"),

@@ -93,7 +93,7 @@ RULE = Rule(
                 "https://github.com/antrea-io/antrea/blob/main/pkg/apiserver/certificate/selfsignedcert_provider.go",
                 "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go"),
     signatures=(
-        # Go crypto/x509 error texts (antrea-reference.md §3.11), inside klog err= or after ": ".
+        # Go crypto/x509 error texts (golang/go src/crypto/x509/verify.go), inside klog err= or after ": ".
         Signature("x509", r"x509: (?P<what>certificate signed by unknown authority|certificate has expired or is not yet valid"
                   r"|[a-z][^\"\\]{0,160})", "x509: ", kinds=("agent-log", "controller-log")),
         Signature("ca_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA",

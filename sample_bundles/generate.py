@@ -4,8 +4,9 @@
 Each scenario is a directory shaped like what a user attaches to a ticket: the output directory
 of `antctl supportbundle` (`support-bundles_<time>/` with `clusterinfo`, `controller.tar.gz`,
 `agent_<node>.tar.gz`, `failed_nodes`) and, for antrea-io/antrea#6448, the files the maintainer
-asked for by hand. Layout and message strings follow shared/antrea-reference.md (sections 1-4, 6)
-and the Antrea sources at the version each scenario runs (6e00ebf, v2.1.0, v2.2.0).
+asked for by hand. Layout and message strings follow Antrea's source at the version each
+scenario runs (6e00ebf, v2.1.0, v2.2.0): antctl `pkg/antctl/raw/supportbundle/command.go`, the
+agent dumper `pkg/support/dump.go`, and the klog call sites quoted beside each line.
 
     python sample_bundles/generate.py                      # all scenarios next to this script
     python sample_bundles/generate.py --scenario healthy   # one scenario

@@ -1,4 +1,4 @@
-"""For every root-cause category of the taxonomy (shared DESIGN.md, except `benign`), the most common
+"""For every root-cause category of the taxonomy (docs/taxonomy.md, except `benign`), the most common
 fatal or error message Antrea's source prints for it, at the release(s) named.
 
 An entry is the log call (a `Site` found at that tag, with its arguments) and the chain of error
@@ -444,7 +444,7 @@ ENTRIES: list[Entry] = [
         "[signal SIGSEGV: segmentation violation code=0x1 addr=0x30 pc=0x1d8c0f2]\n\n" + STACK,
         leaf_source="Go runtime (stderr only: kubectl logs --previous, never the klog files)",
     ),
-    # Categories the message catalogue showed Antrea's source has, beyond DESIGN.md's table.
+    # Categories the message catalogue showed Antrea's source has, beyond the first taxonomy table.
     Entry(
         "encap-mode-unknown",
         "agent-config",

@@ -2,7 +2,7 @@
 
 N long-lived worker processes, each loading the rule pack once (`worker.prepare`, before it says
 it is ready) and then scanning one bundle at a time; never one process per bundle (that costs
-~90 ms each, performance-notes §2e). It is built on `multiprocessing` processes and pipes rather
+~90 ms each, measured in benchmarks/batch.py). It is built on `multiprocessing` processes and pipes rather
 than `multiprocessing.Pool` because a batch must survive its worst bundle: `Pool` loses a task
 whose worker dies and cannot stop one task that hangs. Here the parent knows which bundle each
 worker holds and since when, so a worker that crashes (segfault, out of memory, `os._exit`) or

@@ -1,4 +1,5 @@
-"""Where `antctl supportbundle` puts things (shared/antrea-reference.md §1).
+"""Where `antctl supportbundle` puts things (antrea-io/antrea
+`pkg/antctl/raw/supportbundle/command.go`, `pkg/support/dump.go`, `pkg/support/dump_windows.go`).
 
 `locate(parts)` maps a file's path components (directories and archive names from the source
 root down) to the Node it belongs to and the artifact kind, using only the antctl layout. Files

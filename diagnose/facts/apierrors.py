@@ -1,7 +1,8 @@
 """Recognising "could not reach the API server" in the error text Go and client-go produce.
 
 Shared by the rules that must tell an unreachable API server from what it looks like (an empty
-PodCIDR, a stuck flow restoration): shared/antrea-reference.md §3.2 lists these tails.
+PodCIDR, a stuck flow restoration): the tails are client-go's and Go's net package's
+(k8s.io/client-go rest, net/dial.go).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The message catalogue (`diagnose.facts.messages`) knows the package and file of every message;
 this table turns them into what a report says: a component a user recognises ("antrea-agent
-route client (iptables/ipset/routes)") and a taxonomy category (DESIGN.md) for the fallback
+route client (iptables/ipset/routes)") and a taxonomy category (docs/taxonomy.md) for the fallback
 finding and the "Unexplained errors" section.
 
 Most packages serve one feature and give all their messages its category. A few are mixed bags

@@ -1,8 +1,8 @@
 """Objects of the clusterinfo sections the core parser does not read: `#pods` and `#configs`.
 
-antctl writes each object JSON-marshalled then converted to YAML (antrea-reference.md §1.1), so
-the keys are the Kubernetes JSON names. `#pods` covers all namespaces and can be large: only the
-fields diagnosis needs are kept.
+antctl writes each object JSON-marshalled then converted to YAML (antrea-io/antrea
+pkg/antctl/raw/supportbundle/command.go), so the keys are the Kubernetes JSON names. `#pods` covers
+all namespaces and can be large: only the fields diagnosis needs are kept.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Windows Node network commands: `ipconfig /all`, `route print`, `Get-NetAdapter`.
 
 An antctl Windows agent bundle holds them as `ipconfig`, `routes` and `network-adapters`
-(antrea-reference.md §1.3: `powershell.exe <command>` with its combined output, CRLF line ends);
+(antrea-io/antrea pkg/support/dump_windows.go: `powershell.exe <command>` with its combined output, CRLF line ends);
 users paste them too, often as UTF-16 (the reader transcodes) and sometimes from a localised
 Windows. This module recognises them and holds what their parsers share; the parsers are
 `winipconfig`, `winroutes` and `winadapters`.

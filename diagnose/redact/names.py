@@ -51,7 +51,7 @@ GENERIC = frozenset({
     # Kubernetes API groups and the namespaces every cluster has a copy of.
     "apps", "batch", "policy", "networking", "storage", "events", "metrics", "logging", "monitoring",
 })
-# File and directory names of the antctl layout (shared/antrea-reference.md §1): never renamed.
+# File and directory names of the antctl layout (antrea-io/antrea pkg/support/dump.go): never renamed.
 LAYOUT = frozenset({
     "clusterinfo", "failed_nodes", "controllerinfo", "logs", "agent", "controller", "ovs", "install-cni", "ipsec",
     "sysctl-init", "kubelet", "route", "route-table-all", "address", "link", "rule", "flows", "groups", "ovsports",

@@ -28,7 +28,7 @@ SEVERITIES = ("critical", "error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # lower is worse
 PROBLEM_SEVERITIES = frozenset(SEVERITIES[:3])  # warning and above: a fault; info is a note
 
-# The root-cause taxonomy: every finding's category is one of these ids. DESIGN.md's table, plus
+# The root-cause taxonomy: every finding's category is one of these ids. The first table, plus
 # the classes the message catalogue showed Antrea's source has (cni ... diagnostics). The
 # descriptions are the generated docs/taxonomy.md.
 TAXONOMY: dict[str, str] = {

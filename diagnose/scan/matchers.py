@@ -7,7 +7,7 @@ pairs. A pattern is *decisive* in a matcher when its event alone proves that the
 the regex on the line, so the two engines give identical findings either way.
 
 Hyperscan holds every pattern of an artifact kind in one database and scans a chunk once
-(≈1.1 GB/s, performance-notes §2b). Each pattern is compiled as its verification regex with the
+(≈1.1 GB/s here, benchmarks/README.md). Each pattern is compiled as its verification regex with the
 tail trimmed to what decides a line (a trailing `.*` would report one event per character) and
 kept inside its line, so it is decisive. The fallback runs `bytes.find` on each signature's
 required literal (≈85 MB/s for 40): decisive only for purely literal patterns.

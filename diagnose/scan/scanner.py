@@ -14,7 +14,7 @@ The stream is read in newline-aligned chunks; a matcher (`diagnose.scan.matchers
 - lines of the catch-all line heads (klog E/W/F, OVS EMER/ERR/WARN: `diagnose.diagnosis.unexplained`) go to
   the `mine` callback with their level and message offsets, whatever else matched them.
 
-No Python loop runs per line, only per match (shared/performance-notes.md).
+No Python loop runs per line, only per match (benchmarks/README.md measures it).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # runtime imports stay lazy: `regex` costs ~15 ms, numpy ~100
 
     from diagnose.scan.signature import Signature
 
-CHUNK = 256 * 1024  # cache-resident chunks are fastest (performance-notes §3.5)
+CHUNK = 256 * 1024  # cache-resident chunks are fastest (measured on this code: benchmarks/README.md)
 MAX_LINE = 64 * 1024  # a longer line is cut: its head is kept and matched, the rest skipped
 CONTEXT_LINES = 2  # lines kept before and after a hit (report excerpts)
 CONTEXT_CHARS = 512  # each context line is cut to this many characters

@@ -8,7 +8,6 @@ from diagnose.facts import components
 from diagnose.facts.messages import catalogue
 from diagnose.rules.rule import CATEGORIES
 
-# `cni` is in DESIGN.md's taxonomy but not yet in diagnose.rules.rule.CATEGORIES.
 KNOWN = CATEGORIES
 
 
