@@ -19,8 +19,10 @@ file names and header, clusterinfo, agentinfo and log messages. Three things kee
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 # Classes of names, in the order that wins when one string was found as two of them.
 CLASSES = ("node", "host", "pod", "app", "namespace", "user", "cluster", "org")
@@ -95,7 +97,47 @@ def signature_text(patterns: Iterable[str]) -> str:
 
 @functools.lru_cache(maxsize=1)
 def builtin_signature_text() -> str:
-    """The text of the built-in rule pack's and the timeline's signatures (loaded when needed)."""
+    """The text of the built-in rule pack's and the timeline's signatures. Loading the rule pack
+    costs a `redact` run a good part of its start-up, so the text is kept on disk beside the
+    Hyperscan databases, under a digest of every source it can come from (the rules and the
+    `diagnose` package): a changed source makes a new one."""
+    from diagnose.matchers import default_cache_dir
+
+    cache = default_cache_dir()
+    path = None
+    if cache is not None:
+        try:
+            path = cache / f"redact-signatures-{_sources_digest()}.txt"
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeError):
+            pass  # none yet (or no sources to digest): load the rules
+    text = _load_signature_text()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home is fine: load the rules every time
+    return text
+
+
+def _sources_digest() -> str:
+    import hashlib
+
+    import diagnose
+    from diagnose.resources import builtin_rules_dir
+
+    h = hashlib.sha256()
+    for root in (Path(diagnose.__file__).parent, builtin_rules_dir()):
+        for path in sorted(root.rglob("*.py")):
+            h.update(path.relative_to(root).as_posix().encode() + b"\0")
+            h.update(path.read_bytes())
+    return h.hexdigest()[:24]
+
+
+def _load_signature_text() -> str:
     from diagnose import rulepack
     from diagnose.facts import lifecycle as timeline
 
