@@ -638,12 +638,6 @@ class ClusterView:
         return out
 
     @cached_property
-    def crd_objects(self) -> list[crds.CrdObject]:
-        """Antrea custom resources pasted as `kubectl get -o yaml` or `kubectl describe`
-        (AntreaAgentInfo, AntreaControllerInfo, Egress, IPPool...)."""
-        return [o for a in self.cluster.all_artifacts() if a.kind == m.ANTREA_CRD for o in crds.parse(a.text(), a.path)]
-
-    @cached_property
     def controller_conditions(self) -> list[tuple[m.Artifact, crds.Condition]]:
         """Conditions of AntreaControllerInfo as the bundle's `controllerinfo` has them, with their file."""
         return [(a, c) for a in self.cluster.all_artifacts() if a.kind == m.CONTROLLER_INFO
