@@ -298,8 +298,9 @@ _FLAG = re.compile(rb"--[A-Za-z0-9_.-]*(?:" + _KEY_WORDS + rb") +(?![-=])", re.I
 
 
 def _flag(block: bytes, start: int, _end: int) -> Span | None:
-    """`--token abc` (a flag and its value, separated by a space)."""
-    dash = block.rfind(b"--", max(0, start - 64), start + 2)
+    """`--token abc` (a flag and its value, separated by a space), on the hit's line."""
+    line = block.rfind(b"\n", max(0, start - 64), start) + 1
+    dash = block.rfind(b"--", max(line, start - 64), start + 2)
     m = _FLAG.match(block, dash) if dash != -1 else None
     if m is None or (dash and block[dash - 1] in _KEY_CHARS):
         return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from diagnose.redact import credentials, names
+from diagnose.redact import credentials, names, repeats
 from diagnose.redact.finder import Detectors, Row
 from diagnose.redact.identifiers import Identifiers
 from diagnose.redact.mapper import Mapper
@@ -35,6 +35,10 @@ class Scrubber:
         self.identifiers = Identifiers(mapper, vocabulary, signature_text)
         self._text = Detectors(_table(self.identifiers), engine)
         self._paths: Detectors | None = None
+        # log lines seen before are not looked at again (`repeats`), unless a name of this run
+        # could be part of a timestamp
+        literals = [w for w in self._text.literal if w]
+        self._repeats = repeats.Repeats(self._walk) if repeats.prefix_safe(literals) else None
 
     @property
     def engine(self) -> str:
@@ -44,7 +48,13 @@ class Scrubber:
 
     def scrub(self, block: bytes) -> bytes:
         """`block` (whole lines) with secrets replaced by markers and identifiers by pseudonyms."""
-        return _walk(self._text, credentials.secret_objects(block))
+        block = credentials.secret_objects(block)
+        if self._repeats is not None:
+            return self._repeats.scrub(block)
+        return _walk(self._text, block)
+
+    def _walk(self, block: bytes) -> bytes:
+        return _walk(self._text, block)
 
     def text(self, text: str) -> str:
         return self.scrub(text.encode("utf-8", "surrogateescape")).decode("utf-8", "surrogateescape")
