@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 import platform
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -144,31 +143,31 @@ class _Database:
     def __init__(self, triggers: Keyed, literal: bool = False, cache_dir: Path | None = None):
         import hyperscan
 
-        path = None
-        if cache_dir is not None:  # the fixed triggers: compiled once per version, then loaded (~1 ms)
+        from diagnose.scan.matchers import SignedCache
+
+        # The fixed triggers: compiled once per version, then loaded (~1 ms). Signed like the scan's
+        # databases: a database planted in a shared cache must not decide what redaction finds.
+        cache = None
+        if cache_dir is not None:
             key = hashlib.sha256(repr((triggers, literal, getattr(hyperscan, "__version__", ""), platform.machine()))
-                                 .encode()).hexdigest()[:24]
-            path = cache_dir / f"redact-{key}.db"
-            try:
-                self.db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-                self.scratch = hyperscan.Scratch(self.db)
-                return
-            except (OSError, hyperscan.HyperscanError, ValueError):
-                pass  # none yet, or stale: compile
+                                 .encode()).hexdigest()
+            cache = SignedCache(cache_dir, "redact", key)
+            payload = cache.load()
+            if payload is not None:
+                try:
+                    self.db = hyperscan.loadb(payload, hyperscan.HS_MODE_BLOCK)
+                    self.scratch = hyperscan.Scratch(self.db)
+                    return
+                except (hyperscan.HyperscanError, ValueError):
+                    pass  # another library build: compile
         base = hyperscan.HS_FLAG_SOM_LEFTMOST | (0 if literal else hyperscan.HS_FLAG_MULTILINE)
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.db.compile(expressions=[t.pattern for _, t in triggers], ids=[i for i, _ in triggers],
                         elements=len(triggers), literal=literal,
                         flags=[base | (hyperscan.HS_FLAG_CASELESS if t.caseless else 0) for _, t in triggers])
         self.scratch = hyperscan.Scratch(self.db)
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(hyperscan.dumpb(self.db))
-                os.replace(tmp, path)
-            except OSError:
-                pass  # a read-only home is fine: compile every time
+        if cache is not None:
+            cache.store(hyperscan.dumpb(self.db))
 
 
 @functools.lru_cache(maxsize=4)
@@ -212,14 +211,9 @@ def make_finder(fixed: Keyed, own: Keyed = (), groups: Sequence[Sequence[int]] =
     """`engine`: "auto" (Hyperscan when the wheel imports), "hyperscan" or "stdlib"; the
     ANTREA_DIAGNOSE_ENGINE variable overrides it, as for the scan. `groups`: the ids of each
     detector's literals (the stdlib finder searches them together)."""
-    engine = os.environ.get("ANTREA_DIAGNOSE_ENGINE", engine)
-    if engine in ("auto", "hyperscan"):
-        try:
-            return HyperscanFinder(fixed, own)
-        except ImportError:
-            if engine == "hyperscan":
-                raise
-    return StdlibFinder(fixed + own, groups)
+    from diagnose.scan.matchers import on_engine
+
+    return on_engine(engine, lambda: HyperscanFinder(fixed, own), lambda: StdlibFinder(fixed + own, groups))
 
 
 class Detectors:

@@ -23,13 +23,16 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 # (pattern indexes, offsets just past each match), in the order found
 Events = tuple[list[int], list[int]]
+
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
@@ -120,14 +123,20 @@ class HyperscanMatcher:
 
 def make_matcher(patterns: Sequence[Pattern], engine: str = "auto", cache_dir: Path | None = None):
     """`engine`: "auto" (Hyperscan when the wheel imports), "hyperscan" or "stdlib"."""
+    return on_engine(engine, lambda: HyperscanMatcher(patterns, cache_dir), lambda: ChunkFindMatcher(patterns))
+
+
+def on_engine(engine: str, hyperscan_build: Callable[[], T], stdlib_build: Callable[[], U]) -> T | U:
+    """Build with Hyperscan when `engine` allows it and the wheel imports, else with the stdlib.
+    The ANTREA_DIAGNOSE_ENGINE variable overrides `engine` (tests and CI force the stdlib)."""
     engine = os.environ.get("ANTREA_DIAGNOSE_ENGINE", engine)
     if engine in ("auto", "hyperscan"):
         try:
-            return HyperscanMatcher(patterns, cache_dir)
+            return hyperscan_build()
         except ImportError:
             if engine == "hyperscan":
                 raise
-    return ChunkFindMatcher(patterns)
+    return stdlib_build()
 
 
 def candidate_lines(matcher, chunk: bytes) -> dict[int, tuple[int, list[int]]]:

@@ -41,22 +41,6 @@ def test_rule_signature_text_and_interface_names_survive(rules):
     assert s.text(line) == line
 
 
-def test_the_signature_text_kept_on_disk_is_the_rule_packs(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.delenv("ANTREA_DIAGNOSE_NO_CACHE", raising=False)
-    names.builtin_signature_text.cache_clear()
-    try:
-        text = names.builtin_signature_text()
-        [kept] = (tmp_path / "antrea-diagnose").glob("redact-signatures-*.txt")
-        assert kept.read_text() == text == names._load_signature_text()
-        assert "failed to" in text
-        kept.write_text("kept")  # the same sources: the text on disk is used, the rules are not loaded
-        names.builtin_signature_text.cache_clear()
-        assert names.builtin_signature_text() == "kept"
-    finally:
-        names.builtin_signature_text.cache_clear()
-
-
 def test_klog_header_file_names_and_messages_lose_the_node_name():
     header = "Log file created at: 2024/06/28 18:57:17\nRunning on machine: node2\n"
     s = scrubber(header, node=["node2"])
