@@ -17,6 +17,7 @@ from dataclasses import dataclass
 # A Go fmt verb: flags, an explicit argument index, width and precision, then the verb letter.
 VERB = re.compile(r"%(?:%|[-+# 0]*(?:\[\d+\])?(?:\*|\d+)?(?:\.(?:\*|\d+)?)?(?:\[\d+\])?[a-zA-Z])")
 WORD = re.compile(r"[a-z0-9]+")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _DROP = str.maketrans("", "", "\"'`\\")
 _SPACES = re.compile(r"\s+")
 
@@ -122,15 +123,17 @@ class Glob:
 
     def anchor_words(self) -> list[str]:
         """Words that every matching text holds as a whole word (`[a-z0-9]+` with non-word
-        characters or the text's ends around it): those of a piece not touching a wildcard."""
-        out = []
+        characters or the text's ends around it): those of a piece not touching a wildcard.
+        (Built for every catalogue message on the first lookup, hence findall over finditer.)"""
+        out: list[str] = []
         last = len(self.parts) - 1
         for i, part in enumerate(self.parts):
-            for m in WORD.finditer(part):
-                open_left = m.start() == 0 and i > 0
-                open_right = m.end() == len(part) and i < last
-                if not open_left and not open_right:
-                    out.append(m.group())
+            words = WORD.findall(part)
+            if words and i > 0 and part[0] in _WORD_CHARS:
+                words = words[1:]  # glued to the wildcard before it
+            if words and i < last and part[-1] in _WORD_CHARS:
+                words = words[:-1]  # glued to the wildcard after it
+            out += words
         return out
 
     def holds(self, literal: str) -> int:

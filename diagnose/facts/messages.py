@@ -471,10 +471,11 @@ def _rarest_word_index(items: Iterable[tuple[int, Glob]]) -> _Index:
     for _, words in anchored:
         for w in words:
             counts[w] = counts.get(w, 0) + 1
+    rank = {w: (n, -len(w), w) for w, n in counts.items()}  # the rarest, then the longest
     index: dict[str, list[tuple[int, frozenset[str]]]] = {}
     for i, words in anchored:
         if words:
-            word = min(words, key=lambda w: (counts[w], -len(w), w))
+            word = min(words, key=rank.__getitem__)
             index.setdefault(word, []).append((i, words - {word}))
     return {w: tuple(ids) for w, ids in index.items()}
 
