@@ -89,13 +89,20 @@ if __name__ == "__main__":  # the score table for notes: python tests/realcases/
     from diagnose.rules import rulepack
 
     rules = rulepack.load(rulepack.rule_dirs())
-    score = 0
+    fallbacks = {r.id for r in rules if r.fallback}
+    score = findings = from_fallbacks = led_by_fallback = 0
     with tempfile.TemporaryDirectory() as tmp:
         for name in sorted(EXPECTED):
             try:
-                right, said = verdict(name, diagnose(paste(CASES / name, Path(tmp) / name), rules).to_dict())
+                report = diagnose(paste(CASES / name, Path(tmp) / name), rules).to_dict()
+                right, said = verdict(name, report)
             except Exception as e:  # noqa: BLE001 - the table says what went wrong
-                right, said = False, f"{type(e).__name__}: {e}"
+                right, said, report = False, f"{type(e).__name__}: {e}", {"findings": []}
             score += right
+            ids = [f["rule_id"] for f in report["findings"]]
+            findings += len(ids)
+            from_fallbacks += sum(i in fallbacks for i in ids)
+            led_by_fallback += bool(ids) and ids[0] in fallbacks
             print(f"{'ok ' if right else 'BAD'} {name:55} {said}")
-    print(f"{score}/{len(EXPECTED)} right first", file=sys.stderr)
+    print(f"{score}/{len(EXPECTED)} right first; {from_fallbacks} of {findings} findings from the fallback rules "
+          f"({', '.join(sorted(fallbacks))}), {led_by_fallback} case(s) led by one", file=sys.stderr)
