@@ -82,13 +82,13 @@ def warm_up() -> None:
 def _environment():
     import jinja2
 
-    from diagnose.report import markdown, view
+    from diagnose.report import mdtext, view
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(md=markdown.escape, code=markdown.code, oneline=view.oneline, pct=_pct,
+    env.filters.update(md=mdtext.escape, code=mdtext.code, oneline=view.oneline, pct=_pct,
                        human_size=view.human_size)
     return env
 

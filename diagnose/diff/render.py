@@ -280,7 +280,8 @@ def render_terminal(d: dict[str, Any], width: int = 80, color: bool = False) -> 
 
 
 def render_markdown(d: dict[str, Any]) -> str:
-    from diagnose.report.markdown import MAX_CHARS, code, escape
+    from diagnose.report.markdown import MAX_CHARS
+    from diagnose.report.mdtext import code, escape
 
     def inline(line: Line) -> str:
         out = []

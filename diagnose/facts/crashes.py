@@ -13,16 +13,23 @@ paste) go to the Node their message names.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from diagnose.bundle import model as m
 from diagnose.bundle.model import EvidenceLine
 from diagnose.facts import lifecycle
 from diagnose.facts.runs import Run
+from diagnose.parse.kubectl import DescribedPod, PodRow
 
-if TYPE_CHECKING:
-    from diagnose.rules.evidence import ClusterView
+
+class NodeRuns(Protocol):
+    """What this module reads of a Node (diagnose.rules.evidence.NodeView): its runs."""
+
+    name: str
+
+    def runs_of(self, process: str) -> list[Run]: ...
 
 PROCESSES = ("agent", "controller", "container", "ovs")
 _DUMP_REACH = 60  # lines under a fatal or panic line that its goroutine dump may still be on
@@ -74,12 +81,12 @@ class PodSigns:
         return self.crashloop or self.oom or (self.restarts >= 3 and self.state != "Running")
 
 
-def by_node(view: ClusterView) -> dict[str, Crashes]:
-    """Fatal and panic lines per Node name, from every run of every process."""
-    known = {n for n in view.nodes if n not in m.PSEUDO_NODES}
-    known |= set(view.clusterinfo.nodes) if view.clusterinfo else set()
+def by_node(nodes: Mapping[str, NodeRuns], cluster_nodes: Iterable[str] = ()) -> dict[str, Crashes]:
+    """Fatal and panic lines per Node name, from every run of every process. `cluster_nodes`:
+    the Node names clusterinfo lists (an unattributed fatal naming one is that Node's)."""
+    known = {n for n in nodes if n not in m.PSEUDO_NODES} | set(cluster_nodes)
     out: dict[str, Crashes] = {}
-    for node in view.nodes.values():
+    for node in nodes.values():
         runs = [r for p in PROCESSES for r in node.runs_of(p)]
         fatals = [r.fatal for r in runs if r.fatal]
         panics = [e for r in runs for e in r.events if e.signature in lifecycle.PANICS and not _stack_of_a_crash(e, r)]
@@ -155,7 +162,7 @@ def _container(artifact: str) -> tuple[str, str]:
     return "antrea-agent", "antrea-agent"
 
 
-def pod_signs(view: ClusterView) -> dict[str, PodSigns]:
+def pod_signs(pods: Iterable[PodRow], described_pods: Iterable[DescribedPod]) -> dict[str, PodSigns]:
     """Crash signs of the antrea-agent and antrea-controller Pods by Node name (by `(<pod>)` when
     the paste does not say the Node)."""
     out: dict[str, PodSigns] = {}
@@ -164,7 +171,7 @@ def pod_signs(view: ClusterView) -> dict[str, PodSigns]:
         component = "antrea-controller" if "controller" in name else "antrea-agent"
         return out.setdefault(node or f"({name})", PodSigns(name, component))
 
-    for row in view.pods:
+    for row in pods:
         if not row.name.startswith(("antrea-agent", "antrea-controller")):
             continue
         signs = entry(row.node or row.file_node, row.name)
@@ -172,7 +179,7 @@ def pod_signs(view: ClusterView) -> dict[str, PodSigns]:
         signs.restarts = max(signs.restarts, row.restarts)
         signs.state = row.status or signs.state
         signs.evidence.append(EvidenceLine(row.source, row.line, None, row.text, row.node))
-    for pod in view.described_pods:
+    for pod in described_pods:
         if not pod.name.startswith(("antrea-agent", "antrea-controller")):
             continue
         signs = entry(pod.node, pod.name)

@@ -6,7 +6,7 @@ the built-in ones. The built-in ones are also reachable as `builtin/<name>`, and
 names itself (`{% extends "report.md.j2" %}` in its own report.md.j2) means the built-in one, so
 a user can extend the report and replace only a block. HTML templates (`*.html.j2`) are
 autoescaped. Markdown templates are not (HTML escaping is wrong for Markdown): they must pass
-every value through a filter of `diagnose.report.markdown` (`md`, `code`, `fence`); see
+every value through a filter of `diagnose.report.mdtext` (`md`, `code`, `fence`); see
 templates/report.md.j2.
 
 A mistake in a user's template is the user's to fix, not a crash: `user_errors` turns every
@@ -40,7 +40,7 @@ def environment(templates_dirs: Iterable[Path | str] | None = None) -> Any:
 def _environment(dirs: tuple[str, ...]) -> Any:
     import jinja2
 
-    from diagnose.report import lanes, markdown
+    from diagnose.report import lanes, mdtext
     from diagnose.resources import builtin_templates_dir
 
     builtin = jinja2.FileSystemLoader(str(builtin_templates_dir()))
@@ -73,11 +73,11 @@ def _environment(dirs: tuple[str, ...]) -> Any:
         clock=view.clock,
         short_path=lanes.short_path,
         run_label=lanes.run_label,
-        md=markdown.escape,
-        code=markdown.code,
-        fence=markdown.fence,
-        evidence_fence=markdown.evidence_fence,
-        md_link=markdown.reference_link,
+        md=mdtext.escape,
+        code=mdtext.code,
+        fence=mdtext.fence,
+        evidence_fence=mdtext.evidence_fence,
+        md_link=mdtext.reference_link,
     )
     env.globals.update(
         verdict=view.verdict,

@@ -664,12 +664,12 @@ class ClusterView:
     @cached_property
     def crashes(self) -> dict[str, crashfacts.Crashes]:
         """Fatal and panic lines of every process per Node (see `diagnose.facts.crashes`)."""
-        return crashfacts.by_node(self)
+        return crashfacts.by_node(self.nodes, self.clusterinfo.nodes if self.clusterinfo else ())
 
     @cached_property
     def pod_crash_signs(self) -> dict[str, crashfacts.PodSigns]:
         """Crash signs of the Antrea Pods in pasted kubectl output, by Node (`(<pod>)` when unknown)."""
-        return crashfacts.pod_signs(self)
+        return crashfacts.pod_signs(self.pods, self.described_pods)
 
 
 class RuleEvidence:

@@ -4,7 +4,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 from diagnose.report import render
-from diagnose.report.markdown import MAX_CHARS, code, escape, fence
+from diagnose.report.markdown import MAX_CHARS
+from diagnose.report.mdtext import code, escape, fence
 
 # GitHub-flavoured enough for what the report uses: raw HTML allowed (GitHub sanitises it, we
 # check it is never produced from bundle text), tables.
