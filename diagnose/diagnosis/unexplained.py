@@ -294,7 +294,7 @@ class Miner:
                 t = templates.get(raw)  # shapes whose messages are looked up as they are
             if t.__class__ is not Template:
                 if t.__class__ is _Holes:  # a template keeping some digits: which ones decide
-                    filled = t.memo.get(t.kept(raw.translate(None, not_digits)))  # type: ignore[union-attr]
+                    filled = t.memo.get(t.kept(raw.translate(None, not_digits)))
                     if filled is not None:
                         add(filled)
                         continue
@@ -344,9 +344,9 @@ class Miner:
         """The template of `raw` (line `line_no`, chunk[start:end]), given what its cache key
         found (`entry`)."""
         if entry.__class__ is Template:
-            return entry  # type: ignore[return-value]
+            return entry
         if entry.__class__ is _Holes:
-            return self._filled(entry, level, raw, log, chunk, line_no, start, end)  # type: ignore[arg-type]
+            return self._filled(entry, level, raw, log, chunk, line_no, start, end)
         # A message whose Node names or quoted names alone are new (`container="3f4e..."`) has
         # the template of the message with them masked: look that up before templating anything.
         masked = cache.names_masked(raw)
@@ -359,7 +359,7 @@ class Miner:
             if entry.__class__ is Template:
                 if masked != raw:
                     cache.remember(level, raw, entry, shortcut=True)
-                return entry  # type: ignore[return-value]
+                return entry
             t = self._filled(entry, level, masked, log, chunk, line_no, start, end)  # type: ignore[arg-type]
             own = cache.holes_of_raw(entry, raw, masked)  # type: ignore[arg-type]
             if own is not None:  # the next message of this shape fills its holes directly
@@ -368,7 +368,7 @@ class Miner:
             return t
         entry = self._learn(log, cache, level, raw, example)
         if entry.__class__ is Template:
-            return entry  # type: ignore[return-value]
+            return entry
         return self._filled(entry, level, raw, log, chunk, line_no, start, end)  # type: ignore[arg-type]
 
     def _filled(self, holes: _Holes, level: str, raw: bytes, log: int, chunk: bytes, line_no: int, start: int,
@@ -522,7 +522,7 @@ class _Cache:
     """
 
     def __init__(self, names: tuple[str, ...]):
-        self.by_level: dict[str, dict[bytes, Template]] = {"error": {}, "warning": {}}
+        self.by_level: dict[str, dict[bytes, Template | _Holes]] = {"error": {}, "warning": {}}
         # The same dictionaries by klog level letter (E and F are both errors).
         self.by_letter = {letter: self.by_level[level] for letter, level in _KLOG_LEVELS.items()}
         self.exact: set[bytes] = set()  # shapes whose messages are looked up as they are
