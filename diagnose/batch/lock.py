@@ -10,6 +10,7 @@ the message.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from diagnose.errors import UsageError
@@ -42,9 +43,7 @@ class OutLock:
 
 
 def _try_lock(fd: int) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - Windows has msvcrt, not fcntl
         import msvcrt
 
         try:
@@ -52,6 +51,8 @@ def _try_lock(fd: int) -> bool:
             return True
         except OSError:
             return False
+    import fcntl
+
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True

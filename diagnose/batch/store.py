@@ -212,6 +212,7 @@ class Store:
         self.db.execute("DELETE FROM bundles WHERE path = ?", (row["path"],))
         cols = ", ".join(row)
         cur = self.db.execute(f"INSERT INTO bundles ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+        assert cur.lastrowid is not None  # sqlite3 sets it after every INSERT
         return cur.lastrowid
 
 

@@ -111,8 +111,9 @@ def parse_overrides(items: Iterable[str], base: Limits | None = None) -> Limits:
 
 def help_text() -> str:
     """The limits and their defaults, for `scan --help` (click keeps `\\b` paragraphs as they are)."""
-    rows = [(f.name, format_size(f.default) if f.metadata["size"] else str(f.default), f.metadata["help"])
-            for f in fields(Limits)]
+    defaults = Limits()
+    rows = [(f.name, format_size(value) if f.metadata["size"] else str(value), f.metadata["help"])
+            for f in fields(Limits) for value in [getattr(defaults, f.name)]]
     width = max(len(n) + len(v) for n, v, _ in rows) + 1
     lines = [f"{n}={v}".ljust(width + 1) + h for n, v, h in rows]
     return ("Limits on untrusted input, set with --limit NAME=VALUE (sizes take KiB, MiB, GiB); "

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from diagnose.parse.klog import YearHint
 
 # Artifact kinds. Log kinds are streamed through the signature scanner; every other kind is
 # small, kept in memory (bounded) and parsed on demand.
@@ -139,7 +142,7 @@ class Cluster:
     ignored: list[str] = field(default_factory=list)  # files read but not recognised
     collected_at: datetime | None = None  # from support-bundles_<ts> when known
     year_source: str = ""  # where the year of year-less log lines came from (a guess is said so)
-    year_hint: Any = None  # the diagnose.parse.klog.YearHint the reader used
+    year_hint: YearHint | None = None  # the one the reader used
 
     def node(self, name: str) -> NodeData:
         if name not in self.nodes:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 import queue
 import threading
-from typing import BinaryIO
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from diagnose.bundle.archive import Readable
 
 BLOCK = 256 * 1024
 DEPTH = 4  # blocks read ahead
@@ -35,7 +38,7 @@ class Prefetched:
     so the upstream (e.g. a tar member) is never read by two threads at once.
     """
 
-    def __init__(self, upstream: BinaryIO):
+    def __init__(self, upstream: Readable):
         self._upstream = upstream
         self._queue: queue.Queue = queue.Queue(maxsize=DEPTH)
         self._stop = threading.Event()

@@ -15,11 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
 
 from diagnose.bundle import attribution, classify, layout, prefetch, textstreams
 from diagnose.bundle import model as m
-from diagnose.bundle.archive import Walker, sniffable
+from diagnose.bundle.archive import Readable, Walker, sniffable
 from diagnose.bundle.limits import Budget, current, format_size, hit_size
 from diagnose.diagnosis.unexplained import Miner
 from diagnose.errors import InputError
@@ -212,7 +211,7 @@ class _Collector:
         self.hit_buffers: dict[object, HitBuffer] = {}  # per Node (or per log of no known Node)
         self.note = lambda path, reason: cluster.problems.append(m.ReadProblem(path, reason))
 
-    def on_file(self, parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
+    def on_file(self, parts: tuple[str, ...], display: str, stream: Readable, size: int | None) -> None:
         if self.cluster.collected_at is None:
             self.cluster.collected_at = layout.bundle_time(parts)
         loc = layout.locate(parts)
@@ -292,8 +291,8 @@ class _Collector:
         if command:
             artifact.meta["command"] = command[:300]
 
-    def _canonical(self, head: bytes, stream: BinaryIO,
-                   loc: layout.Location) -> tuple[bytes, BinaryIO, textlines.Shape | None]:
+    def _canonical(self, head: bytes, stream: Readable,
+                   loc: layout.Location) -> tuple[bytes, Readable, textlines.Shape | None]:
         """The file as canonical UTF-8 lines: UTF-16 transcoded, a UTF-8 BOM dropped, and the
         prefixes of pasted logs (CRI, journald, `kubectl logs --prefix`...) rewritten
         (diagnose.parse.lines). Files of a bundle are klog or command output already, so only
@@ -420,7 +419,7 @@ def _naming_lines(entry: _Entry) -> list[str]:
     return []
 
 
-def _read_up_to(stream: BinaryIO, limit: int, block: int = 1 << 20) -> bytes:
+def _read_up_to(stream: Readable, limit: int, block: int = 1 << 20) -> bytes:
     """At most `limit` bytes, read in blocks: `read(limit)` would allocate `limit` bytes (32 MiB
     for every small file) before knowing the file is a few KB."""
     parts: list[bytes] = []
@@ -488,7 +487,7 @@ class _Tail:
 
     keep = 8192
 
-    def __init__(self, inner: BinaryIO):
+    def __init__(self, inner: Readable):
         self._inner = inner
         self._tail = b""
 

@@ -9,9 +9,12 @@ the two shapes that need one (Docker json-file, PowerShell).
 from __future__ import annotations
 
 import codecs
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
 from diagnose.parse import lines
+
+if TYPE_CHECKING:
+    from diagnose.bundle.archive import Readable
 
 _BLOCK = 256 * 1024
 
@@ -19,7 +22,7 @@ _BLOCK = 256 * 1024
 class _Rewriting:
     """Base: serves the bytes `_next()` produces, `read(n)` at a time."""
 
-    def __init__(self, inner: BinaryIO):
+    def __init__(self, inner: Readable):
         self._inner = inner
         self._buf = b""
         self._done = False
@@ -48,7 +51,7 @@ class _Rewriting:
 class Utf16ToUtf8(_Rewriting):
     """UTF-16 (with or without BOM) in, UTF-8 out; a BOM is dropped, broken pairs replaced."""
 
-    def __init__(self, inner: BinaryIO, codec: str):
+    def __init__(self, inner: Readable, codec: str):
         super().__init__(inner)
         self._decoder = codecs.getincrementaldecoder(codec)(errors="replace")
         self._first = True
@@ -67,7 +70,7 @@ class Utf16ToUtf8(_Rewriting):
 class Normalised(_Rewriting):
     """Lines of a log of `shape` in the canonical form (`lines.normalise`), block by block."""
 
-    def __init__(self, inner: BinaryIO, shape: lines.Shape):
+    def __init__(self, inner: Readable, shape: lines.Shape):
         super().__init__(inner)
         self._shape = shape
         self._carry = b""

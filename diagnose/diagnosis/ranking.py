@@ -59,7 +59,7 @@ def rank(findings: list[Finding], fallbacks: frozenset[str] = frozenset()) -> li
     return sorted(roots, key=lambda f: (f.status != CONFIRMED, caused_by_another(f), *_order(f)))
 
 
-def _order(f: Finding) -> tuple:
+def _order(f: Finding) -> tuple[int, bool, float, int, str]:
     return (SEVERITY_RANK[f.severity], f.status != CONFIRMED, -f.confidence, -len(f.symptoms), f.rule_id)
 
 
@@ -188,7 +188,7 @@ class Diagnosis:
                 unrecognised=list(c.ignored),
                 rules_run=self.rules_run,
             ),
-            verdict=self.verdict.value,  # type: ignore[arg-type]
+            verdict=self.verdict.value,
             verdict_reason=self.verdict.reason,
             findings=[_finding_out(f) for f in self.findings],
             not_evaluated=[rm.NotEvaluatedOut(rule_id=n.rule_id, title=n.title, missing=[

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache, partial
 from operator import itemgetter
-from typing import Any
+from typing import Any, final
 
 from diagnose.bundle import model as m
 from diagnose.facts import lifecycle
 from diagnose.parse import klog
-from diagnose.scan.scanner import CatchAll, Hit
+from diagnose.scan.scanner import CatchAll, Hit, MineCallback
 
 PREFIX = "unexplained"
 MAX_TEMPLATES = 2000
@@ -200,6 +200,7 @@ class Example:
         return text if len(text) <= MAX_EXAMPLE else text[:MAX_EXAMPLE] + "…"
 
 
+@final  # the hot loop tells Template from _Holes by `__class__ is`: no subclasses
 @dataclass(eq=False)  # compared and hashed by identity: one object per template
 class Template:
     text: str
@@ -257,8 +258,8 @@ class Miner:
         if index is not None:
             self._dropped.add(index)
 
-    def callback(self, artifact: m.Artifact, created: datetime | None):
-        """The scanner's `mine` callback for one log (diagnose.scan.scanner.MineCallback)."""
+    def callback(self, artifact: m.Artifact, created: datetime | None) -> MineCallback:
+        """The scanner's `mine` callback for one log."""
         return partial(self.lines, self.log(artifact, created))
 
     def lines(self, log: int, chunk: bytes, line_nos: list[int], heads: list[CatchAll], starts: list[int],
@@ -294,20 +295,19 @@ class Miner:
                 t = templates.get(raw)  # shapes whose messages are looked up as they are
             if t.__class__ is not Template:
                 if t.__class__ is _Holes:  # a template keeping some digits: which ones decide
-                    filled = t.memo.get(t.kept(raw.translate(None, not_digits)))  # type: ignore[union-attr]
+                    filled = t.memo.get(t.kept(raw.translate(None, not_digits)))
                     if filled is not None:
                         add(filled)
                         continue
                 t = self._resolve(log, cache, raw, t, chunk, line_nos[i], starts[i], end, _KLOG_LEVELS[letter])
             add(t)
-        counts = Counter(found)
-        counts.pop(None, None)
-        for t, n in counts.items():
-            t.counts[log] += n  # type: ignore[union-attr]
+        for t, n in Counter(found).items():
+            if t is not None:
+                t.counts[log] += n
         last = dict(zip(found, range(len(found)), strict=True))  # the last line of each template here
-        last.pop(None, None)
         for t, k in last.items():
-            t.last = self._example(log, chunk, line_nos[k], starts[k], ends[k])  # type: ignore[union-attr]
+            if t is not None:
+                t.last = self._example(log, chunk, line_nos[k], starts[k], ends[k])
         for i, keys in also.items():
             t = found[i]
             if t is not None:
@@ -344,9 +344,9 @@ class Miner:
         """The template of `raw` (line `line_no`, chunk[start:end]), given what its cache key
         found (`entry`)."""
         if entry.__class__ is Template:
-            return entry  # type: ignore[return-value]
+            return entry
         if entry.__class__ is _Holes:
-            return self._filled(entry, level, raw, log, chunk, line_no, start, end)  # type: ignore[arg-type]
+            return self._filled(entry, level, raw, log, chunk, line_no, start, end)
         # A message whose Node names or quoted names alone are new (`container="3f4e..."`) has
         # the template of the message with them masked: look that up before templating anything.
         masked = cache.names_masked(raw)
@@ -356,20 +356,20 @@ class Miner:
             entry = templates.get(masked.translate(_SHAPE)) or templates.get(masked)
             if entry is None:
                 entry = self._learn(log, cache, level, masked, example)
-            if entry.__class__ is Template:
+            if isinstance(entry, Template):
                 if masked != raw:
                     cache.remember(level, raw, entry, shortcut=True)
-                return entry  # type: ignore[return-value]
-            t = self._filled(entry, level, masked, log, chunk, line_no, start, end)  # type: ignore[arg-type]
-            own = cache.holes_of_raw(entry, raw, masked)  # type: ignore[arg-type]
+                return entry
+            t = self._filled(entry, level, masked, log, chunk, line_no, start, end)
+            own = cache.holes_of_raw(entry, raw, masked)
             if own is not None:  # the next message of this shape fills its holes directly
                 own.memo[own.kept(raw.translate(None, _NOT_ASCII_DIGITS))] = t
                 cache.remember(level, raw, own, shortcut=True)
             return t
         entry = self._learn(log, cache, level, raw, example)
-        if entry.__class__ is Template:
-            return entry  # type: ignore[return-value]
-        return self._filled(entry, level, raw, log, chunk, line_no, start, end)  # type: ignore[arg-type]
+        if isinstance(entry, Template):
+            return entry
+        return self._filled(entry, level, raw, log, chunk, line_no, start, end)
 
     def _filled(self, holes: _Holes, level: str, raw: bytes, log: int, chunk: bytes, line_no: int, start: int,
                 end: int) -> Template:
@@ -522,7 +522,7 @@ class _Cache:
     """
 
     def __init__(self, names: tuple[str, ...]):
-        self.by_level: dict[str, dict[bytes, Template]] = {"error": {}, "warning": {}}
+        self.by_level: dict[str, dict[bytes, Template | _Holes]] = {"error": {}, "warning": {}}
         # The same dictionaries by klog level letter (E and F are both errors).
         self.by_letter = {letter: self.by_level[level] for letter, level in _KLOG_LEVELS.items()}
         self.exact: set[bytes] = set()  # shapes whose messages are looked up as they are
@@ -599,6 +599,7 @@ class _Cache:
             self.size = 0
 
 
+@final
 class _Holes:
     """A template that keeps some of its message's digits: the text between them, and which of
     the message's digits (by index) go between."""

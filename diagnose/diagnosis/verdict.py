@@ -9,7 +9,7 @@ is "not enough evidence", never "no problems found". A finding at `warning` or a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Literal
 
 from diagnose.bundle import model as m
 from diagnose.rules.rule import SEVERITY_RANK, Finding
@@ -17,7 +17,10 @@ from diagnose.rules.rule import SEVERITY_RANK, Finding
 if TYPE_CHECKING:
     from diagnose.rules.evidence import ClusterView
 
-FAULT, NO_FAULT, NOT_ENOUGH = "fault", "no-fault", "not-enough-evidence"
+VerdictValue = Literal["fault", "no-fault", "not-enough-evidence"]  # diagnose.report.model.Verdict
+FAULT: Final = "fault"
+NO_FAULT: Final = "no-fault"
+NOT_ENOUGH: Final = "not-enough-evidence"
 VALUES = (FAULT, NO_FAULT, NOT_ENOUGH)
 
 # What a Node's health can be judged from. Configuration and clusterinfo alone cannot tell.
@@ -31,7 +34,7 @@ JUDGEABLE = frozenset({
 
 @dataclass
 class Verdict:
-    value: str
+    value: VerdictValue
     reason: str
 
 

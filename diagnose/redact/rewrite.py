@@ -23,9 +23,8 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
-from diagnose.bundle.archive import Walker, _format_of, sniffable
+from diagnose.bundle.archive import Readable, Walker, _format_of, sniffable
 from diagnose.bundle.limits import current
 from diagnose.bundle.model import ReadProblem
 from diagnose.redact import containers
@@ -56,7 +55,7 @@ def harvest(source: Path, vocabulary: Vocabulary | None = None) -> tuple[Vocabul
     h = Harvester(vocabulary)
     problems: list[ReadProblem] = []
 
-    def on_file(parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
+    def on_file(parts: tuple[str, ...], display: str, stream: Readable, size: int | None) -> None:
         h.path(parts)
         head = stream.read(_SNIFF)
         if b"\x00" in head:
@@ -104,7 +103,7 @@ class _TrackingWalker(Walker):
         super().__init__(rewriter.on_file, problems, current())
         self._rw = rewriter
 
-    def walk_stream(self, stream: BinaryIO, parts: tuple[str, ...], display: str, size: int | None,
+    def walk_stream(self, stream: Readable, parts: tuple[str, ...], display: str, size: int | None,
                     depth: int) -> None:
         try:
             head, stream = sniffable(stream)
@@ -194,7 +193,7 @@ class _Rewriter:
         if frame.layers == 0:
             self._stack.pop()
 
-    def on_file(self, parts: tuple[str, ...], display: str, stream: BinaryIO, size: int | None) -> None:
+    def on_file(self, parts: tuple[str, ...], display: str, stream: Readable, size: int | None) -> None:
         frame = self._stack[-1] if self._stack and self._stack[-1].display == display else \
             _Frame(display, parts, parts, [None])
         single = self._is_root(frame)
@@ -236,7 +235,7 @@ class _Rewriter:
         assert sink is not None
         return sink, "/".join(self.scrubber.path_part(p) for p in rel)
 
-    def _redact_into(self, stream: BinaryIO, out: containers.Stream, display: str) -> None:
+    def _redact_into(self, stream: Readable, out: containers.Stream, display: str) -> None:
         head = stream.read(_SNIFF)
         if b"\x00" in head:
             self.outcome.binary.append(display)

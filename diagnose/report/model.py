@@ -374,7 +374,7 @@ def _convert(hint: Any, value: Any) -> Any:
     return value
 
 
-def to_dict(obj: Any) -> Any:
+def to_dict(obj: Any) -> dict[str, Any]:
     """The JSON form: field order kept, optional fields that are unset left out only when they
     were never set (none are, once built by the engine)."""
     return dataclasses.asdict(obj)

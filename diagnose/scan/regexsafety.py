@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -208,13 +209,13 @@ def examples(pattern: str, ignore_case: bool = False) -> list[str]:
     """Strings the pattern may match: the shortest one, then variants that each take another
     branch, an optional part or one more repetition. Empty when the pattern uses syntax the
     stdlib parser does not know (the caller then falls back to weaker checks)."""
-    try:
-        import re._parser as parser  # Python 3.11+
-    except ImportError:  # pragma: no cover - Python 3.10
-        import sre_parse as parser  # type: ignore[no-redef]
+    if sys.version_info >= (3, 11):  # typeshed has no stub for re._parser: mypy checks as 3.10
+        import re._parser as parser
+    else:  # pragma: no cover - Python 3.10
+        import sre_parse as parser
     try:
         tree = parser.parse(pattern)
-        found = _Gen(parser).seq(list(tree))
+        found = _Gen(parser).seq(list(tree.data))
     except (_Unsupported, re.error, RecursionError, ValueError, OverflowError):
         return []
     if ignore_case:
@@ -285,10 +286,10 @@ _CATEGORY_TEST = {
 def _charset(p: Any, items: list[Any]) -> list[str]:
     negate = any(op is p.NEGATE for op, _ in items)
     if negate:
-        picks = [c for c in _POOL if not _in_set(p, c, items)]
-        if not picks:
+        outside = [c for c in _POOL if not _in_set(p, c, items)]
+        if not outside:
             raise _Unsupported("class")
-        return picks[:2]
+        return outside[:2]
     picks: list[str] = []
     for op, av in items:
         if op is p.LITERAL:

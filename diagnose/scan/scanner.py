@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
 from diagnose.scan.matchers import Pattern, default_cache_dir, make_matcher
 
@@ -149,6 +149,12 @@ _KEPT_OVERHEAD = 120  # the object and the bytes header around a kept hit's regi
 _REGION_MAX = 16 * 1024  # a larger context region is rebuilt from cut lines
 
 
+class ByteSource(Protocol):
+    """What is scanned: a stream read by `read(n)`, b"" at the end (a walker's stream, a file)."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 class HitSink(Protocol):
     def add(self, key: str, hits: list[Kept | Hit]) -> None:
         """All hits of one signature in a chunk, in line order (each is a Kept or, for
@@ -211,7 +217,7 @@ class Scanner:
         names = {m.name for m in self._matchers.values() if m is not None}
         return "/".join(sorted(names)) or self.engine
 
-    def scan(self, stream: BinaryIO, kind: str, sink: HitSink | Callable[[Hit], None],
+    def scan(self, stream: ByteSource, kind: str, sink: HitSink | Callable[[Hit], None],
              is_record_start: Callable[[str], bool], mine: MineCallback | None = None) -> ScanStats:
         """Scan `stream` (an artifact of `kind`): hits go to `sink` (a `HitSink`, or a callback
         given every hit decoded, in line order), catch-all lines to `mine`.
@@ -366,7 +372,8 @@ class _Run:
     def _follow_hits(self, chunk: bytes, lines: _Lines, sig: _Compiled, hit_lines: list[int]) -> None:
         done: list[Kept | Hit] = []
         for line in hit_lines:
-            hit = lines.kept(chunk, sig, [line], self.line_base)[0].hit()
+            # cut_ok: a line longer than MAX_LINE got here through the regex (_verify), which decided it.
+            hit = lines.kept(chunk, sig, [line], self.line_base, cut_ok=True)[0].hit()
             following, open_ended = _following(chunk, lines.chunk_len, lines.end(line), sig.follow,
                                                self.is_record_start)
             hit.following.extend(following)
@@ -490,6 +497,12 @@ class _Lines:
         start = self.start(line)
         return chunk[start: min(self.end(line), start + MAX_LINE)]
 
+    @overload
+    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int,
+             cut_ok: Literal[True]) -> list[Kept]: ...
+    @overload
+    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int,
+             cut_ok: bool = False) -> list[Kept] | None: ...
     def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int,
              cut_ok: bool = False) -> list[Kept] | None:
         """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk

@@ -54,6 +54,17 @@ def test_a_huge_line_is_cut_and_the_next_line_still_found():
     assert [h.line_no for h in hits] == [2]
 
 
+def test_a_hit_with_continuation_lines_on_a_line_longer_than_max_line():
+    # A line that ends inside the chunk read is not cut, however long: the regex decides it on its
+    # head, and the hit keeps its continuation lines (this raised TypeError: kept() said None).
+    line = b"F0628 18:57:17.883444       1 main.go:53] Error running agent: " + b"x" * (2 * MAX_LINE)
+    hits, stats = scan(line + b"\ngoroutine 1 [running]:\nmain.main()\n")
+    assert [(h.key, h.line_no) for h in hits] == [("r:fatal", 1)]
+    assert hits[0].groups["msg"].startswith("Error running agent: xxx")
+    assert hits[0].following == ["goroutine 1 [running]:", "main.main()"]
+    assert stats.lines == 3
+
+
 def test_lines_the_time_budget_leaves_unchecked_are_counted_not_dropped(monkeypatch):
     from diagnose.scan import scanner as scan_module
 

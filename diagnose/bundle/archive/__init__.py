@@ -23,9 +23,9 @@ The modules, one job each:
 """
 
 from diagnose.bundle.archive.sniff import format_of
-from diagnose.bundle.archive.streams import sniffable
+from diagnose.bundle.archive.streams import Readable, sniffable
 from diagnose.bundle.archive.walk import OnFile, Walker
 
 _format_of = format_of  # the name diagnose.redact.rewrite imports
 
-__all__ = ["OnFile", "Walker", "format_of", "sniffable"]
+__all__ = ["OnFile", "Readable", "Walker", "format_of", "sniffable"]

@@ -15,12 +15,31 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
 
 from diagnose.bundle.limits import format_size
 
 if TYPE_CHECKING:
     from diagnose.bundle.archive.walk import Walker
+
+
+class Readable(Protocol):
+    """What the walk needs of a stream, and all its layers give: `read(n)`, b"" at the end. An
+    open file, a zip or tar member, and every `Reader` below are one."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
+class Decompressor(Protocol):
+    """An incremental decompressor: bz2's, lzma's, isal's and `_ZlibGzip` have this interface."""
+
+    @property
+    def eof(self) -> bool: ...
+    @property
+    def unused_data(self) -> bytes: ...
+    @property
+    def needs_input(self) -> bool: ...
+    def decompress(self, data: bytes, max_length: int, /) -> bytes: ...
 
 
 class _ZlibGzip:
@@ -49,20 +68,24 @@ try:  # isal inflates 2-4x faster than zlib (measured: benchmarks/README.md)
     from isal.igzip_lib import DECOMP_GZIP, IgzipDecompressor, IsalError
     from isal.isal_zlib import error as IsalZlibError
 
-    def gzip_inflater() -> object:
+    def gzip_inflater() -> Decompressor:
         return IgzipDecompressor(flag=DECOMP_GZIP)
 
-    INFLATE_ERRORS: tuple[type[BaseException], ...] = (IsalError, IsalZlibError)
+    # isal's stubs declare its exception classes as instances (`IsalError: Exception`).
+    INFLATE_ERRORS: tuple[type[Exception], ...] = (IsalError, IsalZlibError)  # type: ignore[assignment]
 except ImportError:  # pragma: no cover - exercised where the wheel is missing
     gzip_inflater = _ZlibGzip
     INFLATE_ERRORS = ()
 
 
-ARCHIVE_ERRORS = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError,
-                  ValueError, *INFLATE_ERRORS)
+ARCHIVE_ERRORS: tuple[type[Exception], ...] = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error,
+                                               lzma.LZMAError, ValueError, *INFLATE_ERRORS)
 # zipfile also raises these on headers it cannot handle (a "version needed" from the future,
 # encryption, an unknown method, sizes that do not fit).
-ZIP_ERRORS = (*ARCHIVE_ERRORS, NotImplementedError, RuntimeError, struct.error, OverflowError)
+ZIP_ERRORS: tuple[type[Exception], ...] = (*ARCHIVE_ERRORS, NotImplementedError, RuntimeError, struct.error,
+                                           OverflowError)
+# A decompressor also runs out of memory (xz's limit aside, a crafted stream can ask much).
+_DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (*ARCHIVE_ERRORS, MemoryError)
 BLOCK = 256 * 1024
 
 
@@ -107,26 +130,26 @@ class Reader:
 class _Raw(io.RawIOBase):
     """A `Reader` as a raw stream, to put an `io.BufferedReader` on it."""
 
-    def __init__(self, inner: Reader | BinaryIO):
+    def __init__(self, inner: Readable):
         self._inner = inner
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b) -> int:  # type: ignore[override]
+    def readinto(self, b) -> int:  # b: the writable buffer io.BufferedReader passes
         data = self._inner.read(len(b))
         b[: len(data)] = data
         return len(data)
 
 
-def buffered(stream: Reader | BinaryIO) -> BinaryIO:
-    return io.BufferedReader(_Raw(stream), buffer_size=BLOCK)  # type: ignore[return-value]
+def buffered(stream: Readable) -> BinaryIO:
+    return io.BufferedReader(_Raw(stream), buffer_size=BLOCK)
 
 
 class Prefixed(Reader):
     """A stream that first returns bytes already read (to sniff the format), then the rest."""
 
-    def __init__(self, prefix: bytes, rest: Reader | BinaryIO):
+    def __init__(self, prefix: bytes, rest: Readable):
         self._prefix = prefix
         self._rest = rest
 
@@ -137,16 +160,17 @@ class Prefixed(Reader):
         return self._rest.read(n)
 
 
-def sniffable(stream: Reader | BinaryIO, n: int = 512) -> tuple[bytes, BinaryIO]:
+def sniffable(stream: Readable, n: int = 512) -> tuple[bytes, Readable]:
     """Read the first `n` bytes and return them with a stream that still yields everything."""
     head = read_at_least(stream, n)
-    return head, Prefixed(head, stream)  # type: ignore[return-value]
+    return head, Prefixed(head, stream)
 
 
-def read_at_least(stream: Reader | BinaryIO, n: int) -> bytes:
+def read_at_least(stream: Readable, n: int) -> bytes:
     """Up to n bytes. A stream that breaks after some bytes gives what it had: the next read
     raises the same error again, where the caller reports it."""
-    parts, got = [], 0
+    parts: list[bytes] = []
+    got = 0
     while got < n:
         try:
             block = stream.read(n - got)
@@ -164,7 +188,7 @@ def read_at_least(stream: Reader | BinaryIO, n: int) -> bytes:
 class Counted(Reader):
     """Counts the bytes read through it: the compressed side of a ratio."""
 
-    def __init__(self, inner: Reader | BinaryIO):
+    def __init__(self, inner: Readable):
         self._inner = inner
         self.count = 0
 
@@ -173,15 +197,16 @@ class Counted(Reader):
         self.count += len(data)
         return data
 
-    # zipfile needs random access to the file it reads; pass it through when there is one.
+    # zipfile needs random access to the file it reads; pass it through when there is one
+    # (only walk_zip gives a Counted to zipfile, over an open file).
     def seekable(self) -> bool:
-        return self._inner.seekable()  # type: ignore[union-attr]
+        return cast(BinaryIO, self._inner).seekable()
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        return self._inner.seek(offset, whence)  # type: ignore[union-attr]
+        return cast(BinaryIO, self._inner).seek(offset, whence)
 
     def tell(self) -> int:
-        return self._inner.tell()  # type: ignore[union-attr]
+        return cast(BinaryIO, self._inner).tell()
 
 
 class Guarded(Reader):
@@ -192,7 +217,7 @@ class Guarded(Reader):
     `source` counts the packed bytes behind an inflating stream (a decompressor, a deflated zip
     member, a sparse tar member): its ratio is checked, and the source-wide ratio stops it."""
 
-    def __init__(self, inner: Reader | BinaryIO, walker: Walker, where: str, *, cap: int | None = None,
+    def __init__(self, inner: Readable, walker: Walker, where: str, *, cap: int | None = None,
                  source: Counted | None = None, total: bool = True):
         self._inner = inner
         self._walker = walker
@@ -246,12 +271,12 @@ class Decompressing(Reader):
     ends the stream: everything decoded before it has been returned already.
     """
 
-    def __init__(self, raw: Reader | BinaryIO, make: Callable[[], object],
+    def __init__(self, raw: Readable, make: Callable[[], Decompressor],
                  on_error: Callable[[BaseException], None]):
         self._raw = raw
         self._make = make
         self._on_error = on_error
-        self._dec: object | None = None
+        self._dec: Decompressor | None = None
         self._done = False
 
     def _read(self, n: int) -> bytes:
@@ -260,7 +285,7 @@ class Decompressing(Reader):
                 out = self._step(n)
                 if out:
                     return out
-        except (*ARCHIVE_ERRORS, MemoryError) as e:
+        except _DECOMPRESS_ERRORS as e:
             self._done = True
             self._on_error(e)
         return b""
@@ -269,27 +294,27 @@ class Decompressing(Reader):
         dec = self._dec
         if dec is None:
             dec = self._dec = self._make()
-        elif dec.eof:  # type: ignore[attr-defined]
-            rest = dec.unused_data or self._raw.read(BLOCK)  # type: ignore[attr-defined]
+        elif dec.eof:
+            rest = dec.unused_data or self._raw.read(BLOCK)
             if not rest.strip(b"\x00"):  # the end, or the zero padding some tools add
                 self._done = True
                 return b""
             dec = self._dec = self._make()
             try:
-                return dec.decompress(rest, size)  # type: ignore[attr-defined]
-            except (*ARCHIVE_ERRORS, MemoryError):
+                return dec.decompress(rest, size)
+            except _DECOMPRESS_ERRORS:
                 self._done = True  # trailing garbage after a complete stream: ignored, as gzip does
                 return b""
-        data = self._raw.read(BLOCK) if dec.needs_input else b""  # type: ignore[attr-defined]
-        if dec.needs_input and not data:  # type: ignore[attr-defined]
+        data = self._raw.read(BLOCK) if dec.needs_input else b""
+        if dec.needs_input and not data:
             raise EOFError("the compressed data ends early")
-        return dec.decompress(data, size)  # type: ignore[attr-defined]
+        return dec.decompress(data, size)
 
 
 class Pushback(Reader):
     """A stream into which unread bytes can be put back (a zip read member by member)."""
 
-    def __init__(self, inner: Reader | BinaryIO):
+    def __init__(self, inner: Readable):
         self._inner = inner
         self._back = b""
 
@@ -306,7 +331,7 @@ class Pushback(Reader):
 class Slice(Reader):
     """The next `size` bytes of a stream."""
 
-    def __init__(self, inner: Reader | BinaryIO, size: int):
+    def __init__(self, inner: Readable, size: int):
         self._inner = inner
         self.left = size
 

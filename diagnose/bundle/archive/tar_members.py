@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import tarfile
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 from diagnose.bundle.archive.names import MemberNames, printable
-from diagnose.bundle.archive.streams import ARCHIVE_ERRORS, Counted, Guarded, buffered, describe_error
-from diagnose.bundle.archive.tar_headers import BoundedTarInfo, HeaderLimit
+from diagnose.bundle.archive.streams import ARCHIVE_ERRORS, Counted, Guarded, Readable, buffered, describe_error
+from diagnose.bundle.archive.tar_headers import (
+    BoundedTarInfo,
+    EmptyHeaderError,
+    EOFHeaderError,
+    HeaderLimit,
+    TruncatedHeaderError,
+)
 
 if TYPE_CHECKING:
     from diagnose.bundle.archive.walk import Walker
 
 _T = TypeVar("_T")
+_TAR_ERRORS: tuple[type[Exception], ...] = (tarfile.TarError, *ARCHIVE_ERRORS)
 
 
 class _LibraryError(tarfile.TarError):
@@ -28,13 +36,13 @@ class _LibraryError(tarfile.TarError):
 def _contained(call: Callable[[], _T]) -> _T:
     try:
         return call()
-    except (tarfile.TarError, *ARCHIVE_ERRORS):
+    except _TAR_ERRORS:
         raise
     except Exception as e:  # RecursionError, IndexError, ...: this archive's problem, not the scan's
         raise _LibraryError(f"tarfile failed on it: {type(e).__name__}") from None
 
 
-def walk_tar(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
+def walk_tar(w: Walker, stream: Readable, parts: tuple[str, ...], display: str, depth: int) -> None:
     count = 0
     tar = None
     handed_on = MemberNames()
@@ -46,7 +54,7 @@ def walk_tar(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
         # next() rather than iteration: the member list is cleared as we go, so a huge
         # archive does not pile up TarInfo objects (stream mode never needs them again).
         while not w.exhausted and (member := _contained(tar.next)) is not None:
-            tar.members.clear()
+            tar.members.clear()  # type: ignore[attr-defined]  # typeshed leaves out TarFile.members
             count += 1
             where = f"{display}!{printable(member.name)}"
             if not w.count_member(where):
@@ -65,13 +73,12 @@ def walk_tar(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
                     "a FIFO" if member.isfifo() else "not a regular file")
                 w.problem(where, f"is {kind} entry in the archive; ignored")
                 continue
-            fobj = _contained(lambda m=member: tar.extractfile(m))
+            fobj = _contained(partial(tar.extractfile, member))
             if fobj is None:
                 continue
-            if member.issparse():
-                fobj = Guarded(fobj, w, path, source=source)
+            data: Readable = Guarded(fobj, w, path, source=source) if member.issparse() else fobj
             handed_on.add(path)
-            w.walk_stream(fobj, (*parts, *name.parts), path, member.size, depth + 1)
+            w.walk_stream(data, (*parts, *name.parts), path, member.size, depth + 1)
     except HeaderLimit as e:
         w.unreadable(display, f"{e}; reading it stopped after {count} member(s)")
         return
@@ -80,12 +87,12 @@ def walk_tar(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
         w.unreadable(display, f"is truncated or corrupt {state} ({describe_error(e)}); what came before was used")
         return
     end = getattr(tar, "antrea_end", None)
-    if end is None or isinstance(end, tarfile.EOFHeaderError) or w.exhausted:
+    if end is None or isinstance(end, EOFHeaderError) or w.exhausted:
         return
-    if isinstance(end, tarfile.EmptyHeaderError):
+    if isinstance(end, EmptyHeaderError):
         w.unreadable(display, f"ends without the end-of-archive marker after {count} member(s) "
                               "(truncated?); what came before was used")
-    elif isinstance(end, tarfile.TruncatedHeaderError):
+    elif isinstance(end, TruncatedHeaderError):
         w.unreadable(display, f"is truncated after {count} member(s); what came before was used")
     else:
         w.unreadable(display, f"has a corrupt member header after {count} member(s) ({describe_error(end)}); "

@@ -14,7 +14,6 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 from diagnose.bundle.archive.names import printable, safe_member_name
 from diagnose.bundle.archive.sniff import claimed_format, file_type, format_of, what_it_is
@@ -22,7 +21,9 @@ from diagnose.bundle.archive.streams import (
     ARCHIVE_ERRORS,
     Counted,
     Decompressing,
+    Decompressor,
     Guarded,
+    Readable,
     describe_error,
     gzip_inflater,
     sniffable,
@@ -32,7 +33,7 @@ from diagnose.bundle.archive.zip_members import walk_nested_zip, walk_zip
 from diagnose.bundle.limits import Limits, current, format_size
 from diagnose.bundle.model import ReadProblem
 
-OnFile = Callable[[tuple[str, ...], str, BinaryIO, "int | None"], None]
+OnFile = Callable[[tuple[str, ...], str, Readable, "int | None"], None]
 
 
 class Walker:
@@ -242,7 +243,7 @@ class Walker:
 
     # -- streams --------------------------------------------------------------------------------
 
-    def walk_stream(self, stream: BinaryIO, parts: tuple[str, ...], display: str, size: int | None,
+    def walk_stream(self, stream: Readable, parts: tuple[str, ...], display: str, size: int | None,
                     depth: int) -> None:
         """Open `stream` as whatever its magic says: compressed, tar, zip, or a plain file."""
         try:
@@ -284,7 +285,8 @@ class Walker:
         self._misnamed.add(display)  # the layer inside a misnamed .gz has the same name: once is enough
         self.problem(display, f"is named like {claimed} data but is {what_it_is(head)}; it was read by its content")
 
-    def _walk_compressed(self, stream: BinaryIO, make: Callable[[], object], parts, display, depth) -> None:
+    def _walk_compressed(self, stream: Readable, make: Callable[[], Decompressor], parts: tuple[str, ...], display: str,
+                         depth: int) -> None:
         source = Counted(stream)
         inflater = Decompressing(source, make, lambda e: self.broken(display, e))
         inflated = Guarded(inflater, self, display, source=source)
@@ -312,7 +314,7 @@ class Walker:
             return None
         return name
 
-    def _emit(self, parts, display, stream, size) -> None:
+    def _emit(self, parts: tuple[str, ...], display: str, stream: Readable, size: int | None) -> None:
         capped = Guarded(stream, self, display, cap=self.limits.max_member_bytes, total=False)
         try:
             self.on_file(tuple(parts), display, capped, size)

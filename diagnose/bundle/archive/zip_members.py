@@ -18,6 +18,7 @@ from diagnose.bundle.archive.streams import (
     Prefixed,
     Pushback,
     RawInflate,
+    Readable,
     Slice,
     buffered,
     describe_error,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from diagnose.bundle.archive.walk import Walker
 
 
-def walk_zip(w: Walker, f: BinaryIO, parts, display, depth) -> None:
+def walk_zip(w: Walker, f: BinaryIO, parts: tuple[str, ...], display: str, depth: int) -> None:
     """A zip with random access: its central directory lists the members."""
     entries = _zip_entry_count(f)
     room = w.limits.max_members - w.members_seen
@@ -115,7 +116,7 @@ def _member_ok(w: Walker, where: str, flags: int, method: int, packed: int, size
     return True
 
 
-def walk_nested_zip(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
+def walk_nested_zip(w: Walker, stream: Readable, parts: tuple[str, ...], display: str, depth: int) -> None:
     # zip needs random access: a zip inside another archive is read into memory while the
     # memory for nested zips lasts, and member by member (local headers) beyond that.
     room = max(0, w.limits.max_nested_zip_bytes - w.zip_memory)
@@ -133,7 +134,8 @@ def walk_nested_zip(w: Walker, stream: BinaryIO, parts, display, depth) -> None:
         w.unreadable(display, _zip_end(count, end))
 
 
-def walk_zip_stream(w: Walker, stream: BinaryIO, parts, display, depth) -> tuple[int, str]:
+def walk_zip_stream(w: Walker, stream: Readable, parts: tuple[str, ...], display: str,
+                    depth: int) -> tuple[int, str]:
     """Read a zip from its local headers, in order, without its directory: a truncated or
     damaged zip, or one too big to hold in memory. Returns (members, how it ended)."""
     src = Pushback(buffered(stream))

@@ -49,8 +49,10 @@ def builtin_fixtures_dir() -> Path:
 def fixtures_dir(directory: Path | None) -> Path | None:
     """Where a pack's fixture folders are: `DIR/fixtures` or `DIR/tests/fixtures`
     (`tests/rules/fixtures` for the built-in pack, None = `directory`); None when there are none."""
-    builtin = directory is None or directory.resolve() == builtin_rules_dir().resolve()
-    candidates = [builtin_fixtures_dir()] if builtin else [directory / "fixtures", directory / "tests" / "fixtures"]
+    if directory is None or directory.resolve() == builtin_rules_dir().resolve():
+        candidates = [builtin_fixtures_dir()]
+    else:
+        candidates = [directory / "fixtures", directory / "tests" / "fixtures"]
     return next((c for c in candidates if c.is_dir()), None)
 
 

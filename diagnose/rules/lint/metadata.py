@@ -77,10 +77,10 @@ def metadata_problems(rule: Rule, path: Path) -> list[tuple[bool, str]]:
             errors.append(f"{what} has categories not in the taxonomy: {', '.join(map(repr, bad))}")
     if rule.category in rule.explains:
         warnings.append("explains lists the rule's own category, which the ranking ignores")
-    names = [getattr(s, "name", None) for s in rule.signatures]
+    signature_names = [getattr(s, "name", None) for s in rule.signatures]
     if not all(isinstance(s, Signature) for s in rule.signatures):
         errors.append("signatures must be Signature(...) objects")
-    elif len(set(names)) != len(names):
+    elif len(set(signature_names)) != len(signature_names):
         errors.append("two signatures have the same name (their hits would mix)")
     return [(True, e) for e in errors] + [(False, w) for w in warnings]
 

@@ -74,10 +74,10 @@ def engine_problems(sig: Signature, compiled: regex.Pattern[str], samples: list[
     from diagnose.scan.matchers import ChunkFindMatcher, Pattern, candidate_lines
 
     header = "I0628 18:55:02.910334       1 lint.go:12] "
-    lines = set()
+    variants: set[str] = set()
     for s in [*samples, sig.literal]:
-        lines.update({s, header + s, f'{header}"{s}" key="value"', s[:-1], s[1:], s.replace(sig.literal, "", 1)})
-    lines = sorted(ln for ln in lines if ln and "\n" not in ln and "\r" not in ln)
+        variants.update({s, header + s, f'{header}"{s}" key="value"', s[:-1], s[1:], s.replace(sig.literal, "", 1)})
+    lines = sorted(ln for ln in variants if ln and "\n" not in ln and "\r" not in ln)
     chunk = ("\n".join(lines) + "\n").encode()
     truth = {ln for ln in lines if compiled.search(ln)}
     matchers: list[tuple[str, Any]] = [("stdlib", ChunkFindMatcher)]
