@@ -64,8 +64,13 @@ def batch(corpus: Path, out: Path, extra: list[str], checkout: Path = ROOT) -> f
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(checkout)
     t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "diagnose", "batch", str(corpus), "--out", str(out), "-q", *extra],
-                          cwd=checkout, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "diagnose", "batch", str(corpus), "--out", str(out), "-q", *extra],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     elapsed = time.perf_counter() - t
     if done.returncode not in (0, 1):
         raise SystemExit(f"batch failed ({done.returncode}): {done.stderr}")
@@ -79,15 +84,20 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--keep", type=Path, help="folder for the corpus (reused when it exists)")
     ap.add_argument("--no-dask", action="store_true")
-    ap.add_argument("--baseline", type=Path, help="another checkout of antrea-diagnose to compare with, "
-                                                   "run in the same rounds (its --jobs 1 and --jobs 2)")
+    ap.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of antrea-diagnose to compare with, run in the same rounds (its --jobs 1 and --jobs 2)",
+    )
     args = ap.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="batch-bench-"))
     corpus = build_corpus(work, args.bundles, args.log_mb)
     size = sum(p.stat().st_size for p in corpus.rglob("*") if p.is_file())
-    contenders: dict[str, tuple[Path, list[str]]] = {"--jobs 1": (ROOT, ["--jobs", "1"]),
-                                                     "--jobs 2": (ROOT, ["--jobs", "2"])}
+    contenders: dict[str, tuple[Path, list[str]]] = {
+        "--jobs 1": (ROOT, ["--jobs", "1"]),
+        "--jobs 2": (ROOT, ["--jobs", "2"]),
+    }
     if args.baseline:  # the same contenders from another checkout, alternated with these
         contenders["baseline --jobs 1"] = (args.baseline, ["--jobs", "1"])
         contenders["baseline --jobs 2"] = (args.baseline, ["--jobs", "2"])
@@ -95,8 +105,9 @@ def main() -> None:
     if not args.no_dask:
         from distributed import LocalCluster
 
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                               host="127.0.0.1", protocol="tcp")
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1", protocol="tcp"
+        )
         contenders["dask LocalCluster 2x1"] = (ROOT, ["--scheduler", cluster.scheduler_address])
     full: dict[str, list[float]] = {k: [] for k in contenders}
     fixed: dict[str, list[float]] = {k: [] for k in contenders}
@@ -115,8 +126,10 @@ def main() -> None:
 
     n = args.bundles
     print(f"\n{n} bundles, {size / 1e6:.0f} MB on disk, {os.cpu_count()} CPUs, median of {args.rounds} rounds\n")
-    print("| contender | wall s | bundles/s | vs --jobs 1 | paired ratio (median) | scan-only bundles/s "
-          "| scan vs --jobs 1 |")
+    print(
+        "| contender | wall s | bundles/s | vs --jobs 1 | paired ratio (median) | scan-only bundles/s "
+        "| scan vs --jobs 1 |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in contenders:
         base_name = "baseline --jobs 1" if name.startswith("baseline") else "--jobs 1"
@@ -126,8 +139,10 @@ def main() -> None:
         scan = wall - statistics.median(fixed[name])
         # Rounds alternate the contenders, so a round's ratio compares runs made moments apart.
         paired = statistics.median(b / w for b, w in zip(full[base_name], full[name], strict=True))
-        print(f"| {name} | {wall:.2f} | {n / wall:.1f} | {base / wall:.2f}x | {paired:.2f}x | {n / scan:.1f} "
-              f"| {base_scan / scan:.2f}x |")
+        print(
+            f"| {name} | {wall:.2f} | {n / wall:.1f} | {base / wall:.2f}x | {paired:.2f}x | {n / scan:.1f} "
+            f"| {base_scan / scan:.2f}x |"
+        )
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
 

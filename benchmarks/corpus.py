@@ -31,11 +31,22 @@ import generate  # noqa: E402  (sample_bundles/generate.py)
 
 API = "https://10.96.0.1:443"
 CONTROLLER = "https://10.96.45.12:443"
-PODS = ["default/web-frontend-6c9f7b8d4-", "shop/cart-6b8f9c7d5-", "shop/checkout-", "kube-system/coredns-5d78c9869d-",
-        "monitoring/node-exporter-", "default/api-0"]
-KINDS = [("v1", "Pod", "pods"), ("v1", "Node", "nodes"), ("v1", "Service", "services"),
-         ("v1", "Namespace", "namespaces"), ("v1", "Endpoints", "endpoints"),
-         ("discovery.k8s.io/v1", "EndpointSlice", "endpointslices")]
+PODS = [
+    "default/web-frontend-6c9f7b8d4-",
+    "shop/cart-6b8f9c7d5-",
+    "shop/checkout-",
+    "kube-system/coredns-5d78c9869d-",
+    "monitoring/node-exporter-",
+    "default/api-0",
+]
+KINDS = [
+    ("v1", "Pod", "pods"),
+    ("v1", "Node", "nodes"),
+    ("v1", "Service", "services"),
+    ("v1", "Namespace", "namespaces"),
+    ("v1", "Endpoints", "endpoints"),
+    ("discovery.k8s.io/v1", "EndpointSlice", "endpointslices"),
+]
 
 
 def _pod(rng: random.Random) -> str:
@@ -61,40 +72,55 @@ def _q(s: str) -> str:
 # (weight, level, file:line, message builder). Rule-matching lines first.
 def _apiserver_list(rng: random.Random) -> str:
     kind, get = _list_url(rng)
-    return (f"k8s.io/client-go/informers/factory.go:160: failed to list {kind}: {get}: "
-            "dial tcp 10.96.0.1:443: i/o timeout")
+    return (
+        f"k8s.io/client-go/informers/factory.go:160: failed to list {kind}: {get}: dial tcp 10.96.0.1:443: i/o timeout"
+    )
 
 
 def _apiserver_watch(rng: random.Random) -> str:
     kind, get = _list_url(rng)
-    inner = (f"k8s.io/client-go/informers/factory.go:160: Failed to watch {kind}: failed to list {kind}: {get}: "
-             "dial tcp 10.96.0.1:443: i/o timeout")
+    inner = (
+        f"k8s.io/client-go/informers/factory.go:160: Failed to watch {kind}: failed to list {kind}: {get}: "
+        "dial tcp 10.96.0.1:443: i/o timeout"
+    )
     return f'"Unhandled Error" err={_q(inner)} logger="UnhandledError"'
 
 
 def _x509(rng: random.Random) -> str:
     kind = rng.choice(["AppliedToGroup", "AddressGroup", "NetworkPolicy"])
-    inner = (f"antrea.io/antrea/pkg/agent/controller/networkpolicy: Failed to watch *v1beta2.{kind}: failed to list "
-             f'*v1beta2.{kind}: Get "{CONTROLLER}/apis/controlplane.antrea.io/v1beta2/{kind.lower()}s": tls: failed '
-             "to verify certificate: x509: certificate signed by unknown authority")
+    inner = (
+        f"antrea.io/antrea/pkg/agent/controller/networkpolicy: Failed to watch *v1beta2.{kind}: failed to list "
+        f'*v1beta2.{kind}: Get "{CONTROLLER}/apis/controlplane.antrea.io/v1beta2/{kind.lower()}s": tls: failed '
+        "to verify certificate: x509: certificate signed by unknown authority"
+    )
     return f'"Unhandled Error" err={_q(inner)} logger="UnhandledError"'
 
 
 def _ipam(rng: random.Random) -> str:
-    return generate.structured("Failed to request IP addresses for container", "container", generate.hexid(rng, 64),
-                               err="no IP addresses available in range set: 10.244.1.1-10.244.1.254")
+    return generate.structured(
+        "Failed to request IP addresses for container",
+        "container",
+        generate.hexid(rng, 64),
+        err="no IP addresses available in range set: 10.244.1.1-10.244.1.254",
+    )
 
 
 def _watch(rng: random.Random) -> str:
     kind = rng.choice(["AppliedToGroup", "AddressGroup", "NetworkPolicy"])
-    return (f'Failed to start watch for {kind}: Get "{CONTROLLER}/apis/controlplane.antrea.io/v1beta2/'
-            f'{kind.lower()}s?nodeName=worker-1&timeout={rng.randrange(300, 600)}s": dial tcp 10.96.45.12:443: '
-            "connect: connection refused")
+    return (
+        f'Failed to start watch for {kind}: Get "{CONTROLLER}/apis/controlplane.antrea.io/v1beta2/'
+        f'{kind.lower()}s?nodeName=worker-1&timeout={rng.randrange(300, 600)}s": dial tcp 10.96.45.12:443: '
+        "connect: connection refused"
+    )
 
 
 def _resolve(rng: random.Random) -> str:
-    return generate.structured("Failed to resolve Service Endpoint, requeuing", "key", "kube-system/antrea",
-                               err=f'endpoints "antrea" not found (attempt {rng.randrange(1, 400)})')
+    return generate.structured(
+        "Failed to resolve Service Endpoint, requeuing",
+        "key",
+        "kube-system/antrea",
+        err=f'endpoints "antrea" not found (attempt {rng.randrange(1, 400)})',
+    )
 
 
 def _iface_config(rng: random.Random) -> str:
@@ -102,9 +128,14 @@ def _iface_config(rng: random.Random) -> str:
 
 
 def _patch(rng: random.Random) -> str:
-    return generate.structured("Failed to patch Node annotation", "key", "node.antrea.io/mac-address",
-                               "value", generate.mac(rng),
-                               err=f'Patch "{API}/api/v1/nodes/worker-1": context deadline exceeded')
+    return generate.structured(
+        "Failed to patch Node annotation",
+        "key",
+        "node.antrea.io/mac-address",
+        "value",
+        generate.mac(rng),
+        err=f'Patch "{API}/api/v1/nodes/worker-1": context deadline exceeded',
+    )
 
 
 def _arp(rng: random.Random) -> str:
@@ -139,13 +170,27 @@ KLOG_NOISE: list[tuple[int, str, str, Callable[[random.Random], str]]] = [
 ]
 
 OVS_NOISE: list[tuple[int, Callable[[random.Random], str]]] = [
-    (3, lambda r: f"dpif_netlink(handler{r.randrange(1, 9)})|WARN|system@ovs-system: lost packet on port channel "
-                  f"{r.randrange(0, 8)} of handler {r.randrange(1, 9)}"),
-    (3, lambda r: f"netdev_linux|WARN|ethtool command ETHTOOL_GFLAGS on network device {_iface(r)} failed: "
-                  "No such device"),
+    (
+        3,
+        lambda r: (
+            f"dpif_netlink(handler{r.randrange(1, 9)})|WARN|system@ovs-system: lost packet on port channel "
+            f"{r.randrange(0, 8)} of handler {r.randrange(1, 9)}"
+        ),
+    ),
+    (
+        3,
+        lambda r: (
+            f"netdev_linux|WARN|ethtool command ETHTOOL_GFLAGS on network device {_iface(r)} failed: No such device"
+        ),
+    ),
     (2, lambda r: f"bridge|ERR|could not open network device {_iface(r)} (No such device)"),
-    (2, lambda r: f"timeval|WARN|Unreasonably long {r.randrange(1000, 4000)}ms poll interval "
-                  f"({r.randrange(1, 90)}ms user, {r.randrange(1, 90)}ms system)"),
+    (
+        2,
+        lambda r: (
+            f"timeval|WARN|Unreasonably long {r.randrange(1000, 4000)}ms poll interval "
+            f"({r.randrange(1, 90)}ms user, {r.randrange(1, 90)}ms system)"
+        ),
+    ),
     (1, lambda r: f"rconn|WARN|br-int<->unix#{r.randrange(1, 9)}: connection dropped (Broken pipe)"),
 ]
 
@@ -199,11 +244,13 @@ def build(out: Path, log_mb: float, hit_pct: float, rotated: int | None = None) 
     saved_bulk, saved_new_log = generate.Bulk, generate.new_log
     generate.Bulk = noisy_bulk_class(hit_pct / 100, f"noise/{hit_pct}")
     if rotated:
+
         def new_log(c, node, start, tag, log_mb=None, share=1.0):  # type: ignore[no-untyped-def]
             log = saved_new_log(c, node, start, tag, log_mb, share)
             if log_mb:
                 log.rotate_bytes = max(64 * 1024, int(log_mb * generate.MB * share / rotated))
             return log
+
         generate.new_log = new_log
     try:
         # `healthy` has three agents and a controller (which gets a fifth of an agent's share).

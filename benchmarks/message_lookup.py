@@ -26,7 +26,7 @@ from diagnose.facts.gofmt import VERB  # noqa: E402
 from diagnose.facts.messages import Catalogue  # noqa: E402
 
 OTHER_PROGRAMS = [
-    'E0101 00:00:00.000000       1 reflector.go:138] k8s.io/client-go/informers/factory.go:134: Failed to watch '
+    "E0101 00:00:00.000000       1 reflector.go:138] k8s.io/client-go/informers/factory.go:134: Failed to watch "
     '*v1.Pod: failed to list *v1.Pod: Get "https://10.96.0.1:443/api/v1/pods": dial tcp 10.96.0.1:443: i/o timeout',
     "E0101 00:00:00.000000       1 ofSwitch.go:259] Received OpenFlow1.3 error: OFPBAC_BAD_OUT_GROUP on message",
     "2024-06-28T18:55:02.910Z|00042|bridge|WARN|could not open network device antrea-gw0 (No such device)",
@@ -75,8 +75,10 @@ def main() -> None:
     loaded = time.perf_counter()
     _ = cat._index, cat._first_lines, cat._wrappers
     indexed = time.perf_counter()
-    print(f"{len(cat)} messages, {len(cat.releases)} releases: load {1000 * (loaded - start):.0f} ms, "
-          f"indexes {1000 * (indexed - loaded):.0f} ms")
+    print(
+        f"{len(cat)} messages, {len(cat.releases)} releases: load {1000 * (loaded - start):.0f} ms, "
+        f"indexes {1000 * (indexed - loaded):.0f} ms"
+    )
 
     hits, misses = lines(cat, args.lines)
     times: dict[str, list[float]] = {"hit": [], "miss": []}
@@ -89,8 +91,9 @@ def main() -> None:
     print(f"{'lines':<6} {'n':>6} {'matched':>8} {'median µs':>10} {'min':>7} {'max':>7}")
     for kind, batch in (("hit", hits), ("miss", misses)):
         t = times[kind]
-        print(f"{kind:<6} {len(batch):>6} {matched[kind]:>8} {statistics.median(t):>10.1f} "
-              f"{min(t):>7.1f} {max(t):>7.1f}")
+        print(
+            f"{kind:<6} {len(batch):>6} {matched[kind]:>8} {statistics.median(t):>10.1f} {min(t):>7.1f} {max(t):>7.1f}"
+        )
     ratio = statistics.median(times["hit"]) / statistics.median(times["miss"])
     print(f"hit / miss: {ratio:.2f}")
 

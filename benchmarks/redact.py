@@ -74,8 +74,14 @@ def main() -> None:
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     base_env = {k: v for k, v in os.environ.items() if k != "ANTREA_DIAGNOSE_ENGINE"}
     code_env = dict(base_env, PYTHONPATH=str(ROOT))
-    log_bytes = int(subprocess.run([sys.executable, str(ROOT / "benchmarks" / "inflate_only.py"), str(bundle)],
-                                   capture_output=True, text=True, check=True).stdout)
+    log_bytes = int(
+        subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "inflate_only.py"), str(bundle)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     out = runs / "copy.tar.gz"
     inflate = ROOT / "benchmarks" / "inflate_only.py"
 
@@ -107,18 +113,25 @@ def main() -> None:
             print(f"round {r + 1}: {name}: {wall:.2f} s, {rss:.1f} MiB", file=sys.stderr)
 
     packed = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
-    lines = [f"Bundle: {log_bytes / 1e6:,.0f} MB of log in {packed / 1e6:,.0f} MB "
-             f"(`healthy` scenario, 3 agents + controller); {args.rounds} alternating rounds"
-             + (", pinned with `taskset -c 0`" if pin else "") + ".", "",
-             "| contender | median s | min s | max s | MB/s of log | peak RSS MiB |", "|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Bundle: {log_bytes / 1e6:,.0f} MB of log in {packed / 1e6:,.0f} MB "
+        f"(`healthy` scenario, 3 agents + controller); {args.rounds} alternating rounds"
+        + (", pinned with `taskset -c 0`" if pin else "")
+        + ".",
+        "",
+        "| contender | median s | min s | max s | MB/s of log | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     medians: dict[str, float] = {}
     for name, rows in results.items():
         if not rows:
             continue
         walls = [w for w, _ in rows]
         medians[name] = statistics.median(walls)
-        lines.append(f"| {name} | {medians[name]:.2f} | {min(walls):.2f} | {max(walls):.2f} | "
-                     f"{log_bytes / 1e6 / medians[name]:.1f} | {max(r for _, r in rows):.1f} |")
+        lines.append(
+            f"| {name} | {medians[name]:.2f} | {min(walls):.2f} | {max(walls):.2f} | "
+            f"{log_bytes / 1e6 / medians[name]:.1f} | {max(r for _, r in rows):.1f} |"
+        )
     for name, why in failures.items():
         lines.append(f"| {name} | failed: {why.splitlines()[-1][:120] if why else ''} | | | | |")
     if "redact, 1 core" in medians and "inflate-only, 1 core" in medians:
@@ -131,7 +144,7 @@ def main() -> None:
         text = README.read_text()
         section = f"{start}\n{table}\n{end}"
         if start in text:
-            text = text[: text.index(start)] + section + text[text.index(end) + len(end):]
+            text = text[: text.index(start)] + section + text[text.index(end) + len(end) :]
         else:
             text = text.rstrip("\n") + f"\n\n{section}\n"
         README.write_text(text)

@@ -76,8 +76,10 @@ def main() -> None:
         for i in range(0, len(data), 1 << 20):
             s.scrub(data[i : i + (1 << 20)])
         us = time.process_time() - t
-        print(f"speed on {len(data) / 1e6:.0f} MB of {args.log.name}: detect-secrets {len(data) / 1e6 / ds:.1f} MB/s, "
-              f"redact's detectors (secrets and identifiers) {len(data) / 1e6 / us:.1f} MB/s")
+        print(
+            f"speed on {len(data) / 1e6:.0f} MB of {args.log.name}: detect-secrets {len(data) / 1e6 / ds:.1f} MB/s, "
+            f"redact's detectors (secrets and identifiers) {len(data) / 1e6 / us:.1f} MB/s"
+        )
 
 
 if __name__ == "__main__":

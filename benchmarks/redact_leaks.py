@@ -29,16 +29,23 @@ FORMATS = ("json", "md", "html", "terminal")
 
 def run(code: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(code))
-    return subprocess.run([sys.executable, "-m", "diagnose", *args], env=env, capture_output=True, text=True,
-                          check=False, cwd=tempfile.gettempdir())  # not this checkout's directory
+    return subprocess.run(
+        [sys.executable, "-m", "diagnose", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tempfile.gettempdir(),
+    )  # not this checkout's directory
 
 
 def texts_of_copy(copy: Path) -> list[str]:
     from diagnose.bundle.archive import Walker
 
     found: list[str] = []
-    Walker(lambda parts, display, stream, size: found.extend([display, stream.read().decode("utf-8", "replace")]),
-           []).walk(copy)
+    Walker(
+        lambda parts, display, stream, size: found.extend([display, stream.read().decode("utf-8", "replace")]), []
+    ).walk(copy)
     return found
 
 
@@ -64,8 +71,9 @@ def main() -> None:
         scan_texts: list[str] = []
         for fmt in FORMATS:
             out = work / f"report.{fmt}"
-            s = run(args.code, "scan", str(source), "--redact", "-f", fmt, "-o", str(out),
-                    "--map", str(work / f"m.{fmt}"))
+            s = run(
+                args.code, "scan", str(source), "--redact", "-f", fmt, "-o", str(out), "--map", str(work / f"m.{fmt}")
+            )
             scan_texts += [s.stdout, s.stderr, out.read_text(errors="replace") if out.exists() else ""]
             if s.returncode not in (0, 1):
                 print(f"scan --redact -f {fmt} failed ({s.returncode}): {s.stderr.strip()[-300:]}")
@@ -73,8 +81,10 @@ def main() -> None:
         for label, texts in (("redact", redact_texts), ("scan --redact", scan_texts)):
             left = survivors(texts, corpus.PLANTED)
             classes = [c for c in left if c in corpus.CLASSES]
-            print(f"{label}: {len(left)} of {len(corpus.PLANTED)} planted values survive "
-                  f"({len(classes)} of {len(corpus.CLASSES)} leak-class values)")
+            print(
+                f"{label}: {len(left)} of {len(corpus.PLANTED)} planted values survive "
+                f"({len(classes)} of {len(corpus.CLASSES)} leak-class values)"
+            )
             for value in left:
                 print(f"  {value}")
         secrets = [v for v in corpus.SECRETS if any(v.lower() in m.lower() for m in maps)]

@@ -176,8 +176,9 @@ def run_once(c: Contender, pin: bool, limit: float | None, cwd: Path) -> tuple[f
     cmd = ["taskset", "-c", "0", *c.cmd] if pin and shutil.which("taskset") else c.cmd
     out = open(c.stdout, "wb") if c.stdout else subprocess.DEVNULL  # noqa: SIM115
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, start_new_session=True,
-                            env={**_ENV, **c.env}, cwd=cwd)
+    proc = subprocess.Popen(
+        cmd, stdout=out, stderr=subprocess.PIPE, start_new_session=True, env={**_ENV, **c.env}, cwd=cwd
+    )
     timed_out = False
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -284,8 +285,11 @@ def bench(corp: Corpus, work: Path, args: argparse.Namespace) -> Result:
 
 
 def table(results: list[Result], rounds: int) -> str:
-    rows = ["| corpus | log MB | files | hit lines | contender | median wall s | median CPU s | MB/s (wall) | "
-            "peak RSS MiB |", "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
+    rows = [
+        "| corpus | log MB | files | hit lines | contender | median wall s | median CPU s | MB/s (wall) | "
+        "peak RSS MiB |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    ]
     for res in results:
         c = res.corpus
         share = f"{100 * res.hit_lines / max(1, c.log_lines):.2g} %" if res.hit_lines is not None else "?"
@@ -294,20 +298,37 @@ def table(results: list[Result], rounds: int) -> str:
             shown = f"{med:.2f}" if med is not None else f"> {res.limit:.0f}"
             shown_cpu = f"{cpu:.2f}" if cpu is not None else "–"
             mbs = f"{c.log_bytes / 1e6 / med:,.0f}" if med else "–"
-            rows.append(f"| {c.name} | {c.log_bytes / 1e6:,.0f} | {c.files} | {share} | {con.name} | {shown} | "
-                        f"{shown_cpu} | {mbs} | {con.rss_kib / 1024:.1f} |")
-    pairs = [("scan", "rg own"), ("scan", "rg 40"), ("scan", "zgrep"), ("scan", "inflate"),
-             ("scan (baseline)", "rg own"), ("scan (baseline)", "rg 40"), ("scan", "scan (baseline)")]
-    rows += ["", "| corpus | time | " + " | ".join(f"{a} ÷ {b}" for a, b in pairs) + " |",
-             "|---|---|" + "---:|" * len(pairs)]
+            rows.append(
+                f"| {c.name} | {c.log_bytes / 1e6:,.0f} | {c.files} | {share} | {con.name} | {shown} | "
+                f"{shown_cpu} | {mbs} | {con.rss_kib / 1024:.1f} |"
+            )
+    pairs = [
+        ("scan", "rg own"),
+        ("scan", "rg 40"),
+        ("scan", "zgrep"),
+        ("scan", "inflate"),
+        ("scan (baseline)", "rg own"),
+        ("scan (baseline)", "rg 40"),
+        ("scan", "scan (baseline)"),
+    ]
+    rows += [
+        "",
+        "| corpus | time | " + " | ".join(f"{a} ÷ {b}" for a, b in pairs) + " |",
+        "|---|---|" + "---:|" * len(pairs),
+    ]
     for res in results:
         for cpu in (False, True):
-            rows.append(f"| {res.corpus.name} | {'CPU' if cpu else 'wall'} | "
-                        + " | ".join(res.ratio(a, b, cpu) for a, b in pairs) + " |")
+            rows.append(
+                f"| {res.corpus.name} | {'CPU' if cpu else 'wall'} | "
+                + " | ".join(res.ratio(a, b, cpu) for a, b in pairs)
+                + " |"
+            )
     rows.append("")
-    rows.append(f"Ratios are medians of per-round ratios over {rounds} alternated rounds; `<` marks a contender "
-                "killed at the time limit (the ratio is then an upper bound). CPU is user + system time of the "
-                "process and the children it waited for (rg's and zgrep's gzip).")
+    rows.append(
+        f"Ratios are medians of per-round ratios over {rounds} alternated rounds; `<` marks a contender "
+        "killed at the time limit (the ratio is then an upper bound). CPU is user + system time of the "
+        "process and the children it waited for (rg's and zgrep's gzip)."
+    )
     return "\n".join(rows)
 
 
@@ -320,9 +341,12 @@ def startup(rounds: int, baseline: Path | None) -> str:
     cs = [Contender("python -c pass", [py, "-c", "pass"])]
     for tag, path in checkouts:
         env = {"PYTHONPATH": str(path)}
-        cs += [Contender(f"--help{tag}", [py, "-m", "diagnose", "--help"], env=env),
-               Contender(f"scan sample{tag}", [py, "-m", "diagnose", "scan", str(sample), "-f", "json", "-o", str(out)],
-                         env=env)]
+        cs += [
+            Contender(f"--help{tag}", [py, "-m", "diagnose", "--help"], env=env),
+            Contender(
+                f"scan sample{tag}", [py, "-m", "diagnose", "scan", str(sample), "-f", "json", "-o", str(out)], env=env
+            ),
+        ]
     for c in cs:
         run_once(c, False, None, out.parent)  # warm caches
     for _ in range(rounds):
@@ -345,8 +369,11 @@ def machine() -> str:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    rg = subprocess.run(["rg", "--version"], capture_output=True, text=True).stdout.split("\n")[0] \
-        if shutil.which("rg") else "no rg"
+    rg = (
+        subprocess.run(["rg", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        if shutil.which("rg")
+        else "no rg"
+    )
     return f"{os.cpu_count()} CPUs ({cpu or platform.processor()}), Python {platform.python_version()}, {rg}"
 
 

@@ -73,8 +73,9 @@ def load(path: Path, command_names: set[str]) -> Config:
             config.commands[key] = value
         elif isinstance(value, dict) and key != "limit":
             known = ", ".join(sorted(command_names))
-            raise ConfigError(f"{config.where}: [{key}] is not a command table; tables are named after a command "
-                              f"({known}).")
+            raise ConfigError(
+                f"{config.where}: [{key}] is not a command table; tables are named after a command ({known})."
+            )
         else:
             config.settings[key] = value
     return config

@@ -38,8 +38,10 @@ STDOUT = "-"
 PRIVATE_MODE = 0o600
 _MAX_LINK_HOPS = 40
 # Paths that name an already open file descriptor of this process.
-_FD_ALIAS = re.compile(r"^/(?:dev/(?P<std>stdout|stderr)|dev/fd/(?P<fd>\d+)|proc/(?:self|thread-self|(?P<pid>\d+))"
-                       r"(?:/task/\d+)?/fd/(?P<pfd>\d+))$")
+_FD_ALIAS = re.compile(
+    r"^/(?:dev/(?P<std>stdout|stderr)|dev/fd/(?P<fd>\d+)|proc/(?:self|thread-self|(?P<pid>\d+))"
+    r"(?:/task/\d+)?/fd/(?P<pfd>\d+))$"
+)
 
 
 class OutputError(UsageError):
@@ -113,14 +115,16 @@ def check(path: Path | str, inputs: Iterable[Path] = (), what: str = "the report
     return dest
 
 
-def write_text(path: Path | str, text: str, *, inputs: Iterable[Path] = (), private: bool = False,
-               what: str = "the report") -> Destination:
+def write_text(
+    path: Path | str, text: str, *, inputs: Iterable[Path] = (), private: bool = False, what: str = "the report"
+) -> Destination:
     """Write `text` (UTF-8) to `path`; see `write_bytes`."""
     return write_bytes(path, _encode(text), inputs=inputs, private=private, what=what)
 
 
-def write_bytes(path: Path | str, data: bytes, *, inputs: Iterable[Path] = (), private: bool = False,
-                what: str = "the report") -> Destination:
+def write_bytes(
+    path: Path | str, data: bytes, *, inputs: Iterable[Path] = (), private: bool = False, what: str = "the report"
+) -> Destination:
     """Write `data` to `path` as its kind of destination asks; `private` files are mode 0600."""
     dest = check(path, inputs, what)
     if dest.kind == "fd":

@@ -29,11 +29,20 @@ with atheris.instrument_imports(include=["diagnose"]):
     from diagnose.bundle.archive import Walker
     from diagnose.bundle.limits import Limits
 
-LIMITS = Limits(max_total_bytes=32 << 20, max_member_bytes=8 << 20, ratio_grace_bytes=1 << 20, max_members=2000,
-                max_nested_zip_bytes=8 << 20, xz_memory_bytes=32 << 20, max_notes=100)
-LOG = (b"Log file created at: 2024/06/28 18:57:17\nRunning on machine: node2\n"
-       b"E0628 18:57:17.883444       1 main.go:53] Error running agent: error initializing agent: "
-       b"Spec.PodCIDR is empty for Node node2\n")
+LIMITS = Limits(
+    max_total_bytes=32 << 20,
+    max_member_bytes=8 << 20,
+    ratio_grace_bytes=1 << 20,
+    max_members=2000,
+    max_nested_zip_bytes=8 << 20,
+    xz_memory_bytes=32 << 20,
+    max_notes=100,
+)
+LOG = (
+    b"Log file created at: 2024/06/28 18:57:17\nRunning on machine: node2\n"
+    b"E0628 18:57:17.883444       1 main.go:53] Error running agent: error initializing agent: "
+    b"Spec.PodCIDR is empty for Node node2\n"
+)
 
 
 def _seeds() -> dict[str, bytes]:
@@ -60,9 +69,16 @@ def _seeds() -> dict[str, bytes]:
                 info.pax_headers = {"comment": "x", "GNU.sparse.map": "10,5", "GNU.sparse.size": "15"}
             t.addfile(info, io.BytesIO(LOG))
         extended[name] = buf.getvalue()
-    return {"log": LOG, "tar": tar.getvalue(), "tgz": gzip.compress(tar.getvalue()), "zip": zf.getvalue(),
-            "bz2": bz2.compress(LOG), "xz": lzma.compress(LOG), "gz-gz": gzip.compress(gzip.compress(LOG)),
-            **extended}
+    return {
+        "log": LOG,
+        "tar": tar.getvalue(),
+        "tgz": gzip.compress(tar.getvalue()),
+        "zip": zf.getvalue(),
+        "bz2": bz2.compress(LOG),
+        "xz": lzma.compress(LOG),
+        "gz-gz": gzip.compress(gzip.compress(LOG)),
+        **extended,
+    }
 
 
 def _drain(parts, display, stream, size) -> None:

@@ -33,9 +33,9 @@ SEEDS = {
     "header": b"Log file created at: 2024/02/29 10:00:00\nRunning on machine: node2\nBinary: Built with gc go1.21\n",
     "structured": b'I0229 10:00:00.000001       1 agent.go:107] "Starting Antrea agent" version="v2.1.0" k="a \\" b"\n',
     "fatal": b"F0628 18:57:17.883444       1 main.go:53] Error running agent: error initializing agent: "
-             b"Spec.PodCIDR is empty for Node node2\ngoroutine 1 [running]:\nmain.main()\n",
+    b"Spec.PodCIDR is empty for Node node2\ngoroutine 1 [running]:\nmain.main()\n",
     "kubectl": b"2024-06-28T18:57:17.883444Z antrea-agent E0628 18:57:17.883444 1 x.go:1] dial tcp 10.96.0.1:443: "
-               b"i/o timeout\r\n",
+    b"i/o timeout\r\n",
 }
 
 
@@ -50,9 +50,12 @@ def TestOneInput(data: bytes) -> None:  # noqa: N802 - the name atheris calls
     artifact = model.Artifact("antrea-agent.log", model.AGENT_LOG, "node2")
     for kind in (model.AGENT_LOG, model.OVS_LOG):
         artifact.kind = kind
-        SCANNER.scan(io.BytesIO(data), kind,
-                     lambda hit: to_event(hit, artifact, "node2", 2024, info.created),
-                     klog.is_header_or_log_start)
+        SCANNER.scan(
+            io.BytesIO(data),
+            kind,
+            lambda hit: to_event(hit, artifact, "node2", 2024, info.created),
+            klog.is_header_or_log_start,
+        )
 
 
 def main() -> None:

@@ -100,49 +100,86 @@ RULE = Rule(
     severity="critical",
     applies_to="all",
     inputs=Inputs(any_of=_LOGS, optional=(OVS_CONTAINER_LOG, OVS_LOG)),
-    references=("https://github.com/antrea-io/antrea/blob/main/pkg/ovs/ovsconfig/ovs_client.go",
-                "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/pkg/ovs/ovsconfig/ovs_client.go",
+        "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
+    ),
     signatures=(
         # "Not connected yet, will try again in %v" (<=v2.6), "Not connected yet" error= retryBackoff= (v2.7+).
-        Signature("not_connected", r"Not connected yet(?:, will try again in (?P<backoff>\S+)|\"(?P<structured>.*))",
-                  "Not connected yet", _LOGS),
+        Signature(
+            "not_connected",
+            r"Not connected yet(?:, will try again in (?P<backoff>\S+)|\"(?P<structured>.*))",
+            "Not connected yet",
+            _LOGS,
+        ),
         Signature("ovsdb_failed", r"error connecting OVSDB: (?P<err>.*)", "error connecting OVSDB", _LOGS),
-        Signature("of_failed", r"failed to connect to OpenFlow switch after (?P<secs>\d+) seconds",
-                  "failed to connect to OpenFlow switch", _LOGS),
+        Signature(
+            "of_failed",
+            r"failed to connect to OpenFlow switch after (?P<secs>\d+) seconds",
+            "failed to connect to OpenFlow switch",
+            _LOGS,
+        ),
         # First step of Initialize, right after the OVSDB connection (pkg/agent/agent.go, all versions):
         # the connection works.
         Signature("setup", r"Setting up node network", "Setting up node network", _LOGS, role="success"),
         # start_ovs: ovs-ctl status failed in the 30 s check loop, OVS restarted (v0.5+). Why the
         # agent waits, not a failure of its own connection.
-        Signature("ovs_restarted", r"OVS was stopped\. Starting it again", "OVS was stopped", (OVS_CONTAINER_LOG,),
-                  role="context"),
+        Signature(
+            "ovs_restarted",
+            r"OVS was stopped\. Starting it again",
+            "OVS was stopped",
+            (OVS_CONTAINER_LOG,),
+            role="context",
+        ),
     ),
     recovered_by=(lifecycle_key("initialized"),),
     explains=("agent-crash", "ovs-flow-restore-wait", "cni"),
     lookalikes=("kernel-module",),
     values=Values,
     outcomes=(
-        Outcome("gave_up", severity="critical", message="""
+        Outcome(
+            "gave_up",
+            severity="critical",
+            message="""
             On {{ where }} antrea-agent gave up connecting to OVS ("{{ fatal }}"):
-        """ + _CONSEQUENCE),
-        Outcome("stuck", severity="critical", message="""
+        """
+            + _CONSEQUENCE,
+        ),
+        Outcome(
+            "stuck",
+            severity="critical",
+            message="""
             On {{ where }} antrea-agent waited {{ retries }} times for the OVSDB socket and never connected:
-        """ + _CONSEQUENCE),
-        Outcome("recovered", severity="info", message="""
+        """
+            + _CONSEQUENCE,
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent waited for the OVSDB socket ({{ retries }} reminders). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent could not connect to OVS in an earlier run{% if fatal %} ("{{ fatal }}"){%
             endif %}. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Check the antrea-ovs container of the Node's agent Pod and its previous log.",
-             "kubectl -n kube-system get pod -l app=antrea,component=antrea-agent --field-selector "
-             "spec.nodeName={{ node }} -o wide; kubectl -n kube-system logs <antrea-agent pod on {{ node }}> "
-             "-c antrea-ovs --previous"),
-        Step("Read the OVS daemon logs on the Node.",
-             "tail -n 50 /var/log/antrea/openvswitch/ovsdb-server.log /var/log/antrea/openvswitch/ovs-vswitchd.log"),
+        Step(
+            "Check the antrea-ovs container of the Node's agent Pod and its previous log.",
+            "kubectl -n kube-system get pod -l app=antrea,component=antrea-agent --field-selector "
+            "spec.nodeName={{ node }} -o wide; kubectl -n kube-system logs <antrea-agent pod on {{ node }}> "
+            "-c antrea-ovs --previous",
+        ),
+        Step(
+            "Read the OVS daemon logs on the Node.",
+            "tail -n 50 /var/log/antrea/openvswitch/ovsdb-server.log /var/log/antrea/openvswitch/ovs-vswitchd.log",
+        ),
         Step("Check that the openvswitch kernel module is loaded.", "lsmod | grep openvswitch"),
     ),
 )
@@ -158,7 +195,7 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         if trouble is None:
             continue
         run, fatal, waits = trouble
-        if any(_connected(ev, later, None) for later in runs[run.index + 1:]) and not runs[-1].healthy:
+        if any(_connected(ev, later, None) for later in runs[run.index + 1 :]) and not runs[-1].healthy:
             continue  # a later run connected and failed otherwise: other rules say why
         restarts = ev.hits("ovs_restarted", node)
         ovs_logs = node.has(OVS_CONTAINER_LOG, OVS_LOG)
@@ -168,10 +205,13 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             # An OVS restart seen by antrea-ovs, or the agent's own fatal, says OVS is what failed;
             # reminders alone also fit a socket the agent cannot see (ovsRunDir, hostPath).
             confidence=0.9 if fatal or restarts else 0.8,
-            values=Values(fatal=_text(fatal[-1]) if fatal else "",
-                          daemon="ovs-vswitchd" if any(e.signature == ev.key("of_failed") for e in fatal)
-                          else "ovsdb-server", retries=len(waits), restarts=len(restarts),
-                          ovs_logs=ovs_logs),
+            values=Values(
+                fatal=_text(fatal[-1]) if fatal else "",
+                daemon="ovs-vswitchd" if any(e.signature == ev.key("of_failed") for e in fatal) else "ovsdb-server",
+                retries=len(waits),
+                restarts=len(restarts),
+                ovs_logs=ovs_logs,
+            ),
             evidence=[*fatal[-2:], *waits[:1], *waits[-1:], *restarts[:2]],
             missing=[] if ovs_logs else [Missing.of(OVS_CONTAINER_LOG, "why OVS is not running")],
         )

@@ -101,57 +101,109 @@ RULE = Rule(
     category="agent-crash",
     severity="error",
     fallback=True,
-    inputs=Inputs(any_of=(AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG, KUBECTL_PODS,
-                          KUBECTL_DESCRIBE_POD, CLUSTER_INFO)),
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
-                "https://github.com/antrea-io/antrea/blob/main/cmd/antrea-agent/main.go",
-                "https://github.com/kubernetes/apimachinery/blob/master/pkg/util/runtime/runtime.go"),
+    inputs=Inputs(
+        any_of=(
+            AGENT_LOG,
+            CONTROLLER_LOG,
+            OTHER_CONTAINER_LOG,
+            OVS_CONTAINER_LOG,
+            OVS_LOG,
+            KUBECTL_PODS,
+            KUBECTL_DESCRIBE_POD,
+            CLUSTER_INFO,
+        )
+    ),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
+        "https://github.com/antrea-io/antrea/blob/main/cmd/antrea-agent/main.go",
+        "https://github.com/kubernetes/apimachinery/blob/master/pkg/util/runtime/runtime.go",
+    ),
     lookalikes=("apiserver-unreachable", "ovs-not-running", "iptables-backend", "podcidr-not-allocated"),
     values=Values,
     outcomes=(
-        Outcome("fatal", message="""
+        Outcome(
+            "fatal",
+            message="""
             {{ component }} on {{ where }} exited with a fatal error{% if runs > 1 %} in {{ runs }} runs{% endif %}:
-            "{{ fatal }}". """ + _FATAL_DETAIL + _AREA + "."),
-        Outcome("panic", message="""
+            "{{ fatal }}". """
+            + _FATAL_DETAIL
+            + _AREA
+            + ".",
+        ),
+        Outcome(
+            "panic",
+            message="""
             {{ component }} on {{ where }} panicked{% if frame %} in {{ frame }}{% endif %}{% if panic_runs > 1 %}
             in {{ panic_runs }} runs{% endif %}: "{{ panic }}"{% if fatal %}, and exited with a fatal error:
-            "{{ fatal }}"{% endif %}. """ + _FATAL_DETAIL + _AREA + """; a panic is a bug: look for a fix in a newer
-            patch release."""),
-        Outcome("exception", message="""
+            "{{ fatal }}"{% endif %}. """
+            + _FATAL_DETAIL
+            + _AREA
+            + """; a panic is a bug: look for a fix in a newer
+            patch release.""",
+        ),
+        Outcome(
+            "exception",
+            message="""
             {{ component }} on {{ where }} crashed with an exception{% if frame %} in {{ frame }}{% endif %}{% if
             panic_runs > 1 %} in {{ panic_runs }} runs{% endif %}: "{{ panic }}"{% if fatal %}, and exited with a
-            fatal error: "{{ fatal }}"{% endif %}. """ + _FATAL_DETAIL + _AREA + "."),
+            fatal error: "{{ fatal }}"{% endif %}. """
+            + _FATAL_DETAIL
+            + _AREA
+            + ".",
+        ),
         # The kubelet records why it killed the container: the crash and its reason are known, the
         # log of the killed run says what used the memory.
-        Outcome("oom_killed", message="""
+        Outcome(
+            "oom_killed",
+            message="""
             {{ component }} on {{ where }} was killed for exceeding its memory limit (OOMKilled; {{ pod_state }}).
             No more specific finding explains it: raise the container's memory limit or find what grows (its log
             before the kill, the number of Pods, policies and Services on the Node).
-        """),
-        Outcome("crash_loop", status="inconclusive", message="""
+        """,
+        ),
+        Outcome(
+            "crash_loop",
+            status="inconclusive",
+            message="""
             {{ component }} on {{ where }} keeps restarting ({{ pod_state }}). No more specific finding explains it.
             Only the Pod status is available: the log of the crashed run says why.
-        """),
+        """,
+        ),
         # The engine's judgement: a crash of an earlier run that a healthy run followed.
-        Outcome("superseded", severity="info", message="""
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             {{ component }} on {{ where }} {% if panic %}crashed ("{{ panic }}"){% else %}exited with a fatal
             error ("{{ fatal }}"){% endif %}. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Get the log of the run that crashed (the previous container) and read its last lines.",
-             "kubectl -n kube-system logs {{ pod }} -c {{ container }} --previous | tail -100"),
-        Step("Check the Pod's container states, restart count and last termination reason.",
-             "kubectl -n kube-system describe pod {{ pod }}"),
-        Step("For a panic, compare the version with the latest patch release and report the stack upstream "
-             "(https://github.com/antrea-io/antrea/issues) if it is not fixed.",
-             "kubectl -n kube-system get pods -l app=antrea -o jsonpath='{..image}'"),
+        Step(
+            "Get the log of the run that crashed (the previous container) and read its last lines.",
+            "kubectl -n kube-system logs {{ pod }} -c {{ container }} --previous | tail -100",
+        ),
+        Step(
+            "Check the Pod's container states, restart count and last termination reason.",
+            "kubectl -n kube-system describe pod {{ pod }}",
+        ),
+        Step(
+            "For a panic, compare the version with the latest patch release and report the stack upstream "
+            "(https://github.com/antrea-io/antrea/issues) if it is not fixed.",
+            "kubectl -n kube-system get pods -l app=antrea -o jsonpath='{..image}'",
+        ),
     ),
 )
 
 # The category of a crash of one of the agent Pod's other containers that its own words do not name.
-_CONTAINER_CATEGORY = (("ipsec", "ipsec"), ("antrea-ovs", "ovs-not-running"), ("ovs", "ovs-not-running"),
-                       ("install-cni", "cni"), ("sysctl", "host-network-config"))
+_CONTAINER_CATEGORY = (
+    ("ipsec", "ipsec"),
+    ("antrea-ovs", "ovs-not-running"),
+    ("ovs", "ovs-not-running"),
+    ("install-cni", "cni"),
+    ("sysctl", "host-network-config"),
+)
 
 
 def check(ev: RuleEvidence) -> Iterator[Finding]:
@@ -185,10 +237,19 @@ def _from_logs(node_name: str, crash: crashes.Crashes, pod: crashes.PodSigns | N
         category=category,
         confidence=0.75 if panic or category != "agent-crash" else 0.6,
         values=Values(
-            component=component, pod=_pod_placeholder(node_name), container=panic.container if panic else component,
-            fatal=fatal[:300], runs=len(crash.fatals), cause="" if cause == fatal[:300] else cause,
-            source=chain.source, area=chain.area, panic=panic.text if panic else "", frame=panic.frame if panic else "",
-            panic_runs=len({e.run for e in crash.panics if e.run is not None}), oom=bool(pod and pod.oom)),
+            component=component,
+            pod=_pod_placeholder(node_name),
+            container=panic.container if panic else component,
+            fatal=fatal[:300],
+            runs=len(crash.fatals),
+            cause="" if cause == fatal[:300] else cause,
+            source=chain.source,
+            area=chain.area,
+            panic=panic.text if panic else "",
+            frame=panic.frame if panic else "",
+            panic_runs=len({e.run for e in crash.panics if e.run is not None}),
+            oom=bool(pod and pod.oom),
+        ),
         evidence=[*([last_panic] if last_panic else []), *crash.fatals[-2:], *(pod.evidence[:1] if pod else [])],
     )
 
@@ -198,11 +259,20 @@ def _from_status(name: str, pod: crashes.PodSigns) -> Finding:
         "oom_killed" if pod.oom else "crash_loop",
         nodes=[name] if not name.startswith("(") else [],
         confidence=0.7 if pod.oom else 0.4,
-        values=Values(component=f"The {pod.component} Pod {pod.name}", pod=pod.name, container=pod.component,
-                      oom=pod.oom, pod_state=f"{pod.state}, {pod.restarts} restarts"),
+        values=Values(
+            component=f"The {pod.component} Pod {pod.name}",
+            pod=pod.name,
+            container=pod.component,
+            oom=pod.oom,
+            pod_state=f"{pod.state}, {pod.restarts} restarts",
+        ),
         evidence=pod.evidence[:4],
-        missing=(Missing("the log of the crashed run of the container",
-                         "kubectl -n kube-system logs {{ pod }} --all-containers --previous | tail -100"),),
+        missing=(
+            Missing(
+                "the log of the crashed run of the container",
+                "kubectl -n kube-system logs {{ pod }} --all-containers --previous | tail -100",
+            ),
+        ),
     )
 
 

@@ -89,8 +89,10 @@ RULE = Rule(
     title="AntreaAgentInfo/AntreaControllerInfo report a lost connection or a stale heartbeat",
     category="ovs-not-running",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/pkg/agent/querier/querier.go",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/monitor/agent.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/querier/querier.go",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/monitor/agent.go",
+    ),
     inputs=Inputs(any_of=(AGENT_INFO, ANTREA_CRD, CONTROLLER_INFO), optional=(AGENT_LOG,)),
     signatures=(
         # pkg/ovs/ovsconfig/ovs_client.go: `Not connected yet, will try again in %v` (<=v2.6), structured v2.7.
@@ -101,28 +103,45 @@ RULE = Rule(
     judge_outcome=False,  # current state
     values=Values,
     outcomes=(
-        Outcome("connection_down", message="""
+        Outcome(
+            "connection_down",
+            message="""
             {{ source }} of {{ who }} says {{ condition }} is False: {{ down }} is down.
-        """),
-        Outcome("corroborated", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "corroborated",
+            severity="info",
+            message="""
             {{ source }} of {{ who }} says {{ condition }} is False ({{ down }} is down), as its log shows:
             the log-based finding explains it.
-        """),
-        Outcome("stale_heartbeat", message="""
+        """,
+        ),
+        Outcome(
+            "stale_heartbeat",
+            message="""
             {{ who }} stopped updating its {{ source }}: its heartbeat is {{ behind }} behind the newest one.
             It is dead, stuck, or cannot reach the Kubernetes API server.
-        """, remediation=(
-            Step("Check the Pod and the end of its log.",
-                 "kubectl -n kube-system get pods -l app=antrea -o wide; kubectl -n kube-system logs "
-                 "<antrea-agent pod on {{ node }}> -c antrea-agent --tail=50"),
-        )),
+        """,
+            remediation=(
+                Step(
+                    "Check the Pod and the end of its log.",
+                    "kubectl -n kube-system get pods -l app=antrea -o wide; kubectl -n kube-system logs "
+                    "<antrea-agent pod on {{ node }}> -c antrea-agent --tail=50",
+                ),
+            ),
+        ),
     ),
     remediation=(
         Step("See the conditions as the API has them now.", "kubectl get antreaagentinfo {{ node }} -o yaml"),
-        Step("OVSDB/OpenFlow: check the antrea-ovs container of the Node.",
-             "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-ovs --tail=50"),
-        Step("Controller connection: check antrea-controller and the antrea Service's endpoints.",
-             "kubectl -n kube-system get pods -l component=antrea-controller; kubectl -n kube-system get endpoints antrea"),
+        Step(
+            "OVSDB/OpenFlow: check the antrea-ovs container of the Node.",
+            "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-ovs --tail=50",
+        ),
+        Step(
+            "Controller connection: check antrea-controller and the antrea Service's endpoints.",
+            "kubectl -n kube-system get pods -l component=antrea-controller; kubectl -n kube-system get endpoints antrea",
+        ),
     ),
 )
 
@@ -130,18 +149,29 @@ RULE = Rule(
 def check(ev: RuleEvidence) -> Iterator[FindingT]:
     for node in ev.view.nodes.values():
         for artifact, cond in node.agent_conditions:
-            yield from _condition(ev, node, cond, "the bundle's agentinfo",
-                                  EvidenceLine(artifact.path, None, None, f"{cond.type}: {cond.status}", node.name))
+            yield from _condition(
+                ev,
+                node,
+                cond,
+                "the bundle's agentinfo",
+                EvidenceLine(artifact.path, None, None, f"{cond.type}: {cond.status}", node.name),
+            )
     for artifact, cond in ev.view.controller_conditions:
-        yield from _condition(ev, None, cond, "the bundle's controllerinfo",
-                              EvidenceLine(artifact.path, None, None, f"{cond.type}: {cond.status}", CONTROLLER_NODE))
+        yield from _condition(
+            ev,
+            None,
+            cond,
+            "the bundle's controllerinfo",
+            EvidenceLine(artifact.path, None, None, f"{cond.type}: {cond.status}", CONTROLLER_NODE),
+        )
     pasted = [o for o in ev.view.crd_objects if o.kind in ("AntreaAgentInfo", "AntreaControllerInfo")]
     beats: list[tuple[datetime, str, Condition, str, str]] = []
     for obj in pasted:
         owner = ev.view.nodes.get(obj.name) if obj.kind == "AntreaAgentInfo" else None
         for cond in obj.conditions:
-            line = EvidenceLine(obj.source, None, None, f"{obj.kind} {obj.name}: {cond.type} {cond.status}",
-                                obj.name if owner else None)
+            line = EvidenceLine(
+                obj.source, None, None, f"{obj.kind} {obj.name}: {cond.type} {cond.status}", obj.name if owner else None
+            )
             yield from _condition(ev, owner, cond, f"the pasted {obj.kind}", line, name=obj.name, kind=obj.kind)
             when = _time(cond.last_transition)
             if cond.type in ("AgentHealthy", "ControllerHealthy") and when is not None:
@@ -153,17 +183,28 @@ def check(ev: RuleEvidence) -> Iterator[FindingT]:
                 who = "antrea-controller" if kind == "AntreaControllerInfo" else f"antrea-agent on {name}"
                 minutes = int((newest - when).total_seconds() // 60)
                 yield RULE.finding(
-                    "stale_heartbeat", nodes=[CONTROLLER_NODE if kind == "AntreaControllerInfo" else name],
-                    confidence=0.7, category="agent-crash",
-                    values=Values(who=who, condition=cond.type, down="", source=kind, behind=f"{minutes} min",
-                                  corroborates=False),
-                    evidence=[EvidenceLine(path, None, None, f"{kind} {name}: lastHeartbeatTime {cond.last_transition}",
-                                           name)],
+                    "stale_heartbeat",
+                    nodes=[CONTROLLER_NODE if kind == "AntreaControllerInfo" else name],
+                    confidence=0.7,
+                    category="agent-crash",
+                    values=Values(
+                        who=who, condition=cond.type, down="", source=kind, behind=f"{minutes} min", corroborates=False
+                    ),
+                    evidence=[
+                        EvidenceLine(path, None, None, f"{kind} {name}: lastHeartbeatTime {cond.last_transition}", name)
+                    ],
                 )
 
 
-def _condition(ev: RuleEvidence, node: NodeView | None, cond: Condition, source: str, line: EvidenceLine,
-               name: str | None = None, kind: str = "AntreaAgentInfo") -> Iterator[FindingT]:
+def _condition(
+    ev: RuleEvidence,
+    node: NodeView | None,
+    cond: Condition,
+    source: str,
+    line: EvidenceLine,
+    name: str | None = None,
+    kind: str = "AntreaAgentInfo",
+) -> Iterator[FindingT]:
     meaning = _MEANING.get(cond.type)
     if meaning is None or not cond.failing:
         return
@@ -173,7 +214,9 @@ def _condition(ev: RuleEvidence, node: NodeView | None, cond: Condition, source:
     who = "antrea-controller" if kind == "AntreaControllerInfo" else f"antrea-agent on {node_name}"
     yield RULE.finding(
         "corroborated" if corroborated else "connection_down",
-        nodes=[node_name], confidence=0.6 if corroborated else 0.75, category=category,
+        nodes=[node_name],
+        confidence=0.6 if corroborated else 0.75,
+        category=category,
         values=Values(who=who, condition=cond.type, down=down, source=source, behind="", corroborates=corroborated),
         evidence=[line],
     )

@@ -65,42 +65,70 @@ RULE = Rule(
     title="AntreaProxy cannot install Service flows",
     category="antreaproxy",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/antrea-proxy.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/proxy/proxier.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/antrea-proxy.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/proxy/proxier.go",
+    ),
     inputs=Inputs(needs=(AGENT_LOG,)),
     # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
     recovered_by=("core:flow_replay_completed",),
     retry_interval=3600,  # the proxier's next sync, at the latest (BoundedFrequencyRunner maxInterval)
     signatures=(
-        Signature("install_failed",
-                  r"Error when installing (?P<what>ClusterIP flows|NodePort flows and configurations|ExternalIP flows and "
-                  r"configurations|LoadBalancer flows and configurations|group of Endpoints|Endpoints flows) for Service",
-                  "Error when installing ", versions=">=1.12.0"),
+        Signature(
+            "install_failed",
+            r"Error when installing (?P<what>ClusterIP flows|NodePort flows and configurations|ExternalIP flows and "
+            r"configurations|LoadBalancer flows and configurations|group of Endpoints|Endpoints flows) for Service",
+            "Error when installing ",
+            versions=">=1.12.0",
+        ),
     ),
     lookalikes=("ovs-flows",),
     values=Values,
     outcomes=(
-        Outcome("failing", message="""
-            On {{ where }} AntreaProxy failed {{ "once" if count == 1 else count ~ " times" }} to install """ + _WHAT + """;
+        Outcome(
+            "failing",
+            message="""
+            On {{ where }} AntreaProxy failed {{ "once" if count == 1 else count ~ " times" }} to install """
+            + _WHAT
+            + """;
             last error: "{{ error }}". {{ "That Service is" if services | length == 1 else "Those Services are" }} not
             load-balanced from this Node until a sync succeeds.
-        """),
-        Outcome("recovered", severity="info", message="""
-            On {{ where }} AntreaProxy could not install """ + _WHAT + """ for a while; last error: "{{ error }}".
+        """,
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
+            On {{ where }} AntreaProxy could not install """
+            + _WHAT
+            + """ for a while; last error: "{{ error }}".
             {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
-            On {{ where }} an earlier antrea-agent run could not install """ + _WHAT + """. {{ outcome_text }}
-        """),
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
+            On {{ where }} an earlier antrea-agent run could not install """
+            + _WHAT
+            + """. {{ outcome_text }}
+        """,
+        ),
     ),
     remediation=(
-        Step("Check the Service and that its Endpoints are ready.",
-             "kubectl get svc -A -o wide; kubectl get endpointslices -A"),
-        Step("Look at the OVS group and flows of the Service on the Node (group IDs per Service port).",
-             "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-             "ovs-ofctl -O OpenFlow15 dump-groups br-int | head -50"),
-        Step("Once OVS/iptables accept the configuration, restart the agent on the Node to reinstall all Services.",
-             "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}"),
+        Step(
+            "Check the Service and that its Endpoints are ready.",
+            "kubectl get svc -A -o wide; kubectl get endpointslices -A",
+        ),
+        Step(
+            "Look at the OVS group and flows of the Service on the Node (group IDs per Service port).",
+            "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+            "ovs-ofctl -O OpenFlow15 dump-groups br-int | head -50",
+        ),
+        Step(
+            "Once OVS/iptables accept the configuration, restart the agent on the Node to reinstall all Services.",
+            "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}",
+        ),
     ),
 )
 
@@ -116,9 +144,12 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             nodes=[node.name],
             # The error says what OVS refused; whether the Service is still broken needs its flows.
             confidence=0.8,
-            values=Values(count=len(events), services=sorted({_service(e) for e in events}),
-                          error=(last.kv.get("err") or "?")[:300],
-                          kinds=sorted({e.groups.get("what") or "?" for e in events})),
+            values=Values(
+                count=len(events),
+                services=sorted({_service(e) for e in events}),
+                error=(last.kv.get("err") or "?")[:300],
+                kinds=sorted({e.groups.get("what") or "?" for e in events}),
+            ),
             evidence=events[:3] + ([last] if len(events) > 3 else []),
         )
 

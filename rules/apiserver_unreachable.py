@@ -76,19 +76,33 @@ RULE = Rule(
     title="antrea-agent cannot reach the Kubernetes API server",
     category="apiserver-unreachable",
     severity="critical",
-    references=("antrea-io/antrea#7472", "antrea-io/antrea#7473",
-                "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md"),
+    references=(
+        "antrea-io/antrea#7472",
+        "antrea-io/antrea#7473",
+        "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
+    ),
     signatures=(
         # ≤v2.4 `failed to get Node with name %s from K8s: %w`, v2.5+ `%q` (quoted name); inside
         # err="..." the quotes of the URL are escaped.
-        Signature("get_node_failed", r'failed to get Node with name \\?"?(?P<node>[^"\\\s:]+)\\?"? from K8s: (?P<err>.*)',
-                  "failed to get Node with name",
-                  versions=">=1.6.0"),
+        Signature(
+            "get_node_failed",
+            r'failed to get Node with name \\?"?(?P<node>[^"\\\s:]+)\\?"? from K8s: (?P<err>.*)',
+            "failed to get Node with name",
+            versions=">=1.6.0",
+        ),
         # Up to v1.5 the agent logged the failure itself (E) before returning the bare client-go error.
-        Signature("get_node_failed_old", r"Failed to get node from K8s with name (?P<node>[^\s:]{1,253}): (?P<err>.*)",
-                  "Failed to get node from K8s with name", versions="<1.6.0"),
-        Signature("api_gave_up", r"K8s API did not become available: (?P<err>.*)", "K8s API did not become available",
-                  versions=">=2.5.0"),
+        Signature(
+            "get_node_failed_old",
+            r"Failed to get node from K8s with name (?P<node>[^\s:]{1,253}): (?P<err>.*)",
+            "Failed to get node from K8s with name",
+            versions="<1.6.0",
+        ),
+        Signature(
+            "api_gave_up",
+            r"K8s API did not become available: (?P<err>.*)",
+            "K8s API did not become available",
+            versions=">=2.5.0",
+        ),
         # client-go reflector, all wordings (reference §3.3): "failed to list *v1.Node: Get ...".
         Signature("list_failed", r"failed to list \*?v1[a-z0-9]*\.(?P<type>\w+): (?P<err>.*)", "failed to list "),
     ),
@@ -99,35 +113,60 @@ RULE = Rule(
     lookalikes=("podcidr-not-allocated",),
     values=Values,
     outcomes=(
-        Outcome("fatal", severity="critical", message="""
+        Outcome(
+            "fatal",
+            severity="critical",
+            message="""
             {{ who }} cannot reach the Kubernetes API server{% if endpoint %} at {{ endpoint }}{% endif %}
             ({{ error }}). The agent exits during initialisation, so the Pod network of
             {{ "these Nodes" if nodes | length > 1 else "the Node" }} is down. {{ scope }}
-        """),
-        Outcome("ongoing", severity="error", message="""
+        """,
+        ),
+        Outcome(
+            "ongoing",
+            severity="error",
+            message="""
             {{ who }} cannot reach the Kubernetes API server{% if endpoint %} at {{ endpoint }}{% endif %}
             ({{ error }}): its informers keep failing to list objects until the end of the logs. {{ scope }}
-        """),
+        """,
+        ),
         # The engine's judgement: the failures stopped while the agent went on, or a later run was fine.
-        Outcome("recovered", severity="info", message="""
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             {{ who }} could not reach the Kubernetes API server{% if endpoint %} at {{ endpoint }}{% endif %}
             for a while ({{ error }}). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             {{ who }} could not reach the Kubernetes API server{% if endpoint %} at {{ endpoint }}{% endif %}
             in an earlier run ({{ error }}). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("From the Node, test the endpoint the agent uses (a timeout means packets are dropped; "
-             "'connection refused' means nothing listens).",
-             "curl -k --max-time 5 https://{{ endpoint or '<apiserver-ip>:443' }}/healthz"),
-        Step("Check the API server and its endpoints.", "kubectl get --raw /readyz?verbose; kubectl get endpoints kubernetes"),
-        Step("On the Node, check the route to the endpoint and the kube-proxy rules for the ClusterIP.",
-             "ip route get {{ (endpoint or '<apiserver-ip>:443').rsplit(':', 1)[0].strip('[]') }}; "
-             "iptables-save | grep -c KUBE-SVC"),
-        Step("If the ClusterIP path is what fails, point the agent at a reachable address with "
-             "kubeAPIServerOverride in antrea-agent.conf and restart the agent."),
+        Step(
+            "From the Node, test the endpoint the agent uses (a timeout means packets are dropped; "
+            "'connection refused' means nothing listens).",
+            "curl -k --max-time 5 https://{{ endpoint or '<apiserver-ip>:443' }}/healthz",
+        ),
+        Step(
+            "Check the API server and its endpoints.",
+            "kubectl get --raw /readyz?verbose; kubectl get endpoints kubernetes",
+        ),
+        Step(
+            "On the Node, check the route to the endpoint and the kube-proxy rules for the ClusterIP.",
+            "ip route get {{ (endpoint or '<apiserver-ip>:443').rsplit(':', 1)[0].strip('[]') }}; "
+            "iptables-save | grep -c KUBE-SVC",
+        ),
+        Step(
+            "If the ClusterIP path is what fails, point the agent at a reachable address with "
+            "kubeAPIServerOverride in antrea-agent.conf and restart the agent."
+        ),
     ),
 )
 
@@ -148,8 +187,11 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         return
     events = [e for n in nodes for e in (fatal.get(n) or ongoing.get(n) or [])]
     error, endpoint = _first_network_error(events)
-    healthy = sorted(n.name for n in ev.nodes if n.name not in nodes and n.runs and not n.failed_reason
-                     and not any(r.fatal for r in n.runs[-1:]))
+    healthy = sorted(
+        n.name
+        for n in ev.nodes
+        if n.name not in nodes and n.runs and not n.failed_reason and not any(r.fatal for r in n.runs[-1:])
+    )
     with_logs = [n for n in ev.nodes if n.has_agent_logs or n.failed_reason]
     missing = []
     if any(ev.view.nodes.get(n) is None or ev.view.nodes[n].routes is None for n in nodes):
@@ -159,8 +201,9 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         "fatal" if fatal else "ongoing",
         nodes=nodes,
         confidence=0.95 if fatal else 0.75,
-        values=Values(who=_who(nodes, cluster_wide), endpoint=endpoint, error=error,
-                      scope=_scope(nodes, cluster_wide, healthy)),
+        values=Values(
+            who=_who(nodes, cluster_wide), endpoint=endpoint, error=error, scope=_scope(nodes, cluster_wide, healthy)
+        ),
         evidence=_pick(events),
         missing=missing,
     )
@@ -168,8 +211,11 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
 
 def _who(nodes: list[str], cluster_wide: bool) -> str:
     shown = [n for n in nodes if n not in PSEUDO_NODES] or ["the Node of these files"]
-    return (f"antrea-agent on every one of the {len(nodes)} Nodes" if cluster_wide
-            else f"antrea-agent on {', '.join(shown)}")
+    return (
+        f"antrea-agent on every one of the {len(nodes)} Nodes"
+        if cluster_wide
+        else f"antrea-agent on {', '.join(shown)}"
+    )
 
 
 def _scope(nodes: list[str], cluster_wide: bool, healthy: list[str]) -> str:
@@ -178,8 +224,10 @@ def _scope(nodes: list[str], cluster_wide: bool, healthy: list[str]) -> str:
         return "Every Node fails: look at kube-apiserver itself, its load balancer or its certificate first."
     if healthy:
         these = "these Nodes" if len(nodes) > 1 else "this Node"
-        return (f"Other Nodes reach it ({', '.join(healthy)}): the path from {these} is broken (host routes or NIC, "
-                "firewall, kube-proxy rules for the ClusterIP).")
+        return (
+            f"Other Nodes reach it ({', '.join(healthy)}): the path from {these} is broken (host routes or NIC, "
+            "firewall, kube-proxy rules for the ClusterIP)."
+        )
     return ""
 
 

@@ -73,57 +73,84 @@ RULE = Rule(
     severity="info",
     judge_outcome=False,  # expected states, reported at info whatever happened after
     inputs=Inputs(any_of=(AGENT_LOG, IP_LINK, IP_ADDR)),
-    references=("https://github.com/antrea-io/antrea/blob/main/pkg/agent/ipassigner/ip_assigner_linux.go",
-                "https://github.com/antrea-io/antrea/blob/main/docs/egress.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/ipassigner/ip_assigner_linux.go",
+        "https://github.com/antrea-io/antrea/blob/main/docs/egress.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go",
+    ),
     signatures=(
         # W klog.Warning up to v2.6, InfoS in v2.7 (pkg/agent/agent.go FlowRestoreComplete).
-        Signature("frw_not_true", r"flow-restore-wait was not true before the delete call was made, will retry",
-                  "flow-restore-wait was not true before the delete call"),
+        Signature(
+            "frw_not_true",
+            r"flow-restore-wait was not true before the delete call was made, will retry",
+            "flow-restore-wait was not true before the delete call",
+        ),
         Signature("no_ca_yet", r"Didn't get CA certificate, skip updating Antrea Client", "Didn't get CA certificate"),
-        Signature("ca_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA"),
+        Signature(
+            "ca_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA"
+        ),
     ),
     lookalikes=("host-network-config", "ovs-flow-restore-wait", "controller-unreachable"),
     values=Values,
     outcomes=(
-        Outcome("egress_dummy_down", message="""
+        Outcome(
+            "egress_dummy_down",
+            message="""
             {{ device }} is DOWN on {{ where }}: this is expected. It is the dummy device that holds the Egress IPs of
             the Node; Antrea never sets it up and the Egress IPs work while it is DOWN. Not a fault.
-        """),
-        Outcome("frw_start_race", message="""
+        """,
+        ),
+        Outcome(
+            "frw_start_race",
+            message="""
             "flow-restore-wait was not true before the delete call was made, will retry" on {{ where }} is a start-up
             race with the antrea-ovs container; the agent retried and cleaned up flow-restore-wait afterwards. Not a
             fault.
-        """),
-        Outcome("ca_arrived_late", message="""
+        """,
+        ),
+        Outcome(
+            "ca_arrived_late",
+            message="""
             "Didn't get CA certificate" on {{ where }} was logged before the antrea-ca ConfigMap was read; the agent
             then built its client with the CA bundle. Not a fault.
-        """),
+        """,
+        ),
     ),
     remediation=(
         Step("Nothing to fix for this state; look at the other findings for the cause of the reported symptom."),
-        Step("To see for yourself: antrea-egress0 is of kind dummy and carries the Egress IPs of the Node, and the "
-             "agent log shows flow-restore-wait cleaned up after the warning.",
-             "ip -d addr show antrea-egress0; grep -E 'flow-restore-wait|CA bundle' /var/log/antrea/antrea-agent.INFO"
-             "   # on {{ node }}"),
+        Step(
+            "To see for yourself: antrea-egress0 is of kind dummy and carries the Egress IPs of the Node, and the "
+            "agent log shows flow-restore-wait cleaned up after the warning.",
+            "ip -d addr show antrea-egress0; grep -E 'flow-restore-wait|CA bundle' /var/log/antrea/antrea-agent.INFO"
+            "   # on {{ node }}",
+        ),
     ),
 )
 
 
 def check(ev: RuleEvidence) -> Iterator[Finding]:
     found: dict[str, list[tuple[str, list[LogEvent | EvidenceLine]]]] = {
-        "egress_dummy_down": [], "frw_start_race": [], "ca_arrived_late": []}
+        "egress_dummy_down": [],
+        "frw_start_race": [],
+        "ca_arrived_late": [],
+    }
     for node in ev.nodes:
-        for outcome, evidence in (("egress_dummy_down", _egress_dummy_down(node)),
-                                  ("frw_start_race", _followed_by(node, ev.key("frw_not_true"),
-                                                                  lifecycle.key("frw_cleaned"))),
-                                  ("ca_arrived_late", _followed_by(node, ev.key("no_ca_yet"), ev.key("ca_updated")))):
+        for outcome, evidence in (
+            ("egress_dummy_down", _egress_dummy_down(node)),
+            ("frw_start_race", _followed_by(node, ev.key("frw_not_true"), lifecycle.key("frw_cleaned"))),
+            ("ca_arrived_late", _followed_by(node, ev.key("no_ca_yet"), ev.key("ca_updated"))),
+        ):
             if evidence is not None:
                 found[outcome].append((node.name, evidence))
     for outcome, items in found.items():
         if items:
-            yield RULE.finding(outcome, nodes=[n for n, _ in items], confidence=0.9,
-                               values=Values(device=EGRESS_DEVICE), evidence=[e for _, evs in items for e in evs][:8])
+            yield RULE.finding(
+                outcome,
+                nodes=[n for n, _ in items],
+                confidence=0.9,
+                values=Values(device=EGRESS_DEVICE),
+                evidence=[e for _, evs in items for e in evs][:8],
+            )
 
 
 def _egress_dummy_down(node: NodeView) -> list[LogEvent | EvidenceLine] | None:

@@ -99,22 +99,35 @@ class Values:
 
 # What the inner error of a failed CNI call means, tried in order (words of Antrea's, the CNI
 # plugins' and gRPC's messages; see the docstring).
-_CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(words)) for name, words in (
-    ("agent_unreachable", r"cni\.sock\S*:? connect: (?:no such file or directory|connection refused)|"
-                          r"cni\.sock: (?:no such file or directory|connection refused)"),
-    ("network_not_ready", r"Server is busy, please retry later|because network is not ready"),
-    ("ipam_exhausted", r"no IP addresses available in range set|all IPPools exhausted|Pool \S+ is exh?austed"),
-    ("netns_gone", r"failed to Statfs|is not a valid network namespace|[Nn]etns \S* ?(?:does not exist|not found)"),
-    ("ovs_port", r"failed to (?:add OVS port|connect to ovs|add Openflow entries|get of_port)|"
-                 r"OpenFlow port is not ready"),
-    ("interface_setup", r"veth|failed to configure IP address for container|failed to set MTU|already exists|"
-                        r"failed to (?:find|set) .*interface"),
-    ("ipam_failed", r"IPAM|[Ii][Pp] ?[Pp]ool|failed to allocate|allocated IP address not found"),
-))
+_CLASSES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(words))
+    for name, words in (
+        (
+            "agent_unreachable",
+            r"cni\.sock\S*:? connect: (?:no such file or directory|connection refused)|"
+            r"cni\.sock: (?:no such file or directory|connection refused)",
+        ),
+        ("network_not_ready", r"Server is busy, please retry later|because network is not ready"),
+        ("ipam_exhausted", r"no IP addresses available in range set|all IPPools exhausted|Pool \S+ is exh?austed"),
+        ("netns_gone", r"failed to Statfs|is not a valid network namespace|[Nn]etns \S* ?(?:does not exist|not found)"),
+        (
+            "ovs_port",
+            r"failed to (?:add OVS port|connect to ovs|add Openflow entries|get of_port)|"
+            r"OpenFlow port is not ready",
+        ),
+        (
+            "interface_setup",
+            r"veth|failed to configure IP address for container|failed to set MTU|already exists|"
+            r"failed to (?:find|set) .*interface",
+        ),
+        ("ipam_failed", r"IPAM|[Ii][Pp] ?[Pp]ool|failed to allocate|allocated IP address not found"),
+    )
+)
 
 REMEDIATION_STUCK_POD = Step(
     "When the cause is fixed, delete the Pods stuck in ContainerCreating so that the runtime makes new sandboxes.",
-    "kubectl get pods -A -o wide --field-selector spec.nodeName={{ node }} | grep -E 'ContainerCreating|Terminating'")
+    "kubectl get pods -A -o wide --field-selector spec.nodeName={{ node }} | grep -E 'ContainerCreating|Terminating'",
+)
 
 RULE = Rule(
     id="ANT-CNI-001",
@@ -122,138 +135,242 @@ RULE = Rule(
     title="CNI ADD/DEL of antrea fails: Pods cannot get their network",
     category="cni",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/pkg/agent/cniserver/server.go",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/cni/client.go",
-                "antrea-io/antrea#832",
-                "https://github.com/containernetworking/cni/blob/main/libcni/api.go",
-                "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/cniserver/server.go",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/cni/client.go",
+        "antrea-io/antrea#832",
+        "https://github.com/containernetworking/cni/blob/main/libcni/api.go",
+        "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
+    ),
     inputs=Inputs(any_of=(AGENT_LOG, HOST_LOG, KUBECTL_EVENTS, KUBECTL_DESCRIBE_POD)),
     signatures=(
         # server.go: printf `Failed to ... for container %s: %v` up to v1.13, ErrorS from v1.14.
-        Signature("add_failed", r"Failed to (?P<what>request IP addresses|configure interfaces|check IPAM configuration) "
-                  r"for container\b(?P<rest>.*)", " for container", _AGENT),
-        Signature("del_failed", r"Failed to (?P<what>remove interfaces|delete IP addresses) for container\b(?P<rest>.*)",
-                  " for container", _AGENT),
-        Signature("not_ready", r"Cannot process CmdAdd request for container\b(?P<rest>.*)",
-                  "Cannot process CmdAdd request", _AGENT),
+        Signature(
+            "add_failed",
+            r"Failed to (?P<what>request IP addresses|configure interfaces|check IPAM configuration) "
+            r"for container\b(?P<rest>.*)",
+            " for container",
+            _AGENT,
+        ),
+        Signature(
+            "del_failed",
+            r"Failed to (?P<what>remove interfaces|delete IP addresses) for container\b(?P<rest>.*)",
+            " for container",
+            _AGENT,
+        ),
+        Signature(
+            "not_ready",
+            r"Cannot process CmdAdd request for container\b(?P<rest>.*)",
+            "Cannot process CmdAdd request",
+            _AGENT,
+        ),
         # `CmdAdd for container %v succeeded` (v1.0-v1.13), `"CmdAdd for container succeeded"` (v1.14+).
-        Signature("add_ok", r"CmdAdd for container (?:\S+ )?succeeded", "CmdAdd for container", _AGENT,
-                  role="success"),
+        Signature("add_ok", r"CmdAdd for container (?:\S+ )?succeeded", "CmdAdd for container", _AGENT, role="success"),
         # `Received CmdAdd request %v` (v1.0-v1.13), `"Received CmdAdd request" request=` (v1.14+): the
         # request names the Pod of a container id (CNI_ARGS K8S_POD_NAMESPACE / K8S_POD_NAME).
-        Signature("request", r'Received Cmd(?:Add|Del) request\b.*?container_id:\\?"(?P<cid>[0-9a-f]{12,64})\\?".*?'
-                  r"K8S_POD_NAMESPACE=(?P<ns>[-a-z0-9.]{1,253});K8S_POD_NAME=(?P<pod>[-a-z0-9.]{1,253})",
-                  "Received Cmd", _AGENT, role="context"),
+        Signature(
+            "request",
+            r'Received Cmd(?:Add|Del) request\b.*?container_id:\\?"(?P<cid>[0-9a-f]{12,64})\\?".*?'
+            r"K8S_POD_NAMESPACE=(?P<ns>[-a-z0-9.]{1,253});K8S_POD_NAME=(?P<pod>[-a-z0-9.]{1,253})",
+            "Received Cmd",
+            _AGENT,
+            role="context",
+        ),
         # The runtime's view in kubelet / containerd / CRI-O logs (libcni; the quotes are escaped
         # inside a structured err="...").
-        Signature("runtime_failed", r'plugin type=\\?"antrea\\?"(?: name=\\?"[^"\\]{0,63}\\?")? failed '
-                  r"\((?P<op>add|delete|del|check)\): (?P<err>.*)", "plugin type=", (HOST_LOG,)),
+        Signature(
+            "runtime_failed",
+            r'plugin type=\\?"antrea\\?"(?: name=\\?"[^"\\]{0,63}\\?")? failed '
+            r"\((?P<op>add|delete|del|check)\): (?P<err>.*)",
+            "plugin type=",
+            (HOST_LOG,),
+        ),
         # The antrea CNI binary's gRPC dial error without libcni's prefix (older runtimes).
-        Signature("socket_missing", r"dial unix (?P<sock>\S{0,200}antrea/cni\.sock): connect: "
-                  r"(?P<err>no such file or directory|connection refused)", "antrea/cni.sock", (HOST_LOG,)),
+        Signature(
+            "socket_missing",
+            r"dial unix (?P<sock>\S{0,200}antrea/cni\.sock): connect: "
+            r"(?P<err>no such file or directory|connection refused)",
+            "antrea/cni.sock",
+            (HOST_LOG,),
+        ),
     ),
     lookalikes=("ipam", "agent-crash"),
     values=Values,
     outcomes=(
-        Outcome("agent_unreachable", severity="error", message="""
+        Outcome(
+            "agent_unreachable",
+            severity="error",
+            message="""
             The container runtime cannot reach antrea-agent's CNI server {{ where_text }}: {{ count }} sandbox
             set-up{{ "s" if count != 1 }} failed with "{{ error }}" ({{ pods | join(", ") }}). No agent listens on
             /var/run/antrea/cni.sock, so no new Pod there gets a network.
             {% if agent_state %}The agent on that Node {{ agent_state }}: that is the cause, this is its
             symptom.{% else %}The agent is not running or still starting: its own log says why.{% endif %}
-        """, remediation=(
-            Step("Check the antrea-agent Pod of the Node and the log of its last run.",
-                 "kubectl -n kube-system get pods -l component=antrea-agent -o wide --field-selector "
-                 "spec.nodeName={{ node }}; kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent "
-                 "--previous | tail -50"),
-            Step("On the Node, check that the socket exists once the agent runs.", "ls -l /var/run/antrea/cni.sock"
-                 "   # on {{ node }}"),
-            REMEDIATION_STUCK_POD,
-        )),
-        Outcome("network_not_ready", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Check the antrea-agent Pod of the Node and the log of its last run.",
+                    "kubectl -n kube-system get pods -l component=antrea-agent -o wide --field-selector "
+                    "spec.nodeName={{ node }}; kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent "
+                    "--previous | tail -50",
+                ),
+                Step(
+                    "On the Node, check that the socket exists once the agent runs.",
+                    "ls -l /var/run/antrea/cni.sock   # on {{ node }}",
+                ),
+                REMEDIATION_STUCK_POD,
+            ),
+        ),
+        Outcome(
+            "network_not_ready",
+            severity="error",
+            message="""
             antrea-agent {{ where_text }} refuses CNI ADDs because its network is not ready ({{ count }}
             time{{ "s" if count != 1 }}, {{ pods | join(", ") }}): it runs but has not finished initialising
             (flow restoration, the initial NetworkPolicy and route syncs).
             {% if agent_state %}The agent {{ agent_state }}.{% endif %}
-        """, remediation=(
-            Step("Find where the agent's start-up stopped: the last lines before the first refusal.",
-                 "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -nE "
-                 "'Waiting for|Flow restoration|flow-restore-wait|Failed|Error' | tail -30"),
-            REMEDIATION_STUCK_POD,
-        )),
-        Outcome("ipam_exhausted", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Find where the agent's start-up stopped: the last lines before the first refusal.",
+                    "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -nE "
+                    "'Waiting for|Flow restoration|flow-restore-wait|Failed|Error' | tail -30",
+                ),
+                REMEDIATION_STUCK_POD,
+            ),
+        ),
+        Outcome(
+            "ipam_exhausted",
+            severity="error",
+            message="""
             Sandbox set-up {{ where_text }} fails because IPAM has no free address ({{ count }}
             time{{ "s" if count != 1 }}, {{ pods | join(", ") }}): "{{ error }}".
-        """, remediation=(
-            Step("Compare the Node's running Pods with the size of its PodCIDR (or the IPPool).",
-                 "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'; kubectl get pods -A -o wide "
-                 "--field-selector spec.nodeName={{ node }},status.phase=Running | wc -l"),
-            Step("Leaked IPs: restart the agent on the Node (v1.15+ releases IPs of Pods that no longer exist).",
-                 "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}"),
-        )),
-        Outcome("netns_gone", severity="warning", message="""
+        """,
+            remediation=(
+                Step(
+                    "Compare the Node's running Pods with the size of its PodCIDR (or the IPPool).",
+                    "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'; kubectl get pods -A -o wide "
+                    "--field-selector spec.nodeName={{ node }},status.phase=Running | wc -l",
+                ),
+                Step(
+                    "Leaked IPs: restart the agent on the Node (v1.15+ releases IPs of Pods that no longer exist).",
+                    "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}",
+                ),
+            ),
+        ),
+        Outcome(
+            "netns_gone",
+            severity="warning",
+            message="""
             CNI ADD {{ where_text }} failed {{ count }} time{{ "s" if count != 1 }} because the sandbox's
             network namespace no longer existed ({{ pods | join(", ") }}): "{{ error }}". The runtime removed the
             sandbox before the agent configured it (a timeout or a runtime restart); kubelet retries with a new one.
-        """, remediation=(
-            Step("Check the runtime for sandboxes torn down during set-up (timeouts, restarts).",
-                 "journalctl -u containerd -u crio -u kubelet --since -1h | grep -iE 'sandbox|netns' | tail -30"
-                 "   # on {{ node }}"),
-            REMEDIATION_STUCK_POD,
-        )),
-        Outcome("ovs_port", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Check the runtime for sandboxes torn down during set-up (timeouts, restarts).",
+                    "journalctl -u containerd -u crio -u kubelet --since -1h | grep -iE 'sandbox|netns' | tail -30"
+                    "   # on {{ node }}",
+                ),
+                REMEDIATION_STUCK_POD,
+            ),
+        ),
+        Outcome(
+            "ovs_port",
+            severity="error",
+            message="""
             antrea-agent {{ where_text }} cannot attach Pods to OVS ({{ count }} failed ADD{{ "s" if count != 1 }},
             {{ pods | join(", ") }}): "{{ error }}". OVS refuses the Pod's port or its flows.
-        """, remediation=(
-            Step("Check OVS on the Node: its ports, its log and the agent's OpenFlow connection.",
-                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-vsctl show; "
-                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-                 "tail -50 /var/log/openvswitch/ovs-vswitchd.log"),
-            REMEDIATION_STUCK_POD,
-        )),
-        Outcome("interface_setup", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Check OVS on the Node: its ports, its log and the agent's OpenFlow connection.",
+                    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-vsctl show; "
+                    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+                    "tail -50 /var/log/openvswitch/ovs-vswitchd.log",
+                ),
+                REMEDIATION_STUCK_POD,
+            ),
+        ),
+        Outcome(
+            "interface_setup",
+            severity="error",
+            message="""
             antrea-agent {{ where_text }} cannot create the Pods' network interfaces ({{ count }} failed
             ADD{{ "s" if count != 1 }}, {{ pods | join(", ") }}): "{{ error }}".
             {% if "already exists" in error %}An interface of an earlier sandbox of the Pod is still there.{% endif %}
-        """, remediation=(
-            Step("On the Node, look for stale veth interfaces of the Pod (named after the Pod).",
-                 "ip -d link show type veth | grep -B1 -A2 '<pod name prefix>'   # on {{ node }}"),
-            REMEDIATION_STUCK_POD,
-        )),
-        Outcome("ipam_failed", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "On the Node, look for stale veth interfaces of the Pod (named after the Pod).",
+                    "ip -d link show type veth | grep -B1 -A2 '<pod name prefix>'   # on {{ node }}",
+                ),
+                REMEDIATION_STUCK_POD,
+            ),
+        ),
+        Outcome(
+            "ipam_failed",
+            severity="error",
+            message="""
             The IPAM call of the CNI server {{ where_text }} fails ({{ count }} time{{ "s" if count != 1 }},
             {{ pods | join(", ") }}): "{{ error }}".
-        """, remediation=(
-            Step("Check the IPAM configuration the agent uses (host-local on the PodCIDR, or AntreaIPAM IPPools).",
-                 "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'; kubectl get ippools.crd.antrea.io -o wide"),
-            REMEDIATION_STUCK_POD,
-        )),
-        Outcome("add_failed", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Check the IPAM configuration the agent uses (host-local on the PodCIDR, or AntreaIPAM IPPools).",
+                    "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'; kubectl get ippools.crd.antrea.io -o wide",
+                ),
+                REMEDIATION_STUCK_POD,
+            ),
+        ),
+        Outcome(
+            "add_failed",
+            severity="error",
+            message="""
             CNI ADD of antrea fails {{ where_text }} ({{ count }} time{{ "s" if count != 1 }},
             {{ pods | join(", ") }}): "{{ error }}".
-        """, remediation=(
-            Step("Read the agent's CNI server lines around the failure.",
-                 "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -nE "
-                 "'CmdAdd|for container' | tail -30"),
-            REMEDIATION_STUCK_POD,
-        )),
-        Outcome("delete_failed", severity="warning", message="""
+        """,
+            remediation=(
+                Step(
+                    "Read the agent's CNI server lines around the failure.",
+                    "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -nE "
+                    "'CmdAdd|for container' | tail -30",
+                ),
+                REMEDIATION_STUCK_POD,
+            ),
+        ),
+        Outcome(
+            "delete_failed",
+            severity="warning",
+            message="""
             CNI DEL of antrea fails {{ where_text }} ({{ count }} time{{ "s" if count != 1 }},
             {{ pods | join(", ") }}): "{{ error }}". The sandbox's interfaces and IP are not released, and the Pod
             may hang in Terminating until a DEL succeeds.
-        """, remediation=(
-            Step("Read the agent's CNI server lines around the failure.",
-                 "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -nE "
-                 "'CmdDel|for container' | tail -30"),
-        )),
-        Outcome("recovered", severity="info", message="""
+        """,
+            remediation=(
+                Step(
+                    "Read the agent's CNI server lines around the failure.",
+                    "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -nE "
+                    "'CmdDel|for container' | tail -30",
+                ),
+            ),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             CNI calls of antrea failed {{ where_text }} ({{ count }} time{{ "s" if count != 1 }}:
             "{{ error }}"). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             CNI calls of antrea failed {{ where_text }} in an earlier agent run ({{ count }} time{{ "s" if count != 1 }}:
             "{{ error }}"). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(REMEDIATION_STUCK_POD,),
 )
@@ -261,11 +378,15 @@ RULE = Rule(
 _CONTAINER = re.compile(r'container="?(?P<id>[0-9a-f]{12,64})')
 _PRINTF = re.compile(r"^ (?P<id>\S+): (?P<err>.*)$")
 _SANDBOX = re.compile(r'sandbox \\?"(?P<id>[0-9a-f]{12,64})')
-_ASSIGNED = re.compile(r"Successfully assigned (?:[-a-z0-9.]{1,253}/)?(?P<pod>[-a-z0-9.]{1,253}) to (?P<node>[-A-Za-z0-9._]{1,253})")
+_ASSIGNED = re.compile(
+    r"Successfully assigned (?:[-a-z0-9.]{1,253}/)?(?P<pod>[-a-z0-9.]{1,253}) to (?P<node>[-A-Za-z0-9._]{1,253})"
+)
 _POD_KV = re.compile(r' pod="(?P<pod>[-a-z0-9.]{1,253}/[-a-z0-9.]{1,253})"')
 _TRAILING_KV = re.compile(r'\\?"(?:\s+[A-Za-z]\w{0,40}=.*)?$')
-_PLUGIN = re.compile(r'plugin type=\\?"antrea\\?"(?: name=\\?"[^"\\]{0,63}\\?")? failed \((?P<op>add|delete|del|check)\): '
-                     r"(?P<err>.*)")
+_PLUGIN = re.compile(
+    r'plugin type=\\?"antrea\\?"(?: name=\\?"[^"\\]{0,63}\\?")? failed \((?P<op>add|delete|del|check)\): '
+    r"(?P<err>.*)"
+)
 
 
 @dataclass
@@ -302,9 +423,14 @@ def check(ev: RuleEvidence) -> Iterator[FindingT]:
             outcome,
             nodes=nodes,
             confidence=confidence,
-            values=Values(where_text=f"on {', '.join(nodes)}" if nodes else "on the Node of these files",
-                          pods=_pods(items), count=len(items), error=_inner(last.error)[:300], agent_state=state,
-                          sources=sorted({f.source for f in items})),
+            values=Values(
+                where_text=f"on {', '.join(nodes)}" if nodes else "on the Node of these files",
+                pods=_pods(items),
+                count=len(items),
+                error=_inner(last.error)[:300],
+                agent_state=state,
+                sources=sorted({f.source for f in items}),
+            ),
             evidence=[f.evidence for f in (items[:2] + items[-1:] if len(items) > 3 else items)],
             missing=missing,
             category="ipam" if outcome == "ipam_exhausted" else None,
@@ -334,16 +460,20 @@ def _runtime_failures(ev: RuleEvidence) -> list[_Failure]:
         if e.signature.endswith(":socket_missing") and "plugin type=" in e.text:
             continue  # the same line, already read through libcni's prefix
         op = e.groups.get("op", "add")
-        error = _unescape(e.groups.get("err", "")) if "op" in e.groups else \
-            f"dial unix {e.groups.get('sock')}: connect: {e.groups.get('err')}"
+        error = (
+            _unescape(e.groups.get("err", ""))
+            if "op" in e.groups
+            else f"dial unix {e.groups.get('sock')}: connect: {e.groups.get('err')}"
+        )
         sandbox = _SANDBOX.search(e.text)
         key = sandbox["id"] if sandbox else f"{e.artifact}:{e.line}"
         named = _POD_KV.search(e.text)
         pod = e.kv.get("pod") or (named["pod"] if named else None)
         seen = by_sandbox.get(key)
         if seen is None:
-            by_sandbox[key] = _Failure(_classify(error, op), error, pod or f"sandbox {key[:12]}", _node_of(e),
-                                       "kubelet log", e)
+            by_sandbox[key] = _Failure(
+                _classify(error, op), error, pod or f"sandbox {key[:12]}", _node_of(e), "kubelet log", e
+            )
         elif pod and seen.pod.startswith("sandbox "):
             seen.pod = pod
     return list(by_sandbox.values())
@@ -351,8 +481,11 @@ def _runtime_failures(ev: RuleEvidence) -> list[_Failure]:
 
 def _kubectl_failures(ev: RuleEvidence) -> list[_Failure]:
     # The scheduler's event names the Node of a Pod: `Successfully assigned <ns>/<pod> to <node>`.
-    scheduled = {m["pod"]: m["node"] for event in ev.view.k8s_events if event.reason == "Scheduled"
-                 and (m := _ASSIGNED.search(event.message))}
+    scheduled = {
+        m["pod"]: m["node"]
+        for event in ev.view.k8s_events
+        if event.reason == "Scheduled" and (m := _ASSIGNED.search(event.message))
+    }
     out = []
     for event in ev.view.k8s_events:
         m = _PLUGIN.search(event.message)
@@ -388,8 +521,10 @@ def _classify(error: str, op: str) -> str:
 
 
 _ERR_KV = re.compile(r'\berr="(?P<err>(?:[^"\\]|\\.){0,4000})"')
-_GRPC_PREFIX = re.compile(r'^(?:rpc error: code = \w+ desc = (?:connection error: desc = )?"?(?:transport: Error while '
-                          r'dialing:? )?)+')
+_GRPC_PREFIX = re.compile(
+    r'^(?:rpc error: code = \w+ desc = (?:connection error: desc = )?"?(?:transport: Error while '
+    r"dialing:? )?)+"
+)
 
 
 def _inner(error: str) -> str:

@@ -84,31 +84,34 @@ class Values:
 
 
 # Option named by a reason -> its key in antrea-agent.conf / antrea-controller.conf.
-_OPTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), key) for p, key in (
-    (r"TrafficEncapMode|noSNAT", "trafficEncapMode"),
-    (r"TrafficEncryptionMode|IPSec encyption|IPsec tunnel|WireGuard is not applicable", "trafficEncryptionMode"),
-    (r"[Tt]unnel type|tunnelPort", "tunnelType"),
-    (r"OVS datapath type|OVSDatapathType", "ovsDatapathType"),
-    (r"Service CIDR|[Ss]ervice CIDR", "serviceCIDR"),
-    (r"cluster CIDR|Node IPv[46] CIDR|node IPv[46] CIDR", "nodeIPAM"),
-    (r"LoadBalancerMode|proxy config", "antreaProxy"),
-    (r"secondary network|secondary OVS bridge|SecondaryNetwork", "secondaryNetwork"),
-    (r"HostNetworkMode|host network mode", "hostNetworkMode"),
-    (r"[Bb]ridging mode", "enableBridgingMode"),
-    (r"AntreaIPAM", "antreaIPAM"),
-    (r"[Mm]ulticast|igmpQueryVersions", "multicast"),
-    (r"[Ee]gress", "egress"),
-    (r"nodePortLocal|NodePortLocal", "nodePortLocal"),
-    (r"flow exporter|FlowExportTimeout", "flowExporter"),
-    (r"[Mm]ulti-?cluster|StretchedNetworkPolicy", "multicluster"),
-    (r"IPsec AuthenticationMode", "ipsec"),
-    (r"policyBypassRule", "policyBypassRules"),
-    (r"dnsServerOverride", "dnsServerOverride"),
-    (r"kubeAPIServerOverride", "kubeAPIServerOverride"),
-    (r"apiPort", "apiPort"),
-    (r"TLSCipherSuites|TLSMinVersion", "tlsCipherSuites"),
-    (r"nodeType", "nodeType"),
-))
+_OPTIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), key)
+    for p, key in (
+        (r"TrafficEncapMode|noSNAT", "trafficEncapMode"),
+        (r"TrafficEncryptionMode|IPSec encyption|IPsec tunnel|WireGuard is not applicable", "trafficEncryptionMode"),
+        (r"[Tt]unnel type|tunnelPort", "tunnelType"),
+        (r"OVS datapath type|OVSDatapathType", "ovsDatapathType"),
+        (r"Service CIDR|[Ss]ervice CIDR", "serviceCIDR"),
+        (r"cluster CIDR|Node IPv[46] CIDR|node IPv[46] CIDR", "nodeIPAM"),
+        (r"LoadBalancerMode|proxy config", "antreaProxy"),
+        (r"secondary network|secondary OVS bridge|SecondaryNetwork", "secondaryNetwork"),
+        (r"HostNetworkMode|host network mode", "hostNetworkMode"),
+        (r"[Bb]ridging mode", "enableBridgingMode"),
+        (r"AntreaIPAM", "antreaIPAM"),
+        (r"[Mm]ulticast|igmpQueryVersions", "multicast"),
+        (r"[Ee]gress", "egress"),
+        (r"nodePortLocal|NodePortLocal", "nodePortLocal"),
+        (r"flow exporter|FlowExportTimeout", "flowExporter"),
+        (r"[Mm]ulti-?cluster|StretchedNetworkPolicy", "multicluster"),
+        (r"IPsec AuthenticationMode", "ipsec"),
+        (r"policyBypassRule", "policyBypassRules"),
+        (r"dnsServerOverride", "dnsServerOverride"),
+        (r"kubeAPIServerOverride", "kubeAPIServerOverride"),
+        (r"apiPort", "apiPort"),
+        (r"TLSCipherSuites|TLSMinVersion", "tlsCipherSuites"),
+        (r"nodeType", "nodeType"),
+    )
+)
 _GATE = re.compile(r"[Ff]eature gate|feature is locked|requires the \w+ feature")
 _FILE = re.compile(r"failed to decode config file|error (?:converting|unmarshaling) YAML|unknown field|yaml: ")
 _GATE_NAME = re.compile(r"(?:unrecognized feature gate: |cannot set feature gate |feature gate `?)(?P<gate>[A-Z]\w+)")
@@ -119,9 +122,11 @@ RULE = Rule(
     title="antrea-agent or antrea-controller refuses its configuration at start-up",
     category="agent-config",
     severity="critical",
-    references=("https://github.com/antrea-io/antrea/blob/main/cmd/antrea-agent/options.go",
-                "https://github.com/antrea-io/antrea/blob/main/cmd/antrea-controller/options.go",
-                "https://github.com/antrea-io/antrea/blob/main/docs/feature-gates.md"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/cmd/antrea-agent/options.go",
+        "https://github.com/antrea-io/antrea/blob/main/cmd/antrea-controller/options.go",
+        "https://github.com/antrea-io/antrea/blob/main/docs/feature-gates.md",
+    ),
     inputs=Inputs(any_of=(AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG)),
     signatures=(
         # cmd/antrea-{agent,controller}/main.go: klog.Fatalf("Failed to validate: %v") / ("Failed to complete: %v").
@@ -131,47 +136,80 @@ RULE = Rule(
     lookalikes=("agent-crash",),
     values=Values,
     outcomes=(
-        Outcome("feature_gates", message="""
+        Outcome(
+            "feature_gates",
+            message="""
             {{ component }} {{ where_text }} refuses its feature gates and exits at start-up{% if runs > 1 %}
             ({{ runs }} attempts){% endif %}: "{{ reason }}". The gates set in {{ config_file }} do not fit together
             in this release (or name a gate it does not know).
-        """, remediation=(
-            Step("Read the feature gates the ConfigMap sets and compare them with the release's list.",
-                 "kubectl -n kube-system get configmap antrea-config -o yaml | grep -n -A40 'featureGates:'"),
-            Step("Enable the gate the message requires (or disable the one that needs it), then restart the Pods.",
-                 "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller"),
-        )),
-        Outcome("config_file", message="""
+        """,
+            remediation=(
+                Step(
+                    "Read the feature gates the ConfigMap sets and compare them with the release's list.",
+                    "kubectl -n kube-system get configmap antrea-config -o yaml | grep -n -A40 'featureGates:'",
+                ),
+                Step(
+                    "Enable the gate the message requires (or disable the one that needs it), then restart the Pods.",
+                    "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller",
+                ),
+            ),
+        ),
+        Outcome(
+            "config_file",
+            message="""
             {{ component }} {{ where_text }} cannot read {{ config_file }} and exits at start-up{% if runs > 1 %}
             ({{ runs }} attempts){% endif %}: "{{ reason }}". The file is not valid YAML for this release (a typo,
             wrong indentation, or a key of another release).
-        """, remediation=(
-            Step("Check the file as the Pod sees it.",
-                 "kubectl -n kube-system get configmap antrea-config -o jsonpath='{.data.{{ config_file }}}' | "
-                 "python3 -c 'import sys, yaml; yaml.safe_load(sys.stdin)'"),
-            Step("Fix the key the error names and restart the Pods.",
-                 "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller"),
-        )),
-        Outcome("invalid_option", message="""
+        """,
+            remediation=(
+                Step(
+                    "Check the file as the Pod sees it.",
+                    "kubectl -n kube-system get configmap antrea-config -o jsonpath='{.data.{{ config_file }}}' | "
+                    "python3 -c 'import sys, yaml; yaml.safe_load(sys.stdin)'",
+                ),
+                Step(
+                    "Fix the key the error names and restart the Pods.",
+                    "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller",
+                ),
+            ),
+        ),
+        Outcome(
+            "invalid_option",
+            message="""
             {{ component }} {{ where_text }} rejects its configuration and exits at start-up{% if runs > 1 %}
             ({{ runs }} attempts){% endif %}: "{{ reason }}"{% if option %} (option {{ option }}{% if configured %},
             set to {{ configured }}{% endif %}){% endif %}. Nothing else starts until {{ config_file }} is fixed.
-        """, remediation=(
-            Step("Find the option in the ConfigMap.",
-                 "kubectl -n kube-system get configmap antrea-config -o yaml | grep -n -B2 -A6 "
-                 "'{{ option or 'featureGates' }}'"),
-            Step("Set it to a value this release accepts (see the release's {{ config_file }}), then restart the Pods.",
-                 "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller"),
-        )),
-        Outcome("superseded", severity="info", message="""
+        """,
+            remediation=(
+                Step(
+                    "Find the option in the ConfigMap.",
+                    "kubectl -n kube-system get configmap antrea-config -o yaml | grep -n -B2 -A6 "
+                    "'{{ option or 'featureGates' }}'",
+                ),
+                Step(
+                    "Set it to a value this release accepts (see the release's {{ config_file }}), then restart the Pods.",
+                    "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller",
+                ),
+            ),
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             {{ component }} {{ where_text }} refused its configuration in an earlier run ("{{ reason }}").
             {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Read the option in the ConfigMap the Pods use.", "kubectl -n kube-system get configmap antrea-config -o yaml"),
-        Step("Fix it and restart the Pods.",
-             "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller"),
+        Step(
+            "Read the option in the ConfigMap the Pods use.",
+            "kubectl -n kube-system get configmap antrea-config -o yaml",
+        ),
+        Step(
+            "Fix it and restart the Pods.",
+            "kubectl -n kube-system rollout restart daemonset/antrea-agent deployment/antrea-controller",
+        ),
     ),
 )
 
@@ -192,23 +230,36 @@ def check(ev: RuleEvidence) -> Iterator[FindingT]:
         category = chain.category if chain.category and chain.category != "agent-config" else None
         if category in ("agent-crash", "apiserver-unreachable", "host-network-config", "mtu", "tunnel"):
             category = None  # words of an option check, not that area's failure
-        outcome = "config_file" if _FILE.search(reason) else "feature_gates" if _GATE.search(reason) \
-            else "invalid_option"
+        outcome = (
+            "config_file" if _FILE.search(reason) else "feature_gates" if _GATE.search(reason) else "invalid_option"
+        )
         nodes = [node_name] if node_name and node_name not in PSEUDO_NODES else []
         if controller:
             nodes = [CONTROLLER_NODE]
-        missing = [] if ev.config is not None or controller else [
-            Missing("the antrea-agent.conf the agent read (clusterinfo #configs)",
-                    "kubectl -n kube-system get configmap antrea-config -o yaml")]
+        missing = (
+            []
+            if ev.config is not None or controller
+            else [
+                Missing(
+                    "the antrea-agent.conf the agent read (clusterinfo #configs)",
+                    "kubectl -n kube-system get configmap antrea-config -o yaml",
+                )
+            ]
+        )
         yield RULE.finding(
             outcome,
             nodes=nodes,
             confidence=0.95,
-            values=Values(component="antrea-controller" if controller else "antrea-agent",
-                          where_text="" if controller or not nodes else f"on {', '.join(nodes)}",
-                          step=step, reason=reason[:300], option=option, runs=len(events),
-                          configured=_configured(ev, option, controller),
-                          config_file="antrea-controller.conf" if controller else "antrea-agent.conf"),
+            values=Values(
+                component="antrea-controller" if controller else "antrea-agent",
+                where_text="" if controller or not nodes else f"on {', '.join(nodes)}",
+                step=step,
+                reason=reason[:300],
+                option=option,
+                runs=len(events),
+                configured=_configured(ev, option, controller),
+                config_file="antrea-controller.conf" if controller else "antrea-agent.conf",
+            ),
             evidence=events[-2:],
             missing=missing,
             category=category,
@@ -227,9 +278,12 @@ def _configured(ev: RuleEvidence, option: str, controller: bool) -> str:
     cfg = ev.config
     if cfg is None or controller:
         return ""
-    known = {"trafficEncapMode": cfg.traffic_encap_mode, "tunnelType": cfg.tunnel_type,
-             "trafficEncryptionMode": cfg.traffic_encryption_mode,
-             "enableBridgingMode": str(cfg.enable_bridging_mode).lower()}
+    known = {
+        "trafficEncapMode": cfg.traffic_encap_mode,
+        "tunnelType": cfg.tunnel_type,
+        "trafficEncryptionMode": cfg.traffic_encryption_mode,
+        "enableBridgingMode": str(cfg.enable_bridging_mode).lower(),
+    }
     if option.startswith("featureGates."):
         gate = option.split(".", 1)[1]
         return str(cfg.feature_gates[gate]).lower() if gate in cfg.feature_gates else ""

@@ -57,10 +57,14 @@ from diagnose.api import (
 )
 from diagnose.api import Finding as FindingT
 
-RESTART = Step("Delete the controller Pod once the cause is fixed.",
-               "kubectl -n kube-system delete pod -l component=antrea-controller")
-LOGS = Step("Read the end of the crashed run's log.",
-            "kubectl -n kube-system logs deploy/antrea-controller --previous | tail -50")
+RESTART = Step(
+    "Delete the controller Pod once the cause is fixed.",
+    "kubectl -n kube-system delete pod -l component=antrea-controller",
+)
+LOGS = Step(
+    "Read the end of the crashed run's log.",
+    "kubectl -n kube-system logs deploy/antrea-controller --previous | tail -50",
+)
 
 
 @dataclass
@@ -72,19 +76,35 @@ class Values:
 
 
 # Step wrapped by run() -> (outcome, what it was doing, category). Wording of controller.go, v1.0-v2.7.
-_STEPS: tuple[tuple[re.Pattern[str], str, str, str], ...] = tuple((re.compile(p), o, s, c) for p, o, s, c in (
-    (r"^error creating K8s clients", "clients", "creating its Kubernetes clients", "agent-config"),
-    (r"^(?:error creating API server config: )?(?:error applying server cert|.*(?:self-signed certificate|"
-     r"TLS certificate and/or key|CA certificate))", "certificate", "setting up its serving certificate",
-     "tls-certificate"),
-    (r"^(?:error creating API server config: )?error (?:when creating dirs of token file|when writing loopback "
-     r"access token)", "other", "writing its loopback token", "agent-crash"),
-    (r"^error generating Cipher Suite list", "other", "reading tlsCipherSuites", "agent-config"),
-    (r"^error creating API server(?: config)?:", "api_server", "creating its API server", "agent-config"),
-    (r"^failed to clean up the deprecated APIServices", "apiservices", "cleaning up deprecated APIServices",
-     "apiserver-unreachable"),
-    (r"^failed to initialize node IPAM controller", "node_ipam", "starting NodeIPAM", "podcidr-not-allocated"),
-))
+_STEPS: tuple[tuple[re.Pattern[str], str, str, str], ...] = tuple(
+    (re.compile(p), o, s, c)
+    for p, o, s, c in (
+        (r"^error creating K8s clients", "clients", "creating its Kubernetes clients", "agent-config"),
+        (
+            r"^(?:error creating API server config: )?(?:error applying server cert|.*(?:self-signed certificate|"
+            r"TLS certificate and/or key|CA certificate))",
+            "certificate",
+            "setting up its serving certificate",
+            "tls-certificate",
+        ),
+        (
+            r"^(?:error creating API server config: )?error (?:when creating dirs of token file|when writing loopback "
+            r"access token)",
+            "other",
+            "writing its loopback token",
+            "agent-crash",
+        ),
+        (r"^error generating Cipher Suite list", "other", "reading tlsCipherSuites", "agent-config"),
+        (r"^error creating API server(?: config)?:", "api_server", "creating its API server", "agent-config"),
+        (
+            r"^failed to clean up the deprecated APIServices",
+            "apiservices",
+            "cleaning up deprecated APIServices",
+            "apiserver-unreachable",
+        ),
+        (r"^failed to initialize node IPAM controller", "node_ipam", "starting NodeIPAM", "podcidr-not-allocated"),
+    )
+)
 
 RULE = Rule(
     id="ANT-CTLR-001",
@@ -92,73 +112,114 @@ RULE = Rule(
     title="antrea-controller exits at start-up",
     category="agent-crash",
     severity="critical",
-    references=("https://github.com/antrea-io/antrea/blob/main/cmd/antrea-controller/controller.go",
-                "https://github.com/antrea-io/antrea/blob/main/docs/securing-control-plane.md"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/cmd/antrea-controller/controller.go",
+        "https://github.com/antrea-io/antrea/blob/main/docs/securing-control-plane.md",
+    ),
     inputs=Inputs(needs=(CONTROLLER_LOG,)),
     signatures=(
-        Signature("run_failed", r"Error running controller: (?P<err>.+)$", "Error running controller: ",
-                  (CONTROLLER_LOG,)),
+        Signature(
+            "run_failed", r"Error running controller: (?P<err>.+)$", "Error running controller: ", (CONTROLLER_LOG,)
+        ),
     ),
     explains=("controller-unreachable", "networkpolicy"),
     lookalikes=("agent-config",),
     values=Values,
     outcomes=(
-        Outcome("certificate", message="""
+        Outcome(
+            "certificate",
+            message="""
             antrea-controller exits at start-up{% if runs > 1 %} ({{ runs }} attempts){% endif %} while
             {{ step }}: "{{ error }}". Without its certificate it serves nothing: agents cannot fetch
             NetworkPolicies and antctl cannot query it.
-        """, remediation=(
-            LOGS,
-            Step("Check the controller's TLS Secret and that its service account may write it (self-signed mode).",
-                 "kubectl -n kube-system get secret antrea-controller-tls -o yaml | head -20; "
-                 "kubectl auth can-i update secrets -n kube-system --as=system:serviceaccount:kube-system:antrea-controller"),
-            RESTART,
-        )),
-        Outcome("api_server", message="""
+        """,
+            remediation=(
+                LOGS,
+                Step(
+                    "Check the controller's TLS Secret and that its service account may write it (self-signed mode).",
+                    "kubectl -n kube-system get secret antrea-controller-tls -o yaml | head -20; "
+                    "kubectl auth can-i update secrets -n kube-system --as=system:serviceaccount:kube-system:antrea-controller",
+                ),
+                RESTART,
+            ),
+        ),
+        Outcome(
+            "api_server",
+            message="""
             antrea-controller exits at start-up{% if runs > 1 %} ({{ runs }} attempts){% endif %} while {{ step }}:
             "{{ error }}".{% if "address already in use" in cause %} Another process on its Node holds the
             controller's port (it runs with hostNetwork).{% endif %}
-        """, remediation=(
-            LOGS,
-            Step("On the controller's Node, find what listens on the API port (10349 unless apiPort is set).",
-                 "ss -ltnp | grep 10349   # on the controller's Node"),
-            RESTART,
-        )),
-        Outcome("node_ipam", message="""
+        """,
+            remediation=(
+                LOGS,
+                Step(
+                    "On the controller's Node, find what listens on the API port (10349 unless apiPort is set).",
+                    "ss -ltnp | grep 10349   # on the controller's Node",
+                ),
+                RESTART,
+            ),
+        ),
+        Outcome(
+            "node_ipam",
+            message="""
             antrea-controller exits at start-up{% if runs > 1 %} ({{ runs }} attempts){% endif %} while {{ step }}:
             "{{ error }}". New Nodes get no PodCIDR while it is down.
-        """, remediation=(
-            Step("Compare nodeIPAM.clusterCIDRs with the Service CIDR in antrea-controller.conf.",
-                 "kubectl -n kube-system get configmap antrea-config -o yaml | grep -n -A8 'nodeIPAM:'"),
-            RESTART,
-        )),
-        Outcome("clients", message="""
+        """,
+            remediation=(
+                Step(
+                    "Compare nodeIPAM.clusterCIDRs with the Service CIDR in antrea-controller.conf.",
+                    "kubectl -n kube-system get configmap antrea-config -o yaml | grep -n -A8 'nodeIPAM:'",
+                ),
+                RESTART,
+            ),
+        ),
+        Outcome(
+            "clients",
+            message="""
             antrea-controller exits at start-up{% if runs > 1 %} ({{ runs }} attempts){% endif %} while {{ step }}:
             "{{ error }}". Check its kubeconfig (clientConnection.kubeconfig) or, in-cluster, its service account
             token and KUBERNETES_SERVICE_HOST.
-        """, remediation=(
-            LOGS,
-            Step("Check the service account token mounted in the Pod and the clientConnection of antrea-controller.conf.",
-                 "kubectl -n kube-system get configmap antrea-config -o yaml | grep -n -A4 'clientConnection'"),
-            RESTART,
-        )),
-        Outcome("apiservices", message="""
+        """,
+            remediation=(
+                LOGS,
+                Step(
+                    "Check the service account token mounted in the Pod and the clientConnection of antrea-controller.conf.",
+                    "kubectl -n kube-system get configmap antrea-config -o yaml | grep -n -A4 'clientConnection'",
+                ),
+                RESTART,
+            ),
+        ),
+        Outcome(
+            "apiservices",
+            message="""
             antrea-controller exits at start-up{% if runs > 1 %} ({{ runs }} attempts){% endif %} while {{ step }}:
             "{{ error }}". The Kubernetes API refused or could not be reached for the APIService objects.
-        """, remediation=(
-            Step("Check the controller's RBAC for apiservices and the API server.",
-                 "kubectl auth can-i delete apiservices --as=system:serviceaccount:kube-system:antrea-controller; "
-                 "kubectl get apiservices | grep antrea"),
-            RESTART,
-        )),
-        Outcome("other", message="""
+        """,
+            remediation=(
+                Step(
+                    "Check the controller's RBAC for apiservices and the API server.",
+                    "kubectl auth can-i delete apiservices --as=system:serviceaccount:kube-system:antrea-controller; "
+                    "kubectl get apiservices | grep antrea",
+                ),
+                RESTART,
+            ),
+        ),
+        Outcome(
+            "other",
+            message="""
             antrea-controller exits at start-up{% if runs > 1 %} ({{ runs }} attempts){% endif %}{% if step %} while
             {{ step }}{% endif %}: "{{ error }}"{% if cause and cause != error %}; the innermost error is
             "{{ cause }}"{% endif %}.
-        """, remediation=(LOGS, RESTART)),
-        Outcome("superseded", severity="info", message="""
+        """,
+            remediation=(LOGS, RESTART),
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             antrea-controller exited at start-up in an earlier run ("{{ error }}"). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(LOGS, RESTART),
 )

@@ -119,83 +119,177 @@ RULE = Rule(
     category="controller-unreachable",
     severity="error",
     inputs=Inputs(needs=(AGENT_LOG,), optional=(CLUSTER_INFO, KUBECTL_PODS, CONTROLLER_LOG)),
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md", "antrea-io/antrea#6361",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
+        "antrea-io/antrea#6361",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go",
+    ),
     signatures=(
         # ≤v2.6 W `Failed to start watch for %s: %v`; v2.7+ E `"Failed to start watch" err=... objectType=...`;
         # EgressGroup/SupportBundleCollections watchers log the same shape.
-        Signature("watch_failed", r'Failed to start watch(?: for (?P<type>[A-Za-z]{1,40}))?(?:: |" err=)(?P<err>.*)',
-                  "Failed to start watch"),
-        Signature("not_reachable", r"please ensure antrea service is reachable for the agent",
-                  "please ensure antrea service is reachable"),
+        Signature(
+            "watch_failed",
+            r'Failed to start watch(?: for (?P<type>[A-Za-z]{1,40}))?(?:: |" err=)(?P<err>.*)',
+            "Failed to start watch",
+        ),
+        Signature(
+            "not_reachable",
+            r"please ensure antrea service is reachable for the agent",
+            "please ensure antrea service is reachable",
+        ),
         Signature("watch_started", r"Started watch for (?P<type>[A-Za-z]{1,40})", "Started watch for ", role="success"),
-        Signature("full_sync", r"All watchers have completed full sync", "All watchers have completed full sync",
-                  role="success"),
-        Signature("fallback", r"Getting init events from fallback", "Getting init events from fallback",
-                  versions=">=2.0.0", role="context"),
-        Signature("fallback_failed", r"Failed to get init events from fallback", "Failed to get init events from fallback",
-                  versions=">=2.0.0"),
+        Signature(
+            "full_sync",
+            r"All watchers have completed full sync",
+            "All watchers have completed full sync",
+            role="success",
+        ),
+        Signature(
+            "fallback",
+            r"Getting init events from fallback",
+            "Getting init events from fallback",
+            versions=">=2.0.0",
+            role="context",
+        ),
+        Signature(
+            "fallback_failed",
+            r"Failed to get init events from fallback",
+            "Failed to get init events from fallback",
+            versions=">=2.0.0",
+        ),
         # Logged at start-up before the antrea-ca ConfigMap (and, from v2.1, the Endpoint) is read.
-        Signature("no_ca", r"Didn't get CA certificate, skip updating Antrea Client", "Didn't get CA certificate",
-                  role="context"),
-        Signature("no_endpoint", r"Didn't get Endpoint URL for Antrea Service", "Didn't get Endpoint URL for Antrea Service",
-                  versions=">=2.1.0", role="context"),
-        Signature("service_unavailable", r"Cannot resolve endpoint because (?P<why>Service is unavailable|of missing resource)",
-                  "Cannot resolve endpoint because", versions=">=2.1.0"),
-        Signature("client_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA",
-                  role="success"),
+        Signature(
+            "no_ca",
+            r"Didn't get CA certificate, skip updating Antrea Client",
+            "Didn't get CA certificate",
+            role="context",
+        ),
+        Signature(
+            "no_endpoint",
+            r"Didn't get Endpoint URL for Antrea Service",
+            "Didn't get Endpoint URL for Antrea Service",
+            versions=">=2.1.0",
+            role="context",
+        ),
+        Signature(
+            "service_unavailable",
+            r"Cannot resolve endpoint because (?P<why>Service is unavailable|of missing resource)",
+            "Cannot resolve endpoint because",
+            versions=">=2.1.0",
+        ),
+        Signature(
+            "client_updated",
+            r"Updating Antrea client with the new CA bundle",
+            "Updating Antrea client with the new CA",
+            role="success",
+        ),
         # The NetworkPolicy controller waits for the client (CA + Endpoint) before any watch
         # (pkg/agent/controller/networkpolicy/networkpolicy_controller.go, every version): logged at
         # every start, then every 2 s while waiting.
-        Signature("client_waiting", r"Waiting for Antrea client to be ready", "Waiting for Antrea client to be ready",
-                  role="context"),
+        Signature(
+            "client_waiting",
+            r"Waiting for Antrea client to be ready",
+            "Waiting for Antrea client to be ready",
+            role="context",
+        ),
         Signature("client_ready", r"Antrea client is ready", "Antrea client is ready", role="success"),
         # k8s.io/apiserver's dynamic CA loader, which the agent uses to read antrea-ca.
         Signature("ca_configmap_missing", r'configmap "antrea-ca" not found', 'configmap "antrea-ca" not found'),
-        Signature("controller_fatal", r"Error running controller: (?P<err>.*)", "Error running controller",
-                  kinds=("controller-log",)),
+        Signature(
+            "controller_fatal",
+            r"Error running controller: (?P<err>.*)",
+            "Error running controller",
+            kinds=("controller-log",),
+        ),
     ),
     explains=("ovs-flow-restore-wait", "networkpolicy", "egress"),
     lookalikes=("tls-certificate", "apiserver-unreachable"),
     values=Values,
     outcomes=(
-        Outcome("no_ca_bundle", message=_FAILED + """
+        Outcome(
+            "no_ca_bundle",
+            message=_FAILED
+            + """
             The agent has no CA bundle for the antrea Service ("Didn't get CA certificate"){% if ca_state %}:
-            {{ ca_state }}{% endif %}, so it never builds its client.""" + _SCOPE),
-        Outcome("no_endpoint", message=_FAILED + """
+            {{ ca_state }}{% endif %}, so it never builds its client."""
+            + _SCOPE,
+        ),
+        Outcome(
+            "no_endpoint",
+            message=_FAILED
+            + """
             The antrea Service has no ready Endpoint, so the agent has nowhere to connect: antrea-controller is not
-            running or not ready.""" + _SCOPE),
-        Outcome("controller_exits", message=_FAILED + """
-            antrea-controller itself exits ("{{ controller_fatal }}").""" + _SCOPE),
-        Outcome("controller_not_running", message=_FAILED + """
+            running or not ready."""
+            + _SCOPE,
+        ),
+        Outcome(
+            "controller_exits",
+            message=_FAILED
+            + """
+            antrea-controller itself exits ("{{ controller_fatal }}")."""
+            + _SCOPE,
+        ),
+        Outcome(
+            "controller_not_running",
+            message=_FAILED
+            + """
             antrea-controller is not running: {{ controller_pod }}; it is what publishes the CA bundle (antrea-ca) and
-            serves the agents{% if ca_state %} ({{ ca_state }}){% endif %}.""" + _SCOPE),
-        Outcome("network_path", message=_FAILED + """
-            The connection to the controller Endpoint fails on the network path.""" + _SCOPE),
+            serves the agents{% if ca_state %} ({{ ca_state }}){% endif %}."""
+            + _SCOPE,
+        ),
+        Outcome(
+            "network_path",
+            message=_FAILED
+            + """
+            The connection to the controller Endpoint fails on the network path."""
+            + _SCOPE,
+        ),
         # The failure is seen, not why: the controller's state and log tell.
-        Outcome("cause_unknown", message=_FAILED + """
-            Neither the agent's log nor the bundle says why: the antrea-controller Pod and log do.""" + _SCOPE),
+        Outcome(
+            "cause_unknown",
+            message=_FAILED
+            + """
+            Neither the agent's log nor the bundle says why: the antrea-controller Pod and log do."""
+            + _SCOPE,
+        ),
         # The engine's judgement: the watches started again (a controller restart) or an earlier run's failures.
-        Outcome("recovered", severity="info", message="""
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             {{ who }} could not reach antrea-controller for a while ({{ error }}){% if endpoint %} towards
             {{ endpoint }}{% endif %}, then watched again, as after a controller restart. {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             {{ who }} could not reach antrea-controller in an earlier run ({{ error }}). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Check that antrea-controller runs and is ready, and look at its log.",
-             "kubectl -n kube-system get pods -l component=antrea-controller -o wide; "
-             "kubectl -n kube-system logs deploy/antrea-controller --tail=100"),
-        Step("Check that the antrea Service has a ready Endpoint and that the CA bundle is published.",
-             "kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=antrea; "
-             "kubectl -n kube-system get configmap antrea-ca -o jsonpath='{.data.ca\\.crt}' | head -3"),
-        Step("From the failing Node, test TCP to the controller Endpoint (the controller runs on the host network).",
-             "nc -vz -w 3 {{ (endpoint or '<controller-node-ip>:10349').rsplit(':', 1)[0] }} "
-             "{{ (endpoint or ':10349').rsplit(':', 1)[1] }}   # on {{ node }}"),
-        Step("Once the controller is reachable the agent reconnects by itself; restart the agents only if they "
-             "stay disconnected.", "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
+        Step(
+            "Check that antrea-controller runs and is ready, and look at its log.",
+            "kubectl -n kube-system get pods -l component=antrea-controller -o wide; "
+            "kubectl -n kube-system logs deploy/antrea-controller --tail=100",
+        ),
+        Step(
+            "Check that the antrea Service has a ready Endpoint and that the CA bundle is published.",
+            "kubectl -n kube-system get endpointslices -l kubernetes.io/service-name=antrea; "
+            "kubectl -n kube-system get configmap antrea-ca -o jsonpath='{.data.ca\\.crt}' | head -3",
+        ),
+        Step(
+            "From the failing Node, test TCP to the controller Endpoint (the controller runs on the host network).",
+            "nc -vz -w 3 {{ (endpoint or '<controller-node-ip>:10349').rsplit(':', 1)[0] }} "
+            "{{ (endpoint or ':10349').rsplit(':', 1)[1] }}   # on {{ node }}",
+        ),
+        Step(
+            "Once the controller is reachable the agent reconnects by itself; restart the agents only if they "
+            "stay disconnected.",
+            "kubectl -n kube-system rollout restart daemonset/antrea-agent",
+        ),
     ),
 )
 
@@ -203,8 +297,14 @@ _NETWORKPOLICY_TYPES = {"NetworkPolicy", "AppliedToGroup", "AddressGroup"}
 _URL_NODE = re.compile(r"[?&]nodeName=([A-Za-z0-9][\w.-]{0,252})")
 _NOT_READY = "Antrea client is not ready"
 _REMINDERS = 3  # "Waiting for Antrea client to be ready" lines: the start one and two reminders 2 s apart
-_CAUSE_OUTCOME = {"ca": "no_ca_bundle", "endpoint": "no_endpoint", "controller": "controller_exits",
-                  "controller_pod": "controller_not_running", "network": "network_path", None: "cause_unknown"}
+_CAUSE_OUTCOME = {
+    "ca": "no_ca_bundle",
+    "endpoint": "no_endpoint",
+    "controller": "controller_exits",
+    "controller_pod": "controller_not_running",
+    "network": "network_path",
+    None: "cause_unknown",
+}
 
 
 @dataclass
@@ -250,16 +350,25 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
     if controller_fatal is not None:
         evidence.insert(0, controller_fatal)
     if controller_pod is not None:
-        evidence.insert(0, EvidenceLine(controller_pod.source, controller_pod.line, None, controller_pod.text,
-                                        controller_pod.node))
+        evidence.insert(
+            0, EvidenceLine(controller_pod.source, controller_pod.line, None, controller_pod.text, controller_pod.node)
+        )
     missing = []
     if ev.view.configmaps is None and cause in ("ca", None):
-        missing.append(Missing("whether the antrea-ca ConfigMap holds the CA bundle",
-                               "kubectl -n kube-system get configmap antrea-ca -o yaml"))
+        missing.append(
+            Missing(
+                "whether the antrea-ca ConfigMap holds the CA bundle",
+                "kubectl -n kube-system get configmap antrea-ca -o yaml",
+            )
+        )
     if cause is None:
-        missing.append(Missing("the antrea-controller Pod state and log",
-                               "kubectl -n kube-system get pods -l component=antrea-controller -o wide; "
-                               "kubectl -n kube-system logs deploy/antrea-controller --tail=200"))
+        missing.append(
+            Missing(
+                "the antrea-controller Pod state and log",
+                "kubectl -n kube-system get pods -l component=antrea-controller -o wide; "
+                "kubectl -n kube-system logs deploy/antrea-controller --tail=200",
+            )
+        )
     no_sync = any(s.no_sync for s in states)
     cluster_wide = len(nodes) > 1 and not healthy and len(nodes) >= len(with_logs)
     yield RULE.finding(
@@ -268,13 +377,26 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         confidence=0.9 if cause else 0.75,
         severity="critical" if no_sync else None,
         values=Values(
-            who=(f"antrea-agent on all {len(nodes)} Nodes with logs" if cluster_wide
-                 else f"antrea-agent on {', '.join(nodes) if nodes else 'the Node of these files'}"),
-            waiting=all(s.waiting for s in states), error=error, endpoint=endpoint, ca_state=_ca_configmap(ev),
+            who=(
+                f"antrea-agent on all {len(nodes)} Nodes with logs"
+                if cluster_wide
+                else f"antrea-agent on {', '.join(nodes) if nodes else 'the Node of these files'}"
+            ),
+            waiting=all(s.waiting for s in states),
+            error=error,
+            endpoint=endpoint,
+            ca_state=_ca_configmap(ev),
             controller_fatal=controller_fatal.groups.get("err", "") if controller_fatal else "",
-            controller_pod=(f"{controller_pod.name} {controller_pod.status} ({controller_pod.ready} ready)"
-                            if controller_pod else ""),
-            cluster_wide=cluster_wide, healthy=healthy, no_sync=no_sync, fallback=any(s.fallback for s in states)),
+            controller_pod=(
+                f"{controller_pod.name} {controller_pod.status} ({controller_pod.ready} ready)"
+                if controller_pod
+                else ""
+            ),
+            cluster_wide=cluster_wide,
+            healthy=healthy,
+            no_sync=no_sync,
+            fallback=any(s.fallback for s in states),
+        ),
         evidence=evidence,
         missing=missing,
         ruled_out=[f"{n}: its watch failures are x509 certificate errors (see tls-certificate)" for n in x509_only],
@@ -282,9 +404,24 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
 
 
 def _node_state(ev: RuleEvidence, node: NodeView) -> _NodeState | None:
-    keys = {ev.key(n): n for n in ("watch_failed", "not_reachable", "watch_started", "full_sync", "fallback",
-                                   "fallback_failed", "no_ca", "no_endpoint", "service_unavailable",
-                                   "client_updated", "client_waiting", "client_ready", "ca_configmap_missing")}
+    keys = {
+        ev.key(n): n
+        for n in (
+            "watch_failed",
+            "not_reachable",
+            "watch_started",
+            "full_sync",
+            "fallback",
+            "fallback_failed",
+            "no_ca",
+            "no_endpoint",
+            "service_unavailable",
+            "client_updated",
+            "client_waiting",
+            "client_ready",
+            "ca_configmap_missing",
+        )
+    }
     if node.runs:
         events = [e for e in node.runs[-1].events if e.signature in keys]
     else:
@@ -293,11 +430,18 @@ def _node_state(ev: RuleEvidence, node: NodeView) -> _NodeState | None:
     connected = [i for i, name in enumerate(names) if name in ("watch_started", "client_ready")]
     # The start-up wait for the client ends at its first watch; "not ready" failures before a
     # watch that started are that wait, not a failure to reach the controller.
-    failures = [e for i, e in enumerate(events) if names[i] in ("watch_failed", "not_reachable")
-                and _watch_type(e) in _NETWORKPOLICY_TYPES | {None}
-                and not (_NOT_READY in _err(e) and any(c > i for c in connected))]
-    waiting = [e for i, e in enumerate(events) if names[i] in ("client_waiting", "ca_configmap_missing")
-               and not any(c > i for c in connected)]
+    failures = [
+        e
+        for i, e in enumerate(events)
+        if names[i] in ("watch_failed", "not_reachable")
+        and _watch_type(e) in _NETWORKPOLICY_TYPES | {None}
+        and not (_NOT_READY in _err(e) and any(c > i for c in connected))
+    ]
+    waiting = [
+        e
+        for i, e in enumerate(events)
+        if names[i] in ("client_waiting", "ca_configmap_missing") and not any(c > i for c in connected)
+    ]
     if not failures and len(waiting) >= _REMINDERS:
         failures = waiting
     if not failures:
@@ -305,11 +449,20 @@ def _node_state(ev: RuleEvidence, node: NodeView) -> _NodeState | None:
     found = set(names)
     errs = [_err(e) for e in failures if _err(e)]
     network = next((hit for err in errs if (hit := apierrors.network_error(err))), None)
-    cause = ("ca" if found & {"no_ca", "ca_configmap_missing"} and "client_updated" not in found
-             else "endpoint" if found & {"no_endpoint", "service_unavailable"}
-             else "network" if network else None)
-    context = [e for i, e in enumerate(events) if names[i] in ("no_ca", "no_endpoint", "service_unavailable",
-                                                                 "fallback_failed", "ca_configmap_missing")]
+    cause = (
+        "ca"
+        if found & {"no_ca", "ca_configmap_missing"} and "client_updated" not in found
+        else "endpoint"
+        if found & {"no_endpoint", "service_unavailable"}
+        else "network"
+        if network
+        else None
+    )
+    context = [
+        e
+        for i, e in enumerate(events)
+        if names[i] in ("no_ca", "no_endpoint", "service_unavailable", "fallback_failed", "ca_configmap_missing")
+    ]
     return _NodeState(
         waiting=failures[0].signature in (ev.key("client_waiting"), ev.key("ca_configmap_missing")),
         x509=bool(errs) and all("x509:" in err for err in errs),

@@ -86,39 +86,65 @@ RULE = Rule(
     title="Two running Pods have the same IP",
     category="duplicate-pod-ip",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/antrea-ipam.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/cniserver/ipam/hostlocal/gc.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/antrea-ipam.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/cniserver/ipam/hostlocal/gc.go",
+    ),
     inputs=Inputs(any_of=(CLUSTER_INFO, KUBECTL_PODS)),
     lookalikes=("podcidr-conflict",),
     values=Values,
     outcomes=(
-        Outcome("cross-node", message=_LIST + """
+        Outcome(
+            "cross-node",
+            message=_LIST
+            + """
             The same Pod IP on two Nodes means their PodCIDRs (or IPPools) overlap: traffic to it goes to whichever
             Node the route points at.
-        """),
+        """,
+        ),
         Outcome("same-node", message=_LIST + _SAME_NODE),
-        Outcome("host-network-unknown", status=INCONCLUSIVE, message=_LIST + _SAME_NODE + """
+        Outcome(
+            "host-network-unknown",
+            status=INCONCLUSIVE,
+            message=_LIST
+            + _SAME_NODE
+            + """
             The pasted table does not say whether these Pods use the host network (they would then share the Node IP
             legitimately).
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Confirm the duplicate and whether the Pods use the host network.",
-             "kubectl get pods -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,IP:.status.podIP,"
-             "NODE:.spec.nodeName,HOSTNET:.spec.hostNetwork | grep -w {{ ip }}"),
+        Step(
+            "Confirm the duplicate and whether the Pods use the host network.",
+            "kubectl get pods -A -o custom-columns=NS:.metadata.namespace,NAME:.metadata.name,IP:.status.podIP,"
+            "NODE:.spec.nodeName,HOSTNET:.spec.hostNetwork | grep -w {{ ip }}",
+        ),
         Step("Delete one of the Pods so that it gets a new IP.", "kubectl -n <namespace> delete pod <pod>"),
-        Step("On the Node, list what host-local IPAM thinks is allocated (one file per IP, holding the container "
-             "ID) and compare with the running Pods.", "ls -l /var/lib/cni/networks/antrea/   # on {{ node }}"),
-        Step("If the Pods are on different Nodes, compare the Nodes' PodCIDRs.",
-             "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs"),
+        Step(
+            "On the Node, list what host-local IPAM thinks is allocated (one file per IP, holding the container "
+            "ID) and compare with the running Pods.",
+            "ls -l /var/lib/cni/networks/antrea/   # on {{ node }}",
+        ),
+        Step(
+            "If the Pods are on different Nodes, compare the Nodes' PodCIDRs.",
+            "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs",
+        ),
     ),
 )
 
 # Pods that run with hostNetwork: true wherever they are deployed: Antrea's own (build/charts/antrea
 # templates: agent DaemonSet, controller Deployment), kube-proxy and the kubeadm static Pods of the
 # control plane. Their podIP is their Node's IP, so any IP one of them shows is a Node IP.
-_HOST_NETWORK_PODS = ("antrea-agent-", "antrea-controller-", "kube-proxy-", "etcd-", "kube-apiserver-",
-                      "kube-controller-manager-", "kube-scheduler-")
+_HOST_NETWORK_PODS = (
+    "antrea-agent-",
+    "antrea-controller-",
+    "kube-proxy-",
+    "etcd-",
+    "kube-apiserver-",
+    "kube-controller-manager-",
+    "kube-scheduler-",
+)
 _Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -160,10 +186,15 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             confidence=0.5 if outcome == "host-network-unknown" else 0.9,
             values=Values(duplicates=duplicates, ip=duplicates[0].ip),
             evidence=[EvidenceLine(p.source, p.line, None, p.text, p.node) for _, pods in items for p in pods[:3]][:12],
-            missing=[Missing("whether the Pods sharing the IP use the host network",
-                             "kubectl get pods -A -o custom-columns=NAME:.metadata.name,IP:.status.podIP,"
-                             "HOSTNET:.spec.hostNetwork | grep -w {{ ip }}")]
-            if outcome == "host-network-unknown" else [],
+            missing=[
+                Missing(
+                    "whether the Pods sharing the IP use the host network",
+                    "kubectl get pods -A -o custom-columns=NAME:.metadata.name,IP:.status.podIP,"
+                    "HOSTNET:.spec.hostNetwork | grep -w {{ ip }}",
+                )
+            ]
+            if outcome == "host-network-unknown"
+            else [],
         )
 
 

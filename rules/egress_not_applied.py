@@ -89,12 +89,18 @@ class Values:
 _WHICH = """{% if egresses %}{{ egresses | join(", ") }}{% else %}an Egress{% endif %}"""
 _NO_EGRESS_IP = """The Pods selected by {{ "these Egresses" if egresses | length > 1 else "the Egress" }} do not leave
     the cluster with the Egress IP."""
-_POOLS = Step("Show the Egresses, their IP and the Node holding it, and the pools' usage.",
-              "kubectl get egress -o wide; kubectl get externalippool -o wide")
-_GOSSIP = Step("Make sure the agents can gossip: TCP and UDP port 10351 open between all Nodes.",
-               "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get memberlist")
-_AGENT_LOG = Step("Read the agent log of the Node that should hold the IP around the failing sync.",
-                  "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -i egress")
+_POOLS = Step(
+    "Show the Egresses, their IP and the Node holding it, and the pools' usage.",
+    "kubectl get egress -o wide; kubectl get externalippool -o wide",
+)
+_GOSSIP = Step(
+    "Make sure the agents can gossip: TCP and UDP port 10351 open between all Nodes.",
+    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get memberlist",
+)
+_AGENT_LOG = Step(
+    "Read the agent log of the Node that should hold the IP around the failing sync.",
+    "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -i egress",
+)
 
 RULE = Rule(
     id="ANT-EGR-001",
@@ -102,81 +108,150 @@ RULE = Rule(
     title="Egress IP not allocated, not assigned or not realized",
     category="egress",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/egress.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/controller/egress/egress_controller.go",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/memberlist/cluster.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/egress.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/controller/egress/egress_controller.go",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/memberlist/cluster.go",
+    ),
     inputs=Inputs(any_of=(AGENT_LOG, CONTROLLER_LOG, ANTREA_CRD)),
     # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
     recovered_by=("core:flow_replay_completed",),
     retry_interval=300,  # maxRetryDelay of the agent's and the controller's Egress workqueues
     signatures=(
-        Signature("sync_failed", r"Error syncing Egress (?P<egress>\S{1,253}), requeuing\. Error: (?P<err>.*)",
-                  "Error syncing Egress "),
+        Signature(
+            "sync_failed",
+            r"Error syncing Egress (?P<egress>\S{1,253}), requeuing\. Error: (?P<err>.*)",
+            "Error syncing Egress ",
+        ),
         Signature("select_failed", r'"Failed to select Node for Egress"', "Failed to select Node for Egress"),
         Signature("no_eligible", r'"No Node is eligible for Egress"', "No Node is eligible for Egress"),
         # v1.x ErrorS "... join cluster failed"; v2.0+ InfoS "... join cluster failed, will retry later".
         Signature("join_failed", r"join cluster failed", "join cluster failed"),
         Signature("rejoin_failed", r'"Failed to rejoin any members"', "Failed to rejoin any members"),
         # The agent holds an Egress IP (pkg/agent/controller/egress, v1.12+): Egress is in use.
-        Signature("ip_added", r"Detected Egress IP address (?P<ip>\S{1,45}) added to this Node",
-                  "Detected Egress IP address", role="context"),
+        Signature(
+            "ip_added",
+            r"Detected Egress IP address (?P<ip>\S{1,45}) added to this Node",
+            "Detected Egress IP address",
+            role="context",
+        ),
         # antrea-controller: v1.12 printf `Failed to sync EgressGroup %s: %v`, ErrorS with key= from v1.13.
-        Signature("alloc_failed", r'Failed to sync EgressGroup(?:" err="| (?P<egress>[^:\s]{1,253}): )(?P<err>[^"]*)',
-                  "Failed to sync EgressGroup", kinds=(CONTROLLER_LOG,)),
+        Signature(
+            "alloc_failed",
+            r'Failed to sync EgressGroup(?:" err="| (?P<egress>[^:\s]{1,253}): )(?P<err>[^"]*)',
+            "Failed to sync EgressGroup",
+            kinds=(CONTROLLER_LOG,),
+        ),
         # antrea-controller allocated an Egress IP from its pool (pkg/controller/egress, v1.12+).
         Signature("allocated", r'"Allocated EgressIP"', "Allocated EgressIP", kinds=(CONTROLLER_LOG,), role="success"),
     ),
     lookalikes=("benign",),
     values=Values,
     outcomes=(
-        Outcome("pool-exhausted", message="""
-            antrea-controller cannot allocate an Egress IP for """ + _WHICH + """: its ExternalIPPool has no free
-            address ("{{ error }}"). """ + _NO_EGRESS_IP, remediation=(
-            Step("Add a range to the ExternalIPPool, or delete Egresses that no longer need an IP.",
-                 "kubectl get externalippool -o wide; kubectl edit externalippool <pool>"),
-            _POOLS,
-        )),
-        Outcome("pool-missing", message="""
+        Outcome(
+            "pool-exhausted",
+            message="""
+            antrea-controller cannot allocate an Egress IP for """
+            + _WHICH
+            + """: its ExternalIPPool has no free
+            address ("{{ error }}"). """
+            + _NO_EGRESS_IP,
+            remediation=(
+                Step(
+                    "Add a range to the ExternalIPPool, or delete Egresses that no longer need an IP.",
+                    "kubectl get externalippool -o wide; kubectl edit externalippool <pool>",
+                ),
+                _POOLS,
+            ),
+        ),
+        Outcome(
+            "pool-missing",
+            message="""
             {% if egresses %}The Egress {{ egresses | join(", ") }}{% else %}An Egress{% endif %} names an ExternalIPPool that does not exist ("{{ error }}"), so antrea-controller
-            allocates no IP for it. """ + _NO_EGRESS_IP, remediation=(
-            Step("Fix spec.externalIPPool of the Egress, or create the pool.",
-                 "kubectl get externalippool; kubectl get egress -o custom-columns=NAME:.metadata.name,"
-                 "POOL:.spec.externalIPPool"),
-        )),
-        Outcome("not-allocated", message="""
-            antrea-controller cannot allocate an Egress IP for """ + _WHICH + """ ("{{ error }}"). """ + _NO_EGRESS_IP),
-        Outcome("no-node", message="""
-            No Node could be selected to hold the IP of """ + _WHICH + """ ("{{ error }}"): no Node matches the
+            allocates no IP for it. """
+            + _NO_EGRESS_IP,
+            remediation=(
+                Step(
+                    "Fix spec.externalIPPool of the Egress, or create the pool.",
+                    "kubectl get externalippool; kubectl get egress -o custom-columns=NAME:.metadata.name,"
+                    "POOL:.spec.externalIPPool",
+                ),
+            ),
+        ),
+        Outcome(
+            "not-allocated",
+            message="""
+            antrea-controller cannot allocate an Egress IP for """
+            + _WHICH
+            + """ ("{{ error }}"). """
+            + _NO_EGRESS_IP,
+        ),
+        Outcome(
+            "no-node",
+            message="""
+            No Node could be selected to hold the IP of """
+            + _WHICH
+            + """ ("{{ error }}"): no Node matches the
             ExternalIPPool's nodeSelector, the eligible Nodes already hold as many Egress IPs as they may, or their
-            agents cannot see each other over memberlist (port 10351). """ + _NO_EGRESS_IP, remediation=(
-            Step("Check which Nodes the pool's nodeSelector selects and that they are Ready.",
-                 "kubectl get externalippool -o yaml | grep -A5 nodeSelector; kubectl get nodes --show-labels"),
-            _GOSSIP,
-        )),
-        Outcome("not-realized", message="""
-            On {{ where }} the Egress """ + _WHICH + """ cannot be realized (last error: "{{ error }}"): the Node that
-            holds the IP does not install its IP, SNAT flows or rules. """ + _NO_EGRESS_IP, remediation=(_AGENT_LOG, _POOLS)),
-        Outcome("gossip-broken", message="""
+            agents cannot see each other over memberlist (port 10351). """
+            + _NO_EGRESS_IP,
+            remediation=(
+                Step(
+                    "Check which Nodes the pool's nodeSelector selects and that they are Ready.",
+                    "kubectl get externalippool -o yaml | grep -A5 nodeSelector; kubectl get nodes --show-labels",
+                ),
+                _GOSSIP,
+            ),
+        ),
+        Outcome(
+            "not-realized",
+            message="""
+            On {{ where }} the Egress """
+            + _WHICH
+            + """ cannot be realized (last error: "{{ error }}"): the Node that
+            holds the IP does not install its IP, SNAT flows or rules. """
+            + _NO_EGRESS_IP,
+            remediation=(_AGENT_LOG, _POOLS),
+        ),
+        Outcome(
+            "gossip-broken",
+            message="""
             The agents on {{ where }} cannot join the other agents over memberlist (port 10351{% if members %}:
             {{ members | join(", ") }}{% endif %}), so Egress IPs are not assigned or do not fail over when their Node
             goes down.
-        """, remediation=(_GOSSIP, _POOLS)),
-        Outcome("gossip-no-egress", severity="warning", status=INCONCLUSIVE, message="""
+        """,
+            remediation=(_GOSSIP, _POOLS),
+        ),
+        Outcome(
+            "gossip-no-egress",
+            severity="warning",
+            status=INCONCLUSIVE,
+            message="""
             The agents on {{ where }} cannot join the other agents over memberlist (port 10351{% if members %}:
             {{ members | join(", ") }}{% endif %}). No Egress was seen in the source: memberlist matters only to
             Egress (and ServiceExternalIP) IP assignment, so nothing breaks until one is created; a working Egress
             logs nothing, so whether one exists is not in the logs.
-        """, remediation=(_GOSSIP,)),
-        Outcome("recovered", severity="info", message="""
+        """,
+            remediation=(_GOSSIP,),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             {% if members %}The agents on {{ where }} could not join the other agents over memberlist for a
             while{% else %}Egress {{ egresses | join(", ") or "IP assignment" }} failed for a while ("{{ error }}")
             {%- endif %}. {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             {% if members %}The agents on {{ where }} could not join the other agents over memberlist{% else %}Egress
             {{ egresses | join(", ") or "IP assignment" }} failed ("{{ error }}"){% endif %} in an earlier run.
             {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(_POOLS, _GOSSIP, _AGENT_LOG),
 )
@@ -197,8 +272,11 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 "not-realized",
                 nodes=[node.name],
                 confidence=0.85,
-                values=Values(egresses=sorted({e.groups.get("egress") or "?" for e in syncs}),
-                              error=_err(syncs[-1])[:300], members=[]),
+                values=Values(
+                    egresses=sorted({e.groups.get("egress") or "?" for e in syncs}),
+                    error=_err(syncs[-1])[:300],
+                    members=[],
+                ),
                 evidence=syncs[:2] + syncs[-1:],
             )
     yield from _gossip(ev, egress_crds)
@@ -224,8 +302,9 @@ def _allocation(ev: RuleEvidence, egress_crds: list[CrdObject]) -> Iterator[Find
             nodes=sorted(logged) or [CONTROLLER_NODE],
             # The controller's own error, or the status it wrote, says which pool problem it is.
             confidence=0.9,
-            values=Values(egresses=sorted({name for name, _, _ in items if name}), error=items[-1][1][:300],
-                          members=[]),
+            values=Values(
+                egresses=sorted({name for name, _, _ in items if name}), error=items[-1][1][:300], members=[]
+            ),
             evidence=[item for _, _, item in items][:6],
         )
 
@@ -263,22 +342,27 @@ def _gossip(ev: RuleEvidence, egress_crds: list[CrdObject]) -> Iterator[Finding]
     events = [e for joins in nodes.values() for e in joins]
     # memberlist runs wherever the Egress feature gate is on, Egresses or not: join failures alone
     # (a peer rebooting, the first agents of an install) hurt nothing until an Egress needs its IP.
-    in_use = bool(egress_crds) or any(ev.hits(n) for n in ("sync_failed", "select_failed", "no_eligible",
-                                                           "alloc_failed", "ip_added"))
+    in_use = bool(egress_crds) or any(
+        ev.hits(n) for n in ("sync_failed", "select_failed", "no_eligible", "alloc_failed", "ip_added")
+    )
     # Whether an Egress exists matters (and is asked for) only while the joins still fail.
-    lasting = any((j := ev.view.nodes[name].outcome(joins, retry_interval=RULE.retry_interval)) is None or j.current
-                  for name, joins in nodes.items())
+    lasting = any(
+        (j := ev.view.nodes[name].outcome(joins, retry_interval=RULE.retry_interval)) is None or j.current
+        for name, joins in nodes.items()
+    )
     yield RULE.finding(
         "gossip-broken" if in_use else "gossip-no-egress",
         status=None if lasting else CONFIRMED,
         nodes=sorted(nodes),
         confidence=0.8 if in_use else 0.5,
-        values=Values(egresses=sorted(o.name for o in egress_crds), error=_err(events[-1])[:300],
-                      members=_members(events)),
+        values=Values(
+            egresses=sorted(o.name for o in egress_crds), error=_err(events[-1])[:300], members=_members(events)
+        ),
         # The first and the latest failure of each Node (the latest shadows the fallback's finding of it).
         evidence=[e for joins in nodes.values() for e in joins[:1] + joins[-1:]][:8],
-        missing=[] if in_use or not lasting else [Missing("the cluster's Egresses (whether any needs memberlist)",
-                                                          "kubectl get egress -o wide")],
+        missing=[]
+        if in_use or not lasting
+        else [Missing("the cluster's Egresses (whether any needs memberlist)", "kubectl get egress -o wide")],
     )
 
 
@@ -296,8 +380,9 @@ def _failing(objects: list[CrdObject], condition: str) -> list[tuple[CrdObject, 
 
 def _line(obj: CrdObject, cond: Condition) -> EvidenceLine:
     """A status condition as an evidence line of the pasted object (the state now)."""
-    return EvidenceLine(obj.source, None, None, f"Egress {obj.name}: {cond.type}={cond.status} ({cond.reason}): "
-                                                f"{cond.message}")
+    return EvidenceLine(
+        obj.source, None, None, f"Egress {obj.name}: {cond.type}={cond.status} ({cond.reason}): {cond.message}"
+    )
 
 
 _MEMBER = re.compile(r"Failed to join (\S{1,60}?):? ")
@@ -310,4 +395,3 @@ def _members(events: list[LogEvent]) -> list[str]:
 
 def _err(e: LogEvent) -> str:
     return e.kv.get("err") or e.kv.get("error") or e.groups.get("err") or ""
-

@@ -93,50 +93,84 @@ RULE = Rule(
     category="ovs-flow-restore-wait",
     severity="critical",
     inputs=Inputs(any_of=(AGENT_LOG, OVSDB_LIST, OVSDB_DUMP, OVSDB_DUMP_JSON), optional=(OVS_VSCTL_SHOW,)),
-    references=("antrea-io/antrea#6342", "antrea-io/antrea#1600",
-                "https://github.com/openvswitch/ovs/blob/main/ofproto/ofproto-dpif.c"),
+    references=(
+        "antrea-io/antrea#6342",
+        "antrea-io/antrea#1600",
+        "https://github.com/openvswitch/ovs/blob/main/ofproto/ofproto-dpif.c",
+    ),
     signatures=(
-        Signature("still_true", r"flow-restore-wait was still true even though the delete call",
-                  "flow-restore-wait was still true"),
-        Signature("cleanup_failed", r"(?:[Ff]ailed to clean up|error when cleaning up) flow-restore-wait config",
-                  "flow-restore-wait config"),
+        Signature(
+            "still_true",
+            r"flow-restore-wait was still true even though the delete call",
+            "flow-restore-wait was still true",
+        ),
+        Signature(
+            "cleanup_failed",
+            r"(?:[Ff]ailed to clean up|error when cleaning up) flow-restore-wait config",
+            "flow-restore-wait config",
+        ),
     ),
     # Every path of the clean-up logs one of these once the key is gone (or was not set).
     recovered_by=(lifecycle_key("frw_cleaned"), lifecycle_key("frw_skipped"), lifecycle_key("frw_completed")),
     values=Values,
     outcomes=(
-        Outcome("ovsdb_still_set", message="""
+        Outcome(
+            "ovsdb_still_set",
+            message="""
             OVSDB on {{ where }} still has other_config:flow-restore-wait="true": ovs-vswitchd forwards no new flows on
             any bridge of the Node.
-        """),
-        Outcome("never_cleaned", message="""
+        """,
+        ),
+        Outcome(
+            "never_cleaned",
+            message="""
             On {{ where }} antrea-agent started flow restoration but never removed flow-restore-wait from OVSDB
             ({% if stuck_runs == 1 %}one run{% else %}{{ stuck_runs }} runs{% endif %} ended without "Cleaned up
-            flow-restore-wait config"{% if delete_failed %}, and deleting the key failed{% endif %}). """ + _CUT_OFF),
+            flow-restore-wait config"{% if delete_failed %}, and deleting the key failed{% endif %}). """
+            + _CUT_OFF,
+        ),
         # A failed delete is logged, whether the key is still set is not.
-        Outcome("delete_failed", status="inconclusive", message="""
+        Outcome(
+            "delete_failed",
+            status="inconclusive",
+            message="""
             On {{ where }} antrea-agent failed to delete flow-restore-wait from OVSDB and logged no clean-up after it.
             If the key is still set, OVS forwards no new flows on any bridge: OVSDB tells.
-        """),
+        """,
+        ),
         # The engine's judgement: a later clean-up line, or an earlier run's failure.
-        Outcome("recovered", severity="info", message="""
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent failed to delete flow-restore-wait at first, then cleaned it up.
             {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent failed to delete flow-restore-wait in an earlier run. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Check the key in OVSDB.",
-             "kubectl exec -n kube-system <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-             "ovs-vsctl get Open_vSwitch . other_config   # agent down: on the Node, "
-             "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config"),
-        Step("Find and fix what keeps the agent from finishing its initial sync (API server, "
-             "antrea-controller): see the findings attached to this one and the agent log."),
-        Step("To restore forwarding by hand (the agent sets it again only if OVS restarts), remove the key.",
-             "kubectl exec -n kube-system <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-             "ovs-vsctl remove Open_vSwitch . other_config flow-restore-wait"),
+        Step(
+            "Check the key in OVSDB.",
+            "kubectl exec -n kube-system <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+            "ovs-vsctl get Open_vSwitch . other_config   # agent down: on the Node, "
+            "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config",
+        ),
+        Step(
+            "Find and fix what keeps the agent from finishing its initial sync (API server, "
+            "antrea-controller): see the findings attached to this one and the agent log."
+        ),
+        Step(
+            "To restore forwarding by hand (the agent sets it again only if OVS restarts), remove the key.",
+            "kubectl exec -n kube-system <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+            "ovs-vsctl remove Open_vSwitch . other_config flow-restore-wait",
+        ),
     ),
 )
 
@@ -150,8 +184,11 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         # A stuck run that a later healthy run followed is history (the timeline shows it).
         latest_healthy = bool(node.runs) and node.runs[-1].healthy
         waits_for_syncs = _waits_for_syncs(ev.version(node))
-        stuck = [] if latest_healthy else [(run, started) for run in node.runs
-                                            if (started := _stuck_since(run, node, waits_for_syncs))]
+        stuck = (
+            []
+            if latest_healthy
+            else [(run, started) for run in node.runs if (started := _stuck_since(run, node, waits_for_syncs))]
+        )
         failed_deletes = ev.hits("cleanup_failed", node) + ev.hits("still_true", node)
         if not (ovsdb_true or stuck or failed_deletes):
             continue
@@ -169,8 +206,9 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             confidence=0.95 if ovsdb_true else 0.8 if stuck else 0.6,
             values=Values(stuck_runs=len(stuck), delete_failed=bool(failed_deletes)),
             evidence=evidence,
-            missing=() if state is not None else (
-                Missing.of(OVSDB_LIST, "its other_config shows flow-restore-wait; antctl bundles carry no OVSDB"),),
+            missing=()
+            if state is not None
+            else (Missing.of(OVSDB_LIST, "its other_config shows flow-restore-wait; antctl bundles carry no OVSDB"),),
         )
 
 

@@ -102,31 +102,48 @@ RULE = Rule(
     modes=("encap", "noEncap", "hybrid"),
     platform="linux",
     inputs=Inputs(any_of=(IP_ADDR, IP_LINK, IP_ROUTE), optional=(CLUSTER_INFO, AGENT_LOG, AGENT_CONFIG)),
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/os-issues.md", "antrea-io/antrea#626",
-                "antrea-io/antrea#3187"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/os-issues.md",
+        "antrea-io/antrea#626",
+        "antrea-io/antrea#3187",
+    ),
     lookalikes=("podcidr-not-allocated",),
     values=Values,
     outcomes=(
         # The address is gone (the kernel's PodCIDR route goes with it).
         Outcome("gateway_flushed", message=_LOST + _OUTSIDE),
         # The address is there (or not shown), the kernel route of the Node's own PodCIDR is not.
-        Outcome("route_missing", message=_LOST + _OUTSIDE + """
+        Outcome(
+            "route_missing",
+            message=_LOST
+            + _OUTSIDE
+            + """
             Antrea re-adds only its own routes, not the kernel's route of the gateway's subnet
             (antrea-io/antrea#3187).
-        """),
-        Outcome("mode_unknown", status=INCONCLUSIVE, message=_LOST + """
+        """,
+        ),
+        Outcome(
+            "mode_unknown",
+            status=INCONCLUSIVE,
+            message=_LOST
+            + """
             The Node's traffic mode is unknown: in networkPolicyOnly mode antrea-gw0 has no address and no PodCIDR
             route by design, in every other mode they were removed outside Antrea.
-        """),
+        """,
+        ),
     ),
     remediation=(
         Step("Check the gateway and its routes.", "ip addr show antrea-gw0; ip route show dev antrea-gw0"),
-        Step("Mark Antrea's interfaces unmanaged: for NetworkManager, and for systemd-networkd with a .network file "
-             "matching antrea-gw0 and ovs-system with [Link] Unmanaged=yes (docs/os-issues.md).",
-             "nmcli device set antrea-gw0 managed no"),
-        Step("Restart antrea-agent to restore the gateway address and routes.",
-             "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
-             "--field-selector spec.nodeName={{ node }}"),
+        Step(
+            "Mark Antrea's interfaces unmanaged: for NetworkManager, and for systemd-networkd with a .network file "
+            "matching antrea-gw0 and ovs-system with [Link] Unmanaged=yes (docs/os-issues.md).",
+            "nmcli device set antrea-gw0 managed no",
+        ),
+        Step(
+            "Restart antrea-agent to restore the gateway address and routes.",
+            "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
+            "--field-selector spec.nodeName={{ node }}",
+        ),
     ),
 )
 
@@ -152,8 +169,10 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             own = [r for r in routes if _local_route(r)]
             if pod_cidr and not any(_same_net(r.dst, pod_cidr) for r in own) or not pod_cidr and not own:
                 what = f"the Node's PodCIDR {pod_cidr}" if pod_cidr else "the Node's own PodCIDR"
-                problems.append(f"the route for {what} on {GATEWAY} is missing"
-                                + (" while the routes to the other Nodes' PodCIDRs via it are there" if peers else ""))
+                problems.append(
+                    f"the route for {what} on {GATEWAY} is missing"
+                    + (" while the routes to the other Nodes' PodCIDRs via it are there" if peers else "")
+                )
                 note = f"(no {pod_cidr or 'local PodCIDR'} route on {GATEWAY} in this output)"
                 missing_route = node.note_on(IP_ROUTE, note) or node.note_on(ROUTE_TABLE_ALL, note)
                 if missing_route is not None:
@@ -166,9 +185,14 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             evidence.insert(0, gw_line)
         # Antrea's routes to the other Nodes via the gateway prove it routes Pods here: not networkPolicyOnly.
         if node.mode.encap is None and not peers:
-            yield RULE.finding("mode_unknown", nodes=[node.name], confidence=0.5,
-                               values=Values(problems=problems, pod_cidr=pod_cidr), evidence=evidence,
-                               missing=[Missing("the traffic mode (antrea-agent.conf)", MODE_COMMAND)])
+            yield RULE.finding(
+                "mode_unknown",
+                nodes=[node.name],
+                confidence=0.5,
+                values=Values(problems=problems, pod_cidr=pod_cidr),
+                evidence=evidence,
+                missing=[Missing("the traffic mode (antrea-agent.conf)", MODE_COMMAND)],
+            )
             continue
         yield RULE.finding(
             "gateway_flushed" if flushed else "route_missing",
@@ -208,7 +232,7 @@ def _pod_cidr(node: NodeView, gw: Link | None) -> str | None:
         for r in routes:
             if _local_route(r) and ":" not in r.dst:
                 return r.dst
-    for cidr in (gw.ipv4 if gw else []):
+    for cidr in gw.ipv4 if gw else []:
         try:
             return str(ipaddress.ip_interface(cidr).network)
         except ValueError:

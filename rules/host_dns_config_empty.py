@@ -73,19 +73,26 @@ RULE = Rule(
     lookalikes=("secondary-network-uplink",),
     values=Values,
     outcomes=(
-        Outcome("no_nameserver", message="""
+        Outcome(
+            "no_nameserver",
+            message="""
             On {{ where }} /etc/resolv.conf has no nameserver line
             {%- if writer %} (written by: "{{ writer }}"){% endif %}: the Node resolves names only through a server
             on itself, so DNS fails on the Node, for hostNetwork Pods and Pods with dnsPolicy Default, and for
             CoreDNS forwarding to it. The host network manager rewrote the file without the DNS servers of the
             interface that used to provide them.
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("See which connection should provide DNS.",
-             "nmcli device show | grep -E 'GENERAL.DEVICE|IP4.DNS'; resolvectl status 2>/dev/null | head -40"),
-        Step("Restore the DNS servers in the network manager (or configure static ones), then check the file.",
-             "cat /etc/resolv.conf"),
+        Step(
+            "See which connection should provide DNS.",
+            "nmcli device show | grep -E 'GENERAL.DEVICE|IP4.DNS'; resolvectl status 2>/dev/null | head -40",
+        ),
+        Step(
+            "Restore the DNS servers in the network manager (or configure static ones), then check the file.",
+            "cat /etc/resolv.conf",
+        ),
         Step("Restart CoreDNS if it runs on this Node.", "kubectl -n kube-system rollout restart deployment/coredns"),
     ),
 )

@@ -98,14 +98,19 @@ RULE = Rule(
     title="No free Pod IP on the Node (PodCIDR range or IPPool exhausted)",
     category="ipam",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/antrea-ipam.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/cniserver/ipam/hostlocal/gc.go",
-                "https://github.com/containernetworking/plugins/tree/main/plugins/ipam/host-local"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/antrea-ipam.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/cniserver/ipam/hostlocal/gc.go",
+        "https://github.com/containernetworking/plugins/tree/main/plugins/ipam/host-local",
+    ),
     inputs=Inputs(any_of=(AGENT_LOG, KUBECTL_DESCRIBE_POD), optional=(CLUSTER_INFO, KUBECTL_PODS)),
     signatures=(
         # host-local (containernetworking/plugins plugins/ipam/host-local/backend/allocator/allocator.go), inside the agent's "Failed to request IP addresses" err.
-        Signature("range_full", r"no IP addresses available in range set: (?P<range>[0-9a-fA-F.:]{2,45}-[0-9a-fA-F.:]{2,45})",
-                  NO_IP),
+        Signature(
+            "range_full",
+            r"no IP addresses available in range set: (?P<range>[0-9a-fA-F.:]{2,45}-[0-9a-fA-F.:]{2,45})",
+            NO_IP,
+        ),
         Signature("pool_full_old", r"Pool (?P<pool>[\w.-]{1,253}) is exausted", "is exausted", versions="<2.5.0"),
         Signature("pool_full", r"Pool (?P<pool>[\w.-]{1,253}) is exhausted", "is exhausted", versions=">=2.5.0"),
         Signature("pools_full", r"all IPPools exhausted", "all IPPools exhausted", versions=">=2.7.0"),
@@ -115,47 +120,84 @@ RULE = Rule(
     lookalikes=("duplicate-pod-ip", "podcidr-not-allocated"),
     values=Values,
     outcomes=(
-        Outcome("leaked", message=_NO_FREE.rstrip() + """, while only {{ pods }} running Pods use the Pod network there out of {{ size }} addresses: IPs have
+        Outcome(
+            "leaked",
+            message=_NO_FREE.rstrip()
+            + """, while only {{ pods }} running Pods use the Pod network there out of {{ size }} addresses: IPs have
             leaked in the host-local store (/var/lib/cni/networks/antrea), sandboxes deleted without releasing their
             IP. New Pods on the Node cannot start.
-        """ + _GC),
-        Outcome("full", message=_NO_FREE.rstrip() + """, and {{ pods }} running Pods use the Pod network there out of {{ size }} addresses: the range is really
+        """
+            + _GC,
+        ),
+        Outcome(
+            "full",
+            message=_NO_FREE.rstrip()
+            + """, and {{ pods }} running Pods use the Pod network there out of {{ size }} addresses: the range is really
             full, the Node runs more Pods than its PodCIDR holds. New Pods on the Node cannot start.
-        """ + _GC),
-        Outcome("exhausted", message=_NO_FREE.rstrip() + """{% if pods is not none %}, with {{ pods }} running Pods on the Pod network there out of {{ size }}
+        """
+            + _GC,
+        ),
+        Outcome(
+            "exhausted",
+            message=_NO_FREE.rstrip()
+            + """{% if pods is not none %}, with {{ pods }} running Pods on the Pod network there out of {{ size }}
             addresses{% endif %}. New Pods on the Node cannot start. Whether IPs leaked in the host-local store or the
             Node runs more Pods than its PodCIDR holds is not told by this evidence.
-        """ + _GC),
-        Outcome("pool-exhausted", message="""
+        """
+            + _GC,
+        ),
+        Outcome(
+            "pool-exhausted",
+            message="""
             {% if all_pools %}Every AntreaIPAM IPPool the Pods may use{% else %}The AntreaIPAM IPPool {{ pool }}{% endif %}
             has no free address on {{ where }} ({{ count }} failed allocation{{ "s" if count != 1 }}): more Pods
             select {{ "them than they have" if all_pools else "it than it has" }} addresses. New Pods that use
             {{ "them" if all_pools else "it" }} cannot start.
-        """, remediation=(
-            Step("Compare the IPPool's ranges with its allocations, and add a range to it.",
-                 "kubectl get ippools.crd.antrea.io -o wide; kubectl get ippool {{ pool or '<pool>' }} -o yaml"),
-        )),
-        Outcome("recovered", severity="info", message="""
+        """,
+            remediation=(
+                Step(
+                    "Compare the IPPool's ranges with its allocations, and add a range to it.",
+                    "kubectl get ippools.crd.antrea.io -o wide; kubectl get ippool {{ pool or '<pool>' }} -o yaml",
+                ),
+            ),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             {% if pool or all_pools %}An AntreaIPAM IPPool{% else %}The Pod IP range {{ range or "of the PodCIDR" }}{%
             endif %} on {{ where }} had no free address for a while ({{ count }} failed allocation{{ "s" if count != 1
             }}). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             {% if pool or all_pools %}An AntreaIPAM IPPool{% else %}The Pod IP range {{ range or "of the PodCIDR" }}{%
             endif %} on {{ where }} had no free address during an earlier agent run. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Compare the running Pods of the Node with the size of its PodCIDR.",
-             "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'; "
-             "kubectl get pods -A --field-selector spec.nodeName={{ node }},status.phase=Running -o wide | wc -l"),
-        Step("List the IPs host-local holds on the Node; a file whose container no longer exists is a leaked IP.",
-             "ls /var/lib/cni/networks/antrea/ | wc -l; crictl pods -q | wc -l   # on {{ node }}"),
-        Step("Leaked IPs: restart the agent on the Node (from v1.15 it releases IPs of Pods that no longer exist).",
-             "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}"),
-        Step("A really full range: lower kubelet maxPods or allocate larger PodCIDRs "
-             "(kube-controller-manager --node-cidr-mask-size).",
-             "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR"),
+        Step(
+            "Compare the running Pods of the Node with the size of its PodCIDR.",
+            "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'; "
+            "kubectl get pods -A --field-selector spec.nodeName={{ node }},status.phase=Running -o wide | wc -l",
+        ),
+        Step(
+            "List the IPs host-local holds on the Node; a file whose container no longer exists is a leaked IP.",
+            "ls /var/lib/cni/networks/antrea/ | wc -l; crictl pods -q | wc -l   # on {{ node }}",
+        ),
+        Step(
+            "Leaked IPs: restart the agent on the Node (from v1.15 it releases IPs of Pods that no longer exist).",
+            "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}",
+        ),
+        Step(
+            "A really full range: lower kubelet maxPods or allocate larger PodCIDRs "
+            "(kube-controller-manager --node-cidr-mask-size).",
+            "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR",
+        ),
     ),
 )
 
@@ -167,8 +209,15 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
     leak = ev.hits("gc_leak")
     for (node, rng, pool), items in sorted(failures.items(), key=lambda kv: tuple(x or "" for x in kv[0])):
         size, pods = (None, None) if pool else _usage(ev, node, rng)
-        values = Values(range=rng, pool=pool if pool != "*" else None, all_pools=pool == "*", count=len(items),
-                        pods=pods, size=size, leak_logged=any(e.node == node for e in leak))
+        values = Values(
+            range=rng,
+            pool=pool if pool != "*" else None,
+            all_pools=pool == "*",
+            count=len(items),
+            pods=pods,
+            size=size,
+            leak_logged=any(e.node == node for e in leak),
+        )
         outcome, confidence = _conclusion(pool, pods, size)
         evidence: list[LogEvent | EvidenceLine] = items[:2] + items[-1:] if len(items) > 2 else list(items)
         evidence += [e for e in leak if e.node == node][:1]
@@ -178,10 +227,16 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             confidence=confidence,
             values=values,
             evidence=evidence,
-            missing=[Missing("the running Pods of the Node and its PodCIDR (a full range and leaked IPs look the same "
-                             "in the log)", "kubectl get pods -A -o wide --field-selector spec.nodeName={{ node }}; "
-                                            "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'")]
-            if outcome == "exhausted" and pods is None and _lasting(ev, node, items) else [],
+            missing=[
+                Missing(
+                    "the running Pods of the Node and its PodCIDR (a full range and leaked IPs look the same "
+                    "in the log)",
+                    "kubectl get pods -A -o wide --field-selector spec.nodeName={{ node }}; "
+                    "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'",
+                )
+            ]
+            if outcome == "exhausted" and pods is None and _lasting(ev, node, items)
+            else [],
         )
 
 
@@ -211,7 +266,8 @@ def _failures(ev: RuleEvidence) -> dict[_Key, list[LogEvent | EvidenceLine]]:
                 rng = _range_in(event.message)
                 node = pod.node or _node_of_range(ev, rng)
                 found.setdefault((node, rng, None), []).append(
-                    EvidenceLine(pod.source, event.line, None, f"{event.type} {event.reason} {event.message}", node))
+                    EvidenceLine(pod.source, event.line, None, f"{event.type} {event.reason} {event.message}", node)
+                )
     return found
 
 

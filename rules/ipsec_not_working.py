@@ -89,10 +89,14 @@ class Values:
     restarts: int  # restarts of the IPsec daemons by the container's loop
 
 
-_CONTAINER_STEP = Step("Check the antrea-ipsec container of the Node and its log.",
-                       "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-ipsec --tail=50")
-_SAS = Step("Look at the IPsec SAs ovs-monitor-ipsec negotiated.",
-            "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ipsec -- ipsec status")
+_CONTAINER_STEP = Step(
+    "Check the antrea-ipsec container of the Node and its log.",
+    "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-ipsec --tail=50",
+)
+_SAS = Step(
+    "Look at the IPsec SAs ovs-monitor-ipsec negotiated.",
+    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ipsec -- ipsec status",
+)
 _DROPPED = "Without IPsec SAs, encrypted tunnel traffic between Nodes is dropped."
 
 RULE = Rule(
@@ -101,88 +105,171 @@ RULE = Rule(
     title="IPsec encryption cannot work on the Node",
     category="ipsec",
     severity="critical",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/traffic-encryption.md",
-                "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/start_ovs_ipsec",
-                "https://github.com/openvswitch/ovs/blob/main/ipsec/ovs-monitor-ipsec.in"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/traffic-encryption.md",
+        "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/start_ovs_ipsec",
+        "https://github.com/openvswitch/ovs/blob/main/ipsec/ovs-monitor-ipsec.in",
+    ),
     inputs=Inputs(any_of=(AGENT_LOG, OTHER_CONTAINER_LOG, OVS_LOG)),
     platform="linux",  # IPsec through the antrea-ipsec container exists on Linux only
     signatures=(
-        Signature("monitor_down", r"IPsec was requested, but the OVS IPsec monitor does not seem to be running",
-                  "the OVS IPsec monitor does not seem to be running"),
-        Signature("psk_missing", r"IPsec PSK environment variable '(?P<env>\w{1,64})' is not set or is empty",
-                  "IPsec PSK environment variable"),
-        Signature("cert_sync_failed", r"Error syncing IPSec certificates, requeuing", "Error syncing IPSec certificates",
-                  versions=">=1.12.0"),
-        Signature("cert_created", r"Created new certificate and key for IPSec", "Created new certificate and key for IPSec",
-                  versions=">=1.12.0", role="success"),
+        Signature(
+            "monitor_down",
+            r"IPsec was requested, but the OVS IPsec monitor does not seem to be running",
+            "the OVS IPsec monitor does not seem to be running",
+        ),
+        Signature(
+            "psk_missing",
+            r"IPsec PSK environment variable '(?P<env>\w{1,64})' is not set or is empty",
+            "IPsec PSK environment variable",
+        ),
+        Signature(
+            "cert_sync_failed",
+            r"Error syncing IPSec certificates, requeuing",
+            "Error syncing IPSec certificates",
+            versions=">=1.12.0",
+        ),
+        Signature(
+            "cert_created",
+            r"Created new certificate and key for IPSec",
+            "Created new certificate and key for IPSec",
+            versions=">=1.12.0",
+            role="success",
+        ),
         Signature("no_ipsec_cmd", r"'ipsec' command not available", "'ipsec' command not available", kinds=_CONTAINER),
-        Signature("no_gcm", r"Cannot detect 'gcm' plugin for StrongSwan", "Cannot detect 'gcm' plugin", kinds=_CONTAINER),
+        Signature(
+            "no_gcm", r"Cannot detect 'gcm' plugin for StrongSwan", "Cannot detect 'gcm' plugin", kinds=_CONTAINER
+        ),
         # The container's loop restarting the daemons (see Evidence: one restart is not a failure).
         Signature("restarted", r"OVS IPsec was stopped\. Starting it again", "OVS IPsec was stopped", kinds=_CONTAINER),
-        Signature("no_ike", r"IKE daemon is not installed in the system", "IKE daemon is not installed", kinds=_MONITOR),
+        Signature(
+            "no_ike", r"IKE daemon is not installed in the system", "IKE daemon is not installed", kinds=_MONITOR
+        ),
         # ovs-monitor-ipsec writes its IKE daemon's files at start (strongSwan: /etc/strongswan.d/ovs.conf,
         # /etc/ipsec.conf, /etc/ipsec.secrets; libreswan: /etc/ipsec.d/...); a traceback ending in a missing one
         # means the image lacks the daemon it is configured for (antrea-io/antrea#4243: UBI image, libreswan).
-        Signature("ike_conf_missing", r"No such file or directory: '(?P<path>[^'\s]{0,64}/etc/(?:strongswan\.d|ipsec\.d|"
-                  r"ipsec\.conf|ipsec\.secrets)[^'\s]{0,128})'", "No such file or directory: '", _CONTAINER + _MONITOR),
+        Signature(
+            "ike_conf_missing",
+            r"No such file or directory: '(?P<path>[^'\s]{0,64}/etc/(?:strongswan\.d|ipsec\.d|"
+            r"ipsec\.conf|ipsec\.secrets)[^'\s]{0,128})'",
+            "No such file or directory: '",
+            _CONTAINER + _MONITOR,
+        ),
         # vlog.warn("%s contains invalid configuration%s" % (name, invalid_reason)), the tunnel port's name.
-        Signature("bad_tunnel", r"(?:^|[|\s])(?P<tunnel>[^|\s]{1,128}) contains invalid configuration(?P<why>[^|]{0,300})",
-                  "contains invalid configuration", kinds=_MONITOR),
-        Signature("bad_cert_conf", r"The cert and key configuration is not valid", "The cert and key configuration is not valid",
-                  kinds=_MONITOR),
+        Signature(
+            "bad_tunnel",
+            r"(?:^|[|\s])(?P<tunnel>[^|\s]{1,128}) contains invalid configuration(?P<why>[^|]{0,300})",
+            "contains invalid configuration",
+            kinds=_MONITOR,
+        ),
+        Signature(
+            "bad_cert_conf",
+            r"The cert and key configuration is not valid",
+            "The cert and key configuration is not valid",
+            kinds=_MONITOR,
+        ),
     ),
     explains=("agent-crash",),
     lookalikes=("tunnel", "mtu"),
     values=Values,
     outcomes=(
-        Outcome("image-incomplete", message="""
+        Outcome(
+            "image-incomplete",
+            message="""
             IPsec cannot work on {{ where }}: the antrea-ipsec container fails at start, {{ what }} is missing from
             its image ("{{ error }}"), so ovs-monitor-ipsec and strongSwan never run.{% if agent_exits %} The agent
-            finds no IPsec monitor and exits at start-up, so the Node has no Pod network.{% else %} """ + _DROPPED +
-            """{% endif %}
-        """, remediation=(
-            _CONTAINER_STEP,
-            Step("Use an antrea image with strongSwan and its standard plugins (the Ubuntu-based image), or add "
-                 "the missing package to a custom one.",
-                 "kubectl -n kube-system get ds antrea-agent -o jsonpath='{.spec.template.spec.containers[*].image}'"),
-        )),
-        Outcome("monitor-down", message="""
+            finds no IPsec monitor and exits at start-up, so the Node has no Pod network.{% else %} """
+            + _DROPPED
+            + """{% endif %}
+        """,
+            remediation=(
+                _CONTAINER_STEP,
+                Step(
+                    "Use an antrea image with strongSwan and its standard plugins (the Ubuntu-based image), or add "
+                    "the missing package to a custom one.",
+                    "kubectl -n kube-system get ds antrea-agent -o jsonpath='{.spec.template.spec.containers[*].image}'",
+                ),
+            ),
+        ),
+        Outcome(
+            "monitor-down",
+            message="""
             antrea-agent on {{ where }} exits at start-up: IPsec is requested but ovs-monitor-ipsec is not running
             (the antrea-ipsec container is down or failing), so the Node has no Pod network.
-        """, remediation=(_CONTAINER_STEP,)),
-        Outcome("psk-missing", message="""
+        """,
+            remediation=(_CONTAINER_STEP,),
+        ),
+        Outcome(
+            "psk-missing",
+            message="""
             antrea-agent on {{ where }} exits at start-up: the pre-shared key environment variable {{ what }} is not
             set (the antrea-ipsec Secret is missing or empty), so the Node has no Pod network.
-        """, remediation=(
-            Step("PSK mode: the antrea-ipsec Secret must exist and hold the key the agent reads as ANTREA_IPSEC_PSK.",
-                 "kubectl -n kube-system get secret antrea-ipsec -o jsonpath='{.data}'"),
-        )),
-        Outcome("cert-failing", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "PSK mode: the antrea-ipsec Secret must exist and hold the key the agent reads as ANTREA_IPSEC_PSK.",
+                    "kubectl -n kube-system get secret antrea-ipsec -o jsonpath='{.data}'",
+                ),
+            ),
+        ),
+        Outcome(
+            "cert-failing",
+            severity="error",
+            message="""
             On {{ where }} antrea-agent cannot get or validate its IPsec certificate (certificate mode; last error:
-            "{{ error }}"). """ + _DROPPED, remediation=(
-            Step("Check the agent's CertificateSigningRequests and that antrea-controller signs them.",
-                 "kubectl get csr | grep antrea-agent-ipsec; kubectl -n kube-system logs deploy/antrea-controller | "
-                 "grep -i ipsec"),
-            _SAS,
-        )),
-        Outcome("no-ike-daemon", severity="error", message="""
+            "{{ error }}"). """
+            + _DROPPED,
+            remediation=(
+                Step(
+                    "Check the agent's CertificateSigningRequests and that antrea-controller signs them.",
+                    "kubectl get csr | grep antrea-agent-ipsec; kubectl -n kube-system logs deploy/antrea-controller | "
+                    "grep -i ipsec",
+                ),
+                _SAS,
+            ),
+        ),
+        Outcome(
+            "no-ike-daemon",
+            severity="error",
+            message="""
             On {{ where }} ovs-monitor-ipsec finds no IKE daemon ("IKE daemon is not installed in the system"): no
-            IPsec SA is negotiated. """ + _DROPPED, remediation=(_CONTAINER_STEP, _SAS)),
-        Outcome("config-rejected", severity="error", message="""
+            IPsec SA is negotiated. """
+            + _DROPPED,
+            remediation=(_CONTAINER_STEP, _SAS),
+        ),
+        Outcome(
+            "config-rejected",
+            severity="error",
+            message="""
             On {{ where }} ovs-monitor-ipsec rejects the IPsec configuration{% if tunnels %} of
-            {{ tunnels | join(", ") }}{% endif %} ("{{ error }}"): those tunnels get no IPsec SA. """ + _DROPPED,
-            remediation=(_SAS, _CONTAINER_STEP)),
-        Outcome("daemons-restarting", severity="error", message="""
+            {{ tunnels | join(", ") }}{% endif %} ("{{ error }}"): those tunnels get no IPsec SA. """
+            + _DROPPED,
+            remediation=(_SAS, _CONTAINER_STEP),
+        ),
+        Outcome(
+            "daemons-restarting",
+            severity="error",
+            message="""
             On {{ where }} ovs-monitor-ipsec / strongSwan keep dying: the antrea-ipsec container restarted them
             {{ restarts }} times, within minutes of each other. IPsec SAs are torn down each time, so encrypted traffic
             between Nodes is dropped again and again.
-        """, remediation=(_CONTAINER_STEP, _SAS)),
-        Outcome("recovered", severity="info", message="""
+        """,
+            remediation=(_CONTAINER_STEP, _SAS),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             IPsec on {{ where }} failed for a while{% if error %} ("{{ error }}"){% endif %}. {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             IPsec on {{ where }} failed in an earlier run{% if error %} ("{{ error }}"){% endif %}. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(_CONTAINER_STEP, _SAS),
 )
@@ -194,12 +281,26 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         down = hits["monitor_down"]
         image = hits["no_gcm"] + hits["no_ipsec_cmd"] + hits["ike_conf_missing"]
         if image:
-            yield _finding("image-incomplete", node, image + down, 0.95 if len(image) > len(hits["ike_conf_missing"])
-                           else 0.9, quoted=image[-1], what=_missing_from_image(hits), agent_exits=bool(down))
+            yield _finding(
+                "image-incomplete",
+                node,
+                image + down,
+                0.95 if len(image) > len(hits["ike_conf_missing"]) else 0.9,
+                quoted=image[-1],
+                what=_missing_from_image(hits),
+                agent_exits=bool(down),
+            )
         elif down:
-            lacking = [] if node.has(OTHER_CONTAINER_LOG) else [
-                Missing.of(OTHER_CONTAINER_LOG, "the antrea-ipsec container's output says why ovs-monitor-ipsec is "
-                                                "not running")]
+            lacking = (
+                []
+                if node.has(OTHER_CONTAINER_LOG)
+                else [
+                    Missing.of(
+                        OTHER_CONTAINER_LOG,
+                        "the antrea-ipsec container's output says why ovs-monitor-ipsec is not running",
+                    )
+                ]
+            )
             yield _finding("monitor-down", node, down, 0.9, missing=lacking, agent_exits=True)
         if hits["psk_missing"]:
             env = hits["psk_missing"][0].groups.get("env") or "ANTREA_IPSEC_PSK"
@@ -210,21 +311,41 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             yield _finding("no-ike-daemon", node, hits["no_ike"], 0.85)
         rejected = hits["bad_tunnel"] + hits["bad_cert_conf"]
         if rejected:
-            yield _finding("config-rejected", node, rejected, 0.85,
-                           tunnels=sorted({t for e in hits["bad_tunnel"] if (t := e.groups.get("tunnel"))}))
+            yield _finding(
+                "config-rejected",
+                node,
+                rejected,
+                0.85,
+                tunnels=sorted({t for e in hits["bad_tunnel"] if (t := e.groups.get("tunnel"))}),
+            )
         if _loop(hits["restarted"]):
             yield _finding("daemons-restarting", node, hits["restarted"], 0.8, restarts=len(hits["restarted"]))
 
 
-def _finding(outcome: str, node: NodeView, events: list[LogEvent], confidence: float, *, what: str = "",
-             agent_exits: bool = False, tunnels: list[str] | None = None, restarts: int = 0,
-             missing: list[Missing] | None = None, quoted: LogEvent | None = None) -> Finding:
+def _finding(
+    outcome: str,
+    node: NodeView,
+    events: list[LogEvent],
+    confidence: float,
+    *,
+    what: str = "",
+    agent_exits: bool = False,
+    tunnels: list[str] | None = None,
+    restarts: int = 0,
+    missing: list[Missing] | None = None,
+    quoted: LogEvent | None = None,
+) -> Finding:
     return RULE.finding(
         outcome,
         nodes=[node.name],
         confidence=confidence,
-        values=Values(what=what, error=_error(quoted or events[-1]), agent_exits=agent_exits, tunnels=tunnels or [],
-                      restarts=restarts),
+        values=Values(
+            what=what,
+            error=_error(quoted or events[-1]),
+            agent_exits=agent_exits,
+            tunnels=tunnels or [],
+            restarts=restarts,
+        ),
         evidence=events[:3] + events[-1:] if len(events) > 3 else events,
         missing=missing or [],
     )

@@ -87,10 +87,12 @@ _BY_HAND = Step(
     "Find the failing rule and iptables' own message in the agent log (the iptables-restore input and stderr of "
     "the failing call).",
     "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | "
-    "grep -A3 'Failed to execute iptables command'")
+    "grep -A3 'Failed to execute iptables command'",
+)
 _RESTART = Step(
     "Install the kernel package that ships the module (or use a kernel built with it), then restart the agent.",
-    "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent --field-selector spec.nodeName={{ node }}")
+    "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent --field-selector spec.nodeName={{ node }}",
+)
 
 RULE = Rule(
     id="ANT-IPT-003",
@@ -104,14 +106,16 @@ RULE = Rule(
     signatures=(
         # iptables / iptables-restore stderr when the extension cannot be loaded (inside the agent's
         # error, or its "stderr=" value).
-        Signature("couldnt_load", r"Couldn't load (?P<kind>target|match) [`'\"\\]*(?P<name>[\w-]+)",
-                  "Couldn't load ", _LOGS),
+        Signature(
+            "couldnt_load", r"Couldn't load (?P<kind>target|match) [`'\"\\]*(?P<name>[\w-]+)", "Couldn't load ", _LOGS
+        ),
         # go-iptables' not-exist text, e.g. "running [... -j NOTRACK --wait]: exit status 1: iptables:
         # No chain/target/match by that name."
         Signature("no_such", r"No chain/target/match by that name", "No chain/target/match by that name", _LOGS),
         # The retried initialisation got through (pkg/agent/route/route_linux.go, v0.11+).
-        Signature("initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0",
-                  role="success"),
+        Signature(
+            "initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0", role="success"
+        ),
     ),
     # iptables initialisation failing stops the agent before flow restoration completes (v2.1+
     # waits for it), so a stuck flow-restore-wait on the same Node is its symptom.
@@ -119,39 +123,62 @@ RULE = Rule(
     lookalikes=("iptables-backend", "iptables-lock"),
     values=Values,
     outcomes=(
-        Outcome("missing", message="""
+        Outcome(
+            "missing",
+            message="""
             On {{ where }} antrea-agent cannot install its iptables rules: the kernel does not provide the iptables
             {{ kind }} {{ name }} (kernel module {{ module }}). antrea-agent installs all its rules in one
             iptables-restore transaction, so none of them is in place until the extension is available: SNAT of
             Pod traffic leaving the Node, NodePort and the other iptables-based features do not work.
-        """),
-        Outcome("unnamed", status=INCONCLUSIVE, message="""
+        """,
+        ),
+        Outcome(
+            "unnamed",
+            status=INCONCLUSIVE,
+            message="""
             On {{ where }} antrea-agent cannot install its iptables rules: iptables answers "No
             chain/target/match by that name" without the failing rule, so it is not known whether a kernel
             extension or a chain is missing. Until the rules are installed, SNAT of Pod traffic leaving the Node,
             NodePort and the other iptables-based features do not work.
-        """, remediation=(
-            _BY_HAND,
-            Step("If the failing rule uses an extension target or match (NOTRACK, CT, ...), load the module that "
-                 "provides it.", "grep -E 'CONFIG_NETFILTER_XT_(TARGET|MATCH)_' /boot/config-$(uname -r)"),
-            _RESTART,
-        )),
-        Outcome("recovered", severity="info", message="""
+        """,
+            remediation=(
+                _BY_HAND,
+                Step(
+                    "If the failing rule uses an extension target or match (NOTRACK, CT, ...), load the module that "
+                    "provides it.",
+                    "grep -E 'CONFIG_NETFILTER_XT_(TARGET|MATCH)_' /boot/config-$(uname -r)",
+                ),
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent could not install its iptables rules for a while: the kernel did not
             provide the iptables {{ kind }}{% if name %} {{ name }}{% endif %}. {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} an earlier antrea-agent run could not install its iptables rules: the kernel did not
             provide the iptables {{ kind }}{% if name %} {{ name }}{% endif %}. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Check whether the extension's module exists for the running kernel and load it.",
-             "modinfo {{ module }}; modprobe {{ module }}; "
-             "grep -E 'CONFIG_NETFILTER_XT_(TARGET|MATCH)_' /boot/config-$(uname -r)"),
-        Step("Try the failing rule by hand to see iptables' own message.",
-             "iptables -t raw -A OUTPUT -p udp --dport 6081 -j {{ name if kind == 'target' else 'NOTRACK' }} && "
-             "iptables -t raw -D OUTPUT -p udp --dport 6081 -j {{ name if kind == 'target' else 'NOTRACK' }}"),
+        Step(
+            "Check whether the extension's module exists for the running kernel and load it.",
+            "modinfo {{ module }}; modprobe {{ module }}; "
+            "grep -E 'CONFIG_NETFILTER_XT_(TARGET|MATCH)_' /boot/config-$(uname -r)",
+        ),
+        Step(
+            "Try the failing rule by hand to see iptables' own message.",
+            "iptables -t raw -A OUTPUT -p udp --dport 6081 -j {{ name if kind == 'target' else 'NOTRACK' }} && "
+            "iptables -t raw -D OUTPUT -p udp --dport 6081 -j {{ name if kind == 'target' else 'NOTRACK' }}",
+        ),
         _RESTART,
     ),
 )
@@ -180,15 +207,19 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 confidence=0.5,
                 values=Values(kind="target or match", name="", module=None),
                 evidence=unnamed[:3],
-                missing=[Missing("the iptables-restore input and stderr of the failing call (agent log at -v=2, or "
-                                 "the error line's stdin=/stderr= values)",
-                                 "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | "
-                                 "grep -A3 'Failed to execute iptables command'")],
+                missing=[
+                    Missing(
+                        "the iptables-restore input and stderr of the failing call (agent log at -v=2, or "
+                        "the error line's stdin=/stderr= values)",
+                        "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | "
+                        "grep -A3 'Failed to execute iptables command'",
+                    )
+                ],
             )
 
 
 def _no_such(ev: RuleEvidence, node: NodeView) -> tuple[list[tuple[LogEvent, str, str]], list[LogEvent]]:
-    """"No chain/target/match" lines whose command jumps to an extension (with that target), and
+    """ "No chain/target/match" lines whose command jumps to an extension (with that target), and
     iptables lines that quote no command at all. A jump to a chain is a missing chain: neither."""
     inferred, unnamed = [], []
     for e in ev.hits("no_such", node):

@@ -104,12 +104,15 @@ class Values:
     version: str | None  # the Antrea version of the agent, when known, e.g. "v1.5.0"
 
 
-_CHECK_NODE = Step("On the Node, see which back-end is in use and which table modules the kernel has.",
-                   "iptables --version; lsmod | grep -E '^(ip_tables|iptable_|nf_tables)'; "
-                   "modprobe --dry-run ip_tables; modprobe --dry-run nf_tables")
-_RESTART = Step("Restart the agent once the image or kernel is fixed.",
-                "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
-                "--field-selector spec.nodeName={{ node }}")
+_CHECK_NODE = Step(
+    "On the Node, see which back-end is in use and which table modules the kernel has.",
+    "iptables --version; lsmod | grep -E '^(ip_tables|iptable_|nf_tables)'; "
+    "modprobe --dry-run ip_tables; modprobe --dry-run nf_tables",
+)
+_RESTART = Step(
+    "Restart the agent once the image or kernel is fixed.",
+    "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent --field-selector spec.nodeName={{ node }}",
+)
 _IMAGE = "kubectl -n kube-system get ds antrea-agent -o jsonpath='{.spec.template.spec.containers[0].image}'"
 _FAILS = """
     On {{ where }} every iptables call of antrea-agent fails: the container's iptables runs in {{ mode }} mode and
@@ -124,94 +127,173 @@ RULE = Rule(
     title="iptables back-end of antrea-agent not supported by the Node's kernel",
     category="iptables-backend",
     severity="critical",
-    references=("antrea-io/antrea#3243", "antrea-io/antrea#3274", "antrea-io/antrea#3368",
-                "antrea-io/antrea#3276", "antrea-io/antrea#3308", "antrea-io/antrea#7755", "antrea-io/antrea#7729",
-                "https://github.com/antrea-io/antrea/blob/main/CHANGELOG/CHANGELOG-1.5.md"),
+    references=(
+        "antrea-io/antrea#3243",
+        "antrea-io/antrea#3274",
+        "antrea-io/antrea#3368",
+        "antrea-io/antrea#3276",
+        "antrea-io/antrea#3308",
+        "antrea-io/antrea#7755",
+        "antrea-io/antrea#7729",
+        "https://github.com/antrea-io/antrea/blob/main/CHANGELOG/CHANGELOG-1.5.md",
+    ),
     inputs=Inputs(any_of=_LOGS),
     platform="linux",  # iptables: the Windows agent has none
     signatures=(
         # iptables binary, e.g. "iptables v1.8.4 (legacy): can't initialize iptables table `raw':
         # Table does not exist (do you need to insmod?)" (antrea-io/antrea#3243, all Antrea versions).
-        Signature("cant_init",
-                  r"(?:(?P<bin>ip6?tables[\w-]{0,40}) v(?P<ver>[\d.]{1,20})(?: \((?P<mode>legacy|nf_tables)\))?: )?"
-                  r"can't initialize (?P<family>ip6?tables) table [`'\"]?(?P<table>\w+)",
-                  "can't initialize ip", _LOGS),
+        Signature(
+            "cant_init",
+            r"(?:(?P<bin>ip6?tables[\w-]{0,40}) v(?P<ver>[\d.]{1,20})(?: \((?P<mode>legacy|nf_tables)\))?: )?"
+            r"can't initialize (?P<family>ip6?tables) table [`'\"]?(?P<table>\w+)",
+            "can't initialize ip",
+            _LOGS,
+        ),
         # iptables-nft when the kernel has no nf_tables (xtables_error of iptables/nft.c, checked in the
         # 1.8.9 binary: the nf_tables binary never says "can't initialize ... table"), e.g.
         # "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Invalid argument".
-        Signature("nft_unavailable",
-                  r"(?P<bin>ip6?tables[\w-]{0,40}) v(?P<ver>[\d.]{1,20}) \(nf_tables\): Could not fetch rule set generation id: "
-                  r"(?P<err>[A-Za-z][A-Za-z ]{1,60})", "Could not fetch rule set generation id", _LOGS),
+        Signature(
+            "nft_unavailable",
+            r"(?P<bin>ip6?tables[\w-]{0,40}) v(?P<ver>[\d.]{1,20}) \(nf_tables\): Could not fetch rule set generation id: "
+            r"(?P<err>[A-Za-z][A-Za-z ]{1,60})",
+            "Could not fetch rule set generation id",
+            _LOGS,
+        ),
         # kmod's modprobe, run by the legacy binary to load the table modules.
-        Signature("module_missing",
-                  r"modprobe: FATAL: Module (?P<module>ip6?_tables|ip6?table_\w+) not found"
-                  r"(?: in directory (?P<dir>\S+))?", "modprobe: FATAL: Module ip", _LOGS),
+        Signature(
+            "module_missing",
+            r"modprobe: FATAL: Module (?P<module>ip6?_tables|ip6?table_\w+) not found"
+            r"(?: in directory (?P<dir>\S+))?",
+            "modprobe: FATAL: Module ip",
+            _LOGS,
+        ),
         # The agent's wrapping error: "error setting up iptables rules: %v" (v0.2-v0.4),
         # "failed to initialize iptables: %v" (v0.5-v0.10, fatal), "Failed to initialize iptables:
         # %v - will retry in %v" (v0.11+, retried).
-        Signature("init_failed", r"[Ff]ailed to initialize iptables: (?P<err>.*)", "ailed to initialize iptables: ",
-                  _LOGS, versions=">=0.5.0"),
-        Signature("setup_failed", r"error setting up iptables rules: (?P<err>.*)", "error setting up iptables rules",
-                  _LOGS, versions=">=0.2.0,<0.5.0"),
+        Signature(
+            "init_failed",
+            r"[Ff]ailed to initialize iptables: (?P<err>.*)",
+            "ailed to initialize iptables: ",
+            _LOGS,
+            versions=">=0.5.0",
+        ),
+        Signature(
+            "setup_failed",
+            r"error setting up iptables rules: (?P<err>.*)",
+            "error setting up iptables rules",
+            _LOGS,
+            versions=">=0.2.0,<0.5.0",
+        ),
         # The retried initialisation got through (pkg/agent/route/route_linux.go, v0.11+).
-        Signature("initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0",
-                  role="success"),
+        Signature(
+            "initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0", role="success"
+        ),
     ),
     explains=("kernel-module", "netfilter-feature", "agent-crash", "ovs-flow-restore-wait"),
     lookalikes=("netfilter-feature", "iptables-lock", "kernel-module"),
     values=Values,
     outcomes=(
-        Outcome("image-always-legacy", message=_FAILS + """
+        Outcome(
+            "image-always-legacy",
+            message=_FAILS
+            + """
             Antrea {{ version }} always uses legacy iptables{% if el8 %}, and EL8-family kernels (RHEL, CentOS, Alma,
             Rocky, Oracle Linux 8) only have nf_tables{% endif %}; v1.5.1 and later (and v1.2.4) detect the Node's
             mode (antrea-io/antrea#3276).
-        """, remediation=(
-            Step("Upgrade Antrea to v1.5.1 or later (v1.2.4 on the 1.2 line): the image then detects the Node's "
-                 "iptables mode (iptables-wrapper) instead of always using legacy.", _IMAGE),
-            _CHECK_NODE, _RESTART,
-        )),
-        Outcome("wrapper-picked-legacy", message=_FAILS + """
+        """,
+            remediation=(
+                Step(
+                    "Upgrade Antrea to v1.5.1 or later (v1.2.4 on the 1.2 line): the image then detects the Node's "
+                    "iptables mode (iptables-wrapper) instead of always using legacy.",
+                    _IMAGE,
+                ),
+                _CHECK_NODE,
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "wrapper-picked-legacy",
+            message=_FAILS
+            + """
             Antrea {{ version }} ships the first iptables-wrapper, which picks legacy on some distributions whose
             kernel has no legacy tables (recent Talos, antrea-io/antrea#7755); v2.4.5, v2.5.2 and v2.6.0 ship the
             current one (antrea-io/antrea#7729).
-        """, remediation=(
-            Step("Upgrade Antrea to v2.4.5, v2.5.2, v2.6.0 or later: their iptables-wrapper selects nf_tables on "
-                 "such Nodes.", _IMAGE),
-            _CHECK_NODE, _RESTART,
-        )),
-        Outcome("node-uses-legacy", message=_FAILS + """
+        """,
+            remediation=(
+                Step(
+                    "Upgrade Antrea to v2.4.5, v2.5.2, v2.6.0 or later: their iptables-wrapper selects nf_tables on "
+                    "such Nodes.",
+                    _IMAGE,
+                ),
+                _CHECK_NODE,
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "node-uses-legacy",
+            message=_FAILS
+            + """
             Antrea {{ version }} picks the mode the Node already uses, so the Node's own iptables state (rules of
             the legacy back-end written by another program) or its kernel modules do not match.
-        """, remediation=(
-            Step("Find which back-end holds the Node's rules (the wrapper follows the one with more rules).",
-                 "iptables-legacy-save 2>/dev/null | grep -c '^-A'; iptables-nft-save 2>/dev/null | grep -c '^-A'"
-                 "   # on {{ node }}"),
-            _CHECK_NODE, _RESTART,
-        )),
-        Outcome("no-nftables", message=_FAILS + """
+        """,
+            remediation=(
+                Step(
+                    "Find which back-end holds the Node's rules (the wrapper follows the one with more rules).",
+                    "iptables-legacy-save 2>/dev/null | grep -c '^-A'; iptables-nft-save 2>/dev/null | grep -c '^-A'"
+                    "   # on {{ node }}",
+                ),
+                _CHECK_NODE,
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "no-nftables",
+            message=_FAILS
+            + """
             The kernel has no nf_tables support (not built, or the nf_tables module is not available).
-        """, remediation=(
-            Step("Check that the kernel has nf_tables and its table modules.",
-                 "grep -E 'CONFIG_NF_TABLES=|CONFIG_NFT_COMPAT=' /boot/config-$(uname -r); "
-                 "modprobe --dry-run nf_tables   # on {{ node }}"),
-            _RESTART,
-        )),
-        Outcome("version-unknown", status=INCONCLUSIVE, message=_FAILS + """
+        """,
+            remediation=(
+                Step(
+                    "Check that the kernel has nf_tables and its table modules.",
+                    "grep -E 'CONFIG_NF_TABLES=|CONFIG_NFT_COMPAT=' /boot/config-$(uname -r); "
+                    "modprobe --dry-run nf_tables   # on {{ node }}",
+                ),
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "version-unknown",
+            status=INCONCLUSIVE,
+            message=_FAILS
+            + """
             The Antrea version is not in the evidence: if it is older than v1.5.1 its image always uses legacy
             iptables{% if el8 %}, which EL8-family kernels do not provide{% endif %} (antrea-io/antrea#3243); up to
             v2.4.4 / v2.5.1 its iptables-wrapper may pick legacy on such kernels (antrea-io/antrea#7729).
-        """, remediation=(
-            Step("Check the Antrea version, and upgrade to v2.4.5, v2.5.2, v2.6.0 or later if it is older.", _IMAGE),
-            _CHECK_NODE, _RESTART,
-        )),
-        Outcome("recovered", severity="info", message="""
+        """,
+            remediation=(
+                Step(
+                    "Check the Antrea version, and upgrade to v2.4.5, v2.5.2, v2.6.0 or later if it is older.", _IMAGE
+                ),
+                _CHECK_NODE,
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent's iptables ({{ mode }} mode) could not initialise for a while: the kernel did
             not provide it ({{ detail }}). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} an earlier antrea-agent run could not initialise iptables ({{ mode }} mode): the kernel
             did not provide it ({{ detail }}). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(_CHECK_NODE, _RESTART),
 )
@@ -231,19 +313,33 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         kernel = next((d.rstrip("/").rsplit("/", 1)[-1] for e in module_missing if (d := e.groups.get("dir"))), None)
         both = bool(cant_init and module_missing) or bool(nft)
         outcome, confidence = _conclusion(mode, version, both)
-        wrapping = [e for e in ev.hits("init_failed", node) + ev.hits("setup_failed", node) if "exit status 3" in e.text]
+        wrapping = [
+            e for e in ev.hits("init_failed", node) + ev.hits("setup_failed", node) if "exit status 3" in e.text
+        ]
         yield RULE.finding(
             outcome,
             nodes=[node.name],
             confidence=confidence,
-            values=Values(mode=mode, detail=_detail(cant_init, module_missing, nft), kernel=kernel,
-                          el8=bool(kernel and ".el8" in kernel), version=str(version) if version else None),
+            values=Values(
+                mode=mode,
+                detail=_detail(cant_init, module_missing, nft),
+                kernel=kernel,
+                el8=bool(kernel and ".el8" in kernel),
+                version=str(version) if version else None,
+            ),
             evidence=module_missing[:2] + cant_init[:2] + nft[:2] + wrapping[:2],
-            missing=[Missing("the Antrea version (images before v1.5.1 always use legacy iptables; before v2.4.5 / "
-                             "v2.5.2 / v2.6.0 the iptables-wrapper may pick it wrongly)", _VERSION_COMMAND)]
-            if outcome == "version-unknown" else [],
+            missing=[
+                Missing(
+                    "the Antrea version (images before v1.5.1 always use legacy iptables; before v2.4.5 / "
+                    "v2.5.2 / v2.6.0 the iptables-wrapper may pick it wrongly)",
+                    _VERSION_COMMAND,
+                )
+            ]
+            if outcome == "version-unknown"
+            else [],
             ruled_out=["iptables-lock: iptables exits with status 3 (table or module missing), not 4 (lock)"]
-            if _exits(cant_init + module_missing + wrapping, "3") else [],
+            if _exits(cant_init + module_missing + wrapping, "3")
+            else [],
         )
 
 
@@ -266,7 +362,7 @@ def _detail(cant_init: list[LogEvent], module_missing: list[LogEvent], nft: list
     modules = sorted({mod for e in module_missing if (mod := e.groups.get("module"))})
     parts = [f"table {', '.join(tables)} does not exist"] if tables else []
     parts += [f"module {', '.join(modules)} not found"] if modules else []
-    parts += [f"nf_tables answers \"{e.groups.get('err', '').strip()}\"" for e in nft[:1]]
+    parts += [f'nf_tables answers "{e.groups.get("err", "").strip()}"' for e in nft[:1]]
     return "; ".join(parts)
 
 

@@ -80,27 +80,36 @@ RULE = Rule(
     modes=("encap", "hybrid"),
     platform="linux",
     inputs=Inputs(any_of=(IP_LINK, IP_ADDR)),
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/configuration.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/agent.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/configuration.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/agent.go",
+    ),
     values=Values,
     outcomes=(
-        Outcome("differs", message="""
+        Outcome(
+            "differs",
+            message="""
             The Pod MTU (antrea-gw0) is not the same on every Node: {{ groups | join("; ") }}. Pods on the
             {{ largest }}-MTU Node{{ "s" if large_nodes | length > 1 else "" }} ({{ large_nodes | join(", ") }}) can
             send packets that the {{ smallest }}-MTU Node{{ "s" if small_nodes | length > 1 else "" }}
             ({{ small_nodes | join(", ") }}) or the network between them cannot carry once encapsulated: large
             transfers between Pods on these Nodes are dropped.{% if nic_groups %} Transport NIC MTUs:
             {{ nic_groups | join("; ") }}.{% endif %}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Compare the MTUs of all Nodes.",
-             "kubectl get nodes -o name | cut -d/ -f2 | while read n; do echo $n; "
-             "kubectl debug node/$n -q --image=busybox -- ip link show antrea-gw0 | grep -o 'mtu [0-9]*'; done"),
-        Step("Set defaultMTU in antrea-agent.conf to {{ smallest }} (the smallest working value) or give all Nodes the "
-             "same NIC MTU, then restart the agents.",
-             "kubectl -n kube-system edit configmap antrea-config; "
-             "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
+        Step(
+            "Compare the MTUs of all Nodes.",
+            "kubectl get nodes -o name | cut -d/ -f2 | while read n; do echo $n; "
+            "kubectl debug node/$n -q --image=busybox -- ip link show antrea-gw0 | grep -o 'mtu [0-9]*'; done",
+        ),
+        Step(
+            "Set defaultMTU in antrea-agent.conf to {{ smallest }} (the smallest working value) or give all Nodes the "
+            "same NIC MTU, then restart the agents.",
+            "kubectl -n kube-system edit configmap antrea-config; "
+            "kubectl -n kube-system rollout restart daemonset/antrea-agent",
+        ),
         Step("Recreate the Pods: existing Pods keep the MTU they were created with."),
     ),
 )
@@ -129,9 +138,14 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         nodes=[n for names in by_mtu.values() for n in names],
         # The MTUs are read from each Node; only whether traffic between them is large stays open.
         confidence=0.85,
-        values=Values(groups=_groups(by_mtu), largest=largest, smallest=smallest,
-                      large_nodes=sorted(by_mtu[largest]), small_nodes=sorted(by_mtu[smallest]),
-                      nic_groups=_groups(nics) if len(nics) > 1 else []),
+        values=Values(
+            groups=_groups(by_mtu),
+            largest=largest,
+            smallest=smallest,
+            large_nodes=sorted(by_mtu[largest]),
+            small_nodes=sorted(by_mtu[smallest]),
+            nic_groups=_groups(nics) if len(nics) > 1 else [],
+        ),
         evidence=evidence[:8],
     )
 

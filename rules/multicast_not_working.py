@@ -57,14 +57,20 @@ class Values:
     error: str  # the error of the last failure, e.g. "no buffer space available"
 
 
-_KERNEL = Step("Look for another multicast router and check kernel support on the Node.",
-               "ps -e | grep -Ei 'pimd|igmpproxy|smcroute|mrouted'; grep CONFIG_IP_MROUTE= /boot/config-$(uname -r)"
-               "   # on {{ node }}")
-_LIMIT = Step("If Pods join more groups than the limit, raise it.",
-              "sysctl net.ipv4.igmp_max_memberships; sysctl -w net.ipv4.igmp_max_memberships=200   # on {{ node }}")
-_SHOW = Step("Show the multicast groups and routes the agent manages.",
-             "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get "
-             "podmulticaststats; ip mroute   # on {{ node }}")
+_KERNEL = Step(
+    "Look for another multicast router and check kernel support on the Node.",
+    "ps -e | grep -Ei 'pimd|igmpproxy|smcroute|mrouted'; grep CONFIG_IP_MROUTE= /boot/config-$(uname -r)"
+    "   # on {{ node }}",
+)
+_LIMIT = Step(
+    "If Pods join more groups than the limit, raise it.",
+    "sysctl net.ipv4.igmp_max_memberships; sysctl -w net.ipv4.igmp_max_memberships=200   # on {{ node }}",
+)
+_SHOW = Step(
+    "Show the multicast groups and routes the agent manages.",
+    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get "
+    "podmulticaststats; ip mroute   # on {{ node }}",
+)
 _GROUPS = """{{ groups[:5] | join(", ") }}{{ ", ..." if groups | length > 5 }}"""
 
 RULE = Rule(
@@ -73,62 +79,109 @@ RULE = Rule(
     title="Multicast cannot work on the Node",
     category="multicast",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/multicast-guide.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/multicast/mcast_socket_linux.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/multicast-guide.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/multicast/mcast_socket_linux.go",
+    ),
     inputs=Inputs(needs=(AGENT_LOG,)),
     platform="linux",  # the multicast socket exists only on Linux (mcast_socket_others.go)
     retry_interval=300,  # maxRetryDelay of the multicast group workqueue
     signatures=(
         Signature("no_socket", r"failed to create multicast socket", "failed to create multicast socket"),
-        Signature("join_failed", r"failed to join multicast group (?P<group>[0-9a-fA-F.:]{1,45}) for (?P<iface>[^\s:]{1,64}): (?P<err>[^\"]{0,300})",
-                  "failed to join multicast group"),
-        Signature("sync_failed", r"Error syncing multicast group (?P<group>\S{1,45}), requeuing\. Error: (?P<err>.*)",
-                  "Error syncing multicast group"),
-        Signature("route_failed", r"Adding (?:inbound|outbound) multicast route entry failed",
-                  "multicast route entry failed"),
+        Signature(
+            "join_failed",
+            r"failed to join multicast group (?P<group>[0-9a-fA-F.:]{1,45}) for (?P<iface>[^\s:]{1,64}): (?P<err>[^\"]{0,300})",
+            "failed to join multicast group",
+        ),
+        Signature(
+            "sync_failed",
+            r"Error syncing multicast group (?P<group>\S{1,45}), requeuing\. Error: (?P<err>.*)",
+            "Error syncing multicast group",
+        ),
+        Signature(
+            "route_failed", r"Adding (?:inbound|outbound) multicast route entry failed", "multicast route entry failed"
+        ),
         # Logged once at start for each configured interface without the flag (see Evidence).
-        Signature("not_mc_iface", r'"Not a multicast enabled interface"', "Not a multicast enabled interface",
-                  role="context"),
+        Signature(
+            "not_mc_iface", r'"Not a multicast enabled interface"', "Not a multicast enabled interface", role="context"
+        ),
     ),
     explains=("agent-crash",),
     values=Values,
     outcomes=(
-        Outcome("no-socket", severity="critical", message="""
+        Outcome(
+            "no-socket",
+            severity="critical",
+            message="""
             antrea-agent on {{ where }} exits at start-up: it cannot open the kernel multicast routing socket ("failed
             to create multicast socket"), because the kernel lacks multicast routing or another multicast router on
             the Node already holds it. The Node has no Pod network while the agent crash-loops.
-        """, remediation=(_KERNEL,)),
-        Outcome("membership-limit", message="""
-            On {{ where }} joining multicast group{{ "s" if groups | length != 1 }} """ + _GROUPS + """ on
+        """,
+            remediation=(_KERNEL,),
+        ),
+        Outcome(
+            "membership-limit",
+            message="""
+            On {{ where }} joining multicast group{{ "s" if groups | length != 1 }} """
+            + _GROUPS
+            + """ on
             {{ interfaces | join(", ") }} fails with "no buffer space available": the kernel's limit of joined groups
             (igmp_max_memberships, default 20) is reached, so receivers of these groups get nothing.
-        """, remediation=(_LIMIT, _SHOW)),
-        Outcome("groups-failing", message="""
-            On {{ where }} multicast group{{ "s" if groups | length != 1 }} """ + _GROUPS + """ cannot be synced (last
+        """,
+            remediation=(_LIMIT, _SHOW),
+        ),
+        Outcome(
+            "groups-failing",
+            message="""
+            On {{ where }} multicast group{{ "s" if groups | length != 1 }} """
+            + _GROUPS
+            + """ cannot be synced (last
             error: "{{ error }}"): their receivers on this Node get no traffic until a retry succeeds.
-        """, remediation=(_SHOW, _KERNEL)),
-        Outcome("routes-failing", message="""
+        """,
+            remediation=(_SHOW, _KERNEL),
+        ),
+        Outcome(
+            "routes-failing",
+            message="""
             On {{ where }} antrea-agent cannot add multicast routes to the kernel (last error: "{{ error }}"):
             multicast traffic between this Node's Pods and other Nodes or the outside is not forwarded.
-        """, remediation=(_KERNEL, _SHOW)),
-        Outcome("interface-not-multicast", message="""
+        """,
+            remediation=(_KERNEL, _SHOW),
+        ),
+        Outcome(
+            "interface-not-multicast",
+            message="""
             On {{ where }} the configured multicast interface{{ "s" if interfaces | length != 1 }}
             {{ interfaces | join(", ") }} {{ "has" if interfaces | length == 1 else "have" }} no MULTICAST flag, so the
             agent skips {{ "it" if interfaces | length == 1 else "them" }}: no multicast traffic is sent or received
             there.
-        """, remediation=(
-            Step("Check the interface flags and the agent's multicast.multicastInterfaces setting.",
-                 "ip link show   # on {{ node }}; kubectl -n kube-system get configmap antrea-config -o yaml | "
-                 "grep -A3 multicastInterfaces"),
-        )),
-        Outcome("recovered", severity="info", message="""
-            On {{ where }} multicast{% if groups %} group{{ "s" if groups | length != 1 }} """ + _GROUPS + """{% endif %}
+        """,
+            remediation=(
+                Step(
+                    "Check the interface flags and the agent's multicast.multicastInterfaces setting.",
+                    "ip link show   # on {{ node }}; kubectl -n kube-system get configmap antrea-config -o yaml | "
+                    "grep -A3 multicastInterfaces",
+                ),
+            ),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
+            On {{ where }} multicast{% if groups %} group{{ "s" if groups | length != 1 }} """
+            + _GROUPS
+            + """{% endif %}
             failed for a while{% if error %} ("{{ error }}"){% endif %}. {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} multicast failed in an earlier antrea-agent run{% if error %} ("{{ error }}"){% endif %}.
             {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(_KERNEL, _LIMIT, _SHOW),
 )
@@ -138,9 +191,13 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
         fatal = [e for e in ev.hits("no_socket", node) if "Error running agent" in e.text or e.level == "F"]
         if fatal:
-            yield RULE.finding("no-socket", nodes=[node.name], confidence=0.9,
-                               values=Values(groups=[], interfaces=[], error="failed to create multicast socket"),
-                               evidence=fatal[-1:])
+            yield RULE.finding(
+                "no-socket",
+                nodes=[node.name],
+                confidence=0.9,
+                values=Values(groups=[], interfaces=[], error="failed to create multicast socket"),
+                evidence=fatal[-1:],
+            )
         groups = ev.hits("sync_failed", node) + ev.hits("join_failed", node)
         if groups:
             limit = [e for e in groups if "no buffer space available" in e.text]
@@ -150,20 +207,35 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 nodes=[node.name],
                 # ENOBUFS on a join is the kernel's membership limit; other sync errors name their own cause.
                 confidence=0.9 if limit else 0.7,
-                values=Values(groups=sorted({e.groups.get("group") or "?" for e in shown}),
-                              interfaces=sorted({i for e in shown if (i := _iface(e))}), error=_err(shown[-1])),
+                values=Values(
+                    groups=sorted({e.groups.get("group") or "?" for e in shown}),
+                    interfaces=sorted({i for e in shown if (i := _iface(e))}),
+                    error=_err(shown[-1]),
+                ),
                 evidence=_ends(groups),
             )
         routes = ev.hits("route_failed", node)
         if routes:
-            yield RULE.finding("routes-failing", nodes=[node.name], confidence=0.7,
-                               values=Values(groups=[], interfaces=[], error=_err(routes[-1])), evidence=_ends(routes))
+            yield RULE.finding(
+                "routes-failing",
+                nodes=[node.name],
+                confidence=0.7,
+                values=Values(groups=[], interfaces=[], error=_err(routes[-1])),
+                evidence=_ends(routes),
+            )
         flags = node.in_latest_run(ev.hits("not_mc_iface", node))
         if flags:
-            yield RULE.finding("interface-not-multicast", nodes=[node.name], confidence=0.85,
-                               values=Values(groups=[], interfaces=sorted({e.kv.get("interface") or "?" for e in flags}),
-                                             error="failed to get multicast flag for this interface"),
-                               evidence=flags[:3])
+            yield RULE.finding(
+                "interface-not-multicast",
+                nodes=[node.name],
+                confidence=0.85,
+                values=Values(
+                    groups=[],
+                    interfaces=sorted({e.kv.get("interface") or "?" for e in flags}),
+                    error="failed to get multicast flag for this interface",
+                ),
+                evidence=flags[:3],
+            )
 
 
 def _iface(e: LogEvent) -> str | None:

@@ -82,49 +82,89 @@ RULE = Rule(
     title="NetworkPolicy rules cannot be realized on the Node",
     category="networkpolicy",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/pkg/agent/controller/networkpolicy/networkpolicy_controller.go",
-                "https://github.com/antrea-io/antrea/blob/main/docs/antctl.md"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/controller/networkpolicy/networkpolicy_controller.go",
+        "https://github.com/antrea-io/antrea/blob/main/docs/antctl.md",
+    ),
     inputs=Inputs(needs=(AGENT_LOG,)),
     # OpenFlow errors while OVS restarts under the agent end with the replay of all flows.
     recovered_by=("core:flow_replay_completed",),
     retry_interval=300,  # maxRetryDelay of the rule workqueue
     signatures=(
-        Signature("sync_failed", r'Error syncing rule "?(?P<rule>[^",\s]{1,64})"?, retrying\. Error: (?P<err>.*)',
-                  "Error syncing rule "),
-        Signature("init_failed", r"Error occurred when reconciling all rules for init events: (?P<err>.*)",
-                  "Error occurred when reconciling all rules for init events"),
-        Signature("not_realizable", r"Rule (?P<rule>\S{1,64}) is effective but not realizable", "is effective but not realizable"),
+        Signature(
+            "sync_failed",
+            r'Error syncing rule "?(?P<rule>[^",\s]{1,64})"?, retrying\. Error: (?P<err>.*)',
+            "Error syncing rule ",
+        ),
+        Signature(
+            "init_failed",
+            r"Error occurred when reconciling all rules for init events: (?P<err>.*)",
+            "Error occurred when reconciling all rules for init events",
+        ),
+        Signature(
+            "not_realizable",
+            r"Rule (?P<rule>\S{1,64}) is effective but not realizable",
+            "is effective but not realizable",
+        ),
     ),
     lookalikes=("ovs-flows", "controller-unreachable", "iptables-lock"),
     values=Values,
     outcomes=(
-        Outcome("failing", message="""
-            On {{ where }} antrea-agent cannot realize """ + _LIST + """: {% if init_failed %}installing the rules
+        Outcome(
+            "failing",
+            message="""
+            On {{ where }} antrea-agent cannot realize """
+            + _LIST
+            + """: {% if init_failed %}installing the rules
             after the initial sync failed, and {% endif %}the last error was "{{ error }}". {% if cause %}{{ cause }}
             {% endif %}Until a retry succeeds, the policies these rules belong to are not enforced as written on
             {{ "these Nodes" if nodes | length > 1 else "this Node" }}.
-        """),
-        Outcome("not-realizable", severity="warning", status=INCONCLUSIVE, message="""
-            On {{ where }} antrea-agent found """ + _LIST + """ effective but not realizable after its initial sync:
+        """,
+        ),
+        Outcome(
+            "not-realizable",
+            severity="warning",
+            status=INCONCLUSIVE,
+            message="""
+            On {{ where }} antrea-agent found """
+            + _LIST
+            + """ effective but not realizable after its initial sync:
             they reference address or applied-to groups the agent had not received. The agent realizes them without
             a log line once the groups arrive, so whether they are enforced now is not in the logs.
-        """),
-        Outcome("recovered", severity="info", message="""
-            On {{ where }} antrea-agent could not realize """ + _LIST + """ for a while (last error "{{ error }}").
+        """,
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
+            On {{ where }} antrea-agent could not realize """
+            + _LIST
+            + """ for a while (last error "{{ error }}").
             {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
-            On {{ where }} an earlier antrea-agent run could not realize """ + _LIST + """ (last error
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
+            On {{ where }} an earlier antrea-agent run could not realize """
+            + _LIST
+            + """ (last error
             "{{ error }}"). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("List the policies the agent has and their realization, and dump the flows of the failing rule.",
-             "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get networkpolicy; "
-             "kubectl get acnp,anp -A"),
-        Step("Fix the component named in the error (OVS, iptables); then restart the agent on the Node so that all "
-             "rules are reinstalled.",
-             "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}"),
+        Step(
+            "List the policies the agent has and their realization, and dump the flows of the failing rule.",
+            "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get networkpolicy; "
+            "kubectl get acnp,anp -A",
+        ),
+        Step(
+            "Fix the component named in the error (OVS, iptables); then restart the agent on the Node so that all "
+            "rules are reinstalled.",
+            "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}",
+        ),
     ),
 )
 
@@ -151,8 +191,12 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 nodes=[node.name],
                 # The error names the failing step; which policy is hurt needs antctl on the Node.
                 confidence=0.85,
-                values=Values(rules=_ids(failed), error=error, init_failed=bool(init),
-                              cause=next((text for needle, text in _CAUSES if needle in error), None)),
+                values=Values(
+                    rules=_ids(failed),
+                    error=error,
+                    init_failed=bool(init),
+                    cause=next((text for needle, text in _CAUSES if needle in error), None),
+                ),
                 evidence=init[:1] + failed[:4] + [last],
             )
         elif unrealizable:
@@ -162,9 +206,13 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 confidence=0.5,
                 values=Values(rules=_ids(unrealizable), error="", cause=None, init_failed=False),
                 evidence=unrealizable[:4],
-                missing=[Missing("whether the rules were realized since (the policy's realization on the Node)",
-                                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- "
-                                 "antctl get networkpolicy -o yaml")],
+                missing=[
+                    Missing(
+                        "whether the rules were realized since (the policy's realization on the Node)",
+                        "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- "
+                        "antctl get networkpolicy -o yaml",
+                    )
+                ],
             )
 
 

@@ -62,13 +62,17 @@ _BOUND = """{% if bound %} {{ bound }} port{{ "s" if bound != 1 }} of the range 
     held by other processes.{% endif %}"""
 _EFFECT = """Their nodeportlocal.antrea.io annotation is missing or incomplete, so the load balancer does not reach
     them."""
-_RANGE = Step("Check the port range and how many Pod ports the Node maps.",
-              "kubectl -n kube-system get configmap antrea-config -o yaml | grep -A2 nodePortLocal; "
-              "kubectl get pods -A -o wide --field-selector spec.nodeName={{ node }} -o "
-              "jsonpath='{range .items[*]}{.metadata.annotations.nodeportlocal\\.antrea\\.io}{\"\\n\"}{end}' | "
-              "grep -c nodePort")
-_HOLDERS = Step("Find processes that listen on ports of the range on the Node.",
-                "ss -lntup | awk '$5 ~ /:6[01][0-9][0-9][0-9]$/'   # on {{ node }}")
+_RANGE = Step(
+    "Check the port range and how many Pod ports the Node maps.",
+    "kubectl -n kube-system get configmap antrea-config -o yaml | grep -A2 nodePortLocal; "
+    "kubectl get pods -A -o wide --field-selector spec.nodeName={{ node }} -o "
+    "jsonpath='{range .items[*]}{.metadata.annotations.nodeportlocal\\.antrea\\.io}{\"\\n\"}{end}' | "
+    "grep -c nodePort",
+)
+_HOLDERS = Step(
+    "Find processes that listen on ports of the range on the Node.",
+    "ss -lntup | awk '$5 ~ /:6[01][0-9][0-9][0-9]$/'   # on {{ node }}",
+)
 _RESTART = Step("Restart the agents once fixed.", "kubectl -n kube-system rollout restart daemonset/antrea-agent")
 
 RULE = Rule(
@@ -77,49 +81,92 @@ RULE = Rule(
     title="NodePortLocal cannot map Pod ports on the Node",
     category="nodeportlocal",
     severity="error",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/node-port-local.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/nodeportlocal/k8s/npl_controller.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/node-port-local.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/nodeportlocal/k8s/npl_controller.go",
+    ),
     inputs=Inputs(needs=(AGENT_LOG,)),
     signatures=(
-        Signature("sync_failed", r"Error syncing Pod (?P<pod>\S{1,253}), requeuing\. Error: (?P<err>.*)", "Error syncing Pod "),
+        Signature(
+            "sync_failed", r"Error syncing Pod (?P<pod>\S{1,253}), requeuing\. Error: (?P<err>.*)", "Error syncing Pod "
+        ),
         # At the agent's start, for each port of its rules another process already holds (see Evidence).
-        Signature("bind_failed", r'"Cannot bind to local port, skipping it"', "Cannot bind to local port",
-                  role="context"),
+        Signature(
+            "bind_failed", r'"Cannot bind to local port, skipping it"', "Cannot bind to local port", role="context"
+        ),
         Signature("restore_failed", r'"Failed to restore iptables rules', "Failed to restore iptables rules"),
     ),
     lookalikes=("iptables-lock", "iptables-backend"),
     values=Values,
     outcomes=(
-        Outcome("range-exhausted", message="""
-            On {{ where }} NodePortLocal cannot map the ports of """ + _PODS + """: the Node port range is exhausted
-            ("no free port found"), more selected Pod ports run on the Node than nodePortLocal.portRange holds.""" +
-            _BOUND + " " + _EFFECT, remediation=(
-            _RANGE, _HOLDERS,
-            Step("Widen nodePortLocal.portRange in antrea-agent.conf (or spread the Pods), then restart the agents.",
-                 "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
-        )),
-        Outcome("rules-failing", message="""
-            On {{ where }} NodePortLocal cannot install the rules of """ + _PODS + """ (last error: "{{ error }}").
-            """ + _EFFECT, remediation=(
-            Step("Read the iptables error of the failing rule; fix iptables (see the iptables findings), then "
-                 "restart the agent.", "iptables -t nat -S ANTREA-NODE-PORT-LOCAL | head   # on {{ node }}"),
-            _RESTART,
-        )),
-        Outcome("restore-failing", message="""
+        Outcome(
+            "range-exhausted",
+            message="""
+            On {{ where }} NodePortLocal cannot map the ports of """
+            + _PODS
+            + """: the Node port range is exhausted
+            ("no free port found"), more selected Pod ports run on the Node than nodePortLocal.portRange holds."""
+            + _BOUND
+            + " "
+            + _EFFECT,
+            remediation=(
+                _RANGE,
+                _HOLDERS,
+                Step(
+                    "Widen nodePortLocal.portRange in antrea-agent.conf (or spread the Pods), then restart the agents.",
+                    "kubectl -n kube-system rollout restart daemonset/antrea-agent",
+                ),
+            ),
+        ),
+        Outcome(
+            "rules-failing",
+            message="""
+            On {{ where }} NodePortLocal cannot install the rules of """
+            + _PODS
+            + """ (last error: "{{ error }}").
+            """
+            + _EFFECT,
+            remediation=(
+                Step(
+                    "Read the iptables error of the failing rule; fix iptables (see the iptables findings), then "
+                    "restart the agent.",
+                    "iptables -t nat -S ANTREA-NODE-PORT-LOCAL | head   # on {{ node }}",
+                ),
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "restore-failing",
+            message="""
             On {{ where }} antrea-agent cannot restore the NodePortLocal iptables rules at start (last error:
-            "{{ error }}"): no mapped Pod port is reachable through the Node until it succeeds.""" + _BOUND, remediation=(
-            Step("Read the iptables error; fix iptables (see the iptables findings), then restart the agent.",
-                 "iptables -t nat -S ANTREA-NODE-PORT-LOCAL | head   # on {{ node }}"),
-            _RESTART,
-        )),
-        Outcome("recovered", severity="info", message="""
-            On {{ where }} NodePortLocal could not map {% if pods %}the ports of """ + _PODS + """{% else %}Pod
+            "{{ error }}"): no mapped Pod port is reachable through the Node until it succeeds."""
+            + _BOUND,
+            remediation=(
+                Step(
+                    "Read the iptables error; fix iptables (see the iptables findings), then restart the agent.",
+                    "iptables -t nat -S ANTREA-NODE-PORT-LOCAL | head   # on {{ node }}",
+                ),
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
+            On {{ where }} NodePortLocal could not map {% if pods %}the ports of """
+            + _PODS
+            + """{% else %}Pod
             ports{% endif %} for a while ("{{ error }}"). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} NodePortLocal could not map Pod ports in an earlier antrea-agent run ("{{ error }}").
             {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(_RANGE, _HOLDERS, _RESTART),
 )
@@ -138,8 +185,9 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 nodes=[node.name],
                 # "no free port found" is the port table's own verdict; other errors are iptables' (its look-alikes).
                 confidence=0.9 if exhausted else 0.75,
-                values=Values(pods=sorted({e.groups.get("pod") or "?" for e in syncs}), error=_err(syncs[-1]),
-                              bound=bound),
+                values=Values(
+                    pods=sorted({e.groups.get("pod") or "?" for e in syncs}), error=_err(syncs[-1]), bound=bound
+                ),
                 evidence=syncs[:3] + syncs[-1:] + binds[-1:],
             )
         if restores:

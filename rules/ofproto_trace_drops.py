@@ -42,8 +42,17 @@ from diagnose.api import OVS_APPCTL, EvidenceLine, Inputs, Outcome, Rule, RuleEv
 from diagnose.api import Finding as FindingT
 
 # pkg/agent/openflow/cookie Category values: v1.6+ and before (v1.0-v1.5).
-_CATEGORIES_V16 = {0: "Default", 1: "PodConnectivity", 2: "NetworkPolicy", 3: "Service", 4: "Egress",
-                   5: "Multicast", 6: "Multicluster", 7: "Traceflow", 8: "ExternalNodeConnectivity"}
+_CATEGORIES_V16 = {
+    0: "Default",
+    1: "PodConnectivity",
+    2: "NetworkPolicy",
+    3: "Service",
+    4: "Egress",
+    5: "Multicast",
+    6: "Multicluster",
+    7: "Traceflow",
+    8: "ExternalNodeConnectivity",
+}
 _CATEGORIES_V10 = {0: "Default", 1: "Gateway", 2: "Node", 3: "Pod", 4: "Service", 5: "NetworkPolicy", 6: "SNAT"}
 
 
@@ -62,44 +71,76 @@ RULE = Rule(
     title="ofproto/trace: br-int drops the traced packet",
     category="ovs-flows",
     severity="warning",
-    references=("https://github.com/openvswitch/ovs/blob/main/ofproto/ofproto-dpif-xlate.c",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/openflow/cookie/allocator.go",
-                "https://github.com/antrea-io/antrea/blob/main/docs/design/ovs-pipeline.md"),
+    references=(
+        "https://github.com/openvswitch/ovs/blob/main/ofproto/ofproto-dpif-xlate.c",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/openflow/cookie/allocator.go",
+        "https://github.com/antrea-io/antrea/blob/main/docs/design/ovs-pipeline.md",
+    ),
     inputs=Inputs(needs=(OVS_APPCTL,)),
     judge_outcome=False,
     values=Values,
     outcomes=(
-        Outcome("policy_drop", severity="warning", message="""
+        Outcome(
+            "policy_drop",
+            severity="warning",
+            message="""
             The traced packet ({{ flow }}) is dropped on {{ where }} by a NetworkPolicy flow in table {{ table }}
             ({{ match }}): a policy rule or a default deny. Check that the policy means to drop it.
-        """, remediation=(
-            Step("Find the policy rules of the Node and the flow that matched.",
-                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get "
-                 "networkpolicy -o wide"),
-        )),
-        Outcome("no_match", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Find the policy rules of the Node and the flow that matched.",
+                    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-agent -- antctl get "
+                    "networkpolicy -o wide",
+                ),
+            ),
+        ),
+        Outcome(
+            "no_match",
+            severity="error",
+            message="""
             The traced packet ({{ flow }}) matches no flow in table {{ table }} on {{ where }} and is dropped: the
             pipeline lacks the flow it needs (not installed by the agent, or the packet is not what it expects).
-        """, remediation=(
-            Step("Dump the table and compare with the agent's flows; restart the agent if flows are missing.",
-                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-ofctl dump-flows "
-                 "br-int table={{ table }} --names"),
-        )),
-        Outcome("group_drop", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Dump the table and compare with the agent's flows; restart the agent if flows are missing.",
+                    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-ofctl dump-flows "
+                    "br-int table={{ table }} --names",
+                ),
+            ),
+        ),
+        Outcome(
+            "group_drop",
+            severity="error",
+            message="""
             The traced packet ({{ flow }}) is sent to group {{ group }} on {{ where }} and dropped there: the group has
             no live bucket (a Service without a usable Endpoint, or a lost group update).
-        """, remediation=(
-            Step("See the group's buckets.", "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs "
-                 "-- ovs-ofctl dump-groups br-int -O OpenFlow15 group_id={{ group }}"),
-        )),
-        Outcome("flow_drop", severity="warning", message="""
+        """,
+            remediation=(
+                Step(
+                    "See the group's buckets.",
+                    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs "
+                    "-- ovs-ofctl dump-groups br-int -O OpenFlow15 group_id={{ group }}",
+                ),
+            ),
+        ),
+        Outcome(
+            "flow_drop",
+            severity="warning",
+            message="""
             The traced packet ({{ flow }}) is dropped on {{ where }} by a {{ cookie_category or "pipeline" }} flow
             in table {{ table }} ({{ match }}).
-        """),
+        """,
+        ),
     ),
-    remediation=(Step("Trace it again with names to read the tables.",
-                      "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-                      "ovs-appctl ofproto/trace br-int '<flow>' --names"),),
+    remediation=(
+        Step(
+            "Trace it again with names to read the tables.",
+            "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+            "ovs-appctl ofproto/trace br-int '<flow>' --names",
+        ),
+    ),
 )
 
 
@@ -112,12 +153,22 @@ def check(ev: RuleEvidence) -> Iterator[FindingT]:
                 continue
             outcome, values = _why(trace, names)
             yield RULE.finding(
-                outcome, nodes=[node.name], confidence=0.8 if outcome != "flow_drop" else 0.6,
+                outcome,
+                nodes=[node.name],
+                confidence=0.8 if outcome != "flow_drop" else 0.6,
                 values=values,
-                evidence=[EvidenceLine(artifact.path, trace.last_step.line, None,
-                                       f"{trace.last_step.table:2d}. {trace.last_step.text}", node.name),
-                          EvidenceLine(artifact.path, trace.line, None, f"Datapath actions: {trace.datapath_actions}",
-                                       node.name)],
+                evidence=[
+                    EvidenceLine(
+                        artifact.path,
+                        trace.last_step.line,
+                        None,
+                        f"{trace.last_step.table:2d}. {trace.last_step.text}",
+                        node.name,
+                    ),
+                    EvidenceLine(
+                        artifact.path, trace.line, None, f"Datapath actions: {trace.datapath_actions}", node.name
+                    ),
+                ],
                 category={"policy_drop": "networkpolicy", "group_drop": "antreaproxy"}.get(outcome),
             )
 
@@ -128,8 +179,13 @@ def _why(trace: Trace, names: dict[int, str]) -> tuple[str, Values]:
     cookie = step.cookie
     category = names.get((cookie >> 40) & 0xFF, "") if cookie is not None else ""
     groups = trace.groups()
-    values = Values(flow=trace.flow[:160], table=step.table, match=step.match[:200], cookie_category=category,
-                    group=groups[-1] if groups else None)
+    values = Values(
+        flow=trace.flow[:160],
+        table=step.table,
+        match=step.match[:200],
+        cookie_category=category,
+        group=groups[-1] if groups else None,
+    )
     if step.no_match:
         return "no_match", values
     if step.actions and step.actions[-1].startswith("group:"):

@@ -68,8 +68,14 @@ from diagnose.api import (
 
 _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
 # ofnet ofErrors.go names of the OpenFlow 1.3 (type, code) pairs old agents log as numbers.
-_OLD_NAMES = {(2, 4): "OFPBAC_BAD_OUT_PORT", (2, 9): "OFPBAC_BAD_OUT_GROUP", (6, 0): "OFPGMFC_GROUP_EXISTS",
-              (6, 1): "OFPGMFC_INVALID_GROUP", (6, 8): "OFPGMFC_UNKNOWN_GROUP", (6, 7): "OFPGMFC_LOOP"}
+_OLD_NAMES = {
+    (2, 4): "OFPBAC_BAD_OUT_PORT",
+    (2, 9): "OFPBAC_BAD_OUT_GROUP",
+    (6, 0): "OFPGMFC_GROUP_EXISTS",
+    (6, 1): "OFPGMFC_INVALID_GROUP",
+    (6, 8): "OFPGMFC_UNKNOWN_GROUP",
+    (6, 7): "OFPGMFC_LOOP",
+}
 _DATAPATH = "_CT_DATAPATH_SUPPORT"
 _MISSING_GROUP = ("OFPBAC_BAD_OUT_GROUP", "OFPGMFC_UNKNOWN_GROUP")
 
@@ -100,58 +106,115 @@ RULE = Rule(
     recovered_by=(lifecycle_key("flow_replay_completed"),),
     applies_to="all",
     inputs=Inputs(any_of=_LOGS, optional=(GROUPS, FLOWS)),
-    references=("antrea-io/antrea#2134", "antrea-io/antrea#8190",
-                "https://github.com/antrea-io/ofnet/blob/main/ofctrl/ofErrors.go"),
+    references=(
+        "antrea-io/antrea#2134",
+        "antrea-io/antrea#8190",
+        "https://github.com/antrea-io/ofnet/blob/main/ofctrl/ofErrors.go",
+    ),
     signatures=(
         # antrea-io/ofnet ofctrl/ofSwitch.go: "Received OpenFlow1.3 error: %s on message %s" (v0.9-v1.11),
         # "Received OpenFlow1.5 error: %s on message %s" (v1.12+).
-        Signature("of_error", r"Received OpenFlow1\.[35] error: (?P<err>[A-Z][A-Z0-9_]+|unknown error[^\n]{0,60}?) on message (?P<msg>\S+)",
-                  "Received OpenFlow1.", _LOGS, versions=">=0.9.0"),
-        Signature("vendor_error", r"Received Vendor error: (?P<err>[A-Z][A-Z0-9_]+|unknown error[^\n]{0,60}?)(?: on (?P<msg>\S{1,200}) message|\"|$)",
-                  "Received Vendor error: ", _LOGS, versions=">=0.9.0"),
-        Signature("old_error", r"Received ofp1\.3 error msg, type: (?P<type>\d+), code: (?P<code>\d+)",
-                  "Received ofp1.3 error msg", _LOGS, versions=">=0.7.0,<0.9.0"),
-        Signature("error_bytes", r"Received (?P<what>bundle|Vendor) error msg: (?P<bytes>\[[\d ]*\]?)", " error msg: [",
-                  _LOGS, versions=">=0.3.0,<0.9.0"),
+        Signature(
+            "of_error",
+            r"Received OpenFlow1\.[35] error: (?P<err>[A-Z][A-Z0-9_]+|unknown error[^\n]{0,60}?) on message (?P<msg>\S+)",
+            "Received OpenFlow1.",
+            _LOGS,
+            versions=">=0.9.0",
+        ),
+        Signature(
+            "vendor_error",
+            r"Received Vendor error: (?P<err>[A-Z][A-Z0-9_]+|unknown error[^\n]{0,60}?)(?: on (?P<msg>\S{1,200}) message|\"|$)",
+            "Received Vendor error: ",
+            _LOGS,
+            versions=">=0.9.0",
+        ),
+        Signature(
+            "old_error",
+            r"Received ofp1\.3 error msg, type: (?P<type>\d+), code: (?P<code>\d+)",
+            "Received ofp1.3 error msg",
+            _LOGS,
+            versions=">=0.7.0,<0.9.0",
+        ),
+        Signature(
+            "error_bytes",
+            r"Received (?P<what>bundle|Vendor) error msg: (?P<bytes>\[[\d ]*\]?)",
+            " error msg: [",
+            _LOGS,
+            versions=">=0.3.0,<0.9.0",
+        ),
         # pkg/agent/proxy/proxier.go: the Service whose group could not be installed (what broke, not
         # a failure of its own).
-        Signature("service_group", r"Error when installing (?:group of Endpoints for Service|Endpoints groups|Group for Service)",
-                  "Error when installing ", _LOGS, role="context"),
+        Signature(
+            "service_group",
+            r"Error when installing (?:group of Endpoints for Service|Endpoints groups|Group for Service)",
+            "Error when installing ",
+            _LOGS,
+            role="context",
+        ),
     ),
     explains=("antreaproxy", "networkpolicy"),
     lookalikes=("ovs-datapath-feature",),
     values=Values,
     outcomes=(
-        Outcome("group_exists", message=_REJECTED + """
+        Outcome(
+            "group_exists",
+            message=_REJECTED
+            + """
             OFPGMFC_GROUP_EXISTS: the agent added a group whose id OVS still has, typically left behind by a
             bundle commit that timed out but was applied (antrea-io/antrea#8190, fixed in v2.7.0).
-        """ + _DECODED),
-        Outcome("missing_group", message=_REJECTED + """
+        """
+            + _DECODED,
+        ),
+        Outcome(
+            "missing_group",
+            message=_REJECTED
+            + """
             The rejected flows point at groups OVS does not have, e.g. groups lost when OVS restarted
             (antrea-io/antrea#2134).
-        """ + _DECODED),
-        Outcome("group_refused", message=_REJECTED + """
+        """
+            + _DECODED,
+        ),
+        Outcome(
+            "group_refused",
+            message=_REJECTED
+            + """
             OVS refused group messages: compare the agent's groups with dump-groups.
-        """ + _DECODED),
+        """
+            + _DECODED,
+        ),
         Outcome("flows_refused", message=_REJECTED + _DECODED),
-        Outcome("recovered", severity="info", message="""
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} OVS rejected {{ total }} OpenFlow request{{ "s" if total > 1 else "" }} from antrea-agent
             ({{ errors }}). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} OVS rejected OpenFlow requests of an earlier agent run ({{ errors }}). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Compare with the groups and flows OVS has on br-int.",
-             "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-             "ovs-ofctl -O OpenFlow15 dump-groups br-int; kubectl -n kube-system exec <antrea-agent pod on {{ node }}> "
-             "-c antrea-ovs -- ovs-ofctl -O OpenFlow15 dump-flows br-int | wc -l"),
-        Step("Restart the agent: it deletes all groups and replays its flows and groups.",
-             "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
-             "--field-selector spec.nodeName={{ node }}"),
-        Step("Upgrade Antrea: groups are re-installed after OVS restarts since antrea-io/antrea#2134 (v1.0.x/v1.1), "
-             "and a group left by a timed-out bundle commit is cleaned up since v2.7.0 (antrea-io/antrea#8190)."),
+        Step(
+            "Compare with the groups and flows OVS has on br-int.",
+            "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+            "ovs-ofctl -O OpenFlow15 dump-groups br-int; kubectl -n kube-system exec <antrea-agent pod on {{ node }}> "
+            "-c antrea-ovs -- ovs-ofctl -O OpenFlow15 dump-flows br-int | wc -l",
+        ),
+        Step(
+            "Restart the agent: it deletes all groups and replays its flows and groups.",
+            "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
+            "--field-selector spec.nodeName={{ node }}",
+        ),
+        Step(
+            "Upgrade Antrea: groups are re-installed after OVS restarts since antrea-io/antrea#2134 (v1.0.x/v1.1), "
+            "and a group left by a timed-out bundle commit is cleaned up since v2.7.0 (antrea-io/antrea#8190)."
+        ),
     ),
 )
 
@@ -189,12 +252,16 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             nodes=[node.name],
             # OVS's own error is the evidence; the datapath look-alike is excluded by its code.
             confidence=0.85,
-            values=Values(total=sum(names.values()),
-                          errors=", ".join(f"{n} x{c}" if c > 1 else n for n, c in names.most_common(4)),
-                          services=len(services), rejected="; ".join(dict.fromkeys(rejected[:3]))),
+            values=Values(
+                total=sum(names.values()),
+                errors=", ".join(f"{n} x{c}" if c > 1 else n for n, c in names.most_common(4)),
+                services=len(services),
+                rejected="; ".join(dict.fromkeys(rejected[:3])),
+            ),
             evidence=[*evidence[:6], *services[:2]],
             missing=[Missing.of(GROUPS, "the groups OVS has on br-int; a bundle has them from v2.0")]
-            if group_errors and not node.has(GROUPS) else [],
+            if group_errors and not node.has(GROUPS)
+            else [],
         )
 
 

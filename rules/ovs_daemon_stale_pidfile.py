@@ -109,69 +109,123 @@ RULE = Rule(
     # tells which explanation applies (see the outcomes).
     applies_to="all",
     inputs=Inputs(any_of=_OVS, optional=(KUBECTL_PODS,)),
-    references=("antrea-io/antrea#870", "antrea-io/antrea#648", "antrea-io/antrea#880",
-                "https://github.com/openvswitch/ovs/blob/main/lib/daemon-unix.c"),
+    references=(
+        "antrea-io/antrea#870",
+        "antrea-io/antrea#648",
+        "antrea-io/antrea#880",
+        "https://github.com/openvswitch/ovs/blob/main/lib/daemon-unix.c",
+    ),
     signatures=(
         # lib/daemon-unix.c VLOG_FATAL("%s: pidfile check failed (%s), aborting").
-        Signature("pidfile_check", r"\.pid: pidfile check failed \((?P<err>[^)]{0,80})\), aborting",
-                  "pidfile check failed", _OVS),
+        Signature(
+            "pidfile_check",
+            r"\.pid: pidfile check failed \((?P<err>[^)]{0,80})\), aborting",
+            "pidfile check failed",
+            _OVS,
+        ),
         # lib/daemon-unix.c VLOG_FATAL("%s: already running as pid %ld, aborting").
-        Signature("already_running", r"\.pid: already running as pid (?P<pid>\d+), aborting",
-                  "already running as pid", _OVS),
+        Signature(
+            "already_running", r"\.pid: already running as pid (?P<pid>\d+), aborting", "already running as pid", _OVS
+        ),
         # ovsdb/log.c "%s: failed to lock lockfile"; lib/lockfile.c "%s: cannot lock file because it is
         # already locked by pid %ld".
         Signature("lockfile", r": failed to lock lockfile", "failed to lock lockfile", _OVS),
-        Signature("locked_by", r": cannot lock file because it is already locked by pid (?P<pid>\d+)",
-                  "already locked by pid", _OVS),
+        Signature(
+            "locked_by",
+            r": cannot lock file because it is already locked by pid (?P<pid>\d+)",
+            "already locked by pid",
+            _OVS,
+        ),
         # Start attempts: start_ovs "Starting OVS" (<=v0.6) / "Starting ovsdb-server" (v0.7+), or, when
         # only ovs-ctl's output was kept, its " * Starting ovsdb-server" line.
-        Signature("start_script", r"antrea-ovs[^\]]{0,16}\]: Starting (?:OVS|ovsdb-server)\b", "]: Starting ",
-                  (OVS_CONTAINER_LOG,), role="context"),
-        Signature("start_ctl", r"^\s*\* Starting ovsdb-server", "* Starting ovsdb-server", (OVS_CONTAINER_LOG,),
-                  role="context"),
+        Signature(
+            "start_script",
+            r"antrea-ovs[^\]]{0,16}\]: Starting (?:OVS|ovsdb-server)\b",
+            "]: Starting ",
+            (OVS_CONTAINER_LOG,),
+            role="context",
+        ),
+        Signature(
+            "start_ctl",
+            r"^\s*\* Starting ovsdb-server",
+            "* Starting ovsdb-server",
+            (OVS_CONTAINER_LOG,),
+            role="context",
+        ),
         # start_ovs after ovs-ctl succeeded: "Started ovsdb-server" (v0.7+), "Started the loop that checks
         # OVS status" (v0.5+). OVS is up again.
-        Signature("started", r"antrea-ovs[^\]]{0,16}\]: Started (?:ovsdb-server|the loop that checks OVS status)",
-                  "]: Started ", (OVS_CONTAINER_LOG,), role="success"),
+        Signature(
+            "started",
+            r"antrea-ovs[^\]]{0,16}\]: Started (?:ovsdb-server|the loop that checks OVS status)",
+            "]: Started ",
+            (OVS_CONTAINER_LOG,),
+            role="success",
+        ),
     ),
     explains=("agent-crash", "ovs-flow-restore-wait", "cni"),
     lookalikes=("kernel-module", "ovs-not-running"),
     values=Values,
     outcomes=(
-        Outcome("before_fix", message=_ABORTS + """
+        Outcome(
+            "before_fix",
+            message=_ABORTS
+            + """
             Antrea {{ version }} does not clean the OVS run directory before starting OVS: files left by a killed
             antrea-ovs container (OOM, memory pressure) survive on the host and break every restart. Fixed in
             v0.8.0 (antrea-io/antrea#880).
-        """),
-        Outcome("held", message=_ABORTS + """
+        """,
+        ),
+        Outcome(
+            "held",
+            message=_ABORTS
+            + """
             Antrea {{ version }} removes stale pid and lock files when antrea-ovs starts, so another OVS daemon
             still holds them (a previous antrea-ovs container that has not exited), or antrea-ovs restarted OVS
             from its status loop, which does not clean them.
-        """),
+        """,
+        ),
         # The abort is certain; which explanation (and whether upgrading helps) rests on the version.
-        Outcome("version_unknown", status=INCONCLUSIVE, message=_ABORTS + """
+        Outcome(
+            "version_unknown",
+            status=INCONCLUSIVE,
+            message=_ABORTS
+            + """
             Before v0.8.0 antrea-ovs did not remove pid and lock files left by a killed container
             (antrea-io/antrea#870, fixed by antrea-io/antrea#880); from v0.8.0 another OVS daemon still holding
             them does the same. The Antrea version, not in these files, tells which.
-        """),
-        Outcome("recovered", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} {{ daemon }} refused to start for a while: {{ reason }}. {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} {{ daemon }} refused to start in an earlier run: {{ reason }}. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Recover the Node: delete the antrea-agent Pod so that a fresh one starts.",
-             "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
-             "--field-selector spec.nodeName={{ node }}"),
-        Step("Or remove the stale files from the host's OVS run directory (no OVS daemon of this Node may be "
-             "running).",
-             "ls -l /var/run/antrea/openvswitch/; rm -f /var/run/antrea/openvswitch/ovs*.pid "
-             "/var/run/antrea/openvswitch/ovs*.ctl /var/run/antrea/openvswitch/.conf.db.*~lock~"),
-        Step("Upgrade Antrea to v0.8.0 or later (antrea-ovs cleans these files before starting OVS), and find why "
-             "the container was killed.",
-             "kubectl -n kube-system describe pod -l app=antrea,component=antrea-agent | grep -A3 'Last State'"),
+        Step(
+            "Recover the Node: delete the antrea-agent Pod so that a fresh one starts.",
+            "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
+            "--field-selector spec.nodeName={{ node }}",
+        ),
+        Step(
+            "Or remove the stale files from the host's OVS run directory (no OVS daemon of this Node may be running).",
+            "ls -l /var/run/antrea/openvswitch/; rm -f /var/run/antrea/openvswitch/ovs*.pid "
+            "/var/run/antrea/openvswitch/ovs*.ctl /var/run/antrea/openvswitch/.conf.db.*~lock~",
+        ),
+        Step(
+            "Upgrade Antrea to v0.8.0 or later (antrea-ovs cleans these files before starting OVS), and find why "
+            "the container was killed.",
+            "kubectl -n kube-system describe pod -l app=antrea,component=antrea-agent | grep -A3 'Last State'",
+        ),
     ),
 )
 
@@ -198,12 +252,18 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             # Pod show it is not one unlucky start. Without the version the explanation is a choice
             # between two.
             confidence=(0.95 if aborts > 1 or pods else 0.85) - (0.15 if version is None else 0.0),
-            values=Values(daemon=_daemon(failures[0]), reason=_reason(ev, failures), failures=aborts,
-                          starts=len(starts), crashloop=", ".join(_pod_state(p) for p in pods[:2]),
-                          version=str(version) if version else ""),
+            values=Values(
+                daemon=_daemon(failures[0]),
+                reason=_reason(ev, failures),
+                failures=aborts,
+                starts=len(starts),
+                crashloop=", ".join(_pod_state(p) for p in pods[:2]),
+                version=str(version) if version else "",
+            ),
             evidence=evidence,
             missing=[Missing("the Antrea version (v0.8.0 cleans these files at start)", VERSION_COMMAND)]
-            if version is None else [],
+            if version is None
+            else [],
         )
 
 
@@ -213,8 +273,9 @@ def _daemon(e: LogEvent) -> str:
 
 def _reason(ev: RuleEvidence, failures: list[LogEvent]) -> str:
     e = failures[0]
-    path = _path_before(e.text, (": pidfile check failed", ": already running", ": failed to lock",
-                                 ": cannot lock file"))
+    path = _path_before(
+        e.text, (": pidfile check failed", ": already running", ": failed to lock", ": cannot lock file")
+    )
     if e.signature == ev.key("pidfile_check"):
         return f"its pidfile {path} is stale (pidfile check failed: {e.groups.get('err')})"
     if e.signature == ev.key("already_running"):

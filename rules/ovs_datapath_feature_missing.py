@@ -75,15 +75,26 @@ _LOGS = (AGENT_LOG, OTHER_CONTAINER_LOG)
 _OVS = (OVS_LOG, OVS_CONTAINER_LOG)
 # OVS probe names (ofproto-dpif.c CHECK_FEATURE) and check_actions details -> Antrea's names
 # (pkg/ovs/ovsctl DPFeature).
-_PROBES = {"ct_state": "CT state", "ct_zone": "CT zone", "ct_mark": "CT mark", "ct_label": "CT label",
-           "ct_state_nat": "CT state NAT"}
-_REJECT_DETAILS = {"ct action": "CT state", "ct zones": "CT zone", "nat": "CT state NAT",
-                   "setting mark and/or label": "CT mark / CT label"}
+_PROBES = {
+    "ct_state": "CT state",
+    "ct_zone": "CT zone",
+    "ct_mark": "CT mark",
+    "ct_label": "CT label",
+    "ct_state_nat": "CT state NAT",
+}
+_REJECT_DETAILS = {
+    "ct action": "CT state",
+    "ct zones": "CT zone",
+    "nat": "CT state NAT",
+    "setting mark and/or label": "CT mark / CT label",
+}
 # Only the option docs/os-issues.md names; the others are not guessed.
 _KERNEL_OPTION = {"CT zone": "CONFIG_NF_CONNTRACK_ZONES"}
 
-DP_FEATURES_CMD = ("kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-                   "ovs-appctl dpif/show-dp-features br-int")
+DP_FEATURES_CMD = (
+    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+    "ovs-appctl dpif/show-dp-features br-int"
+)
 
 
 @dataclass
@@ -111,55 +122,101 @@ RULE = Rule(
     severity="critical",
     applies_to="all",
     inputs=Inputs(any_of=(*_LOGS, *_OVS)),
-    references=("antrea-io/antrea#591", "https://github.com/antrea-io/antrea/blob/main/docs/os-issues.md",
-                "antrea-io/antrea#2571", "https://github.com/openvswitch/ovs/blob/main/ofproto/ofproto-dpif.c"),
+    references=(
+        "antrea-io/antrea#591",
+        "https://github.com/antrea-io/antrea/blob/main/docs/os-issues.md",
+        "antrea-io/antrea#2571",
+        "https://github.com/openvswitch/ovs/blob/main/ofproto/ofproto-dpif.c",
+    ),
     signatures=(
-        Signature("dp_feature", r"the required OVS DP feature '(?P<feature>[^']{1,40})' (?P<state>is not supported|support is unknown)",
-                  "the required OVS DP feature", _LOGS, versions=">=1.3.0"),
+        Signature(
+            "dp_feature",
+            r"the required OVS DP feature '(?P<feature>[^']{1,40})' (?P<state>is not supported|support is unknown)",
+            "the required OVS DP feature",
+            _LOGS,
+            versions=">=1.3.0",
+        ),
         # ofnet with readable OpenFlow errors (Antrea v0.9+): the Nicira error for an action or
         # match the datapath cannot execute.
-        Signature("ct_dp_error", r"(?P<code>NXB[AM]C_CT_DATAPATH_SUPPORT)", "_CT_DATAPATH_SUPPORT", _LOGS,
-                  versions=">=0.9.0"),
+        Signature(
+            "ct_dp_error", r"(?P<code>NXB[AM]C_CT_DATAPATH_SUPPORT)", "_CT_DATAPATH_SUPPORT", _LOGS, versions=">=0.9.0"
+        ),
         # ofnet before readable errors: the rejected request as a byte list (Antrea v0.3-v0.8).
-        Signature("error_bytes", r"Received (?P<what>bundle|Vendor) error msg: (?P<bytes>\[[\d ]*\]?)", " error msg: [",
-                  _LOGS, versions=">=0.3.0,<0.9.0"),
+        Signature(
+            "error_bytes",
+            r"Received (?P<what>bundle|Vendor) error msg: (?P<bytes>\[[\d ]*\]?)",
+            " error msg: [",
+            _LOGS,
+            versions=">=0.3.0,<0.9.0",
+        ),
         # ovs-vswitchd feature probes at start and its refusal of ct actions.
-        Signature("dp_probe", r"Datapath does not support (?P<feature>ct_state_nat|ct_state|ct_zone|ct_mark|ct_label)\b",
-                  "Datapath does not support ct_", _OVS),
-        Signature("rejecting", r"Rejecting ct action because datapath does not support ?(?P<detail>ct action|ct zones|force commit|nat|setting mark and/or label)",
-                  "Rejecting ct action because datapath does not support", _OVS),
+        Signature(
+            "dp_probe",
+            r"Datapath does not support (?P<feature>ct_state_nat|ct_state|ct_zone|ct_mark|ct_label)\b",
+            "Datapath does not support ct_",
+            _OVS,
+        ),
+        Signature(
+            "rejecting",
+            r"Rejecting ct action because datapath does not support ?(?P<detail>ct action|ct zones|force commit|nat|setting mark and/or label)",
+            "Rejecting ct action because datapath does not support",
+            _OVS,
+        ),
     ),
     explains=("ovs-flows", "agent-crash", "antreaproxy", "networkpolicy"),
     lookalikes=("ovs-flows", "kernel-module"),
     values=Values,
     outcomes=(
-        Outcome("agent_refuses", message=_MISSING + """
+        Outcome(
+            "agent_refuses",
+            message=_MISSING
+            + """
             antrea-agent refuses to start without it, so the Node has no Pod network.
-        """),
+        """,
+        ),
         Outcome("ovs_rejects", message=_MISSING + _REJECTS),
         # Only OpenFlow errors: which feature is a reading of the rejected flows.
-        Outcome("ovs_rejects_inferred", message=_MISSING + _REJECTS + """
+        Outcome(
+            "ovs_rejects_inferred",
+            message=_MISSING
+            + _REJECTS
+            + """
             Which feature is missing is inferred from the rejected flows; the datapath feature list confirms it.
-        """),
-        Outcome("support_unknown", status=INCONCLUSIVE, message="""
+        """,
+        ),
+        Outcome(
+            "support_unknown",
+            status=INCONCLUSIVE,
+            message="""
             On {{ where }} antrea-agent could not tell whether the kernel's OVS datapath supports
             {{ features | join(", ") }} (OVS did not report it) and refuses to start.
-        """),
+        """,
+        ),
         Outcome("recovered", severity="info", message=_MISSING + "{{ outcome_text }}"),
-        Outcome("superseded", severity="info", message="""
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} an earlier run found the kernel's OVS datapath without {{ features | join(", ") }}:
             {{ basis | join("; ") }}. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
         Step("Confirm which conntrack features the datapath has.", DP_FEATURES_CMD),
-        Step("Check the running kernel's configuration.",
-             "uname -r; grep CONFIG_NF_CONNTRACK /boot/config-$(uname -r)"),
-        Step("Run a kernel built with the missing option; on Photon OS 3.0 upgrade linux-esx to 4.19.87-4 or later "
-             "and reboot.", "tdnf upgrade linux-esx"),
-        Step("Restart the agent on the new kernel.",
-             "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
-             "--field-selector spec.nodeName={{ node }}"),
+        Step(
+            "Check the running kernel's configuration.", "uname -r; grep CONFIG_NF_CONNTRACK /boot/config-$(uname -r)"
+        ),
+        Step(
+            "Run a kernel built with the missing option; on Photon OS 3.0 upgrade linux-esx to 4.19.87-4 or later "
+            "and reboot.",
+            "tdnf upgrade linux-esx",
+        ),
+        Step(
+            "Restart the agent on the new kernel.",
+            "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
+            "--field-selector spec.nodeName={{ node }}",
+        ),
     ),
 )
 
@@ -208,16 +265,21 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             outcome, confidence = "ovs_rejects_inferred", 0.85
         else:
             outcome, confidence = "support_unknown", 0.5
-        names = sorted(features) or (["conntrack (ct actions)"] if ct_errors else
-                                     sorted({u.groups["feature"] for u in unknown}))
+        names = sorted(features) or (
+            ["conntrack (ct actions)"] if ct_errors else sorted({u.groups["feature"] for u in unknown})
+        )
         evidence = [e for evs in features.values() for e in evs[:2]] + ct_errors[:2] + unknown[:2]
         evidence += [e for e, _ in inferred[:2] if e not in evidence]
         yield RULE.finding(
             outcome,
             nodes=[node.name],
             confidence=confidence,
-            values=Values(features=names, options=sorted({_KERNEL_OPTION[f] for f in names if f in _KERNEL_OPTION}),
-                          basis=basis or ["OVS reported the feature's support as unknown"], rejected=rejected),
+            values=Values(
+                features=names,
+                options=sorted({_KERNEL_OPTION[f] for f in names if f in _KERNEL_OPTION}),
+                basis=basis or ["OVS reported the feature's support as unknown"],
+                rejected=rejected,
+            ),
             evidence=unique_lines(evidence)[:8],
             missing=[] if exact else [Missing("the datapath's conntrack feature list", DP_FEATURES_CMD)],
         )

@@ -92,53 +92,95 @@ RULE = Rule(
     applies_to="all",
     platform="linux",
     inputs=Inputs(any_of=(*_CONTAINERS, OVS_LOG), optional=(KERNEL_MODULES,)),
-    references=("antrea-io/antrea#1777", "antrea-io/antrea#5979", "antrea-io/antrea#5754",
-                "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/install_cni",
-                "https://github.com/openvswitch/ovs/blob/main/lib/dpif-netlink.c"),
+    references=(
+        "antrea-io/antrea#1777",
+        "antrea-io/antrea#5979",
+        "antrea-io/antrea#5754",
+        "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/install_cni",
+        "https://github.com/openvswitch/ovs/blob/main/lib/dpif-netlink.c",
+    ),
     signatures=(
         # build/images/scripts/install_cni (and install_cni_chaining), v0.13.0+.
-        Signature("install_cni_failed", r"Failed to load the OVS kernel module from the container",
-                  "Failed to load the OVS kernel module", _CONTAINERS, versions=">=0.13.0"),
+        Signature(
+            "install_cni_failed",
+            r"Failed to load the OVS kernel module from the container",
+            "Failed to load the OVS kernel module",
+            _CONTAINERS,
+            versions=">=0.13.0",
+        ),
         # kmod's modprobe error, as in antrea-io/antrea#3243 for ip_tables.
-        Signature("modprobe_missing", r"modprobe: FATAL: Module openvswitch not found(?: in directory (?P<dir>\S+))?",
-                  "modprobe: FATAL: Module openvswitch", _CONTAINERS),
+        Signature(
+            "modprobe_missing",
+            r"modprobe: FATAL: Module openvswitch not found(?: in directory (?P<dir>\S+))?",
+            "modprobe: FATAL: Module openvswitch",
+            _CONTAINERS,
+        ),
         # ovs-vswitchd when the genetlink family of the module does not exist (OVS >= 2.x).
-        Signature("no_datapath_family", r"The Open vSwitch kernel module is probably not loaded",
-                  "kernel module is probably not loaded", (OVS_LOG, OVS_CONTAINER_LOG)),
+        Signature(
+            "no_datapath_family",
+            r"The Open vSwitch kernel module is probably not loaded",
+            "kernel module is probably not loaded",
+            (OVS_LOG, OVS_CONTAINER_LOG),
+        ),
         # ovs-vswitchd opened the kernel datapath (ofproto-dpif.c check_recirc, at every backer open):
         # the module is there.
-        Signature("datapath_opened", r"system@[\w-]{1,64}: Datapath supports recirculation",
-                  "Datapath supports recirculation", (OVS_LOG,), role="success"),
+        Signature(
+            "datapath_opened",
+            r"system@[\w-]{1,64}: Datapath supports recirculation",
+            "Datapath supports recirculation",
+            (OVS_LOG,),
+            role="success",
+        ),
     ),
     explains=("ovs-not-running", "agent-crash", "ovs-datapath-feature", "cni"),
     lookalikes=("ovs-not-running",),
     values=Values,
     outcomes=(
-        Outcome("init_failed", message=_MISSING + """
+        Outcome(
+            "init_failed",
+            message=_MISSING
+            + """
             Without it OVS cannot create br-int's kernel datapath, so the antrea-agent Pod does not start
             (install-cni exits) and Pods on the Node get no network.
-        """),
-        Outcome("not_loaded", message=_MISSING + """
+        """,
+        ),
+        Outcome(
+            "not_loaded",
+            message=_MISSING
+            + """
             Without it OVS cannot create br-int's kernel datapath, so the antrea-agent Pod cannot set up the Pod
             network and Pods on the Node get no network.
-        """),
+        """,
+        ),
         Outcome("recovered", severity="info", message=_MISSING + "{{ outcome_text }}"),
-        Outcome("superseded", severity="info", message="""
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} the openvswitch kernel module was missing earlier: {{ sources | join("; ") }}.
             {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("On the Node, check for the module and load it.",
-             "uname -r; lsmod | grep openvswitch; modinfo openvswitch; modprobe openvswitch"),
-        Step("If modinfo finds nothing, install the kernel package that ships openvswitch.ko for the running kernel, "
-             "or reboot into the kernel whose modules are installed."),
-        Step("Where kernel modules must be loaded by the host, load openvswitch at boot and stop Antrea from "
-             "loading modules (Helm value agent.dontLoadKernelModules=true, v1.15+).",
-             "echo openvswitch > /etc/modules-load.d/openvswitch.conf"),
-        Step("Restart the antrea-agent Pod.",
-             "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
-             "--field-selector spec.nodeName={{ node }}"),
+        Step(
+            "On the Node, check for the module and load it.",
+            "uname -r; lsmod | grep openvswitch; modinfo openvswitch; modprobe openvswitch",
+        ),
+        Step(
+            "If modinfo finds nothing, install the kernel package that ships openvswitch.ko for the running kernel, "
+            "or reboot into the kernel whose modules are installed."
+        ),
+        Step(
+            "Where kernel modules must be loaded by the host, load openvswitch at boot and stop Antrea from "
+            "loading modules (Helm value agent.dontLoadKernelModules=true, v1.15+).",
+            "echo openvswitch > /etc/modules-load.d/openvswitch.conf",
+        ),
+        Step(
+            "Restart the antrea-agent Pod.",
+            "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
+            "--field-selector spec.nodeName={{ node }}",
+        ),
     ),
 )
 

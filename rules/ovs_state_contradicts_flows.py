@@ -80,14 +80,20 @@ TUNNEL = "antrea-tun0"  # the tunnel port's name (pkg/agent/config defaultTunInt
 GATEWAY = "antrea-gw0"  # hostGateway's default (antrea-agent.conf)
 _OVSDB = (OVS_VSCTL_SHOW, OVSDB_LIST, OVSDB_DUMP, OVSDB_DUMP_JSON)
 # reg1 <- port: `load:0x2->NXM_NX_REG1[]` (v1.0-v1.x) or `set_field:0x8001->reg1` (later); masked loads are other fields.
-_REG1 = re.compile(r"(?:load:0x(?P<a>[0-9a-fA-F]{1,8})->NXM_NX_REG1\[\]|set_field:0x(?P<b>[0-9a-fA-F]{1,8})->reg1)(?![\[/\w])")
+_REG1 = re.compile(
+    r"(?:load:0x(?P<a>[0-9a-fA-F]{1,8})->NXM_NX_REG1\[\]|set_field:0x(?P<b>[0-9a-fA-F]{1,8})->reg1)(?![\[/\w])"
+)
 _TUN_DST = re.compile(r"->(?:tun_dst|tun_ipv6_dst|NXM_NX_TUN_IPV4_DST\[\]|NXM_NX_TUN_IPV6_DST\[\])")
-RESTART = Step("Restart the agent on the Node: it reads the port numbers again and reinstalls its flows.",
-               "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}")
-PORTS = Step("Compare the port numbers OVS has with the flows.",
-             "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-ofctl show br-int; "
-             "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-             "ovs-ofctl dump-flows br-int --names | grep -E 'reg1|NXM_NX_REG1'")
+RESTART = Step(
+    "Restart the agent on the Node: it reads the port numbers again and reinstalls its flows.",
+    "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}",
+)
+PORTS = Step(
+    "Compare the port numbers OVS has with the flows.",
+    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-ofctl show br-int; "
+    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+    "ovs-ofctl dump-flows br-int --names | grep -E 'reg1|NXM_NX_REG1'",
+)
 
 
 @dataclass
@@ -107,54 +113,88 @@ RULE = Rule(
     title="OVS ports contradict the br-int flows (or OVS could not add them)",
     category="ovs-flows",
     severity="critical",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/design/ovs-pipeline.md",
-                "https://github.com/openvswitch/ovs/blob/main/vswitchd/bridge.c",
-                "antrea-io/antrea#4122", "antrea-io/antrea#6192"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/design/ovs-pipeline.md",
+        "https://github.com/openvswitch/ovs/blob/main/vswitchd/bridge.c",
+        "antrea-io/antrea#4122",
+        "antrea-io/antrea#6192",
+    ),
     inputs=Inputs(any_of=(FLOWS, *_OVSDB), optional=(OVS_PORTS, OVS_APPCTL, IP_LINK)),
     signatures=(
         # ANT-TUN-001's evidence (v1.8+): before v2.0 a renumbered tunnel is that rule's.
-        Signature("tunnel_allocated", r"Allocated OpenFlow port for tunnel interface", "Allocated OpenFlow port",
-                  (AGENT_LOG, OTHER_CONTAINER_LOG), versions=">=1.8.0", role="context"),
+        Signature(
+            "tunnel_allocated",
+            r"Allocated OpenFlow port for tunnel interface",
+            "Allocated OpenFlow port",
+            (AGENT_LOG, OTHER_CONTAINER_LOG),
+            versions=">=1.8.0",
+            role="context",
+        ),
     ),
     lookalikes=("tunnel",),
     values=Values,
     judge_outcome=False,  # current state, not log lines
     outcomes=(
-        Outcome("mismatch", message="""
+        Outcome(
+            "mismatch",
+            message="""
             The br-int flows on {{ where }} send {{ role }} traffic to OpenFlow port {{ in_flows }}
             ({{ count }} flow{{ "s" if count != 1 }}), but OVS has {{ port }} on port {{ in_ovs }}{% if holder %}
             and port {{ in_flows }} is {{ holder }}{% else %} and no port {{ in_flows }}{% endif %}: that traffic goes
             to the wrong place or is dropped.
-        """, remediation=(PORTS, RESTART)),
-        Outcome("port_missing", message="""
+        """,
+            remediation=(PORTS, RESTART),
+        ),
+        Outcome(
+            "port_missing",
+            message="""
             The br-int flows on {{ where }} send {{ role }} traffic to OpenFlow port {{ in_flows }} ({{ count }}
             flow{{ "s" if count != 1 }}), but OVS has no {{ port }} port at all: that traffic is dropped.
-        """, remediation=(
-            Step("Check whether OVS has the port and why not.",
-                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-vsctl show"),
-            RESTART,
-        )),
-        Outcome("interface_error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Check whether OVS has the port and why not.",
+                    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-vsctl show",
+                ),
+                RESTART,
+            ),
+        ),
+        Outcome(
+            "interface_error",
+            message="""
             OVS could not add the {{ role }} port {{ port }} on {{ where }}: "{{ error }}"{% if in_ovs == -1 %}
             (ofport -1){% endif %}. Its flows have no port to use, so {{ role }} traffic is dropped.
-        """, remediation=(
-            Step("Read the interface's error and OVS's log about it.",
-                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-                 "ovs-vsctl --columns=name,type,ofport,error list Interface {{ port }}"),
-            Step("A tunnel port needs its kernel vport module (geneve, vxlan, gre, stt).",
-                 "lsmod | grep -E 'vport|geneve|vxlan'; modprobe vport-geneve   # on {{ node }}"),
-            RESTART,
-        )),
-        Outcome("pod_port_errors", severity="warning", message="""
+        """,
+            remediation=(
+                Step(
+                    "Read the interface's error and OVS's log about it.",
+                    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+                    "ovs-vsctl --columns=name,type,ofport,error list Interface {{ port }}",
+                ),
+                Step(
+                    "A tunnel port needs its kernel vport module (geneve, vxlan, gre, stt).",
+                    "lsmod | grep -E 'vport|geneve|vxlan'; modprobe vport-geneve   # on {{ node }}",
+                ),
+                RESTART,
+            ),
+        ),
+        Outcome(
+            "pod_port_errors",
+            severity="warning",
+            message="""
             OVSDB on {{ where }} has {{ count }} Pod port{{ "s" if count != 1 }} that OVS cannot open (e.g.
             {{ port }}: "{{ error }}"): interfaces of sandboxes that no longer exist, typically left after a reboot
             (antrea-io/antrea#4122). They do not carry traffic; the agent removes them when it reconciles.
-        """, remediation=(
-            Step("List the ports in error.",
-                 "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-                 "ovs-vsctl --columns=name,error find Interface 'error!=[]'"),
-            RESTART,
-        )),
+        """,
+            remediation=(
+                Step(
+                    "List the ports in error.",
+                    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+                    "ovs-vsctl --columns=name,error find Interface 'error!=[]'",
+                ),
+                RESTART,
+            ),
+        ),
     ),
     remediation=(PORTS, RESTART),
 )
@@ -180,19 +220,40 @@ def _interface_errors(node: NodeView) -> Iterator[FindingT]:
             pods.append((port, line))
             continue
         yield RULE.finding(
-            "interface_error", nodes=[node.name], confidence=0.95,
-            values=Values(port=port.name, role=role, in_flows=None, in_ovs=port.ofport, holder="",
-                          error=(port.error or "")[:300], count=1),
+            "interface_error",
+            nodes=[node.name],
+            confidence=0.95,
+            values=Values(
+                port=port.name,
+                role=role,
+                in_flows=None,
+                in_ovs=port.ofport,
+                holder="",
+                error=(port.error or "")[:300],
+                count=1,
+            ),
             evidence=[line] if line else [],
-            category="tunnel" if role == "tunnel" else "secondary-network-uplink" if role == "uplink" and
-            bridge not in (None, "br-int") else None,
+            category="tunnel"
+            if role == "tunnel"
+            else "secondary-network-uplink"
+            if role == "uplink" and bridge not in (None, "br-int")
+            else None,
         )
     if pods:
         port, _ = pods[0]
         yield RULE.finding(
-            "pod_port_errors", nodes=[node.name], confidence=0.8,
-            values=Values(port=port.name, role="Pod", in_flows=None, in_ovs=port.ofport, holder="",
-                          error=(port.error or "")[:300], count=len(pods)),
+            "pod_port_errors",
+            nodes=[node.name],
+            confidence=0.8,
+            values=Values(
+                port=port.name,
+                role="Pod",
+                in_flows=None,
+                in_ovs=port.ofport,
+                holder="",
+                error=(port.error or "")[:300],
+                count=len(pods),
+            ),
             evidence=[line for _, line in pods[:3] if line],
             category="cni",
         )
@@ -234,9 +295,17 @@ def _flows_against_ports(ev: RuleEvidence, node: NodeView) -> Iterator[FindingT]
         role = "tunnel" if port == TUNNEL else "gateway"
         yield RULE.finding(
             "mismatch" if current is not None else "port_missing",
-            nodes=[node.name], confidence=0.9,
-            values=Values(port=port, role=role, in_flows=number, in_ovs=current, holder=by_number.get(number, ""),
-                          error="", count=len(shown)),
+            nodes=[node.name],
+            confidence=0.9,
+            values=Values(
+                port=port,
+                role=role,
+                in_flows=number,
+                in_ovs=current,
+                holder=by_number.get(number, ""),
+                error="",
+                count=len(shown),
+            ),
             evidence=[line for _, f in shown[:3] if (line := _flow_line(node, f))] + _port_line(node, port),
             category="tunnel" if role == "tunnel" else None,
         )

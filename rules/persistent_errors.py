@@ -96,17 +96,31 @@ RULE = Rule(
     values=Values,
     outcomes=(
         # A short paste of error lines: the user quoted them as the problem.
-        Outcome("quoted", severity="error", message=_SAID + """
-            It is what the paste shows{% if area %}: the cause is in that area{% endif %}."""),
-        Outcome("lasting", severity="warning", message=_SAID + """
-            A repeating error is not always a fault{% if area %}: check that area first{% endif %}."""),
+        Outcome(
+            "quoted",
+            severity="error",
+            message=_SAID
+            + """
+            It is what the paste shows{% if area %}: the cause is in that area{% endif %}.""",
+        ),
+        Outcome(
+            "lasting",
+            severity="warning",
+            message=_SAID
+            + """
+            A repeating error is not always a fault{% if area %}: check that area first{% endif %}.""",
+        ),
     ),
     remediation=(
-        Step("Read the message at its source (the finding links the line) and the component's full log.",
-             "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -F "
-             "'{{ needle }}' | tail -20"),
-        Step("{% if url %}Source of the message: {{ url }}{% else %}Search Antrea's issues for the message: "
-             "https://github.com/antrea-io/antrea/issues?q={{ needle | urlencode }}{% endif %}"),
+        Step(
+            "Read the message at its source (the finding links the line) and the component's full log.",
+            "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent | grep -F "
+            "'{{ needle }}' | tail -20",
+        ),
+        Step(
+            "{% if url %}Source of the message: {{ url }}{% else %}Search Antrea's issues for the message: "
+            "https://github.com/antrea-io/antrea/issues?q={{ needle | urlencode }}{% endif %}"
+        ),
     ),
 )
 
@@ -157,11 +171,18 @@ def _finding(node: NodeView, category: str, items: list[_Lasting]) -> Finding:
         nodes=[node.name],
         category=category,
         confidence=0.5 if quoted else 0.3,
-        values=Values(component=_COMPONENT.get(node.process_of(top.events[-1]), "antrea-agent"),
-                      count=sum(len(item.events) for item in items), capped=_capped(node), kinds=len(items),
-                      sample=_message(top.events[-1])[:300], area=top.chain.area, source=top.chain.source,
-                      url=top.chain.url, needle=_needle(errorchain.message_format(_message(top.events[-1]))),
-                      lasted=_lasted(top.judged)),
+        values=Values(
+            component=_COMPONENT.get(node.process_of(top.events[-1]), "antrea-agent"),
+            count=sum(len(item.events) for item in items),
+            capped=_capped(node),
+            kinds=len(items),
+            sample=_message(top.events[-1])[:300],
+            area=top.chain.area,
+            source=top.chain.source,
+            url=top.chain.url,
+            needle=_needle(errorchain.message_format(_message(top.events[-1]))),
+            lasted=_lasted(top.judged),
+        ),
         evidence=evidence,
     )
 
@@ -186,8 +207,16 @@ def _message(e: LogEvent) -> str:
 
 def _needle(template: str) -> str:
     """A fixed piece of the message to grep for."""
-    pieces = [p for p in template.replace("%v", "\0").replace("%s", "\0").replace("%d", "\0").replace(
-        "%q", "\0").replace("%w", "\0").split("\0") if len(p.strip()) > 8]
+    pieces = [
+        p
+        for p in template.replace("%v", "\0")
+        .replace("%s", "\0")
+        .replace("%d", "\0")
+        .replace("%q", "\0")
+        .replace("%w", "\0")
+        .split("\0")
+        if len(p.strip()) > 8
+    ]
     return max(pieces, key=len).strip().strip('"')[:80] if pieces else template[:40]
 
 

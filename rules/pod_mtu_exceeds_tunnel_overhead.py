@@ -113,46 +113,77 @@ RULE = Rule(
     modes=("encap", "hybrid"),
     platform="linux",
     inputs=Inputs(any_of=(IP_ADDR, IP_LINK), optional=(AGENT_LOG, AGENT_CONFIG, CLUSTER_INFO)),
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/configuration.md",
-                "https://github.com/antrea-io/antrea/blob/main/docs/noencap-hybrid-modes.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/config/node_config.go",
-                "antrea-io/antrea#5880", "antrea-io/antrea#5997"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/configuration.md",
+        "https://github.com/antrea-io/antrea/blob/main/docs/noencap-hybrid-modes.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/config/node_config.go",
+        "antrea-io/antrea#5880",
+        "antrea-io/antrea#5997",
+    ),
     signatures=(
-        Signature("got_mtu", r'"Got Interface MTU" MTU=(?P<mtu>\d+)', "Got Interface MTU", (AGENT_LOG,),
-                  versions=">=1.11.0", role="context"),
+        Signature(
+            "got_mtu",
+            r'"Got Interface MTU" MTU=(?P<mtu>\d+)',
+            "Got Interface MTU",
+            (AGENT_LOG,),
+            versions=">=1.11.0",
+            role="context",
+        ),
         # "Setting Node MTU=%d" (printf) and "Setting Node MTU" MTU= (structured) before v1.11.
-        Signature("set_mtu", r'Setting Node MTU(?:=|" MTU=)(?P<mtu>\d+)', "Setting Node MTU", (AGENT_LOG,),
-                  versions="<1.11.0", role="context"),
+        Signature(
+            "set_mtu",
+            r'Setting Node MTU(?:=|" MTU=)(?P<mtu>\d+)',
+            "Setting Node MTU",
+            (AGENT_LOG,),
+            versions="<1.11.0",
+            role="context",
+        ),
     ),
     lookalikes=("tunnel",),
     values=Values,
     outcomes=(
-        Outcome("exceeds_tunnel_port", message="""
+        Outcome(
+            "exceeds_tunnel_port",
+            message="""
             On {{ where }} antrea-gw0 has MTU {{ gw_mtu }}, larger than the MTU of the OVS tunnel port
             {{ tunnel_dev }} ({{ tunnel_mtu }}; OVS caps tunnel ports at 65000): Pod packets larger than
             {{ tunnel_mtu }} bytes are dropped when they enter the tunnel, so large transfers between Pods on different
             Nodes stall after the first packets. The agent derives the Pod MTU from the transport NIC, whose MTU is
             larger than the tunnel port's (a Kind or loopback-like NIC with a 65535 MTU).
-        """, remediation=(
-            Step("Check the MTUs on the Node.", "ip link show antrea-gw0; ip -d link show {{ tunnel_dev }}"),
-            Step("Upgrade Antrea to v1.14.3, v1.15.1, v2.0.0 or later, whose calculated MTU is capped at 65000 "
-                 "(antrea-io/antrea#5997), or set defaultMTU in antrea-agent.conf to at most {{ tunnel_mtu }}; "
-                 "then restart the agents.",
-                 "kubectl -n kube-system edit configmap antrea-config; "
-                 "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
-            Step("Recreate the Pods: existing Pods keep the MTU they were created with."),
-        )),
+        """,
+            remediation=(
+                Step("Check the MTUs on the Node.", "ip link show antrea-gw0; ip -d link show {{ tunnel_dev }}"),
+                Step(
+                    "Upgrade Antrea to v1.14.3, v1.15.1, v2.0.0 or later, whose calculated MTU is capped at 65000 "
+                    "(antrea-io/antrea#5997), or set defaultMTU in antrea-agent.conf to at most {{ tunnel_mtu }}; "
+                    "then restart the agents.",
+                    "kubectl -n kube-system edit configmap antrea-config; "
+                    "kubectl -n kube-system rollout restart daemonset/antrea-agent",
+                ),
+                Step("Recreate the Pods: existing Pods keep the MTU they were created with."),
+            ),
+        ),
         Outcome("no_room", message=_NO_ROOM),
-        Outcome("no_room_mode_assumed", status=INCONCLUSIVE, message=_NO_ROOM + """
+        Outcome(
+            "no_room_mode_assumed",
+            status=INCONCLUSIVE,
+            message=_NO_ROOM
+            + """
             The encapsulation is assumed: neither the agent's traffic mode nor a tunnel device was in the bundle.
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Check the MTUs on the Node.", "ip -d link show {{ nic }}; ip link show antrea-gw0; ip -d link show | grep -A1 _sys"),
-        Step("Remove defaultMTU from antrea-agent.conf (the agent then subtracts the tunnel overhead itself) or set it "
-             "to {{ nic_mtu - overhead }}, and restart the agents.",
-             "kubectl -n kube-system edit configmap antrea-config; "
-             "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
+        Step(
+            "Check the MTUs on the Node.",
+            "ip -d link show {{ nic }}; ip link show antrea-gw0; ip -d link show | grep -A1 _sys",
+        ),
+        Step(
+            "Remove defaultMTU from antrea-agent.conf (the agent then subtracts the tunnel overhead itself) or set it "
+            "to {{ nic_mtu - overhead }}, and restart the agents.",
+            "kubectl -n kube-system edit configmap antrea-config; "
+            "kubectl -n kube-system rollout restart daemonset/antrea-agent",
+        ),
         Step("Recreate the Pods: existing Pods keep the MTU they were created with."),
     ),
 )
@@ -170,8 +201,16 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 "exceeds_tunnel_port",
                 nodes=[node.name],
                 confidence=0.9,
-                values=Values(gw_mtu=gw.mtu, nic="", nic_mtu=0, encap=node.mode.tunnel or "", overhead=0,
-                              logged=logged[-1] if logged else None, tunnel_dev=tunnel.name, tunnel_mtu=tunnel.mtu),
+                values=Values(
+                    gw_mtu=gw.mtu,
+                    nic="",
+                    nic_mtu=0,
+                    encap=node.mode.tunnel or "",
+                    overhead=0,
+                    logged=logged[-1] if logged else None,
+                    tunnel_dev=tunnel.name,
+                    tunnel_mtu=tunnel.mtu,
+                ),
                 evidence=_lines(node, tunnel.name, GATEWAY),
             )
             continue
@@ -187,12 +226,26 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             nodes=[node.name],
             # The MTUs are read, not inferred; only the overhead rests on the mode.
             confidence=0.9 if known else 0.55,
-            values=Values(gw_mtu=gw.mtu, nic=nic.name, nic_mtu=nic.mtu, encap=encap, overhead=overhead,
-                          logged=logged[-1] if logged else None, tunnel_dev="", tunnel_mtu=0),
+            values=Values(
+                gw_mtu=gw.mtu,
+                nic=nic.name,
+                nic_mtu=nic.mtu,
+                encap=encap,
+                overhead=overhead,
+                logged=logged[-1] if logged else None,
+                tunnel_dev="",
+                tunnel_mtu=0,
+            ),
             evidence=[*_lines(node, GATEWAY, nic.name), *_mtu_events(ev, node)[-1:]],
-            missing=[] if known else [Missing("the traffic mode and tunnel type (antrea-agent.conf)",
-                                              "kubectl -n kube-system get configmap antrea-config -o yaml | "
-                                              "grep -E 'trafficEncapMode|tunnelType|defaultMTU'")],
+            missing=[]
+            if known
+            else [
+                Missing(
+                    "the traffic mode and tunnel type (antrea-agent.conf)",
+                    "kubectl -n kube-system get configmap antrea-config -o yaml | "
+                    "grep -E 'trafficEncapMode|tunnelType|defaultMTU'",
+                )
+            ],
         )
 
 

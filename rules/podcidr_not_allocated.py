@@ -86,55 +86,107 @@ RULE = Rule(
     # networkPolicyOnly Nodes (EKS/AKS chaining) have no PodCIDR by design.
     modes=("encap", "noEncap", "hybrid"),
     inputs=Inputs(any_of=(AGENT_LOG, CLUSTER_INFO)),
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
-                "antrea-io/antrea#5353", "antrea-io/antrea#7472", "antrea-io/antrea#7473"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/troubleshooting.md",
+        "antrea-io/antrea#5353",
+        "antrea-io/antrea#7472",
+        "antrea-io/antrea#7473",
+    ),
     signatures=(
         # InfoS from v1.14 (v1.13 logs it at V(2), off by default); gone from v2.5.
-        Signature("waiting", r'"Waiting for Node PodCIDR configuration to complete"',
-                  "Waiting for Node PodCIDR configuration", versions=">=1.14.0,<2.5.0"),
+        Signature(
+            "waiting",
+            r'"Waiting for Node PodCIDR configuration to complete"',
+            "Waiting for Node PodCIDR configuration",
+            versions=">=1.14.0,<2.5.0",
+        ),
         # ErrorS from v1.6; up to v1.5 an Errorf naming the Node, which `empty_fatal` matches.
-        Signature("empty_error", r'"Spec\.PodCIDR is empty for Node\. Please make sure', "Spec.PodCIDR is empty for Node.",
-                  versions=">=1.6.0"),
+        Signature(
+            "empty_error",
+            r'"Spec\.PodCIDR is empty for Node\. Please make sure',
+            "Spec.PodCIDR is empty for Node.",
+            versions=">=1.6.0",
+        ),
         # The returned error from v1.14 (%q from v2.5).
-        Signature("empty_fatal", r'Spec\.PodCIDR is empty for Node "?(?P<node>[^"\s]+)', "Spec.PodCIDR is empty for Node ",
-                  versions=">=1.14.0"),
-        Signature("empty_old", r"CIDR string is empty for [Nn]ode (?P<node>\S+)", "CIDR string is empty for ",
-                  versions="<1.14.0"),
+        Signature(
+            "empty_fatal",
+            r'Spec\.PodCIDR is empty for Node "?(?P<node>[^"\s]+)',
+            "Spec.PodCIDR is empty for Node ",
+            versions=">=1.14.0",
+        ),
+        Signature(
+            "empty_old",
+            r"CIDR string is empty for [Nn]ode (?P<node>\S+)",
+            "CIDR string is empty for ",
+            versions="<1.14.0",
+        ),
     ),
     explains=("agent-crash",),
     lookalikes=("apiserver-unreachable",),
     values=Values,
     outcomes=(
-        Outcome("none_allocated", message="No Node of the cluster has a PodCIDR: " + _EXITED + """
+        Outcome(
+            "none_allocated",
+            message="No Node of the cluster has a PodCIDR: "
+            + _EXITED
+            + """
             Nothing allocates PodCIDRs: kube-controller-manager runs without --allocate-node-cidrs/--cluster-cidr
-            and Antrea NodeIPAM is off."""),
-        Outcome("some_nodes", message="""{{ nodes | length }} of {{ total }} Nodes have no PodCIDR ({{ where }}): """
-                + _EXITED + """ Other Nodes have one, so the --cluster-cidr range is probably exhausted for newer
-                Nodes."""),
-        Outcome("no_podcidr", message="{{ where }} has no PodCIDR: " + _EXITED + """
+            and Antrea NodeIPAM is off.""",
+        ),
+        Outcome(
+            "some_nodes",
+            message="""{{ nodes | length }} of {{ total }} Nodes have no PodCIDR ({{ where }}): """
+            + _EXITED
+            + """ Other Nodes have one, so the --cluster-cidr range is probably exhausted for newer
+                Nodes.""",
+        ),
+        Outcome(
+            "no_podcidr",
+            message="{{ where }} has no PodCIDR: "
+            + _EXITED
+            + """
             Either nothing allocates PodCIDRs (kube-controller-manager without --allocate-node-cidrs/--cluster-cidr,
-            Antrea NodeIPAM off) or the --cluster-cidr range is exhausted: the other Nodes' PodCIDRs tell which."""),
-        Outcome("fatal_only", status="inconclusive", message="""
+            Antrea NodeIPAM off) or the --cluster-cidr range is exhausted: the other Nodes' PodCIDRs tell which.""",
+        ),
+        Outcome(
+            "fatal_only",
+            status="inconclusive",
+            message="""
             antrea-agent on {{ where }} exited because it found no PodCIDR for its Node. Only the fatal line is
             available: v1.8-v1.13 and v2.0-v2.4 report an unreachable API server the same way, and without the
             agent's error line or the Node's spec that cannot be ruled out.
-        """),
+        """,
+        ),
         # The engine's judgement: a later run of the agent initialised (the Node got its PodCIDR).
-        Outcome("superseded", severity="info", message="""
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             antrea-agent on {{ where }} found no PodCIDR for its Node in an earlier run. {{ outcome_text }}
-        """),
-        Outcome("recovered", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             antrea-agent on {{ where }} waited for the Node's PodCIDR. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Check which Nodes have a PodCIDR.",
-             "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR"),
-        Step("Enable PodCIDR allocation: kube-controller-manager --allocate-node-cidrs=true with a --cluster-cidr "
-             "large enough for all Nodes (on kubeadm: networking.podSubnet), or enable NodeIPAM in "
-             "antrea-controller (nodeIPAM.enableNodeIPAM, clusterCIDRs)."),
-        Step("Restart the agents once the Nodes have a PodCIDR.",
-             "kubectl -n kube-system rollout restart daemonset/antrea-agent"),
+        Step(
+            "Check which Nodes have a PodCIDR.",
+            "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR",
+        ),
+        Step(
+            "Enable PodCIDR allocation: kube-controller-manager --allocate-node-cidrs=true with a --cluster-cidr "
+            "large enough for all Nodes (on kubeadm: networking.podSubnet), or enable NodeIPAM in "
+            "antrea-controller (nodeIPAM.enableNodeIPAM, clusterCIDRs)."
+        ),
+        Step(
+            "Restart the agents once the Nodes have a PodCIDR.",
+            "kubectl -n kube-system rollout restart daemonset/antrea-agent",
+        ),
     ),
 )
 
@@ -171,8 +223,10 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             if not spec.pod_cidrs and _agent_failed(ev, name) and name not in out_of_mode:
                 events.setdefault(name, [])
 
-    ruled_out = [f"{node}: the PodCIDR error's err= is a network error ({err}): the API server was not "
-                 "reachable" for node, err in sorted(api_errors.items())]
+    ruled_out = [
+        f"{node}: the PodCIDR error's err= is a network error ({err}): the API server was not reachable"
+        for node, err in sorted(api_errors.items())
+    ]
     confirmed: list[str] = []
     weak: list[str] = []
     evidence: list[LogEvent] = []
@@ -181,8 +235,10 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             continue
         info = ci.nodes.get(node) if ci else None
         if info and info.pod_cidrs:
-            ruled_out.append(f"{node}: clusterinfo shows PodCIDR {', '.join(info.pod_cidrs)} allocated: the agent "
-                             "could not read its Node rather than finding it empty")
+            ruled_out.append(
+                f"{node}: clusterinfo shows PodCIDR {', '.join(info.pod_cidrs)} allocated: the agent "
+                "could not read its Node rather than finding it empty"
+            )
             continue
         (confirmed if node in waited or node in definitive or info is not None else weak).append(node)
         evidence.extend(node_events[:3])
@@ -196,11 +252,14 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         confidence=(0.95 if ci else 0.85) if confirmed else 0.4,
         values=Values(total=total, waited=bool(waited)),
         evidence=evidence[:12],
-        missing=() if confirmed else (
-            Missing("whether the Node has a PodCIDR",
-                    "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'"),
-            Missing("the agent's error line before the fatal one (its err= tells an API timeout apart)",
-                    "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent --previous"),
+        missing=()
+        if confirmed
+        else (
+            Missing("whether the Node has a PodCIDR", "kubectl get node {{ node }} -o jsonpath='{.spec.podCIDR}'"),
+            Missing(
+                "the agent's error line before the fatal one (its err= tells an API timeout apart)",
+                "kubectl -n kube-system logs <antrea-agent pod on {{ node }}> -c antrea-agent --previous",
+            ),
         ),
         ruled_out=ruled_out,
     )

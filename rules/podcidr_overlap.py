@@ -64,33 +64,50 @@ RULE = Rule(
     title="Nodes have duplicate or overlapping PodCIDRs",
     category="podcidr-conflict",
     severity="critical",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/antrea-ipam.md",
-                "https://github.com/antrea-io/antrea/blob/main/docs/getting-started.md"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/antrea-ipam.md",
+        "https://github.com/antrea-io/antrea/blob/main/docs/getting-started.md",
+    ),
     inputs=Inputs(needs=(CLUSTER_INFO,)),
     judge_outcome=False,  # the Nodes' PodCIDRs as collected: a state, not log lines that may have passed
     explains=("duplicate-pod-ip", "host-network-config"),
     lookalikes=("podcidr-not-allocated", "duplicate-pod-ip"),
     values=Values,
     outcomes=(
-        Outcome("overlap", message="""
+        Outcome(
+            "overlap",
+            message="""
             PodCIDR conflict{{ "s" if conflicts | length > 1 }}: {{ conflicts | join("; ") }}. Each Node routes its
             peers' PodCIDRs to them and allocates its own Pods from its PodCIDR, so traffic for these addresses goes
-            to the wrong Node and the same Pod IP can be given twice.{% if node_ip_inside %} """ + _INSIDE +
-            "{% endif %}" + _ALLOCATORS),
-        Outcome("node_ip_inside", message="""
-            PodCIDR conflict{{ "s" if conflicts | length > 1 }}: {{ conflicts | join("; ") }}. """ + _INSIDE +
-            _ALLOCATORS),
+            to the wrong Node and the same Pod IP can be given twice.{% if node_ip_inside %} """
+            + _INSIDE
+            + "{% endif %}"
+            + _ALLOCATORS,
+        ),
+        Outcome(
+            "node_ip_inside",
+            message="""
+            PodCIDR conflict{{ "s" if conflicts | length > 1 }}: {{ conflicts | join("; ") }}. """
+            + _INSIDE
+            + _ALLOCATORS,
+        ),
     ),
     remediation=(
-        Step("List each Node's PodCIDRs and InternalIP.",
-             "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs,"
-             "IP:.status.addresses[0].address"),
-        Step("Keep a single PodCIDR allocator: either kube-controller-manager --allocate-node-cidrs with "
-             "--cluster-cidr, or Antrea NodeIPAM (nodeIPAM.enableNodeIPAM in antrea-controller.conf), not both; pick "
-             "a cluster CIDR that does not overlap the Node network."),
-        Step("spec.podCIDR cannot be changed: drain, delete and re-join each conflicting Node so that it gets a new "
-             "PodCIDR, then restart the agents.",
-             "kubectl drain {{ node }} --ignore-daemonsets && kubectl delete node {{ node }}"),
+        Step(
+            "List each Node's PodCIDRs and InternalIP.",
+            "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs,"
+            "IP:.status.addresses[0].address",
+        ),
+        Step(
+            "Keep a single PodCIDR allocator: either kube-controller-manager --allocate-node-cidrs with "
+            "--cluster-cidr, or Antrea NodeIPAM (nodeIPAM.enableNodeIPAM in antrea-controller.conf), not both; pick "
+            "a cluster CIDR that does not overlap the Node network."
+        ),
+        Step(
+            "spec.podCIDR cannot be changed: drain, delete and re-join each conflicting Node so that it gets a new "
+            "PodCIDR, then restart the agents.",
+            "kubectl drain {{ node }} --ignore-daemonsets && kubectl delete node {{ node }}",
+        ),
     ),
 )
 
@@ -108,13 +125,22 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
     for net in index.ordered:
         holders = index.owners[net]
         if len(holders) > 1:
-            found.add(f"{_names(holders)} {'both' if len(holders) == 2 else 'all'} have PodCIDR {_text(net)}"
-                      if found.listing else None, nets=(net,))
+            found.add(
+                f"{_names(holders)} {'both' if len(holders) == 2 else 'all'} have PodCIDR {_text(net)}"
+                if found.listing
+                else None,
+                nets=(net,),
+            )
         for outer in index.containing(net[0], net[1], net[2]):
             if len(holders) == 1 and index.owners[outer] == holders:
                 continue  # one Node's own CIDRs
-            found.add(f"{_names(index.owners[outer])} and {_names(holders)} have overlapping PodCIDRs "
-                      f"{_text(outer)} and {_text(net)}" if found.listing else None, nets=(outer, net))
+            found.add(
+                f"{_names(index.owners[outer])} and {_names(holders)} have overlapping PodCIDRs "
+                f"{_text(outer)} and {_text(net)}"
+                if found.listing
+                else None,
+                nets=(outer, net),
+            )
     for name, info in nodes_info.items():
         for ip in info.internal_ips:
             addr = _address(ip)
@@ -124,18 +150,31 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 holders = index.owners[net]
                 if holders == [name]:
                     continue
-                found.add(f"the Node IP {ip} of {name} is inside the PodCIDR {_text(net)} of "
-                          f"{_names([n for n in holders if n != name])}" if found.listing else None,
-                          nets=(net,), node=name, inside=True)
+                found.add(
+                    f"the Node IP {ip} of {name} is inside the PodCIDR {_text(net)} of "
+                    f"{_names([n for n in holders if n != name])}"
+                    if found.listing
+                    else None,
+                    nets=(net,),
+                    node=name,
+                    inside=True,
+                )
     if not found.count:
         return
     conflicts = list(found.texts)
     if found.count > len(conflicts):
         conflicts.append(f"{found.count - len(conflicts):,} more not listed ({found.count:,} conflicts in all)")
     named = sorted(found.nodes(index))
-    evidence = [EvidenceLine("clusterinfo", None, None,
-                             f"#nodes {n}: podCIDRs={', '.join(nodes_info[n].pod_cidrs if n in nodes_info else [])}", n)
-                for n in named[:12]]
+    evidence = [
+        EvidenceLine(
+            "clusterinfo",
+            None,
+            None,
+            f"#nodes {n}: podCIDRs={', '.join(nodes_info[n].pod_cidrs if n in nodes_info else [])}",
+            n,
+        )
+        for n in named[:12]
+    ]
     yield RULE.finding(
         "overlap" if found.overlaps else "node_ip_inside",
         nodes=named,
@@ -194,8 +233,9 @@ class _Conflicts:
     def listing(self) -> bool:
         return len(self.texts) < MAX_LISTED
 
-    def add(self, text: str | None, nets: tuple[tuple[int, int, int], ...], node: str | None = None,
-            inside: bool = False) -> None:
+    def add(
+        self, text: str | None, nets: tuple[tuple[int, int, int], ...], node: str | None = None, inside: bool = False
+    ) -> None:
         self.count += 1
         if text is not None:
             self.texts.append(text)

@@ -80,54 +80,80 @@ RULE = Rule(
     modes=("encap", "noEncap", "hybrid"),
     platform="linux",
     inputs=Inputs(needs=(AGENT_LOG,), optional=(CLUSTER_INFO,)),
-    references=("antrea-io/antrea#7893",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/route/route_linux.go"),
+    references=(
+        "antrea-io/antrea#7893",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/route/route_linux.go",
+    ),
     signatures=(
         # The same wording in every release v1.0-v2.7 (route_linux.go, via node_route_controller.go).
-        Signature("route_failed",
-                  r"failed to install route to peer\s{1,4}(?P<peer>\S{1,253}) \((?P<peer_ip>[^)]{0,64})\) with netlink\. "
-                  r"Route config: \{[^}]{0,400}?Dst: (?P<dst>[0-9a-fA-F.:]{2,45}/\d{1,3})[^}]{0,400}?Gw: "
-                  r"(?P<gw>[0-9a-fA-F.:]{2,45})[^}]{0,400}\}\.?(?: Error: (?P<err>.*))?",
-                  "failed to install route to peer"),
+        Signature(
+            "route_failed",
+            r"failed to install route to peer\s{1,4}(?P<peer>\S{1,253}) \((?P<peer_ip>[^)]{0,64})\) with netlink\. "
+            r"Route config: \{[^}]{0,400}?Dst: (?P<dst>[0-9a-fA-F.:]{2,45}/\d{1,3})[^}]{0,400}?Gw: "
+            r"(?P<gw>[0-9a-fA-F.:]{2,45})[^}]{0,400}\}\.?(?: Error: (?P<err>.*))?",
+            "failed to install route to peer",
+        ),
     ),
     explains=("duplicate-pod-ip", "host-network-config", "networkpolicy"),
     lookalikes=("host-network-config",),
     values=Values,
     outcomes=(
-        Outcome("allocated_twice", message="""
+        Outcome(
+            "allocated_twice",
+            message="""
             The PodCIDR {{ cidr }} is allocated to more than one Node: the agents cannot route it to
             {{ peers | join(" nor to ") }}. Pods of the two Nodes cannot reach each other and can get the same IPs.
-        """),
-        Outcome("peer_has_own_cidr", message="""
+        """,
+        ),
+        Outcome(
+            "peer_has_own_cidr",
+            message="""
             On {{ where }} antrea-agent cannot route the PodCIDR {{ cidr }} of {{ peers[0] }}: the kernel refuses the
             route ("{{ error }}") because its gateway {{ gw }} is one of this Node's own addresses (this Node's
             PodCIDR is {{ own_cidr }}), so {{ peers[0] }} was given this Node's PodCIDR. Pods of the two Nodes cannot
             reach each other and can get the same IPs.
-        """),
+        """,
+        ),
         # The refused gateway points at a duplicate, but the Node's own PodCIDR is not in the bundle.
-        Outcome("peer_may_have_own_cidr", status="inconclusive", message="""
+        Outcome(
+            "peer_may_have_own_cidr",
+            status="inconclusive",
+            message="""
             On {{ where }} antrea-agent cannot route the PodCIDR {{ cidr }} of {{ peers[0] }}: the kernel refuses the
             route ("{{ error }}"), which it does when the gateway {{ gw }} is one of this Node's own addresses, that
             is when {{ peers[0] }} was given this Node's PodCIDR. This Node's own PodCIDR is not in the bundle to
             confirm it.
-        """),
+        """,
+        ),
         # The engine's judgement: the refusals stopped (a Node deleted, its CIDR released) or an earlier run's.
-        Outcome("recovered", severity="info", message="""
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             The route to the PodCIDR {{ cidr }} of {{ peers | join(", ") }} was refused ("{{ error }}") for a while.
             {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             The route to the PodCIDR {{ cidr }} of {{ peers | join(", ") }} was refused ("{{ error }}") in an earlier
             run. {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("List the Nodes and their PodCIDRs to find the ones sharing {{ cidr }}.",
-             "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR,CREATED:.metadata"
-             ".creationTimestamp | grep -F '{{ cidr }}'"),
-        Step("Drain and delete the newer Node (or fix its spec.podCIDR) so the allocator gives it a free range, "
-             "then restart the agents of both Nodes.",
-             "kubectl drain {{ peers[0] }} --ignore-daemonsets && kubectl delete node {{ peers[0] }}"),
+        Step(
+            "List the Nodes and their PodCIDRs to find the ones sharing {{ cidr }}.",
+            "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR,CREATED:.metadata"
+            ".creationTimestamp | grep -F '{{ cidr }}'",
+        ),
+        Step(
+            "Drain and delete the newer Node (or fix its spec.podCIDR) so the allocator gives it a free range, "
+            "then restart the agents of both Nodes.",
+            "kubectl drain {{ peers[0] }} --ignore-daemonsets && kubectl delete node {{ peers[0] }}",
+        ),
     ),
 )
 
@@ -142,8 +168,9 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         if not any(e.groups.get("err") for e in events) and len(peers) < 2:
             continue  # the error text was cut: a single refusal says too little
         gw = events[0].groups["gw"]
-        values = Values(cidr=cidr, peers=peers, error=(events[0].groups.get("err") or "refused").strip(), gw=gw,
-                        own_cidr="")
+        values = Values(
+            cidr=cidr, peers=peers, error=(events[0].groups.get("err") or "refused").strip(), gw=gw, own_cidr=""
+        )
         if len(peers) > 1:
             nodes = sorted({e.node for e in events if e.node} | set(peers))
             yield RULE.finding("allocated_twice", nodes=nodes, confidence=0.9, values=values, evidence=events[:6])
@@ -152,9 +179,18 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         nodes = sorted({e.node for e in events if e.node})
         if not own:
             yield RULE.finding(
-                "peer_may_have_own_cidr", nodes=nodes, confidence=0.6, values=values, evidence=events[:6],
-                missing=(Missing("the PodCIDRs of the Nodes",
-                                 "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR"),))
+                "peer_may_have_own_cidr",
+                nodes=nodes,
+                confidence=0.6,
+                values=values,
+                evidence=events[:6],
+                missing=(
+                    Missing(
+                        "the PodCIDRs of the Nodes",
+                        "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDR:.spec.podCIDR",
+                    ),
+                ),
+            )
             continue
         holding = next((c for c in own if hostnet.in_network(gw, c)), None)
         if holding is None:
@@ -165,5 +201,9 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
 
 def _own_cidrs(ev: RuleEvidence, events: list[LogEvent]) -> list[str]:
     """The PodCIDRs of the Nodes whose agents logged the refusals, when known."""
-    return [cidr for name in sorted({e.node for e in events if e.node})
-            if (node := ev.view.nodes.get(name)) is not None for cidr in node.pod_cidrs]
+    return [
+        cidr
+        for name in sorted({e.node for e in events if e.node})
+        if (node := ev.view.nodes.get(name)) is not None
+        for cidr in node.pod_cidrs
+    ]

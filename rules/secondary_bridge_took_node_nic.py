@@ -101,9 +101,11 @@ _STILL_BRIDGED = """The NIC is still in the bridge: the next restart of OVS or t
     upgraded to v2.1.0 or later."""
 _INFERRED = """The agent log of the run that attached the NIC is not in the bundle; the finding rests on {{ basis }}."""
 
-OVSDB_COMMAND = ("ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config"
-                 "   # on {{ node }}'s console; with the agent Pod up: kubectl exec -n kube-system "
-                 "<antrea-agent pod> -c antrea-ovs -- ovs-vsctl get Open_vSwitch . other_config")
+OVSDB_COMMAND = (
+    "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config"
+    "   # on {{ node }}'s console; with the agent Pod up: kubectl exec -n kube-system "
+    "<antrea-agent pod> -c antrea-ovs -- ovs-vsctl get Open_vSwitch . other_config"
+)
 
 RULE = Rule(
     id="ANT-SEC-001",
@@ -115,56 +117,111 @@ RULE = Rule(
     fixed_in="v2.1.0",
     platform="linux",
     inputs=Inputs(any_of=(AGENT_LOG, IP_ADDR, IP_LINK), optional=(IP_ROUTE, OVS_LOG, AGENT_CONFIG, CLUSTER_INFO)),
-    references=("antrea-io/antrea#6448", "antrea-io/antrea#6504", "antrea-io/antrea#6342",
-                "https://github.com/antrea-io/antrea/blob/main/docs/secondary-network.md"),
-    signatures=(
-        Signature("bridge_created", r'"OVS bridge (?:created|ready)" bridge="?(?P<bridge>[^"\s]+)', "OVS bridge ",
-                  role="context"),
-        Signature("renamed", r'"Renaming interface" oldName="?(?P<old>[^"\s]+)"? newName="?(?P<new>[^"\s]+)',
-                  "Renaming interface", role="context"),
-        # v1.14-v1.15 say "Physical interface added to OVS bridge" and never rename the NIC.
-        Signature("uplink_added", r'"Physical interface added to secondary OVS bridge[^"]*" device="?(?P<dev>[^"\s]+)',
-                  "Physical interface added to secondary OVS bridge", versions=">=2.0.0", role="context"),
-        # Only renamed uplinks (`<nic>~`): every Pod interface add logs the same line.
-        Signature("ovs_added", r"bridge (?P<bridge>[\w.-]+): added interface (?P<iface>[^\s~]+~) on port (?P<port>\d+)",
-                  "~ on port ", kinds=("ovs-log",), role="context"),
+    references=(
+        "antrea-io/antrea#6448",
+        "antrea-io/antrea#6504",
+        "antrea-io/antrea#6342",
+        "https://github.com/antrea-io/antrea/blob/main/docs/secondary-network.md",
     ),
-    explains=("apiserver-unreachable", "podcidr-not-allocated", "ovs-flow-restore-wait", "agent-crash",
-              "host-network-config"),
+    signatures=(
+        Signature(
+            "bridge_created",
+            r'"OVS bridge (?:created|ready)" bridge="?(?P<bridge>[^"\s]+)',
+            "OVS bridge ",
+            role="context",
+        ),
+        Signature(
+            "renamed",
+            r'"Renaming interface" oldName="?(?P<old>[^"\s]+)"? newName="?(?P<new>[^"\s]+)',
+            "Renaming interface",
+            role="context",
+        ),
+        # v1.14-v1.15 say "Physical interface added to OVS bridge" and never rename the NIC.
+        Signature(
+            "uplink_added",
+            r'"Physical interface added to secondary OVS bridge[^"]*" device="?(?P<dev>[^"\s]+)',
+            "Physical interface added to secondary OVS bridge",
+            versions=">=2.0.0",
+            role="context",
+        ),
+        # Only renamed uplinks (`<nic>~`): every Pod interface add logs the same line.
+        Signature(
+            "ovs_added",
+            r"bridge (?P<bridge>[\w.-]+): added interface (?P<iface>[^\s~]+~) on port (?P<port>\d+)",
+            "~ on port ",
+            kinds=("ovs-log",),
+            role="context",
+        ),
+    ),
+    explains=(
+        "apiserver-unreachable",
+        "podcidr-not-allocated",
+        "ovs-flow-restore-wait",
+        "agent-crash",
+        "host-network-config",
+    ),
     lookalikes=("apiserver-unreachable", "podcidr-not-allocated", "ovs-flow-restore-wait"),
     values=Values,
     outcomes=(
         Outcome("attached_before_clear", message=_MOVED + " before it cleared OVS flow-restore-wait. " + _CUT_OFF),
         # The NIC in OVS and the Node cut off from the API server are observed; the ordering is the
         # build's, which the agent log would show.
-        Outcome("bridged_on_affected_build", message=_MOVED + """ on a build that does so before clearing OVS
-            flow-restore-wait. """ + _CUT_OFF + " " + _INFERRED),
-        Outcome("suspected_from_config", status="inconclusive", message="""
+        Outcome(
+            "bridged_on_affected_build",
+            message=_MOVED
+            + """ on a build that does so before clearing OVS
+            flow-restore-wait. """
+            + _CUT_OFF
+            + " "
+            + _INFERRED,
+        ),
+        Outcome(
+            "suspected_from_config",
+            status="inconclusive",
+            message="""
             On {{ where }} antrea-agent {{ version }} is configured to move the Node's NIC {{ nic }} into the
             SecondaryNetwork OVS bridge {{ bridge }}, a build that does so before clearing OVS flow-restore-wait, and
             it cannot reach the API server{% if fatal %} ("{{ fatal }}"){% endif %}: antrea-io/antrea#6448 (fixed in
-            v2.1.0) would cut the Node off that way. """ + _INFERRED),
+            v2.1.0) would cut the Node off that way. """
+            + _INFERRED,
+        ),
         # A later run of the agent started and cleared the flag: the Node works again (the rule's
         # conclusion, or the engine's judgement of the failures the finding cites).
-        Outcome("history", severity="info", message=_MOVED + " before it cleared OVS flow-restore-wait, which "
-                "cut the Node off (antrea-io/antrea#6448); a later run started and cleared the flag, so the Node "
-                "works again. " + _STILL_BRIDGED),
-        Outcome("superseded", severity="info", message=_MOVED + " before it cleared OVS flow-restore-wait "
-                "(antrea-io/antrea#6448). {{ outcome_text }} " + _STILL_BRIDGED),
+        Outcome(
+            "history",
+            severity="info",
+            message=_MOVED + " before it cleared OVS flow-restore-wait, which "
+            "cut the Node off (antrea-io/antrea#6448); a later run started and cleared the flag, so the Node "
+            "works again. " + _STILL_BRIDGED,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message=_MOVED + " before it cleared OVS flow-restore-wait "
+            "(antrea-io/antrea#6448). {{ outcome_text }} " + _STILL_BRIDGED,
+        ),
     ),
     remediation=(
-        Step("Upgrade Antrea to v2.1.0 or later (the fix attaches the NIC only after flow-restore-wait is "
-             "cleared); do not run `latest`/dev images in production."),
-        Step("Recover the Node from its console: clear flow-restore-wait so OVS forwards again.",
-             "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock remove Open_vSwitch . other_config "
-             "flow-restore-wait"),
-        Step("Or give the NIC back to the host: remove it and the internal port from the bridge, rename it "
-             "back and re-apply the host network config.",
-             "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock del-port {{ bridge }} {{ nic }}~ -- "
-             "del-port {{ bridge }} {{ nic }}; ip link set {{ nic }}~ down; ip link set {{ nic }}~ name {{ nic }}; "
-             "ip link set {{ nic }} up; netplan apply"),
-        Step("Until upgraded, use a dedicated NIC for secondaryNetwork.ovsBridges[].physicalInterfaces (not the "
-             "one carrying the Node IP), or remove the secondaryNetwork bridge config."),
+        Step(
+            "Upgrade Antrea to v2.1.0 or later (the fix attaches the NIC only after flow-restore-wait is "
+            "cleared); do not run `latest`/dev images in production."
+        ),
+        Step(
+            "Recover the Node from its console: clear flow-restore-wait so OVS forwards again.",
+            "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock remove Open_vSwitch . other_config "
+            "flow-restore-wait",
+        ),
+        Step(
+            "Or give the NIC back to the host: remove it and the internal port from the bridge, rename it "
+            "back and re-apply the host network config.",
+            "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock del-port {{ bridge }} {{ nic }}~ -- "
+            "del-port {{ bridge }} {{ nic }}; ip link set {{ nic }}~ down; ip link set {{ nic }}~ name {{ nic }}; "
+            "ip link set {{ nic }} up; netplan apply",
+        ),
+        Step(
+            "Until upgraded, use a dedicated NIC for secondaryNetwork.ovsBridges[].physicalInterfaces (not the "
+            "one carrying the Node IP), or remove the secondaryNetwork bridge config."
+        ),
     ),
 )
 
@@ -190,8 +247,11 @@ class _Case:
 
 def check(ev: RuleEvidence) -> Iterator[Finding]:
     cfg = ev.config
-    config_nics = [i for b in cfg.secondary_bridges for i in b.physical_interfaces] \
-        if cfg and cfg.gate("SecondaryNetwork") else []
+    config_nics = (
+        [i for b in cfg.secondary_bridges for i in b.physical_interfaces]
+        if cfg and cfg.gate("SecondaryNetwork")
+        else []
+    )
     config_bridge = cfg.secondary_bridges[0].name if cfg and cfg.secondary_bridges else None
     cases: list[_Case] = []
     survivors: list[str] = []
@@ -199,7 +259,9 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         attach = _attach_before_clear(ev, node)
         fatal = node.api_failure()
         if attach is not None:
-            if attach.run.first(lifecycle.key("frw_cleaned"), after=attach.added) and not _later_runs_failed(node, attach.run):
+            if attach.run.first(lifecycle.key("frw_cleaned"), after=attach.added) and not _later_runs_failed(
+                node, attach.run
+            ):
                 survivors.append(node.name)
             else:
                 cases.append(_from_log(ev, node, attach, fatal))
@@ -214,8 +276,15 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             cases.append(_inferred(ev, node, nic, bool(host), config_nics, config_bridge, fatal))
     for case in cases:
         case.values.survivors = [n for n in survivors if n != case.node]
-        yield RULE.finding(case.outcome, nodes=[case.node], confidence=case.confidence, values=case.values,
-                           evidence=case.evidence, missing=case.missing, ruled_out=_ruled_out(ev.view.nodes[case.node]))
+        yield RULE.finding(
+            case.outcome,
+            nodes=[case.node],
+            confidence=case.confidence,
+            values=case.values,
+            evidence=case.evidence,
+            missing=case.missing,
+            ruled_out=_ruled_out(ev.view.nodes[case.node]),
+        )
 
 
 def _attach_before_clear(ev: RuleEvidence, node: NodeView) -> _Attach | None:
@@ -232,7 +301,7 @@ def _attach_before_clear(ev: RuleEvidence, node: NodeView) -> _Attach | None:
 
 
 def _later_runs_failed(node: NodeView, run: Run) -> bool:
-    return any(r.fatal for r in node.runs[node.runs.index(run) + 1:]) or bool(node.failed_reason)
+    return any(r.fatal for r in node.runs[node.runs.index(run) + 1 :]) or bool(node.failed_reason)
 
 
 def _from_log(ev: RuleEvidence, node: NodeView, attach: _Attach, fatal: LogEvent | None) -> _Case:
@@ -240,7 +309,7 @@ def _from_log(ev: RuleEvidence, node: NodeView, attach: _Attach, fatal: LogEvent
     nic = (added.groups.get("dev") or "").rstrip("~") or (renamed.groups.get("old") if renamed else "") or "?"
     bridge_event = run.first(ev.key("bridge_created"))
     waited = run.first(lifecycle.key("frw_waiting"))
-    later = node.runs[node.runs.index(run) + 1:]
+    later = node.runs[node.runs.index(run) + 1 :]
     later_fatals = [r.fatal for r in later if r.fatal]
     evidence: list[LogEvent | EvidenceLine] = [e for e in (bridge_event, renamed, added, waited) if e is not None]
     evidence.append(run.events[-1])  # where the run stops, without "Cleaned up flow-restore-wait config"
@@ -258,15 +327,27 @@ def _from_log(ev: RuleEvidence, node: NodeView, attach: _Attach, fatal: LogEvent
         outcome="history" if recovered else "attached_before_clear",
         node=node.name,
         confidence=0.97 if host else 0.92,
-        values=Values(nic=nic, bridge=bridge_event.groups.get("bridge", "?") if bridge_event else "?",
-                      version=_version(ev, node), fatal=shown.message if shown else None, basis=""),
+        values=Values(
+            nic=nic,
+            bridge=bridge_event.groups.get("bridge", "?") if bridge_event else "?",
+            version=_version(ev, node),
+            fatal=shown.message if shown else None,
+            basis="",
+        ),
         evidence=evidence[:14],
         missing=[] if recovered else _missing(node, need_host=host is None),
     )
 
 
-def _inferred(ev: RuleEvidence, node: NodeView, nic: str, host_seen: bool, config_nics: list[str],
-              config_bridge: str | None, fatal: LogEvent | None) -> _Case:
+def _inferred(
+    ev: RuleEvidence,
+    node: NodeView,
+    nic: str,
+    host_seen: bool,
+    config_nics: list[str],
+    config_bridge: str | None,
+    fatal: LogEvent | None,
+) -> _Case:
     basis = []
     evidence: list[LogEvent | EvidenceLine] = []
     if host_seen:
@@ -287,12 +368,21 @@ def _inferred(ev: RuleEvidence, node: NodeView, nic: str, host_seen: bool, confi
         outcome="bridged_on_affected_build" if host_seen else "suspected_from_config",
         node=node.name,
         confidence=0.85 if host_seen else 0.55,
-        values=Values(nic=nic, bridge=config_bridge or "<secondary bridge>", version=_version(ev, node),
-                      fatal=(fatal.message or fatal.text) if fatal else None, basis=" and ".join(basis)),
+        values=Values(
+            nic=nic,
+            bridge=config_bridge or "<secondary bridge>",
+            version=_version(ev, node),
+            fatal=(fatal.message or fatal.text) if fatal else None,
+            basis=" and ".join(basis),
+        ),
         evidence=evidence,
-        missing=[Missing("the agent log of the run that attached the NIC (the klog files survive restarts)",
-                         "tar czf antrea-logs-{{ node }}.tgz /var/log/antrea   # on {{ node }}'s console"),
-                 *_missing(node, need_host=not host_seen)],
+        missing=[
+            Missing(
+                "the agent log of the run that attached the NIC (the klog files survive restarts)",
+                "tar czf antrea-logs-{{ node }}.tgz /var/log/antrea   # on {{ node }}'s console",
+            ),
+            *_missing(node, need_host=not host_seen),
+        ],
     )
 
 
@@ -305,8 +395,11 @@ def _missing(node: NodeView, need_host: bool) -> list[Missing]:
     out = []
     if node.ovsdb is None:
         # The Node is cut off: the registry's `kubectl exec` cannot reach it, its console can.
-        out.append(Missing("the OVSDB value of other_config:flow-restore-wait (antctl bundles carry no OVSDB dump)",
-                           OVSDB_COMMAND))
+        out.append(
+            Missing(
+                "the OVSDB value of other_config:flow-restore-wait (antctl bundles carry no OVSDB dump)", OVSDB_COMMAND
+            )
+        )
     if need_host:
         why = "from the Node's console: which NIC is in the bridge, and where the Node IP is"
         out += [Missing.of(kind, why) for kind in (IP_ADDR, IP_ROUTE) if not node.has(kind)]

@@ -94,72 +94,134 @@ RULE = Rule(
     applies_to=">=2.0.0",
     platform="linux",
     inputs=Inputs(any_of=(AGENT_LOG, IP_ADDR, IP_LINK), optional=(IP_ROUTE,)),
-    references=("antrea-io/antrea#8297", "antrea-io/antrea#6558", "antrea-io/antrea#6448",
-                "https://github.com/antrea-io/antrea/blob/main/docs/secondary-network.md"),
+    references=(
+        "antrea-io/antrea#8297",
+        "antrea-io/antrea#6558",
+        "antrea-io/antrea#6448",
+        "https://github.com/antrea-io/antrea/blob/main/docs/secondary-network.md",
+    ),
     signatures=(
         # pkg/agent/util/net_linux.go RestoreHostInterfaceConfiguration (v2.0-v2.6 wording; v2.7 keeps the
         # IP and route ones).
-        Signature("restore_failed",
-                  r'"(?P<what>Restore host interface name failed|Restore IPs to host interface failed|'
-                  r'Restore routes to host interface failed|Delete OVS port failed)"',
-                  " failed\"", versions=">=2.0.0"),
+        Signature(
+            "restore_failed",
+            r'"(?P<what>Restore host interface name failed|Restore IPs to host interface failed|'
+            r'Restore routes to host interface failed|Delete OVS port failed)"',
+            ' failed"',
+            versions=">=2.0.0",
+        ),
         # v2.7: net_linux.go and secondarynetwork/init_linux.go ShutdownAndRestore.
-        Signature("restore_failed_v27",
-                  r'"(?P<what>Failed to restore physical interface name|'
-                  r'Failed to restore host interface configuration on shutdown)"',
-                  '"Failed to restore ', versions=">=2.7.0"),
-        Signature("port_exists", r'"Port already exists, skip the configuration" port="?(?P<port>[^"\s]+~)',
-                  "Port already exists, skip the configuration", versions=">=2.0.0", role="context"),
-        Signature("stale_uplink", r'"Detected stale host-connection interface, restoring it before re-adding as uplink"',
-                  "Detected stale host-connection interface", versions=">=2.7.0", role="context"),
+        Signature(
+            "restore_failed_v27",
+            r'"(?P<what>Failed to restore physical interface name|'
+            r'Failed to restore host interface configuration on shutdown)"',
+            '"Failed to restore ',
+            versions=">=2.7.0",
+        ),
+        Signature(
+            "port_exists",
+            r'"Port already exists, skip the configuration" port="?(?P<port>[^"\s]+~)',
+            "Port already exists, skip the configuration",
+            versions=">=2.0.0",
+            role="context",
+        ),
+        Signature(
+            "stale_uplink",
+            r'"Detected stale host-connection interface, restoring it before re-adding as uplink"',
+            "Detected stale host-connection interface",
+            versions=">=2.7.0",
+            role="context",
+        ),
     ),
-    explains=("apiserver-unreachable", "ovs-flow-restore-wait", "agent-crash", "host-network-config",
-              "controller-unreachable"),
+    explains=(
+        "apiserver-unreachable",
+        "ovs-flow-restore-wait",
+        "agent-crash",
+        "host-network-config",
+        "controller-unreachable",
+    ),
     lookalikes=("secondary-network-uplink", "apiserver-unreachable"),
     values=Values,
     outcomes=(
-        Outcome("restore_failed", message="""
+        Outcome(
+            "restore_failed",
+            message="""
             On {{ where }} antrea-agent failed to give the Node's NIC {{ nic }} back to the host ({{ restore_failed }}):
-            it stays in the secondary OVS bridge as {{ nic }}~""" + _API + """, so the Node's network depends on OVS
-            forwarding for it. """ + _NOT_6448),
-        Outcome("left_in_bridge", message="""
+            it stays in the secondary OVS bridge as {{ nic }}~"""
+            + _API
+            + """, so the Node's network depends on OVS
+            forwarding for it. """
+            + _NOT_6448,
+        ),
+        Outcome(
+            "left_in_bridge",
+            message="""
             On {{ where }} the Node's NIC {{ nic }} is in an OVS bridge (renamed {{ nic }}~, enslaved to
-            ovs-system)""" + _API + """. {% if port_exists %}A restarted agent found {{ nic }}~ still attached from an
+            ovs-system)"""
+            + _API
+            + """. {% if port_exists %}A restarted agent found {{ nic }}~ still attached from an
             earlier run that did not restore it (killed or crashed: antrea-io/antrea#8297).{% else %}The NIC was not
-            restored to the host.{% endif %} """ + _NOT_6448),
+            restored to the host.{% endif %} """
+            + _NOT_6448,
+        ),
         # The stale port is logged; where the Node IP and routes are is not.
-        Outcome("stale_port", status="inconclusive", message="""
+        Outcome(
+            "stale_port",
+            status="inconclusive",
+            message="""
             On {{ where }} a restarted antrea-agent found {{ nic }}~ still attached to the secondary OVS bridge from
-            an earlier run that did not restore it (killed or crashed: antrea-io/antrea#8297)""" + _API + """.
+            an earlier run that did not restore it (killed or crashed: antrea-io/antrea#8297)"""
+            + _API
+            + """.
             The Node's addresses and routes, which would show the NIC still cut off from the host, are not in the
-            bundle. """ + _NOT_6448),
+            bundle. """
+            + _NOT_6448,
+        ),
         # The engine's judgement: a later run of the agent initialised after the failed restore.
-        Outcome("superseded", severity="info", message="""
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent left the Node's NIC {{ nic }} in the secondary OVS bridge in an earlier run.
             {{ outcome_text }}
-        """),
-        Outcome("recovered", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent left the Node's NIC {{ nic }} in the secondary OVS bridge for a while.
             {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Check flow-restore-wait from the Node's console.",
-             "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config"),
-        Step("Give the NIC back to the host: remove it and the internal port from the bridge, rename it back "
-             "and re-apply the host network configuration.",
-             "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock del-port {{ nic }}~ -- "
-             "del-port {{ nic }}; ip link set {{ nic }}~ down; ip link set {{ nic }}~ name {{ nic }}; "
-             "ip link set {{ nic }} up; netplan apply"),
-        Step("Check the Node's DNS configuration survived the move (DHCP with systemd-resolved).",
-             "resolvectl status {{ nic }}; cat /etc/resolv.conf"),
-        Step("Prefer a dedicated NIC for secondaryNetwork.ovsBridges[].physicalInterfaces; avoid killing the "
-             "agent with SIGKILL (it restores the NIC only on a clean exit)."),
+        Step(
+            "Check flow-restore-wait from the Node's console.",
+            "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config",
+        ),
+        Step(
+            "Give the NIC back to the host: remove it and the internal port from the bridge, rename it back "
+            "and re-apply the host network configuration.",
+            "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock del-port {{ nic }}~ -- "
+            "del-port {{ nic }}; ip link set {{ nic }}~ down; ip link set {{ nic }}~ name {{ nic }}; "
+            "ip link set {{ nic }} up; netplan apply",
+        ),
+        Step(
+            "Check the Node's DNS configuration survived the move (DHCP with systemd-resolved).",
+            "resolvectl status {{ nic }}; cat /etc/resolv.conf",
+        ),
+        Step(
+            "Prefer a dedicated NIC for secondaryNetwork.ovsBridges[].physicalInterfaces; avoid killing the "
+            "agent with SIGKILL (it restores the NIC only on a clean exit)."
+        ),
     ),
 )
 
-OVSDB_COMMAND = ("ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config"
-                 "   # on {{ node }}'s console")
+OVSDB_COMMAND = (
+    "ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock get Open_vSwitch . other_config"
+    "   # on {{ node }}'s console"
+)
 
 
 def check(ev: RuleEvidence) -> Iterator[Finding]:
@@ -167,10 +229,16 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         version = ev.version(node)
         if version is None or _dev_build_of_2_1(version):
             continue  # unknown or a #6448 build: ANT-SEC-001 speaks for it
-        restore = [e for e in ev.hits("restore_failed", node) + ev.hits("restore_failed_v27", node)
-                   if not _bridged_by_design(node, _named_nic(e))]
-        stale = [e for e in ev.hits("port_exists", node) + ev.hits("stale_uplink", node)
-                 if not _bridged_by_design(node, _named_nic(e))]
+        restore = [
+            e
+            for e in ev.hits("restore_failed", node) + ev.hits("restore_failed_v27", node)
+            if not _bridged_by_design(node, _named_nic(e))
+        ]
+        stale = [
+            e
+            for e in ev.hits("port_exists", node) + ev.hits("stale_uplink", node)
+            if not _bridged_by_design(node, _named_nic(e))
+        ]
         fatal = node.api_failure()
         bridged = node.bridged_primary_nic()
         if bridged and _bridged_by_design(node, bridged.renamed_uplink):
@@ -198,10 +266,13 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             outcome,
             nodes=[node.name],
             confidence={"restore_failed": 0.85, "left_in_bridge": 0.8, "stale_port": 0.65}[outcome],
-            values=Values(nic=_nic(bridged.renamed_uplink if bridged else None, stale, restore), version=str(version),
-                          fatal=fatal.message if fatal else None,
-                          restore_failed=", ".join(sorted({e.groups.get("what", "") for e in restore})),
-                          port_exists=bool(stale)),
+            values=Values(
+                nic=_nic(bridged.renamed_uplink if bridged else None, stale, restore),
+                version=str(version),
+                fatal=fatal.message if fatal else None,
+                restore_failed=", ".join(sorted({e.groups.get("what", "") for e in restore})),
+                port_exists=bool(stale),
+            ),
             evidence=evidence,
             missing=missing,
             ruled_out=[f"antrea-io/antrea#6448: Antrea {version} attaches the NIC after flow restoration"],
@@ -223,8 +294,14 @@ def _dev_build_of_2_1(version: Version) -> bool:
 
 def _named_nic(e: LogEvent) -> str | None:
     """The NIC a restore or stale-port line names, without the `~` of its bridged name."""
-    name = (e.groups.get("port") or e.kv.get("interface") or e.kv.get("to") or e.kv.get("newName")
-            or e.kv.get("from") or e.kv.get("port"))
+    name = (
+        e.groups.get("port")
+        or e.kv.get("interface")
+        or e.kv.get("to")
+        or e.kv.get("newName")
+        or e.kv.get("from")
+        or e.kv.get("port")
+    )
     return name.rstrip("~") if name else None
 
 

@@ -71,8 +71,10 @@ _KV = re.compile(r'(\w+)=("[^"]{0,400}"|\S{1,400})')
 # records), its run/log dirs, OVS's database, sockets and run dir, the xtables lock.
 _ANTREA_PATH = re.compile(r"cni|net\.d|antrea|openvswitch|conf\.db|db\.sock|\.mgmt|xtables", re.I)
 _ANTREA_COMM = re.compile(r"^(?:antrea|ovs|ovsdb|install|install_cni|start_ovs|iptables|ip6tables|ipset|modprobe)")
-_DENIED_PATH = re.compile(r"(/(?:host/)?(?:etc/cni|opt/cni|var/run/antrea|run/antrea|var/run/openvswitch|"
-                          r"var/log/antrea|run/xtables)[^\s:'\"]{0,200})[^\n]{0,200}Permission denied")
+_DENIED_PATH = re.compile(
+    r"(/(?:host/)?(?:etc/cni|opt/cni|var/run/antrea|run/antrea|var/run/openvswitch|"
+    r"var/log/antrea|run/xtables)[^\s:'\"]{0,200})[^\n]{0,200}Permission denied"
+)
 AUDIT_CMD = "ausearch -m avc -ts recent   # on {{ node }}; or: grep 'avc: .*denied' /var/log/audit/audit.log"
 
 
@@ -100,43 +102,67 @@ RULE = Rule(
     applies_to="all",
     platform="linux",
     inputs=Inputs(any_of=_ALL),
-    references=("https://github.com/antrea-io/antrea/blob/main/build/charts/antrea/values.yaml",
-                "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/install_cni"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/build/charts/antrea/values.yaml",
+        "https://github.com/antrea-io/antrea/blob/main/build/images/scripts/install_cni",
+    ),
     signatures=(
         # Linux audit AVC record (audit.log, dmesg "audit: type=1400", journal), or pasted in any log.
         Signature("avc", r"avc:\s{1,4}denied\s{1,4}\{ (?P<perms>[^}]{1,200}) \} for (?P<rest>.{0,2000})", "avc:", _ALL),
         # What the denied process reports: install-cni's install/cp, OVS opening its files.
-        Signature("eacces", r"Permission denied", "Permission denied", (OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG)),
+        Signature(
+            "eacces", r"Permission denied", "Permission denied", (OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG)
+        ),
     ),
     explains=("agent-crash", "ovs-not-running", "kernel-module"),
     lookalikes=("ovs-not-running",),
     values=Values,
     outcomes=(
-        Outcome("avc_denied", message="""
+        Outcome(
+            "avc_denied",
+            message="""
             On {{ where }} SELinux denied {{ count }} access{{ "es" if count > 1 else "" }} by Antrea's containers
             ({{ denials | join("; ") }}).
-        """ + _BREAKS),
+        """
+            + _BREAKS,
+        ),
         # The denial is seen, the module that made it is not named.
-        Outcome("permission_denied", message="""
+        Outcome(
+            "permission_denied",
+            message="""
             On {{ where }} Antrea's containers got "Permission denied" on host paths ({{ paths | join(", ") }})
             although they run as root: only a security module refuses root that way, and on an SELinux-enforcing
             Node this is how its denials show.
-        """ + _BREAKS),
-        Outcome("recovered", severity="info", message="""
+        """
+            + _BREAKS,
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} Antrea's containers were denied access to host files
             ({{ (denials or paths) | join("; ") }}). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} Antrea's containers were denied access to host files in an earlier run
             ({{ (denials or paths) | join("; ") }}). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
         Step("Read the denials and the SELinux mode.", "getenforce; " + AUDIT_CMD),
-        Step("Restore the default labels of the host paths Antrea uses.",
-             "restorecon -Rv /etc/cni/net.d /opt/cni/bin /var/run/antrea /var/log/antrea"),
-        Step("If the policy itself refuses the access, build a local module from the denials (review it first).",
-             "ausearch -m avc -ts recent | audit2allow -M antrea-local && semodule -i antrea-local.pp"),
+        Step(
+            "Restore the default labels of the host paths Antrea uses.",
+            "restorecon -Rv /etc/cni/net.d /opt/cni/bin /var/run/antrea /var/log/antrea",
+        ),
+        Step(
+            "If the policy itself refuses the access, build a local module from the denials (review it first).",
+            "ausearch -m avc -ts recent | audit2allow -M antrea-local && semodule -i antrea-local.pp",
+        ),
     ),
 )
 
@@ -149,8 +175,11 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             if fields.get("permissive") == "1":
                 continue  # logged only: SELinux did not block it
             target = " ".join(fields.get(k, "") for k in ("name", "path", "tcontext"))
-            if not (_ANTREA_COMM.match(fields.get("comm", "")) and _ANTREA_PATH.search(target)
-                    or fields.get("comm", "").startswith(("antrea", "ovs"))):
+            if not (
+                _ANTREA_COMM.match(fields.get("comm", ""))
+                and _ANTREA_PATH.search(target)
+                or fields.get("comm", "").startswith(("antrea", "ovs"))
+            ):
                 continue
             denials.append((e, fields))
         eacces = [(e, m[1]) for e in ev.hits("eacces", node) if (m := _DENIED_PATH.search(e.text))]
@@ -165,8 +194,12 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             "avc_denied" if denials else "permission_denied",
             nodes=[node.name],
             confidence=0.9 if denials else 0.7,
-            values=Values(count=len(denials), denials=_summaries(denials), paths=sorted({p for _, p in eacces})[:4],
-                          component="cni" if "cni" in targets else "ovs" if "openvswitch" in targets else ""),
+            values=Values(
+                count=len(denials),
+                denials=_summaries(denials),
+                paths=sorted({p for _, p in eacces})[:4],
+                component="cni" if "cni" in targets else "ovs" if "openvswitch" in targets else "",
+            ),
             evidence=[*(e for e, _ in denials[:4]), *(e for e, _ in eacces[:3])],
             missing=[] if denials else [Missing("the SELinux AVC denials of the Node (audit log)", AUDIT_CMD)],
         )
@@ -175,8 +208,9 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
 def _summaries(denials: list[tuple[LogEvent, dict[str, str]]]) -> list[str]:
     grouped: dict[str, int] = defaultdict(int)
     for e, f in denials:
-        what = f'{f.get("comm", "?")} {{{e.groups.get("perms", "").strip()}}} on {f.get("name") or f.get("path") or "?"}'
+        what = (
+            f"{f.get('comm', '?')} {{{e.groups.get('perms', '').strip()}}} on {f.get('name') or f.get('path') or '?'}"
+        )
         tclass = f.get("tclass")
         grouped[what + (f" ({tclass}, {f.get('tcontext', '?')})" if tclass else "")] += 1
     return [k + (f" x{n}" if n > 1 else "") for k, n in list(grouped.items())[:4]]
-

@@ -61,26 +61,35 @@ RULE = Rule(
     category="antreaproxy",
     severity="error",
     applies_to=">=1.11.0",
-    references=("https://github.com/antrea-io/antrea/blob/main/pkg/agent/openflow/pipeline.go",
-                "https://github.com/antrea-io/antrea/blob/main/docs/design/ovs-pipeline.md"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/openflow/pipeline.go",
+        "https://github.com/antrea-io/antrea/blob/main/docs/design/ovs-pipeline.md",
+    ),
     inputs=Inputs(needs=(GROUPS, FLOWS)),
     lookalikes=("ovs-flows",),
     judge_outcome=False,
     values=Values,
     outcomes=(
-        Outcome("empty_group", message="""
+        Outcome(
+            "empty_group",
+            message="""
             On {{ where }} {{ count }} OpenFlow group{{ "s" if count != 1 }} that Service flows send to
             ({{ groups | join(", ") }}) {{ "have" if count != 1 else "has" }} no bucket: packets to
             {{ services | join("; ") }} are dropped. AntreaProxy always gives a Service's group at least one bucket
             (a reject bucket when there is no Endpoint), so the group update was lost.
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("See the group and the flows that use it.",
-             "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-ofctl dump-groups "
-             "br-int -O OpenFlow15 group_id={{ groups[0] }}"),
-        Step("Restart the agent on the Node: it reinstalls every group and flow.",
-             "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}"),
+        Step(
+            "See the group and the flows that use it.",
+            "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- ovs-ofctl dump-groups "
+            "br-int -O OpenFlow15 group_id={{ groups[0] }}",
+        ),
+        Step(
+            "Restart the agent on the Node: it reinstalls every group and flow.",
+            "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}",
+        ),
     ),
 )
 
@@ -111,10 +120,14 @@ def check(ev: RuleEvidence) -> Iterator[FindingT]:
             if line:
                 evidence.append(line)
             fields = used_by[0].match_fields
-            services.append(":".join(v for v in (fields.get("nw_dst") or fields.get("ipv6_dst"),
-                                                  fields.get("tp_dst")) if v) or f"group {gid}")
+            services.append(
+                ":".join(v for v in (fields.get("nw_dst") or fields.get("ipv6_dst"), fields.get("tp_dst")) if v)
+                or f"group {gid}"
+            )
         yield RULE.finding(
-            "empty_group", nodes=[node.name], confidence=0.9,
+            "empty_group",
+            nodes=[node.name],
+            confidence=0.9,
             values=Values(groups=sorted(users), services=services[:5], count=len(users)),
             evidence=evidence[:8],
         )

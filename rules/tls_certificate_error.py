@@ -89,78 +89,140 @@ RULE = Rule(
     category="tls-certificate",
     severity="error",
     inputs=Inputs(any_of=(AGENT_LOG, CONTROLLER_LOG)),
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/securing-control-plane.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/apiserver/certificate/selfsignedcert_provider.go",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/securing-control-plane.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/apiserver/certificate/selfsignedcert_provider.go",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/client/client.go",
+    ),
     signatures=(
         # Go crypto/x509 error texts (golang/go src/crypto/x509/verify.go), inside klog err= or after ": ".
-        Signature("x509", r"x509: (?P<what>certificate signed by unknown authority|certificate has expired or is not yet valid"
-                  r"|[a-z][^\"\\]{0,160})", "x509: ", kinds=("agent-log", "controller-log")),
-        Signature("ca_updated", r"Updating Antrea client with the new CA bundle", "Updating Antrea client with the new CA",
-                  role="success"),
+        Signature(
+            "x509",
+            r"x509: (?P<what>certificate signed by unknown authority|certificate has expired or is not yet valid"
+            r"|[a-z][^\"\\]{0,160})",
+            "x509: ",
+            kinds=("agent-log", "controller-log"),
+        ),
+        Signature(
+            "ca_updated",
+            r"Updating Antrea client with the new CA bundle",
+            "Updating Antrea client with the new CA",
+            role="success",
+        ),
         Signature("watch_started", r"Started watch for (?P<type>[A-Za-z]{1,40})", "Started watch for ", role="success"),
-        Signature("caches_synced", r"Caches are synced", "Caches are synced", kinds=("agent-log", "controller-log"),
-                  role="success"),
-        Signature("cert_generated", r"Generating self-signed cert", "Generating self-signed cert",
-                  kinds=("controller-log",), versions=">=2.0.0", role="context"),
-        Signature("cert_rotated", r"Rotating self signed certificate", "Rotating self signed certificate",
-                  kinds=("controller-log",), versions="<2.0.0", role="context"),
+        Signature(
+            "caches_synced",
+            r"Caches are synced",
+            "Caches are synced",
+            kinds=("agent-log", "controller-log"),
+            role="success",
+        ),
+        Signature(
+            "cert_generated",
+            r"Generating self-signed cert",
+            "Generating self-signed cert",
+            kinds=("controller-log",),
+            versions=">=2.0.0",
+            role="context",
+        ),
+        Signature(
+            "cert_rotated",
+            r"Rotating self signed certificate",
+            "Rotating self signed certificate",
+            kinds=("controller-log",),
+            versions="<2.0.0",
+            role="context",
+        ),
     ),
     explains=("controller-unreachable", "networkpolicy"),
     lookalikes=("controller-unreachable",),
     values=Values,
     outcomes=(
-        Outcome("untrusted_ca", message=_KEEPS + """
+        Outcome(
+            "untrusted_ca",
+            message=_KEEPS
+            + """
             {% if peer == "antrea-controller" %}The CA it trusts does not sign the certificate the server presents: a
             user-provided certificate whose CA is not in the antrea-ca ConfigMap, a stale ConfigMap, or something
             intercepting TLS.{% else %}The cluster CA it trusts (its service account's ca.crt) does not sign the
             certificate the server presents: a cluster CA rotated without restarting the agents, or something
-            intercepting TLS.{% endif %}"""),
-        Outcome("expired", message=_KEEPS + """
+            intercepting TLS.{% endif %}""",
+        ),
+        Outcome(
+            "expired",
+            message=_KEEPS
+            + """
             The certificate is expired or not yet valid: check the clock of {{ where }} and the certificate's
-            validity."""),
-        Outcome("wrong_name", message=_KEEPS + """
+            validity.""",
+        ),
+        Outcome(
+            "wrong_name",
+            message=_KEEPS
+            + """
             The certificate does not name the server the component dials (from v2.1 the agent verifies
             antrea.<namespace>.svc on the controller's Endpoint IP): a user-provided certificate without that
-            SAN."""),
+            SAN.""",
+        ),
         Outcome("other_x509", message=_KEEPS),
         # The engine's judgement: the component reconnected (typically right after a CA rotation).
-        Outcome("recovered", severity="info", message="""
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             {{ who }} logged {{ count }} x509 error{{ "s" if count != 1 }} ("{{ what }}") towards {{ peer }}{% if
             rotation %} right after the CA was rotated, then picked up the new CA bundle and reconnected. This is
             expected after a certificate rotation and needs no action.{% else %} and then reconnected; no CA
             rotation was seen in the logs, so watch for a recurrence.{% endif %} {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             {{ who }} logged {{ count }} x509 error{{ "s" if count != 1 }} ("{{ what }}") towards {{ peer }} in an
             earlier run. {{ outcome_text }}
-        """),
-        Outcome("once", severity="warning", message="""
+        """,
+        ),
+        Outcome(
+            "once",
+            severity="warning",
+            message="""
             {{ who }} logged one x509 error towards {{ peer }} ("{{ what }}"){% if
             what.startswith("certificate signed by unknown authority") %}: the CA it trusts did not sign the server's
             certificate (as right after a CA regeneration, until the new CA bundle is loaded){% endif %}.
             {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Show the CA bundle the agents trust and the certificate antrea-controller serves, and compare "
-             "issuer and validity.",
-             "kubectl -n kube-system get configmap antrea-ca -o jsonpath='{.data.ca\\.crt}' | "
-             "openssl x509 -noout -subject -enddate; "
-             "kubectl -n kube-system exec deploy/antrea-controller -- sh -c 'openssl s_client -connect 127.0.0.1:10349 "
-             "</dev/null 2>/dev/null | openssl x509 -noout -issuer -enddate'"),
-        Step("Check the clock of the Node (an expired or not-yet-valid certificate is often clock skew).",
-             "date -u; timedatectl status   # on {{ node }}"),
-        Step("If you provide the certificate yourself (selfSignedCert: false), put its CA in the antrea-ca ConfigMap; "
-             "agents reload it without restart."),
+        Step(
+            "Show the CA bundle the agents trust and the certificate antrea-controller serves, and compare "
+            "issuer and validity.",
+            "kubectl -n kube-system get configmap antrea-ca -o jsonpath='{.data.ca\\.crt}' | "
+            "openssl x509 -noout -subject -enddate; "
+            "kubectl -n kube-system exec deploy/antrea-controller -- sh -c 'openssl s_client -connect 127.0.0.1:10349 "
+            "</dev/null 2>/dev/null | openssl x509 -noout -issuer -enddate'",
+        ),
+        Step(
+            "Check the clock of the Node (an expired or not-yet-valid certificate is often clock skew).",
+            "date -u; timedatectl status   # on {{ node }}",
+        ),
+        Step(
+            "If you provide the certificate yourself (selfSignedCert: false), put its CA in the antrea-ca ConfigMap; "
+            "agents reload it without restart."
+        ),
     ),
 )
 
 _CONTROLLER_URL = re.compile(r":10349\b|controlplane\.antrea\.io|Failed to start watch|antrea\.kube-system")
 _APISERVER_URL = re.compile(r"/api/v1/|failed to list \*?v1|:6443\b|:443/api")
 # Go crypto/x509 HostnameError texts (verify.go): the certificate does not name the dialled server.
-_NAME_ERRORS = ("certificate is valid for", "certificate is not valid for any names", "cannot validate certificate for",
-                "certificate relies on legacy Common Name field")
+_NAME_ERRORS = (
+    "certificate is valid for",
+    "certificate is not valid for any names",
+    "cannot validate certificate for",
+    "certificate relies on legacy Common Name field",
+)
 
 
 @dataclass
@@ -186,12 +248,18 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             kind,
             nodes=nodes,
             confidence=0.85 if current else 0.8,
-            values=Values(who=_who(nodes), peer=peer, what=what, count=sum(len(f.errors) for f in items),
-                          rotation=rotation),
+            values=Values(
+                who=_who(nodes), peer=peer, what=what, count=sum(len(f.errors) for f in items), rotation=rotation
+            ),
             evidence=[e for f in items for e in f.shown][:10],
-            missing=() if not current or ev.view.configmaps is not None else (
-                Missing("the CA bundle the agents trust (antrea-ca ConfigMap)",
-                        "kubectl -n kube-system get configmap antrea-ca -o yaml"),),
+            missing=()
+            if not current or ev.view.configmaps is not None
+            else (
+                Missing(
+                    "the CA bundle the agents trust (antrea-ca ConfigMap)",
+                    "kubectl -n kube-system get configmap antrea-ca -o yaml",
+                ),
+            ),
         )
 
 
@@ -205,14 +273,15 @@ def _errors(ev: RuleEvidence) -> Iterator[_NodeErrors]:
         errors = [e for e in events if e.signature == x509_key]
         if not errors:
             continue
-        after = events[events.index(errors[-1]) + 1:]
+        after = events[events.index(errors[-1]) + 1 :]
         recovered = next((e for e in after if e.signature in ok_keys - {ev.key("ca_updated")}), None)
-        rotation = next((e for e in events[events.index(errors[0]):] if e.signature in rotation_keys), None)
+        rotation = next((e for e in events[events.index(errors[0]) :] if e.signature in rotation_keys), None)
         judged = node.outcome(errors, [e for e in after if e.signature in ok_keys])
         shown = errors[:2] + errors[-1:] if len(errors) > 2 else list(errors)
         shown += [e for e in (rotation, recovered) if e is not None]
-        yield _NodeErrors(node.name, errors, shown, controller_rotated or rotation is not None,
-                          judged is None or judged.current)
+        yield _NodeErrors(
+            node.name, errors, shown, controller_rotated or rotation is not None, judged is None or judged.current
+        )
 
 
 def _latest(node: NodeView) -> list[LogEvent]:

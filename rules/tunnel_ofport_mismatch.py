@@ -75,8 +75,10 @@ FIRST_RESERVED = 32768  # ovsconfig.FirstControllerOFPort, the tunnel's request 
 LEGACY_REQUEST = 1  # config.DefaultTunOFPort before v2.0
 _SPOOFGUARD_TABLES = ("ARPSpoofGuard", "SpoofGuard")  # only Pod and gateway ports are matched there
 
-PORTS_CMD = ("kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
-             "ovs-vsctl --columns=name,ofport,ofport_request list Interface")
+PORTS_CMD = (
+    "kubectl -n kube-system exec <antrea-agent pod on {{ node }}> -c antrea-ovs -- "
+    "ovs-vsctl --columns=name,ofport,ofport_request list Interface"
+)
 
 
 @dataclass
@@ -102,17 +104,29 @@ RULE = Rule(
     fixed_in="v2.0.0",
     modes=("encap", "hybrid"),
     inputs=Inputs(any_of=(AGENT_LOG, OTHER_CONTAINER_LOG), optional=(OVS_PORTS, FLOWS)),
-    references=("antrea-io/antrea#6192", "antrea-io/antrea#6202", "antrea-io/antrea#7645", "antrea-io/antrea#3623",
-                "https://github.com/antrea-io/antrea/blob/main/CHANGELOG/CHANGELOG-2.0.md"),
+    references=(
+        "antrea-io/antrea#6192",
+        "antrea-io/antrea#6202",
+        "antrea-io/antrea#7645",
+        "antrea-io/antrea#3623",
+        "https://github.com/antrea-io/antrea/blob/main/CHANGELOG/CHANGELOG-2.0.md",
+    ),
     signatures=(
-        Signature("allocated", r'"Allocated OpenFlow port for tunnel interface" port="?(?P<port>[^"\s]+)"? ofPort=(?P<ofport>\d+)',
-                  "Allocated OpenFlow port for tunnel interface", (AGENT_LOG, OTHER_CONTAINER_LOG), versions=">=1.8.0",
-                  role="context"),
+        Signature(
+            "allocated",
+            r'"Allocated OpenFlow port for tunnel interface" port="?(?P<port>[^"\s]+)"? ofPort=(?P<ofport>\d+)',
+            "Allocated OpenFlow port for tunnel interface",
+            (AGENT_LOG, OTHER_CONTAINER_LOG),
+            versions=">=1.8.0",
+            role="context",
+        ),
     ),
     lookalikes=("ovs-flows",),
     values=Values,
     outcomes=(
-        Outcome("stale_flows", message="""
+        Outcome(
+            "stale_flows",
+            message="""
             On {{ where }} antrea-agent created {{ port }} asking for OpenFlow port {{ requested }} but
             {% if logged is not none %}read back port {{ logged }}{% else %}its flows do not match the port
             numbers{% endif %}{% if current is not none %}, and OVS now has {{ port }} on port {{ current }}{% endif %}.
@@ -120,21 +134,30 @@ RULE = Rule(
             traffic from the tunnel (in_port={{ port }}): flows installed for a Pod's port number that OVS gave to the
             tunnel.{% endif %} Tunnel flows programmed with a stale port number break inter-Node Pod traffic, and the
             Pod whose number was taken loses its own connectivity.
-        """ + _FIXED),
+        """
+            + _FIXED,
+        ),
         # Only the log line: OVS may still move the ports (or already did); the dumps tell.
-        Outcome("port_not_granted", status=INCONCLUSIVE, message="""
+        Outcome(
+            "port_not_granted",
+            status=INCONCLUSIVE,
+            message="""
             On {{ where }} antrea-agent created {{ port }} asking for OpenFlow port {{ requested }} but read back port
             {{ logged }}: another port held {{ requested }}, and when OVS renumbers the ports the tunnel flows
             programmed with {{ logged }} go stale, breaking inter-Node Pod traffic. Without the current port numbers
             or the flows this is not confirmed.
-        """ + _FIXED),
+        """
+            + _FIXED,
+        ),
     ),
     remediation=(
         Step("Compare the port numbers OVS has with what the agent logged.", PORTS_CMD),
-        Step("Restart the agent so it reads the current numbers and reinstalls its flows, then recreate the Pods "
-             "whose flows matched the tunnel port.",
-             "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
-             "--field-selector spec.nodeName={{ node }}"),
+        Step(
+            "Restart the agent so it reads the current numbers and reinstalls its flows, then recreate the Pods "
+            "whose flows matched the tunnel port.",
+            "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
+            "--field-selector spec.nodeName={{ node }}",
+        ),
         Step("Upgrade Antrea to v2.0.0 or later (reserved OpenFlow port numbers for antrea-tun0/antrea-gw0)."),
     ),
 )
@@ -163,8 +186,14 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 values=Values(port=port, requested=requested, logged=logged, current=current, bad_flows=len(bad)),
                 evidence=[e for e in evidence if e is not None],
             )
-        elif last is not None and logged is not None and logged != requested and logged != FIRST_RESERVED \
-                and current is None and node.flows is None:
+        elif (
+            last is not None
+            and logged is not None
+            and logged != requested
+            and logged != FIRST_RESERVED
+            and current is None
+            and node.flows is None
+        ):
             # From v2.0 (which requests 32768) an existing port keeps its number: no stale flows.
             yield RULE.finding(
                 "port_not_granted",
@@ -172,8 +201,10 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 confidence=0.5,
                 values=Values(port=port, requested=requested, logged=logged, current=None, bad_flows=0),
                 evidence=[last],
-                missing=[Missing.of(OVS_PORTS, "the OpenFlow port numbers OVS has now"),
-                         Missing.of(FLOWS, "whether Pod flows match the tunnel port")],
+                missing=[
+                    Missing.of(OVS_PORTS, "the OpenFlow port numbers OVS has now"),
+                    Missing.of(FLOWS, "whether Pod flows match the tunnel port"),
+                ],
             )
 
 

@@ -91,49 +91,84 @@ RULE = Rule(
     platform="windows",
     inputs=Inputs(needs=(WIN_IPCONFIG,), optional=(WIN_ADAPTERS, WIN_ROUTES, HNS_NETWORK, CLUSTER_INFO, AGENT_LOG)),
     judge_outcome=False,  # a finding about the Node's state now, not about log lines
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/util/net_windows.go",
-                "https://github.com/antrea-io/antrea/blob/main/hack/windows/Clean-AntreaNetwork.ps1"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/util/net_windows.go",
+        "https://github.com/antrea-io/antrea/blob/main/hack/windows/Clean-AntreaNetwork.ps1",
+    ),
     signatures=(
-        Signature("ip_timeout", r'"Timeout acquiring IP for the adapter"', "Timeout acquiring IP for the adapter",
-                  versions=">=1.15.0", role="context"),
-        Signature("no_local_ip", r"failed to get local IPNet device with IP (?P<ips>.{0,200}?): unable to find local "
-                  r"IPs? and device", "failed to get local IPNet device with IP", versions=">=1.1.0", role="context"),
+        Signature(
+            "ip_timeout",
+            r'"Timeout acquiring IP for the adapter"',
+            "Timeout acquiring IP for the adapter",
+            versions=">=1.15.0",
+            role="context",
+        ),
+        Signature(
+            "no_local_ip",
+            r"failed to get local IPNet device with IP (?P<ips>.{0,200}?): unable to find local "
+            r"IPs? and device",
+            "failed to get local IPNet device with IP",
+            versions=">=1.1.0",
+            role="context",
+        ),
     ),
     explains=("apiserver-unreachable", "controller-unreachable", "agent-crash", "windows-hns"),
     values=Values,
     outcomes=(
-        Outcome("no-lease", message="""
+        Outcome(
+            "no-lease",
+            message="""
             On {{ where }}, {{ adapter }}, {{ role }}, has no DHCP lease: ipconfig shows only the APIPA address {{ apipa }}
             {%- if node_ip %}, and the Node IP {{ node_ip }} is on no adapter{% endif %}. The Node reaches
             nothing beyond its link, so antrea-agent cannot reach the API server and Pods on the Node have no
             network.{% if agent_saw %} The agent logged "{{ agent_saw }}".{% endif %}
-        """),
-        Outcome("duplicate", message="""
+        """,
+        ),
+        Outcome(
+            "duplicate",
+            message="""
             On {{ where }}, Windows found {{ duplicate }} in use by another host (Duplicate) and fell back to
             the APIPA address {{ apipa }} on {{ adapter }} ({{ role }}). The Node has no usable address: another
             machine holds its IP.{% if agent_saw %} The agent logged "{{ agent_saw }}".{% endif %}
-        """, remediation=(
-            Step("Find the other host answering for the address (its MAC is in the ARP table of a neighbour).",
-                 "arp -a | findstr {{ duplicate }}   # on another host of the subnet"),
-            Step("Give one of them another address, then renew the Node's configuration.",
-                 "ipconfig /release \"{{ adapter }}\" & ipconfig /renew \"{{ adapter }}\"   # on {{ node }}"),
-        )),
-        Outcome("unknown-adapter", severity="warning", status="inconclusive", message="""
+        """,
+            remediation=(
+                Step(
+                    "Find the other host answering for the address (its MAC is in the ARP table of a neighbour).",
+                    "arp -a | findstr {{ duplicate }}   # on another host of the subnet",
+                ),
+                Step(
+                    "Give one of them another address, then renew the Node's configuration.",
+                    'ipconfig /release "{{ adapter }}" & ipconfig /renew "{{ adapter }}"   # on {{ node }}',
+                ),
+            ),
+        ),
+        Outcome(
+            "unknown-adapter",
+            severity="warning",
+            status="inconclusive",
+            message="""
             On {{ where }}, {{ adapter }} has only the APIPA address {{ apipa }} (no DHCP lease) and no adapter
             has a default gateway. Nothing collected says which adapter Antrea uses (no Get-HNSNetwork, no
             br-int, the Node IP unknown), so whether this breaks the Pod network is not known.
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Check the adapter's DHCP state and try to renew its lease.",
-             "ipconfig /all; ipconfig /renew \"{{ adapter }}\"   # on {{ node }}"),
-        Step("Make the DHCP server answer the adapter's MAC (the vNIC keeps the uplink's MAC), or configure the "
-             "Node IP statically on it.",
-             "powershell -Command \"New-NetIPAddress -InterfaceAlias '{{ adapter }}' -IPAddress "
-             "{{ node_ip or '<node-ip>' }} -PrefixLength <len> -DefaultGateway <gateway>\"   # on {{ node }}"),
-        Step("If the HNS network was left half made, clean it with Antrea's script and restart the agent.",
-             "hack/windows/Clean-AntreaNetwork.ps1 -RenewIPConfig $true   # on {{ node }}"),
+        Step(
+            "Check the adapter's DHCP state and try to renew its lease.",
+            'ipconfig /all; ipconfig /renew "{{ adapter }}"   # on {{ node }}',
+        ),
+        Step(
+            "Make the DHCP server answer the adapter's MAC (the vNIC keeps the uplink's MAC), or configure the "
+            "Node IP statically on it.",
+            "powershell -Command \"New-NetIPAddress -InterfaceAlias '{{ adapter }}' -IPAddress "
+            "{{ node_ip or '<node-ip>' }} -PrefixLength <len> -DefaultGateway <gateway>\"   # on {{ node }}",
+        ),
+        Step(
+            "If the HNS network was left half made, clean it with Antrea's script and restart the agent.",
+            "hack/windows/Clean-AntreaNetwork.ps1 -RenewIPConfig $true   # on {{ node }}",
+        ),
     ),
 )
 
@@ -160,14 +195,23 @@ def _needed_adapter_without_lease(ev: RuleEvidence, node: NodeView, host: winhos
         duplicate = next((a.address for a in adapter.ip.ipv4 if a.status == "duplicate"), None)
         node_ip = sorted(host.node_ips)[0] if host.node_ips else None
         logged = ev.hits("ip_timeout", node) + ev.hits("no_local_ip", node)
-        missing = [] if host.node_ips else [
-            Missing.of(CLUSTER_INFO, "the Node's InternalIP, which would confirm the Node IP is on no adapter")]
+        missing = (
+            []
+            if host.node_ips
+            else [Missing.of(CLUSTER_INFO, "the Node's InternalIP, which would confirm the Node IP is on no adapter")]
+        )
         return RULE.finding(
             "duplicate" if duplicate else "no-lease",
             nodes=[node.name],
             confidence=0.95 if host.node_ips or duplicate else 0.85,
-            values=Values(adapter=adapter.name, role=role.why, apipa=adapter.ip.apipa[0].address, node_ip=node_ip,
-                          duplicate=duplicate, agent_saw=_agent_saw(logged)),
+            values=Values(
+                adapter=adapter.name,
+                role=role.why,
+                apipa=adapter.ip.apipa[0].address,
+                node_ip=node_ip,
+                duplicate=duplicate,
+                agent_saw=_agent_saw(logged),
+            ),
             evidence=[*_adapter_lines(node, host, adapter), *(EvidenceLine.of(e) for e in logged[:2])],
             missing=missing,
             ruled_out=_ruled_out(host, role),
@@ -188,12 +232,22 @@ def _unknown_adapter_without_lease(node: NodeView, host: winhost.WindowsHost) ->
             continue
         if adapter.without_lease:
             return RULE.finding(
-                "unknown-adapter", nodes=[node.name], confidence=0.5,
-                values=Values(adapter=adapter.name, role="an adapter with DHCP", apipa=adapter.ip.apipa[0].address,
-                              node_ip=None, duplicate=None, agent_saw=None),
+                "unknown-adapter",
+                nodes=[node.name],
+                confidence=0.5,
+                values=Values(
+                    adapter=adapter.name,
+                    role="an adapter with DHCP",
+                    apipa=adapter.ip.apipa[0].address,
+                    node_ip=None,
+                    duplicate=None,
+                    agent_saw=None,
+                ),
                 evidence=_adapter_lines(node, host, adapter),
-                missing=[Missing.of(HNS_NETWORK, "which adapter antrea-hnsnetwork uses"),
-                         Missing.of(CLUSTER_INFO, "the Node's InternalIP")],
+                missing=[
+                    Missing.of(HNS_NETWORK, "which adapter antrea-hnsnetwork uses"),
+                    Missing.of(CLUSTER_INFO, "the Node's InternalIP"),
+                ],
             )
     return None
 

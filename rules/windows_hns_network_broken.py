@@ -76,7 +76,7 @@ class Values:
     problems: list[str]  # what is wrong with Antrea's HNS network on the Node, one clause each
 
 
-_ON = "On Windows Node {{ nodes | join(\", \") }}: {{ problems | join(\"; \") }}."
+_ON = 'On Windows Node {{ nodes | join(", ") }}: {{ problems | join("; ") }}.'
 
 RULE = Rule(
     id="ANT-WIN-001",
@@ -86,62 +86,115 @@ RULE = Rule(
     severity="critical",
     platform="windows",
     inputs=Inputs(any_of=(AGENT_LOG, HNS_NETWORK), optional=(WIN_ADAPTERS, WIN_IPCONFIG)),
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
-                "https://github.com/antrea-io/antrea/blob/main/hack/windows/Prepare-AntreaAgent.ps1",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/util/net_windows.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
+        "https://github.com/antrea-io/antrea/blob/main/hack/windows/Prepare-AntreaAgent.ps1",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/util/net_windows.go",
+    ),
     signatures=(
-        Signature("create_failed", r"error creating HNSNetwork: (?P<err>.*)", "error creating HNSNetwork",
-                  versions=">=1.2.0"),
+        Signature(
+            "create_failed", r"error creating HNSNetwork: (?P<err>.*)", "error creating HNSNetwork", versions=">=1.2.0"
+        ),
         # Up to v1.1 CreateHNSNetwork returned hcsshim's error unwrapped (pkg/agent/util/net_windows.go), so the
         # agent's fatal reads "error initializing agent: failed during hnsCallRawResponse: hnsCall failed in
         # Win32: ..."; the only HNS call of the initialisation that can fail so is the network's creation (POST).
-        Signature("create_failed_raw", r"error initializing agent: failed during hnsCallRawResponse: "
-                  r"(?P<err>hnsCall failed in Win32: [^\n]{1,300})", "failed during hnsCallRawResponse",
-                  versions="<1.2.0"),
-        Signature("virtual_uplink", r'Transparent HNSNetwork requires a physical adapter while the uplink interface '
-                  r'\\?"(?P<adapter>[^"\\]{1,128})\\?" is virtual', "Transparent HNSNetwork requires a physical adapter"),
-        Signature("vmswitch_failed", r"failed to create VM switch for interface (?P<iface>[^:]{1,100}): (?P<err>.{0,300})",
-                  "failed to create VM switch for interface"),
-        Signature("ip_timeout", r'"Timeout acquiring IP for the adapter"', "Timeout acquiring IP for the adapter",
-                  versions=">=2.0.0"),
-        Signature("ip_move_failed", r'"Failed to configure IP and gateway on the management virtual network adapter"',
-                  "Failed to configure IP and gateway on the management"),
+        Signature(
+            "create_failed_raw",
+            r"error initializing agent: failed during hnsCallRawResponse: "
+            r"(?P<err>hnsCall failed in Win32: [^\n]{1,300})",
+            "failed during hnsCallRawResponse",
+            versions="<1.2.0",
+        ),
+        Signature(
+            "virtual_uplink",
+            r"Transparent HNSNetwork requires a physical adapter while the uplink interface "
+            r'\\?"(?P<adapter>[^"\\]{1,128})\\?" is virtual',
+            "Transparent HNSNetwork requires a physical adapter",
+        ),
+        Signature(
+            "vmswitch_failed",
+            r"failed to create VM switch for interface (?P<iface>[^:]{1,100}): (?P<err>.{0,300})",
+            "failed to create VM switch for interface",
+        ),
+        Signature(
+            "ip_timeout",
+            r'"Timeout acquiring IP for the adapter"',
+            "Timeout acquiring IP for the adapter",
+            versions=">=2.0.0",
+        ),
+        Signature(
+            "ip_move_failed",
+            r'"Failed to configure IP and gateway on the management virtual network adapter"',
+            "Failed to configure IP and gateway on the management",
+        ),
         Signature("endpoint_missing", r"failed to find HNSEndpoint:? (?P<ep>\S+)", "failed to find HNSEndpoint"),
-        Signature("endpoint_delete_timeout", r"timeout when deleting HNSEndpoint (?P<ep>\S+)",
-                  "timeout when deleting HNSEndpoint"),
+        Signature(
+            "endpoint_delete_timeout",
+            r"timeout when deleting HNSEndpoint (?P<ep>\S+)",
+            "timeout when deleting HNSEndpoint",
+        ),
     ),
     explains=("agent-crash", "host-network-config"),
     values=Values,
     outcomes=(
         Outcome("not_created", message=_ON + " The agent cannot set up the Pod network of the Node."),
-        Outcome("network_missing", message=_ON + """
+        Outcome(
+            "network_missing",
+            message=_ON
+            + """
             Without Antrea's HNS network the Pods of the Node have no network.
-        """),
-        Outcome("extension_disabled", severity="error", message=_ON + """
+        """,
+        ),
+        Outcome(
+            "extension_disabled",
+            severity="error",
+            message=_ON
+            + """
             The network exists but OVS does not see its traffic: Pods on the Node do not get working network
             endpoints.
-        """),
-        Outcome("wrong_type", severity="error", message=_ON + """
+        """,
+        ),
+        Outcome(
+            "wrong_type",
+            severity="error",
+            message=_ON
+            + """
             Pods on the Node do not get working network endpoints.
-        """),
-        Outcome("endpoints_failing", severity="error", message=_ON + """
+        """,
+        ),
+        Outcome(
+            "endpoints_failing",
+            severity="error",
+            message=_ON
+            + """
             Pods on the Node do not get working network endpoints.
-        """),
+        """,
+        ),
         Outcome("recovered", severity="info", message=_ON + " {{ outcome_text }}"),
-        Outcome("superseded", severity="info", message="""
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On Windows Node {{ nodes | join(", ") }} an earlier agent run failed: {{ problems | join("; ") }}.
             {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Show Antrea's HNS network, its adapter and whether the OVS extension is enabled.",
-             "powershell -Command \"Get-HNSNetwork | Where-Object Name -eq antrea-hnsnetwork | Format-List "
-             "Name,Type,NetworkAdapterName,Extensions\"   # on {{ node }}"),
-        Step("Use a physical adapter as uplink (not one already attached to another HNS network or vSwitch).",
-             "powershell -Command \"Get-NetAdapter | Format-Table Name,InterfaceDescription,Status\"   # on {{ node }}"),
-        Step("Enable the OVS extension on the vSwitch, or clean the stale network and let the agent recreate it.",
-             "powershell -Command \"Enable-VMSwitchExtension -Name 'Open vSwitch Extension' -VMSwitchName "
-             "antrea-hnsnetwork\"; or hack/windows/Clean-AntreaNetwork.ps1   # on {{ node }}"),
+        Step(
+            "Show Antrea's HNS network, its adapter and whether the OVS extension is enabled.",
+            'powershell -Command "Get-HNSNetwork | Where-Object Name -eq antrea-hnsnetwork | Format-List '
+            'Name,Type,NetworkAdapterName,Extensions"   # on {{ node }}',
+        ),
+        Step(
+            "Use a physical adapter as uplink (not one already attached to another HNS network or vSwitch).",
+            'powershell -Command "Get-NetAdapter | Format-Table Name,InterfaceDescription,Status"   # on {{ node }}',
+        ),
+        Step(
+            "Enable the OVS extension on the vSwitch, or clean the stale network and let the agent recreate it.",
+            "powershell -Command \"Enable-VMSwitchExtension -Name 'Open vSwitch Extension' -VMSwitchName "
+            'antrea-hnsnetwork"; or hack/windows/Clean-AntreaNetwork.ps1   # on {{ node }}',
+        ),
     ),
 )
 
@@ -165,9 +218,11 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 err = hits[name][-1].groups.get("err", "")[:200]
                 problems.append(f"creating the HNS network failed ({err})")
                 if _INVALID_PARAMETER in err and "virtual_uplink" not in hits:
-                    problems.append("HNS refuses a Transparent network with 'The parameter is incorrect' when the uplink "
-                                    "adapter is a virtual one (the Node IP is on a vEthernet adapter of another HNS "
-                                    "network or vSwitch)")
+                    problems.append(
+                        "HNS refuses a Transparent network with 'The parameter is incorrect' when the uplink "
+                        "adapter is a virtual one (the Node IP is on a vEthernet adapter of another HNS "
+                        "network or vSwitch)"
+                    )
         if "vmswitch_failed" in hits:
             problems.append("creating the VM switch on the uplink failed")
         if "ip_timeout" in hits or "ip_move_failed" in hits:
@@ -216,10 +271,12 @@ def _network_state(node: NodeView, evidence: list[LogEvent | EvidenceLine]) -> t
         return "network_missing", f"Get-HNSNetwork has no {hns.ANTREA_NETWORK} (networks: {names})"
     if net.extension_enabled(hns.OVS_EXTENSION) is False:
         line = node.line_in((HNS_NETWORK,), hns.OVS_EXTENSION) or node.note_on(
-            HNS_NETWORK, f"Extensions: {net.props.get('Extensions')}")
+            HNS_NETWORK, f"Extensions: {net.props.get('Extensions')}"
+        )
         evidence.extend([line] if line else [])
-        return "extension_disabled", (f"the {hns.OVS_EXTENSION} is not enabled on {hns.ANTREA_NETWORK}, so OVS "
-                                      "forwards nothing")
+        return "extension_disabled", (
+            f"the {hns.OVS_EXTENSION} is not enabled on {hns.ANTREA_NETWORK}, so OVS forwards nothing"
+        )
     if net.type and net.type != "Transparent":
         line = node.line_in((HNS_NETWORK,), f": {net.type}")
         evidence.extend([line] if line else [])

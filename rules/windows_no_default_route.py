@@ -77,27 +77,39 @@ RULE = Rule(
     platform="windows",
     inputs=Inputs(needs=(WIN_ROUTES,), optional=(WIN_IPCONFIG, WIN_ADAPTERS, AGENT_LOG)),
     judge_outcome=False,  # a finding about the Node's state now, not about log lines
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/agent_windows.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/agent_windows.go",
+    ),
     signatures=(
-        Signature("no_gateway", r'"No default gateway found on interface" interface="?(?P<iface>[^"]{1,100})',
-                  "No default gateway found on interface", versions=">=1.3.0", role="context"),
+        Signature(
+            "no_gateway",
+            r'"No default gateway found on interface" interface="?(?P<iface>[^"]{1,100})',
+            "No default gateway found on interface",
+            versions=">=1.3.0",
+            role="context",
+        ),
     ),
     explains=("apiserver-unreachable", "controller-unreachable", "agent-crash"),
     values=Values,
     outcomes=(
-        Outcome("no-default-route", message="""
+        Outcome(
+            "no-default-route",
+            message="""
             On {{ where }}, route print has no active default route{% if adapter %} and {{ adapter }}
             {%- if address %} ({{ address }}){% endif %} has no default gateway{% endif %}
             {%- if persistent %}; the persistent route {{ persistent }} is configured but not active{% endif %}.
             The Node reaches only its own subnet: an API server, DNS or registry elsewhere is unreachable, and
             Pods cannot leave the cluster.{% if agent_saw %} The agent logged "No default gateway found on
             interface" when it moved the uplink's configuration.{% endif %}
-        """),
+        """,
+        ),
     ),
     remediation=(
-        Step("Add the default route on the adapter holding the Node IP, persistently.",
-             "route -p add 0.0.0.0 mask 0.0.0.0 <gateway> if <index of {{ adapter or 'br-int' }}>   # on {{ node }}"),
+        Step(
+            "Add the default route on the adapter holding the Node IP, persistently.",
+            "route -p add 0.0.0.0 mask 0.0.0.0 <gateway> if <index of {{ adapter or 'br-int' }}>   # on {{ node }}",
+        ),
         Step("Check the routes again and restart antrea-agent if it is failing.", "route print -4   # on {{ node }}"),
     ),
 )
@@ -119,8 +131,12 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             "no-default-route",
             nodes=[node.name],
             confidence=0.75,
-            values=Values(adapter=holder.name if holder else None, address=address,
-                          persistent=persistent.text if persistent else None, agent_saw=bool(logged)),
+            values=Values(
+                adapter=holder.name if holder else None,
+                address=address,
+                persistent=persistent.text if persistent else None,
+                agent_saw=bool(logged),
+            ),
             evidence=[*evidence, *(EvidenceLine.of(e) for e in logged[:1])],
             ruled_out=["Every adapter Antrea needs has a usable address and is up: not a lost lease or a down link."],
         )

@@ -76,47 +76,79 @@ RULE = Rule(
     platform="windows",
     inputs=Inputs(any_of=(WIN_ADAPTERS, WIN_IPCONFIG), optional=(HNS_NETWORK,)),
     judge_outcome=False,  # a finding about the Node's state now, not about log lines
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
-                "https://github.com/antrea-io/antrea/blob/main/hack/windows/Clean-AntreaNetwork.ps1"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/windows.md",
+        "https://github.com/antrea-io/antrea/blob/main/hack/windows/Clean-AntreaNetwork.ps1",
+    ),
     explains=("apiserver-unreachable", "controller-unreachable", "agent-crash", "windows-hns"),
     values=Values,
     outcomes=(
-        Outcome("disabled", message="""
+        Outcome(
+            "disabled",
+            message="""
             On {{ where }}, {{ adapter }}, {{ role }}, is disabled (Get-NetAdapter Status {{ status }}): the
             Node's traffic has no way out, so antrea-agent cannot reach the API server and Pods have no network.
-        """, remediation=(
-            Step("Enable the adapter.", "powershell -Command \"Enable-NetAdapter -Name '{{ adapter }}'\"   # on {{ node }}"),
-            Step("Check that the Node IP is back on br-int and restart antrea-agent if it stopped.",
-                 "ipconfig /all; kubectl -n kube-system delete pod <antrea-agent pod on {{ node }}>"),
-        )),
-        Outcome("disconnected", message="""
+        """,
+            remediation=(
+                Step(
+                    "Enable the adapter.",
+                    "powershell -Command \"Enable-NetAdapter -Name '{{ adapter }}'\"   # on {{ node }}",
+                ),
+                Step(
+                    "Check that the Node IP is back on br-int and restart antrea-agent if it stopped.",
+                    "ipconfig /all; kubectl -n kube-system delete pod <antrea-agent pod on {{ node }}>",
+                ),
+            ),
+        ),
+        Outcome(
+            "disconnected",
+            message="""
             On {{ where }}, {{ adapter }}, {{ role }}, has no link ({{ status }}): a cable or virtual NIC is
             unplugged (at the switch or the hypervisor), so the Node's traffic has no way out.
-        """, remediation=(
-            Step("Reconnect the NIC (for a VM, its network adapter in the hypervisor) and check its link.",
-                 "powershell -Command \"Get-NetAdapter -Name '{{ adapter }}' | Format-List Status,MediaConnectionState,"
-                 "LinkSpeed\"   # on {{ node }}"),
-        )),
-        Outcome("gone", message="""
+        """,
+            remediation=(
+                Step(
+                    "Reconnect the NIC (for a VM, its network adapter in the hypervisor) and check its link.",
+                    "powershell -Command \"Get-NetAdapter -Name '{{ adapter }}' | Format-List Status,MediaConnectionState,"
+                    'LinkSpeed"   # on {{ node }}',
+                ),
+            ),
+        ),
+        Outcome(
+            "gone",
+            message="""
             On {{ where }}, antrea-hnsnetwork is built on {{ adapter }}, which Get-NetAdapter does not list
             (adapters: {{ others | join(", ") }}): the NIC was replaced or renamed, and the HNS network and
             br-int no longer lead anywhere.
-        """, remediation=(
-            Step("Clean Antrea's network with its script, then restart the agent: it builds the HNS network on "
-                 "the adapter holding the Node IP.",
-                 "hack/windows/Clean-AntreaNetwork.ps1; kubectl -n kube-system delete pod <antrea-agent pod on {{ node }}>"),
-        )),
-        Outcome("gateway-down", severity="error", message="""
+        """,
+            remediation=(
+                Step(
+                    "Clean Antrea's network with its script, then restart the agent: it builds the HNS network on "
+                    "the adapter holding the Node IP.",
+                    "hack/windows/Clean-AntreaNetwork.ps1; kubectl -n kube-system delete pod <antrea-agent pod on {{ node }}>",
+                ),
+            ),
+        ),
+        Outcome(
+            "gateway-down",
+            severity="error",
+            message="""
             On {{ where }}, antrea-gw0, the gateway of the Node's Pods, is {{ status | lower }} (Get-NetAdapter):
             Pods on the Node cannot reach anything outside the Node, and the Node cannot reach its Pods.
-        """, remediation=(
-            Step("Enable the adapter, or restart antrea-agent, which enables it at start-up.",
-                 "powershell -Command \"Enable-NetAdapter -Name antrea-gw0\"   # on {{ node }}"),
-        )),
+        """,
+            remediation=(
+                Step(
+                    "Enable the adapter, or restart antrea-agent, which enables it at start-up.",
+                    'powershell -Command "Enable-NetAdapter -Name antrea-gw0"   # on {{ node }}',
+                ),
+            ),
+        ),
     ),
     remediation=(
-        Step("Show the Node's adapters and their state.",
-             "powershell -Command \"Get-NetAdapter | Format-Table Name,InterfaceDescription,Status,MacAddress\"   # on {{ node }}"),
+        Step(
+            "Show the Node's adapters and their state.",
+            'powershell -Command "Get-NetAdapter | Format-Table Name,InterfaceDescription,Status,MacAddress"   # on {{ node }}',
+        ),
     ),
 )
 
@@ -143,9 +175,13 @@ def _uplink(node: NodeView, host: winhost.WindowsHost) -> Finding | None:
             return None
         others = [a.net.name for a in host.adapters if a.net is not None]
         hns_line = node.evidence_line(net.source, net.lines.get("NetworkAdapterName", net.line))
-        return RULE.finding("gone", nodes=[node.name], confidence=0.85,
-                            values=Values(adapter=name, role=role, status=None, others=others),
-                            evidence=[line for line in (hns_line, *_table(node)) if line is not None])
+        return RULE.finding(
+            "gone",
+            nodes=[node.name],
+            confidence=0.85,
+            values=Values(adapter=name, role=role, status=None, others=others),
+            evidence=[line for line in (hns_line, *_table(node)) if line is not None],
+        )
     return _down(node, adapter, role)
 
 
@@ -160,9 +196,13 @@ def _gateway(node: NodeView, host: winhost.WindowsHost) -> Finding | None:
     gw = host.adapter(winhost.GATEWAY)
     if gw is None or not gw.down or gw.net is None:
         return None
-    return RULE.finding("gateway-down", nodes=[node.name], confidence=0.9,
-                        values=Values(adapter=gw.name, role="the Pods' gateway", status=gw.status, others=[]),
-                        evidence=_lines(node, gw))
+    return RULE.finding(
+        "gateway-down",
+        nodes=[node.name],
+        confidence=0.9,
+        values=Values(adapter=gw.name, role="the Pods' gateway", status=gw.status, others=[]),
+        evidence=_lines(node, gw),
+    )
 
 
 def _down(node: NodeView, adapter: winhost.Adapter, role: str) -> Finding | None:
@@ -171,9 +211,13 @@ def _down(node: NodeView, adapter: winhost.Adapter, role: str) -> Finding | None
         return None
     outcome = "disabled" if status == "Disabled" else "disconnected"
     shown = status if adapter.net is not None else "ipconfig: Media disconnected"
-    return RULE.finding(outcome, nodes=[node.name], confidence=0.9,
-                        values=Values(adapter=adapter.name, role=role, status=shown, others=[]),
-                        evidence=_lines(node, adapter))
+    return RULE.finding(
+        outcome,
+        nodes=[node.name],
+        confidence=0.9,
+        values=Values(adapter=adapter.name, role=role, status=shown, others=[]),
+        evidence=_lines(node, adapter),
+    )
 
 
 def _lines(node: NodeView, adapter: winhost.Adapter) -> list[EvidenceLine]:

@@ -58,13 +58,19 @@ class Values:
     mtu: str | None  # the MTU the WireGuard device could not take, e.g. "1420"
 
 
-_MODULE = Step("Check that the kernel has WireGuard (in Linux since 5.6) and load the module.",
-               "uname -r; modprobe wireguard && lsmod | grep wireguard   # on {{ node }}")
-_KEYS = Step("Check every Node's public key annotation.",
-             "kubectl get nodes -o custom-columns=NAME:.metadata.name,"
-             "WGKEY:'.metadata.annotations.node\\.antrea\\.io/wireguard-public-key'")
-_RESTART = Step("Restart the agent on the Node once fixed.",
-                "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}")
+_MODULE = Step(
+    "Check that the kernel has WireGuard (in Linux since 5.6) and load the module.",
+    "uname -r; modprobe wireguard && lsmod | grep wireguard   # on {{ node }}",
+)
+_KEYS = Step(
+    "Check every Node's public key annotation.",
+    "kubectl get nodes -o custom-columns=NAME:.metadata.name,"
+    "WGKEY:'.metadata.annotations.node\\.antrea\\.io/wireguard-public-key'",
+)
+_RESTART = Step(
+    "Restart the agent on the Node once fixed.",
+    "kubectl -n kube-system delete pod -l component=antrea-agent --field-selector spec.nodeName={{ node }}",
+)
 _EXITS = "The agent exits at start-up, so the Node has no Pod network."
 
 RULE = Rule(
@@ -73,66 +79,128 @@ RULE = Rule(
     title="WireGuard encryption cannot work on the Node",
     category="wireguard",
     severity="critical",
-    references=("https://github.com/antrea-io/antrea/blob/main/docs/traffic-encryption.md",
-                "https://github.com/antrea-io/antrea/blob/main/pkg/agent/wireguard/client_linux.go"),
+    references=(
+        "https://github.com/antrea-io/antrea/blob/main/docs/traffic-encryption.md",
+        "https://github.com/antrea-io/antrea/blob/main/pkg/agent/wireguard/client_linux.go",
+    ),
     inputs=Inputs(needs=(AGENT_LOG,)),
     platform="linux",  # the WireGuard client exists on Linux only
     signatures=(
-        Signature("no_kernel", r"WireGuard not supported by the Linux kernel \(netlink: (?P<err>[^)]{0,200})\)",
-                  "WireGuard not supported by the Linux kernel", versions=">=1.5.0"),
-        Signature("mtu_failed", r"failed to change WireGuard link MTU to (?P<mtu>\d+)(?:: (?P<err>[^\"]{0,200}))?",
-                  "failed to change WireGuard link MTU", versions=">=1.15.0"),
-        Signature("publish_failed", r"error when patching the Node with the 'node\.antrea\.io/wireguard-public-key' "
-                  r"annotation: (?P<err>.*)", "wireguard-public-key' annotation"),
+        Signature(
+            "no_kernel",
+            r"WireGuard not supported by the Linux kernel \(netlink: (?P<err>[^)]{0,200})\)",
+            "WireGuard not supported by the Linux kernel",
+            versions=">=1.5.0",
+        ),
+        Signature(
+            "mtu_failed",
+            r"failed to change WireGuard link MTU to (?P<mtu>\d+)(?:: (?P<err>[^\"]{0,200}))?",
+            "failed to change WireGuard link MTU",
+            versions=">=1.15.0",
+        ),
+        Signature(
+            "publish_failed",
+            r"error when patching the Node with the 'node\.antrea\.io/wireguard-public-key' "
+            r"annotation: (?P<err>.*)",
+            "wireguard-public-key' annotation",
+        ),
         # Logged once per bad key when the route controller reconciles (see Evidence).
-        Signature("bad_peer_key", r'"Parse WireGuard public key error"', "Parse WireGuard public key error",
-                  role="context"),
+        Signature(
+            "bad_peer_key", r'"Parse WireGuard public key error"', "Parse WireGuard public key error", role="context"
+        ),
         # The peer's Node then fails at every sync (its key cannot be parsed: wgtypes.ParseKey's error).
-        Signature("peer_sync_failed", r"Error syncing Node (?P<peer>\S{1,253}), requeuing\. Error: (?P<err>wgtypes: .{0,200})",
-                  "Error syncing Node "),
-        Signature("peer_update_failed", r"(?:error when removing stale WireGuard peers|delete WireGuard peer \S{1,253} failed)",
-                  "WireGuard peer", role="context"),
+        Signature(
+            "peer_sync_failed",
+            r"Error syncing Node (?P<peer>\S{1,253}), requeuing\. Error: (?P<err>wgtypes: .{0,200})",
+            "Error syncing Node ",
+        ),
+        Signature(
+            "peer_update_failed",
+            r"(?:error when removing stale WireGuard peers|delete WireGuard peer \S{1,253} failed)",
+            "WireGuard peer",
+            role="context",
+        ),
     ),
     explains=("agent-crash",),
     lookalikes=("kernel-module",),
     values=Values,
     outcomes=(
-        Outcome("no-kernel", message="""
+        Outcome(
+            "no-kernel",
+            message="""
             antrea-agent on {{ where }} cannot create its WireGuard device: the kernel has no WireGuard support
-            ({{ error }}). """ + _EXITS, remediation=(_MODULE, _RESTART)),
-        Outcome("mtu-failed", message="""
+            ({{ error }}). """
+            + _EXITS,
+            remediation=(_MODULE, _RESTART),
+        ),
+        Outcome(
+            "mtu-failed",
+            message="""
             antrea-agent on {{ where }} cannot set the MTU of its WireGuard device to {{ mtu }}{% if error %}
-            ({{ error }}){% endif %}. """ + _EXITS, remediation=(
-            Step("Check the transport interface MTU and the agent's wireGuard settings (the device MTU is the NIC's "
-                 "minus the WireGuard overhead).", "ip link show   # on {{ node }}"),
-            _RESTART,
-        )),
-        Outcome("key-not-published", message="""
+            ({{ error }}){% endif %}. """
+            + _EXITS,
+            remediation=(
+                Step(
+                    "Check the transport interface MTU and the agent's wireGuard settings (the device MTU is the NIC's "
+                    "minus the WireGuard overhead).",
+                    "ip link show   # on {{ node }}",
+                ),
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "key-not-published",
+            message="""
             antrea-agent on {{ where }} cannot publish its WireGuard public key on its Node ({{ error }}): other
-            Nodes cannot add it as a peer. """ + _EXITS, remediation=(
-            Step("Check that the agent may patch its Node (RBAC of the antrea-agent ServiceAccount) and reaches the "
-                 "API server.", "kubectl auth can-i patch nodes/status "
-                                "--as=system:serviceaccount:kube-system:antrea-agent"),
-            _RESTART,
-        )),
-        Outcome("peer-key-invalid", severity="error", message="""
+            Nodes cannot add it as a peer. """
+            + _EXITS,
+            remediation=(
+                Step(
+                    "Check that the agent may patch its Node (RBAC of the antrea-agent ServiceAccount) and reaches the "
+                    "API server.",
+                    "kubectl auth can-i patch nodes/status --as=system:serviceaccount:kube-system:antrea-agent",
+                ),
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "peer-key-invalid",
+            severity="error",
+            message="""
             WireGuard peering is broken on {{ where }}: the public key of {{ peers | join(", ") }} cannot be parsed
             ({{ error }}), its node.antrea.io/wireguard-public-key annotation is missing or invalid. Encrypted traffic
             to {{ "that Node" if peers | length == 1 else "those Nodes" }} is dropped.
-        """, remediation=(_KEYS, _RESTART)),
-        Outcome("stale-peers", severity="warning", message="""
+        """,
+            remediation=(_KEYS, _RESTART),
+        ),
+        Outcome(
+            "stale-peers",
+            severity="warning",
+            message="""
             On {{ where }} antrea-agent cannot remove stale WireGuard peers ("{{ error }}"): peers of Nodes that left
             the cluster stay configured. Traffic to the current Nodes is not affected.
-        """, remediation=(
-            Step("List the WireGuard peers on the Node and compare them with the Nodes of the cluster.",
-                 "wg show antrea-wg0 peers   # on {{ node }}; kubectl get nodes -o wide"),
-        )),
-        Outcome("recovered", severity="info", message="""
+        """,
+            remediation=(
+                Step(
+                    "List the WireGuard peers on the Node and compare them with the Nodes of the cluster.",
+                    "wg show antrea-wg0 peers   # on {{ node }}; kubectl get nodes -o wide",
+                ),
+            ),
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             WireGuard on {{ where }} failed for a while ("{{ error }}"). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             WireGuard on {{ where }} failed in an earlier antrea-agent run ("{{ error }}"). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(_MODULE, _KEYS, _RESTART),
 )
@@ -140,13 +208,20 @@ RULE = Rule(
 
 def check(ev: RuleEvidence) -> Iterator[Finding]:
     for node in ev.nodes:
-        for name, outcome in (("no_kernel", "no-kernel"), ("mtu_failed", "mtu-failed"),
-                              ("publish_failed", "key-not-published")):
+        for name, outcome in (
+            ("no_kernel", "no-kernel"),
+            ("mtu_failed", "mtu-failed"),
+            ("publish_failed", "key-not-published"),
+        ):
             hits = ev.hits(name, node)
             if hits:
-                yield RULE.finding(outcome, nodes=[node.name], confidence=0.95,
-                                   values=Values(error=_err(hits[-1]), peers=[], mtu=hits[-1].groups.get("mtu")),
-                                   evidence=hits[-1:])
+                yield RULE.finding(
+                    outcome,
+                    nodes=[node.name],
+                    confidence=0.95,
+                    values=Values(error=_err(hits[-1]), peers=[], mtu=hits[-1].groups.get("mtu")),
+                    evidence=hits[-1:],
+                )
         parsed = node.in_latest_run(ev.hits("bad_peer_key", node))
         syncs = ev.hits("peer_sync_failed", node)
         if parsed or syncs:
@@ -155,14 +230,22 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
                 nodes=[node.name],
                 # The agent names the peer whose annotation it cannot parse.
                 confidence=0.85,
-                values=Values(error=_err((syncs or parsed)[-1]), mtu=None,
-                              peers=sorted({p for e in parsed + syncs if (p := e.kv.get("nodeName") or e.groups.get("peer"))})),
+                values=Values(
+                    error=_err((syncs or parsed)[-1]),
+                    mtu=None,
+                    peers=sorted({p for e in parsed + syncs if (p := e.kv.get("nodeName") or e.groups.get("peer"))}),
+                ),
                 evidence=parsed[:2] + syncs[:2] + syncs[-1:],
             )
         stale = node.in_latest_run(ev.hits("peer_update_failed", node))
         if stale:
-            yield RULE.finding("stale-peers", nodes=[node.name], confidence=0.7,
-                               values=Values(error=_err(stale[-1]), peers=[], mtu=None), evidence=stale[-2:])
+            yield RULE.finding(
+                "stale-peers",
+                nodes=[node.name],
+                confidence=0.7,
+                values=Values(error=_err(stale[-1]), peers=[], mtu=None),
+                evidence=stale[-2:],
+            )
 
 
 def _err(e: LogEvent) -> str:

@@ -87,13 +87,18 @@ class Values:
     command: str | None  # the iptables-restore command Antrea v0.5 reported instead of its error
 
 
-_MOUNT = Step("Check that the antrea-agent container mounts the host's /run/xtables.lock.",
-              "kubectl -n kube-system get ds antrea-agent -o yaml | grep -B2 -A3 xtables")
-_HOLDER = Step("On the Node, find who holds the lock and how often iptables is rewritten.",
-               "fuser -v /run/xtables.lock; ps -eo pid,etime,cmd | grep -E 'iptables|kube-proxy|firewalld' | grep -v grep")
-_RESTART = Step("Restart the agent once the contention is gone.",
-                "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent "
-                "--field-selector spec.nodeName={{ node }}")
+_MOUNT = Step(
+    "Check that the antrea-agent container mounts the host's /run/xtables.lock.",
+    "kubectl -n kube-system get ds antrea-agent -o yaml | grep -B2 -A3 xtables",
+)
+_HOLDER = Step(
+    "On the Node, find who holds the lock and how often iptables is rewritten.",
+    "fuser -v /run/xtables.lock; ps -eo pid,etime,cmd | grep -E 'iptables|kube-proxy|firewalld' | grep -v grep",
+)
+_RESTART = Step(
+    "Restart the agent once the contention is gone.",
+    "kubectl -n kube-system delete pod -l app=antrea,component=antrea-agent --field-selector spec.nodeName={{ node }}",
+)
 _FAILED = """
     On {{ where }} antrea-agent's iptables calls failed{% if count > 1 %} {{ count }} times{% endif %} because the
     xtables lock was held by another program ({{ sample }}).
@@ -105,70 +110,120 @@ RULE = Rule(
     title="iptables calls of antrea-agent fail on the xtables lock",
     category="iptables-lock",
     severity="critical",
-    references=("antrea-io/antrea#287", "antrea-io/antrea#296", "antrea-io/antrea#632", "antrea-io/antrea#1497",
-                "https://github.com/coreos/go-iptables"),
+    references=(
+        "antrea-io/antrea#287",
+        "antrea-io/antrea#296",
+        "antrea-io/antrea#632",
+        "antrea-io/antrea#1497",
+        "https://github.com/coreos/go-iptables",
+    ),
     inputs=Inputs(any_of=_LOGS),
     platform="linux",  # iptables: the Windows agent has none
     signatures=(
         # go-iptables: "running [<args>]: exit status 4: <stderr>"; the agent wraps it in its own errors.
         Signature("exit4", r"exit status 4\b(?P<tail>.*)", "exit status 4", _LOGS),
         # iptables' stderr for EAGAIN on the lock (antrea-io/antrea#287).
-        Signature("eagain", r"(?P<cmd>ip6?tables[\w-]{0,40}): Resource temporarily unavailable",
-                  ": Resource temporarily unavailable", _LOGS),
+        Signature(
+            "eagain",
+            r"(?P<cmd>ip6?tables[\w-]{0,40}): Resource temporarily unavailable",
+            ": Resource temporarily unavailable",
+            _LOGS,
+        ),
         # iptables while it cannot take the lock: "; waiting (1s) for it to exit..." / "; still 4s
         # 200000us time ahead ..." while it waits, ". Stopped waiting after 10s." when it gives up.
-        Signature("holding", r"Another app is currently holding the xtables lock(?P<tail>.{0,200})",
-                  "holding the xtables lock", _LOGS),
-        Signature("initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0",
-                  role="success"),
+        Signature(
+            "holding",
+            r"Another app is currently holding the xtables lock(?P<tail>.{0,200})",
+            "holding the xtables lock",
+            _LOGS,
+        ),
+        Signature(
+            "initialized", r"Initialized iptables", "Initialized iptables", _LOGS, versions=">=0.11.0", role="success"
+        ),
         # v0.5 ran iptables-restore without taking the xtables lock and reported the command instead
         # of the error: `error executing iptables-restore: %v` of the exec.Cmd
         # (pkg/agent/util/iptables/iptables.go@v0.5.0; v0.6.0 takes the lock, antrea-io/antrea#632).
-        Signature("restore_unlocked", r"error executing iptables-restore: (?P<cmd>/\S*iptables-restore(?: --noflush)?)\s*$",
-                  "error executing iptables-restore: /", _LOGS, versions=">=0.5.0,<0.6.0"),
+        Signature(
+            "restore_unlocked",
+            r"error executing iptables-restore: (?P<cmd>/\S*iptables-restore(?: --noflush)?)\s*$",
+            "error executing iptables-restore: /",
+            _LOGS,
+            versions=">=0.5.0,<0.6.0",
+        ),
     ),
     explains=("agent-crash", "ovs-flow-restore-wait"),
     lookalikes=("iptables-backend", "netfilter-feature"),
     values=Values,
     outcomes=(
-        Outcome("not-shared", message=_FAILED + """
+        Outcome(
+            "not-shared",
+            message=_FAILED
+            + """
             The agent exited during initialisation, so its container restarts and the Node's Pod network is not set
             up. Antrea {{ version }} ran iptables with --wait but against the container's own /run/xtables.lock, so
             it never queued behind kube-proxy: fixed in v0.3.0 by mounting the host's lock file (antrea-io/antrea#296).
-        """, remediation=(
-            Step("Upgrade Antrea to v0.3.0 or later: the agent then shares the host's xtables lock.",
-                 "kubectl -n kube-system get ds antrea-agent -o jsonpath='{.spec.template.spec.containers[0].image}'"),
-            _RESTART,
-        )),
-        Outcome("restore-unlocked", status=INCONCLUSIVE, message="""
+        """,
+            remediation=(
+                Step(
+                    "Upgrade Antrea to v0.3.0 or later: the agent then shares the host's xtables lock.",
+                    "kubectl -n kube-system get ds antrea-agent -o jsonpath='{.spec.template.spec.containers[0].image}'",
+                ),
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "restore-unlocked",
+            status=INCONCLUSIVE,
+            message="""
             On {{ where }} antrea-agent's iptables-restore ({{ command }}) failed during initialisation and the agent
             exited. Antrea {{ version or "v0.5" }} ran iptables-restore without taking the xtables lock and logs only
             the command, not iptables' error: a concurrent writer such as kube-proxy is the likely cause
             (antrea-io/antrea#632, fixed in v0.6.0).
-        """, remediation=(
-            Step("Upgrade Antrea to v0.6.0 or later: the agent then takes the xtables lock for iptables-restore.",
-                 "kubectl -n kube-system get ds antrea-agent -o jsonpath='{.spec.template.spec.containers[0].image}'"),
-            _RESTART,
-        )),
-        Outcome("held-fatal", message=_FAILED + """
+        """,
+            remediation=(
+                Step(
+                    "Upgrade Antrea to v0.6.0 or later: the agent then takes the xtables lock for iptables-restore.",
+                    "kubectl -n kube-system get ds antrea-agent -o jsonpath='{.spec.template.spec.containers[0].image}'",
+                ),
+                _RESTART,
+            ),
+        ),
+        Outcome(
+            "held-fatal",
+            message=_FAILED
+            + """
             The agent exited during initialisation (Antrea before v0.11 does not retry), so its container restarts
             and the Node's Pod network is not set up. The agent waits on the host's /run/xtables.lock: another writer
             (kube-proxy with a large ruleset, a firewall reload, another CNI) held it for too long, or the agent Pod
             does not mount the host's lock file.
-        """),
-        Outcome("held", severity="error", message=_FAILED + """
+        """,
+        ),
+        Outcome(
+            "held",
+            severity="error",
+            message=_FAILED
+            + """
             No successful iptables initialisation followed, so Antrea's iptables rules (SNAT, NodePort, NOTRACK) may
             be missing. The agent waits on the host's /run/xtables.lock: another writer (kube-proxy with a large
             ruleset, a firewall reload, another CNI) held it for too long, or the agent Pod does not mount the host's
             lock file.
-        """),
-        Outcome("recovered", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "recovered",
+            severity="info",
+            message="""
             On {{ where }} antrea-agent's iptables calls waited on the xtables lock held by another program
             ({{ sample }}). {{ outcome_text }}
-        """),
-        Outcome("superseded", severity="info", message="""
+        """,
+        ),
+        Outcome(
+            "superseded",
+            severity="info",
+            message="""
             On {{ where }} an earlier antrea-agent run failed on the xtables lock ({{ sample }}). {{ outcome_text }}
-        """),
+        """,
+        ),
     ),
     remediation=(_MOUNT, _HOLDER, _RESTART),
 )
@@ -190,15 +245,25 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
             outcome,
             nodes=[node.name],
             confidence=confidence,
-            values=Values(count=len(failures), sample=_sample(failures), version=str(version) if version else None,
-                          command=next((e.groups.get("cmd") for e in unlocked), None)),
+            values=Values(
+                count=len(failures),
+                sample=_sample(failures),
+                version=str(version) if version else None,
+                command=next((e.groups.get("cmd") for e in unlocked), None),
+            ),
             evidence=failures[:4] + ([fatal] if fatal and fatal not in failures else []),
-            missing=[Missing("iptables-restore's own error message (Antrea v0.5 logs only the command) and what "
-                             "else rewrote iptables at that moment",
-                             "kubectl -n kube-system logs <kube-proxy pod on {{ node }}> --timestamps | "
-                             "grep -i iptables")] if outcome == "restore-unlocked" else [],
+            missing=[
+                Missing(
+                    "iptables-restore's own error message (Antrea v0.5 logs only the command) and what "
+                    "else rewrote iptables at that moment",
+                    "kubectl -n kube-system logs <kube-proxy pod on {{ node }}> --timestamps | grep -i iptables",
+                )
+            ]
+            if outcome == "restore-unlocked"
+            else [],
             ruled_out=["iptables-backend: iptables exits with status 4 (lock), not 3 (table or module missing)"]
-            if lock else [],
+            if lock
+            else [],
         )
 
 
@@ -220,7 +285,9 @@ def _fatal_of(node: NodeView, unlocked: list[LogEvent]) -> LogEvent | None:
     """A run's fatal line that is a lock failure or v0.5's unlocked iptables-restore failure."""
     spots = {(e.artifact, e.line) for e in unlocked}
     for run in node.runs:
-        if run.fatal and (any(t in run.fatal.text for t in _LOCK_TEXT) or (run.fatal.artifact, run.fatal.line) in spots):
+        if run.fatal and (
+            any(t in run.fatal.text for t in _LOCK_TEXT) or (run.fatal.artifact, run.fatal.line) in spots
+        ):
             return run.fatal
     return None
 

@@ -14,9 +14,19 @@ from pathlib import Path
 import pytest
 
 # The flags this sandbox needs as root, with a closed network (no background fetches).
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-default-apps", "--mute-audio", "--virtual-time-budget=1000"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--mute-audio",
+    "--virtual-time-budget=1000",
+]
 
 
 def require_browser() -> str:
@@ -29,10 +39,12 @@ def require_browser() -> str:
     return found
 
 
-def run_chromium(browser: str, args: list[str], profile: Path, extra_flags: tuple[str, ...] = ()
-                 ) -> subprocess.CompletedProcess:
-    return subprocess.run([browser, *FLAGS, *extra_flags, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=90)
+def run_chromium(
+    browser: str, args: list[str], profile: Path, extra_flags: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [browser, *FLAGS, *extra_flags, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=90
+    )
 
 
 def png_facts(data: bytes) -> tuple[int, int, int]:
@@ -42,8 +54,8 @@ def png_facts(data: bytes) -> tuple[int, int, int]:
     width, height = struct.unpack(">II", data[16:24])
     pos, idat = 8, b""
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos: pos + 8])
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         if kind == b"IDAT":
-            idat += data[pos + 8: pos + 8 + length]
+            idat += data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     return width, height, len(set(zlib.decompress(idat)))

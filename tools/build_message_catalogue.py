@@ -61,8 +61,18 @@ _TOKEN = re.compile(
     re.S | re.X,
 )
 _ESCAPE = re.compile(r"\\(?:([abfnrtv\\'\"])|x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|([0-7]{3}))")
-_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-                   "\\": "\\", "'": "'", '"': '"'}
+_SIMPLE_ESCAPES = {
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+}
 
 
 @dataclass(frozen=True)
@@ -133,8 +143,9 @@ for _name, _level in (("Info", "I"), ("Warning", "W"), ("Error", "E"), ("Fatal",
     _KLOG[_name + "Depth"] = (_level, "p", 1)
     _KLOG[_name + "fDepth"] = (_level, "f", 1)
     _KLOG[_name + "lnDepth"] = (_level, "l", 1)
-_KLOG.update({"InfoS": ("I", "s", 0), "ErrorS": ("E", "s", 1), "InfoSDepth": ("I", "s", 1),
-              "ErrorSDepth": ("E", "s", 2)})
+_KLOG.update(
+    {"InfoS": ("I", "s", 0), "ErrorS": ("E", "s", 1), "InfoSDepth": ("I", "s", 1), "ErrorSDepth": ("E", "s", 2)}
+)
 # Methods of klog.V(n) (a Verbose) and of a logr.Logger.
 _VERBOSE = {k: v for k, v in _KLOG.items() if k.startswith("Info") or k in ("ErrorS", "ErrorSDepth")}
 _LOGR = {"Info": ("I", "s", 0), "Error": ("E", "s", 1)}
@@ -176,7 +187,7 @@ def _arguments(toks: list[Token], i: int) -> tuple[list[list[Token]], int]:
     end = _close(toks, i)
     args: list[list[Token]] = [[]]
     depth = 0
-    for t in toks[i + 1: end]:
+    for t in toks[i + 1 : end]:
         if t.kind == "p" and t.text in "([{":
             depth += 1
         elif t.kind == "p" and t.text in ")]}":
@@ -217,9 +228,15 @@ def string_expr(arg: list[Token]) -> Expr | None:
 
 def _is_sprintf(operand: list[Token]) -> bool:
     """`fmt.Sprintf("literal format", ...)`: its format stands for the operand."""
-    return (len(operand) >= 6 and operand[0].text == "fmt" and operand[1].text == "."
-            and operand[2].text == "Sprintf" and operand[3].text == "(" and operand[4].kind == "s"
-            and operand[5].text in (",", ")"))
+    return (
+        len(operand) >= 6
+        and operand[0].text == "fmt"
+        and operand[1].text == "."
+        and operand[2].text == "Sprintf"
+        and operand[3].text == "("
+        and operand[4].kind == "s"
+        and operand[5].text in (",", ")")
+    )
 
 
 def _literal_keys(args: list[list[Token]]) -> list[str]:
@@ -237,7 +254,7 @@ def _call(level: str, style: str, at: int, line: int, args: list[list[Token]]) -
     expr = string_expr(args[at])
     if expr is None:
         return None
-    keys = _literal_keys(args[at + 1:]) if style == "s" else []
+    keys = _literal_keys(args[at + 1 :]) if style == "s" else []
     return Call(level, style, line, [expr], keys)
 
 
@@ -314,14 +331,14 @@ def string_constants(toks: list[Token]) -> dict[str, str]:
             continue
         if i + 1 < n and toks[i + 1].text == "(":
             end = _close(toks, i + 1)
-            specs = _const_specs(toks[i + 2: end])
+            specs = _const_specs(toks[i + 2 : end])
             i = end
         else:
             line = toks[i].line
             j = i + 1
             while j < n and toks[j].line == line:
                 j += 1
-            specs = [toks[i + 1: j]]
+            specs = [toks[i + 1 : j]]
             i = j
         for spec in specs:
             named = _const_value(spec)
@@ -396,12 +413,14 @@ class Repo:
 
     def __init__(self, git_dir: Path):
         self.git_dir = git_dir
-        self._cat = subprocess.Popen(["git", f"--git-dir={git_dir}", "cat-file", "--batch"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._cat = subprocess.Popen(
+            ["git", f"--git-dir={git_dir}", "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
 
     def git(self, *args: str) -> str:
-        return subprocess.run(["git", f"--git-dir={self.git_dir}", *args], check=True,
-                              capture_output=True, text=True).stdout
+        return subprocess.run(
+            ["git", f"--git-dir={self.git_dir}", *args], check=True, capture_output=True, text=True
+        ).stdout
 
     def go_files(self, ref: str) -> list[tuple[str, str]]:
         """(path, blob id) of the Go files of `ref` that belong to the catalogue."""
@@ -497,19 +516,31 @@ def catalogue(entries: dict[tuple[str, str, str], Entry], names: list[str], refs
     messages = []
     for (fmt, level, package), entry in sorted(entries.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])):
         flat: list[int] = []
-        spans = sorted((first, last, file_id[path], line) for (path, line), rel in entry.sites.items()
-                       for first, last in runs(rel))
+        spans = sorted(
+            (first, last, file_id[path], line) for (path, line), rel in entry.sites.items() for first, last in runs(rel)
+        )
         for span in spans:
             flat.extend(span)
         messages.append([fmt, level, entry.style, pkg_id[package], ",".join(entry.keys), flat])
-    return {"schema": SCHEMA, "repository": "antrea-io/antrea", "releases": names, "refs": refs,
-            "packages": packages, "files": files, "messages": messages}
+    return {
+        "schema": SCHEMA,
+        "repository": "antrea-io/antrea",
+        "releases": names,
+        "refs": refs,
+        "packages": packages,
+        "files": files,
+        "messages": messages,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--git-dir", type=Path, required=True,
-                        help="git directory of a clone of antrea-io/antrea (a bare clone, or a checkout's .git)")
+    parser.add_argument(
+        "--git-dir",
+        type=Path,
+        required=True,
+        help="git directory of a clone of antrea-io/antrea (a bare clone, or a checkout's .git)",
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--since", default="1.0", help="first minor release (default 1.0)")
     parser.add_argument("--no-main", action="store_true", help="leave out the main branch")
@@ -534,8 +565,11 @@ def main(argv: list[str] | None = None) -> int:
     # mtime=0: the same source gives the same bytes, so a rebuild with no change is no diff.
     packed = gzip.compress(data, compresslevel=9, mtime=0)
     args.out.write_bytes(packed)
-    print(f"{len(doc['messages'])} messages from {len(names)} releases ({names[0]} .. {names[-1]}), "
-          f"{len(data) // 1024} KiB JSON, {len(packed) // 1024} KiB gzipped -> {args.out}", file=sys.stderr)
+    print(
+        f"{len(doc['messages'])} messages from {len(names)} releases ({names[0]} .. {names[-1]}), "
+        f"{len(data) // 1024} KiB JSON, {len(packed) // 1024} KiB gzipped -> {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

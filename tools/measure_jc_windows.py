@@ -32,8 +32,10 @@ def ipconfig_row(path: Path) -> str:
         got = jc.parse("ipconfig", text, quiet=True)
         pairs = {(a["name"], ip["address"]) for a in got.get("adapters", []) for ip in a.get("ipv4_addresses", [])}
         seen = {ip for _, ip in pairs if ip.startswith("169.254.")}
-        jc_text = f"{len(got.get('adapters', []))} adapters, {len(pairs & want)}/{len(want)} addresses, " \
-                  f"APIPA {len(seen & apipa)}/{len(apipa)}"
+        jc_text = (
+            f"{len(got.get('adapters', []))} adapters, {len(pairs & want)}/{len(want)} addresses, "
+            f"APIPA {len(seen & apipa)}/{len(apipa)}"
+        )
     except Exception as e:  # noqa: BLE001 - what jc raises is the measurement
         jc_text = f"raised {type(e).__name__}: {e}"
     return f"| {path.name} | {jc_text} | {len(ours.adapters)} adapters, {len(want)} addresses, APIPA {len(apipa)} |"

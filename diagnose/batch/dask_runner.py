@@ -98,9 +98,17 @@ class DaskRunner:
                     result = fut.result()
                 except Exception as e:  # KilledWorker (it crashed its workers), cancelled, ...
                     job = job_of[fut.key]
-                    result = {"location": job.location, "content_hash": job.content_hash, "status": worker.FAILED,
-                              "error": f"the Dask task failed: {type(e).__name__}: {e}", "notes": [],
-                              "report": None, "renders": {}, "summary": None, "seconds": None}
+                    result = {
+                        "location": job.location,
+                        "content_hash": job.content_hash,
+                        "status": worker.FAILED,
+                        "error": f"the Dask task failed: {type(e).__name__}: {e}",
+                        "notes": [],
+                        "report": None,
+                        "renders": {},
+                        "summary": None,
+                        "seconds": None,
+                    }
                 on_result(result)
                 fut.release()
         except BaseException:

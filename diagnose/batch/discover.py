@@ -26,8 +26,22 @@ _LIST_MAX_BYTES = 4 * 1024 * 1024
 _GLOB_CHARS = re.compile(r"[*?\[]")
 # Names that make a directory one bundle rather than a folder of bundles: the antctl layout
 # (support-bundles_<ts>/, clusterinfo, agent_<node>.tar.gz) and an extracted agent/controller bundle.
-_BUNDLE_MARKERS = frozenset({"clusterinfo", "failed_nodes", "controller.tar.gz", "agentinfo", "controllerinfo",
-                             "logs", "ovsconfig", "ovsflows", "flows", "route", "link", "address"})
+_BUNDLE_MARKERS = frozenset(
+    {
+        "clusterinfo",
+        "failed_nodes",
+        "controller.tar.gz",
+        "agentinfo",
+        "controllerinfo",
+        "logs",
+        "ovsconfig",
+        "ovsflows",
+        "flows",
+        "route",
+        "link",
+        "address",
+    }
+)
 _AGENT_ARCHIVE = re.compile(r"^agent_.+\.(tar\.gz|tgz|tar|zip)$")
 
 
@@ -211,8 +225,9 @@ def _url(url: str, found: Discovery) -> None:
             for m in matches:
                 found.add(remote.unstrip(fs, m), url)
         elif fs.isdir(path):
-            children = sorted(p for p in fs.ls(path, detail=False)
-                              if not p.rstrip("/").rsplit("/", 1)[-1].startswith("."))
+            children = sorted(
+                p for p in fs.ls(path, detail=False) if not p.rstrip("/").rsplit("/", 1)[-1].startswith(".")
+            )
             if not children:
                 found.notes.append(f"{url} holds no bundle.")
             for child in children:

@@ -21,8 +21,9 @@ def summarize(report: dict[str, Any]) -> dict[str, Any]:
     nodes = [n for n in source.get("nodes") or [] if isinstance(n, dict)]
     found = [v for n in nodes if (v := n.get("antrea_version"))]
     findings = finding_rows(report.get("findings") or [])
-    worst = min((f["severity"] for f in findings if f["severity"] in SEVERITY_RANK),
-                key=SEVERITY_RANK.__getitem__, default=None)
+    worst = min(
+        (f["severity"] for f in findings if f["severity"] in SEVERITY_RANK), key=SEVERITY_RANK.__getitem__, default=None
+    )
     return {
         "shape": source.get("shape"),
         "collected_at": source.get("collected_at"),
@@ -71,14 +72,16 @@ def unexplained_rows(items: list[Any]) -> list[dict[str, Any]]:
         if isinstance(example, dict):
             example = example.get("text")
         nodes = u.get("nodes")
-        rows.append({
-            "template": str(u["template"])[:MAX_TEXT],
-            "count": _int(u.get("count")),
-            "level": u.get("level"),
-            "nodes": [str(n) for n in nodes] if isinstance(nodes, list) else [],
-            "example": str(example or "")[:MAX_TEXT],
-            "overflow": bool(u.get("overflow")),
-        })
+        rows.append(
+            {
+                "template": str(u["template"])[:MAX_TEXT],
+                "count": _int(u.get("count")),
+                "level": u.get("level"),
+                "nodes": [str(n) for n in nodes] if isinstance(nodes, list) else [],
+                "example": str(example or "")[:MAX_TEXT],
+                "overflow": bool(u.get("overflow")),
+            }
+        )
     return rows
 
 

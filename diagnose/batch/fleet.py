@@ -41,11 +41,16 @@ class Fleet:
                 "b.collected_at, b.node_count, f.rank, f.rule_id, f.slug, f.category, f.severity, f.confidence, "
                 "f.status, f.title, f.nodes, f.symptoms, f.explained_by, b.rulepack "
                 "FROM findings f JOIN bundles b ON b.id = f.bundle_id WHERE b.status = ? "
-                "ORDER BY b.name, f.id", db, params=(st.SCANNED,))
+                "ORDER BY b.name, f.id",
+                db,
+                params=(st.SCANNED,),
+            )
             unexplained = pd.read_sql_query(
                 "SELECT b.name AS bundle, u.template, u.count, u.level, u.nodes, u.example, u.overflow "
                 "FROM unexplained u JOIN bundles b ON b.id = u.bundle_id WHERE b.status = ? ORDER BY b.name, u.id",
-                db, params=(st.SCANNED,))
+                db,
+                params=(st.SCANNED,),
+            )
         finally:
             db.close()
         findings["is_root_cause"] = findings["explained_by"].isna()
@@ -136,15 +141,23 @@ class Fleet:
         rows = []
         for rule_id, sub in roots.groupby("rule_id", sort=False):
             first = sub.iloc[0]
-            versions = sorted({v for vs in sub["antrea_versions"].dropna() for v in vs.split(",") if v},
-                              key=_version_order)
+            versions = sorted(
+                {v for vs in sub["antrea_versions"].dropna() for v in vs.split(",") if v}, key=_version_order
+            )
             bundles = sorted(set(sub["bundle"]))
-            rows.append({
-                "rule_id": rule_id, "title": first["title"], "category": first["category"],
-                "severity": _worst(sub["severity"]), "bundles": len(bundles), "share": len(bundles) / total,
-                "inconclusive": int((sub["status"] == "inconclusive").sum()),
-                "versions": versions, "examples": bundles[:5],
-            })
+            rows.append(
+                {
+                    "rule_id": rule_id,
+                    "title": first["title"],
+                    "category": first["category"],
+                    "severity": _worst(sub["severity"]),
+                    "bundles": len(bundles),
+                    "share": len(bundles) / total,
+                    "inconclusive": int((sub["status"] == "inconclusive").sum()),
+                    "versions": versions,
+                    "examples": bundles[:5],
+                }
+            )
         rows.sort(key=lambda r: (-r["bundles"], _sev_rank(r["severity"]), r["rule_id"]))
         return rows[:limit]
 
@@ -156,11 +169,17 @@ class Fleet:
         rows = []
         for template, sub in u.groupby("template", sort=False):
             nodes = {n for ns in sub["nodes"].dropna() for n in ns.split(",") if n}
-            rows.append({
-                "template": template, "bundles": sub["bundle"].nunique(), "lines": int(sub["count"].fillna(0).sum()),
-                "level": "error" if (sub["level"] == "error").any() else "warning", "nodes": len(nodes),
-                "example": sub["example"].iloc[0], "example_bundle": sub["bundle"].iloc[0],
-            })
+            rows.append(
+                {
+                    "template": template,
+                    "bundles": sub["bundle"].nunique(),
+                    "lines": int(sub["count"].fillna(0).sum()),
+                    "level": "error" if (sub["level"] == "error").any() else "warning",
+                    "nodes": len(nodes),
+                    "example": sub["example"].iloc[0],
+                    "example_bundle": sub["bundle"].iloc[0],
+                }
+            )
         rows.sort(key=lambda r: (-r["bundles"], r["level"] != "error", -r["lines"], r["template"]))
         return rows[:limit]
 
@@ -174,14 +193,21 @@ class Fleet:
         out = []
         for r in self.bundles.itertuples():
             first = top.loc[r.name] if r.name in top.index else None
-            out.append({
-                "name": r.name, "path": r.path, "status": r.status, "versions": _text(r.antrea_versions),
-                "nodes": None if _isnan(r.node_count) else int(r.node_count),
-                "collected_at": _text(r.collected_at), "worst": _text(r.worst_severity),
-                "findings": None if r.status != st.SCANNED else int(counts.get(r.name, 0)),
-                "top": None if first is None else f"{first['rule_id']} {first['title']}",
-                "error": _text(r.error), "seconds": None if _isnan(r.scan_seconds) else r.scan_seconds,
-            })
+            out.append(
+                {
+                    "name": r.name,
+                    "path": r.path,
+                    "status": r.status,
+                    "versions": _text(r.antrea_versions),
+                    "nodes": None if _isnan(r.node_count) else int(r.node_count),
+                    "collected_at": _text(r.collected_at),
+                    "worst": _text(r.worst_severity),
+                    "findings": None if r.status != st.SCANNED else int(counts.get(r.name, 0)),
+                    "top": None if first is None else f"{first['rule_id']} {first['title']}",
+                    "error": _text(r.error),
+                    "seconds": None if _isnan(r.scan_seconds) else r.scan_seconds,
+                }
+            )
         return out
 
     def export_table(self):

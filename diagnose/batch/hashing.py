@@ -115,8 +115,9 @@ def stat_key(location: str) -> str | None:
         h = hashlib.sha256()
         for rel, _kind, full in _walk(path):
             s = os.stat(full, follow_symlinks=False)
-            h.update(f"{rel}\0{s.st_size}:{s.st_mtime_ns}:{s.st_ctime_ns}:{s.st_ino}\n"
-                     .encode("utf-8", "surrogateescape"))
+            h.update(
+                f"{rel}\0{s.st_size}:{s.st_mtime_ns}:{s.st_ctime_ns}:{s.st_ino}\n".encode("utf-8", "surrogateescape")
+            )
         return "d:" + h.hexdigest()
     except OSError:
         return None
@@ -130,7 +131,7 @@ def _remote_hash(url: str) -> tuple[str, int]:
         size = 0
         base = path.rstrip("/") + "/"
         for p in sorted(fs.find(path)):
-            rel = p[len(base):] if p.startswith(base) else p
+            rel = p[len(base) :] if p.startswith(base) else p
             h.update(b"F\0" + rel.encode() + b"\0" + str(fs.size(p)).encode() + b"\0")
             size += _hash_stream(fs.open(p, "rb"), h)
         return h.hexdigest(), size

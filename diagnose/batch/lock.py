@@ -29,8 +29,9 @@ class OutLock:
             holder = _read_pid(fd)
             os.close(fd)
             who = f" (process {holder})" if holder else ""
-            raise UsageError(f"another batch is writing to {self.path.parent}{who}; wait for it to finish or "
-                             "choose another --out.")
+            raise UsageError(
+                f"another batch is writing to {self.path.parent}{who}; wait for it to finish or choose another --out."
+            )
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd

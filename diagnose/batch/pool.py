@@ -113,8 +113,9 @@ def context():
         ctx = multiprocessing.get_context("forkserver")
         # diagnose.batch.warm also loads the rules and compiles matchers and templates in the
         # server (see LocalPool._spawn). No pandas: nothing on the scanning path uses it.
-        ctx.set_forkserver_preload(["diagnose.diagnosis.engine", "diagnose.report", "diagnose.batch.worker",
-                                    "diagnose.batch.warm"])
+        ctx.set_forkserver_preload(
+            ["diagnose.diagnosis.engine", "diagnose.report", "diagnose.batch.worker", "diagnose.batch.warm"]
+        )
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -177,8 +178,12 @@ class LocalPool:
         # Its own lifeline: the parent keeps the only write end (a shared one would share the
         # O_ASYNC owner too, and only the last worker to claim it would get the signal).
         lifeline, lifeline_out = self._ctx.Pipe(duplex=False)
-        process = self._ctx.Process(target=_worker_main, args=(child, lifeline, self.settings, self._read_ahead),
-                                    daemon=True, name="antrea-diagnose-worker")
+        process = self._ctx.Process(
+            target=_worker_main,
+            args=(child, lifeline, self.settings, self._read_ahead),
+            daemon=True,
+            name="antrea-diagnose-worker",
+        )
         with _warm_settings(self.settings):
             process.start()
         child.close()
@@ -219,8 +224,10 @@ class LocalPool:
         if not s.ready:
             early_deaths += 1
             if early_deaths >= _MAX_EARLY_DEATHS:
-                raise PoolError(f"worker processes exit before they are ready (exit code {code}); "
-                                "run one bundle with `antrea-diagnose scan` to see why.")
+                raise PoolError(
+                    f"worker processes exit before they are ready (exit code {code}); "
+                    "run one bundle with `antrea-diagnose scan` to see why."
+                )
         return early_deaths
 
     def _next_wait(self, slots: list[_Slot]) -> float:
@@ -272,9 +279,17 @@ def _cores() -> int:
 
 
 def _failed(job: worker.Job, reason: str, seconds: float) -> dict[str, Any]:
-    return {"location": job.location, "content_hash": job.content_hash, "status": worker.FAILED,
-            "error": reason, "notes": [], "report": None, "renders": {}, "summary": None,
-            "seconds": round(seconds, 3)}
+    return {
+        "location": job.location,
+        "content_hash": job.content_hash,
+        "status": worker.FAILED,
+        "error": reason,
+        "notes": [],
+        "report": None,
+        "renders": {},
+        "summary": None,
+        "seconds": round(seconds, 3),
+    }
 
 
 def _death_reason(code: int | None) -> str:

@@ -25,9 +25,16 @@ class Progress:
             console = Console(stderr=True)
             if console.is_terminal:
                 self._bar = RichProgress(
-                    TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("[red]{task.fields[failed]} failed"), TimeElapsedColumn(),
-                    TextColumn("ETA"), TimeRemainingColumn(), console=console, transient=False)
+                    TextColumn("[bold]scanning"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("[red]{task.fields[failed]} failed"),
+                    TimeElapsedColumn(),
+                    TextColumn("ETA"),
+                    TimeRemainingColumn(),
+                    console=console,
+                    transient=False,
+                )
                 self._task = self._bar.add_task("scan", total=total, failed=0)
 
     def __enter__(self) -> Progress:

@@ -27,7 +27,7 @@ def is_url(text: str) -> bool:
 def local_path_of(url: str) -> str | None:
     """`file:///x/y` is a local path: read it in place instead of copying it."""
     if url.startswith("file://"):
-        return url[len("file://"):] or "/"
+        return url[len("file://") :] or "/"
     return None
 
 
@@ -36,8 +36,9 @@ def filesystem(url: str) -> tuple[Any, str]:
     try:
         import fsspec
     except ImportError:
-        raise RemoteError(f"{url} is a URL: reading URLs needs fsspec "
-                          "(pip install 'antrea-diagnose[batch-dask]').") from None
+        raise RemoteError(
+            f"{url} is a URL: reading URLs needs fsspec (pip install 'antrea-diagnose[batch-dask]')."
+        ) from None
     try:
         return fsspec.core.url_to_fs(url)
     except ImportError as e:  # fsspec knows the protocol but its backend package is missing

@@ -93,9 +93,14 @@ def run_batch(o: Options) -> Outcome:
         raise InputError("No bundle to scan: none of the paths given exists or holds a bundle.")
     out = prepare_out(o.out)
     settings = worker.Settings(
-        rule_dirs=tuple(str(Path(d).resolve()) for d in o.rule_dirs), rulepack=version, formats=tuple(o.reports),
+        rule_dirs=tuple(str(Path(d).resolve()) for d in o.rule_dirs),
+        rulepack=version,
+        formats=tuple(o.reports),
         template_dirs=tuple(str(Path(d).resolve()) for d in o.template_dirs),
-        staging_dir=None if o.scheduler else str(out / STAGING_DIR), time_limit=o.time_limit, limits=o.limits)
+        staging_dir=None if o.scheduler else str(out / STAGING_DIR),
+        time_limit=o.time_limit,
+        limits=o.limits,
+    )
     outcome = Outcome(locations=[r.location for r in found.refs])
     warming = _warm_summary()
     with OutLock(out):
@@ -172,16 +177,22 @@ def _runner(o: Options, settings: worker.Settings):
     return _LocalRunner(settings, o.jobs or os.cpu_count() or 1, o.time_limit)
 
 
-def _plan(refs: list[BundleRef], store: st.Store, version: str, o: Options, out: Path, runner,
-          outcome: Outcome) -> tuple[list[worker.Job], dict[str, _Planned]]:
+def _plan(
+    refs: list[BundleRef], store: st.Store, version: str, o: Options, out: Path, runner, outcome: Outcome
+) -> tuple[list[worker.Job], dict[str, _Planned]]:
     """Hash every bundle (reusing the stored hash when its files did not change) and decide:
     skip (known), record as a duplicate of another path, or scan."""
     hashes: dict[str, tuple[str, Any, Any]] = {}
     stat_keys = {r.location: hashing.stat_key(r.location) for r in refs}
     for r in refs:
         row = store.known(r.location)
-        if (not o.rescan and row is not None and row["content_hash"] and stat_keys[r.location]
-                and row["stat_key"] == stat_keys[r.location]):
+        if (
+            not o.rescan
+            and row is not None
+            and row["content_hash"]
+            and stat_keys[r.location]
+            and row["stat_key"] == stat_keys[r.location]
+        ):
             hashes[r.location] = ("ok", row["content_hash"], row["size"])
     todo = [r.location for r in refs if r.location not in hashes]
     if todo:
@@ -194,8 +205,13 @@ def _plan(refs: list[BundleRef], store: st.Store, version: str, o: Options, out:
         state, digest, size = hashes[r.location]
         p = planned[r.location] = _Planned(r, size, stat_keys[r.location])
         if state != "ok":  # unreadable: a failed row (no hash, so it is tried again next time)
-            _record(store, out, p, version,
-                    {"location": r.location, "content_hash": None, "status": st.FAILED, "error": digest})
+            _record(
+                store,
+                out,
+                p,
+                version,
+                {"location": r.location, "content_hash": None, "status": st.FAILED, "error": digest},
+            )
             outcome.failed += 1
             continue
         same = None if o.rescan else store.by_hash(digest, version)
@@ -209,9 +225,15 @@ def _plan(refs: list[BundleRef], store: st.Store, version: str, o: Options, out:
             row = store.known(r.location)
             if row is None or row["status"] != st.DUPLICATE or row["content_hash"] != digest:
                 store.record_duplicate(  # its reports are the original's now: its own folder goes
-                    path=r.location, file_name=r.file_name, content_hash=digest, size=size, stat_key=p.stat_key,
-                    rulepack=version, same_as=original,
-                    write_reports=lambda name: outputs.write_reports(out, name, {"report": None}))
+                    path=r.location,
+                    file_name=r.file_name,
+                    content_hash=digest,
+                    size=size,
+                    stat_key=p.stat_key,
+                    rulepack=version,
+                    same_as=original,
+                    write_reports=lambda name: outputs.write_reports(out, name, {"report": None}),
+                )
             outcome.duplicates += 1
             continue
         first_of[digest] = r.location
@@ -219,11 +241,20 @@ def _plan(refs: list[BundleRef], store: st.Store, version: str, o: Options, out:
     return jobs, planned
 
 
-def _scan(jobs: list[worker.Job], planned: dict[str, _Planned], store: st.Store, version: str, o: Options,
-          out: Path, runner, outcome: Outcome) -> None:
+def _scan(
+    jobs: list[worker.Job],
+    planned: dict[str, _Planned],
+    store: st.Store,
+    version: str,
+    o: Options,
+    out: Path,
+    runner,
+    outcome: Outcome,
+) -> None:
     if not jobs:
         return
     with Progress(len(jobs), enabled=o.progress) as progress:
+
         def on_result(result: dict[str, Any]) -> None:
             p = planned[result["location"]]
             _record(store, out, p, version, result)
@@ -242,9 +273,15 @@ def _record(store: st.Store, out: Path, p: _Planned, version: str, result: dict[
     """The bundle's reports and its row, together: the folder name is chosen, the reports written
     (atomically) and the row committed in one transaction."""
     try:
-        store.record(path=p.ref.location, file_name=p.ref.file_name, result=result, size=p.size,
-                     stat_key=p.stat_key, rulepack=version,
-                     write_reports=lambda name: outputs.write_reports(out, name, result))
+        store.record(
+            path=p.ref.location,
+            file_name=p.ref.file_name,
+            result=result,
+            size=p.size,
+            stat_key=p.stat_key,
+            rulepack=version,
+            write_reports=lambda name: outputs.write_reports(out, name, result),
+        )
     except OSError as e:
         raise UsageError(f"cannot write the reports of {p.ref.location} under {out}: {e.strerror or e}.") from None
     except Exception as e:  # sqlite3.Error: disk full, locked too long
@@ -254,6 +291,7 @@ def _record(store: st.Store, out: Path, p: _Planned, version: str, result: dict[
 def _warm_summary() -> threading.Thread:
     """Prepare the summary (imports, templates) in a thread while the workers start: the parent
     only waits for them then, and the summary at the end is not a second serial start-up."""
+
     def warm() -> None:
         from diagnose.batch import summary
 

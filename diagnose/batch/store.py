@@ -100,8 +100,10 @@ class Store:
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{path} is not a results store ({e}); move it away or choose another --out.") from None
         if version > SCHEMA_VERSION:
-            raise StoreError(f"{path} was written by a newer antrea-diagnose (store version {version}); "
-                             "upgrade, or choose another --out.")
+            raise StoreError(
+                f"{path} was written by a newer antrea-diagnose (store version {version}); "
+                "upgrade, or choose another --out."
+            )
         if version == 0 and tables:
             raise StoreError(f"{path} is an SQLite database but not a results store; choose another --out.")
         try:
@@ -131,14 +133,17 @@ class Store:
         """A bundle with this content already judged by this rule pack (a scan before a failure)."""
         return self.db.execute(
             "SELECT * FROM bundles WHERE content_hash = ? AND rulepack = ? AND status != ? "
-            "ORDER BY status = ? DESC, id LIMIT 1", (content_hash, rulepack, DUPLICATE, SCANNED)).fetchone()
+            "ORDER BY status = ? DESC, id LIMIT 1",
+            (content_hash, rulepack, DUPLICATE, SCANNED),
+        ).fetchone()
 
     def rows(self, paths: list[str]) -> list[sqlite3.Row]:
         out = []
         for i in range(0, len(paths), 500):
-            chunk = paths[i:i + 500]
-            out += self.db.execute(f"SELECT * FROM bundles WHERE path IN ({','.join('?' * len(chunk))})",
-                                   chunk).fetchall()
+            chunk = paths[i : i + 500]
+            out += self.db.execute(
+                f"SELECT * FROM bundles WHERE path IN ({','.join('?' * len(chunk))})", chunk
+            ).fetchall()
         return out
 
     def worst_severities(self, paths: list[str]) -> list[str]:
@@ -161,23 +166,42 @@ class Store:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def record(self, *, path: str, file_name: str, result: dict[str, Any], size: int | None, stat_key: str | None,
-               rulepack: str, write_reports: Callable[[str], object] = lambda name: None) -> str:
+    def record(
+        self,
+        *,
+        path: str,
+        file_name: str,
+        result: dict[str, Any],
+        size: int | None,
+        stat_key: str | None,
+        rulepack: str,
+        write_reports: Callable[[str], object] = lambda name: None,
+    ) -> str:
         """Replace the bundle's row (and its findings) by this scan result, in one transaction in
         which its report folder name is chosen and `write_reports(name)` writes the reports: the
         row never links a folder another bundle's reports went to. Returns the name."""
         summary = result.get("summary") or {}
         findings = summary.get("findings") or []
         row = {
-            "path": path, "name": "", "content_hash": result.get("content_hash"), "size": size,
-            "stat_key": stat_key, "antrea_versions": ",".join(summary.get("antrea_versions") or []) or None,
-            "node_count": summary.get("node_count"), "shape": summary.get("shape"),
-            "collected_at": summary.get("collected_at"), "scanned_at": _now(),
-            "scan_seconds": result.get("seconds"), "status": result["status"], "error": result.get("error"),
-            "notes": "; ".join(result.get("notes") or []) or None, "problems": summary.get("problems"),
+            "path": path,
+            "name": "",
+            "content_hash": result.get("content_hash"),
+            "size": size,
+            "stat_key": stat_key,
+            "antrea_versions": ",".join(summary.get("antrea_versions") or []) or None,
+            "node_count": summary.get("node_count"),
+            "shape": summary.get("shape"),
+            "collected_at": summary.get("collected_at"),
+            "scanned_at": _now(),
+            "scan_seconds": result.get("seconds"),
+            "status": result["status"],
+            "error": result.get("error"),
+            "notes": "; ".join(result.get("notes") or []) or None,
+            "problems": summary.get("problems"),
             "worst_severity": summary.get("worst_severity"),
             "finding_count": sum(1 for f in findings if not f.get("explained_by")) if summary else None,
-            "rulepack": rulepack, "tool_version": __version__,
+            "rulepack": rulepack,
+            "tool_version": __version__,
         }
         with self._transaction():
             row["name"] = self._name_for(path, file_name)
@@ -186,26 +210,71 @@ class Store:
             self.db.executemany(
                 "INSERT INTO findings (bundle_id, rank, rule_id, slug, category, severity, confidence, status, "
                 "title, nodes, symptoms, explained_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(bundle_id, f["rank"], f["rule_id"], f.get("slug"), f.get("category"), f.get("severity"),
-                  f.get("confidence"), f.get("status"), f.get("title"), ",".join(f.get("nodes") or []),
-                  ",".join(c for c in f.get("symptoms") or [] if c), f.get("explained_by")) for f in findings])
+                [
+                    (
+                        bundle_id,
+                        f["rank"],
+                        f["rule_id"],
+                        f.get("slug"),
+                        f.get("category"),
+                        f.get("severity"),
+                        f.get("confidence"),
+                        f.get("status"),
+                        f.get("title"),
+                        ",".join(f.get("nodes") or []),
+                        ",".join(c for c in f.get("symptoms") or [] if c),
+                        f.get("explained_by"),
+                    )
+                    for f in findings
+                ],
+            )
             self.db.executemany(
                 "INSERT INTO unexplained (bundle_id, template, count, level, nodes, example, overflow) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(bundle_id, u["template"], u.get("count"), u.get("level"), ",".join(u.get("nodes") or []),
-                  u.get("example"), int(bool(u.get("overflow")))) for u in summary.get("unexplained") or []])
+                [
+                    (
+                        bundle_id,
+                        u["template"],
+                        u.get("count"),
+                        u.get("level"),
+                        ",".join(u.get("nodes") or []),
+                        u.get("example"),
+                        int(bool(u.get("overflow"))),
+                    )
+                    for u in summary.get("unexplained") or []
+                ],
+            )
         return row["name"]
 
-    def record_duplicate(self, *, path: str, file_name: str, content_hash: str, size: int | None,
-                         stat_key: str | None, rulepack: str, same_as: str,
-                         write_reports: Callable[[str], object] = lambda name: None) -> str:
+    def record_duplicate(
+        self,
+        *,
+        path: str,
+        file_name: str,
+        content_hash: str,
+        size: int | None,
+        stat_key: str | None,
+        rulepack: str,
+        same_as: str,
+        write_reports: Callable[[str], object] = lambda name: None,
+    ) -> str:
         with self._transaction():
             name = self._name_for(path, file_name)
             write_reports(name)
-            self._replace({
-                "path": path, "name": name, "content_hash": content_hash, "size": size, "stat_key": stat_key,
-                "scanned_at": _now(), "status": DUPLICATE, "error": f"same content as {same_as}",
-                "rulepack": rulepack, "tool_version": __version__})
+            self._replace(
+                {
+                    "path": path,
+                    "name": name,
+                    "content_hash": content_hash,
+                    "size": size,
+                    "stat_key": stat_key,
+                    "scanned_at": _now(),
+                    "status": DUPLICATE,
+                    "error": f"same content as {same_as}",
+                    "rulepack": rulepack,
+                    "tool_version": __version__,
+                }
+            )
         return name
 
     def _replace(self, row: dict[str, Any]) -> int:

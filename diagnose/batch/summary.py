@@ -25,8 +25,10 @@ from diagnose.batch.store import FILE_NAME
 FORMATS = ("html", "md")
 FILES = {"html": "summary.html", "md": "summary.md"}
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
-CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
-       "frame-src 'none'")
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+    "frame-src 'none'"
+)
 
 
 def render(out: Path, fmt: str, context: dict[str, Any] | None = None) -> str:
@@ -55,8 +57,10 @@ def write_all(out: Path) -> tuple[list[Path], list[str]]:
         import pyarrow  # noqa: F401  (pandas writes parquet through it: an optional extra)
     except ImportError:
         parquet.unlink(missing_ok=True)  # one from an earlier run would disagree with findings.csv
-        notes.append("findings.parquet was not written: pyarrow is not installed (pip install "
-                     "'antrea-diagnose[parquet]'); findings.csv has the same rows.")
+        notes.append(
+            "findings.parquet was not written: pyarrow is not installed (pip install "
+            "'antrea-diagnose[parquet]'); findings.csv has the same rows."
+        )
     else:
         import io
 
@@ -87,9 +91,12 @@ def _environment():
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=True, default=False),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(md=mdtext.escape, code=mdtext.code, oneline=view.oneline, pct=_pct,
-                       human_size=view.human_size)
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(md=mdtext.escape, code=mdtext.code, oneline=view.oneline, pct=_pct, human_size=view.human_size)
     return env
 
 

@@ -22,8 +22,9 @@ SETTINGS_VARIABLE = "ANTREA_DIAGNOSE_BATCH_WARM"
 
 def encode(settings: worker.Settings) -> str:
     data: dict[str, Any] = asdict(settings)
-    data["limits"] = None if settings.limits is None else {f.name: getattr(settings.limits, f.name)
-                                                            for f in fields(settings.limits)}
+    data["limits"] = (
+        None if settings.limits is None else {f.name: getattr(settings.limits, f.name) for f in fields(settings.limits)}
+    )
     return json.dumps(data)
 
 

@@ -57,8 +57,10 @@ class _Pack:
         except DiagnoseError as e:
             raise SetupError(str(e)) from None
         if settings.rulepack and version != settings.rulepack:
-            raise SetupError(f"this worker's rule pack ({version}) is not the client's ({settings.rulepack}): "
-                             "install the same antrea-diagnose and --rules folders on every worker.")
+            raise SetupError(
+                f"this worker's rule pack ({version}) is not the client's ({settings.rulepack}): "
+                "install the same antrea-diagnose and --rules folders on every worker."
+            )
         # Scanners hold the compiled signature databases and Hyperscan scratch space, which one
         # thread at a time may use: Dask runs several tasks per process, each takes its own.
         self._scanners: queue.SimpleQueue = queue.SimpleQueue()
@@ -116,8 +118,16 @@ def warm(settings: Settings) -> None:
 def scan(job: Job, settings: Settings) -> dict[str, Any]:
     """Diagnose one bundle; the result dict is what the store records and the outputs write."""
     started = time.perf_counter()
-    result: dict[str, Any] = {"location": job.location, "content_hash": job.content_hash, "status": FAILED,
-                              "error": None, "notes": [], "report": None, "renders": {}, "summary": None}
+    result: dict[str, Any] = {
+        "location": job.location,
+        "content_hash": job.content_hash,
+        "status": FAILED,
+        "error": None,
+        "notes": [],
+        "report": None,
+        "renders": {},
+        "summary": None,
+    }
     cleanup: Path | None = None
     try:
         pack = prepare(settings)
@@ -189,15 +199,26 @@ def scan_with_time_limit(job: Job, settings: Settings) -> dict[str, Any]:
     if not settings.time_limit:
         return scan(job, settings)
     box: list[dict[str, Any]] = []
-    helper = threading.Thread(target=lambda: box.append(scan(job, settings)), daemon=True,
-                              name=f"antrea-diagnose-scan-{job.content_hash[:12]}")
+    helper = threading.Thread(
+        target=lambda: box.append(scan(job, settings)),
+        daemon=True,
+        name=f"antrea-diagnose-scan-{job.content_hash[:12]}",
+    )
     helper.start()
     helper.join(settings.time_limit)
     if box:
         return box[0]
-    return {"location": job.location, "content_hash": job.content_hash, "status": FAILED,
-            "error": time_limit_reason(settings.time_limit), "notes": [], "report": None, "renders": {},
-            "summary": None, "seconds": settings.time_limit}
+    return {
+        "location": job.location,
+        "content_hash": job.content_hash,
+        "status": FAILED,
+        "error": time_limit_reason(settings.time_limit),
+        "notes": [],
+        "report": None,
+        "renders": {},
+        "summary": None,
+        "seconds": settings.time_limit,
+    }
 
 
 def time_limit_reason(limit: float) -> str:

@@ -28,30 +28,76 @@ from dataclasses import dataclass
 from diagnose.bundle import model as m
 from diagnose.parse import kubectl, shell
 
-_NOT_A_HOST = frozenset({"log", "logs", "txt", "info", "warning", "error", "fatal", "partial", "excerpt",
-                         "out", "output", "yaml", "yml", "json", "conf", "gz", "tar", "tgz", "zip", "root",
-                         "bundle", "bundles", "files", "dump", "dumps", "antrea", "agent", "ovs", "node",
-                         "nodes", "host", "hosts", "tmp", "data", "support", "collected", "kubectl", "ip"})
+_NOT_A_HOST = frozenset(
+    {
+        "log",
+        "logs",
+        "txt",
+        "info",
+        "warning",
+        "error",
+        "fatal",
+        "partial",
+        "excerpt",
+        "out",
+        "output",
+        "yaml",
+        "yml",
+        "json",
+        "conf",
+        "gz",
+        "tar",
+        "tgz",
+        "zip",
+        "root",
+        "bundle",
+        "bundles",
+        "files",
+        "dump",
+        "dumps",
+        "antrea",
+        "agent",
+        "ovs",
+        "node",
+        "nodes",
+        "host",
+        "hosts",
+        "tmp",
+        "data",
+        "support",
+        "collected",
+        "kubectl",
+        "ip",
+    }
+)
 _HOSTLIKE = re.compile(r"^(?=.*[a-z])(?=.*\d)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _DATE_LIKE = re.compile(r"^\d{8}(-\d{6})?$|^\d{4}-\d\d-\d\d")
 # Tokens of pasted file names that carry a digit but name a ticket, not a host.
-_NOT_A_HOST_RE = re.compile(r"^(?:issue|repro|case|ticket|pr|run|attempt|part|v|log|node-?log|from|before|after|"
-                            r"segment|excerpt|comment|test|try|step|sample|(?:antrea-)?(?:agent|controller|ovs)"
-                            r"(?:-logs?)?)[-_]?\d+$")
+_NOT_A_HOST_RE = re.compile(
+    r"^(?:issue|repro|case|ticket|pr|run|attempt|part|v|log|node-?log|from|before|after|"
+    r"segment|excerpt|comment|test|try|step|sample|(?:antrea-)?(?:agent|controller|ovs)"
+    r"(?:-logs?)?)[-_]?\d+$"
+)
 # A DaemonSet / Deployment Pod of Antrea: antrea-agent-x7k2p, antrea-controller-7999d9686-xzr27.
 _ANTREA_POD = re.compile(r"antrea-(?:agent|controller)(?:-[a-z0-9]{5,10})?-[a-z0-9]{5}(?![a-z0-9])")
 # /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log (kubelet's CRI log layout).
-_CRI_POD_DIR = re.compile(r"^(?P<ns>[a-z0-9][-a-z0-9]{0,62})_(?P<pod>[a-z0-9][-a-z0-9.]{0,252})_"
-                          r"(?P<uid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
-_KUBECTL_LOGS = re.compile(r"\bkubectl\b.*?\blogs\b(?:\s+(?:-\S+(?:\s+(?!antrea-)\S+)?))*"
-                           r"\s+(?:pod/)?(?P<pod>[a-z0-9][-a-z0-9.]+)")
+_CRI_POD_DIR = re.compile(
+    r"^(?P<ns>[a-z0-9][-a-z0-9]{0,62})_(?P<pod>[a-z0-9][-a-z0-9.]{0,252})_"
+    r"(?P<uid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
+_KUBECTL_LOGS = re.compile(
+    r"\bkubectl\b.*?\blogs\b(?:\s+(?:-\S+(?:\s+(?!antrea-)\S+)?))*"
+    r"\s+(?:pod/)?(?P<pod>[a-z0-9][-a-z0-9.]+)"
+)
 # The agent's own Node in its start-up messages.
 _OWN_NODE = (
     re.compile(r"Agent initialized NodeConfig=NodeName: (?P<n>[A-Za-z0-9][-A-Za-z0-9_.]{0,252}),"),
     re.compile(r'nodeName="?(?P<n>[A-Za-z0-9][-A-Za-z0-9_.]{0,252})'),
     re.compile(r'failed to get Node with name \\?"?(?P<n>[A-Za-z0-9][-A-Za-z0-9_.]{0,252})'),
-    re.compile(r'(?:PodCIDR|CIDR string) is empty for Node \\?"?'
-               r'(?P<n>[A-Za-z0-9][-A-Za-z0-9_.]{0,252}?)\\?"?(?:$|[\s"])'),
+    re.compile(
+        r'(?:PodCIDR|CIDR string) is empty for Node \\?"?'
+        r'(?P<n>[A-Za-z0-9][-A-Za-z0-9_.]{0,252}?)\\?"?(?:$|[\s"])'
+    ),
 )
 
 
@@ -114,8 +160,13 @@ def _own_name(f: Loose, known: set[str], pods: dict[str, str]) -> str | None:
         if len(nodes) == 1:
             return nodes.pop()
     if a.kind in m.LOG_KINDS and a.kind != m.CONTROLLER_LOG:
-        own = {n for text in f.texts for pattern in _OWN_NODE if (found := pattern.search(text))
-               for n in [found["n"].rstrip(".\\")]}
+        own = {
+            n
+            for text in f.texts
+            for pattern in _OWN_NODE
+            if (found := pattern.search(text))
+            for n in [found["n"].rstrip(".\\")]
+        }
         if len(own) == 1:
             return own.pop()
     # Longest names first so that "worker-10" is not taken for "worker-1".
@@ -183,9 +234,14 @@ def host_token(part: str, labelled: bool = False) -> str | None:
             if _ANTREA_POD.search(token):
                 continue
             token = re.sub(r"^(?:logs?|bundle)-|-(?:logs?|bundle|files|output)$", "", token)
-            if (_HOSTLIKE.match(token) and token not in _NOT_A_HOST and not _DATE_LIKE.match(token)
-                    and not _NOT_A_HOST_RE.match(token) and not _ANTREA_POD.fullmatch(token)
-                    and not re.fullmatch(r"v?\d+(?:-\d+)*", token)):
+            if (
+                _HOSTLIKE.match(token)
+                and token not in _NOT_A_HOST
+                and not _DATE_LIKE.match(token)
+                and not _NOT_A_HOST_RE.match(token)
+                and not _ANTREA_POD.fullmatch(token)
+                and not re.fullmatch(r"v?\d+(?:-\d+)*", token)
+            ):
                 return token
     return None
 

@@ -22,6 +22,7 @@ _CONTROLLER_BUNDLE = re.compile(r"^controller(?:_(?P<node>.+?))?(?:\.tar\.gz|\.t
 _POD_BUNDLE = re.compile(r"^bundle_[^/]+\.tar\.gz$")
 _BUNDLE_DIR = re.compile(r"^support-bundles_(?P<ts>\d{8}T\d{6}(?:Z|[+-]\d{4}))")
 
+
 @dataclass
 class Location:
     node: str | None  # None: not known from the layout

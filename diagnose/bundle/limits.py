@@ -32,8 +32,9 @@ class Limits:
     max_member_bytes: int = _limit(4 * GiB, "data read from one file or archive member")
     max_ratio: int = _limit(200, "inflated/compressed ratio of a compressed stream (bombs)", size=False)
     ratio_grace_bytes: int = _limit(16 * MiB, "data a compressed stream yields before its ratio is checked")
-    max_source_ratio: int = _limit(200, "data read from the whole source / its size on disk (many small bombs)",
-                                   size=False)
+    max_source_ratio: int = _limit(
+        200, "data read from the whole source / its size on disk (many small bombs)", size=False
+    )
     max_members: int = _limit(200_000, "files read from one source (directories and archives)", size=False)
     max_nesting: int = _limit(10, "archives or compression layers inside each other", size=False)
     max_path_depth: int = _limit(64, "directory levels of a path, on disk or in an archive", size=False)
@@ -112,16 +113,21 @@ def parse_overrides(items: Iterable[str], base: Limits | None = None) -> Limits:
 def help_text() -> str:
     """The limits and their defaults, for `scan --help` (click keeps `\\b` paragraphs as they are)."""
     defaults = Limits()
-    rows = [(f.name, format_size(value) if f.metadata["size"] else str(value), f.metadata["help"])
-            for f in fields(Limits) for value in [getattr(defaults, f.name)]]
+    rows = [
+        (f.name, format_size(value) if f.metadata["size"] else str(value), f.metadata["help"])
+        for f in fields(Limits)
+        for value in [getattr(defaults, f.name)]
+    ]
     width = max(len(n) + len(v) for n, v, _ in rows) + 1
     lines = [f"{n}={v}".ljust(width + 1) + h for n, v, h in rows]
-    return ("Limits on untrusted input, set with --limit NAME=VALUE (sizes take KiB, MiB, GiB); "
-            "reaching one stops reading that part with a note, the rest is still diagnosed:\n\n\b\n"
-            + "\n".join(lines))
+    return (
+        "Limits on untrusted input, set with --limit NAME=VALUE (sizes take KiB, MiB, GiB); "
+        "reaching one stops reading that part with a note, the rest is still diagnosed:\n\n\b\n" + "\n".join(lines)
+    )
 
 
 # -- budgets shared across one source ---------------------------------------------------------
+
 
 class Budget:
     """Bytes of memory the reader may still keep for one kind of data."""
@@ -145,5 +151,3 @@ _HIT_OVERHEAD = 256  # the objects around a hit's text: empty lines cost memory 
 
 def hit_size(hit: Any) -> int:
     return len(hit.text) + sum(len(x) for x in (*hit.following, *hit.before, *hit.after)) + _HIT_OVERHEAD
-
-

@@ -155,6 +155,7 @@ class Cluster:
             out.extend(n.artifacts)
         return out
 
+
 # Pseudo-Node for files whose Node cannot be told (a pasted excerpt with no host in it).
 UNATTRIBUTED = "(unattributed)"
 PSEUDO_NODES = frozenset({CONTROLLER_NODE, UNATTRIBUTED})

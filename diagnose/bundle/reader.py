@@ -109,7 +109,6 @@ class HitBuffer:
         for _, _, _, h in items:
             yield h.hit() if isinstance(h, Kept) else h
 
-
     def release(self, log: LogHits) -> None:
         """Drop what `log` kept and give its bytes back."""
         for windows in (self._first, self._last):
@@ -123,11 +122,14 @@ class HitBuffer:
 
     def texts_of(self, log: LogHits, limit: int) -> list[str]:
         """The lines of `log`'s kept hits (for Node attribution), leaving the hits in place."""
-        windows = self._by_log.get(id(log), []) if self._by_log is not None else [
-            item for window in (*self._first.values(), *self._last.values()) for item in window if item[2] is log]
+        windows = (
+            self._by_log.get(id(log), [])
+            if self._by_log is not None
+            else [item for window in (*self._first.values(), *self._last.values()) for item in window if item[2] is log]
+        )
         out = []
         for _, _, _, h in sorted(windows, key=_order)[:limit]:
-            out.append(_decode_kept(h.region[h.start:h.end]) if isinstance(h, Kept) else h.text)
+            out.append(_decode_kept(h.region[h.start : h.end]) if isinstance(h, Kept) else h.text)
         return out
 
 
@@ -260,9 +262,12 @@ class _Collector:
                     stats = self.scanner.scan(stream, kind, entry.hits, klog.is_header_or_log_start, mine)
             finally:
                 if entry.hits.refused:
-                    self.note(display, f"has {entry.hits.refused:,} matching lines that were not "
-                                       f"kept: the source's matching lines passed "
-                                       f"{format_size(self.limits.max_hit_bytes)} (max_hit_bytes)")
+                    self.note(
+                        display,
+                        f"has {entry.hits.refused:,} matching lines that were not "
+                        f"kept: the source's matching lines passed "
+                        f"{format_size(self.limits.max_hit_bytes)} (max_hit_bytes)",
+                    )
             if stats.unchecked:
                 self.note(display, _unchecked_note(stats))
             artifact.size = stats.bytes
@@ -276,12 +281,16 @@ class _Collector:
             data = _read_up_to(stream, cap + 1)  # `stream` starts again at byte 0 (it re-serves the sniffed head)
             if len(data) > cap:
                 data, artifact.truncated = data[:cap], True
-                self.note(display, f"is larger than {format_size(cap)} (max_small_artifact_bytes); only its start "
-                                   "was read")
+                self.note(
+                    display, f"is larger than {format_size(cap)} (max_small_artifact_bytes); only its start was read"
+                )
             if not self.kept.take(len(data)):
                 data, artifact.truncated = b"", True
-                self.note(display, "was not kept: the source's non-log files passed "
-                                   f"{format_size(self.limits.max_kept_bytes)} (max_kept_bytes)")
+                self.note(
+                    display,
+                    "was not kept: the source's non-log files passed "
+                    f"{format_size(self.limits.max_kept_bytes)} (max_kept_bytes)",
+                )
             artifact.data = data
             artifact.size = max(artifact.size, len(data))
             host, _ = shell.split_prompt(head_text)
@@ -291,8 +300,9 @@ class _Collector:
         if command:
             artifact.meta["command"] = command[:300]
 
-    def _canonical(self, head: bytes, stream: Readable,
-                   loc: layout.Location) -> tuple[bytes, Readable, textlines.Shape | None]:
+    def _canonical(
+        self, head: bytes, stream: Readable, loc: layout.Location
+    ) -> tuple[bytes, Readable, textlines.Shape | None]:
         """The file as canonical UTF-8 lines: UTF-16 transcoded, a UTF-8 BOM dropped, and the
         prefixes of pasted logs (CRI, journald, `kubectl logs --prefix`...) rewritten
         (diagnose.parse.lines). Files of a bundle are klog or command output already, so only
@@ -347,8 +357,11 @@ class _Collector:
             self.cluster.ignored[:] = [p for i, p in enumerate(self.cluster.ignored) if not self._replaced(p, i)]
         cluster = self.cluster
         year = self._year()
-        loose = [attribution.Loose(e.artifact, e.parts, _naming_lines(e)) for e in self.entries
-                 if e.artifact.node is None and e.artifact.kind not in _CLUSTER_KINDS]
+        loose = [
+            attribution.Loose(e.artifact, e.parts, _naming_lines(e))
+            for e in self.entries
+            if e.artifact.node is None and e.artifact.kind not in _CLUSTER_KINDS
+        ]
         known = self._known_nodes() | attribution.known_names(loose)
         attribution.attribute(loose, known, attribution.pod_nodes(e.artifact for e in self.entries))
         known |= {f.artifact.node for f in loose if f.artifact.node}
@@ -360,7 +373,8 @@ class _Collector:
                     for name in _failed_nodes(a.text()):
                         cluster.node(name).failed_reason = (
                             "listed in failed_nodes: antctl could not collect this Node's bundle "
-                            "(its agent API was unreachable)")
+                            "(its agent API was unreachable)"
+                        )
                 continue
             node = cluster.node(a.node or m.UNATTRIBUTED)
             node.artifacts.append(a)
@@ -374,7 +388,8 @@ class _Collector:
         for node in cluster.nodes.values():
             bundled = [e.artifact for e in self.entries if e.in_bundle and e.artifact.node == node.name]
             node.fallback_bundle = any(a.path.endswith("logs/agent/antrea-agent.log") for a in bundled) and not any(
-                a.kind in (m.FLOWS, m.IP_ROUTE, m.OVS_PORTS) for a in bundled)
+                a.kind in (m.FLOWS, m.IP_ROUTE, m.OVS_PORTS) for a in bundled
+            )
             node.collected_live = bool(bundled) and not node.fallback_bundle and not node.failed_reason
 
     def _known_nodes(self) -> set[str]:
@@ -391,8 +406,11 @@ class _Collector:
         bundle's collection time, else the klog files' headers of the same source, else the
         year the scan runs in, marked as a guess (the report says so)."""
         if self.cluster.collected_at:
-            hint = klog.YearHint(self.cluster.collected_at.year, self.cluster.collected_at.replace(tzinfo=None),
-                                 "the bundle's collection time")
+            hint = klog.YearHint(
+                self.cluster.collected_at.year,
+                self.cluster.collected_at.replace(tzinfo=None),
+                "the bundle's collection time",
+            )
         else:
             years = Counter(e.created.year for e in self.entries if e.created is not None)  # type: ignore[attr-defined]
             if years:
@@ -447,9 +465,11 @@ def _log_order(name: str, info: klog.KlogFileInfo) -> tuple:
 
 def _unchecked_note(stats: ScanStats) -> str:
     keys = ", ".join(sorted(stats.unchecked_keys)[:3]) + (", ..." if len(stats.unchecked_keys) > 3 else "")
-    return (f"has {stats.unchecked:,} lines that may match a signature ({keys}) but were not checked, the "
-            f"first at line {stats.first_unchecked}: checking them took too long (lines crafted against "
-            "a signature's regex?)")
+    return (
+        f"has {stats.unchecked:,} lines that may match a signature ({keys}) but were not checked, the "
+        f"first at line {stats.first_unchecked}: checking them took too long (lines crafted against "
+        "a signature's regex?)"
+    )
 
 
 def _failed_nodes(text: str) -> list[str]:
@@ -494,7 +514,7 @@ class _Tail:
     def read(self, n: int = -1) -> bytes:
         block = self._inner.read(n)
         if block:
-            self._tail = (self._tail + block)[-self.keep:] if len(block) < self.keep else block[-self.keep:]
+            self._tail = (self._tail + block)[-self.keep :] if len(block) < self.keep else block[-self.keep :]
         return block
 
     def close(self) -> None:

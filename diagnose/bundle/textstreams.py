@@ -86,7 +86,7 @@ class Normalised(_Rewriting):
         if cut == -1:
             self._carry = data
             return b""
-        self._carry = data[cut + 1:]
+        self._carry = data[cut + 1 :]
         return lines.normalise(data[: cut + 1], self._shape)
 
 

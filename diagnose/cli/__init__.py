@@ -43,8 +43,16 @@ def cli() -> None:
     """Find the root cause of an Antrea failure in a support bundle or in pasted files."""
 
 
-for command in (scan.scan, timeline.timeline, diff.diff, batch.batch, batch.summary, rules.rules,
-                redaction.redact_command, redaction.unredact):
+for command in (
+    scan.scan,
+    timeline.timeline,
+    diff.diff,
+    batch.batch,
+    batch.summary,
+    rules.rules,
+    redaction.redact_command,
+    redaction.unredact,
+):
     cli.add_command(command)
 
 
@@ -92,8 +100,10 @@ def main() -> None:
 def _internal_error(e: BaseException) -> None:
     if os.environ.get("ANTREA_DIAGNOSE_DEBUG"):
         raise e
-    click.echo(f"antrea-diagnose: internal error ({type(e).__name__}: {e}); "
-               "rerun with ANTREA_DIAGNOSE_DEBUG=1 and report it.", err=True)
+    click.echo(
+        f"antrea-diagnose: internal error ({type(e).__name__}: {e}); rerun with ANTREA_DIAGNOSE_DEBUG=1 and report it.",
+        err=True,
+    )
     sys.exit(InputError.exit_code)
 
 

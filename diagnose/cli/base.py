@@ -78,15 +78,27 @@ def _config_options() -> list[click.Option]:
         def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
             if value:
                 ctx.meta[key] = value
+
         return callback
 
     return [
-        click.Option(["--config"], type=click.Path(dir_okay=False, exists=True, path_type=Path), is_eager=True,
-                     expose_value=False, callback=remember(_CONFIG_KEY),
-                     help="Read settings from this TOML file instead of the nearest .antrea-diagnose.toml or "
-                          "pyproject.toml [tool.antrea-diagnose] (docs/cli.md#config-file)."),
-        click.Option(["--isolated"], is_flag=True, is_eager=True, expose_value=False,
-                     callback=remember(_ISOLATED_KEY), help="Ignore every config file."),
+        click.Option(
+            ["--config"],
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            is_eager=True,
+            expose_value=False,
+            callback=remember(_CONFIG_KEY),
+            help="Read settings from this TOML file instead of the nearest .antrea-diagnose.toml or "
+            "pyproject.toml [tool.antrea-diagnose] (docs/cli.md#config-file).",
+        ),
+        click.Option(
+            ["--isolated"],
+            is_flag=True,
+            is_eager=True,
+            expose_value=False,
+            callback=remember(_ISOLATED_KEY),
+            help="Ignore every config file.",
+        ),
     ]
 
 
@@ -126,8 +138,9 @@ def settings_for(ctx: click.Context) -> dict[str, Any]:
     all_keys = {_key(p) for cmd in commands.values() for p in cmd.params if _configurable(p)}
     for key in cfg.settings:
         if key not in all_keys:
-            raise config_file.ConfigError(f"{cfg.where}: unknown key {key!r}; the keys are the long option names: "
-                                          f"{', '.join(sorted(all_keys))}.")
+            raise config_file.ConfigError(
+                f"{cfg.where}: unknown key {key!r}; the keys are the long option names: {', '.join(sorted(all_keys))}."
+            )
     params = {_key(p): p for p in ctx.command.params if _configurable(p)}
     defaults: dict[str, Any] = {}
     for key, value in cfg.settings.items():  # top level: where the option exists and takes the value
@@ -139,8 +152,9 @@ def settings_for(ctx: click.Context) -> dict[str, Any]:
     own_key = command_key(ctx)
     for key, value in cfg.commands.get(own_key, {}).items():
         if key not in params:
-            raise config_file.ConfigError(f"{cfg.where}: [{own_key}] has no option {key!r}; it has "
-                                          f"{', '.join(sorted(params))}.")
+            raise config_file.ConfigError(
+                f"{cfg.where}: [{own_key}] has no option {key!r}; it has {', '.join(sorted(params))}."
+            )
         try:
             defaults[params[key].name] = _value(params[key], value, cfg, ctx)
         except click.BadParameter as e:
@@ -199,21 +213,32 @@ def complete_rules(ctx: click.Context, param: click.Parameter, incomplete: str) 
 
 
 rules_option = click.option(
-    "--rules", "rule_dirs", multiple=True, metavar="DIR",
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Also load the rule modules in DIR (repeatable); the built-in pack always comes first. Rule modules "
-         "are Python code: this imports and runs the code in DIR, so use only folders you trust.")
+    "are Python code: this imports and runs the code in DIR, so use only folders you trust.",
+)
 templates_option = click.option(
-    "--templates", "template_dirs", multiple=True, metavar="DIR",
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    metavar="DIR",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Look for report templates (md, html) in DIR before the built-in ones (repeatable). Templates run "
-         "code when rendered: use only folders you trust. Variables: docs/templates.md.")
+    "code when rendered: use only folders you trust. Variables: docs/templates.md.",
+)
 
 
 output_option = click.option(
-    "-o", "--output", metavar="FILE",
+    "-o",
+    "--output",
+    metavar="FILE",
     help="Write to FILE instead of standard output ('-': standard output). A file is replaced atomically; a "
-         "device or FIFO (/dev/null) is written to, never replaced; nothing is written over or inside the input.")
+    "device or FIFO (/dev/null) is written to, never replaced; nothing is written over or inside the input.",
+)
 
 
 def format_for(fmt: str | None, destination: str | None, suffixes: dict[str, str], default: str = "terminal") -> str:
@@ -226,12 +251,23 @@ def format_for(fmt: str | None, destination: str | None, suffixes: dict[str, str
 
 
 def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    f = click.option("--ignore", "ignore", multiple=True, metavar="RULES", shell_complete=complete_rules,
-                     help="Do not run these rules (ids, id prefixes, slugs or categories; comma-separated or "
-                          "repeated; any case).")(f)
-    return click.option("--select", "select", multiple=True, metavar="RULES", shell_complete=complete_rules,
-                        help="Run only these rules (ids such as ANT-SEC-001, id prefixes such as ANT-SEC, slugs "
-                             "or categories; comma-separated or repeated; any case).")(f)
+    f = click.option(
+        "--ignore",
+        "ignore",
+        multiple=True,
+        metavar="RULES",
+        shell_complete=complete_rules,
+        help="Do not run these rules (ids, id prefixes, slugs or categories; comma-separated or repeated; any case).",
+    )(f)
+    return click.option(
+        "--select",
+        "select",
+        multiple=True,
+        metavar="RULES",
+        shell_complete=complete_rules,
+        help="Run only these rules (ids such as ANT-SEC-001, id prefixes such as ANT-SEC, slugs "
+        "or categories; comma-separated or repeated; any case).",
+    )(f)
 
 
 def limit_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -260,8 +296,9 @@ def load_rules(rule_dirs: Iterable[Path] = (), select: Iterable[str] = (), ignor
 
 def at_or_above(severity: str | None, threshold: str | None) -> bool:
     """True when `severity` is `threshold` or worse (`--fail-on`)."""
-    return bool(threshold and severity in SEVERITIES and
-                SEVERITIES.index(severity) <= SEVERITIES.index(threshold.lower()))
+    return bool(
+        threshold and severity in SEVERITIES and SEVERITIES.index(severity) <= SEVERITIES.index(threshold.lower())
+    )
 
 
 # -- where text goes ----------------------------------------------------------------------------------

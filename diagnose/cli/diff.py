@@ -14,24 +14,42 @@ FORMATS = ("terminal", "md", "json")
 SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".json": "json"}
 
 
-@click.command(cls=base.Command, epilog="""\b
+@click.command(
+    cls=base.Command,
+    epilog="""\b
 Examples:
   antrea-diagnose diff before-upgrade/ after-upgrade/
   antrea-diagnose diff yesterday.tar.gz today.tar.gz --format md -o diff.md    for an issue comment
   antrea-diagnose diff old.tgz new.tgz -f json | jq '.findings.appeared'
-  antrea-diagnose diff old/ new/ --fail-on error        exit 1 when an error (or worse) appeared""")
+  antrea-diagnose diff old/ new/ --fail-on error        exit 1 when an error (or worse) appeared""",
+)
 @click.argument("old", metavar="OLD")
 @click.argument("new", metavar="NEW")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
-              help="Output format. Default: terminal, or from the -o file's suffix (.md, .json).")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    help="Output format. Default: terminal, or from the -o file's suffix (.md, .json).",
+)
 @base.output_option
 @base.fail_on_option("Exit 1 when a finding of this severity or worse appeared in NEW or got worse.")
 @base.rules_option
 @base.selection_options
 @base.limit_option("Change a limit on untrusted input for this run (see `scan --help`), for both bundles.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no notes on stderr.")
-def diff(old: str, new: str, fmt: str | None, output: str | None, fail_on: str | None, rule_dirs: tuple[Path, ...],
-         select: tuple[str, ...], ignore: tuple[str, ...], limit_items: tuple[str, ...], quiet: bool) -> None:
+def diff(
+    old: str,
+    new: str,
+    fmt: str | None,
+    output: str | None,
+    fail_on: str | None,
+    rule_dirs: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    limit_items: tuple[str, ...],
+    quiet: bool,
+) -> None:
     """Compare two bundles of the same cluster (OLD before NEW; either may be - for standard
     input): findings that appeared, were resolved or changed severity; Nodes added, lost or
     failed; Antrea version, feature gates and agent and controller config; routes, interfaces

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def diagnosed(paths: tuple[str, ...] | list[str], rules: list[Any], limits: Any, *,
-              progress: bool = True) -> Iterator[tuple[Any, sources.Source]]:
+def diagnosed(
+    paths: tuple[str, ...] | list[str], rules: list[Any], limits: Any, *, progress: bool = True
+) -> Iterator[tuple[Any, sources.Source]]:
     """The diagnosis of what the user named (one source, several read as one, or `-`), with the
     report's source named as the user gave it. Temp files (stdin, several sources) live until
     the block ends."""
@@ -64,8 +65,15 @@ def is_regular_file(destination: str | Path | None) -> bool:
     return output.is_regular_file(destination)
 
 
-def write(text: str, destination: str | Path | None, inputs: list[Path], *, what: str = "the report",
-          done: str | None = None, quiet: bool = False) -> None:
+def write(
+    text: str,
+    destination: str | Path | None,
+    inputs: list[Path],
+    *,
+    what: str = "the report",
+    done: str | None = None,
+    quiet: bool = False,
+) -> None:
     """`text` to standard output (no `-o`, or `-o -`) or to the file, device or FIFO named; `done`
     is said on stderr afterwards, unless `quiet` or the text went to standard output."""
     from diagnose import output

@@ -44,8 +44,7 @@ class ScanProgress:
             self._thread.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None) -> None:
         self._done.set()
         if self._thread is not None:
             self._thread.join(timeout=5)

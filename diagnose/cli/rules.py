@@ -18,16 +18,26 @@ def rules() -> None:
     """The rule catalogue: list, show one rule's documentation, check a rule pack."""
 
 
-@rules.command("list", epilog="""\b
+@rules.command(
+    "list",
+    epilog="""\b
 Examples:
   antrea-diagnose rules list
   antrea-diagnose rules list --select secondary-network-uplink,mtu
   antrea-diagnose rules list --format json | jq -r '.[].id'
-  antrea-diagnose rules list --rules ./my-rules""")
+  antrea-diagnose rules list --rules ./my-rules""",
+)
 @base.rules_option
 @base.selection_options
-@click.option("-f", "--format", "fmt", type=click.Choice(("table", "json"), case_sensitive=False), default="table",
-              show_default=True, help="A table to read, or JSON (one object per rule) for scripts.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json"), case_sensitive=False),
+    default="table",
+    show_default=True,
+    help="A table to read, or JSON (one object per rule) for scripts.",
+)
 def rules_list(rule_dirs: tuple[Path, ...], select: tuple[str, ...], ignore: tuple[str, ...], fmt: str) -> None:
     """List the loaded rules, sorted by id: id, severity, category, title and the Antrea versions
     they cover."""
@@ -37,9 +47,21 @@ def rules_list(rule_dirs: tuple[Path, ...], select: tuple[str, ...], ignore: tup
     if fmt.lower() == "json":
         import json
 
-        rows = [{"id": r.id, "slug": r.slug, "severity": r.severity, "category": r.category, "title": r.title,
-                 "applies_to": r.applies_to, "fixed_in": r.fixed_in, "explains": list(r.explains),
-                 "references": list(r.references), "module": r.path} for r in loaded]
+        rows = [
+            {
+                "id": r.id,
+                "slug": r.slug,
+                "severity": r.severity,
+                "category": r.category,
+                "title": r.title,
+                "applies_to": r.applies_to,
+                "fixed_in": r.fixed_in,
+                "explains": list(r.explains),
+                "references": list(r.references),
+                "module": r.path,
+            }
+            for r in loaded
+        ]
         from diagnose import output
 
         output.write_stdout(json.dumps(rows, indent=2) + "\n")
@@ -50,8 +72,14 @@ def rules_list(rule_dirs: tuple[Path, ...], select: tuple[str, ...], ignore: tup
 
     console = base.console()
     wide = console.width >= WIDE_TABLE  # narrower: versions go under the title, only where they matter
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True,
-                  caption=f"{len(loaded)} rules; `antrea-diagnose rules show ID` for one rule's documentation")
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+        caption=f"{len(loaded)} rules; `antrea-diagnose rules show ID` for one rule's documentation",
+    )
     for name in ("ID", "Severity", "Category", "Title", *(["Versions"] if wide else [])):
         table.add_column(name, overflow="fold", no_wrap=name in ("ID", "Severity", "Category"))
     for r in loaded:
@@ -63,10 +91,13 @@ def rules_list(rule_dirs: tuple[Path, ...], select: tuple[str, ...], ignore: tup
     console.print(table)
 
 
-@rules.command("show", epilog="""\b
+@rules.command(
+    "show",
+    epilog="""\b
 Examples:
   antrea-diagnose rules show ANT-SEC-001
-  antrea-diagnose rules show secondary-bridge-took-node-nic""")
+  antrea-diagnose rules show secondary-bridge-took-node-nic""",
+)
 @click.argument("rule_id", shell_complete=base.complete_rules)
 @base.rules_option
 def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
@@ -84,14 +115,20 @@ def rules_show(rule_id: str, rule_dirs: tuple[Path, ...]) -> None:
     console.print(f"\nmodule: {found.path}", markup=False, highlight=False)
 
 
-@rules.command("lint", epilog="""\b
+@rules.command(
+    "lint",
+    epilog="""\b
 Examples:
   antrea-diagnose rules lint                 the built-in pack
-  antrea-diagnose rules lint ./my-rules      your pack (imports and runs its modules)""")
+  antrea-diagnose rules lint ./my-rules      your pack (imports and runs its modules)""",
+)
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path),
-              help="Fixture folders of the pack (<module>/fires-*, <module>/quiet-*). "
-                   "Default: DIR/fixtures or DIR/tests/fixtures; tests/rules/fixtures for the built-in pack.")
+@click.option(
+    "--fixtures",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Fixture folders of the pack (<module>/fires-*, <module>/quiet-*). "
+    "Default: DIR/fixtures or DIR/tests/fixtures; tests/rules/fixtures for the built-in pack.",
+)
 def rules_lint(directory: Path | None, fixtures: Path | None) -> None:
     """Check the rule modules in DIR (default: the built-in pack): documentation sections,
     metadata, signatures (compile, literal, both matching engines, slow patterns), a check()
@@ -112,15 +149,21 @@ def rules_lint(directory: Path | None, fixtures: Path | None) -> None:
         sys.exit(1)
 
 
-@rules.command("test", epilog="""\b
+@rules.command(
+    "test",
+    epilog="""\b
 Examples:
   antrea-diagnose rules test                       every fixture of the built-in pack
   antrea-diagnose rules test ./my-rules            your pack's fixtures (with the built-in rules loaded)
-  antrea-diagnose rules test ./my-rules -k mtu     only the cases whose path contains "mtu\"""")
+  antrea-diagnose rules test ./my-rules -k mtu     only the cases whose path contains "mtu\"""",
+)
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--fixtures", type=click.Path(file_okay=False, path_type=Path),
-              help="Fixture folders of the pack (<module>/<case>/ with an expect.yaml). "
-                   "Default: DIR/fixtures or DIR/tests/fixtures; tests/rules/fixtures for the built-in pack.")
+@click.option(
+    "--fixtures",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Fixture folders of the pack (<module>/<case>/ with an expect.yaml). "
+    "Default: DIR/fixtures or DIR/tests/fixtures; tests/rules/fixtures for the built-in pack.",
+)
 @click.option("-k", "keyword", help="Only the cases whose <module>/<case> path contains this text.")
 def rules_test(directory: Path | None, fixtures: Path | None, keyword: str | None) -> None:
     """Scan every fixture folder of a rule pack and check the report against the expect.yaml beside

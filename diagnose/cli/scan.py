@@ -28,35 +28,69 @@ Examples:
 
 @click.command(cls=base.Command, epilog=EXAMPLES + "\n" + bundle_limits.help_text())
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS, case_sensitive=False),
-              help="Report format. Default: terminal, or from the -o file's suffix (.md, .html, .json).")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS, case_sensitive=False),
+    help="Report format. Default: terminal, or from the -o file's suffix (.md, .html, .json).",
+)
 @base.output_option
-@base.fail_on_option("Exit 1 when a finding has this severity or worse, or when nothing could be judged "
-                     "(verdict not-enough-evidence: a gate that could not look must not pass). For CI and scripts.")
+@base.fail_on_option(
+    "Exit 1 when a finding has this severity or worse, or when nothing could be judged "
+    "(verdict not-enough-evidence: a gate that could not look must not pass). For CI and scripts."
+)
 @base.rules_option
 @base.templates_option
 @base.selection_options
 @base.limit_option("Change a limit on untrusted input for this run (repeatable); the limits are listed below.")
-@click.option("-q", "--quiet", is_flag=True,
-              help="Print only the verdict and the table of findings (terminal format), no progress and no notes "
-                   "on stderr.")
-@click.option("--strict-rules", is_flag=True,
-              help="Exit 4 when a rule raised an exception on this source (a bug in the rule: what it checks is "
-                   "missing from the report). For CI of rule packs.")
-@click.option("--redact", is_flag=True,
-              help="Replace addresses, names and secrets in the report with pseudonyms (docs/redaction.md).")
-@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --redact: write the private redaction map here (default: <report>.redaction-map.json when "
-                   "the report goes to a file).")
-@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="With --redact: the key shared by a batch, for the same pseudonyms in every report (created "
-                   "if missing).")
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only the verdict and the table of findings (terminal format), no progress and no notes on stderr.",
+)
+@click.option(
+    "--strict-rules",
+    is_flag=True,
+    help="Exit 4 when a rule raised an exception on this source (a bug in the rule: what it checks is "
+    "missing from the report). For CI of rule packs.",
+)
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Replace addresses, names and secrets in the report with pseudonyms (docs/redaction.md).",
+)
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --redact: write the private redaction map here (default: <report>.redaction-map.json when "
+    "the report goes to a file).",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --redact: the key shared by a batch, for the same pseudonyms in every report (created if missing).",
+)
 @click.option("--keep-names", metavar="pods,namespaces", help="With --redact: keep these names as they are.")
-def scan(sources: tuple[str, ...], fmt: str | None, output: str | None, fail_on: str | None,
-         rule_dirs: tuple[Path, ...], template_dirs: tuple[Path, ...], select: tuple[str, ...],
-         ignore: tuple[str, ...], limit_items: tuple[str, ...], quiet: bool, strict_rules: bool = False,
-         redact: bool = False,
-         map_path: Path | None = None, key_file: Path | None = None, keep_names: str | None = None) -> None:
+def scan(
+    sources: tuple[str, ...],
+    fmt: str | None,
+    output: str | None,
+    fail_on: str | None,
+    rule_dirs: tuple[Path, ...],
+    template_dirs: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    limit_items: tuple[str, ...],
+    quiet: bool,
+    strict_rules: bool = False,
+    redact: bool = False,
+    map_path: Path | None = None,
+    key_file: Path | None = None,
+    keep_names: str | None = None,
+) -> None:
     """Diagnose SOURCE: an antctl support-bundles folder or archive, one Node's agent bundle, a
     folder of pasted files, a single log or command output, or - for standard input. Several
     SOURCEs are read together, as one paste."""
@@ -107,8 +141,16 @@ def _render(data: dict, fmt: str, template_dirs: tuple[Path, ...], quiet: bool) 
     return report.render(data, fmt, list(template_dirs))
 
 
-def _redaction_session(redact: bool, sources: tuple[str, ...], inputs: list[Path], destination: str | None,
-                       map_path: Path | None, key_file: Path | None, keep_names: str | None, quiet: bool):
+def _redaction_session(
+    redact: bool,
+    sources: tuple[str, ...],
+    inputs: list[Path],
+    destination: str | None,
+    map_path: Path | None,
+    key_file: Path | None,
+    keep_names: str | None,
+    quiet: bool,
+):
     if not (redact or map_path or key_file or keep_names):
         return None
     from diagnose.redact import commands as redaction
@@ -121,5 +163,6 @@ def _redaction_session(redact: bool, sources: tuple[str, ...], inputs: list[Path
         pipeline.check(map_path, inputs, what="the redaction map")
     single = Path(sources[0]) if len(sources) == 1 and sources[0] != "-" else None
     report = Path(destination) if destination and destination != "-" else None
-    return redaction.scan_session(redact, single, report, map_path, key_file, keep_names,
-                                  base.say if not quiet else lambda _: None)
+    return redaction.scan_session(
+        redact, single, report, map_path, key_file, keep_names, base.say if not quiet else lambda _: None
+    )

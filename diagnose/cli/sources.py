@@ -49,8 +49,9 @@ class Source:
 
 
 @contextmanager
-def opened(paths: tuple[str, ...] | list[str], stdin: BinaryIO | None = None,
-           max_stdin_bytes: int | None = None) -> Iterator[Source]:
+def opened(
+    paths: tuple[str, ...] | list[str], stdin: BinaryIO | None = None, max_stdin_bytes: int | None = None
+) -> Iterator[Source]:
     """The source for `paths`; the private temp folder (if any) is removed on exit."""
     paths = [str(p) for p in paths]
     if not paths:
@@ -149,8 +150,9 @@ def _mirror_dir(src: Path, dst: Path, source: Source, shown: str) -> None:
         kept = []
         for d in sorted(dirnames):
             if os.path.islink(here / d):
-                source.notes.append((f"{shown.rstrip('/')}/{(rel / d).as_posix()}", "is a symbolic link to a "
-                                     "directory; not followed"))
+                source.notes.append(
+                    (f"{shown.rstrip('/')}/{(rel / d).as_posix()}", "is a symbolic link to a directory; not followed")
+                )
             else:
                 kept.append(d)
         dirnames[:] = kept
@@ -166,8 +168,10 @@ def _mirror_dir(src: Path, dst: Path, source: Source, shown: str) -> None:
 def _save_stdin(dst: Path, stdin: BinaryIO | None, cap: int | None, source: Source) -> int:
     stream = stdin if stdin is not None else sys.stdin.buffer
     if stdin is None and sys.stdin.isatty():
-        raise UsageError("Standard input is a terminal: pipe the logs in (kubectl logs ... | antrea-diagnose scan -) "
-                         "or name the files.")
+        raise UsageError(
+            "Standard input is a terminal: pipe the logs in (kubectl logs ... | antrea-diagnose scan -) "
+            "or name the files."
+        )
     total = 0
     fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with open(fd, "wb") as out:
@@ -178,8 +182,9 @@ def _save_stdin(dst: Path, stdin: BinaryIO | None, cap: int | None, source: Sour
             if cap is not None and total + len(block) > cap:
                 out.write(block[: cap - total])
                 total = cap
-                source.notes.append((STDIN_LABEL, f"is longer than {cap:,} bytes (max_total_bytes); only its start "
-                                                  "was read"))
+                source.notes.append(
+                    (STDIN_LABEL, f"is longer than {cap:,} bytes (max_total_bytes); only its start was read")
+                )
                 break
             out.write(block)
             total += len(block)

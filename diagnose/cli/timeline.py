@@ -29,23 +29,45 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> time
 @click.command(cls=base.Command, epilog=EXAMPLES)
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("--node", "nodes", multiple=True, metavar="NODE", help="Only this Node's events (repeatable).")
-@click.option("--since", callback=_when, metavar="TIME",
-              help=f"Only events at or after TIME: {times.EXAMPLES}. A time of day is on the logs' last day (the "
-                   "day before when that is after the last event); the logs' own clock; a zone or Z is "
-                   "converted to UTC.")
-@click.option("--until", callback=_when, metavar="TIME",
-              help="Only events at or before TIME, which covers its whole minute or second (--until 18:57 "
-                   "includes 18:57:59).")
-@click.option("-f", "--format", "fmt", type=click.Choice(("terminal", "csv"), case_sensitive=False),
-              help="Output format. Default: terminal, or csv for an -o file ending in .csv.")
+@click.option(
+    "--since",
+    callback=_when,
+    metavar="TIME",
+    help=f"Only events at or after TIME: {times.EXAMPLES}. A time of day is on the logs' last day (the "
+    "day before when that is after the last event); the logs' own clock; a zone or Z is "
+    "converted to UTC.",
+)
+@click.option(
+    "--until",
+    callback=_when,
+    metavar="TIME",
+    help="Only events at or before TIME, which covers its whole minute or second (--until 18:57 includes 18:57:59).",
+)
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(("terminal", "csv"), case_sensitive=False),
+    help="Output format. Default: terminal, or csv for an -o file ending in .csv.",
+)
 @base.output_option
 @base.rules_option
 @base.selection_options
 @base.limit_option("Change a limit on untrusted input for this run (see `scan --help`).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no notes on stderr.")
-def timeline(sources: tuple[str, ...], nodes: tuple[str, ...], since: times.When | None, until: times.When | None,
-             fmt: str | None, output: str | None, rule_dirs: tuple[Path, ...], select: tuple[str, ...],
-             ignore: tuple[str, ...], limit_items: tuple[str, ...], quiet: bool) -> None:
+def timeline(
+    sources: tuple[str, ...],
+    nodes: tuple[str, ...],
+    since: times.When | None,
+    until: times.When | None,
+    fmt: str | None,
+    output: str | None,
+    rule_dirs: tuple[Path, ...],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    limit_items: tuple[str, ...],
+    quiet: bool,
+) -> None:
     """Print the merged event stream of SOURCE (several are read as one; - is standard input):
     every matched log line (rule signatures and the agent's start, flow-restoration and fatal
     markers) of every Node, in time order, with its Node, agent run, level, file:line and
@@ -76,12 +98,12 @@ def timeline(sources: tuple[str, ...], nodes: tuple[str, ...], since: times.When
         return
     else:
         text = base.rendered(stream.table(found, len(everything), base.file_width()), base.file_width())
-    pipeline.write(text, output, inputs, what="the timeline", done=f"{len(found):,} events written to {output}",
-                   quiet=quiet)
+    pipeline.write(
+        text, output, inputs, what="the timeline", done=f"{len(found):,} events written to {output}", quiet=quiet
+    )
 
 
-def _window(rows: list, since: times.When | None, until: times.When | None) -> tuple[datetime | None,
-                                                                                     datetime | None]:
+def _window(rows: list, since: times.When | None, until: times.When | None) -> tuple[datetime | None, datetime | None]:
     """`--since`/`--until` as instants: a time of day is placed on the dates of the events."""
     dated = [r.time for r in rows if r.time is not None]
     dates = {t.date() for t in dated}
@@ -89,6 +111,7 @@ def _window(rows: list, since: times.When | None, until: times.When | None) -> t
     start = since.first(dates, last) if since else None
     end = until.last(dates, last) if until else None
     if (since and start is None) or (until and end is None):
-        raise UsageError("The logs have no dated events, so a time of day cannot be placed; give a date too "
-                         "(2024-06-28 18:57).")
+        raise UsageError(
+            "The logs have no dated events, so a time of day cannot be placed; give a date too (2024-06-28 18:57)."
+        )
     return start, end

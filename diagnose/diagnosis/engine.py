@@ -24,8 +24,9 @@ def scanner_for(rules: list[Rule]) -> Scanner:
     return Scanner(sigs, catch_all=unexplained.SIGNATURES)
 
 
-def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None,
-             raise_rule_errors: bool | None = None) -> Diagnosis:
+def diagnose(
+    source: Path, rules: list[Rule], scanner: Scanner | None = None, raise_rule_errors: bool | None = None
+) -> Diagnosis:
     """Diagnose one source. A `scanner` from `scanner_for(rules)` may be reused for many sources
     (batch workers do), one thread at a time: it only caches its compiled matchers.
 
@@ -70,6 +71,13 @@ def diagnose(source: Path, rules: list[Rule], scanner: Scanner | None = None,
     ]
     fallbacks = frozenset(r.id for r in rules if r.fallback)
     ranked = rank(findings, fallbacks)
-    return Diagnosis(cluster=cluster, findings=ranked, nodes=nodes, rules_run=len(rules) - len(skipped),
-                     unexplained=miner.results(cluster), not_evaluated=skipped, rule_failures=failures,
-                     verdict=verdict.decide(ranked, view))
+    return Diagnosis(
+        cluster=cluster,
+        findings=ranked,
+        nodes=nodes,
+        rules_run=len(rules) - len(skipped),
+        unexplained=miner.results(cluster),
+        not_evaluated=skipped,
+        rule_failures=failures,
+        verdict=verdict.decide(ranked, view),
+    )

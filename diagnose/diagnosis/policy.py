@@ -61,8 +61,9 @@ def _unknown_version(f: Finding, view: ClusterView, rule: Rule) -> None:
         f.missing.append(Missing(f"the Antrea version (this failure exists in {span}{fixed})", VERSION_COMMAND))
 
 
-def _judge(f: Finding, view: ClusterView, kinds: dict[str, str], roles: dict[str, str],
-           successes: set[str], rule: Rule | None) -> None:
+def _judge(
+    f: Finding, view: ClusterView, kinds: dict[str, str], roles: dict[str, str], successes: set[str], rule: Rule | None
+) -> None:
     if any(kinds.get(e.artifact) not in m.LOG_KINDS for e in f.evidence if e.artifact in kinds):
         return  # rests on current state too: the state is what it is now
     failures = [e for e in f.events if roles.get(e.signature) == "failure"]
@@ -109,8 +110,9 @@ def _without_shadowed_fallbacks(findings: list[Finding], rules: dict[str, Rule])
     specific = [f for f in findings if not (rules.get(f.rule_id) and rules[f.rule_id].fallback)]
     # A line is the same when its file and line number are, or (a line logged to several klog
     # severity files) its time and text are.
-    cited: set[tuple[str, int | None] | tuple[str, str, str]] = {(e.artifact, e.line) for f in specific
-                                                                  for e in f.evidence}
+    cited: set[tuple[str, int | None] | tuple[str, str, str]] = {
+        (e.artifact, e.line) for f in specific for e in f.evidence
+    }
     cited |= {("same", e.time, e.text) for f in specific for e in f.evidence if e.time}
     out = []
     for f in findings:
@@ -118,8 +120,9 @@ def _without_shadowed_fallbacks(findings: list[Finding], rules: dict[str, Rule])
         if rule is not None and rule.fallback:
             logged = [e for e in f.events if e.time is not None] or f.events
             last = max(logged, key=lambda e: (e.time or datetime.min, e.line), default=None)
-            if last is not None and ((last.artifact, last.line) in cited
-                                     or ("same", last.time_text, last.text) in cited):
+            if last is not None and (
+                (last.artifact, last.line) in cited or ("same", last.time_text, last.text) in cited
+            ):
                 continue
         out.append(f)
     return out

@@ -52,9 +52,11 @@ def rank(findings: list[Finding], fallbacks: frozenset[str] = frozenset()) -> li
             if sym.rule_id in fallbacks:  # the crash the root causes, whatever words its fatal used
                 sym.category = "agent-crash"
         r.symptoms.sort(key=_order)
+
     def caused_by_another(f: Finding) -> bool:
-        return any(f.category in r.explains for r in roots
-                   if r is not f and r.category != f.category and _current_enough(r, f))
+        return any(
+            f.category in r.explains for r in roots if r is not f and r.category != f.category and _current_enough(r, f)
+        )
 
     return sorted(roots, key=lambda f: (f.status != CONFIRMED, caused_by_another(f), *_order(f)))
 
@@ -70,8 +72,11 @@ _CRASH_CONSEQUENCES = frozenset({"cni"})
 
 def _explains(root: Finding, other: Finding, fallbacks: frozenset[str]) -> bool:
     crashes = "agent-crash" in root.explains
-    category_fits = (other.category in root.explains or (other.rule_id in fallbacks and crashes)
-                     or (crashes and other.category in _CRASH_CONSEQUENCES))
+    category_fits = (
+        other.category in root.explains
+        or (other.rule_id in fallbacks and crashes)
+        or (crashes and other.category in _CRASH_CONSEQUENCES)
+    )
     return (
         category_fits
         and (other.category != root.category or other.rule_id in fallbacks)
@@ -95,8 +100,9 @@ def _cause_first(root: Finding, other: Finding) -> bool:
     symptom's last one. State evidence has no time and always agrees."""
     own = root.rule_id + ":"
     for node in set(root.nodes) & set(other.nodes):
-        cause = [e.time for e in root.events if e.time is not None and e.node in (node, None)
-                 and e.signature.startswith(own)]
+        cause = [
+            e.time for e in root.events if e.time is not None and e.node in (node, None) and e.signature.startswith(own)
+        ]
         effect = [e.time for e in other.events if e.time is not None and e.node in (node, None)]
         if cause and effect and min(cause) > max(effect):
             return False
@@ -149,7 +155,7 @@ def _short(filename: str) -> str:
     parts = Path(filename).parts
     for anchor in ("rules", "diagnose"):
         if anchor in parts:
-            return "/".join(parts[len(parts) - 1 - parts[::-1].index(anchor):])
+            return "/".join(parts[len(parts) - 1 - parts[::-1].index(anchor) :])
     return Path(filename).name
 
 
@@ -182,8 +188,10 @@ class Diagnosis:
                 collected_at=c.collected_at.isoformat() if c.collected_at else None,
                 year_source=c.year_source or None,
                 nodes=[rm.NodeOut(**asdict(n)) for n in self.nodes],
-                artifacts=[rm.ArtifactOut(path=a.path, kind=a.kind, node=a.node, size=a.size, truncated=a.truncated)
-                           for a in c.all_artifacts()],
+                artifacts=[
+                    rm.ArtifactOut(path=a.path, kind=a.kind, node=a.node, size=a.size, truncated=a.truncated)
+                    for a in c.all_artifacts()
+                ],
                 unreadable=[rm.ReadProblemOut(path=p.path, reason=p.reason) for p in c.problems],
                 unrecognised=list(c.ignored),
                 rules_run=self.rules_run,
@@ -191,10 +199,18 @@ class Diagnosis:
             verdict=self.verdict.value,
             verdict_reason=self.verdict.reason,
             findings=[_finding_out(f) for f in self.findings],
-            not_evaluated=[rm.NotEvaluatedOut(rule_id=n.rule_id, title=n.title, missing=[
-                rm.MissingOut(what=m.what, command=m.command) for m in n.missing]) for n in self.not_evaluated],
-            rule_failures=[rm.RuleFailureOut(rule_id=r.rule_id, title=r.title, error=r.error, where=r.where)
-                           for r in self.rule_failures],
+            not_evaluated=[
+                rm.NotEvaluatedOut(
+                    rule_id=n.rule_id,
+                    title=n.title,
+                    missing=[rm.MissingOut(what=m.what, command=m.command) for m in n.missing],
+                )
+                for n in self.not_evaluated
+            ],
+            rule_failures=[
+                rm.RuleFailureOut(rule_id=r.rule_id, title=r.title, error=r.error, where=r.where)
+                for r in self.rule_failures
+            ],
             unexplained=[rm.build(rm.UnexplainedOut, u) for u in self.unexplained],
             timeline=rm.build(rm.TimelineOut, storyline.build(c, self.findings)),
         )
@@ -218,12 +234,22 @@ def _finding_out(f: Finding) -> rm.FindingOut:
         outcome=f.outcome,
         lasted=f.lasted,  # type: ignore[arg-type]
         missing_evidence=[rm.MissingOut(what=m.what, command=m.command) for m in f.missing],
-        evidence=[rm.EvidenceOut(artifact=e.artifact, line=e.line, time=e.time, text=e.text, node=e.node,
-                                 context=[rm.ContextOut(line=x.line, text=x.text) for x in e.context])
-                  for e in f.evidence],
-        remediation=rm.RemediationOut(steps=[s.text for s in f.remediation],
-                                      commands=[s.command for s in f.remediation if s.command],
-                                      detail=[rm.StepOut(text=s.text, command=s.command) for s in f.remediation]),
+        evidence=[
+            rm.EvidenceOut(
+                artifact=e.artifact,
+                line=e.line,
+                time=e.time,
+                text=e.text,
+                node=e.node,
+                context=[rm.ContextOut(line=x.line, text=x.text) for x in e.context],
+            )
+            for e in f.evidence
+        ],
+        remediation=rm.RemediationOut(
+            steps=[s.text for s in f.remediation],
+            commands=[s.command for s in f.remediation if s.command],
+            detail=[rm.StepOut(text=s.text, command=s.command) for s in f.remediation],
+        ),
         references=f.references,
         ruled_out=f.ruled_out,
         symptoms=[_finding_out(s) for s in f.symptoms],

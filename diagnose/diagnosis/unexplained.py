@@ -47,10 +47,13 @@ _CACHE_SIZE = 4096  # message shapes whose template is remembered (retry loops r
 # (`E0628 18:57:17.883444 `), and the message starts after the `] ` that closes `threadid
 # file:line]`. Matching the whole header in Hyperscan would halve its speed (the bounded file
 # name), the `] ` is one `find`.
-_KLOG_HEAD = (r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) )?(?:[\w.-]{1,80} ){0,2}"
-              r"[EWF]\d{4} \d\d:\d\d:\d\d\.\d{6} ")
+_KLOG_HEAD = (
+    r"(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) )?(?:[\w.-]{1,80} ){0,2}"
+    r"[EWF]\d{4} \d\d:\d\d:\d\d\.\d{6} "
+)
 KLOG = CatchAll(
-    "klog", "^" + _KLOG_HEAD,
+    "klog",
+    "^" + _KLOG_HEAD,
     # `^` with MULTILINE makes Hyperscan try the optional prefixes at every line start and cost
     # half its speed over all other signatures together; anchoring on the newline byte lets its
     # literal search skip ahead (2.4 GB/s instead of 0.9 on klog text). A chunk starts a line.
@@ -61,8 +64,10 @@ KLOG = CatchAll(
 # is found, the rest of the head is checked on the few lines that have one (`_OVS_HEAD`).
 OVS = CatchAll("ovs", r"\|(?:EMER|ERR|WARN)\|", r"\|(?:EMER|ERR|WARN)\|", (m.OVS_LOG, m.OVS_CONTAINER_LOG))
 SIGNATURES: tuple[tuple[str, CatchAll], ...] = ((f"{PREFIX}:klog", KLOG), (f"{PREFIX}:ovs", OVS))
-_OVS_HEAD = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\|\d+\|([^|()\n]{1,64})(?:\([^|()\n]{0,64}\))?"
-                       rb"\|(EMER|ERR|WARN)\|")
+_OVS_HEAD = re.compile(
+    rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\|\d+\|([^|()\n]{1,64})(?:\([^|()\n]{0,64}\))?"
+    rb"\|(EMER|ERR|WARN)\|"
+)
 
 _LEVELS = {"E": "error", "W": "warning", "F": "error", "EMER": "error", "ERR": "error", "WARN": "warning"}
 _LEVEL_ORDER = {"error": 0, "warning": 1}
@@ -139,7 +144,7 @@ def _template(text: str) -> str:
     out: list[str] = []
     pos = 0
     for q in _QUOTED.finditer(text):
-        out.append(_mask_tokens(text[pos:q.start()]))
+        out.append(_mask_tokens(text[pos : q.start()]))
         body = q[1]
         # The leading quoted text of a structured klog line is the message itself; other quoted
         # values without spaces are names (Pods, interfaces, Nodes); longer ones are errors.
@@ -174,8 +179,13 @@ _GENERIC = frozenset(("num", "nums", "ip", "hex", "pod", "iface", "uuid", "versi
 @lru_cache(maxsize=256)
 def _names_pattern(names: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[str] | None]:
     # Longest first, so that `worker-10` is not read as `worker-1` followed by "0".
-    spellings = tuple(sorted({s for n in names for s in (n, _mask_tokens(n))
-                              if s and s.strip("<>") not in _GENERIC}, key=len, reverse=True))
+    spellings = tuple(
+        sorted(
+            {s for n in names for s in (n, _mask_tokens(n)) if s and s.strip("<>") not in _GENERIC},
+            key=len,
+            reverse=True,
+        )
+    )
     if not spellings:
         return (), None
     alternation = "|".join(re.escape(s) for s in spellings)
@@ -262,8 +272,17 @@ class Miner:
         """The scanner's `mine` callback for one log."""
         return partial(self.lines, self.log(artifact, created))
 
-    def lines(self, log: int, chunk: bytes, line_nos: list[int], heads: list[CatchAll], starts: list[int],
-              head_ends: list[int], ends: list[int], also: dict[int, list[str]]) -> None:
+    def lines(
+        self,
+        log: int,
+        chunk: bytes,
+        line_nos: list[int],
+        heads: list[CatchAll],
+        starts: list[int],
+        head_ends: list[int],
+        ends: list[int],
+        also: dict[int, list[str]],
+    ) -> None:
         """The catch-all lines of one chunk: line i spans chunk[starts[i]:ends[i]], its head
         match ends at head_ends[i]; `also` names the rule signatures that matched some of them."""
         cache = self._cache(log)
@@ -279,7 +298,7 @@ class Miner:
                 if msg == -1:
                     add(None)  # no `threadid file:line]`: not a klog line
                     continue
-                raw = chunk[msg + 2: end]
+                raw = chunk[msg + 2 : end]
                 letter = chunk[head_end - 22]
                 templates = by_letter[letter]
             else:
@@ -315,7 +334,7 @@ class Miner:
 
     @staticmethod
     def _example(log: int, chunk: bytes, line_no: int, start: int, end: int) -> Example:
-        return Example(log, line_no, chunk[start: min(end, start + _EXAMPLE_BYTES)])
+        return Example(log, line_no, chunk[start : min(end, start + _EXAMPLE_BYTES)])
 
     def add(self, log: int, level: str, message: str, line_no: int, text: str, also: Iterable[str] = ()) -> None:
         """One line (tests, and lines read some other way): `level` is E, W, F, EMER, ERR or WARN."""
@@ -339,8 +358,18 @@ class Miner:
             cache = self._caches[names] = _Cache(names)
         return cache
 
-    def _resolve(self, log: int, cache: _Cache, raw: bytes, entry: Template | _Holes | None, chunk: bytes,
-                 line_no: int, start: int, end: int, level: str) -> Template:
+    def _resolve(
+        self,
+        log: int,
+        cache: _Cache,
+        raw: bytes,
+        entry: Template | _Holes | None,
+        chunk: bytes,
+        line_no: int,
+        start: int,
+        end: int,
+        level: str,
+    ) -> Template:
         """The template of `raw` (line `line_no`, chunk[start:end]), given what its cache key
         found (`entry`)."""
         if entry.__class__ is Template:
@@ -371,8 +400,9 @@ class Miner:
             return entry
         return self._filled(entry, level, raw, log, chunk, line_no, start, end)
 
-    def _filled(self, holes: _Holes, level: str, raw: bytes, log: int, chunk: bytes, line_no: int, start: int,
-                end: int) -> Template:
+    def _filled(
+        self, holes: _Holes, level: str, raw: bytes, log: int, chunk: bytes, line_no: int, start: int, end: int
+    ) -> Template:
         key = holes.kept(raw.translate(None, _NOT_ASCII_DIGITS))
         t = holes.memo.get(key)
         if t is None:
@@ -403,13 +433,13 @@ class Miner:
         buf = bytearray(raw)
         for j in range(len(str(max(len(positions) - 1, 0)))):
             for k, at in enumerate(positions):
-                buf[at] = 48 + k // 10 ** j % 10
+                buf[at] = 48 + k // 10**j % 10
             probes.append(self._text(log, bytes(buf)))
         holes = [m.start() for m in _ASCII_DIGIT.finditer(probes[0])]
         if any([m.start() for m in _ASCII_DIGIT.finditer(p)] != holes for p in probes[1:]):
             return None
-        indexes = [sum((ord(p[h]) - 48) * 10 ** j for j, p in enumerate(probes)) for h in holes]
-        pieces = [probes[0][a + 1: b] for a, b in zip([-1, *holes], [*holes, len(probes[0])], strict=True)]
+        indexes = [sum((ord(p[h]) - 48) * 10**j for j, p in enumerate(probes)) for h in holes]
+        pieces = [probes[0][a + 1 : b] for a, b in zip([-1, *holes], [*holes, len(probes[0])], strict=True)]
         found = _Holes(pieces, indexes)
         return found if max(indexes) < len(positions) and found.fill(raw) == text else None
 
@@ -466,8 +496,10 @@ class Miner:
         out.sort(key=lambda e: (-e["count"], _LEVEL_ORDER[e["level"]], e["template"]))
         if self._overflow is not None:
             entry = self._entry(self._overflow, cluster, overflow=True)
-            entry["template"] = (f"(lines of further templates: more than {self.max_templates:,} distinct "
-                                 "templates, these were counted but not grouped)")
+            entry["template"] = (
+                f"(lines of further templates: more than {self.max_templates:,} distinct "
+                "templates, these were counted but not grouped)"
+            )
             out.append(entry)
         return out
 
@@ -527,8 +559,7 @@ class _Cache:
         self.by_letter = {letter: self.by_level[level] for letter, level in _KLOG_LEVELS.items()}
         self.exact: set[bytes] = set()  # shapes whose messages are looked up as they are
         self.shortcuts: list[tuple[str, bytes]] = []  # (level, key) of the entries `_forget` drops first
-        self.name_shapes = tuple({n.encode("utf-8", "replace").translate(_SHAPE) for n in names
-                                  if _DIGIT.search(n)})
+        self.name_shapes = tuple({n.encode("utf-8", "replace").translate(_SHAPE) for n in names if _DIGIT.search(n)})
         spellings, pattern = _names_pattern(tuple(sorted(set(names))))
         self.names = tuple(n.encode("utf-8", "replace") for n in spellings)
         # mask_names on bytes, for ASCII messages (where \w reads the same)
@@ -553,8 +584,9 @@ class _Cache:
         if any(n in raw for n in self.names):
             return None
         spans = [(q.start(), q.end()) for q in _QUOTED_BYTES.finditer(raw) if _quoted_name(q) != q[0]]
-        outside = [k for k, m in enumerate(_ASCII_DIGIT_BYTES.finditer(raw))
-                   if not any(a <= m.start() < b for a, b in spans)]
+        outside = [
+            k for k, m in enumerate(_ASCII_DIGIT_BYTES.finditer(raw)) if not any(a <= m.start() < b for a, b in spans)
+        ]
         if not holes.indexes or max(holes.indexes) >= len(outside):
             return None
         own = _Holes(holes.pieces, [outside[j] for j in holes.indexes])
@@ -569,8 +601,9 @@ class _Cache:
         shape = raw.translate(_SHAPE)
         return any(n in shape for n in self.name_shapes)
 
-    def remember(self, level: str, raw: bytes, entry: Template | _Holes, exact: bool = False,
-                 shortcut: bool = False) -> None:
+    def remember(
+        self, level: str, raw: bytes, entry: Template | _Holes, exact: bool = False, shortcut: bool = False
+    ) -> None:
         """Remember what decides the template of messages like `raw`. A `shortcut` (the shape of
         a message whose masked form is known) is forgotten first when the cache is full: one per
         container id, they come and go; what was learned by templating stays."""

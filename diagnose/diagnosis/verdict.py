@@ -24,12 +24,38 @@ NOT_ENOUGH: Final = "not-enough-evidence"
 VALUES = (FAULT, NO_FAULT, NOT_ENOUGH)
 
 # What a Node's health can be judged from. Configuration and clusterinfo alone cannot tell.
-JUDGEABLE = frozenset({
-    m.AGENT_LOG, m.OVS_LOG, m.OVS_CONTAINER_LOG, m.OTHER_CONTAINER_LOG, m.HOST_LOG, m.IP_ROUTE, m.ROUTE_TABLE_ALL,
-    m.IP_ADDR, m.IP_LINK, m.OVS_VSCTL_SHOW, m.OVSDB_LIST, m.OVSDB_DUMP, m.OVSDB_DUMP_JSON, m.FLOWS, m.GROUPS,
-    m.OVS_PORTS, m.AGENT_INFO, m.KUBECTL_PODS, m.KUBECTL_DESCRIBE_POD, m.KUBECTL_EVENTS, m.ANTREA_CRD,
-    m.HNS_NETWORK, m.WIN_IPCONFIG, m.WIN_ROUTES, m.WIN_ADAPTERS, m.OVS_APPCTL, m.RESOLV_CONF, m.KERNEL_MODULES,
-})
+JUDGEABLE = frozenset(
+    {
+        m.AGENT_LOG,
+        m.OVS_LOG,
+        m.OVS_CONTAINER_LOG,
+        m.OTHER_CONTAINER_LOG,
+        m.HOST_LOG,
+        m.IP_ROUTE,
+        m.ROUTE_TABLE_ALL,
+        m.IP_ADDR,
+        m.IP_LINK,
+        m.OVS_VSCTL_SHOW,
+        m.OVSDB_LIST,
+        m.OVSDB_DUMP,
+        m.OVSDB_DUMP_JSON,
+        m.FLOWS,
+        m.GROUPS,
+        m.OVS_PORTS,
+        m.AGENT_INFO,
+        m.KUBECTL_PODS,
+        m.KUBECTL_DESCRIBE_POD,
+        m.KUBECTL_EVENTS,
+        m.ANTREA_CRD,
+        m.HNS_NETWORK,
+        m.WIN_IPCONFIG,
+        m.WIN_ROUTES,
+        m.WIN_ADAPTERS,
+        m.OVS_APPCTL,
+        m.RESOLV_CONF,
+        m.KERNEL_MODULES,
+    }
+)
 
 
 @dataclass
@@ -48,7 +74,10 @@ def decide(findings: list[Finding], view: ClusterView) -> Verdict:
         read = sorted({a.kind for a in view.cluster.all_artifacts()})
         what = ", ".join(read) if read else "nothing readable"
         missing = " (antctl could not collect: " + ", ".join(n.name for n in failed) + ")" if failed else ""
-        return Verdict(NOT_ENOUGH, f"no Node's logs or state were read ({what}){missing}: collect the agent "
-                                   "bundles with `antctl supportbundle`, or the agent log and `ip addr`/`ip route` "
-                                   "of the affected Nodes")
+        return Verdict(
+            NOT_ENOUGH,
+            f"no Node's logs or state were read ({what}){missing}: collect the agent "
+            "bundles with `antctl supportbundle`, or the agent log and `ip addr`/`ip route` "
+            "of the affected Nodes",
+        )
     return Verdict(NO_FAULT, f"{len(judged)} Node{'s' if len(judged) != 1 else ''} judged, nothing at warning or above")

@@ -35,21 +35,29 @@ def compare(old: Snapshot, new: Snapshot) -> dict[str, Any]:
         "controller_config": _settings(old.controller_config, new.controller_config),
         "host": _host(old, new),
     }
-    out["changed"] = any(_has_changes(out[k]) for k in ("findings", "nodes", "versions", "feature_gates",
-                                                          "agent_config", "controller_config", "host"))
+    out["changed"] = any(
+        _has_changes(out[k])
+        for k in ("findings", "nodes", "versions", "feature_gates", "agent_config", "controller_config", "host")
+    )
     out["summary"] = summary_line(out)
     return out
 
 
 def _side(s: Snapshot) -> dict[str, Any]:
-    return {"source": s.source, "collected_at": s.collected_at, "verdict": s.verdict, "verdict_kind": s.verdict_kind,
-            "nodes": len(s.nodes)}
+    return {
+        "source": s.source,
+        "collected_at": s.collected_at,
+        "verdict": s.verdict,
+        "verdict_kind": s.verdict_kind,
+        "nodes": len(s.nodes),
+    }
 
 
 def _has_changes(part: Any) -> bool:
     if isinstance(part, dict):
         return any(_has_changes(v) for k, v in part.items() if k not in ("missing", "old", "new", "unchanged")) or (
-            "old" in part and "new" in part and part["old"] != part["new"])
+            "old" in part and "new" in part and part["old"] != part["new"]
+        )
     if isinstance(part, list):
         return bool(part)
     return False
@@ -71,13 +79,16 @@ def _findings(old: Snapshot, new: Snapshot) -> dict[str, list[dict[str, Any]]]:
             _group(resolved, rule_id, a, node)
         elif a is not None and b is not None and (a["severity"], a["status"]) != (b["severity"], b["status"]):
             ck = (rule_id, a["severity"], b["severity"], a["status"], b["status"])
-            entry = changed.setdefault(ck, {**_brief(b), "nodes": [], "old_severity": a["severity"],
-                                            "old_status": a["status"]})
+            entry = changed.setdefault(
+                ck, {**_brief(b), "nodes": [], "old_severity": a["severity"], "old_status": a["status"]}
+            )
             if node:
                 entry["nodes"].append(node)
     # In the order of their report: root causes first, each followed by the symptoms it explains.
-    return {k: [_unranked(f) for f in sorted(v.values(), key=lambda f: f["rank"])]
-            for k, v in (("appeared", appeared), ("resolved", resolved), ("changed", changed))}
+    return {
+        k: [_unranked(f) for f in sorted(v.values(), key=lambda f: f["rank"])]
+        for k, v in (("appeared", appeared), ("resolved", resolved), ("changed", changed))
+    }
 
 
 def _unranked(f: dict[str, Any]) -> dict[str, Any]:
@@ -137,8 +148,9 @@ def _versions(old: Snapshot, new: Snapshot) -> dict[str, Any]:
         return out
 
     a, b = found(old), found(new)
-    per_node = [{"node": name, "old": a[name], "new": b[name]}
-                for name in sorted(set(a) & set(b)) if a[name] != b[name]]
+    per_node = [
+        {"node": name, "old": a[name], "new": b[name]} for name in sorted(set(a) & set(b)) if a[name] != b[name]
+    ]
     return {"old": sorted(set(a.values())), "new": sorted(set(b.values())), "changed": per_node}
 
 
@@ -149,8 +161,11 @@ def _gates(old: dict[str, bool] | None, new: dict[str, bool] | None) -> list[dic
     """Feature gates set in either config; a gate not set is at its default (None)."""
     if old is None or new is None:
         return []
-    return [{"gate": g, "old": old.get(g), "new": new.get(g)} for g in sorted(set(old) | set(new))
-            if old.get(g) != new.get(g)]
+    return [
+        {"gate": g, "old": old.get(g), "new": new.get(g)}
+        for g in sorted(set(old) | set(new))
+        if old.get(g) != new.get(g)
+    ]
 
 
 def _settings(old: dict[str, str] | None, new: dict[str, str] | None) -> dict[str, Any]:
@@ -158,8 +173,13 @@ def _settings(old: dict[str, str] | None, new: dict[str, str] | None) -> dict[st
         return {"changes": []}
     if old is None or new is None:
         return {"changes": [], "missing": "old" if old is None else "new"}
-    return {"changes": [{"key": k, "old": old.get(k), "new": new.get(k)} for k in sorted(set(old) | set(new))
-                        if old.get(k) != new.get(k)]}
+    return {
+        "changes": [
+            {"key": k, "old": old.get(k), "new": new.get(k)}
+            for k in sorted(set(old) | set(new))
+            if old.get(k) != new.get(k)
+        ]
+    }
 
 
 # -- host state per Node -----------------------------------------------------------------------------------
@@ -173,8 +193,10 @@ def _host(old: Snapshot, new: Snapshot) -> list[dict[str, Any]]:
         entry["routes"] = _sets(a.routes, b.routes)
         entry["interfaces"] = _interfaces(a.interfaces, b.interfaces)
         entry["ovs_ports"] = _ports(a.ovs_ports, b.ovs_ports)
-        if any(entry[k].get("added") or entry[k].get("removed") or entry[k].get("changed") or entry[k].get("missing")
-               for k in ("routes", "interfaces", "ovs_ports")):
+        if any(
+            entry[k].get("added") or entry[k].get("removed") or entry[k].get("changed") or entry[k].get("missing")
+            for k in ("routes", "interfaces", "ovs_ports")
+        ):
             out.append(entry)
     return out
 
@@ -211,17 +233,21 @@ def _interfaces(a: dict[str, dict[str, Any]] | None, b: dict[str, dict[str, Any]
                 change[fld] = {"old": x.get(fld), "new": y.get(fld)}
         if len(change) > 1:
             changed.append(change)
-    return {"added": [{"interface": n, **b[n]} for n in sorted(set(b) - set(a))],
-            "removed": [{"interface": n, **a[n]} for n in sorted(set(a) - set(b))],
-            "changed": changed}
+    return {
+        "added": [{"interface": n, **b[n]} for n in sorted(set(b) - set(a))],
+        "removed": [{"interface": n, **a[n]} for n in sorted(set(a) - set(b))],
+        "changed": changed,
+    }
 
 
 def _ports(a: dict[str, int] | None, b: dict[str, int] | None) -> dict[str, Any]:
     if a is None or b is None:
         return {"added": [], "removed": [], "changed": [], "missing": _missing(a, b)}
-    return {"added": [{"port": p, "ofport": b[p]} for p in sorted(set(b) - set(a))],
-            "removed": [{"port": p, "ofport": a[p]} for p in sorted(set(a) - set(b))],
-            "changed": [{"port": p, "old": a[p], "new": b[p]} for p in sorted(set(a) & set(b)) if a[p] != b[p]]}
+    return {
+        "added": [{"port": p, "ofport": b[p]} for p in sorted(set(b) - set(a))],
+        "removed": [{"port": p, "ofport": a[p]} for p in sorted(set(a) - set(b))],
+        "changed": [{"port": p, "old": a[p], "new": b[p]} for p in sorted(set(a) & set(b)) if a[p] != b[p]],
+    }
 
 
 # -- one line ------------------------------------------------------------------------------------------
@@ -256,8 +282,14 @@ def summary_line(d: dict[str, Any]) -> str:
         config.append(plural(len(d["controller_config"]["changes"]), "controller setting"))
     if config:
         parts.append(", ".join(config) + " changed")
-    hosts = [h["node"] for h in d["host"] if any(h[k].get("added") or h[k].get("removed") or h[k].get("changed")
-                                                 for k in ("routes", "interfaces", "ovs_ports"))]
+    hosts = [
+        h["node"]
+        for h in d["host"]
+        if any(
+            h[k].get("added") or h[k].get("removed") or h[k].get("changed")
+            for k in ("routes", "interfaces", "ovs_ports")
+        )
+    ]
     if hosts:
         parts.append("host network changed on " + ", ".join(hosts))
     return "; ".join(parts) if parts else "No change found between the two bundles."

@@ -42,10 +42,19 @@ class Section:
 
 
 def sections(d: dict[str, Any]) -> list[Section]:
-    out = [s for s in (_findings(d), _nodes(d), _versions(d), _gates(d),
-                       _config(d, "agent_config", "Agent config (antrea-agent.conf)"),
-                       _config(d, "controller_config", "Controller config (antrea-controller.conf)"),
-                       _host(d)) if s is not None]
+    out = [
+        s
+        for s in (
+            _findings(d),
+            _nodes(d),
+            _versions(d),
+            _gates(d),
+            _config(d, "agent_config", "Agent config (antrea-agent.conf)"),
+            _config(d, "controller_config", "Controller config (antrea-controller.conf)"),
+            _host(d),
+        )
+        if s is not None
+    ]
     return out
 
 
@@ -54,8 +63,13 @@ def _findings(d: dict[str, Any]) -> Section | None:
     lines = []
     for sign, key in (("+", "appeared"), ("-", "resolved"), ("~", "changed")):
         for x in f[key]:
-            pieces: list[Piece] = [("severity", x["severity"]), ("", " "), ("value", x["rule_id"]), ("", " "),
-                                   ("strong", view.oneline(x["title"]))]
+            pieces: list[Piece] = [
+                ("severity", x["severity"]),
+                ("", " "),
+                ("value", x["rule_id"]),
+                ("", " "),
+                ("strong", view.oneline(x["title"])),
+            ]
             if x["nodes"]:
                 pieces.append(("", f" {'on' if sign != '-' else 'no longer on'} {view.nodes_text(x['nodes'], 8)}"))
             if key == "changed":
@@ -82,8 +96,13 @@ def _nodes(d: dict[str, Any]) -> Section | None:
             lines.append(Line(sign, [("value", x["node"]), ("dim", f" ({note})")]))
     for c in n["changed"]:
         label = {"pod_cidrs": "PodCIDRs", "internal_ips": "Node IPs", "ready": "Ready"}.get(c["field"], c["field"])
-        pieces: list[Piece] = [("value", c["node"]), ("", f" {label}: "), ("value", _show(c["old"])), ("", " → "),
-                               ("value", _show(c["new"]))]
+        pieces: list[Piece] = [
+            ("value", c["node"]),
+            ("", f" {label}: "),
+            ("value", _show(c["old"])),
+            ("", " → "),
+            ("value", _show(c["new"])),
+        ]
         line = Line("!" if c["field"] in ("status", "ready") else "~", pieces)
         if c.get("detail"):
             line.children.append(Line("", [("dim", view.oneline(c["detail"]))]))
@@ -95,17 +114,31 @@ def _versions(d: dict[str, Any]) -> Section | None:
     v = d["versions"]
     if not v["changed"] and v["old"] == v["new"]:
         return None
-    lines = [Line("~", [("", "cluster: "), ("value", ", ".join(v["old"]) or "unknown"), ("", " → "),
-                        ("value", ", ".join(v["new"]) or "unknown")])]
+    lines = [
+        Line(
+            "~",
+            [
+                ("", "cluster: "),
+                ("value", ", ".join(v["old"]) or "unknown"),
+                ("", " → "),
+                ("value", ", ".join(v["new"]) or "unknown"),
+            ],
+        )
+    ]
     for c in v["changed"]:
-        lines.append(Line("~", [("value", c["node"]), ("", ": "), ("value", c["old"]), ("", " → "),
-                                ("value", c["new"])]))
+        lines.append(
+            Line("~", [("value", c["node"]), ("", ": "), ("value", c["old"]), ("", " → "), ("value", c["new"])])
+        )
     return Section("Antrea version", lines)
 
 
 def _gates(d: dict[str, Any]) -> Section | None:
-    lines = [Line("~", [("value", g["gate"]), ("", ": "), ("value", _gate(g["old"])), ("", " → "),
-                        ("value", _gate(g["new"]))]) for g in d["feature_gates"]]
+    lines = [
+        Line(
+            "~", [("value", g["gate"]), ("", ": "), ("value", _gate(g["old"])), ("", " → "), ("value", _gate(g["new"]))]
+        )
+        for g in d["feature_gates"]
+    ]
     return Section("Feature gates (antrea-agent.conf)", lines) if lines else None
 
 
@@ -134,8 +167,15 @@ def _host(d: dict[str, Any]) -> Section | None:
     lines = []
     for h in d["host"]:
         node = Line("", [("strong", view.oneline(h["node"]))])
-        missing = [what for what, k in (("routes", "routes"), ("interfaces and addresses", "interfaces"),
-                                        ("OVS ports", "ovs_ports")) if h[k].get("missing")]
+        missing = [
+            what
+            for what, k in (
+                ("routes", "routes"),
+                ("interfaces and addresses", "interfaces"),
+                ("OVS ports", "ovs_ports"),
+            )
+            if h[k].get("missing")
+        ]
         if missing:
             sides = {h[k]["missing"] for k in ("routes", "interfaces", "ovs_ports") if h[k].get("missing")}
             where = " and ".join(f"the {s} bundle" for s in sorted(sides, reverse=True))
@@ -156,17 +196,26 @@ def _host(d: dict[str, Any]) -> Section | None:
                 pieces += [("", " -"), ("value", a)]
             for fld in ("master", "mtu", "state"):
                 if fld in x:
-                    pieces += [("", f" {fld} "), ("value", _show(x[fld]["old"])), ("", " → "),
-                               ("value", _show(x[fld]["new"]))]
+                    pieces += [
+                        ("", f" {fld} "),
+                        ("value", _show(x[fld]["old"])),
+                        ("", " → "),
+                        ("value", _show(x[fld]["new"])),
+                    ]
             node.children.append(Line("~", pieces))
         p = h["ovs_ports"]
-        node.children += [Line("+", [("", "OVS port "), ("value", x["port"]), ("dim", f" (ofport {x['ofport']})")])
-                          for x in p["added"]]
-        node.children += [Line("-", [("", "OVS port "), ("value", x["port"]), ("dim", f" (ofport {x['ofport']})")])
-                          for x in p["removed"]]
-        node.children += [Line("~", [("", "OVS port "), ("value", x["port"]), ("", f": ofport {x['old']} → "
-                                                                                   f"{x['new']}")])
-                          for x in p["changed"]]
+        node.children += [
+            Line("+", [("", "OVS port "), ("value", x["port"]), ("dim", f" (ofport {x['ofport']})")])
+            for x in p["added"]
+        ]
+        node.children += [
+            Line("-", [("", "OVS port "), ("value", x["port"]), ("dim", f" (ofport {x['ofport']})")])
+            for x in p["removed"]
+        ]
+        node.children += [
+            Line("~", [("", "OVS port "), ("value", x["port"]), ("", f": ofport {x['old']} → {x['new']}")])
+            for x in p["changed"]
+        ]
         lines.append(node)
     return Section("Host network per Node (routes, interfaces, OVS ports)", lines) if lines else None
 
@@ -218,8 +267,14 @@ def renderables(d: dict[str, Any]) -> list[Any]:
     parts: list[Any] = [Text(view.oneline(d["summary"]), style="bold"), head]
     if not d["same_cluster"]:
         parts.append(Text("The two bundles have no Node in common: are they of the same cluster?", style="yellow"))
-    out: list[Any] = [Panel(Group(*parts), title=Text("Antrea diff", style="bold"), title_align="left",
-                            border_style="yellow" if d["changed"] else "green")]
+    out: list[Any] = [
+        Panel(
+            Group(*parts),
+            title=Text("Antrea diff", style="bold"),
+            title_align="left",
+            border_style="yellow" if d["changed"] else "green",
+        )
+    ]
     for s in sections(d):
         out.append(Text(s.title, style="bold underline"))
         if s.note:
@@ -251,8 +306,7 @@ def _terminal_line(line: Line, depth: int) -> list[Any]:
     grid = Table.grid()
     grid.add_column(no_wrap=True)
     grid.add_column(overflow="fold")
-    grid.add_row(Text("  " * depth + (f"{line.sign} " if line.sign else ""), style=SIGN_STYLE.get(line.sign, "")),
-                 text)
+    grid.add_row(Text("  " * depth + (f"{line.sign} " if line.sign else ""), style=SIGN_STYLE.get(line.sign, "")), text)
     out: list[Any] = [grid]
     shown, more = _capped(line.children)
     for child in shown:
@@ -270,8 +324,16 @@ def print_terminal(d: dict[str, Any], console: Any) -> None:
 def render_terminal(d: dict[str, Any], width: int = 80, color: bool = False) -> str:
     from rich.console import Console
 
-    console = Console(file=io.StringIO(), width=width, force_terminal=color, color_system="standard" if color else None,
-                      highlight=False, emoji=False, legacy_windows=False, record=True)
+    console = Console(
+        file=io.StringIO(),
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+        record=True,
+    )
     print_terminal(d, console)
     return console.export_text(styles=color)
 
@@ -303,8 +365,10 @@ def render_markdown(d: dict[str, Any]) -> str:
     lines.append("| | Bundle | Collected | Verdict |")
     lines.append("|---|---|---|---|")
     for label, side in (("Old", d["old"]), ("New", d["new"])):
-        lines.append(f"| {label} | {code(side['source'], cell=True)} | {escape(side.get('collected_at') or '')} | "
-                     f"{escape(side['verdict'])} |")
+        lines.append(
+            f"| {label} | {code(side['source'], cell=True)} | {escape(side.get('collected_at') or '')} | "
+            f"{escape(side['verdict'])} |"
+        )
     lines.append("")
     if not d["same_cluster"]:
         lines += ["> [!WARNING]", "> The two bundles have no Node in common: are they of the same cluster?", ""]

@@ -77,16 +77,16 @@ def take(result: Any) -> Snapshot:
     agent_text = _agent_config_text(ev)
     if agent_text is not None:
         flat = _flat(yamlsafe.load(agent_text))
-        snap.feature_gates = {k.split(".", 1)[1]: v == "true" for k, v in flat.items()
-                              if k.startswith("featureGates.")}
+        snap.feature_gates = {k.split(".", 1)[1]: v == "true" for k, v in flat.items() if k.startswith("featureGates.")}
         snap.agent_config = {k: v for k, v in flat.items() if not k.startswith("featureGates.")}
     if info is not None and info.controller_conf_text:
         snap.controller_config = _flat(yamlsafe.load(info.controller_conf_text))
     return snap
 
 
-def _flatten(findings: list[dict[str, Any]], parent: str | None = None,
-             out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def _flatten(
+    findings: list[dict[str, Any]], parent: str | None = None, out: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
     """Root causes and their symptoms in report order, each with its rank and the root cause
     that explains it."""
     out = [] if out is None else out
@@ -111,8 +111,15 @@ def _node(name: str, nv: NodeView | None, summary: dict[str, Any] | None, info: 
         facts.role = summary.get("role")
         facts.version = summary.get("antrea_version")
         failed, fallback = bool(summary.get("failed_reason")), bool(summary.get("fallback_bundle"))
-        facts.status = "failed, fallback bundle" if failed and fallback else "failed" if failed else \
-            "fallback bundle" if fallback else "ok"
+        facts.status = (
+            "failed, fallback bundle"
+            if failed and fallback
+            else "failed"
+            if failed
+            else "fallback bundle"
+            if fallback
+            else "ok"
+        )
         if failed or fallback:
             facts.status_detail = view.node_status(summary)
     else:
@@ -127,8 +134,15 @@ def _node(name: str, nv: NodeView | None, summary: dict[str, Any] | None, info: 
         if nv.routes is not None:
             facts.routes = {_route_line(r) for r in nv.routes}
         if nv.links is not None:
-            facts.interfaces = {lk.name: {"addresses": sorted(a.cidr for a in lk.addresses), "mtu": lk.mtu,
-                                          "master": lk.master, "state": lk.state} for lk in nv.links}
+            facts.interfaces = {
+                lk.name: {
+                    "addresses": sorted(a.cidr for a in lk.addresses),
+                    "mtu": lk.mtu,
+                    "master": lk.master,
+                    "state": lk.state,
+                }
+                for lk in nv.links
+            }
         facts.ovs_ports = nv.of_ports
     return facts
 

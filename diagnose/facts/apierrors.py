@@ -13,7 +13,8 @@ _NETWORK_ERROR = re.compile(
     r"(?:dial tcp (?P<endpoint>\[?[0-9a-fA-F.:]+\]?:\d+): )?"
     r"(?P<error>i/o timeout|connect: connection refused|connect: no route to host|connect: network is unreachable|"
     r"net/http: TLS handshake timeout|context deadline exceeded|connection reset by peer|"
-    r"http2: client connection lost|no such host)")
+    r"http2: client connection lost|no such host)"
+)
 # Messages whose presence means the agent could not get its own Node from the API.
 _GET_NODE_FAILED = re.compile(r"failed to get Node with name")
 _API_GAVE_UP = re.compile(r"K8s API did not become available")  # v2.5+: always a reachability failure

@@ -45,12 +45,19 @@ _TABLE = (
     Component("pkg/agent/util/winnet", "antrea-agent Windows host network (HNS / VMSwitch)", "windows-hns"),
     Component("pkg/agent/util/winfirewall", "antrea-agent Windows firewall", "windows-hns"),
     Component("pkg/agent/util/powershell", "antrea-agent PowerShell runner (Windows)", "windows-hns"),
-    Component("pkg/agent/controller/noderoute", "antrea-agent Node route controller (routes and tunnels to peers)",
-              TOPICAL, "host-network-config"),
+    Component(
+        "pkg/agent/controller/noderoute",
+        "antrea-agent Node route controller (routes and tunnels to peers)",
+        TOPICAL,
+        "host-network-config",
+    ),
     Component("pkg/agent/cniserver", "antrea-agent CNI server", "cni"),
     Component("pkg/agent/cniserver/ipam", "antrea-agent CNI IPAM (host-local / AntreaIPAM)", "ipam"),
-    Component("pkg/agent/secondarynetwork", "antrea-agent SecondaryNetwork (secondary OVS bridge and uplink)",
-              "secondary-network-uplink"),
+    Component(
+        "pkg/agent/secondarynetwork",
+        "antrea-agent SecondaryNetwork (secondary OVS bridge and uplink)",
+        "secondary-network-uplink",
+    ),
     Component("pkg/agent/openflow", "antrea-agent OpenFlow client (pipelines and flows)", "ovs-flows"),
     Component("pkg/agent/proxy", "antrea-agent AntreaProxy", "antreaproxy"),
     Component("pkg/agent/servicecidr", "antrea-agent Service CIDR discovery", "antreaproxy"),
@@ -59,8 +66,9 @@ _TABLE = (
     Component("pkg/agent/controller/l7flowexporter", "antrea-agent L7 flow exporter", "networkpolicy"),
     Component("pkg/agent/controller/egress", "antrea-agent Egress controller", "egress"),
     Component("pkg/agent/ipassigner", "antrea-agent IP assigner (Egress / ServiceExternalIP IPs)", "egress"),
-    Component("pkg/agent/memberlist", "antrea-agent memberlist cluster (Egress / ServiceExternalIP failover)",
-              "egress"),
+    Component(
+        "pkg/agent/memberlist", "antrea-agent memberlist cluster (Egress / ServiceExternalIP failover)", "egress"
+    ),
     Component("pkg/agent/wireguard", "antrea-agent WireGuard client", "wireguard"),
     Component("pkg/agent/controller/ipseccertificate", "antrea-agent IPsec certificate controller", "ipsec"),
     Component("pkg/agent/multicast", "antrea-agent multicast controller", "multicast"),
@@ -93,8 +101,7 @@ _TABLE = (
     Component("pkg/controller/serviceexternalip", "antrea-controller ServiceExternalIP controller", "antreaproxy"),
     Component("pkg/controller/ipam", "antrea-controller IPAM (AntreaIPAM / NodeIPAM)", "ipam"),
     Component("pkg/ipam", "Antrea IP pool allocator", "ipam"),
-    Component("pkg/controller/certificatesigningrequest", "antrea-controller CSR approver/signer",
-              "tls-certificate"),
+    Component("pkg/controller/certificatesigningrequest", "antrea-controller CSR approver/signer", "tls-certificate"),
     Component("pkg/apiserver/certificate", "antrea-controller API server certificate", "tls-certificate"),
     Component("pkg/controller/traceflow", "antrea-controller Traceflow controller", "diagnostics"),
     Component("pkg/controller/packetcapture", "antrea-controller PacketCapture controller", "diagnostics"),
@@ -116,36 +123,48 @@ _TABLE = (
 
 # Topics of messages in TOPICAL packages, tried in order: the first whose words occur wins.
 # Specific failures first (a PodCIDR conflict before a PodCIDR, an IPsec tunnel before a tunnel).
-_TOPICS = tuple((re.compile(pattern, re.I), category) for pattern, category in (
-    (r"podcidr.*(duplicate|overlap|conflict)|(duplicate|overlap|conflict).*podcidr", "podcidr-conflict"),
-    (r"pod ?cidr|cidr string is empty|nodeipam|allocate-node-cidrs", "podcidr-not-allocated"),
-    (r"flow-restore-wait|flow restoration", "ovs-flow-restore-wait"),
-    (r"ipsec|strongswan|\bpsk\b", "ipsec"),
-    (r"wireguard", "wireguard"),
-    (r"\bhns|vmswitch|vm switch|netnat|vmnetworkadapter|compartment|netadapter|network adapter|"
-     r"powershell|\bwindows\b|\bwin32\b", "windows-hns"),
-    (r"iptables|ip6tables|ipset|xtables|nftables|random-fully", "iptables-backend"),
-    (r"\bmtu\b", "mtu"),
-    (r"\bk8s api\b|from k8s\b|k8s client|kubeconfig|kube-?apiserver|apiserver override|"
-     r"kubeapiserveroverride", "apiserver-unreachable"),
-    (r"antrea client|antrea service|antrea-ca|ca bundle", "controller-unreachable"),
-    (r"certificate|\bcert\b|\btls|cipher|x509", "tls-certificate"),
-    (r"tunnel|\bgeneve\b|\bvxlan\b|\bgre\b|\bstt\b", "tunnel"),
-    (r"openflow|\bflows?\b|ofport|of port|\bgroup\b|\bmeter\b|packetin|packet-in", "ovs-flows"),
-    (r"ovsdb|ovs bridge|ovs port|ovs-vswitchd|openvswitch|datapath|other_config|\bovs\b", "ovs-not-running"),
-    (r"egress", "egress"),
-    (r"multicast|igmp", "multicast"),
-    (r"nodeportlocal|\bnpl\b", "nodeportlocal"),
-    (r"antreaproxy|proxier|\bproxy\b|nodeport|loadbalancer|clusterip|service cidr", "antreaproxy"),
-    (r"networkpolicy|network policy", "networkpolicy"),
-    (r"\bipam\b|ippool|ip pool", "ipam"),
-    (r"multi-?cluster", "multicluster"),
-    (r"flow ?export|ipfix|flow ?aggregator", "flow-export"),
-    (r"\bcni\b", "cni"),
-    (r"secondary ?network|secondary ovs", "secondary-network-uplink"),
-    (r"uplink|bridg|\broutes?\b|neigh|\barp\b|\bndp\b|gateway|\bgw\b|interface|\blink\b|address|"
-     r"sysctl|netns|ip rule|host network", "host-network-config"),
-))
+_TOPICS = tuple(
+    (re.compile(pattern, re.I), category)
+    for pattern, category in (
+        (r"podcidr.*(duplicate|overlap|conflict)|(duplicate|overlap|conflict).*podcidr", "podcidr-conflict"),
+        (r"pod ?cidr|cidr string is empty|nodeipam|allocate-node-cidrs", "podcidr-not-allocated"),
+        (r"flow-restore-wait|flow restoration", "ovs-flow-restore-wait"),
+        (r"ipsec|strongswan|\bpsk\b", "ipsec"),
+        (r"wireguard", "wireguard"),
+        (
+            r"\bhns|vmswitch|vm switch|netnat|vmnetworkadapter|compartment|netadapter|network adapter|"
+            r"powershell|\bwindows\b|\bwin32\b",
+            "windows-hns",
+        ),
+        (r"iptables|ip6tables|ipset|xtables|nftables|random-fully", "iptables-backend"),
+        (r"\bmtu\b", "mtu"),
+        (
+            r"\bk8s api\b|from k8s\b|k8s client|kubeconfig|kube-?apiserver|apiserver override|"
+            r"kubeapiserveroverride",
+            "apiserver-unreachable",
+        ),
+        (r"antrea client|antrea service|antrea-ca|ca bundle", "controller-unreachable"),
+        (r"certificate|\bcert\b|\btls|cipher|x509", "tls-certificate"),
+        (r"tunnel|\bgeneve\b|\bvxlan\b|\bgre\b|\bstt\b", "tunnel"),
+        (r"openflow|\bflows?\b|ofport|of port|\bgroup\b|\bmeter\b|packetin|packet-in", "ovs-flows"),
+        (r"ovsdb|ovs bridge|ovs port|ovs-vswitchd|openvswitch|datapath|other_config|\bovs\b", "ovs-not-running"),
+        (r"egress", "egress"),
+        (r"multicast|igmp", "multicast"),
+        (r"nodeportlocal|\bnpl\b", "nodeportlocal"),
+        (r"antreaproxy|proxier|\bproxy\b|nodeport|loadbalancer|clusterip|service cidr", "antreaproxy"),
+        (r"networkpolicy|network policy", "networkpolicy"),
+        (r"\bipam\b|ippool|ip pool", "ipam"),
+        (r"multi-?cluster", "multicluster"),
+        (r"flow ?export|ipfix|flow ?aggregator", "flow-export"),
+        (r"\bcni\b", "cni"),
+        (r"secondary ?network|secondary ovs", "secondary-network-uplink"),
+        (
+            r"uplink|bridg|\broutes?\b|neigh|\barp\b|\bndp\b|gateway|\bgw\b|interface|\blink\b|address|"
+            r"sysctl|netns|ip rule|host network",
+            "host-network-config",
+        ),
+    )
+)
 
 # Files whose every message is about configuration: option parsing and validation.
 _CONFIG_FILES = re.compile(r"^cmd/[^/]+/options[^/]*\.go$|^pkg/(agent|controller)/config/")

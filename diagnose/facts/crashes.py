@@ -31,6 +31,7 @@ class NodeRuns(Protocol):
 
     def runs_of(self, process: str) -> list[Run]: ...
 
+
 PROCESSES = ("agent", "controller", "container", "ovs")
 _DUMP_REACH = 60  # lines under a fatal or panic line that its goroutine dump may still be on
 _FRAME = re.compile(r"^antrea\.io/antrea(?:/v2)?/\S+\(")
@@ -38,10 +39,14 @@ _PY_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line \d+, in (?P<func>\S+)'
 _PY_EXCEPTION = re.compile(r"^\s*(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))(?::\s*(?P<msg>.*))?$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\S+ ")  # `kubectl logs --timestamps` prefixes every line
 # Words of a log file's name -> (what crashed, its container in the antrea-agent Pod).
-_CONTAINERS = (("antrea-ipsec", "antrea-ipsec", "antrea-ipsec"), ("ipsec", "the ipsec container", "antrea-ipsec"),
-               ("antrea-ovs", "antrea-ovs", "antrea-ovs"), ("install-cni", "the install-cni container", "install-cni"),
-               ("sysctl-init", "the sysctl-init container", "sysctl-init"),
-               ("antrea-controller", "antrea-controller", "antrea-controller"))
+_CONTAINERS = (
+    ("antrea-ipsec", "antrea-ipsec", "antrea-ipsec"),
+    ("ipsec", "the ipsec container", "antrea-ipsec"),
+    ("antrea-ovs", "antrea-ovs", "antrea-ovs"),
+    ("install-cni", "the install-cni container", "install-cni"),
+    ("sysctl-init", "the sysctl-init container", "sysctl-init"),
+    ("antrea-controller", "antrea-controller", "antrea-controller"),
+)
 
 
 @dataclass
@@ -109,8 +114,13 @@ def by_node(nodes: Mapping[str, NodeRuns], cluster_nodes: Iterable[str] = ()) ->
 def _stack_of_a_crash(e: m.LogEvent, run: Run) -> bool:
     if e.signature != lifecycle.key("goroutine_dump"):
         return False
-    return any(o is not e and (o.signature in lifecycle.FATALS or o.signature in lifecycle.PANICS)
-               and o.artifact == e.artifact and 0 < e.line - o.line <= _DUMP_REACH for o in run.events)
+    return any(
+        o is not e
+        and (o.signature in lifecycle.FATALS or o.signature in lifecycle.PANICS)
+        and o.artifact == e.artifact
+        and 0 < e.line - o.line <= _DUMP_REACH
+        for o in run.events
+    )
 
 
 def _named_node(text: str, known: set[str]) -> str | None:

@@ -21,44 +21,76 @@ GENERIC = "agent-crash"  # the catalogue's category for messages that name no sp
 
 # (category, what it points at, words), tried on each part from the innermost outwards.
 _AREAS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
-    (category, area, re.compile(words)) for category, area, words in (
-        ("iptables-lock", "the xtables lock (another iptables writer)",
-         r"xtables lock|holding the xtables|Resource temporarily unavailable"),
-        ("netfilter-feature", "a netfilter target or match missing from the kernel",
-         r"Couldn't load (?:target|match)|No chain/target/match by that name|Extension \S+ revision \d+ not supported"),
+    (category, area, re.compile(words))
+    for category, area, words in (
+        (
+            "iptables-lock",
+            "the xtables lock (another iptables writer)",
+            r"xtables lock|holding the xtables|Resource temporarily unavailable",
+        ),
+        (
+            "netfilter-feature",
+            "a netfilter target or match missing from the kernel",
+            r"Couldn't load (?:target|match)|No chain/target/match by that name"
+            r"|Extension \S+ revision \d+ not supported",
+        ),
         ("windows-hns", "Windows HNS (the host network service)", r"hnsCall|\bHNS\b|[Hh]nsNetwork|vEthernet|\bhcn\b"),
         ("wireguard", "WireGuard", r"[Ww]ire[Gg]uard|\bwg0\b|wgctrl"),
         ("ipsec", "IPsec", r"[Ii][Pp]sec|strongswan|charon|\bPSK\b"),
         ("multicast", "Multicast", r"[Mm]ulticast|\bIGMP\b|mroute"),
         ("egress", "Egress", r"\b[Ee]gress\b|memberlist|ExternalIPPool"),
         ("nodeportlocal", "NodePortLocal", r"NodePortLocal|nodeportlocal|\bNPL\b"),
-        ("secondary-network-uplink", "the SecondaryNetwork OVS bridge",
-         r"[Ss]econdary network|secondary OVS bridge|SecondaryNetwork|NetworkAttachmentDefinition"),
+        (
+            "secondary-network-uplink",
+            "the SecondaryNetwork OVS bridge",
+            r"[Ss]econdary network|secondary OVS bridge|SecondaryNetwork|NetworkAttachmentDefinition",
+        ),
         ("kernel-module", "a kernel module", r"modprobe|kernel module|[Mm]odule \S+ not found"),
         ("iptables-backend", "iptables on the Node", r"ip6?tables|\bipset\b|xtables|nftables|can't initialize ip"),
-        ("ovs-datapath-feature", "a feature of the OVS kernel datapath",
-         r"DP feature|datapath feature|conntrack zone|\bct_zone\b|\bct_nat\b|[Cc]onntrack is not supported"),
-        ("ovs-not-running", "Open vSwitch (OVSDB / ovs-vswitchd)",
-         r"OVSDB|ovsdb|db\.sock|OpenFlow|openflow|ofctrl|\.mgmt\b|ovs-vswitchd|OVS bridge|datapath ID"),
+        (
+            "ovs-datapath-feature",
+            "a feature of the OVS kernel datapath",
+            r"DP feature|datapath feature|conntrack zone|\bct_zone\b|\bct_nat\b|[Cc]onntrack is not supported",
+        ),
+        (
+            "ovs-not-running",
+            "Open vSwitch (OVSDB / ovs-vswitchd)",
+            r"OVSDB|ovsdb|db\.sock|OpenFlow|openflow|ofctrl|\.mgmt\b|ovs-vswitchd|OVS bridge|datapath ID",
+        ),
         ("tls-certificate", "certificates (TLS, CA bundle)", r"x509|certificate|\btls: "),
-        ("controller-unreachable", "the connection to antrea-controller",
-         r"antrea-controller|[Aa]ntrea [Ss]ervice|controlplane\.antrea\.io"),
+        (
+            "controller-unreachable",
+            "the connection to antrea-controller",
+            r"antrea-controller|[Aa]ntrea [Ss]ervice|controlplane\.antrea\.io",
+        ),
         ("podcidr-not-allocated", "the Node's PodCIDR", r"PodCIDR|CIDR string is empty"),
         ("ipam", "IP address management", r"\bIPAM\b|IP ?[Pp]ool|no IP addresses available|ipallocator"),
         ("cni", "the CNI server (Pod network setup)", r"\bCNI\b|cniserver|cni\.sock|network namespace|\bnetns\b"),
         ("mtu", "the MTU", r"\bMTU\b"),
         ("tunnel", "the tunnel port", r"[Tt]unnel"),
-        ("host-network-config", "the Node's host network (routes, interfaces)",
-         r"\broute\b|\broutes\b|netlink|[Ll]ink \S+ not found|[Ii]nterface \S+ not found|gateway interface"),
-        ("agent-config", "the component's configuration",
-         r"Failed to (?:validate|complete)|[Ff]eature gate|unknown field|must be set|cannot be (?:empty|used)|"
-         r"invalid (?:config|option|value|flag)"),
-    ))
+        (
+            "host-network-config",
+            "the Node's host network (routes, interfaces)",
+            r"\broute\b|\broutes\b|netlink|[Ll]ink \S+ not found|[Ii]nterface \S+ not found|gateway interface",
+        ),
+        (
+            "agent-config",
+            "the component's configuration",
+            r"Failed to (?:validate|complete)|[Ff]eature gate|unknown field|must be set|cannot be (?:empty|used)|"
+            r"invalid (?:config|option|value|flag)",
+        ),
+    )
+)
 # The part of a chain that says what failed starts like this.
-_CAUSE_START = re.compile(r"^(?:failed|error|unable|cannot|can't|could not|couldn't|invalid|no |not |unknown|"
-                          r"missing|timed out|timeout)", re.I)
-_OUTER = re.compile(r"^(?:Error running (?:agent|controller)|error initializing agent|"
-                    r"Failed to (?:complete|validate))$")
+_CAUSE_START = re.compile(
+    r"^(?:failed|error|unable|cannot|can't|could not|couldn't|invalid|no |not |unknown|"
+    r"missing|timed out|timeout)",
+    re.I,
+)
+_OUTER = re.compile(
+    r"^(?:Error running (?:agent|controller)|error initializing agent|"
+    r"Failed to (?:complete|validate))$"
+)
 
 
 @dataclass
@@ -106,8 +138,9 @@ def decode(text: str, version: str | None = None) -> Chain:
 
 
 # Categories of a feature: a configuration error that names the feature is that feature's problem.
-_FEATURES = frozenset({"secondary-network-uplink", "wireguard", "ipsec", "multicast", "egress", "nodeportlocal",
-                       "windows-hns"})
+_FEATURES = frozenset(
+    {"secondary-network-uplink", "wireguard", "ipsec", "multicast", "egress", "nodeportlocal", "windows-hns"}
+)
 
 
 def _name(chain: Chain, parts: list[str], text: str, version: str | None) -> None:

@@ -32,7 +32,7 @@ def pieces(fmt: str) -> list[str]:
     out = [""]
     pos = 0
     for m in VERB.finditer(fmt):
-        out[-1] += fmt[pos: m.start()]
+        out[-1] += fmt[pos : m.start()]
         if m.group() == "%%":
             out[-1] += "%"
         else:

@@ -25,14 +25,17 @@ def nics_with_ips(links: list[ipaddr.Link] | None, ips: set[str]) -> set[str]:
     return out
 
 
-def primary_nics(links: list[ipaddr.Link] | None, routes: list[iproute.Route] | None,
-                 node_ips: set[str]) -> set[str]:
+def primary_nics(links: list[ipaddr.Link] | None, routes: list[iproute.Route] | None, node_ips: set[str]) -> set[str]:
     """Interfaces that carry the Node IP or the default route (what SSH and the API use)."""
     return default_route_nics(routes) | nics_with_ips(links, node_ips)
 
 
-def transport_nic(links: list[ipaddr.Link] | None, routes: list[iproute.Route] | None, node_ips: set[str],
-                  configured: str | None = None) -> ipaddr.Link | None:
+def transport_nic(
+    links: list[ipaddr.Link] | None,
+    routes: list[iproute.Route] | None,
+    node_ips: set[str],
+    configured: str | None = None,
+) -> ipaddr.Link | None:
     """The NIC Antrea encapsulates over: `transportInterface` when set, else the NIC of the
     Node IP, else the default-route NIC (Antrea's own order)."""
     by_name = {lk.name: lk for lk in links or []}

@@ -44,56 +44,106 @@ def key(name: str) -> str:
 
 
 SIGNATURES: tuple[Signature, ...] = (
-    Signature("start", r'Starting Antrea [Aa]gent(?: \(version (?P<v1>[^)\s]+)\)|" version="(?P<v2>[^"]+)")',
-              "Starting Antrea ", _AGENT),
-    Signature("controller_start",
-              r'Starting Antrea Controller(?: \(version (?P<v1>[^)\s]+)\)|" version="(?P<v2>[^"]+)")',
-              "Starting Antrea Controller", (CONTROLLER_LOG,)),
+    Signature(
+        "start",
+        r'Starting Antrea [Aa]gent(?: \(version (?P<v1>[^)\s]+)\)|" version="(?P<v2>[^"]+)")',
+        "Starting Antrea ",
+        _AGENT,
+    ),
+    Signature(
+        "controller_start",
+        r'Starting Antrea Controller(?: \(version (?P<v1>[^)\s]+)\)|" version="(?P<v2>[^"]+)")',
+        "Starting Antrea Controller",
+        (CONTROLLER_LOG,),
+    ),
     # The traffic mode and tunnel follow the NodeConfig: read with network_config() (a lazy repeat over
     # the NodeConfig would backtrack quadratically on a line crafted with many "Agent initialized").
     Signature("initialized", r"Agent initialized NodeConfig=", "Agent initialized NodeConfig=", _AGENT),
-    Signature("frw_waiting", r"Waiting for flow restoration to complete", "Waiting for flow restoration", _AGENT,
-              versions=">=2.1.0"),
+    Signature(
+        "frw_waiting",
+        r"Waiting for flow restoration to complete",
+        "Waiting for flow restoration",
+        _AGENT,
+        versions=">=2.1.0",
+    ),
     Signature("frw_cleaning", r"Cleaning up flow-restore-wait config", "Cleaning up flow-restore-wait", _AGENT),
     Signature("frw_cleaned", r"Cleaned up flow-restore-wait config", "Cleaned up flow-restore-wait", _AGENT),
     # "skip cleaning up it" up to v1.11, "skip cleaning it up" since (pkg/agent/agent.go).
-    Signature("frw_skipped", r"flow-restore-wait was not true, skip cleaning (?:it up|up it)",
-              "flow-restore-wait was not true, skip", _AGENT),
-    Signature("frw_completed", r"Flow restoration has completed", "Flow restoration has completed", _AGENT,
-              versions=">=2.1.0"),
+    Signature(
+        "frw_skipped",
+        r"flow-restore-wait was not true, skip cleaning (?:it up|up it)",
+        "flow-restore-wait was not true, skip",
+        _AGENT,
+    ),
+    Signature(
+        "frw_completed", r"Flow restoration has completed", "Flow restoration has completed", _AGENT, versions=">=2.1.0"
+    ),
     # AntreaIPAM bridging mode moves the transport NIC into br-int (pkg/agent/agent_linux.go, v1.4+).
-    Signature("bridging", r"Bridging uplink to OVS bridge|Preparing OVS bridge for AntreaFlexibleIPAM",
-              "OVS bridge", _AGENT),
+    Signature(
+        "bridging", r"Bridging uplink to OVS bridge|Preparing OVS bridge for AntreaFlexibleIPAM", "OVS bridge", _AGENT
+    ),
     Signature("ofswitch_disconnected", r"OFSwitch is disconnected", "OFSwitch is disconnected", _AGENT),
     Signature("flow_replay_completed", r"Flow replay completed", "Flow replay completed", _AGENT),
     # klog.Fatal of any component; "Error running agent" & co. are the common ones. The dump follows.
-    Signature("klog_fatal", _KLOG.replace("(?P<lvl>[IWEF])", "F") + r"(?P<fatal>.*)$", "", _ANTREA, follow=30,
-              prefilter=r"(?:\A|\n)(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+) )?(?:[\w.-]{1,80} ){0,2}F\d{4} "),
+    Signature(
+        "klog_fatal",
+        _KLOG.replace("(?P<lvl>[IWEF])", "F") + r"(?P<fatal>.*)$",
+        "",
+        _ANTREA,
+        follow=30,
+        prefilter=r"(?:\A|\n)(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+) )?(?:[\w.-]{1,80} ){0,2}F\d{4} ",
+    ),
     # Every error line, for the fallback that names the errors no rule explains (rules/persistent_errors.py):
     # klog E lines, and error messages pasted without a header.
-    Signature("klog_error", _KLOG.replace("(?P<lvl>[IWEF])", "E") + r"(?P<msg>.*)$", "", _ANTREA,
-              prefilter=r"(?:\A|\n)(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+) )?(?:[\w.-]{1,80} ){0,2}E\d{4} "),
+    Signature(
+        "klog_error",
+        _KLOG.replace("(?P<lvl>[IWEF])", "E") + r"(?P<msg>.*)$",
+        "",
+        _ANTREA,
+        prefilter=r"(?:\A|\n)(?:\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-][\d:]+) )?(?:[\w.-]{1,80} ){0,2}E\d{4} ",
+    ),
     # A structured message with an error (`"..." err=...`) or a failure word counts too: Antrea's
     # ErrorS messages are often worded `"Syncing X failed"`.
-    Signature("bare_error", r'^(?:antrea-(?:agent|controller) )?(?P<msg>"?(?:[Ff]ailed|[Ee]rror|[Uu]nable|[Cc]annot|'
-              r"[Cc]ould not|[Cc]an't)\b.*|[\w.-]{1,40}: (?:cannot|can't) .*|\"[^\"]{1,300}\" (?:\S+ ){0,8}?err=.*|"
-              r'"[^"]{0,300}\b(?:failed|error|Failed|Error)\b[^"]{0,300}".*)$', "", _ANTREA,
-              prefilter=r'(?:\A|\n)(?:antrea-(?:agent|controller) )?(?:"?(?:[Ff]ailed|[Ee]rror|[Uu]nable|[Cc]annot|'
-                        r"[Cc]ould not|[Cc]an't)\b|[\w.-]{1,40}: (?:cannot|can't) |\"[^\"\n]{1,300}\" [^\n]{0,400}err=|"
-                        r'"[^"\n]{0,300}\b(?:failed|error|Failed|Error)\b)'),
-    Signature("fatal_bare", r"^(?:antrea-(?:agent|controller) )?(?P<fatal>(?:Error running (?:agent|controller)|"
-              r"Failed to (?:complete|validate)): .*)$", "", _ANTREA,
-              prefilter=r"(?:Error running (?:agent|controller)|Failed to (?:complete|validate)): "),
-    Signature("observed_panic", r'Observed a panic(?:: |" panic=")(?P<panic>.*)', "Observed a panic", _ANTREA,
-              follow=40),
+    Signature(
+        "bare_error",
+        r'^(?:antrea-(?:agent|controller) )?(?P<msg>"?(?:[Ff]ailed|[Ee]rror|[Uu]nable|[Cc]annot|'
+        r"[Cc]ould not|[Cc]an't)\b.*|[\w.-]{1,40}: (?:cannot|can't) .*|\"[^\"]{1,300}\" (?:\S+ ){0,8}?err=.*|"
+        r'"[^"]{0,300}\b(?:failed|error|Failed|Error)\b[^"]{0,300}".*)$',
+        "",
+        _ANTREA,
+        prefilter=r'(?:\A|\n)(?:antrea-(?:agent|controller) )?(?:"?(?:[Ff]ailed|[Ee]rror|[Uu]nable|[Cc]annot|'
+        r"[Cc]ould not|[Cc]an't)\b|[\w.-]{1,40}: (?:cannot|can't) |\"[^\"\n]{1,300}\" [^\n]{0,400}err=|"
+        r'"[^"\n]{0,300}\b(?:failed|error|Failed|Error)\b)',
+    ),
+    Signature(
+        "fatal_bare",
+        r"^(?:antrea-(?:agent|controller) )?(?P<fatal>(?:Error running (?:agent|controller)|"
+        r"Failed to (?:complete|validate)): .*)$",
+        "",
+        _ANTREA,
+        prefilter=r"(?:Error running (?:agent|controller)|Failed to (?:complete|validate)): ",
+    ),
+    Signature(
+        "observed_panic", r'Observed a panic(?:: |" panic=")(?P<panic>.*)', "Observed a panic", _ANTREA, follow=40
+    ),
     Signature("runtime_panic", r"^(?:\d{4}-\d\d-\d\dT\S+ )?panic: (?P<panic>.+)$", "panic: ", _ANTREA, follow=40),
-    Signature("goroutine_dump", r"^(?:\d{4}-\d\d-\d\dT\S+ )?goroutine \d{1,10} \[running\]:", "goroutine ", _ANTREA,
-              follow=25),
+    Signature(
+        "goroutine_dump", r"^(?:\d{4}-\d\d-\d\dT\S+ )?goroutine \d{1,10} \[running\]:", "goroutine ", _ANTREA, follow=25
+    ),
     # A Python daemon of an Antrea container (ovs-monitor-ipsec, OVS's ipsec helpers) dying.
-    Signature("py_traceback", r"^(?:\d{4}-\d\d-\d\dT\S+ )?Traceback \(most recent call last\):", "Traceback (most",
-              (OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG), follow=40),
-    Signature("vswitchd_start", r"\|vswitchd\|INFO\|ovs-vswitchd \(Open vSwitch\) (?P<ovs_version>[\w.+~-]+)",
-              "ovs-vswitchd (Open vSwitch)", (OVS_LOG,)),
+    Signature(
+        "py_traceback",
+        r"^(?:\d{4}-\d\d-\d\dT\S+ )?Traceback \(most recent call last\):",
+        "Traceback (most",
+        (OTHER_CONTAINER_LOG, OVS_CONTAINER_LOG, OVS_LOG),
+        follow=40,
+    ),
+    Signature(
+        "vswitchd_start",
+        r"\|vswitchd\|INFO\|ovs-vswitchd \(Open vSwitch\) (?P<ovs_version>[\w.+~-]+)",
+        "ovs-vswitchd (Open vSwitch)",
+        (OVS_LOG,),
+    ),
 )
 
 _NETWORK_CONFIG = re.compile(r"NetworkConfig=&?\{(\w{1,32}) (\w{0,32})")

@@ -30,20 +30,28 @@ ANTREA_LOGS = frozenset({AGENT_LOG, CONTROLLER_LOG})
 
 # Text of other programs that shows up in Antrea's logs, inside an error value or logged by a
 # library Antrea uses: (pattern searched in the literal, who prints it).
-FOREIGN = tuple((re.compile(p), who) for p, who in (
-    (r"^panic: |goroutine \d", "the Go runtime"),
-    (r"Observed a panic", "k8s.io/apimachinery (runtime.HandleCrash)"),
-    (r"Caches are synced|Waiting for caches to sync", "k8s.io/client-go (cache.WaitForNamedCacheSync)"),
-    (r"x509: |tls: ", "Go crypto/tls and crypto/x509"),
-    (r"exit status \d", "Go os/exec (a command's exit status)"),
-    (r"Couldn't load |No chain/target/match|can't initialize ip|xtables lock|Resource temporarily unavailable",
-     "iptables"),
-    (r"modprobe: ", "modprobe"),
-    (r"Received (?:OpenFlow1\.|Vendor error)|_CT_DATAPATH_SUPPORT|OFPB[A-Z]+_", "libOpenflow / OVS OpenFlow errors"),
-    (r"pidfile|lockfile|already running as pid|locked by pid", "the OVS daemons"),
-    (r"no IP addresses available in range set", "the CNI host-local IPAM plugin"),
-    (r"avc:|Permission denied", "the kernel (SELinux/AppArmor, EACCES)"),
-))
+FOREIGN = tuple(
+    (re.compile(p), who)
+    for p, who in (
+        (r"^panic: |goroutine \d", "the Go runtime"),
+        (r"Observed a panic", "k8s.io/apimachinery (runtime.HandleCrash)"),
+        (r"Caches are synced|Waiting for caches to sync", "k8s.io/client-go (cache.WaitForNamedCacheSync)"),
+        (r"x509: |tls: ", "Go crypto/tls and crypto/x509"),
+        (r"exit status \d", "Go os/exec (a command's exit status)"),
+        (
+            r"Couldn't load |No chain/target/match|can't initialize ip|xtables lock|Resource temporarily unavailable",
+            "iptables",
+        ),
+        (r"modprobe: ", "modprobe"),
+        (
+            r"Received (?:OpenFlow1\.|Vendor error)|_CT_DATAPATH_SUPPORT|OFPB[A-Z]+_",
+            "libOpenflow / OVS OpenFlow errors",
+        ),
+        (r"pidfile|lockfile|already running as pid|locked by pid", "the OVS daemons"),
+        (r"no IP addresses available in range set", "the CNI host-local IPAM plugin"),
+        (r"avc:|Permission denied", "the kernel (SELinux/AppArmor, EACCES)"),
+    )
+)
 
 # Words too common in messages to say that two messages are alike.
 _COMMON = frozenset(
@@ -72,8 +80,9 @@ def _message_words(cat: Catalogue) -> list[set[str]]:
     return [_words(row[0]) for row in cat.rows]
 
 
-def similar(cat: Catalogue, literal: str, releases: Sequence[int] | None = None,
-            spelling: bool = False) -> SourceMessage | None:
+def similar(
+    cat: Catalogue, literal: str, releases: Sequence[int] | None = None, spelling: bool = False
+) -> SourceMessage | None:
     """The message (present in one of `releases` when given) most like `literal`: sharing at
     least two and three in four of its uncommon words, or with `spelling` also one spelt alike
     (`_alike`: a typo, a changed word)."""
@@ -100,8 +109,9 @@ _ALIKE = 0.85
 def _alike(literal: str, message: str) -> float:
     """The share of `literal` found in order in `message` in runs of 3+ characters, 0 unless one
     run holds half of it: one misspelt or changed word, not words scattered over a sentence."""
-    blocks = [b.size for b in SequenceMatcher(None, literal, message, autojunk=False).get_matching_blocks()
-              if b.size >= 3]
+    blocks = [
+        b.size for b in SequenceMatcher(None, literal, message, autojunk=False).get_matching_blocks() if b.size >= 3
+    ]
     if not blocks or max(blocks) * 2 < len(literal):
         return 0.0
     return sum(blocks) / max(1, len(literal))
@@ -131,8 +141,10 @@ def literal_warnings(literal: str, versions: str = "all", cat: Catalogue | None 
     if not hits:
         elsewhere = cat.containing(text)
         if elsewhere:
-            return [f"literal {literal!r} is in no Antrea message of the versions it claims ({versions}: "
-                    f"{_span(names)}); the source has it in {_show(elsewhere[0])}"]
+            return [
+                f"literal {literal!r} is in no Antrea message of the versions it claims ({versions}: "
+                f"{_span(names)}); the source has it in {_show(elsewhere[0])}"
+            ]
         near = similar(cat, text, spelling=True)
         if near is not None:
             return [f"literal {literal!r} is in no Antrea message; the closest the source has is {_show(near)}"]
@@ -145,5 +157,4 @@ def literal_warnings(literal: str, versions: str = "all", cat: Catalogue | None 
     if other is None:
         return []  # the feature is younger than the claim: nothing else is logged there
     missing = [cat.releases[r] for r in gaps if cat.releases[r] in other.releases]
-    return [f"literal {literal!r} is not in {_span(missing)} (claimed: {versions}); those releases say "
-            f"{_show(other)}"]
+    return [f"literal {literal!r} is not in {_span(missing)} (claimed: {versions}); those releases say {_show(other)}"]

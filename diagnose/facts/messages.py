@@ -151,7 +151,7 @@ def _parse(text: str) -> _Line:
     else:
         body = text.strip()
         if body.startswith("panic: "):
-            level, body = "panic", body[len("panic: "):]
+            level, body = "panic", body[len("panic: ") :]
         body, kv = klog.split_structured(body)
     err = kv.get("err") if kv else None
     return _Line(body, level, file, line, tuple(kv), err)
@@ -186,8 +186,9 @@ class Catalogue:
         try:
             doc = json.loads(gzip.decompress(path.read_bytes()))
         except FileNotFoundError as e:
-            raise CatalogueError(f"the message catalogue {path} is missing; rebuild it with "
-                                 "tools/build_message_catalogue.py") from e
+            raise CatalogueError(
+                f"the message catalogue {path} is missing; rebuild it with tools/build_message_catalogue.py"
+            ) from e
         except (OSError, EOFError, ValueError) as e:
             raise CatalogueError(f"the message catalogue {path} cannot be read: {e}") from e
         return cls(doc)
@@ -225,8 +226,11 @@ class Catalogue:
     def _first_lines(self) -> tuple[list[Glob | None], _Index]:
         """First-line globs, indexed by the words of their head (all a cut line surely shows)."""
         firsts = [Glob.first_line(row[0]) for row in self.rows]
-        usable = ((i, Glob((g.parts[0], ""))) for i, g in enumerate(firsts)
-                  if g is not None and len(g.parts[0]) >= _MIN_FIRST_LINE)
+        usable = (
+            (i, Glob((g.parts[0], "")))
+            for i, g in enumerate(firsts)
+            if g is not None and len(g.parts[0]) >= _MIN_FIRST_LINE
+        )
         return firsts, _rarest_word_index(usable)
 
     # -- messages
@@ -243,19 +247,23 @@ class Catalogue:
         locations = []
         present: set[int] = set()
         for k in range(0, len(flat) - 3, 4):
-            first, last, file, line = flat[k: k + 4]
+            first, last, file, line = flat[k : k + 4]
             locations.append(Location(self.releases[first], self.releases[last], self.files[file], line))
             present.update(range(first, last + 1))
         locations.sort(key=lambda loc: self.releases.index(loc.first))
         releases = tuple(self.releases[r] for r in sorted(present))
         newest_file = locations[-1].file if locations else ""
         return SourceMessage(
-            format=fmt, level=level, package=package,
+            format=fmt,
+            level=level,
+            package=package,
             component=components.component(package).name,
             category=components.category(package, newest_file, fmt),
             versions=(releases[0], releases[-1]) if releases else ("", ""),
-            releases=releases, locations=tuple(locations),
-            keys=tuple(k for k in keys.split(",") if k), structured=style == "s",
+            releases=releases,
+            locations=tuple(locations),
+            keys=tuple(k for k in keys.split(",") if k),
+            structured=style == "s",
             repository=self.repository,
             refs=tuple((r, self.refs[self.releases.index(r)]) for r in releases),
             main_version=self.main_version,
@@ -311,8 +319,7 @@ class Catalogue:
         found = self._best(normalise(line.message).strip(), level or line.level, version, line)
         if found is None and not line.keys and " err=" in line.message:
             # A structured line whose message was not quoted: the message ends where keys begin.
-            found = self._best(normalise(line.message.split(" err=", 1)[0]).strip(), level or line.level,
-                               version, line)
+            found = self._best(normalise(line.message.split(" err=", 1)[0]).strip(), level or line.level, version, line)
         return self.message(found) if found is not None else None
 
     def _best(self, text: str, level: str | None, version: str | None, line: _Line | None) -> int | None:
@@ -329,8 +336,16 @@ class Catalogue:
                 best = partial
         return best[0] if best is not None else None
 
-    def _pick(self, text: str, globs: Sequence[Glob | None], index: _Index, level: str | None,
-              release: int | None, line: _Line | None, match: Callable[[Glob, str], int]) -> tuple[int, tuple] | None:
+    def _pick(
+        self,
+        text: str,
+        globs: Sequence[Glob | None],
+        index: _Index,
+        level: str | None,
+        release: int | None,
+        line: _Line | None,
+        match: Callable[[Glob, str], int],
+    ) -> tuple[int, tuple] | None:
         """(message, score) of the best glob of `globs` matching `text`, among those the words
         of `text` select in `index`; `match` gives the literal characters matched, or -1."""
         best: tuple[int, tuple] | None = None
@@ -347,8 +362,9 @@ class Catalogue:
                         best = (i, score)
         return best
 
-    def _score(self, i: int, size: int, whole: bool, level: str | None, release: int | None,
-               line: _Line | None) -> tuple:
+    def _score(
+        self, i: int, size: int, whole: bool, level: str | None, release: int | None, line: _Line | None
+    ) -> tuple:
         """Ranks matches: the klog header's file:line, a whole-text match, the level, the keys
         of a structured line, presence in the version, then the most literal text."""
         row = self.rows[i]
@@ -399,8 +415,15 @@ class Catalogue:
             text, level, line = split[1], None, None
         return out
 
-    def _split(self, text: str, heads: list[Glob | None], index: _Index,
-               level: str | None, version: str | None, line: _Line | None) -> tuple[int, str] | None:
+    def _split(
+        self,
+        text: str,
+        heads: list[Glob | None],
+        index: _Index,
+        level: str | None,
+        version: str | None,
+        line: _Line | None,
+    ) -> tuple[int, str] | None:
         """The leftmost `: ` whose left side a wrapping format matches: (message, right side)."""
         release = self.release_index(version)
         pos = text.find(": ")
@@ -409,7 +432,7 @@ class Catalogue:
                 break
             found = self._pick(text[:pos], heads, index, level, release, line, _whole)
             if found is not None:
-                return found[0], text[pos + 2:].lstrip()
+                return found[0], text[pos + 2 :].lstrip()
             pos = text.find(": ", pos + 2)
         return None
 

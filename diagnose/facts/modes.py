@@ -74,8 +74,7 @@ def normal_mode(text: str | None) -> str | None:
     return _MODE_NAMES.get((text or "").lower())
 
 
-def derive(config, initialized, bridging_event, br_int_ports: dict[str, int] | None, links,
-           os: str | None) -> Mode:
+def derive(config, initialized, bridging_event, br_int_ports: dict[str, int] | None, links, os: str | None) -> Mode:
     """A Node's mode from its evidence (see the module docstring for the order)."""
     mode = Mode(os=os)
     if config is not None:
@@ -105,6 +104,7 @@ def derive(config, initialized, bridging_event, br_int_ports: dict[str, int] | N
         if any(_TUNNEL_DEVICES.match(lk.name) for lk in links):
             mode.encap, mode.encap_from = ENCAP, "a tunnel device on the Node"
     if mode.tunnel is None and links is not None:
-        mode.tunnel = next((kind for lk in links for prefix, kind in _TUNNEL_TYPE_OF_DEVICE
-                            if lk.name.startswith(prefix)), None)
+        mode.tunnel = next(
+            (kind for lk in links for prefix, kind in _TUNNEL_TYPE_OF_DEVICE if lk.name.startswith(prefix)), None
+        )
     return mode

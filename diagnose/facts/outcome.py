@@ -62,8 +62,10 @@ class Outcome:
         """One clause for a finding's summary."""
         n = f"{self.count} time{'s' if self.count != 1 else ''}"
         if self.state == SUPERSEDED:
-            return (f"seen {n} in an earlier run{_at(self.first)}; the latest run is healthy, so this is "
-                    "history, not the current fault")
+            return (
+                f"seen {n} in an earlier run{_at(self.first)}; the latest run is healthy, so this is "
+                "history, not the current fault"
+            )
         if self.state == RECOVERED:
             lasted = self.lasted
             span = f" after {duration_text(lasted)}" if lasted and lasted.total_seconds() >= 1 else ""
@@ -89,8 +91,12 @@ def duration_text(d: timedelta) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
-def judge(failures: Iterable[m.LogEvent], runs: list[runsmod.Run],
-          successes: Iterable[m.LogEvent] = (), retry_interval: float = 0.0) -> Outcome | None:
+def judge(
+    failures: Iterable[m.LogEvent],
+    runs: list[runsmod.Run],
+    successes: Iterable[m.LogEvent] = (),
+    retry_interval: float = 0.0,
+) -> Outcome | None:
     """The outcome of `failures` (events of one Node) given that Node's `runs` of their process;
     `successes` are events that prove the subsystem worked again (e.g. `Flow replay completed`).
     `retry_interval` (seconds) is the longest wait of the failing subsystem between two retries
@@ -107,7 +113,7 @@ def judge(failures: Iterable[m.LogEvent], runs: list[runsmod.Run],
     if run is None:  # events not placed in runs (no process runs known): judge on their own
         return Outcome(_alone(failures), first, last, count)
     # Only in earlier runs, and a later run got through: superseded.
-    if run is not latest and latest is not None and any(r.healthy for r in runs[run.index + 1:]):
+    if run is not latest and latest is not None and any(r.healthy for r in runs[run.index + 1 :]):
         return Outcome(SUPERSEDED, first, last, count, run=run)
     if run.fatal is not None and _not_before(run.fatal, last) or run.ended == "panic":
         return Outcome(FATAL, first, last, count, run=run)

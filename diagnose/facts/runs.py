@@ -92,7 +92,7 @@ class Run:
     def after(self, event: m.LogEvent | None) -> list[m.LogEvent]:
         if event is None:
             return self.events
-        return self.events[self.events.index(event) + 1:]
+        return self.events[self.events.index(event) + 1 :]
 
     @property
     def fatal(self) -> m.LogEvent | None:
@@ -114,7 +114,7 @@ class Run:
 
     @property
     def ended(self) -> str:
-        """"fatal", "panic", "restarted" (another run follows, no fatal logged) or "running"."""
+        """ "fatal", "panic", "restarted" (another run follows, no fatal logged) or "running"."""
         if self.fatal is not None:
             return "fatal"
         if self.panic is not None and self.panic.signature != lifecycle.key("observed_panic"):
@@ -145,8 +145,12 @@ def dedupe(events: Iterable[m.LogEvent], twins: dict[int, m.LogEvent] | None = N
     return out
 
 
-def build(events: Iterable[m.LogEvent], process: str, artifacts: Iterable[m.Artifact] = (),
-          year: klog.YearHint | int | None = None) -> list[Run]:
+def build(
+    events: Iterable[m.LogEvent],
+    process: str,
+    artifacts: Iterable[m.Artifact] = (),
+    year: klog.YearHint | int | None = None,
+) -> list[Run]:
     """Runs of `process` from its events; `artifacts` (its log files) tell when each run's last
     line was written. Events without a time (a pasted excerpt) make runs of their own, in file
     order, after the dated ones: a quoted error is what the user saw last."""
@@ -188,8 +192,7 @@ def build(events: Iterable[m.LogEvent], process: str, artifacts: Iterable[m.Arti
     undated = sorted(loose, key=lambda e: (e.artifact, e.line))
     current_artifact = None
     for e in undated:
-        if e.signature == start or not runs or not runs[-1].events or runs[-1].dated \
-                or e.artifact != current_artifact:
+        if e.signature == start or not runs or not runs[-1].events or runs[-1].dated or e.artifact != current_artifact:
             runs.append(Run(len(runs), process))
         current_artifact = e.artifact
         runs[-1].events.append(e)

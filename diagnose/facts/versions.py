@@ -47,11 +47,16 @@ def satisfies(version: Version | None, spec: str) -> bool | None:
         op = re.match(r"(>=|<=|==|<|>)", clause)
         if not op:
             continue
-        bound = parse(clause[op.end():])
+        bound = parse(clause[op.end() :])
         if bound is None:
             continue
-        ok = {">=": version >= bound, "<=": version <= bound, "==": version == bound,
-              "<": version < bound, ">": version > bound}[op[1]]
+        ok = {
+            ">=": version >= bound,
+            "<=": version <= bound,
+            "==": version == bound,
+            "<": version < bound,
+            ">": version > bound,
+        }[op[1]]
         if not ok:
             return False
     return True

@@ -166,8 +166,11 @@ class WindowsHost:
         # Nothing names the adapter: a vSwitch vNIC of a physical adapter is what an HNS
         # network over it moved the IP to (antrea-hnsnetwork or another one).
         for a in self.adapters:
-            if a.name.startswith("vEthernet (") and (phys := self.adapter(a.name[len("vEthernet ("):-1])) \
-                    and not phys.virtual:
+            if (
+                a.name.startswith("vEthernet (")
+                and (phys := self.adapter(a.name[len("vEthernet (") : -1]))
+                and not phys.virtual
+            ):
                 out.append(Role(a, "management", f"the host vNIC of the HNS network over {phys.name}"))
         return out
 
@@ -176,8 +179,9 @@ class WindowsHost:
 
     def node_ip_holders(self) -> list[Adapter]:
         """Adapters that hold the Node IP with a usable address."""
-        return [a for a in self.adapters
-                if a.ip is not None and any(ip.address in self.node_ips for ip in a.ip.usable_ipv4)]
+        return [
+            a for a in self.adapters if a.ip is not None and any(ip.address in self.node_ips for ip in a.ip.usable_ipv4)
+        ]
 
     def taken_uplink(self) -> TakenUplink | None:
         """Without antrea-hnsnetwork, the Node's address sits on a vNIC of another vSwitch (see
@@ -191,14 +195,20 @@ class WindowsHost:
         for vnic in holders:
             if not vnic.virtual or vnic.name == GATEWAY or not vnic.name.startswith("vEthernet ("):
                 continue
-            physical = self.adapter(vnic.name[len("vEthernet ("):-1])
+            physical = self.adapter(vnic.name[len("vEthernet (") : -1])
             if physical is None and vnic.mac:
                 twins = [a for a in self.adapters if a is not vnic and a.mac == vnic.mac and not a.virtual]
                 physical = twins[0] if twins else None
             if physical is None or physical.virtual:
                 continue
-            network = next((n for n in self.networks or [] if n.adapter and physical.net is not None
-                            and physical.net.is_named(n.adapter)), None)
+            network = next(
+                (
+                    n
+                    for n in self.networks or []
+                    if n.adapter and physical.net is not None and physical.net.is_named(n.adapter)
+                ),
+                None,
+            )
             return TakenUplink(vnic, physical, network)
         return None
 
@@ -207,10 +217,16 @@ class WindowsHost:
         return self.routes.defaults() if self.routes is not None else None
 
 
-def build(ipconfig: winipconfig.Ipconfig | None, adapters: winadapters.Adapters | None,
-          routes: winroutes.RoutePrint | None, networks: list[hns.HnsNetwork] | None, *,
-          bridge: str = "br-int", node_ips: set[str] | None = None,
-          transport_interface: str | None = None) -> WindowsHost | None:
+def build(
+    ipconfig: winipconfig.Ipconfig | None,
+    adapters: winadapters.Adapters | None,
+    routes: winroutes.RoutePrint | None,
+    networks: list[hns.HnsNetwork] | None,
+    *,
+    bridge: str = "br-int",
+    node_ips: set[str] | None = None,
+    transport_interface: str | None = None,
+) -> WindowsHost | None:
     """The merged view, or None when none of the Windows outputs was collected."""
     if ipconfig is None and adapters is None and routes is None and networks is None:
         return None
@@ -223,5 +239,13 @@ def build(ipconfig: winipconfig.Ipconfig | None, adapters: winadapters.Adapters 
             match.net = row
         else:
             merged.append(Adapter(row.name, net=row))
-    return WindowsHost(merged, routes, networks, bridge or "br-int", set(node_ips or ()), transport_interface,
-                       have_ipconfig=ipconfig is not None, have_adapter_list=adapters is not None)
+    return WindowsHost(
+        merged,
+        routes,
+        networks,
+        bridge or "br-int",
+        set(node_ips or ()),
+        transport_interface,
+        have_ipconfig=ipconfig is not None,
+        have_adapter_list=adapters is not None,
+    )

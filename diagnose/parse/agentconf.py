@@ -48,9 +48,13 @@ def parse(text: str) -> AgentConfig | None:
             if isinstance(b, dict) and isinstance(b.get("bridgeName"), str):
                 ifaces = [str(i) for i in b.get("physicalInterfaces") or [] if isinstance(i, (str, int))]
                 cfg.secondary_bridges.append(SecondaryBridge(b["bridgeName"], ifaces))
-    for key, attr in (("ovsBridge", "ovs_bridge"), ("trafficEncapMode", "traffic_encap_mode"),
-                      ("tunnelType", "tunnel_type"), ("transportInterface", "transport_interface"),
-                      ("kubeAPIServerOverride", "kube_apiserver_override")):
+    for key, attr in (
+        ("ovsBridge", "ovs_bridge"),
+        ("trafficEncapMode", "traffic_encap_mode"),
+        ("tunnelType", "tunnel_type"),
+        ("transportInterface", "transport_interface"),
+        ("kubeAPIServerOverride", "kube_apiserver_override"),
+    ):
         if isinstance(obj.get(key), str) and obj[key]:
             setattr(cfg, attr, obj[key])
     cfg.enable_bridging_mode = obj.get("enableBridgingMode") is True

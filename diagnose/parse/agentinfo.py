@@ -35,8 +35,9 @@ def parse(text: str) -> AgentInfo | None:
     if isinstance(ovs, dict):
         ovs_version = ovs.get("version") or ovs.get("Version")
     version = lower.get("version")
-    return AgentInfo(str(version) if version else None, str(node) if node else None,
-                     str(ovs_version) if ovs_version else None)
+    return AgentInfo(
+        str(version) if version else None, str(node) if node else None, str(ovs_version) if ovs_version else None
+    )
 
 
 _CONDITION_KEYS = ("agentconditions", "controllerconditions")
@@ -57,8 +58,15 @@ def conditions(text: str) -> list[Condition]:
         c = {str(k).lower(): v for k, v in item.items()}
         if not isinstance(c.get("type"), str):
             continue
-        out.append(Condition(c["type"], _text(c.get("status")), _text(c.get("reason")), _text(c.get("message")),
-                             _text(c.get("lastheartbeattime") or c.get("lasttransitiontime"))))
+        out.append(
+            Condition(
+                c["type"],
+                _text(c.get("status")),
+                _text(c.get("reason")),
+                _text(c.get("message")),
+                _text(c.get("lastheartbeattime") or c.get("lasttransitiontime")),
+            )
+        )
     return out
 
 

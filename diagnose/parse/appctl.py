@@ -14,8 +14,9 @@ from diagnose.parse.shell import split_prompt
 
 _DPIF_SHOW = re.compile(r"^system@ovs-system: hit:\d+ missed:\d+", re.M)
 _DPCTL_SHOW = re.compile(r"^(?:system@)?ovs-system:\n\s+lookups: hit:\d+", re.M)
-_DP_FLOW = re.compile(r"^(?:ufid:[0-9a-f-]+, )?(?:recirc_id\(0x?[0-9a-f]+\)|skb_priority|in_port\()\S*.* actions:",
-                      re.M)
+_DP_FLOW = re.compile(
+    r"^(?:ufid:[0-9a-f-]+, )?(?:recirc_id\(0x?[0-9a-f]+\)|skb_priority|in_port\()\S*.* actions:", re.M
+)
 _TRACE = re.compile(r"^(?:Flow: |bridge\(\"[^\"]+\"\)$|Final flow: |Datapath actions: )", re.M)
 _DP_PORT = re.compile(r"^\s{4}(?P<name>\S+) (?P<ofport>\d+)/(?P<dpport>\d+|none)(?::\s*\((?P<type>[^)]*)\))?")
 _BRIDGE = re.compile(r"^\s{2}(?P<name>[^\s:]+):\s*$")

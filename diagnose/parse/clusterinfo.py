@@ -78,11 +78,15 @@ def _node(obj: object) -> NodeInfo | None:
     single = yamlsafe.string(spec, "podCIDR")
     if not cidrs and single:
         cidrs = [single]
-    ips = [a["address"] for a in status.get("addresses") or []
-           if isinstance(a, dict) and a.get("type") == "InternalIP" and isinstance(a.get("address"), str)]
+    ips = [
+        a["address"]
+        for a in status.get("addresses") or []
+        if isinstance(a, dict) and a.get("type") == "InternalIP" and isinstance(a.get("address"), str)
+    ]
     labels = yamlsafe.child(meta, "labels")
-    control_plane = any(k in labels for k in ("node-role.kubernetes.io/control-plane",
-                                              "node-role.kubernetes.io/master"))
+    control_plane = any(
+        k in labels for k in ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+    )
     ready = None
     for cond in status.get("conditions") or []:
         if isinstance(cond, dict) and cond.get("type") == "Ready":

@@ -56,7 +56,8 @@ def sniff(head: str) -> bool:
     if _API_GROUP.search(body[:8192]) is None:
         return False
     return bool(re.search(r"^\s*(?:apiVersion|API Version):", body, re.M)) and bool(
-        re.search(r"^\s*(?:kind|Kind):", body, re.M))
+        re.search(r"^\s*(?:kind|Kind):", body, re.M)
+    )
 
 
 def _from_yaml(text: str, source: str) -> list[CrdObject]:
@@ -83,9 +84,15 @@ def _object(obj: dict[str, Any], source: str) -> CrdObject | None:
     conds = obj.get("agentConditions") or obj.get("controllerConditions") or status.get("conditions") or []
     for c in conds if isinstance(conds, list) else []:
         if isinstance(c, dict) and isinstance(c.get("type"), str):
-            crd.conditions.append(Condition(c["type"], str(c.get("status", "")), str(c.get("reason") or ""),
-                                            str(c.get("message") or ""),
-                                            str(c.get("lastTransitionTime") or c.get("lastHeartbeatTime") or "")))
+            crd.conditions.append(
+                Condition(
+                    c["type"],
+                    str(c.get("status", "")),
+                    str(c.get("reason") or ""),
+                    str(c.get("message") or ""),
+                    str(c.get("lastTransitionTime") or c.get("lastHeartbeatTime") or ""),
+                )
+            )
     for key, value in {**status, **{k: v for k, v in obj.items() if k in ("nodeName", "version")}}.items():
         if isinstance(value, (str, int, float, bool)):
             crd.status[key] = str(value)
@@ -105,9 +112,15 @@ def _from_describe(text: str, source: str) -> list[CrdObject]:
 
     def flush() -> None:
         if obj is not None and "Type" in pending:
-            obj.conditions.append(Condition(
-                pending["Type"], pending.get("Status", ""), pending.get("Reason", ""), pending.get("Message", ""),
-                pending.get("Last Transition Time") or pending.get("Last Heartbeat Time", "")))
+            obj.conditions.append(
+                Condition(
+                    pending["Type"],
+                    pending.get("Status", ""),
+                    pending.get("Reason", ""),
+                    pending.get("Message", ""),
+                    pending.get("Last Transition Time") or pending.get("Last Heartbeat Time", ""),
+                )
+            )
         pending.clear()
 
     pending_indent = -1

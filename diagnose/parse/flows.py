@@ -122,10 +122,17 @@ def _seconds(val: str) -> float | None:
 
 # Flow metadata keys -> (Flow attribute, converter); `table_id` is the appctl spelling.
 _META: dict[str, tuple[str | None, Callable[[str], object] | None]] = {
-    "cookie": ("cookie", str), "table": ("table", str), "table_id": ("table", str),
-    "priority": ("priority", _int), "n_packets": ("n_packets", _int), "n_bytes": ("n_bytes", _int),
-    "duration": ("duration", _seconds), "idle_age": ("idle_age", _int), "hard_age": ("hard_age", _int),
-    "idle_timeout": ("idle_timeout", _int), "hard_timeout": ("hard_timeout", _int),
+    "cookie": ("cookie", str),
+    "table": ("table", str),
+    "table_id": ("table", str),
+    "priority": ("priority", _int),
+    "n_packets": ("n_packets", _int),
+    "n_bytes": ("n_bytes", _int),
+    "duration": ("duration", _seconds),
+    "idle_age": ("idle_age", _int),
+    "hard_age": ("hard_age", _int),
+    "idle_timeout": ("idle_timeout", _int),
+    "hard_timeout": ("hard_timeout", _int),
     "importance": (None, None),  # metadata, not a match field, but not kept
 }
 

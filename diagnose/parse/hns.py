@@ -109,9 +109,14 @@ def _parse_json(text: str, body: str) -> list[HnsNetwork]:
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("Name"), str):
             continue
-        net = HnsNetwork(name=item["Name"] or None, type=_str(item.get("Type")),
-                         adapter=_str(item.get("NetworkAdapterName")), state=_str(item.get("State")),
-                         management_ip=_str(item.get("ManagementIP")), source_mac=_str(item.get("SourceMac")))
+        net = HnsNetwork(
+            name=item["Name"] or None,
+            type=_str(item.get("Type")),
+            adapter=_str(item.get("NetworkAdapterName")),
+            state=_str(item.get("State")),
+            management_ip=_str(item.get("ManagementIP")),
+            source_mac=_str(item.get("SourceMac")),
+        )
         net.props = {k: v if isinstance(v, str) else json.dumps(v) for k, v in item.items()}
         for subnet in item.get("Subnets") or []:
             if isinstance(subnet, dict) and isinstance(subnet.get("AddressPrefix"), str):

@@ -14,8 +14,10 @@ _AUDIT = re.compile(r"^(?:node=\S+ )?type=[A-Z_]{2,30} msg=audit\(\d{9,11}\.\d{1
 _AUSEARCH = re.compile(r"^(?:----|time->\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4})$")
 _DMESG = re.compile(r"^\[\s{0,12}\d{1,9}\.\d{6}\] |^\[\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\] ")
 # journalctl / syslog "short" and "short-iso" formats: time, host, process[pid]:
-_JOURNAL = re.compile(r"^(?:\w{3} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z)) "
-                      r"[\w.-]{1,64} [\w().@/:-]{1,64}(?:\[\d{1,10}\])?: ")
+_JOURNAL = re.compile(
+    r"^(?:\w{3} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:?\d\d|Z)) "
+    r"[\w.-]{1,64} [\w().@/:-]{1,64}(?:\[\d{1,10}\])?: "
+)
 
 
 def sniff(head: str) -> bool:
@@ -26,4 +28,3 @@ def sniff(head: str) -> bool:
         return False
     good = sum(1 for ln in lines if _AUDIT.match(ln) or _AUSEARCH.match(ln) or _DMESG.match(ln) or _JOURNAL.match(ln))
     return good >= 1 and good >= 0.6 * len(lines)
-

@@ -19,7 +19,8 @@ _HEADER = re.compile(r"^(?:NAMESPACE\s+)?LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+")
 _ROW = re.compile(
     r"^(?:(?P<ns>[a-z0-9][-a-z0-9]{0,62})\s+)?(?P<age><unknown>|[0-9][0-9a-z]{0,15}(?: \(x\d+ over [0-9a-z]+\))?)\s+"
     r"(?P<type>Normal|Warning)\s+(?P<reason>[A-Za-z][A-Za-z0-9]{0,80})\s+"
-    r"(?P<object>[a-z][a-z0-9.]{0,80}/[A-Za-z0-9][-A-Za-z0-9._:]{0,252})\s+(?P<message>.*)$")
+    r"(?P<object>[a-z][a-z0-9.]{0,80}/[A-Za-z0-9][-A-Za-z0-9._:]{0,252})\s+(?P<message>.*)$"
+)
 
 
 @dataclass

@@ -44,10 +44,18 @@ def _pod(obj: dict, source: str) -> PodRow | None:
             waiting = reason
     # A finished Pod keeps status.podIP although the IP may already serve another Pod.
     shown = {"Succeeded": "Completed", "Failed": "Failed"}.get(phase or "", waiting or phase)
-    return PodRow(name=name, namespace=namespace, status=shown, restarts=restarts, ip=ip or None, node=node,
-                  host_network=spec.get("hostNetwork") is True, source=source,
-                  text=f"{namespace}/{name} podIP={ip} node={node} phase={phase}"
-                       + (" hostNetwork=true" if spec.get("hostNetwork") is True else ""))
+    return PodRow(
+        name=name,
+        namespace=namespace,
+        status=shown,
+        restarts=restarts,
+        ip=ip or None,
+        node=node,
+        host_network=spec.get("hostNetwork") is True,
+        source=source,
+        text=f"{namespace}/{name} podIP={ip} node={node} phase={phase}"
+        + (" hostNetwork=true" if spec.get("hostNetwork") is True else ""),
+    )
 
 
 def configmaps(text: str) -> dict[str, dict[str, str]]:

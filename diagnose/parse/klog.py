@@ -78,8 +78,9 @@ def _timestamp(m: re.Match[str], hint: int | YearHint | None, created: datetime 
     if year is None:
         return None
     try:
-        return datetime(year, int(m["mon"]), int(m["day"]), int(m["hms"][:2]), int(m["hms"][3:5]),
-                        int(m["hms"][6:8]), int(m["us"]))
+        return datetime(
+            year, int(m["mon"]), int(m["day"]), int(m["hms"][:2]), int(m["hms"][3:5]), int(m["hms"][6:8]), int(m["us"])
+        )
     except ValueError:  # Feb 29 in a guessed non-leap year, or garbage digits
         return None
 
@@ -181,8 +182,10 @@ def is_header_or_log_start(line: str) -> bool:
 
 
 # klog is also how kubelet logs; a pasted kubelet journal must not be read as the agent's log.
-_KUBELET_SOURCE = re.compile(r"\s(?:kubelet|kuberuntime_\w+|pod_workers|kubelet_\w+|remote_runtime|"
-                             r"cri_stats_provider|pod_container_deletor|prober|status_manager)\.go:\d+\]")
+_KUBELET_SOURCE = re.compile(
+    r"\s(?:kubelet|kuberuntime_\w+|pod_workers|kubelet_\w+|remote_runtime|"
+    r"cri_stats_provider|pod_container_deletor|prober|status_manager)\.go:\d+\]"
+)
 
 
 def program_of(name: str, head: str) -> str:

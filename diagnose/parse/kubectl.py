@@ -21,13 +21,26 @@ _NAME = r"[a-z0-9](?:[-a-z0-9.]{0,252})"
 _ROW = re.compile(
     rf"^(?:(?P<ns>{_NAME})\s+)?(?P<name>{_NAME})\s+(?P<ready>\d{{1,3}}/\d{{1,3}})\s+(?P<status>[A-Za-z][\w:/-]{{0,63}})"
     r"\s+(?P<restarts>\d{1,9})(?:\s+\([^)]{0,40}\))?\s+(?P<age>[0-9][0-9a-z]{0,15}|<unknown>)"
-    r"(?:\s+(?P<ip>[0-9a-fA-F.:]{2,45}|<none>)\s+(?P<node>[A-Za-z0-9][-A-Za-z0-9._]{0,252}|<none>))?(?:\s|$)")
+    r"(?:\s+(?P<ip>[0-9a-fA-F.:]{2,45}|<none>)\s+(?P<node>[A-Za-z0-9][-A-Za-z0-9._]{0,252}|<none>))?(?:\s|$)"
+)
 _HEADER = re.compile(r"^(?:NAMESPACE\s+)?NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\b")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 # Pods that are finished keep status.podIP; the IP may already belong to a new Pod.
-TERMINATED = frozenset({"Completed", "Succeeded", "Failed", "Error", "Evicted", "ContainerStatusUnknown",
-                        "OOMKilled", "Terminated", "Shutdown", "NodeShutdown"})
+TERMINATED = frozenset(
+    {
+        "Completed",
+        "Succeeded",
+        "Failed",
+        "Error",
+        "Evicted",
+        "ContainerStatusUnknown",
+        "OOMKilled",
+        "Terminated",
+        "Shutdown",
+        "NodeShutdown",
+    }
+)
 
 
 @dataclass
@@ -71,8 +84,20 @@ def parse_pods_table(text: str, source: str = "") -> list[PodRow]:
         node = m["node"] if m["node"] and m["node"] != "<none>" else None
         if ip and not (_IPV4.match(ip) or ":" in ip):
             ip, node = None, None  # the wide columns were something else
-        rows.append(PodRow(name=m["name"], namespace=m["ns"], ready=m["ready"], status=m["status"],
-                           restarts=int(m["restarts"]), ip=ip, node=node, source=source, line=i, text=line))
+        rows.append(
+            PodRow(
+                name=m["name"],
+                namespace=m["ns"],
+                ready=m["ready"],
+                status=m["status"],
+                restarts=int(m["restarts"]),
+                ip=ip,
+                node=node,
+                source=source,
+                line=i,
+                text=line,
+            )
+        )
     return rows
 
 
@@ -198,8 +223,9 @@ def parse_describe(text: str, source: str = "") -> list[DescribedPod]:
 
 def _event(line: str, columns: list[int] | None, line_no: int) -> PodEvent | None:
     if columns and len(line) > columns[4]:
-        kind, reason, age, source, message = (line[a:b].strip() for a, b in zip(columns, columns[1:] + [len(line)],
-                                                                              strict=True))
+        kind, reason, age, source, message = (
+            line[a:b].strip() for a, b in zip(columns, columns[1:] + [len(line)], strict=True)
+        )
         if kind in ("Normal", "Warning"):
             return PodEvent(kind, reason, age, source, message, line=line_no)
     m = re.match(r"^\s+(Normal|Warning)\s+(\S+)\s+(.+?)\s{2,}(\S+(?:, \S+)?)\s{2,}(.*)$", line)
@@ -212,8 +238,12 @@ def sniff_describe(head: str) -> bool:
     lines = [ln for ln in _clean(head)[:40] if ln.strip()]
     keys = {m["key"] for ln in lines if (m := _FIELD.match(ln)) and not m["indent"]}
     # A custom resource's describe (`Kind:`, `API Version:`) has a Status too, but is no Pod.
-    return ("Name" in keys and "Namespace" in keys and bool(keys & {"Node", "Containers", "Controlled By", "Status"})
-            and not keys & {"Kind", "API Version"})
+    return (
+        "Name" in keys
+        and "Namespace" in keys
+        and bool(keys & {"Node", "Containers", "Controlled By", "Status"})
+        and not keys & {"Kind", "API Version"}
+    )
 
 
 def detect(head: str) -> str | None:

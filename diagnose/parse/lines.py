@@ -32,12 +32,15 @@ _ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
 _CRI = re.compile(rb"^(" + _TS + rb") (?:stdout|stderr) ([FP]) ", re.M)
 _DOCKER_JSON = re.compile(rb'^\{"log":')
 _KUBECTL_PREFIX = re.compile(
-    rb"^\[pod/(?P<pod>[a-z0-9][-a-z0-9.]{0,252})/(?P<container>[a-z0-9][-a-z0-9]{0,62})\] ", re.M)
+    rb"^\[pod/(?P<pod>[a-z0-9][-a-z0-9.]{0,252})/(?P<container>[a-z0-9][-a-z0-9]{0,62})\] ", re.M
+)
 # `Mar  1 12:00:00 host prog[pid]: ` (RFC 3164 syslog, journalctl's default `short`) and
 # `2024-03-01T12:00:00+0000 host prog[pid]: ` (journalctl -o short-iso, rsyslog RFC 3339).
 _SYSLOG = re.compile(
     rb"^(?:<\d{1,3}>)?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d{1,6})?|" + _TS + rb") "
-    rb"(?P<host>[A-Za-z0-9][-A-Za-z0-9_.]{0,252}) (?P<prog>[A-Za-z0-9_./-]{1,64})(?:\[\d{1,10}\])?: ", re.M)
+    rb"(?P<host>[A-Za-z0-9][-A-Za-z0-9_.]{0,252}) (?P<prog>[A-Za-z0-9_./-]{1,64})(?:\[\d{1,10}\])?: ",
+    re.M,
+)
 _KLOG_START = re.compile(rb"[IWEF]\d{4} \d\d:\d\d:\d\d")
 # A PowerShell error record: "Cmdlet : message" wrapped at the console width, then "At ...".
 _PS_ERROR = re.compile(r"^[A-Za-z][\w-]{0,80} : \S")
@@ -88,8 +91,9 @@ def detect(head: bytes) -> Shape:
         return Shape("cri")
     if share(_KUBECTL_PREFIX) >= 0.5:
         found = [m for ln in lines if (m := _KUBECTL_PREFIX.match(ln))]
-        return Shape("kubectl-prefix", pods=_unique(m["pod"] for m in found),
-                     containers=_unique(m["container"] for m in found))
+        return Shape(
+            "kubectl-prefix", pods=_unique(m["pod"] for m in found), containers=_unique(m["container"] for m in found)
+        )
     if share(_SYSLOG) >= 0.5:
         journal = [(m, ln) for ln in lines if (m := _SYSLOG.match(ln))]
         hosts = _unique(m["host"] for m, _ in journal)
@@ -151,15 +155,15 @@ def _join_partial(chunk: bytes) -> bytes:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if line[line.find(b" ") + 1:].startswith(_PARTIAL):
+        if line[line.find(b" ") + 1 :].startswith(_PARTIAL):
             ts, _, rest = line.partition(b" ")
-            parts = [rest[len(_PARTIAL):]]
+            parts = [rest[len(_PARTIAL) :]]
             while i + 1 < len(lines):
                 i += 1
                 pending += 1
                 _, _, nxt = lines[i].partition(b" ")
                 if nxt.startswith(_PARTIAL):
-                    parts.append(nxt[len(_PARTIAL):])
+                    parts.append(nxt[len(_PARTIAL) :])
                     continue
                 parts.append(nxt)
                 break

@@ -14,14 +14,25 @@ from diagnose.scan.scanner import Hit
 _COLOUR = r"(?:\x1b?\[[\d;]*m)*"  # ANSI colour codes, also with the escape byte lost in a copy
 _SCRIPT_CONTAINER = re.compile(
     rf"^{_COLOUR}\[{_COLOUR}(?P<ts>\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?Z? {_COLOUR}(?P<lvl>\w+) "
-    rf"{_COLOUR}antrea-[\w-]+{_COLOUR}\]:{_COLOUR} ?(?P<msg>.*)$")
+    rf"{_COLOUR}antrea-[\w-]+{_COLOUR}\]:{_COLOUR} ?(?P<msg>.*)$"
+)
 _PREFIX = re.compile(r"^(?:\d{4}-\d\d-\d\dT\S+ )?(?:antrea-[\w-]+ )?")
 
 
-def to_event(hit: Hit, artifact: m.Artifact, node: str | None, year: int | klog.YearHint | None,
-             created: datetime | None) -> m.LogEvent:
-    ev = m.LogEvent(artifact=artifact.path, line=hit.line_no, text=hit.text, signature=hit.key, node=node,
-                    groups=hit.groups, following=hit.following, before=hit.before, after=hit.after)
+def to_event(
+    hit: Hit, artifact: m.Artifact, node: str | None, year: int | klog.YearHint | None, created: datetime | None
+) -> m.LogEvent:
+    ev = m.LogEvent(
+        artifact=artifact.path,
+        line=hit.line_no,
+        text=hit.text,
+        signature=hit.key,
+        node=node,
+        groups=hit.groups,
+        following=hit.following,
+        before=hit.before,
+        after=hit.after,
+    )
     if artifact.kind == m.OVS_LOG:
         v = vlog.parse_vlog_line(hit.text)
         if v:

@@ -37,8 +37,12 @@ OFPIT_WRITE_ACTIONS = 3
 OFPIT_APPLY_ACTIONS = 4
 NX_CT_F_COMMIT = 1
 
-_TYPE_NAMES = {OFPT_FLOW_MOD: "FLOW_MOD", OFPT_GROUP_MOD: "GROUP_MOD", OFPT_EXPERIMENTER: "EXPERIMENTER",
-               OFPT14_BUNDLE_ADD_MESSAGE: "BUNDLE_ADD_MESSAGE"}
+_TYPE_NAMES = {
+    OFPT_FLOW_MOD: "FLOW_MOD",
+    OFPT_GROUP_MOD: "GROUP_MOD",
+    OFPT_EXPERIMENTER: "EXPERIMENTER",
+    OFPT14_BUNDLE_ADD_MESSAGE: "BUNDLE_ADD_MESSAGE",
+}
 _MAX_BYTES = 65536  # one OpenFlow message is at most 64 KiB
 _MAX_ACTIONS = 1024
 _BYTE_LIST = re.compile(r"\[?\s*((?:\d{1,3}\s+){3,}\d{1,3})\s*\]?")
@@ -122,8 +126,12 @@ def decode(data: bytes) -> RejectedMessage | None:
     version, msg_type = data[0], data[1]
     if not 1 <= version <= 6:
         return None
-    if msg_type == OFPT_EXPERIMENTER and len(data) >= 24 and _u32(data, 8) == ONF_VENDOR_ID \
-            and _u32(data, 12) == ONFT13_BUNDLE_ADD_MESSAGE:
+    if (
+        msg_type == OFPT_EXPERIMENTER
+        and len(data) >= 24
+        and _u32(data, 8) == ONF_VENDOR_ID
+        and _u32(data, 12) == ONFT13_BUNDLE_ADD_MESSAGE
+    ):
         inner = _decode_plain(data[24:])
         if inner:
             inner.in_bundle = True
@@ -141,8 +149,7 @@ def _decode_plain(data: bytes) -> RejectedMessage | None:
         return None
     version, msg_type = data[0], data[1]
     length = min(_u16(data, 2), len(data))
-    msg = RejectedMessage(version, _TYPE_NAMES.get(msg_type, f"type {msg_type}"),
-                          truncated=_u16(data, 2) > len(data))
+    msg = RejectedMessage(version, _TYPE_NAMES.get(msg_type, f"type {msg_type}"), truncated=_u16(data, 2) > len(data))
     body = data[:length]
     if msg_type == OFPT_FLOW_MOD and version >= 4:
         _flow_mod(body, msg)
@@ -166,7 +173,7 @@ def _flow_mod(body: bytes, msg: RejectedMessage) -> None:
         if ilen < 4:
             break
         if kind in (OFPIT_APPLY_ACTIONS, OFPIT_WRITE_ACTIONS):
-            _actions(body[offset + 8: offset + ilen], msg)
+            _actions(body[offset + 8 : offset + ilen], msg)
         offset += ilen
     if offset < len(body) - 7:
         msg.truncated = True
@@ -179,7 +186,7 @@ def _actions(data: bytes, msg: RejectedMessage, in_ct: CtAction | None = None) -
         kind, alen = _u16(data, offset), _u16(data, offset + 2)
         if alen < 8:
             return
-        action = data[offset: offset + alen]
+        action = data[offset : offset + alen]
         if kind == OFPAT_GROUP and len(action) >= 8:
             msg.groups_used.append(_u32(action, 4))
         elif kind == OFPAT_EXPERIMENTER and len(action) >= 10 and _u32(action, 4) == NX_VENDOR_ID:
@@ -187,8 +194,12 @@ def _actions(data: bytes, msg: RejectedMessage, in_ct: CtAction | None = None) -
             if subtype == NXAST_CT and len(action) >= 24:
                 zone_src = _u32(action, 12)
                 table = action[18]
-                ct = CtAction(zone=None if zone_src else _u16(action, 16), zone_from_field=bool(zone_src),
-                              commit=bool(_u16(action, 10) & NX_CT_F_COMMIT), table=None if table == 255 else table)
+                ct = CtAction(
+                    zone=None if zone_src else _u16(action, 16),
+                    zone_from_field=bool(zone_src),
+                    commit=bool(_u16(action, 10) & NX_CT_F_COMMIT),
+                    table=None if table == 255 else table,
+                )
                 msg.ct_actions.append(ct)
                 _actions(action[24:], msg, in_ct=ct)
             elif subtype == NXAST_NAT and in_ct is not None:
@@ -197,8 +208,8 @@ def _actions(data: bytes, msg: RejectedMessage, in_ct: CtAction | None = None) -
 
 
 def _u16(data: bytes, offset: int) -> int:
-    return int.from_bytes(data[offset: offset + 2], "big") if offset + 2 <= len(data) else 0
+    return int.from_bytes(data[offset : offset + 2], "big") if offset + 2 <= len(data) else 0
 
 
 def _u32(data: bytes, offset: int) -> int:
-    return int.from_bytes(data[offset: offset + 4], "big") if offset + 4 <= len(data) else 0
+    return int.from_bytes(data[offset : offset + 4], "big") if offset + 4 <= len(data) else 0

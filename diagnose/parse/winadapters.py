@@ -27,9 +27,11 @@ from diagnose.parse.windows import is_virtual_adapter, mac
 _MAX_TEXT = 4 * 1024 * 1024
 _MAX_LINE = 1024  # rows are short; a longer line is not one (and would cost the regexes)
 _HEADER = re.compile(r"^(?P<pre>Name\s+)InterfaceDescription\s+ifIndex\s+Status")
-_ROW = re.compile(r"^(?P<left>\S.*?)\s+(?P<index>\d{1,6})\s+(?P<status>Up|Disconnected|Disabled|Not Present|"
-                  r"Unknown|Testing|Dormant|Down|Lower Layer Down|Degraded)\s*(?P<mac>(?:[0-9A-Fa-f]{2}-){5}"
-                  r"[0-9A-Fa-f]{2})?\s*(?P<speed>\d+(?:\.\d+)?\s?[KMGT]?bps)?\s*$")
+_ROW = re.compile(
+    r"^(?P<left>\S.*?)\s+(?P<index>\d{1,6})\s+(?P<status>Up|Disconnected|Disabled|Not Present|"
+    r"Unknown|Testing|Dormant|Down|Lower Layer Down|Degraded)\s*(?P<mac>(?:[0-9A-Fa-f]{2}-){5}"
+    r"[0-9A-Fa-f]{2})?\s*(?P<speed>\d+(?:\.\d+)?\s?[KMGT]?bps)?\s*$"
+)
 _LIST_PROP = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9]{0,63})\s*:(?: (?P<value>.*))?$")
 _CUT = ("...", "…")
 
@@ -100,8 +102,17 @@ def parse(text: str) -> Adapters:
             continue
         if in_table and (m := _ROW.match(line)):
             name, desc = _split_left(raw, m["left"], desc_col)
-            out.adapters.append(Adapter(name=name, description=desc, if_index=int(m["index"]), status=m["status"],
-                                        mac=mac(m["mac"]), link_speed=m["speed"], line=i))
+            out.adapters.append(
+                Adapter(
+                    name=name,
+                    description=desc,
+                    if_index=int(m["index"]),
+                    status=m["status"],
+                    mac=mac(m["mac"]),
+                    link_speed=m["speed"],
+                    line=i,
+                )
+            )
     if not out.adapters:
         out.adapters = _parse_list(lines)
     return out
@@ -150,11 +161,18 @@ def _parse_list(lines: list[str]) -> list[Adapter]:
             continue
         index = props.get("ifIndex") or props.get("InterfaceIndex") or ""
         virtual = props.get("Virtual", "").lower()
-        out.append(Adapter(
-            name=name, description=props.get("InterfaceDescription") or None,
-            if_index=int(index) if index.isdigit() else None, status=props.get("Status") or _status(props),
-            mac=mac(props.get("MacAddress")), link_speed=props.get("LinkSpeed") or None,
-            virtual=True if virtual == "true" else False if virtual == "false" else None,
-            media_state=props.get("MediaConnectionState") or None, admin_status=props.get("AdminStatus") or None,
-            line=number))
+        out.append(
+            Adapter(
+                name=name,
+                description=props.get("InterfaceDescription") or None,
+                if_index=int(index) if index.isdigit() else None,
+                status=props.get("Status") or _status(props),
+                mac=mac(props.get("MacAddress")),
+                link_speed=props.get("LinkSpeed") or None,
+                virtual=True if virtual == "true" else False if virtual == "false" else None,
+                media_state=props.get("MediaConnectionState") or None,
+                admin_status=props.get("AdminStatus") or None,
+                line=number,
+            )
+        )
     return out

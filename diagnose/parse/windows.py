@@ -23,8 +23,11 @@ IPV4 = r"(?:\d{1,3}\.){3}\d{1,3}"
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}(?:[-: ][0-9A-Fa-f]{2}){5}$")
 APIPA = ipaddress.ip_network("169.254.0.0/16")
 
-_IPCONFIG = re.compile(r"^(?:Windows IP Configuration|Windows-IP-Konfiguration|Configuration IP de Windows|"
-                       r"Configuración IP de Windows|Windows IP 構成|Windows IP 配置)\s*$", re.M)
+_IPCONFIG = re.compile(
+    r"^(?:Windows IP Configuration|Windows-IP-Konfiguration|Configuration IP de Windows|"
+    r"Configuración IP de Windows|Windows IP 構成|Windows IP 配置)\s*$",
+    re.M,
+)
 # `   IPv4 Address. . . . . . . . . . . : 10.0.0.5(Preferred)`: the dotted leader of ipconfig.
 _DOTTED = re.compile(r"^\s*\S[^:\n]{0,60}?(?: ?\.){2,}\s?:", re.M)
 _ROUTE_PRINT = re.compile(r"^(?:IPv4 Route Table|Interface List|Active Routes:)\s*$", re.M)

@@ -32,8 +32,11 @@ _PROP = re.compile(r"^(?P<indent>\s*)(?P<key>[^:\s.][^:]{0,80}?)(?:\s*\.)*\s*:(?
 _ADDRESS = re.compile(rf"^(?P<ip>{IPV4})(?:\s*\((?P<status>[^()]*)\))*\s*$")
 # A section title: "Ethernet adapter br-int:", "Ethernet-Adapter br-int:", "Carte Ethernet br-int :",
 # "イーサネット アダプター br-int:", "以太网适配器 br-int:", "Adaptador de Ethernet br-int:".
-_SECTION = re.compile(r"^(?:(?P<type>.*?)[ -]?(?:adapter|アダプター|适配器)|(?:Carte|Adaptador(?: de)?) (?P<type2>\S+))"
-                      r"\s+(?P<name>.+?)\s*:$", re.I)
+_SECTION = re.compile(
+    r"^(?:(?P<type>.*?)[ -]?(?:adapter|アダプター|适配器)|(?:Carte|Adaptador(?: de)?) (?P<type2>\S+))"
+    r"\s+(?P<name>.+?)\s*:$",
+    re.I,
+)
 _SECTION_WORDS = re.compile(r"adapter|アダプター|适配器|^Carte |^Adaptador ", re.I)
 
 _YES = {"yes", "ja", "oui", "sí", "si", "sim", "はい", "是", "да", "tak", "evet"}
@@ -180,10 +183,17 @@ def _add(adapter: Adapter, key: str, value: str, number: int) -> str:
         elif address:
             adapter.dhcp_server = address["ip"]
         return "other"
-    if address and (any(w in k for w in _ADDRESS_LABEL) or address["ip"].startswith("169.254.")) \
-            and "dns" not in k and "wins" not in k:
-        adapter.ipv4.append(Ipv4(address["ip"], status=_status(address["status"]),
-                                 autoconfigured=any(w in k for w in _AUTO), line=number))
+    if (
+        address
+        and (any(w in k for w in _ADDRESS_LABEL) or address["ip"].startswith("169.254."))
+        and "dns" not in k
+        and "wins" not in k
+    ):
+        adapter.ipv4.append(
+            Ipv4(
+                address["ip"], status=_status(address["status"]), autoconfigured=any(w in k for w in _AUTO), line=number
+            )
+        )
         return "address"
     if address and _is_mask(address["ip"]) and adapter.ipv4 and adapter.ipv4[-1].mask is None:
         adapter.ipv4[-1].mask = address["ip"]

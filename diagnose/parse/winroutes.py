@@ -23,11 +23,15 @@ from diagnose.parse.windows import IPV4, is_apipa, mac
 
 _MAX_TEXT = 4 * 1024 * 1024
 _MAX_LINE = 1024  # rows are short; a longer line is not one (and would cost the regexes)
-_ACTIVE = re.compile(rf"^\s*(?P<dst>{IPV4})\s+(?P<mask>{IPV4})\s+(?P<gw>{IPV4}|\S(?:.*?\S)?)\s+"
-                     rf"(?P<iface>{IPV4})\s+(?P<metric>\S+)\s*$")
+_ACTIVE = re.compile(
+    rf"^\s*(?P<dst>{IPV4})\s+(?P<mask>{IPV4})\s+(?P<gw>{IPV4}|\S(?:.*?\S)?)\s+"
+    rf"(?P<iface>{IPV4})\s+(?P<metric>\S+)\s*$"
+)
 _PERSISTENT = re.compile(rf"^\s*(?P<dst>{IPV4})\s+(?P<mask>{IPV4})\s+(?P<gw>{IPV4})\s+(?P<metric>\S.*?)\s*$")
-_INTERFACE = re.compile(r"^\s*(?P<index>\d{1,6})\.\.\.(?P<mac>(?:[0-9A-Fa-f]{2} ){5,7}[0-9A-Fa-f]{2})?[\s.]*"
-                        r"(?P<desc>\S.*?)\s*$")
+_INTERFACE = re.compile(
+    r"^\s*(?P<index>\d{1,6})\.\.\.(?P<mac>(?:[0-9A-Fa-f]{2} ){5,7}[0-9A-Fa-f]{2})?[\s.]*"
+    r"(?P<desc>\S.*?)\s*$"
+)
 _MASK_BITS = {f"{(0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF:032b}": n for n in range(33)}
 
 
@@ -93,8 +97,9 @@ def parse(text: str) -> RoutePrint:
             out.persistent.append(Route(m["dst"], m["mask"], m["gw"], None, _metric(m["metric"]), True, i))
         elif m := _INTERFACE.match(line):
             hw = m["mac"]
-            out.interfaces.append(Interface(int(m["index"]), mac(hw) if hw and len(hw) == 17 else None,
-                                            m["desc"].lstrip(". "), i))
+            out.interfaces.append(
+                Interface(int(m["index"]), mac(hw) if hw and len(hw) == 17 else None, m["desc"].lstrip(". "), i)
+            )
     return out
 
 

@@ -40,8 +40,15 @@ def _check_map(map_path: Path, files: list[Path], dirs: list[Path]) -> None:
 # -- scan --redact -------------------------------------------------------------------------------
 
 
-def scan_session(redact: bool, source: Path | None, output: Path | None, map_path: Path | None,
-                 key_file: Path | None, keep_names: str | None, say: Callable[[str], None]) -> Session | None:
+def scan_session(
+    redact: bool,
+    source: Path | None,
+    output: Path | None,
+    map_path: Path | None,
+    key_file: Path | None,
+    keep_names: str | None,
+    say: Callable[[str], None],
+) -> Session | None:
     """The session of `scan --redact`, or None without --redact (its options alone are an error).
     The caller chooses the default map path (beside a report that is a regular file only) and
     checks it against every input; `source` None: standard input or several sources."""
@@ -54,8 +61,10 @@ def scan_session(redact: bool, source: Path | None, output: Path | None, map_pat
         _check_map(map_path, [p for p in (output, source) if p is not None], dirs)
     session = _session(map_path, key_file, keep_names)
     if map_path is None:
-        say("The report is redacted; no redaction map is written (the report does not go to a file): "
-            "pass --map FILE to be able to translate it back.")
+        say(
+            "The report is redacted; no redaction map is written (the report does not go to a file): "
+            "pass --map FILE to be able to translate it back."
+        )
     return session
 
 
@@ -81,8 +90,14 @@ def finish(session: Session | None, say: Callable[[str], None]) -> None:
 # -- redact --------------------------------------------------------------------------------------
 
 
-def redact_bundle(source: Path, output: Path, map_path: Path | None, key_file: Path | None,
-                  keep_names: str | None, say: Callable[[str], None]) -> None:
+def redact_bundle(
+    source: Path,
+    output: Path,
+    map_path: Path | None,
+    key_file: Path | None,
+    keep_names: str | None,
+    say: Callable[[str], None],
+) -> None:
     from diagnose.redact import rewrite
     from diagnose.redact.scrub import Scrubber
 
@@ -109,15 +124,25 @@ def redact_bundle(source: Path, output: Path, map_path: Path | None, key_file: P
     for note in session.notes:
         say(note)
     nodes = sorted({scrubber.text(n) for n in vocabulary.node_names})  # as the copy names them (FQDNs too)
-    say(f"Redacted copy written to {output} ({outcome.files:,} files"
-        + (f"; Nodes {', '.join(nodes[:6])}" if nodes else "") + ").")
+    say(
+        f"Redacted copy written to {output} ({outcome.files:,} files"
+        + (f"; Nodes {', '.join(nodes[:6])}" if nodes else "")
+        + ")."
+    )
     if outcome.renamed:
-        say(f"{len(outcome.renamed):,} member name(s) were the same once redacted; the later ones got a ~N suffix: "
-            + ", ".join(new for _, new in outcome.renamed[:5]) + (" ..." if len(outcome.renamed) > 5 else "") + ".")
+        say(
+            f"{len(outcome.renamed):,} member name(s) were the same once redacted; the later ones got a ~N suffix: "
+            + ", ".join(new for _, new in outcome.renamed[:5])
+            + (" ..." if len(outcome.renamed) > 5 else "")
+            + "."
+        )
     if outcome.binary:
-        say(f"{len(outcome.binary):,} binary file(s) were replaced by a note (their content cannot be checked): "
+        say(
+            f"{len(outcome.binary):,} binary file(s) were replaced by a note (their content cannot be checked): "
             + ", ".join(scrubber.path(p) for p in outcome.binary[:5])
-            + (" ..." if len(outcome.binary) > 5 else "") + ".")
+            + (" ..." if len(outcome.binary) > 5 else "")
+            + "."
+        )
     if outcome.problems:
         say(f"{len(outcome.problems):,} read problem(s); the copy holds what could be read:")
         for p in outcome.problems[:10]:
@@ -139,8 +164,10 @@ def _check_bundle_output(source: Path, output: Path) -> None:
     if output.is_dir():
         raise UsageError(f"{output} is an existing directory; give a new path (or a .tar.gz/.zip file name).")
     if os.path.lexists(output) and not files.is_regular_file(output):
-        raise UsageError(f"Refusing to write the redacted copy to {output}: it is not a regular file (a device, "
-                         "FIFO or socket); give a file or a new directory name.")
+        raise UsageError(
+            f"Refusing to write the redacted copy to {output}: it is not a regular file (a device, "
+            "FIFO or socket); give a file or a new directory name."
+        )
     if not out.parent.is_dir():
         raise UsageError(f"The directory of {output} does not exist.")
 

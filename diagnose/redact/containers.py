@@ -33,9 +33,16 @@ class Stream(Protocol):
 
 
 # Output kinds by the suffix of `-o`: (archive format, compression layers outermost first).
-_SUFFIXES = ((".tar.gz", "tar", ("gzip",)), (".tgz", "tar", ("gzip",)), (".tar.bz2", "tar", ("bzip2",)),
-             (".tbz2", "tar", ("bzip2",)), (".tar.xz", "tar", ("xz",)), (".txz", "tar", ("xz",)),
-             (".tar", "tar", ()), (".zip", "zip", ()))
+_SUFFIXES = (
+    (".tar.gz", "tar", ("gzip",)),
+    (".tgz", "tar", ("gzip",)),
+    (".tar.bz2", "tar", ("bzip2",)),
+    (".tbz2", "tar", ("bzip2",)),
+    (".tar.xz", "tar", ("xz",)),
+    (".txz", "tar", ("xz",)),
+    (".tar", "tar", ()),
+    (".zip", "zip", ()),
+)
 _SINGLE = ((".gz", ("gzip",)), (".bz2", ("bzip2",)), (".xz", ("xz",)))
 
 

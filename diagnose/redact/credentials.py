@@ -170,20 +170,38 @@ def _b64_block(block: bytes, start: int, end: int) -> Span | None:
 
 # -- secret-bearing keys -----------------------------------------------------------------------------
 
-_HINTS = (b"pass", b"pwd", b"token", b"secret", b"psk", b"shared", b"credential", b"key", b"data", b".crt",
-          b"bundle", b"docker", b"auth", b"signature")
-_KEY_WORDS = (rb"password|passwd|passphrase|pwd|token|secret|psk|pre-?shared-?key|pre_shared_key|credentials?|"
-              rb"api-?key|api_key|access-?key|access_key|secret_key|private-?key|private_key|key-data|"
-              rb"certificate-data|authority-data|\.key|\.crt|cabundle|ca-bundle|ca_bundle|dockerconfigjson|"
-              rb"dockercfg|auth|accountkey|sharedaccesskey|signature")
+_HINTS = (
+    b"pass",
+    b"pwd",
+    b"token",
+    b"secret",
+    b"psk",
+    b"shared",
+    b"credential",
+    b"key",
+    b"data",
+    b".crt",
+    b"bundle",
+    b"docker",
+    b"auth",
+    b"signature",
+)
+_KEY_WORDS = (
+    rb"password|passwd|passphrase|pwd|token|secret|psk|pre-?shared-?key|pre_shared_key|credentials?|"
+    rb"api-?key|api_key|access-?key|access_key|secret_key|private-?key|private_key|key-data|"
+    rb"certificate-data|authority-data|\.key|\.crt|cabundle|ca-bundle|ca_bundle|dockerconfigjson|"
+    rb"dockercfg|auth|accountkey|sharedaccesskey|signature"
+)
 # Keys whose value names a Secret or a file rather than holding one.
 _GENERIC = re.compile(rb"(?i)(?:^|[-_.])(?:secret|credentials?|auth)$")
 _KEY_CHARS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _SEP = re.compile(rb"[\"']?[ \t]*(?P<sep>[:=])[ \t]*")
 _VALUE = re.compile(rb"\"(?:[^\"\\\n]|\\.){0,8192}\"|'[^'\n]{0,8192}'|[^\s\"',;}\]&]{1,8192}")
 _BLOCK_HEAD = re.compile(rb"[|>][-+]?[ \t]*\r?\n")
-_NOT_SECRET = re.compile(rb"(?i)(?:|null|none|nil|true|false|\*+|<[^>]*>|\$\{?\w+\}?|\{\{[^}]*\}\}|REDACTED-[A-Z0-9-]+|"
-                         rb"\{\}|\[\]|~)$")
+_NOT_SECRET = re.compile(
+    rb"(?i)(?:|null|none|nil|true|false|\*+|<[^>]*>|\$\{?\w+\}?|\{\{[^}]*\}\}|REDACTED-[A-Z0-9-]+|"
+    rb"\{\}|\[\]|~)$"
+)
 _RESOURCE_NAME = re.compile(rb"[a-z0-9]([-a-z0-9.]*[a-z0-9])?(/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$")
 _PATH = re.compile(rb"(?:/|\./|~/|[A-Za-z]:\\)")
 
@@ -267,15 +285,20 @@ def _block_scalar(block: bytes, start: int, body: int) -> Span | None:
     if last == body:
         return None
     first = body + len(block[body:last]) - len(block[body:last].lstrip(b" \t"))
-    if block[first:last].startswith(b"-----BEGIN") or block[first:last].strip().startswith(b"REDACTED-") and \
-            b"\n" not in block[first:last].strip():
+    if (
+        block[first:last].startswith(b"-----BEGIN")
+        or block[first:last].strip().startswith(b"REDACTED-")
+        and b"\n" not in block[first:last].strip()
+    ):
         return None  # a PEM block (its own detector keeps BEGIN and END), or already a marker
     return (first, last, SECRET)
 
 
 _ENV = re.compile(rb"name:[ \t]*[\"']?(?P<name>[A-Z0-9_]*)[\"']?[ \t]*\r?\n[ \t]*value:[ \t]*(?P<val>\S[^\n]*)")
-_ENV_JSON = re.compile(rb"\"name\"[ \t]*:[ \t]*\"(?P<name>[A-Z0-9_]*)\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*"
-                       rb"\"(?P<val>(?:[^\"\\\n]|\\.)*)\"")
+_ENV_JSON = re.compile(
+    rb"\"name\"[ \t]*:[ \t]*\"(?P<name>[A-Z0-9_]*)\"[ \t]*,[ \t]*\"value\"[ \t]*:[ \t]*"
+    rb"\"(?P<val>(?:[^\"\\\n]|\\.)*)\""
+)
 _ENV_WORD = re.compile(rb"(?:PSK|PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)(?:_|$)")
 
 
@@ -352,8 +375,11 @@ def _query(block: bytes, start: int, _end: int) -> Span | None:
     return (m.end(), v.end(), key_marker(m["key"]))
 
 
-_SCHEME = re.compile(rb"(?:Bearer|Basic|Token|Digest|Negotiate|NTLM|AWS4-HMAC-SHA256|ApiKey|SharedKey|SSWS|Key|"
-                     rb"OAuth|MAC|HOBA|Mutual|SCRAM-SHA-256|vapid)[ \t]+", re.I)
+_SCHEME = re.compile(
+    rb"(?:Bearer|Basic|Token|Digest|Negotiate|NTLM|AWS4-HMAC-SHA256|ApiKey|SharedKey|SSWS|Key|"
+    rb"OAuth|MAC|HOBA|Mutual|SCRAM-SHA-256|vapid)[ \t]+",
+    re.I,
+)
 _HEADER_SEP = re.compile(rb"[\"']?[ \t]*[:=][ \t]*[\"'\[]?[ \t]*")
 _CRED = re.compile(rb"[^\s\"'\],;]{1,8192}")
 _CRED_PARAMS = re.compile(rb"[^\"'\]\n]{1,8192}")
@@ -397,8 +423,11 @@ def _scheme_word(block: bytes, start: int, end: int) -> Span | None:
     v = _AFTER_SCHEME.match(block, end)
     if v is None or v[0].startswith(b"REDACTED-"):
         return None
-    return (end, v.end(), TOKEN if block[start : start + 1] in b"Bb" and block[start + 1 : start + 2] == b"e"
-            else CREDENTIALS)
+    return (
+        end,
+        v.end(),
+        TOKEN if block[start : start + 1] in b"Bb" and block[start + 1 : start + 2] == b"e" else CREDENTIALS,
+    )
 
 
 # -- tokens on their own ------------------------------------------------------------------------
@@ -407,8 +436,12 @@ def _scheme_word(block: bytes, start: int, end: int) -> Span | None:
 _TOKEN_FORMS = [
     (rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ", rb"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*", TOKEN, (b"eyj",)),
     (rb"(?:AKIA|ASIA)[0-9A-Z]{16}", rb"(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])", KEY, (b"akia", b"asia")),
-    (rb"gh[pousr]_[A-Za-z0-9]{30}", rb"gh[pousr]_[A-Za-z0-9]{30,}", TOKEN,
-     (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_")),
+    (
+        rb"gh[pousr]_[A-Za-z0-9]{30}",
+        rb"gh[pousr]_[A-Za-z0-9]{30,}",
+        TOKEN,
+        (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"),
+    ),
     (rb"github_pat_[A-Za-z0-9_]{40}", rb"github_pat_[A-Za-z0-9_]{40,}", TOKEN, (b"github_pat_",)),
     (rb"glpat-[A-Za-z0-9_-]{20}", rb"glpat-[A-Za-z0-9_-]{20,}", TOKEN, (b"glpat-",)),
     (rb"xox[abprs]-[A-Za-z0-9-]{10}", rb"xox[abprs]-[A-Za-z0-9-]{10,}", TOKEN, (b"xox",)),
@@ -416,8 +449,12 @@ _TOKEN_FORMS = [
     (rb"[sr]k_live_[0-9A-Za-z]{16}", rb"[sr]k_live_[0-9A-Za-z]{16,}", KEY, (b"k_live_",)),
     (rb"hv[sb]\.[A-Za-z0-9_-]{24}", rb"hv[sb]\.[A-Za-z0-9_-]{24,}", TOKEN, (b"hvs.", b"hvb.")),
     (rb"npm_[A-Za-z0-9]{36}", rb"npm_[A-Za-z0-9]{36}", TOKEN, (b"npm_",)),
-    (rb"(?:ssh-rsa|ssh-ed25519|ssh-dss|ecdsa-sha2-nistp[0-9]+) AAAA",
-     rb"(?<=[ ])AAAA[A-Za-z0-9+/=]{20,}", KEY, (b"ssh-", b"ecdsa-")),
+    (
+        rb"(?:ssh-rsa|ssh-ed25519|ssh-dss|ecdsa-sha2-nistp[0-9]+) AAAA",
+        rb"(?<=[ ])AAAA[A-Za-z0-9+/=]{20,}",
+        KEY,
+        (b"ssh-", b"ecdsa-"),
+    ),
 ]
 
 
@@ -427,6 +464,7 @@ def _token_form(confirm: re.Pattern[bytes], marker: bytes, is_ssh: bool) -> Conf
             return None
         m = confirm.match(block, end - 4) if is_ssh else confirm.match(block, start)
         return (m.start(), m.end(), marker) if m else None
+
     return detect
 
 
@@ -445,26 +483,55 @@ def _bootstrap(block: bytes, start: int, _end: int) -> Span | None:
 
 # -- the table ----------------------------------------------------------------------------------
 
+
 def detectors() -> list[tuple[str, list[Trigger], Confirm]]:
     """(form name, triggers, confirm) of every secret form, in priority order."""
     table: list[tuple[str, list[Trigger], Confirm]] = [
         ("pem", [Trigger(rb"-----BEGIN [A-Z0-9 ]{1,40}-----", hints=(b"-----begin",))], _pem),
         ("pem-base64", [Trigger(rb"LS0tLS1CRUdJT", hints=(b"ls0tls1crudjt",))], _pem_b64),
         ("url-credentials", [Trigger(rb"://", hints=(b"://",))], _url_credentials),
-        ("url-query-secret", [Trigger(hints=_QUERY_HINTS, pattern=rb"[?&;](?:pass|password|passwd|pwd|token|"
-                                      rb"access_token|id_token|refresh_token|"
-                                      rb"auth_token|sig|signature|x-amz-signature|x-amz-credential|"
-                                      rb"x-amz-security-token|client_secret|api_key|apikey|key|secret|code|"
-                                      rb"sessionid|session|jwt)=", caseless=True)], _query),
-        ("authorization", [Trigger(rb"(?:(?:proxy-)?authorization|x-auth-token|x-api-key)[\"':= \t]", caseless=True,
-                                   hints=(b"authorization", b"x-auth-token", b"x-api-key")),
-                           Trigger(rb"(?:set-)?cookie\"?:", caseless=True, hints=(b"cookie",))], _authorization),
+        (
+            "url-query-secret",
+            [
+                Trigger(
+                    hints=_QUERY_HINTS,
+                    pattern=rb"[?&;](?:pass|password|passwd|pwd|token|"
+                    rb"access_token|id_token|refresh_token|"
+                    rb"auth_token|sig|signature|x-amz-signature|x-amz-credential|"
+                    rb"x-amz-security-token|client_secret|api_key|apikey|key|secret|code|"
+                    rb"sessionid|session|jwt)=",
+                    caseless=True,
+                )
+            ],
+            _query,
+        ),
+        (
+            "authorization",
+            [
+                Trigger(
+                    rb"(?:(?:proxy-)?authorization|x-auth-token|x-api-key)[\"':= \t]",
+                    caseless=True,
+                    hints=(b"authorization", b"x-auth-token", b"x-api-key"),
+                ),
+                Trigger(rb"(?:set-)?cookie\"?:", caseless=True, hints=(b"cookie",)),
+            ],
+            _authorization,
+        ),
         ("env-secret", [Trigger(rb"name:[ \t]", hints=(b"name",)), Trigger(rb"\"name\":", hints=(b"name",))], _env),
-        ("secret-flag", [Trigger(rb"--(?:" + _KEY_WORDS + rb") ", caseless=True, hints=_HINTS),
-                         Trigger(rb"[-_.](?:" + _KEY_WORDS + rb") ", caseless=True, hints=_HINTS)], _flag),
+        (
+            "secret-flag",
+            [
+                Trigger(rb"--(?:" + _KEY_WORDS + rb") ", caseless=True, hints=_HINTS),
+                Trigger(rb"[-_.](?:" + _KEY_WORDS + rb") ", caseless=True, hints=_HINTS),
+            ],
+            _flag,
+        ),
         ("secret-key", [Trigger(rb"(?:" + _KEY_WORDS + rb")[\"':= \t]", caseless=True, hints=_HINTS)], _keyed),
-        ("scheme-credentials", [Trigger(rb"Bearer ", caseless=True, hints=(b"bearer ",)),
-                                Trigger(rb"Basic ", hints=(b"basic ",))], _scheme_word),
+        (
+            "scheme-credentials",
+            [Trigger(rb"Bearer ", caseless=True, hints=(b"bearer ",)), Trigger(rb"Basic ", hints=(b"basic ",))],
+            _scheme_word,
+        ),
         ("bootstrap-token", [Trigger(rb"[a-z0-9]{6}\.[a-z0-9]{16}", hints=(b"token",))], _bootstrap),
     ]
     for trigger, confirm, marker, hints in _TOKEN_FORMS:

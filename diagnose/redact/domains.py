@@ -18,19 +18,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-TLDS = frozenset("""
+TLDS = frozenset(
+    """
 com net org biz io eu edu gov mil
 us uk de fr nl be ch at se no dk fi ie it es pt cz sk hu ro bg gr tr ru ua by kz cn jp kr tw hk sg th
 vn ph au nz ca mx br pe za ng ke eg il ae sa ir lt lv ee si hr lu li
 internal local lan corp home intranet intra private localdomain priv office
-""".split())
+""".split()
+)
 # Real TLDs that are also common words of code, YAML paths and logs: domains only when learnt.
 WEAK_TLDS = frozenset("name info app dev me pro tv int cc co ai site online tech cloud xyz mobi asia".split())
 # Suffixes of several labels reserved for private networks.
 PRIVATE_SUFFIXES = ("home.arpa",)
 
 # Public domains whose names appear in every bundle and identify nobody.
-KEEP = frozenset("""
+KEEP = frozenset(
+    """
 kubernetes.io k8s.io x-k8s.io antrea.io github.com githubusercontent.com github.io gitlab.com golang.org go.dev
 google.golang.org gopkg.in go.uber.org go.opentelemetry.io go.etcd.io docker.io docker.com quay.io gcr.io ghcr.io
 pkg.dev mcr.microsoft.com microsoft.com openvswitch.org ovn.org vmware.com broadcom.com cncf.io k3s.io rke2.io
@@ -38,7 +41,8 @@ cattle.io rancher.com rancher.io helm.sh projectcalico.org cilium.io istio.io li
 openshift.io redhat.com ubuntu.com canonical.com debian.org fedoraproject.org centos.org amazonaws.com
 cloud.google.com prometheus.io grafana.com elastic.co
 example.com example.net example.org cluster.local svc.cluster.local in-addr.arpa ip6.arpa
-""".split())
+""".split()
+)
 
 
 def redactable(domain: str, learnt: Collection[str] = ()) -> bool:
@@ -60,11 +64,13 @@ def redactable(domain: str, learnt: Collection[str] = ()) -> bool:
 
 # Cloud providers' domains: their own names identify nobody, but the label a customer chose under
 # them does (`acmestore.blob.core.windows.net`, `ec2-52-1-2-3.compute-1.amazonaws.com`).
-PROVIDERS = frozenset("""
+PROVIDERS = frozenset(
+    """
 amazonaws.com amazonaws.com.cn cloudfront.net windows.net azure.com azurecr.io azurewebsites.net cloudapp.net
 azmk8s.io googleapis.com appspot.com cloudfunctions.net run.app digitaloceanspaces.com ondigitalocean.app
 herokuapp.com
-""".split())
+""".split()
+)
 
 
 def provider(domain: str) -> str | None:

@@ -149,8 +149,9 @@ class _Database:
         # databases: a database planted in a shared cache must not decide what redaction finds.
         cache = None
         if cache_dir is not None:
-            key = hashlib.sha256(repr((triggers, literal, getattr(hyperscan, "__version__", ""), platform.machine()))
-                                 .encode()).hexdigest()
+            key = hashlib.sha256(
+                repr((triggers, literal, getattr(hyperscan, "__version__", ""), platform.machine())).encode()
+            ).hexdigest()
             cache = SignedCache(cache_dir, "redact", key)
             payload = cache.load()
             if payload is not None:
@@ -162,9 +163,13 @@ class _Database:
                     pass  # another library build: compile
         base = hyperscan.HS_FLAG_SOM_LEFTMOST | (0 if literal else hyperscan.HS_FLAG_MULTILINE)
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self.db.compile(expressions=[t.pattern for _, t in triggers], ids=[i for i, _ in triggers],
-                        elements=len(triggers), literal=literal,
-                        flags=[base | (hyperscan.HS_FLAG_CASELESS if t.caseless else 0) for _, t in triggers])
+        self.db.compile(
+            expressions=[t.pattern for _, t in triggers],
+            ids=[i for i, _ in triggers],
+            elements=len(triggers),
+            literal=literal,
+            flags=[base | (hyperscan.HS_FLAG_CASELESS if t.caseless else 0) for _, t in triggers],
+        )
         self.scratch = hyperscan.Scratch(self.db)
         if cache is not None:
             cache.store(hyperscan.dumpb(self.db))
@@ -197,8 +202,12 @@ class HyperscanFinder:
         found: list[Hit] = []
         for d in self._dbs:
             # hyperscan types the context as object; _on_match gets back the found.append given here
-            d.db.scan(block, match_event_handler=_on_match, context=found.append,  # type: ignore[arg-type]
-                      scratch=d.scratch)
+            d.db.scan(
+                block,
+                match_event_handler=_on_match,  # type: ignore[arg-type]
+                context=found.append,
+                scratch=d.scratch,
+            )
         return found
 
 
@@ -206,8 +215,9 @@ def _on_match(i: int, f: int, t: int, _flags: int, add: Callable[[Hit], None]) -
     add((f, i, t))  # called once per hit: as little as possible here
 
 
-def make_finder(fixed: Keyed, own: Keyed = (), groups: Sequence[Sequence[int]] = (),
-                engine: str = "auto") -> StdlibFinder | HyperscanFinder:
+def make_finder(
+    fixed: Keyed, own: Keyed = (), groups: Sequence[Sequence[int]] = (), engine: str = "auto"
+) -> StdlibFinder | HyperscanFinder:
     """`engine`: "auto" (Hyperscan when the wheel imports), "hyperscan" or "stdlib"; the
     ANTREA_DIAGNOSE_ENGINE variable overrides it, as for the scan. `groups`: the ids of each
     detector's literals (the stdlib finder searches them together)."""

@@ -32,32 +32,58 @@ from diagnose.redact.vocab import Vocabulary
 
 _VALUE = rb"[A-Za-z0-9][A-Za-z0-9_.-]{0,252}"
 _AGENT_FILE = re.compile(r"^(?:agent|controller)_(?P<node>.+?)(?:\.tar\.gz|\.tgz|\.tar|\.zip)$")
-_KLOG_FILE = re.compile(r"^antrea-[a-z-]+\.(?P<host>[^.]+(?:\.[^.]+)*?)\.(?P<user>[^.]+)\.log\."
-                        r"(?:INFO|WARNING|ERROR|FATAL)\.")
+_KLOG_FILE = re.compile(
+    r"^antrea-[a-z-]+\.(?P<host>[^.]+(?:\.[^.]+)*?)\.(?P<user>[^.]+)\.log\."
+    r"(?:INFO|WARNING|ERROR|FATAL)\."
+)
 _MACHINE = re.compile(rb"Running on machine: (\S+)")
-_PROMPT = re.compile(rb"^\[?(?P<user>[a-z_][a-z0-9_-]{0,31})@(?P<host>" + _VALUE + rb")"
-                     rb"(?::[^\s#$]{0,200}|\s[^\]\n]{0,200}\])\s?[#$]", re.M)
+_PROMPT = re.compile(
+    rb"^\[?(?P<user>[a-z_][a-z0-9_-]{0,31})@(?P<host>" + _VALUE + rb")"
+    rb"(?::[^\s#$]{0,200}|\s[^\]\n]{0,200}\])\s?[#$]",
+    re.M,
+)
 _PROMPT_BYTES = 65536  # prompts are at the top of what was pasted (and of each command in it)
 _HOME = re.compile(rb"/home/([a-z_][a-z0-9_.-]{0,31})(?=/|\b)")
 _LINE_HEAD = re.compile(rb"[ \t]*(?:-[ \t]+)?")
 # Keys whose value is a name, by class. Case matters: `node` and `Node` are keys, `NODE` a word.
 _KEYS = {
-    "node": ("nodeName", "NodeName", "node_name", "node-name", "node", "Node", "hostname", "hostName",
-             "kubernetes.io/hostname"),
+    "node": (
+        "nodeName",
+        "NodeName",
+        "node_name",
+        "node-name",
+        "node",
+        "Node",
+        "hostname",
+        "hostName",
+        "kubernetes.io/hostname",
+    ),
     "pod": ("pod-name", "pod_name", "podName", "PodName", "K8S_POD_NAME"),
-    "namespace": ("namespace", "Namespace", "pod-namespace", "pod_namespace", "podNamespace", "PodNamespace",
-                  "K8S_POD_NAMESPACE"),
+    "namespace": (
+        "namespace",
+        "Namespace",
+        "pod-namespace",
+        "pod_namespace",
+        "podNamespace",
+        "PodNamespace",
+        "K8S_POD_NAMESPACE",
+    ),
     "user": ("user", "username", "userName"),
 }
 _CLASS_OF = {k.encode(): cls for cls, keys in _KEYS.items() for k in keys}
 _KEY_NAMES = b"|".join(re.escape(k) for k in sorted(_CLASS_OF, key=len, reverse=True))
 # After a key: `=value`, `="value"` (klog, CNI), `": "value"` (JSON), `: value` (YAML), `","value"`
 # (OVSDB JSON maps).
-_KEYED = re.compile(rb"(?P<key>" + _KEY_NAMES + rb")(?:(?P<kv>=)\"?|(?P<json>\"[ \t]*:[ \t]*\")"
-                    rb"|(?P<yaml>[ \t]*:[ \t]*[\"']?)|(?P<ovs>\",\"))(?P<value>" + _VALUE + rb")")
+_KEYED = re.compile(
+    rb"(?P<key>" + _KEY_NAMES + rb")(?:(?P<kv>=)\"?|(?P<json>\"[ \t]*:[ \t]*\")"
+    rb"|(?P<yaml>[ \t]*:[ \t]*[\"']?)|(?P<ovs>\",\"))(?P<value>" + _VALUE + rb")"
+)
 _POD_REF = re.compile(rb"(?:pod|Pod|podKey)=\"?(?P<ns>" + _VALUE + rb")/(?P<name>" + _VALUE + rb")")
-_REF = re.compile(rb"^(?P<ind>[ \t]*)(?P<kind>noderef|podref|nodeRef|podRef):[ \t]*\n"
-                  rb"(?P<body>(?:(?P=ind)[ \t]+\S.*\n?){1,12})", re.M)
+_REF = re.compile(
+    rb"^(?P<ind>[ \t]*)(?P<kind>noderef|podref|nodeRef|podRef):[ \t]*\n"
+    rb"(?P<body>(?:(?P=ind)[ \t]+\S.*\n?){1,12})",
+    re.M,
+)
 _REF_FIELD = re.compile(rb"^[ \t]+(name|namespace):[ \t]*\"?(" + _VALUE + rb")", re.M)
 _KUBECONFIG_SECTION = re.compile(rb"^(?P<ind>[ \t]*)(?P<sec>clusters|contexts|users):[ \t]*$", re.M)
 _KUBECONFIG_NAME = re.compile(rb"^(?P<ind>[ \t]*)(?:-[ \t]+)?name:[ \t]*\"?(" + _VALUE + rb")", re.M)
@@ -65,14 +91,17 @@ _KUBECONFIG_NAME = re.compile(rb"^(?P<ind>[ \t]*)(?:-[ \t]+)?name:[ \t]*\"?(" + 
 _ADDRESS = rb"(\[?[0-9A-Fa-f:.]{2,45}?\]?)"
 _SERVICE = re.compile(rb"(?:https://|dial tcp[46]? )" + _ADDRESS + rb":443(?![0-9])")
 _SERVICE_ENV = re.compile(rb"KUBERNETES_SERVICE_HOST[=:]\s*\"?" + _ADDRESS + rb"\"?\s*$", re.M)
-_URL_HOST = re.compile(rb"://(?:[^\s/@\"'<>]{0,256}@)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)(?=[:/?#\s\"'<>]|$)")
+_URL_HOST = re.compile(
+    rb"://(?:[^\s/@\"'<>]{0,256}@)?(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)(?=[:/?#\s\"'<>]|$)"
+)
 _EMAIL = re.compile(rb"@(?P<dom>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)")
 _SEARCH = re.compile(rb"^(?:search|domain)[ \t]+(?P<list>[^\n#]+)", re.M)
 _CLUSTER_DOMAIN = re.compile(rb"(?:clusterDomain|cluster-domain)[\"']?[ \t]*[:=][ \t]*[\"']?(?P<d>[A-Za-z0-9.-]+)")
 _LABEL_RUN = Run(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.", 253)
 _SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ltd", "plc"})  # acme.co.uk
-_PRIVATE = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
-                                               "fc00::/7")]
+_PRIVATE = [
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+]
 _KUBECONFIG_CLASS = {b"clusters": "cluster", b"contexts": "cluster", b"users": "user"}
 # Suffixes that are never learnt: cluster-internal names (`kubernetes.default.svc`).
 _NOT_LEARNT = frozenset({"svc", "cluster", "localhost", "localdomain", "default"})
@@ -143,29 +172,65 @@ class Harvester:
         rows: list[Row] = [(form, trigs, confirm, None, False) for form, trigs, confirm in credentials.detectors()]
         tlds = b"|".join(t.encode() for t in sorted(domains.TLDS))
         rows += [
-            ("machine", [Trigger(rb"Running on machine: ", hints=(b"running on machine",))], self._machine, None,
-             False),
+            (
+                "machine",
+                [Trigger(rb"Running on machine: ", hints=(b"running on machine",))],
+                self._machine,
+                None,
+                False,
+            ),
             ("home", [Trigger(rb"/home/", hints=(b"/home/",))], self._home, None, False),
             ("url-encoded", [Trigger(rb"%(?:3[dD]|2[fF]|3[aA]|22)", hints=(b"%",))], self._encoded, None, False),
             ("keyed", [Trigger(rb"(?:" + _KEY_NAMES + rb")(?:=|\":|\" :|:|\",\")")], self._keyed, None, False),
             ("pod-ref", [Trigger(rb"(?:pod|Pod|podKey)=", hints=(b"pod",))], self._pod_ref, None, False),
-            ("refs", [Trigger(rb"(?:noderef|podref|nodeRef|podRef):", hints=(b"ref:",))], self._ask("refs"), None,
-             False),
-            ("kubeconfig", [Trigger(rb"^[ \t]*(?:clusters|contexts|users):",
-                                     hints=(b"clusters:", b"contexts:", b"users:"))], self._ask("kubeconfig"),
-             None, False),
-            ("resolv", [Trigger(rb"^(?:search|domain)[ \t]", hints=(b"search", b"domain"))], self._ask("resolv"), None,
-             False),
-            ("cluster-domain", [Trigger(rb"(?:clusterDomain|cluster-domain)[\"':= \t]", hints=(b"cluster",))],
-             self._cluster_domain,
-             None, False),
-            ("service", [Trigger(rb"https://", hints=(b"https://",)), Trigger(rb"dial tcp", hints=(b"dial tcp",)),
-                         Trigger(rb"KUBERNETES_SERVICE_HOST", hints=(b"kubernetes_service_host",))],
-             self._service_hit, None, False),
+            (
+                "refs",
+                [Trigger(rb"(?:noderef|podref|nodeRef|podRef):", hints=(b"ref:",))],
+                self._ask("refs"),
+                None,
+                False,
+            ),
+            (
+                "kubeconfig",
+                [Trigger(rb"^[ \t]*(?:clusters|contexts|users):", hints=(b"clusters:", b"contexts:", b"users:"))],
+                self._ask("kubeconfig"),
+                None,
+                False,
+            ),
+            (
+                "resolv",
+                [Trigger(rb"^(?:search|domain)[ \t]", hints=(b"search", b"domain"))],
+                self._ask("resolv"),
+                None,
+                False,
+            ),
+            (
+                "cluster-domain",
+                [Trigger(rb"(?:clusterDomain|cluster-domain)[\"':= \t]", hints=(b"cluster",))],
+                self._cluster_domain,
+                None,
+                False,
+            ),
+            (
+                "service",
+                [
+                    Trigger(rb"https://", hints=(b"https://",)),
+                    Trigger(rb"dial tcp", hints=(b"dial tcp",)),
+                    Trigger(rb"KUBERNETES_SERVICE_HOST", hints=(b"kubernetes_service_host",)),
+                ],
+                self._service_hit,
+                None,
+                False,
+            ),
             ("url-host", [Trigger(rb"://", hints=(b"://",))], self._url_host, None, False),
             ("email", [Trigger(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9]", hints=(b"@",))], self._email, None, False),
-            ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + tlds + rb")(?:[^A-Za-z0-9-]|$)", caseless=True)],
-             self._tld, None, False),
+            (
+                "domain",
+                [Trigger(rb"[A-Za-z0-9-]\.(?:" + tlds + rb")(?:[^A-Za-z0-9-]|$)", caseless=True)],
+                self._tld,
+                None,
+                False,
+            ),
         ]
         return rows
 
@@ -174,6 +239,7 @@ class Harvester:
     def _ask(self, what: str):
         def ask(_block: bytes, _start: int, _end: int) -> None:
             self._structured.add(what)
+
         return ask
 
     def _machine(self, block: bytes, start: int, _end: int) -> None:
@@ -207,8 +273,11 @@ class Harvester:
             line = block.rfind(b"\n", max(0, start - 64), start) + 1
             end = block.find(b"\n", m.end(), m.end() + 64)
             rest = block[m.end() : min(len(block), m.end() + 64) if end == -1 else end]
-            ok = (line > 0 or start < 64) and _LINE_HEAD.fullmatch(block, line, start) is not None \
+            ok = (
+                (line > 0 or start < 64)
+                and _LINE_HEAD.fullmatch(block, line, start) is not None
                 and not rest.strip(b" \t\r\"'")
+            )
         if not ok:
             return
         if len(seen) > 100_000:  # bounded: a log of ever new values costs time, not memory
@@ -269,11 +338,17 @@ class Harvester:
         """`name` is a DNS name (it stands where only DNS names do): its suffix is a domain."""
         name = name.lower().strip(".")
         labels = name.split(".")
-        if len(labels) < 2 or labels[-1] in _NOT_LEARNT or not all(labels) or not labels[-1].isalpha() \
-                or len(labels[-1]) < 2:
+        if (
+            len(labels) < 2
+            or labels[-1] in _NOT_LEARNT
+            or not all(labels)
+            or not labels[-1].isalpha()
+            or len(labels[-1]) < 2
+        ):
             return  # a TLD is letters (`pkg@v1.2.3` is a Go module version, not an e-mail)
-        if domains.redactable(name) or any(".".join(labels[i:]) in domains.KEEP | domains.PROVIDERS
-                                           for i in range(len(labels))):
+        if domains.redactable(name) or any(
+            ".".join(labels[i:]) in domains.KEEP | domains.PROVIDERS for i in range(len(labels))
+        ):
             return  # found by its TLD anyway, or a public name
         self.vocabulary.domains.add(domains.registrable(name))
 

@@ -31,30 +31,43 @@ from diagnose.redact.vocab import Vocabulary
 
 _OCT = rb"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _V4 = _OCT + rb"(?:\." + _OCT + rb"){3}"
-_IPV4 = re.compile(rb"(?<![0-9])(?<![0-9]\.)(?<![vV])(?P<v4>" + _V4 + rb")"
-                   rb"(?:/(?P<len>3[0-2]|[12]?[0-9])(?![0-9])|/(?P<mask>" + _V4 + rb")(?![0-9]|\.[0-9]))?"
-                   rb"(?![0-9]|\.[0-9]{1,5}\.[0-9]|\.[0-9]{6})")
+_IPV4 = re.compile(
+    rb"(?<![0-9])(?<![0-9]\.)(?<![vV])(?P<v4>" + _V4 + rb")"
+    rb"(?:/(?P<len>3[0-2]|[12]?[0-9])(?![0-9])|/(?P<mask>" + _V4 + rb")(?![0-9]|\.[0-9]))?"
+    rb"(?![0-9]|\.[0-9]{1,5}\.[0-9]|\.[0-9]{6})"
+)
 _DASHED = re.compile(rb"(?<![A-Za-z0-9_-])[iI][pP]-(?P<d>[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3})(?![A-Za-z0-9_-])")
-_REG = re.compile(rb"(?P<pre>(?P<xxa>xx)?reg3=|NXM_NX_(?P<xxb>XX)?REG3\[\]=)?"
-                  rb"0x(?P<hex>[0-9a-fA-F]{1,32})(?![0-9a-fA-FxX])"
-                  rb"(?P<post>->(?P<xxc>xx)?reg3(?![0-9A-Za-z])|->NXM_NX_(?P<xxd>XX)?REG3\[)?")
+_REG = re.compile(
+    rb"(?P<pre>(?P<xxa>xx)?reg3=|NXM_NX_(?P<xxb>XX)?REG3\[\]=)?"
+    rb"0x(?P<hex>[0-9a-fA-F]{1,32})(?![0-9a-fA-FxX])"
+    rb"(?P<post>->(?P<xxc>xx)?reg3(?![0-9A-Za-z])|->NXM_NX_(?P<xxd>XX)?REG3\[)?"
+)
 _REG_DECIMAL = re.compile(rb"reg3=(?P<n>[0-9]{8,10})(?![0-9xX])")
 _DECIMAL_URL = re.compile(rb"://(?P<n>[0-9]{8,10}|0x[0-9a-fA-F]{8})(?=[:/?#\s\"']|$)")
-_DECIMAL_KEY = re.compile(rb"(?i)(?<![A-Za-z0-9_])(?:ip|ipv4|addr|address)[\"']?[ \t]*[:=][ \t]*[\"']?"
-                          rb"(?P<n>[0-9]{8,10})"
-                          rb"(?![0-9.])")
-_MAC = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?P<s>[:-])[0-9A-Fa-f]{2}(?:(?P=s)[0-9A-Fa-f]{2}){4}"
-                  rb"(?![0-9A-Fa-f]|[:-][0-9A-Fa-f])")
+_DECIMAL_KEY = re.compile(
+    rb"(?i)(?<![A-Za-z0-9_])(?:ip|ipv4|addr|address)[\"']?[ \t]*[:=][ \t]*[\"']?"
+    rb"(?P<n>[0-9]{8,10})"
+    rb"(?![0-9.])"
+)
+_MAC = re.compile(
+    rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{2}(?P<s>[:-])[0-9A-Fa-f]{2}(?:(?P=s)[0-9A-Fa-f]{2}){4}"
+    rb"(?![0-9A-Fa-f]|[:-][0-9A-Fa-f])"
+)
 _CISCO = re.compile(rb"(?<![0-9A-Za-z.])[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}(?![0-9A-Za-z]|\.[0-9A-Za-z])")
 _BARE = re.compile(rb"[0-9A-Fa-f]{12}(?![0-9A-Za-z_-])")
-_BARE_KEYS = re.compile(rb"(?i)(?:mac|hwaddr|lladdr|ether|macaddress|hardwareaddr|mac_address|mac-address)"
-                        rb"[\"']?[ \t]*[:=]?[ \t]*[\"']?$")
+_BARE_KEYS = re.compile(
+    rb"(?i)(?:mac|hwaddr|lladdr|ether|macaddress|hardwareaddr|mac_address|mac-address)"
+    rb"[\"']?[ \t]*[:=]?[ \t]*[\"']?$"
+)
 _ENX = re.compile(rb"(?<![A-Za-z0-9_-])enx(?P<m>[0-9a-fA-F]{12})(?![A-Za-z0-9_])")
-_DPID = re.compile(rb"(?i)(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id\"?,\""
-                   rb"|datapath[-_]?id[\"']?[ \t]*[:=][ \t]*[\"']?)"
-                   rb"(?P<id>[0-9A-Fa-f]{16})(?![0-9A-Fa-f])")
-_INET_BRD = re.compile(rb"inet (?P<a>" + _V4 + rb")/(?P<len>3[0-2]|[12]?[0-9]) brd (?P<b>" + _V4
-                       + rb")(?![0-9]|\.[0-9])")
+_DPID = re.compile(
+    rb"(?i)(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id\"?,\""
+    rb"|datapath[-_]?id[\"']?[ \t]*[:=][ \t]*[\"']?)"
+    rb"(?P<id>[0-9A-Fa-f]{16})(?![0-9A-Fa-f])"
+)
+_INET_BRD = re.compile(
+    rb"inet (?P<a>" + _V4 + rb")/(?P<len>3[0-2]|[12]?[0-9]) brd (?P<b>" + _V4 + rb")(?![0-9]|\.[0-9])"
+)
 _ARPA = re.compile(rb"(?P<ip>[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.in-addr\.arpa", re.I)
 _V6_CHARS = frozenset(b"0123456789abcdefABCDEF:")
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
@@ -67,11 +80,34 @@ _KEY_OR_QUOTE = _ALNUM | frozenset(b"\"'_")
 _IFACE_HASH = re.compile(rb"[0-9a-fA-F]{6}(?![A-Za-z0-9_-])")
 _V6_LEN = re.compile(rb"/(12[0-8]|1[01][0-9]|[1-9]?[0-9])(?![0-9])")
 # Keys after which a name is a name even when it is also one of Antrea's words.
-CONTEXT_KEYS = ("name", "nodeName", "NodeName", "node", "Node", "hostname", "hostName", "namespace", "Namespace",
-                "pod", "Pod", "podName", "podNamespace", "pod-name", "pod-namespace", "user", "username",
-                "K8S_POD_NAME", "K8S_POD_NAMESPACE", "machine")
-_CONTEXT = re.compile(rb"(?:^|[^A-Za-z0-9_-])(?:" + b"|".join(re.escape(k.encode()) for k in CONTEXT_KEYS)
-                      + rb")(?:[\"']?[ \t]*[:=][ \t]*[\"']?|%3[dD])$", re.M)
+CONTEXT_KEYS = (
+    "name",
+    "nodeName",
+    "NodeName",
+    "node",
+    "Node",
+    "hostname",
+    "hostName",
+    "namespace",
+    "Namespace",
+    "pod",
+    "Pod",
+    "podName",
+    "podNamespace",
+    "pod-name",
+    "pod-namespace",
+    "user",
+    "username",
+    "K8S_POD_NAME",
+    "K8S_POD_NAMESPACE",
+    "machine",
+)
+_CONTEXT = re.compile(
+    rb"(?:^|[^A-Za-z0-9_-])(?:"
+    + b"|".join(re.escape(k.encode()) for k in CONTEXT_KEYS)
+    + rb")(?:[\"']?[ \t]*[:=][ \t]*[\"']?|%3[dD])$",
+    re.M,
+)
 
 
 def _literals(words: Iterable[str]) -> list[Trigger]:
@@ -95,14 +131,20 @@ class Identifiers:
         self.vocab = vocabulary
         self.learnt = frozenset(vocabulary.domains)
         learnt = self.learnt
-        hidden = {n: c for n, c in vocabulary.names.items()
-                  if c not in mapper.keep_classes and not domains.redactable(n, learnt)}
+        hidden = {
+            n: c
+            for n, c in vocabulary.names.items()
+            if c not in mapper.keep_classes and not domains.redactable(n, learnt)
+        }
         protected = set() if paths else {n for n in hidden if n in signature_text}
         self.loose = [n for n in hidden if n not in protected and (paths or names.is_specific(n))]
         self.strict = [n for n in hidden if n not in protected and not paths and not names.is_specific(n)]
         self.protected = sorted(protected)
-        self.heads = sorted({n[:8].lstrip("-") for n, c in hidden.items() if c == "pod" and len(n) > 8}) \
-            if "pod" not in mapper.keep_classes else []
+        self.heads = (
+            sorted({n[:8].lstrip("-") for n, c in hidden.items() if c == "pod" and len(n) > 8})
+            if "pod" not in mapper.keep_classes
+            else []
+        )
         self._memo = _Memo()
         self._heads: dict[bytes, bytes] = {}  # at most one entry per head of the vocabulary
 
@@ -114,46 +156,134 @@ class Identifiers:
         hex2 = rb"[0-9A-Fa-f]{2}"
         tlds = b"|".join(t.encode() for t in sorted(domains.TLDS))
         rows: list[Row] = [
-            ("reverse-dns", [Trigger(rb"[0-9]\.in-addr\.arpa", caseless=True, hints=(b"in-addr",))], self._arpa,
-             _digits_left, False),
+            (
+                "reverse-dns",
+                [Trigger(rb"[0-9]\.in-addr\.arpa", caseless=True, hints=(b"in-addr",))],
+                self._arpa,
+                _digits_left,
+                False,
+            ),
             ("email", [Trigger(rb"[A-Za-z0-9._%+-]@[A-Za-z0-9]", hints=(b"@",))], self._email, _local_left, False),
-            ("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + tlds + rb")(?:[^A-Za-z0-9-]|$)", caseless=True),
-                        Trigger(rb"\.home\.arpa", caseless=True, hints=(b"home.arpa",))], self._domain_hit,
-             _label_left, False),
+            (
+                "domain",
+                [
+                    Trigger(rb"[A-Za-z0-9-]\.(?:" + tlds + rb")(?:[^A-Za-z0-9-]|$)", caseless=True),
+                    Trigger(rb"\.home\.arpa", caseless=True, hints=(b"home.arpa",)),
+                ],
+                self._domain_hit,
+                _label_left,
+                False,
+            ),
         ]
         if self.learnt:  # this bundle's own DNS suffixes (`prod.acme`)
             learnt = b"|".join(re.escape(d.encode()) for d in sorted(self.learnt))
-            rows.append(("domain", [Trigger(rb"[A-Za-z0-9-]\.(?:" + learnt + rb")", caseless=True)],
-                         self._domain_hit, _label_left, True))
+            rows.append(
+                (
+                    "domain",
+                    [Trigger(rb"[A-Za-z0-9-]\.(?:" + learnt + rb")", caseless=True)],
+                    self._domain_hit,
+                    _label_left,
+                    True,
+                )
+            )
         fixed = [
-            ("url-numeric-host", [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})", hints=(b"://",))],
-             self._numeric_url),
-            ("register-ip", [Trigger(p, caseless=c, hints=(b"reg3",)) for p, c in (
-                (rb"reg3=0x[0-9a-fA-F]", True), (rb"reg3=[0-9]{8}", False),
-                (rb"0x[0-9a-fA-F]{1,32}->(?:xx)?reg3", False),
-                (rb"0x[0-9a-fA-F]{1,32}->NXM_NX_(?:XX)?REG3", False), (rb"NXM_NX_(?:XX)?REG3\[\]=0x", False))],
-             self._register),
-            ("datapath-id", [Trigger(rb"(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id[\"',: \t=]{1,6})[0-9A-Fa-f]{16}",
-                                     caseless=True, hints=(b"datapath", b"dpid"))], self._dpid),
-            ("ipv6", [Trigger(rb"::", hints=(b"::",)), Trigger(rb"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){5}:[0-9A-Fa-f]",
-                                               stdlib=rb":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
-                                                      rb"[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]")], self._ipv6),
-            ("ip-addr-broadcast", [Trigger(rb"inet [0-9.]{7,15}/[0-9]{1,2} brd [0-9]", hints=(b" brd ",))],
-             self._broadcast),
-            ("dashed-ipv4", [Trigger(rb"ip-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}", caseless=True,
-                                     hints=(b"ip-",))],
-             self._dashed),
-            ("ipv4", [Trigger(rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]",
-                              stdlib=rb"(?<=[0-9])\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]", back=b"0123456789")], self._ipv4),
-            ("decimal-ipv4", [Trigger(rb"(?:ip|ipv4|addr|address)[\"']?[:=][\"' ]?[0-9]{8}", caseless=True,
-                                      stdlib=rb"[:=][\"' ]?[0-9]{8}")],
-             self._decimal_key),
-            ("mac", [Trigger(sep.join([hex2] * 6), stdlib=rb"(?<=[0-9A-Fa-f]{2})" + sep + sep.join([hex2] * 5),
-                             back=_HEX_CHARS)
-                     for sep in (b":", b"-")], self._mac),
-            ("mac-cisco", [Trigger(rb"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
-                                   stdlib=rb"(?<=[0-9A-Fa-f]{4})\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}", back=_HEX_CHARS)],
-             self._cisco),
+            (
+                "url-numeric-host",
+                [Trigger(rb"://(?:[0-9]{8,10}|0x[0-9a-fA-F]{8})", hints=(b"://",))],
+                self._numeric_url,
+            ),
+            (
+                "register-ip",
+                [
+                    Trigger(p, caseless=c, hints=(b"reg3",))
+                    for p, c in (
+                        (rb"reg3=0x[0-9a-fA-F]", True),
+                        (rb"reg3=[0-9]{8}", False),
+                        (rb"0x[0-9a-fA-F]{1,32}->(?:xx)?reg3", False),
+                        (rb"0x[0-9a-fA-F]{1,32}->NXM_NX_(?:XX)?REG3", False),
+                        (rb"NXM_NX_(?:XX)?REG3\[\]=0x", False),
+                    )
+                ],
+                self._register,
+            ),
+            (
+                "datapath-id",
+                [
+                    Trigger(
+                        rb"(?:datapath ID |dpid[:=][\"']?|datapath[-_]?id[\"',: \t=]{1,6})[0-9A-Fa-f]{16}",
+                        caseless=True,
+                        hints=(b"datapath", b"dpid"),
+                    )
+                ],
+                self._dpid,
+            ),
+            (
+                "ipv6",
+                [
+                    Trigger(rb"::", hints=(b"::",)),
+                    Trigger(
+                        rb"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){5}:[0-9A-Fa-f]",
+                        stdlib=rb":[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:"
+                        rb"[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]",
+                    ),
+                ],
+                self._ipv6,
+            ),
+            (
+                "ip-addr-broadcast",
+                [Trigger(rb"inet [0-9.]{7,15}/[0-9]{1,2} brd [0-9]", hints=(b" brd ",))],
+                self._broadcast,
+            ),
+            (
+                "dashed-ipv4",
+                [Trigger(rb"ip-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}-[0-9]{1,3}", caseless=True, hints=(b"ip-",))],
+                self._dashed,
+            ),
+            (
+                "ipv4",
+                [
+                    Trigger(
+                        rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]",
+                        stdlib=rb"(?<=[0-9])\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]",
+                        back=b"0123456789",
+                    )
+                ],
+                self._ipv4,
+            ),
+            (
+                "decimal-ipv4",
+                [
+                    Trigger(
+                        rb"(?:ip|ipv4|addr|address)[\"']?[:=][\"' ]?[0-9]{8}",
+                        caseless=True,
+                        stdlib=rb"[:=][\"' ]?[0-9]{8}",
+                    )
+                ],
+                self._decimal_key,
+            ),
+            (
+                "mac",
+                [
+                    Trigger(
+                        sep.join([hex2] * 6),
+                        stdlib=rb"(?<=[0-9A-Fa-f]{2})" + sep + sep.join([hex2] * 5),
+                        back=_HEX_CHARS,
+                    )
+                    for sep in (b":", b"-")
+                ],
+                self._mac,
+            ),
+            (
+                "mac-cisco",
+                [
+                    Trigger(
+                        rb"[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
+                        stdlib=rb"(?<=[0-9A-Fa-f]{4})\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
+                        back=_HEX_CHARS,
+                    )
+                ],
+                self._cisco,
+            ),
             ("mac-enx", [Trigger(rb"enx[0-9A-Fa-f]{12}", hints=(b"enx",))], self._enx),
             ("mac-bare", [Trigger(rb"(?:^|[^0-9A-Za-z_.:/+=-])[0-9A-Fa-f]{12}(?:[^0-9A-Za-z_-]|$)")], self._bare_mac),
         ]
@@ -330,13 +460,20 @@ class Identifiers:
         while dom_end > at + 1 and block[dom_end - 1] in b".-":
             dom_end -= 1
         local, dom = _text(block[start:at]).strip("."), _text(block[at + 1 : dom_end])
-        if not local or not domains.redactable(dom.lower(), self.learnt) or dom_end < len(block) and \
-                block[dom_end] in _WORD:
+        if (
+            not local
+            or not domains.redactable(dom.lower(), self.learnt)
+            or dom_end < len(block)
+            and block[dom_end] in _WORD
+        ):
             return None
         if not local.startswith("REDACTED-") and names.worth_hiding(local):
             local = self.mapper.name("user", local)
-        return (start + len(_text(block[start:at])) - len(_text(block[start:at]).lstrip(".")), dom_end,
-                _out(f"{local}@{self.domain(dom)}"))
+        return (
+            start + len(_text(block[start:at])) - len(_text(block[start:at]).lstrip(".")),
+            dom_end,
+            _out(f"{local}@{self.domain(dom)}"),
+        )
 
     def _domain_hit(self, block: bytes, start: int, _end: int) -> Span | None:
         if start and block[start - 1] in _ALNUM:
@@ -398,6 +535,7 @@ class Identifiers:
                 value = _text(word)
                 out = memo.put(word, _out(mapper.name(vocab.get(value.lower(), "host"), value)))
             return (start, end, out)
+
         return confirm
 
     def _head_confirm(self, block: bytes, start: int, end: int) -> Span | None:

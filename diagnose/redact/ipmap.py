@@ -87,8 +87,7 @@ class AddressMapper:
         if done is not None:
             return done
         if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-            out: IPAddress = ipaddress.IPv6Address(int(addr) - int(addr.ipv4_mapped)
-                                                   + int(self.map(addr.ipv4_mapped)))
+            out: IPAddress = ipaddress.IPv6Address(int(addr) - int(addr.ipv4_mapped) + int(self.map(addr.ipv4_mapped)))
         else:
             out = self._permute(addr)
             while out in self.kept:  # cycle walking: never land on an address kept as it is

@@ -98,7 +98,9 @@ def check_location(map_path: Path, files: Sequence[Path] = (), dirs: Sequence[Pa
             raise MapError(f"the map cannot be written to {place}: that is where the data goes; choose another path")
     for place in dirs:
         if target.is_relative_to(place.resolve()):
-            raise MapError(f"the map must not be written inside {place}: it would travel with the data it "
-                           "translates back; choose a path outside it")
+            raise MapError(
+                f"the map must not be written inside {place}: it would travel with the data it "
+                "translates back; choose a path outside it"
+            )
     if not target.parent.is_dir():
         raise MapError(f"the directory of the map {map_path} does not exist")

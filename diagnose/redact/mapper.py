@@ -213,4 +213,3 @@ class Mapper:
 
     def pseudonyms(self) -> frozenset[str]:
         return frozenset(p for pairs in self.records.values() for p in pairs.values())
-

@@ -24,45 +24,158 @@ from collections.abc import Iterable
 
 # Classes of names, in the order that wins when one string was found as two of them.
 CLASSES = ("node", "host", "pod", "app", "namespace", "user", "cluster", "org")
-PREFIX = {"node": "node", "host": "host", "pod": "pod", "app": "app", "namespace": "ns", "user": "user",
-          "cluster": "cluster", "org": "org", "sub": "sub", "domain": "domain"}
+PREFIX = {
+    "node": "node",
+    "host": "host",
+    "pod": "pod",
+    "app": "app",
+    "namespace": "ns",
+    "user": "user",
+    "cluster": "cluster",
+    "org": "org",
+    "sub": "sub",
+    "domain": "domain",
+}
 # What --keep-names accepts, and the classes each keeps.
-KEEPABLE = {"pods": ("pod", "app"), "pod": ("pod", "app"), "namespaces": ("namespace",),
-            "namespace": ("namespace",)}
+KEEPABLE = {"pods": ("pod", "app"), "pod": ("pod", "app"), "namespaces": ("namespace",), "namespace": ("namespace",)}
 
 # A pseudonym this tool made: never harvested again (redacting twice is stable).
-PSEUDONYM = re.compile(r"^(?:node|host|pod|app|ns|user|cluster|org|sub|domain)-[0-9a-f]{4,12}"
-                       r"(?:\.(?:sub|domain)-[0-9a-f]{6,12})*(?:\.example)?$")
+PSEUDONYM = re.compile(
+    r"^(?:node|host|pod|app|ns|user|cluster|org|sub|domain)-[0-9a-f]{4,12}"
+    r"(?:\.(?:sub|domain)-[0-9a-f]{6,12})*(?:\.example)?$"
+)
 
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 # Namespaces of the platform itself (Kubernetes, Antrea and its flow aggregator, OpenShift).
 _SYSTEM_NAMESPACE_PREFIXES = ("kube-", "antrea-", "openshift-", "flow-aggregator", "flow-visibility")
 
 # Names that say nothing about anyone's infrastructure, or that are words of Antrea's own text.
-GENERIC = frozenset({
-    "root", "admin", "administrator", "nobody", "daemon", "system", "user", "ubuntu", "ec2-user", "centos",
-    "core", "debian", "fedora", "azureuser", "cloud-user", "vagrant", "docker", "git", "noreply",
-    "localhost", "localhost.localdomain", "kubernetes", "kubernetes-admin", "default", "master", "worker",
-    "node", "nodes", "host", "server", "client", "agent", "controller", "control-plane", "antrea",
-    "antrea-agent", "antrea-controller", "antrea-ovs", "antrea-ipsec", "install-cni", "ovs", "openvswitch",
-    "br-int", "br-ext", "br-phy", "antrea-gw0", "antrea-tun0", "ovs-system", "kube-system", "kube-public",
-    "kube-node-lease", "kube-proxy", "coredns", "kube-dns", "etcd", "kubelet", "minikube", "docker-desktop",
-    "kind-control-plane", "none", "null", "true", "false", "unknown", "(unattributed)",
-    # Kubernetes API groups and the namespaces every cluster has a copy of.
-    "apps", "batch", "policy", "networking", "storage", "events", "metrics", "logging", "monitoring",
-})
+GENERIC = frozenset(
+    {
+        "root",
+        "admin",
+        "administrator",
+        "nobody",
+        "daemon",
+        "system",
+        "user",
+        "ubuntu",
+        "ec2-user",
+        "centos",
+        "core",
+        "debian",
+        "fedora",
+        "azureuser",
+        "cloud-user",
+        "vagrant",
+        "docker",
+        "git",
+        "noreply",
+        "localhost",
+        "localhost.localdomain",
+        "kubernetes",
+        "kubernetes-admin",
+        "default",
+        "master",
+        "worker",
+        "node",
+        "nodes",
+        "host",
+        "server",
+        "client",
+        "agent",
+        "controller",
+        "control-plane",
+        "antrea",
+        "antrea-agent",
+        "antrea-controller",
+        "antrea-ovs",
+        "antrea-ipsec",
+        "install-cni",
+        "ovs",
+        "openvswitch",
+        "br-int",
+        "br-ext",
+        "br-phy",
+        "antrea-gw0",
+        "antrea-tun0",
+        "ovs-system",
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "kube-proxy",
+        "coredns",
+        "kube-dns",
+        "etcd",
+        "kubelet",
+        "minikube",
+        "docker-desktop",
+        "kind-control-plane",
+        "none",
+        "null",
+        "true",
+        "false",
+        "unknown",
+        "(unattributed)",
+        # Kubernetes API groups and the namespaces every cluster has a copy of.
+        "apps",
+        "batch",
+        "policy",
+        "networking",
+        "storage",
+        "events",
+        "metrics",
+        "logging",
+        "monitoring",
+    }
+)
 # File and directory names of the antctl layout (antrea-io/antrea pkg/support/dump.go): never renamed.
-LAYOUT = frozenset({
-    "clusterinfo", "failed_nodes", "controllerinfo", "logs", "agent", "controller", "ovs", "install-cni", "ipsec",
-    "sysctl-init", "kubelet", "route", "route-table-all", "address", "link", "rule", "flows", "groups", "ovsports",
-    "agentinfo", "iptables", "ipset", "nftables", "memberlist", "memprofile", "goroutinestacks", "networkpolicies",
-    "addressgroups", "appliedtogroups", "network-adapters", "ipconfig", "routes", "HNSNetwork", "HNSEndpoint",
-})
+LAYOUT = frozenset(
+    {
+        "clusterinfo",
+        "failed_nodes",
+        "controllerinfo",
+        "logs",
+        "agent",
+        "controller",
+        "ovs",
+        "install-cni",
+        "ipsec",
+        "sysctl-init",
+        "kubelet",
+        "route",
+        "route-table-all",
+        "address",
+        "link",
+        "rule",
+        "flows",
+        "groups",
+        "ovsports",
+        "agentinfo",
+        "iptables",
+        "ipset",
+        "nftables",
+        "memberlist",
+        "memprofile",
+        "goroutinestacks",
+        "networkpolicies",
+        "addressgroups",
+        "appliedtogroups",
+        "network-adapters",
+        "ipconfig",
+        "routes",
+        "HNSNetwork",
+        "HNSEndpoint",
+    }
+)
 # Interface names are evidence (eth0, eth0~, enp0s1, antrea-gw0): never taken for a host name.
-_INTERFACE = re.compile(r"^(?:lo|eth\d+|ens\d+\w*|enp\d+\w*|eno\d+\w*|enx[0-9a-f]{12}|em\d+|bond\d+|team\d+|"
-                        r"wlan\d+|wlp\w+|veth\w*|vxlan\w*|genev_sys_\d+|gre\w*|br-\w+|br\d+|docker\d+|cni\d+|"
-                        r"flannel\.\d+|cali\w+|tun\d+|tap\w+|antrea-\w+|ovs-\w+|vlan\d+|ib\d+|wg\d+|nodelocaldns|"
-                        r"kube-ipvs0)(?:[.@~][\w.@~-]*)?~?$", re.I)
+_INTERFACE = re.compile(
+    r"^(?:lo|eth\d+|ens\d+\w*|enp\d+\w*|eno\d+\w*|enx[0-9a-f]{12}|em\d+|bond\d+|team\d+|"
+    r"wlan\d+|wlp\w+|veth\w*|vxlan\w*|genev_sys_\d+|gre\w*|br-\w+|br\d+|docker\d+|cni\d+|"
+    r"flannel\.\d+|cali\w+|tun\d+|tap\w+|antrea-\w+|ovs-\w+|vlan\d+|ib\d+|wg\d+|nodelocaldns|"
+    r"kube-ipvs0)(?:[.@~][\w.@~-]*)?~?$",
+    re.I,
+)
 _LETTER = re.compile(r"[a-z]")
 _ADDRESS_LIKE = re.compile(r"[\d.:a-f]+")
 _VALID = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.@-]{0,251}[A-Za-z0-9])?$")

@@ -32,8 +32,10 @@ from collections.abc import Callable, Iterable
 
 # The newline before a line's prefix is part of the separator, so every body is the text
 # between two separators (`re` finds a pattern that starts with a literal quickly).
-_SPLIT = re.compile(rb"(\n(?:[IWEF][0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} {1,7}[0-9]{1,7} "
-                    rb"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\|[0-9]{1,10}\|))")
+_SPLIT = re.compile(
+    rb"(\n(?:[IWEF][0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} {1,7}[0-9]{1,7} "
+    rb"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z\|[0-9]{1,10}\|))"
+)
 # What a prefix is made of: a name made only of these could match inside one.
 _PREFIX_CHARS = frozenset(b"0123456789 :.-|iweftz")
 _ENTRY = 120  # bytes a cached pair costs besides its two values (dict slot, two bytes objects)
@@ -101,8 +103,12 @@ class Repeats:
         if not _apart(text):
             return self._walk(block)
         out = _SPLIT.split(self._walk(text))
-        if len(out) != 2 * len(order) + 1 or out[1::2] != pieces[1 : 2 * len(order) : 2] or \
-                len(pieces) % 2 == 0 and not out[-1].endswith(b"\n"):
+        if (
+            len(out) != 2 * len(order) + 1
+            or out[1::2] != pieces[1 : 2 * len(order) : 2]
+            or len(pieces) % 2 == 0
+            and not out[-1].endswith(b"\n")
+        ):
             return self._walk(block)  # a replacement crossed a line after all: no shortcut
         if len(pieces) % 2 == 0:
             out[-1] = out[-1][:-1]
@@ -121,8 +127,7 @@ class Repeats:
                 size = len(body) + len(result) + _ENTRY
             done[body] = result
         self._size = size
-        parts[2::2] = [made[body] if known is None else known
-                       for known, body in zip(found, parts[2::2], strict=True)]
+        parts[2::2] = [made[body] if known is None else known for known, body in zip(found, parts[2::2], strict=True)]
         if ended:
             parts.append(b"\n")
         return b"".join(parts)

@@ -19,9 +19,31 @@ from diagnose.redact.session import Session
 from diagnose.redact.vocab import Vocabulary
 
 # Fields whose values come from the rule pack or the tool, never from the bundle.
-STATIC_KEYS = frozenset({"schema_version", "generated_at", "tool", "rule_id", "slug", "title", "why", "category",
-                         "severity", "status", "confidence", "references", "kind", "level", "signatures", "shape",
-                         "collected_at", "time", "start", "end", "role"})
+STATIC_KEYS = frozenset(
+    {
+        "schema_version",
+        "generated_at",
+        "tool",
+        "rule_id",
+        "slug",
+        "title",
+        "why",
+        "category",
+        "severity",
+        "status",
+        "confidence",
+        "references",
+        "kind",
+        "level",
+        "signatures",
+        "shape",
+        "collected_at",
+        "time",
+        "start",
+        "end",
+        "role",
+    }
+)
 PATH_KEYS = frozenset({"artifact", "path", "example_log", "unrecognised"})
 
 

@@ -32,8 +32,10 @@ from diagnose.redact.harvest import Harvester
 from diagnose.redact.scrub import Scrubber, scrub_stream
 from diagnose.redact.vocab import Vocabulary
 
-BINARY_NOTE = (b"REDACTED-BINARY: antrea-diagnose redact removed this file's binary content: names and addresses "
-               b"in it cannot be found and replaced.\n")
+BINARY_NOTE = (
+    b"REDACTED-BINARY: antrea-diagnose redact removed this file's binary content: names and addresses "
+    b"in it cannot be found and replaced.\n"
+)
 _SNIFF = 8192
 _SPOOL = 8 << 20  # members up to this size are built in memory, larger ones in a temporary file
 _ARCHIVES = ("tar", "zip")
@@ -103,8 +105,7 @@ class _TrackingWalker(Walker):
         super().__init__(rewriter.on_file, problems, current())
         self._rw = rewriter
 
-    def walk_stream(self, stream: Readable, parts: tuple[str, ...], display: str, size: int | None,
-                    depth: int) -> None:
+    def walk_stream(self, stream: Readable, parts: tuple[str, ...], display: str, size: int | None, depth: int) -> None:
         try:
             head, stream = sniffable(stream)
         except Exception:  # the walker reads it again and reports the error in its own words
@@ -194,8 +195,11 @@ class _Rewriter:
             self._stack.pop()
 
     def on_file(self, parts: tuple[str, ...], display: str, stream: Readable, size: int | None) -> None:
-        frame = self._stack[-1] if self._stack and self._stack[-1].display == display else \
-            _Frame(display, parts, parts, [None])
+        frame = (
+            self._stack[-1]
+            if self._stack and self._stack[-1].display == display
+            else _Frame(display, parts, parts, [None])
+        )
         single = self._is_root(frame)
         sink, name = self._place(frame)
         compression = [f for f in frame.formats[:-1] if f]
@@ -226,7 +230,7 @@ class _Rewriter:
             return self.root_sink(single_file=True), self.scrubber.path_part(frame.first[-1])
         parent = next((f for f in reversed(self._stack) if f is not frame and f.sink is not None), None)
         if parent is not None and not self._is_root(parent):
-            rel = frame.first[len(parent.last):]
+            rel = frame.first[len(parent.last) :]
         else:
             rel = frame.first[1:]
             if self.root_is_dir and self.archive is not None:

@@ -118,8 +118,13 @@ def _walk(d: Detectors, block: bytes) -> bytes:
 _B64_LINE = re.compile(rb"[ \t]*[A-Za-z0-9+/]{40,}={0,2}\r?")
 
 
-def scrub_stream(read: Callable[[int], bytes], write: Callable[[bytes], object], scrub: Callable[[bytes], bytes],
-                 block: int = 1 << 20, max_carry: int = 8 << 20) -> None:
+def scrub_stream(
+    read: Callable[[int], bytes],
+    write: Callable[[bytes], object],
+    scrub: Callable[[bytes], bytes],
+    block: int = 1 << 20,
+    max_carry: int = 8 << 20,
+) -> None:
     """Scrub a byte stream in blocks of whole lines, with bounded memory.
 
     A block ends before the last line that starts in the first column (the indented lines under

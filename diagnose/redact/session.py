@@ -25,9 +25,15 @@ class Session:
         if self.map_path is None:
             return
         m = self.mapper
-        mapfile.save(self.map_path, mapfile.RedactionMap(
-            key=m.key if self.key_in_map else None, key_id=keys.key_id(m.key), records=m.records,
-            kept_addresses=sorted(str(a) for a in m.addresses.kept)))
+        mapfile.save(
+            self.map_path,
+            mapfile.RedactionMap(
+                key=m.key if self.key_in_map else None,
+                key_id=keys.key_id(m.key),
+                records=m.records,
+                kept_addresses=sorted(str(a) for a in m.addresses.kept),
+            ),
+        )
 
     def trust_redacted_input(self, vocabulary: Vocabulary) -> None:
         """An input redacted before with this map (all its Node names are the map's pseudonyms)
@@ -57,8 +63,10 @@ def open_session(map_path: Path | None, key_file: Path | None, keep_names: str |
         if key_file is not None:
             file_key, created = keys.load_key_file(key_file)
             if created:
-                notes.append(f"Created the key file {key_file} (mode 0600): pass the same --key-file to every run "
-                             "of this batch for consistent pseudonyms, and keep it private.")
+                notes.append(
+                    f"Created the key file {key_file} (mode 0600): pass the same --key-file to every run "
+                    "of this batch for consistent pseudonyms, and keep it private."
+                )
         key, key_in_map = mapfile.resolve_key(existing, file_key, keys.new_key())
     except (mapfile.MapError, keys.KeyFileError, OSError) as e:
         raise RedactionError(str(e)) from None

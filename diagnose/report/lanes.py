@@ -30,8 +30,37 @@ OVERVIEW_GUTTER = 140
 OVERVIEW_ROW = 24
 
 # Tick steps in seconds: round numbers from a millisecond to a week.
-_STEPS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
-          1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800]
+_STEPS = [
+    0.001,
+    0.002,
+    0.005,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.2,
+    0.5,
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
+]
 _KEY_KINDS = frozenset({"start", "restart", "fatal", "lifecycle", "ovs"})
 _SHAPES = {"start": "start", "restart": "restart", "fatal": "fatal", "lifecycle": "dot", "ovs": "square"}
 _KIND_PRIORITY = {"fatal": 1, "restart": 1, "start": 2, "lifecycle": 4, "ovs": 5}
@@ -63,8 +92,7 @@ class Axis:
         step = next((s for s in _STEPS if span / s <= 8), _STEPS[-1])
         day = self.t0.replace(hour=0, minute=0, second=0, microsecond=0)  # ticks at round times of day
         k = int((self.t0 - day).total_seconds() // step) + 1
-        fmt = ("%H:%M:%S" if step < 60 else "%H:%M" if step < 10800 else "%m-%d %H:%M" if step < 86400
-               else "%m-%d")
+        fmt = "%H:%M:%S" if step < 60 else "%H:%M" if step < 10800 else "%m-%d %H:%M" if step < 86400 else "%m-%d"
         out: list[dict[str, Any]] = []
         while True:
             t = day + timedelta(seconds=k * step)
@@ -82,8 +110,12 @@ class Axis:
 
 def is_key(e: dict[str, Any]) -> bool:
     """Events drawn as markers and listed in the key-event tables; the rest are ticks."""
-    return (e.get("kind") in _KEY_KINDS or bool(e.get("findings")) or bool(e.get("root_cause"))
-            or e.get("level") in ("fatal", "error"))
+    return (
+        e.get("kind") in _KEY_KINDS
+        or bool(e.get("findings"))
+        or bool(e.get("root_cause"))
+        or e.get("level") in ("fatal", "error")
+    )
 
 
 def key_events(node: dict[str, Any]) -> list[dict[str, Any]]:
@@ -103,8 +135,12 @@ def key_events(node: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _same_burst(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (a.get("signatures") == b.get("signatures") and a.get("kind") == b.get("kind") == "log"
-            and a.get("root_cause") == b.get("root_cause") and a.get("run") == b.get("run"))
+    return (
+        a.get("signatures") == b.get("signatures")
+        and a.get("kind") == b.get("kind") == "log"
+        and a.get("root_cause") == b.get("root_cause")
+        and a.get("run") == b.get("run")
+    )
 
 
 def priority(k: dict[str, Any]) -> tuple[int, int]:
@@ -141,6 +177,7 @@ def _kind(e: dict[str, Any]) -> str:
 
 def geometry(name: str, x: float, y: float, scale: float = 1.0) -> dict[str, Any]:
     """The marker's shape as SVG attribute values (numbers only)."""
+
     def pts(*xy: float) -> str:
         pairs = zip(xy[::2], xy[1::2], strict=True)
         return " ".join(f"{round(x + a * scale, 1)},{round(y + b * scale, 1)}" for a, b in pairs)
@@ -177,8 +214,9 @@ def short_path(path: Any) -> str:
 
 
 def run_label(r: dict[str, Any]) -> str:
-    ended = {"fatal": "fatal exit", "restart": "no fatal line, restarted",
-             "running": "running when the logs end"}.get(str(r.get("ended")), "")
+    ended = {"fatal": "fatal exit", "restart": "no fatal line, restarted", "running": "running when the logs end"}.get(
+        str(r.get("ended")), ""
+    )
     version = f" · {view.oneline(r.get('version'))}" if r.get("version") else ""
     return f"run {r.get('number')} · {ended}{version}"
 
@@ -223,28 +261,61 @@ def lane(node: dict[str, Any], width: int = WIDTH) -> dict[str, Any] | None:
         w = max(x1 - x0, 3.0)
         text = run_label(r)
         fit = int((w - 10) / CHAR)
-        runs.append({"x": x0, "w": round(w, 1), "ended": r.get("ended") if r.get("ended") in
-                     ("fatal", "restart", "running") else "running",
-                     "label": text if len(text) <= fit else (text[: fit - 1] + "…" if fit >= 8 else ""),
-                     "title": f"{text}\n{view.oneline(r.get('start'))} to {view.oneline(r.get('end'))}"
-                              + (f"\n{view.oneline(r.get('fatal'))}" if r.get("fatal") else "")})
+        runs.append(
+            {
+                "x": x0,
+                "w": round(w, 1),
+                "ended": r.get("ended") if r.get("ended") in ("fatal", "restart", "running") else "running",
+                "label": text if len(text) <= fit else (text[: fit - 1] + "…" if fit >= 8 else ""),
+                "title": f"{text}\n{view.oneline(r.get('start'))} to {view.oneline(r.get('end'))}"
+                + (f"\n{view.oneline(r.get('fatal'))}" if r.get("fatal") else ""),
+            }
+        )
     markers = []
     for k in keys:
         t = parse_time(k.get("time"))
         assert t is not None
         row_y = ovs_y if k.get("kind") == "ovs" and ovs_y is not None else mark_y
-        markers.append({"x": axis.x(t), "y": row_y, "cls": event_class(k), "n": k["n"], "kind": _kind(k),
-                        "title": tooltip(k), **geometry(shape(k), axis.x(t), row_y)})
-    ticks = [{"x": axis.x(t), "cls": event_class(e),
-              "y": ovs_y - 5 if e.get("kind") == "ovs" and ovs_y is not None else hits_y}
-             for e in hits if (t := parse_time(e["time"])) is not None]
+        markers.append(
+            {
+                "x": axis.x(t),
+                "y": row_y,
+                "cls": event_class(k),
+                "n": k["n"],
+                "kind": _kind(k),
+                "title": tooltip(k),
+                **geometry(shape(k), axis.x(t), row_y),
+            }
+        )
+    ticks = [
+        {
+            "x": axis.x(t),
+            "cls": event_class(e),
+            "y": ovs_y - 5 if e.get("kind") == "ovs" and ovs_y is not None else hits_y,
+        }
+        for e in hits
+        if (t := parse_time(e["time"])) is not None
+    ]
     restarts = [m["x"] for m in markers if m["kind"] == "restart"]
     return {
-        "width": width, "height": height, "gutter": GUTTER,
-        "has_agent": has_agent, "mark_y": mark_y, "bar_y": bar_y, "bar_h": bar_h, "ovs_y": ovs_y, "hits_y": hits_y,
+        "width": width,
+        "height": height,
+        "gutter": GUTTER,
+        "has_agent": has_agent,
+        "mark_y": mark_y,
+        "bar_y": bar_y,
+        "bar_h": bar_h,
+        "ovs_y": ovs_y,
+        "hits_y": hits_y,
         "axis_y": axis_y,
-        "ticks": axis.ticks(), "caption": axis.caption(), "runs": runs, "markers": markers, "hits": ticks,
-        "labels": labels, "restarts": restarts, "key": keys,
+        "ticks": axis.ticks(),
+        "caption": axis.caption(),
+        "runs": runs,
+        "markers": markers,
+        "hits": ticks,
+        "labels": labels,
+        "restarts": restarts,
+        "key": keys,
     }
 
 
@@ -287,7 +358,7 @@ def label_text(k: dict[str, Any]) -> str:
         # An error's cause is at the end of its chain ("...: dial tcp ...: i/o timeout").
         if k.get("level") in ("fatal", "error", "warning"):
             head = LABEL_CHARS * 2 // 5
-            text = text[:head] + "…" + text[len(text) - (LABEL_CHARS - head - 1):]
+            text = text[:head] + "…" + text[len(text) - (LABEL_CHARS - head - 1) :]
         else:
             text = text[: LABEL_CHARS - 1] + "…"
     if k.get("repeat", 1) > 1:
@@ -317,18 +388,47 @@ def overview(timeline: dict[str, Any], width: int = WIDTH) -> dict[str, Any] | N
         for r in n.get("runs", []):
             a, b = parse_time(r.get("start")), parse_time(r.get("end"))
             if a is not None and b is not None:
-                runs.append({"x": axis.x(a), "w": round(max(axis.x(b) - axis.x(a), 3.0), 1),
-                             "ended": r.get("ended") if r.get("ended") in ("fatal", "restart", "running")
-                             else "running", "title": run_label(r)})
-        markers = [{"x": axis.x(t), "cls": event_class(k), "kind": _kind(k), "title": tooltip(k),
-                    **geometry(shape(k), axis.x(t), y + 9, 0.75)}
-                   for k in key_events(n) if (t := parse_time(k.get("time"))) is not None
-                   and (k.get("kind") in ("fatal", "restart", "start", "ovs") or k.get("root_cause"))]
+                runs.append(
+                    {
+                        "x": axis.x(a),
+                        "w": round(max(axis.x(b) - axis.x(a), 3.0), 1),
+                        "ended": r.get("ended") if r.get("ended") in ("fatal", "restart", "running") else "running",
+                        "title": run_label(r),
+                    }
+                )
+        markers = [
+            {
+                "x": axis.x(t),
+                "cls": event_class(k),
+                "kind": _kind(k),
+                "title": tooltip(k),
+                **geometry(shape(k), axis.x(t), y + 9, 0.75),
+            }
+            for k in key_events(n)
+            if (t := parse_time(k.get("time"))) is not None
+            and (k.get("kind") in ("fatal", "restart", "start", "ovs") or k.get("root_cause"))
+        ]
         name = view.oneline(n.get("node"))
         hits = sorted({axis.x(t) for e in n.get("events", []) if not is_key(e) and (t := parse_time(e.get("time")))})
-        rows.append({"node": n.get("node"), "name": name if len(name) <= 20 else name[:19] + "…", "y": y,
-                     "mid": y + 9, "runs": runs, "markers": markers, "hits": hits,
-                     "span": (axis.x(start), axis.x(end))})
+        rows.append(
+            {
+                "node": n.get("node"),
+                "name": name if len(name) <= 20 else name[:19] + "…",
+                "y": y,
+                "mid": y + 9,
+                "runs": runs,
+                "markers": markers,
+                "hits": hits,
+                "span": (axis.x(start), axis.x(end)),
+            }
+        )
     axis_y = 6 + len(nodes) * OVERVIEW_ROW + 2
-    return {"width": width, "height": axis_y + 30, "gutter": OVERVIEW_GUTTER, "rows": rows, "axis_y": axis_y,
-            "ticks": axis.ticks(), "caption": axis.caption()}
+    return {
+        "width": width,
+        "height": axis_y + 30,
+        "gutter": OVERVIEW_GUTTER,
+        "rows": rows,
+        "axis_y": axis_y,
+        "ticks": axis.ticks(),
+        "caption": axis.caption(),
+    }

@@ -50,11 +50,14 @@ class NodeOut:
     antrea_version: str | None = doc("Antrea version read from the bundle (agentinfo or logs), when known.")
     artifacts: int = doc("How many artifacts were read for it.", minimum=0)
     log_lines_matched: int = doc("How many of its log lines matched a rule signature.", minimum=0)
-    failed_reason: str | None = doc("Set when the Node is in `failed_nodes`: why antctl could not collect its "
-                                    "bundle; null otherwise.")
+    failed_reason: str | None = doc(
+        "Set when the Node is in `failed_nodes`: why antctl could not collect its bundle; null otherwise."
+    )
     fallback_bundle: bool = doc("True when its bundle is the logs-only fallback built from the K8s API (antctl v2.3+).")
-    mode: str | None = optional("The Node's deployment mode as read (traffic encap mode, tunnel type, AntreaIPAM "
-                                "bridging, Windows), e.g. `encap, geneve tunnel`; null for the controller.")
+    mode: str | None = optional(
+        "The Node's deployment mode as read (traffic encap mode, tunnel type, AntreaIPAM "
+        "bridging, Windows), e.g. `encap, geneve tunnel`; null for the controller."
+    )
 
 
 @dataclass(kw_only=True)
@@ -62,8 +65,10 @@ class ArtifactOut:
     """One file of the source."""
 
     path: str = doc("Display path, archive members joined with `!`.")
-    kind: str = doc("What the file is, e.g. `agent-log`, `ovs-log`, `ip-route`, `flows`, `agentinfo`, "
-                    "`clusterinfo`, `other` (diagnose/bundle/artifacts.py lists every kind).")
+    kind: str = doc(
+        "What the file is, e.g. `agent-log`, `ovs-log`, `ip-route`, `flows`, `agentinfo`, "
+        "`clusterinfo`, `other` (diagnose/bundle/artifacts.py lists every kind)."
+    )
     node: str | None = doc("The Node it belongs to; null for cluster-wide files.")
     size: int = doc("Size in bytes (uncompressed).", minimum=0)
     truncated: bool = doc("True when the content was cut at the size limit before parsing.")
@@ -82,19 +87,27 @@ class SourceOut:
     """What was read."""
 
     path: str = doc("The source as given: a directory, an archive or a file.")
-    shape: str = doc("What the source was recognised as, e.g. `antctl-directory`, `antctl-archive`, `agent-bundle`, "
-                     "`loose-files`; `unrecognised files` when nothing in it was.")
-    collected_at: str | None = doc("When the bundle was collected (from its `support-bundles_<time>` name), ISO 8601, "
-                                   "possibly without a UTC offset; null when unknown.")
-    nodes: list[NodeOut] = doc("One entry per Node seen: with a bundle, only in `failed_nodes`, or with a logs-only "
-                               "fallback bundle (the controller appears as `antrea-controller`).")
+    shape: str = doc(
+        "What the source was recognised as, e.g. `antctl-directory`, `antctl-archive`, `agent-bundle`, "
+        "`loose-files`; `unrecognised files` when nothing in it was."
+    )
+    collected_at: str | None = doc(
+        "When the bundle was collected (from its `support-bundles_<time>` name), ISO 8601, "
+        "possibly without a UTC offset; null when unknown."
+    )
+    nodes: list[NodeOut] = doc(
+        "One entry per Node seen: with a bundle, only in `failed_nodes`, or with a logs-only "
+        "fallback bundle (the controller appears as `antrea-controller`)."
+    )
     artifacts: list[ArtifactOut] = doc("Every file recognised and read.")
     unreadable: list[ReadProblemOut] = doc("What could not be read, and why.")
     unrecognised: list[str] = doc("Display paths of files that were read but not recognised (not used).")
     rules_run: int = doc("How many rules were checked.", minimum=0)
-    year_source: str | None = optional("Where the year of log lines that carry none (klog) came from: the bundle's "
-                                       "collection time, the klog file headers, or a guess (the current year), said "
-                                       "as such.")
+    year_source: str | None = optional(
+        "Where the year of log lines that carry none (klog) came from: the bundle's "
+        "collection time, the klog file headers, or a guess (the current year), said "
+        "as such."
+    )
 
 
 @dataclass(kw_only=True)
@@ -119,14 +132,18 @@ class EvidenceOut:
 
     artifact: str = doc("Display path of the artifact the line is from.")
     line: int | None = doc("1-based line number in the artifact; null when not from a file line.", minimum=1)
-    time: str | None = doc("Timestamp as logged, ISO 8601 with microseconds, without UTC offset (klog has no zone); "
-                           "null when the line has none.")
+    time: str | None = doc(
+        "Timestamp as logged, ISO 8601 with microseconds, without UTC offset (klog has no zone); "
+        "null when the line has none."
+    )
     text: str = doc("The raw line (cut when very long).")
     node: str | None = doc("The Node it is from; null when unknown or cluster-wide.")
     context: list[ContextOut] = optional(
         "Up to 2 lines before and 2 after it in the same file, in file order, not the line itself (each cut at "
         "512 characters); fewer at a file's start or end or at an edge of the scanner's read chunk, none when the "
-        "line is not from a scanned log.", default=[])
+        "line is not from a scanned log.",
+        default=[],
+    )
 
 
 @dataclass(kw_only=True)
@@ -154,35 +171,50 @@ class FindingOut:
     rule_id: str = doc("Stable id of the rule that produced the finding, e.g. `ANT-SEC-001`.")
     slug: str = doc("The rule's slug (its module name with `-` for `_`), e.g. `secondary-bridge-took-node-nic`.")
     category: str = doc("The root-cause category (the taxonomy: docs/taxonomy.md).")
-    severity: Severity = doc("`critical`: the Node or cluster network is down; `error`; `warning`; `info`: worth "
-                             "knowing, not a fault (e.g. a known-harmless state, a failure that recovered).")
-    confidence: float = doc("How sure the rule is that this is what happened, 0 (guess) to 1 (certain); rounded to "
-                            "2 decimals.", minimum=0, maximum=1)
-    nodes: list[str] = doc("Names of the Nodes the finding applies to, sorted; empty for a cluster-wide finding (the "
-                           "controller appears as `antrea-controller`, files of no known Node as `(unattributed)`).")
+    severity: Severity = doc(
+        "`critical`: the Node or cluster network is down; `error`; `warning`; `info`: worth "
+        "knowing, not a fault (e.g. a known-harmless state, a failure that recovered)."
+    )
+    confidence: float = doc(
+        "How sure the rule is that this is what happened, 0 (guess) to 1 (certain); rounded to 2 decimals.",
+        minimum=0,
+        maximum=1,
+    )
+    nodes: list[str] = doc(
+        "Names of the Nodes the finding applies to, sorted; empty for a cluster-wide finding (the "
+        "controller appears as `antrea-controller`, files of no known Node as `(unattributed)`)."
+    )
     title: str = doc("The rule's one-line title.")
-    summary: str = doc("One-paragraph explanation rendered from the message of the rule's outcome with values from "
-                       "the evidence (untrusted text: escape it when rendering).")
+    summary: str = doc(
+        "One-paragraph explanation rendered from the message of the rule's outcome with values from "
+        "the evidence (untrusted text: escape it when rendering)."
+    )
     status: Literal["confirmed", "inconclusive"] = doc(
         "`confirmed`: the evidence proves it; `inconclusive`: it is likely but evidence is missing, listed in "
-        "`missing_evidence` with the command that collects it.")
+        "`missing_evidence` with the command that collects it."
+    )
     outcome: str | None = optional(
         "The rule's conclusion: one of the outcomes its module declares (e.g. `fatal`, `ongoing`), or the engine's "
         "when it judged the log lines over (`recovered`, `superseded`, `once`); null for a rule pack written before "
-        "outcomes.")
+        "outcomes."
+    )
     lasted: Literal["fatal", "persisting", "recovered", "superseded", "once"] | None = optional(
         "The engine's judgement of the finding's log lines: did the failure kill the latest run (`fatal`), go on to "
         "the end (`persisting`), stop while the component kept working (`recovered`), happen only in a run a "
         "healthy one followed (`superseded`), or appear once with nothing after it (`once`); null when it rests on "
-        "state or was not judged.")
+        "state or was not judged."
+    )
     missing_evidence: list[MissingOut] = doc("Evidence the source lacks that would confirm or refute the finding.")
     evidence: list[EvidenceOut] = doc("The lines that support the finding, in the order the rule gives them.")
     remediation: RemediationOut = doc("What to do about the finding, in order.")
     references: list[str] = doc("Upstream references: `owner/repo#N` (a GitHub issue or pull request) or a URL.")
     ruled_out: list[str] = doc("Look-alike causes the rule ruled out, each with the reason.")
     symptoms: list[FindingOut] = doc("Symptom findings this finding accounts for on its Nodes, most important first.")
-    why: str = optional("Why this failure happens, in one paragraph: the \"Why it happens\" section of the rule's "
-                        "documentation (empty when the rule has none).", default="")
+    why: str = optional(
+        'Why this failure happens, in one paragraph: the "Why it happens" section of the rule\'s '
+        "documentation (empty when the rule has none).",
+        default="",
+    )
 
 
 @dataclass(kw_only=True)
@@ -218,15 +250,18 @@ class ExampleOut:
 class UnexplainedOut:
     """One template of unexplained error or warning lines."""
 
-    template: str = doc("The message with its variable parts replaced by placeholders such as `<ip>`, `<num>`, "
-                        "`<name>`, `<node>` (untrusted text: escape it when rendering).")
+    template: str = doc(
+        "The message with its variable parts replaced by placeholders such as `<ip>`, `<num>`, "
+        "`<name>`, `<node>` (untrusted text: escape it when rendering)."
+    )
     count: int = doc("How many lines have this template.", minimum=1)
     level: Literal["error", "warning"] = doc("`error` (klog E, OVS ERR/EMER) or `warning` (klog W, OVS WARN).")
-    nodes: list[str] = doc("Nodes whose logs have such lines, sorted (the controller appears as "
-                           "`antrea-controller`).")
+    nodes: list[str] = doc("Nodes whose logs have such lines, sorted (the controller appears as `antrea-controller`).")
     example: ExampleOut = doc("The first line seen with this template.")
-    overflow: bool = doc("True for the one entry that counts the lines of templates beyond the limit of distinct "
-                         "templates kept (its `template` says so); false for every real template.")
+    overflow: bool = doc(
+        "True for the one entry that counts the lines of templates beyond the limit of distinct "
+        "templates kept (its `template` says so); false for every real template."
+    )
 
 
 @dataclass(kw_only=True)
@@ -234,43 +269,52 @@ class RunOut:
     """One agent process."""
 
     number: int = doc("1-based, in time order (the `run` of its events).", minimum=1)
-    start: str | None = doc("Time of its `Starting Antrea agent` line, or of its first matched line when the start "
-                            "was not logged.")
+    start: str | None = doc(
+        "Time of its `Starting Antrea agent` line, or of its first matched line when the start was not logged."
+    )
     start_seen: bool = doc("True when its start line is in the logs (false: the logs begin in the middle of this run).")
-    end: str | None = doc("Time of its last matched agent log line (the process may have logged unmatched lines "
-                          "after it).")
+    end: str | None = doc(
+        "Time of its last matched agent log line (the process may have logged unmatched lines after it)."
+    )
     version: str | None = doc("Antrea version from its start line, when logged.")
     ended: Literal["fatal", "restart", "running"] = doc(
         "How it ended: `fatal` (a fatal line), `restart` (no fatal line, and another run followed: killed, e.g. by "
-        "the liveness probe or OOM), `running` (the last run, still logging when the logs end).")
-    fatal: str | None = doc("The fatal message (untrusted bundle text, one line, cut) when it ended on one; null "
-                            "otherwise.")
+        "the liveness probe or OOM), `running` (the last run, still logging when the logs end)."
+    )
+    fatal: str | None = doc(
+        "The fatal message (untrusted bundle text, one line, cut) when it ended on one; null otherwise."
+    )
 
 
 @dataclass(kw_only=True)
 class TimelineEventOut:
     """One log line of a Node's story (untrusted bundle text)."""
 
-    time: str | None = doc("Timestamp as logged, ISO 8601 with microseconds, no UTC offset; null when the line has "
-                           "none.")
-    run: int | None = doc("`number` of the agent run it falls in; null outside any agent run or without a time.",
-                          minimum=1)
+    time: str | None = doc(
+        "Timestamp as logged, ISO 8601 with microseconds, no UTC offset; null when the line has none."
+    )
+    run: int | None = doc(
+        "`number` of the agent run it falls in; null outside any agent run or without a time.", minimum=1
+    )
     kind: Literal["start", "restart", "fatal", "lifecycle", "ovs", "log"] = doc(
         "`start` (first agent start), `restart` (a later start), `fatal` (the agent's fatal exit), `lifecycle` "
         "(initialized, flow restoration and OVS reconnection markers), `ovs` (a line of an OVS log), `log` (any "
-        "other signature hit).")
+        "other signature hit)."
+    )
     level: Literal["fatal", "error", "warning", "info"] | None = doc(
-        "Log level on one scale (klog F/E/W/I, OVS EMER/ERR/WARN/INFO/DBG); null when the line has none.")
+        "Log level on one scale (klog F/E/W/I, OVS EMER/ERR/WARN/INFO/DBG); null when the line has none."
+    )
     artifact: str = doc("Display path of the log the line is from.")
     line: int = doc("1-based line number in that log.", minimum=1)
-    label: str = doc("The line in short: its message and a few key=value fields, on one line, cut at 160 "
-                     "characters.")
+    label: str = doc("The line in short: its message and a few key=value fields, on one line, cut at 160 characters.")
     text: str = doc("The raw line (cut at 1,000 characters).")
-    signatures: list[str] = doc("Keys of the signatures that matched it, `<rule id>:<name>` (`core:` for the engine's "
-                                "lifecycle markers).")
+    signatures: list[str] = doc(
+        "Keys of the signatures that matched it, `<rule id>:<name>` (`core:` for the engine's lifecycle markers)."
+    )
     findings: list[str] = doc("Rule ids of the findings (root causes or symptoms) that cite this line as evidence.")
-    root_cause: bool = doc("True when it is evidence of the most likely root cause (the first finding, when at "
-                           "warning or above).")
+    root_cause: bool = doc(
+        "True when it is evidence of the most likely root cause (the first finding, when at warning or above)."
+    )
 
 
 @dataclass(kw_only=True)
@@ -279,15 +323,18 @@ class TimelineNodeOut:
 
     node: str = doc("Node name (untrusted bundle text).")
     affected: bool = doc("True when a finding at warning or above (a root cause or a symptom) names this Node.")
-    start: str | None = doc("Time of its first timed event (ISO 8601 with microseconds, no UTC offset); null when no "
-                            "event has a time.")
+    start: str | None = doc(
+        "Time of its first timed event (ISO 8601 with microseconds, no UTC offset); null when no event has a time."
+    )
     end: str | None = doc("Time of its last timed event; null when no event has a time.")
-    runs: list[RunOut] = doc("The agent processes seen in its logs, in time order (a new run starts at each "
-                             "`Starting Antrea agent` line).")
+    runs: list[RunOut] = doc(
+        "The agent processes seen in its logs, in time order (a new run starts at each `Starting Antrea agent` line)."
+    )
     restarts: int = doc("How many times the agent started again after a first run (runs minus one).", minimum=0)
     events: list[TimelineEventOut] = doc(
         "Its events: timed ones in time order, then undated ones (pasted excerpts) in file order. A line matched "
-        "by several signatures, or logged to several files (klog INFO and ERROR, a container log), is one event.")
+        "by several signatures, or logged to several files (klog INFO and ERROR, a container log), is one event."
+    )
     omitted_events: int = doc("Events left out to stay within `max_events_per_node`.", minimum=0)
     undated_events: int = doc("How many of `events` have no time (listed last, not drawn on a time axis).", minimum=0)
 
@@ -301,10 +348,14 @@ class TimelineOut:
     max_events_per_node: int = doc(
         "At most this many events are kept per Node: evidence lines of the most likely root cause first, then of "
         "other findings, lifecycle markers (start, fatal, flow restoration), OVS events, errors and warnings, other "
-        "hits; a class that does not fit whole is cut.", minimum=0)
-    nodes: list[TimelineNodeOut] = doc("One entry per Node (or the controller, `antrea-controller`) with matched log "
-                                       "lines: the Nodes of the most likely root cause first, then other Nodes with "
-                                       "problems, then the rest.")
+        "hits; a class that does not fit whole is cut.",
+        minimum=0,
+    )
+    nodes: list[TimelineNodeOut] = doc(
+        "One entry per Node (or the controller, `antrea-controller`) with matched log "
+        "lines: the Nodes of the most likely root cause first, then other Nodes with "
+        "problems, then the rest."
+    )
 
 
 @dataclass(kw_only=True)
@@ -320,22 +371,28 @@ class Report:
     verdict: Verdict = doc(
         "The one-word answer: `fault` (a finding at warning or above), `no-fault` (Nodes were judged and nothing at "
         "warning or above was found), `not-enough-evidence` (no Node's logs or state were read: only "
-        "configuration, only the controller, or nothing readable).")
-    verdict_reason: str = doc("Why that verdict, in one sentence (for `not-enough-evidence`, what was read and what "
-                              "to collect).")
+        "configuration, only the controller, or nothing readable)."
+    )
+    verdict_reason: str = doc(
+        "Why that verdict, in one sentence (for `not-enough-evidence`, what was read and what to collect)."
+    )
     findings: list[FindingOut] = doc(
         "Root causes ranked most likely first: confirmed before inconclusive, causes before the symptoms they can "
         "cause, then severity and confidence. Symptoms a root cause accounts for are nested in its `symptoms`, not "
-        "listed here.")
-    not_evaluated: list[NotEvaluatedOut] = doc("Rules the engine did not run because the source lacks the input "
-                                               "they need, with the command that collects it.")
+        "listed here."
+    )
+    not_evaluated: list[NotEvaluatedOut] = doc(
+        "Rules the engine did not run because the source lacks the input they need, with the command that collects it."
+    )
     rule_failures: list[RuleFailureOut] = doc(
         "Rules that raised an exception on this source (bugs in the rules): what they check is missing from the "
-        "findings. `scan --strict-rules` exits 4 when there is one.")
+        "findings. `scan --strict-rules` exits 4 when there is one."
+    )
     unexplained: list[UnexplainedOut] = doc(
         "Error and warning log lines that no rule signature matched, grouped into templates (numbers, addresses, "
         "UUIDs, hex ids, durations, quoted names, Pod and Node names masked), most frequent first: what may be new "
-        "to the rule catalogue. A line logged to several klog severity files counts once.")
+        "to the rule catalogue. A line logged to several klog severity files counts once."
+    )
     timeline: TimelineOut = doc("The story of each Node.")
 
 

@@ -55,8 +55,13 @@ def _object(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
         props[f.name] = prop
         if not f.metadata.get("optional"):
             required.append(f.name)
-    return {"type": "object", "description": " ".join((cls.__doc__ or "").split()), "required": required,
-            "additionalProperties": False, "properties": props}
+    return {
+        "type": "object",
+        "description": " ".join((cls.__doc__ or "").split()),
+        "required": required,
+        "additionalProperties": False,
+        "properties": props,
+    }
 
 
 def _type(hint: Any, defs: dict[str, Any]) -> dict[str, Any]:

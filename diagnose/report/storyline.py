@@ -31,9 +31,19 @@ KINDS = (START, RESTART, FATAL, LIFECYCLE, OVS, LOG)
 ENDINGS = ("fatal", "restart", "running")
 
 _FATAL = lifecycle.FATALS
-_LIFECYCLE = {lifecycle.key(n) for n in ("initialized", "frw_waiting", "frw_cleaning", "frw_cleaned",
-                                         "frw_skipped", "frw_completed", "ofswitch_disconnected",
-                                         "flow_replay_completed")}
+_LIFECYCLE = {
+    lifecycle.key(n)
+    for n in (
+        "initialized",
+        "frw_waiting",
+        "frw_cleaning",
+        "frw_cleaned",
+        "frw_skipped",
+        "frw_completed",
+        "ofswitch_disconnected",
+        "flow_replay_completed",
+    )
+}
 _AGENT_KINDS = (m.AGENT_LOG, m.OTHER_CONTAINER_LOG)  # where the lifecycle markers are scanned
 _OVS_KINDS = (m.OVS_LOG, m.OVS_CONTAINER_LOG)
 _ERROR_KEYS = frozenset({"err", "error", "reason"})
@@ -41,9 +51,22 @@ _GO_SOURCE = re.compile(r"^[\w./-]+\.go:\d+: ")
 # `kubectl logs --timestamps` / container-runtime prefix: the same line in a container log.
 _STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:(?:stdout|stderr) \w )?")
 # klog letters, OVS vlog levels and script-container words, as one scale.
-_LEVELS = {"F": "fatal", "FATAL": "fatal", "EMER": "fatal", "E": "error", "ERR": "error", "ERROR": "error",
-           "W": "warning", "WARN": "warning", "WARNING": "warning", "I": "info", "INFO": "info", "D": "info",
-           "DBG": "info", "DEBUG": "info"}
+_LEVELS = {
+    "F": "fatal",
+    "FATAL": "fatal",
+    "EMER": "fatal",
+    "E": "error",
+    "ERR": "error",
+    "ERROR": "error",
+    "W": "warning",
+    "WARN": "warning",
+    "WARNING": "warning",
+    "I": "info",
+    "INFO": "info",
+    "D": "info",
+    "DBG": "info",
+    "DEBUG": "info",
+}
 
 
 @dataclass
@@ -99,7 +122,7 @@ def label_of(e: m.LogEvent) -> str:
     text = " ".join(text.split())
     if len(text) > MAX_LABEL and level_of(e.level) in ("fatal", "error", "warning"):
         # An error's cause ends its chain ("...: dial tcp 10.43.0.1:443: i/o timeout"): keep both ends.
-        return text[: MAX_LABEL // 2] + "…" + text[len(text) - MAX_LABEL // 2 + 1:]
+        return text[: MAX_LABEL // 2] + "…" + text[len(text) - MAX_LABEL // 2 + 1 :]
     return _short(text, MAX_LABEL)
 
 
@@ -108,7 +131,7 @@ def _short(text: str, limit: int) -> str:
 
 
 def _tail(text: str, limit: int) -> str:
-    return text if len(text) <= limit else "…" + text[len(text) - limit + 1:]
+    return text if len(text) <= limit else "…" + text[len(text) - limit + 1 :]
 
 
 def merged(cluster: m.Cluster, findings: Iterable[Finding] = ()) -> list[NodeStory]:
@@ -128,25 +151,26 @@ def build(cluster: m.Cluster, findings: list[Finding], max_events: int = MAX_EVE
     for story in merged(cluster, findings):
         kept, omitted = _bound(story.events, max_events)
         timed = [s.event.time for s in story.events if s.event.time is not None]
-        nodes.append({
-            "node": story.node,
-            "affected": story.node in affected,
-            "start": _iso(min(timed)) if timed else None,
-            "end": _iso(max(timed)) if timed else None,
-            "runs": [_run_dict(r) for r in story.runs],
-            "restarts": max(0, len(story.runs) - 1),
-            "events": [_event_dict(s) for s in kept],
-            "omitted_events": omitted,
-            "undated_events": sum(1 for s in kept if s.event.time is None),
-        })
+        nodes.append(
+            {
+                "node": story.node,
+                "affected": story.node in affected,
+                "start": _iso(min(timed)) if timed else None,
+                "end": _iso(max(timed)) if timed else None,
+                "runs": [_run_dict(r) for r in story.runs],
+                "restarts": max(0, len(story.runs) - 1),
+                "events": [_event_dict(s) for s in kept],
+                "omitted_events": omitted,
+                "undated_events": sum(1 for s in kept if s.event.time is None),
+            }
+        )
     return {"max_events_per_node": max_events, "nodes": nodes}
 
 
 # -- one Node -------------------------------------------------------------------------------------
 
 
-def _story(node: m.NodeData, kinds: dict[str, str], marks: dict[tuple, list[str]],
-           root: set[tuple]) -> NodeStory:
+def _story(node: m.NodeData, kinds: dict[str, str], marks: dict[tuple, list[str]], root: set[tuple]) -> NodeStory:
     agent_events = [e for e in node.events if kinds.get(e.artifact) in _AGENT_KINDS]
     runs = runsmod.build(agent_events, "agent") if node.name != m.CONTROLLER_NODE else []
     agent_runs: list[AgentRun] = []
@@ -156,10 +180,10 @@ def _story(node: m.NodeData, kinds: dict[str, str], marks: dict[tuple, list[str]
         ending = "fatal" if fatal else ("restart" if r.followed else "running")
         number_of[r.index] = i + 1
         last = next(e for e in reversed(r.events) if e.time is not None)
-        agent_runs.append(AgentRun(i + 1, r.start or r.events[0], last, r.start is not None, r.version,
-                                   ending, fatal))
-    others = runsmod.dedupe(e for e in node.events if kinds.get(e.artifact) not in _AGENT_KINDS
-                            or node.name == m.CONTROLLER_NODE)
+        agent_runs.append(AgentRun(i + 1, r.start or r.events[0], last, r.start is not None, r.version, ending, fatal))
+    others = runsmod.dedupe(
+        e for e in node.events if kinds.get(e.artifact) not in _AGENT_KINDS or node.name == m.CONTROLLER_NODE
+    )
     placed = [e for r in runs for e in r.events]
     ordered = sorted([e for e in placed + others if e.time is not None], key=lambda e: (e.time, e.artifact, e.line))
     ordered += [e for e in placed + others if e.time is None]

@@ -19,8 +19,20 @@ from diagnose.report import storyline, view
 from diagnose.rules.rule import Finding
 
 WIDE = 120  # columns from which the terminal table has a file:line column
-CSV_COLUMNS = ("time", "node", "run", "level", "kind", "artifact", "line", "signatures", "findings", "root_cause",
-               "message", "text")
+CSV_COLUMNS = (
+    "time",
+    "node",
+    "run",
+    "level",
+    "kind",
+    "artifact",
+    "line",
+    "signatures",
+    "findings",
+    "root_cause",
+    "message",
+    "text",
+)
 
 
 @dataclass
@@ -43,8 +55,13 @@ def parse_time(text: str) -> datetime:
     return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
 
-def rows(cluster: Cluster, findings: list[Finding], nodes: tuple[str, ...] = (), since: datetime | None = None,
-         until: datetime | None = None) -> list[Row]:
+def rows(
+    cluster: Cluster,
+    findings: list[Finding],
+    nodes: tuple[str, ...] = (),
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> list[Row]:
     """The events of `nodes` (all when empty) between `since` and `until` (inclusive; undated
     events only when neither is given), timed ones in time order, then undated ones per Node."""
     wanted = set(nodes)
@@ -70,9 +87,22 @@ def render_csv(found: list[Row]) -> str:
     writer.writerow(CSV_COLUMNS)
     for r in found:
         e, s = r.story.event, r.story
-        writer.writerow([e.time_text or "", r.node, s.run or "", s.level or "", s.kind, e.artifact, e.line,
-                         " ".join(s.signatures), " ".join(s.findings), "yes" if s.root_cause else "",
-                         _cell(s.label), _cell(e.text)])
+        writer.writerow(
+            [
+                e.time_text or "",
+                r.node,
+                s.run or "",
+                s.level or "",
+                s.kind,
+                e.artifact,
+                e.line,
+                " ".join(s.signatures),
+                " ".join(s.findings),
+                "yes" if s.root_cause else "",
+                _cell(s.label),
+                _cell(e.text),
+            ]
+        )
     return out.getvalue()
 
 
@@ -95,12 +125,16 @@ def table(found: list[Row], total: int, width: int = 220) -> Any:
     wide = width >= WIDE
     days = {r.time.date() for r in found if r.time is not None}
     with_date = wide or len(days) > 1
-    caption = (f"{view.plural(len(found), 'event')}" + (f" of {total:,}" if total != len(found) else "")
-               + (f" on {days.pop().isoformat()}" if not with_date and days else "")
-               + "; times as logged (klog: the Node's local time, OVS: UTC); bold: evidence of the root cause"
-               + ("" if wide else f"; file:line with {WIDE}+ columns or --format csv"))
-    t = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, caption=caption, padding=(0, 1),
-              collapse_padding=True)
+    caption = (
+        f"{view.plural(len(found), 'event')}"
+        + (f" of {total:,}" if total != len(found) else "")
+        + (f" on {days.pop().isoformat()}" if not with_date and days else "")
+        + "; times as logged (klog: the Node's local time, OVS: UTC); bold: evidence of the root cause"
+        + ("" if wide else f"; file:line with {WIDE}+ columns or --format csv")
+    )
+    t = Table(
+        box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, caption=caption, padding=(0, 1), collapse_padding=True
+    )
     columns = [("Time", True), ("Node", False), ("Run", True), ("Level", True)]
     columns += [("Where", False)] if wide else []
     for name, no_wrap in [*columns, ("Event", False)]:
@@ -110,8 +144,12 @@ def table(found: list[Row], total: int, width: int = 220) -> Any:
         label = Text(view.oneline(s.label), style="bold" if s.root_cause else "")
         if s.kind in ("start", "restart", "fatal"):
             label = Text.assemble((f"{s.kind}: ", "bold red" if s.kind == "fatal" else "bold yellow"), label)
-        cells: list[str | Text] = [view.clock(e.time_text, with_date=with_date) or "-", Text(view.oneline(r.node)),
-                 str(s.run or ""), Text(s.level or "", style=style.get(s.level or "", ""))]
+        cells: list[str | Text] = [
+            view.clock(e.time_text, with_date=with_date) or "-",
+            Text(view.oneline(r.node)),
+            str(s.run or ""),
+            Text(s.level or "", style=style.get(s.level or "", "")),
+        ]
         if wide:
             cells.append(Text(f"{_short_path(e.artifact)}:{e.line}", style="dim"))
         t.add_row(*cells, label)

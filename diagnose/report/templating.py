@@ -135,11 +135,14 @@ def user_errors(templates_dirs: Iterable[Path | str] | None) -> Iterator[None]:
         message = (e.message or "syntax error").rstrip(".")
         raise TemplateError(f"{e.filename or e.name or 'a template'}:{e.lineno}: {message}.") from None
     except jinja2.TemplateNotFound as e:
-        raise TemplateError(f"Template {e.name!r} was found neither in {', '.join(dirs)} nor among the built-in "
-                            "templates (extend those as builtin/<name>).") from None
+        raise TemplateError(
+            f"Template {e.name!r} was found neither in {', '.join(dirs)} nor among the built-in "
+            "templates (extend those as builtin/<name>)."
+        ) from None
     except RecursionError:
-        raise TemplateError("A template includes or extends itself without end (templates in "
-                            f"{', '.join(dirs)}).") from None
+        raise TemplateError(
+            f"A template includes or extends itself without end (templates in {', '.join(dirs)})."
+        ) from None
     except Exception as e:  # an error raised while rendering: point at the template line
         where = _template_frame(e)
         if where is None:
@@ -159,13 +162,23 @@ def _template_frame(e: BaseException) -> str | None:
 
 REGENERATE = "python -m diagnose.report.templating > docs/templates.md"
 _EXTRA = {
-    "report.md.j2": (("src", "`d.source`, set at the top of the built-in template (visible in its blocks)."),
-                     ("found", "The root causes at warning or above (`problems(d)`), set likewise."),
-                     ("story", "The timeline tables of the Nodes with problems, cut to fit: a list of `{node, keys, "
-                                "omitted}` (`node` is an entry of `d.timeline.nodes`)."),
-                     ("truncated", "The note saying what was cut to fit 65,536 characters, or None.")),
-    "report.html.j2": (("csp", "A placeholder for the Content-Security-Policy; put it in the policy <meta> "
-                               "element as the built-in template does."),),
+    "report.md.j2": (
+        ("src", "`d.source`, set at the top of the built-in template (visible in its blocks)."),
+        ("found", "The root causes at warning or above (`problems(d)`), set likewise."),
+        (
+            "story",
+            "The timeline tables of the Nodes with problems, cut to fit: a list of `{node, keys, "
+            "omitted}` (`node` is an entry of `d.timeline.nodes`).",
+        ),
+        ("truncated", "The note saying what was cut to fit 65,536 characters, or None."),
+    ),
+    "report.html.j2": (
+        (
+            "csp",
+            "A placeholder for the Content-Security-Policy; put it in the policy <meta> "
+            "element as the built-in template does.",
+        ),
+    ),
 }
 
 
@@ -195,7 +208,7 @@ def variables_doc() -> str:
         "The built-in templates are also reachable as `builtin/report.md.j2` and `builtin/report.html.j2`. An",
         "error in a template (syntax, unknown variable, a failing filter) stops the command with exit code 2 and",
         "one line: the template file, the line and Jinja2's message. Undefined variables are errors",
-        "(`StrictUndefined`): use `d.get(\"key\")` for keys that may be missing. Markdown templates are not",
+        '(`StrictUndefined`): use `d.get("key")` for keys that may be missing. Markdown templates are not',
         "escaped automatically: pass every value through `md`, `code` or `fence` (see the built-in template);",
         "HTML templates are autoescaped.",
         "",
@@ -210,9 +223,14 @@ def variables_doc() -> str:
             lines.append(f"| `{name}` | | Only in `{template}`: {_cell(text)} |")
     blocks = _blocks()
     if blocks:
-        lines += ["", "## Blocks", "",
-                  "Blocks an extending template can replace (`{% block footer %}...{% endblock %}`;",
-                  "`{{ super() }}` inside keeps the built-in content):", ""]
+        lines += [
+            "",
+            "## Blocks",
+            "",
+            "Blocks an extending template can replace (`{% block footer %}...{% endblock %}`;",
+            "`{{ super() }}` inside keeps the built-in content):",
+            "",
+        ]
         lines += [f"- `{name}`: {', '.join(f'`{b}`' for b in names)}" for name, names in blocks.items()]
     lines += ["", "### The report dict `d`", "", "| Path | Type | Description |", "|---|---|---|"]
     for path, kind, text in _schema_rows(schema, schema, "d", set()):
@@ -241,8 +259,9 @@ def _blocks() -> dict[str, list[str]]:
     return out
 
 
-def _schema_rows(node: dict[str, Any], root: dict[str, Any], path: str, seen: set[str]) -> Iterator[tuple[str, str,
-                                                                                                        str]]:
+def _schema_rows(
+    node: dict[str, Any], root: dict[str, Any], path: str, seen: set[str]
+) -> Iterator[tuple[str, str, str]]:
     node = _resolve(node, root)
     for key, sub in (node.get("properties") or {}).items():
         sub_resolved = _resolve(sub, root)

@@ -38,10 +38,15 @@ SEVERITY_STYLE = {
 BORDER_STYLE = {"critical": "red", "error": "red", "warning": "yellow", "info": "blue"}
 
 
-VERDICT_LABEL = {"fault": ("Fault", "bold red"), "no-fault": ("No fault", "bold green"),
-                 "not-enough-evidence": ("Not enough evidence", "bold yellow")}
-LOOKS_HEALTHY = ("No findings: no rule matched what was read. A bundle that misses the failing Node's logs can "
-                 "look healthy; check the Nodes above.")
+VERDICT_LABEL = {
+    "fault": ("Fault", "bold red"),
+    "no-fault": ("No fault", "bold green"),
+    "not-enough-evidence": ("Not enough evidence", "bold yellow"),
+}
+LOOKS_HEALTHY = (
+    "No findings: no rule matched what was read. A bundle that misses the failing Node's logs can "
+    "look healthy; check the Nodes above."
+)
 NODE_NAME_COLUMNS = 28  # a longer Node name folds rather than squeezing the other columns
 
 
@@ -63,7 +68,7 @@ def render_terminal(d: dict[str, Any], width: int = 100, color: bool = False, qu
 
 def print_terminal(d: dict[str, Any], console: Console | None = None, quiet: bool = False) -> None:
     console = console or Console(highlight=False, emoji=False)
-    for renderable in (short(d) if quiet else renderables(d)):
+    for renderable in short(d) if quiet else renderables(d):
         console.print(renderable, highlight=False, emoji=False)
 
 
@@ -102,8 +107,14 @@ def short(d: dict[str, Any]) -> list[RenderableType]:
     for i, f in enumerate(findings, 1):
         sev = view.oneline(f.get("severity"))
         status = f"{view.oneline(f.get('status'))} {view.percent(f.get('confidence'))}"
-        table.add_row(str(i), Text(sev, style=SEVERITY_STYLE.get(sev, "")), _t(f.get("rule_id")),
-                      _t(f.get("title")), _t(view.nodes_text(f.get("nodes"), 3)), status)
+        table.add_row(
+            str(i),
+            Text(sev, style=SEVERITY_STYLE.get(sev, "")),
+            _t(f.get("rule_id")),
+            _t(f.get("title")),
+            _t(view.nodes_text(f.get("nodes"), 3)),
+            status,
+        )
     out.append(table)
     return out
 
@@ -126,8 +137,13 @@ def _verdict(d: dict[str, Any]) -> Text:
     """The verdict sentence, led by the report's verdict (fault, no fault, not enough evidence)
     where that adds to it; one paragraph across the whole width."""
     found = view.problems(d)
-    style = SEVERITY_STYLE.get(found[0]["severity"], "bold") if found else \
-        "bold yellow" if d.get("verdict") == "not-enough-evidence" else "bold green"
+    style = (
+        SEVERITY_STYLE.get(found[0]["severity"], "bold")
+        if found
+        else "bold yellow"
+        if d.get("verdict") == "not-enough-evidence"
+        else "bold green"
+    )
     style = style.replace(" on red", "").replace("white", "red")
     text = Text()
     label = VERDICT_LABEL.get(str(d.get("verdict")))
@@ -168,8 +184,12 @@ def _header(d: dict[str, Any]) -> Panel:
         f" · {src.get('rules_run', 0)} rules run · generated {view.oneline(d.get('generated_at'))}",
         style="dim",
     )
-    return Panel(Group(*parts), title=Text("Antrea diagnosis", style="bold"), subtitle=footer,
-                 border_style=BORDER_STYLE.get(found[0]["severity"], "white") if found else "green")
+    return Panel(
+        Group(*parts),
+        title=Text("Antrea diagnosis", style="bold"),
+        subtitle=footer,
+        border_style=BORDER_STYLE.get(found[0]["severity"], "white") if found else "green",
+    )
 
 
 def _node_table(nodes: list[dict[str, Any]]) -> Table:
@@ -192,8 +212,11 @@ def _node_table(nodes: list[dict[str, Any]]) -> Table:
         row: list[RenderableType] = [_t(n.get("name")), _t(n.get("role"))]
         if len(versions) > 1:
             row.append(_t(n.get("antrea_version")))
-        row += [Text(str(n.get("artifacts", 0))), Text(str(n.get("log_lines_matched", 0))),
-                Text(_short_status(n), style=style)]
+        row += [
+            Text(str(n.get("artifacts", 0))),
+            Text(str(n.get("log_lines_matched", 0))),
+            Text(_short_status(n), style=style),
+        ]
         table.add_row(*row)
     if len(nodes) > MAX_NODES:
         table.add_row(Text(f"… {len(nodes) - MAX_NODES} more", style="dim"))
@@ -223,10 +246,14 @@ def _finding_panel(f: dict[str, Any], index: int, primary: bool) -> Panel:
     if primary:
         body.append(Text("Most likely root cause", style="bold underline"))
     facts = Text.assemble(
-        ("category ", "dim"), _t(f.get("category")),
-        (" · confidence ", "dim"), view.percent(f.get("confidence")),
-        (" · ", "dim"), _t(f.get("status"), "bold" if f.get("status") == "confirmed" else "bold magenta"),
-        (" · Nodes: ", "dim"), _t(view.nodes_text(f.get("nodes"), 10)),
+        ("category ", "dim"),
+        _t(f.get("category")),
+        (" · confidence ", "dim"),
+        view.percent(f.get("confidence")),
+        (" · ", "dim"),
+        _t(f.get("status"), "bold" if f.get("status") == "confirmed" else "bold magenta"),
+        (" · Nodes: ", "dim"),
+        _t(view.nodes_text(f.get("nodes"), 10)),
     )
     body.append(facts)
     body.append(Text(""))
@@ -239,8 +266,7 @@ def _finding_panel(f: dict[str, Any], index: int, primary: bool) -> Panel:
             body.append(_t(x["location"], "dim"))
             body.append(Padding(_excerpt(x), (0, 0, 0, 2)))
         if len(evidence) > MAX_EVIDENCE:
-            body.append(Text(f"  … {len(evidence) - MAX_EVIDENCE} more (see the HTML or JSON report)",
-                             style="dim"))
+            body.append(Text(f"  … {len(evidence) - MAX_EVIDENCE} more (see the HTML or JSON report)", style="dim"))
 
     missing = f.get("missing_evidence", [])
     if missing:
@@ -275,9 +301,15 @@ def _finding_panel(f: dict[str, Any], index: int, primary: bool) -> Panel:
                 line.append(f"  {url}", style="dim")
             body.append(line)
 
-    return Panel(Group(*body), title=title, title_align="left", subtitle=_t(f.get("rule_id"), "dim"),
-                 subtitle_align="right", border_style=BORDER_STYLE.get(str(sev), "white"),
-                 box=box.HEAVY if primary else box.ROUNDED)
+    return Panel(
+        Group(*body),
+        title=title,
+        title_align="left",
+        subtitle=_t(f.get("rule_id"), "dim"),
+        subtitle_align="right",
+        border_style=BORDER_STYLE.get(str(sev), "white"),
+        box=box.HEAVY if primary else box.ROUNDED,
+    )
 
 
 def _excerpt(x: dict[str, Any]) -> RenderableType:
@@ -290,8 +322,11 @@ def _excerpt(x: dict[str, Any]) -> RenderableType:
     grid.add_column(overflow="fold")
     for r in x["rows"]:
         # Context lines stay on one line each so they frame the evidence without burying it.
-        text = (Text(r["text"], overflow="fold") if r["hit"]
-                else Text(r["text"], style="dim", no_wrap=True, overflow="ellipsis"))
+        text = (
+            Text(r["text"], overflow="fold")
+            if r["hit"]
+            else Text(r["text"], style="dim", no_wrap=True, overflow="ellipsis")
+        )
         grid.add_row(f"{'>' if r['hit'] else ' '}{r['line']:>{width}}", text)
     return grid
 
@@ -306,8 +341,9 @@ def _timeline(timeline: dict[str, Any]) -> list[RenderableType]:
         if not keys:
             continue
         runs = n.get("runs", [])
-        head = Text.assemble(("Timeline of ", "bold"), _t(n.get("node"), "bold"),
-                             (f": {view.plural(len(runs), 'agent run')}", "dim"))
+        head = Text.assemble(
+            ("Timeline of ", "bold"), _t(n.get("node"), "bold"), (f": {view.plural(len(runs), 'agent run')}", "dim")
+        )
         if n.get("restarts"):
             head.append(f", {view.plural(n['restarts'], 'restart')}", style="dim")
         out.append(head)
@@ -318,8 +354,9 @@ def _timeline(timeline: dict[str, Any]) -> list[RenderableType]:
         table.add_column(overflow="fold")
         for k in shown:
             run = f"run {k['run']}" if k.get("run") else ""
-            label = Text(_cut(view.oneline(k.get("label")), MAX_LABEL_CHARS),
-                         style="bold" if k.get("root_cause") else "")
+            label = Text(
+                _cut(view.oneline(k.get("label")), MAX_LABEL_CHARS), style="bold" if k.get("root_cause") else ""
+            )
             kind = k.get("kind")
             if kind in ("start", "restart", "fatal"):
                 label = Text.assemble((f"{kind}: ", "bold red" if kind == "fatal" else "bold yellow"), label)
@@ -328,8 +365,12 @@ def _timeline(timeline: dict[str, Any]) -> list[RenderableType]:
             table.add_row(view.clock(k.get("time")) or "(no time)", run, label)
         out.append(Padding(table, (0, 0, 0, 2)))
         if len(keys) > len(shown):
-            out.append(Text(f"  … {len(keys) - len(shown)} more key events in the HTML report or "
-                            "`antrea-diagnose timeline`", style="dim"))
+            out.append(
+                Text(
+                    f"  … {len(keys) - len(shown)} more key events in the HTML report or `antrea-diagnose timeline`",
+                    style="dim",
+                )
+            )
     return out
 
 
@@ -357,11 +398,19 @@ def _symptom_lines(symptoms: list[dict[str, Any]], depth: int, budget: list[int]
             lines.append(Text(f"{'  ' * depth}… more symptoms in the HTML or JSON report", style="dim"))
             return lines
         budget[0] -= 1
-        lines.append(Text.assemble(
-            "  " * depth, "• ", _severity(s.get("severity")), " ", _t(s.get("title")),
-            (" · ", "dim"), _t(view.nodes_text(s.get("nodes"))),
-            (" · ", "dim"), _t(s.get("rule_id"), "dim"),
-        ))
+        lines.append(
+            Text.assemble(
+                "  " * depth,
+                "• ",
+                _severity(s.get("severity")),
+                " ",
+                _t(s.get("title")),
+                (" · ", "dim"),
+                _t(view.nodes_text(s.get("nodes"))),
+                (" · ", "dim"),
+                _t(s.get("rule_id"), "dim"),
+            )
+        )
         lines.extend(_symptom_lines(s.get("symptoms", []), depth + 1, budget))
     return lines
 
@@ -371,9 +420,12 @@ def _unexplained(templates: list[dict[str, Any]]) -> list[RenderableType]:
     if not templates:
         return []
     lines = sum(int(u.get("count", 0)) for u in templates)
-    out: list[RenderableType] = [Text.assemble(
-        ("Unexplained errors", "bold yellow"),
-        (f" ({view.plural(lines, 'line')} no rule explains, {view.plural(len(templates), 'template')}):", "dim"))]
+    out: list[RenderableType] = [
+        Text.assemble(
+            ("Unexplained errors", "bold yellow"),
+            (f" ({view.plural(lines, 'line')} no rule explains, {view.plural(len(templates), 'template')}):", "dim"),
+        )
+    ]
     table = Table.grid(padding=(0, 1))
     table.add_column(justify="right", no_wrap=True)
     table.add_column(no_wrap=True)
@@ -387,8 +439,9 @@ def _unexplained(templates: list[dict[str, Any]]) -> list[RenderableType]:
         table.add_row(Text(f"{int(u.get('count', 0)):,}"), Text(level, style=SEVERITY_STYLE.get(level, "")), text)
     out.append(Padding(table, (0, 0, 0, 2)))
     if len(templates) > MAX_UNEXPLAINED:
-        out.append(Text(f"  … {len(templates) - MAX_UNEXPLAINED} more templates in the HTML or JSON report",
-                        style="dim"))
+        out.append(
+            Text(f"  … {len(templates) - MAX_UNEXPLAINED} more templates in the HTML or JSON report", style="dim")
+        )
     return out
 
 

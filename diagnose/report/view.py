@@ -74,10 +74,14 @@ def verdict(d: dict[str, Any]) -> str:
     if not found:
         notes = len(findings)
         failed = len(d.get("rule_failures", []))
-        asides = ([f"{plural(failed, 'rule')} failed"] if failed else []) + \
-            ([plural(notes, "informational note")] if notes else [])
-        return ("No problems found" + (" by the rules that ran" if failed else "")
-                + (f" ({', '.join(asides)})" if asides else ""))
+        asides = ([f"{plural(failed, 'rule')} failed"] if failed else []) + (
+            [plural(notes, "informational note")] if notes else []
+        )
+        return (
+            "No problems found"
+            + (" by the rules that ran" if failed else "")
+            + (f" ({', '.join(asides)})" if asides else "")
+        )
     top = found[0]
     more = len(found) - 1
     named = [n for n in top.get("nodes") or [] if n not in PASTED_NODES]
@@ -97,12 +101,15 @@ def rule_failures_note(d: dict[str, Any]) -> str | None:
     failures = d.get("rule_failures", [])
     if not failures:
         return None
-    listed = "; ".join(f"{oneline(r.get('rule_id'))} ({oneline(r.get('error'))} at {oneline(r.get('where'))})"
-                       for r in failures[:5])
+    listed = "; ".join(
+        f"{oneline(r.get('rule_id'))} ({oneline(r.get('error'))} at {oneline(r.get('where'))})" for r in failures[:5]
+    )
     more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
-    return (f"{plural(len(failures), 'rule')} failed on this source, so what "
-            f"{'it checks is' if len(failures) == 1 else 'they check is'} missing from this report: {listed}{more}. "
-            "This is a bug in the rule, not a problem of the bundle; please report it.")
+    return (
+        f"{plural(len(failures), 'rule')} failed on this source, so what "
+        f"{'it checks is' if len(failures) == 1 else 'they check is'} missing from this report: {listed}{more}. "
+        "This is a bug in the rule, not a problem of the bundle; please report it."
+    )
 
 
 def closing_line(d: dict[str, Any]) -> str:
@@ -273,14 +280,20 @@ def excerpts(lines: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
         ctx = [c for c in e.get("context") or [] if isinstance(c, dict) and isinstance(c.get("line"), int)]
         line = e.get("line")
         if not ctx or not isinstance(line, int):
-            out.append({"location": evidence_location(e), "text": clean(e.get("text")).rstrip(), "rows": [],
-                        "evidence": [e]})
+            out.append(
+                {"location": evidence_location(e), "text": clean(e.get("text")).rstrip(), "rows": [], "evidence": [e]}
+            )
             continue
         rows = {c["line"]: (c["text"], False) for c in ctx}
         rows[line] = (e.get("text"), True)
         prev = out[-1] if out else None
-        if (prev and prev["rows"] and prev["evidence"][-1].get("artifact") == e.get("artifact")
-                and prev["evidence"][-1].get("node") == e.get("node") and prev["rows"][-1]["line"] + 1 >= min(rows)):
+        if (
+            prev
+            and prev["rows"]
+            and prev["evidence"][-1].get("artifact") == e.get("artifact")
+            and prev["evidence"][-1].get("node") == e.get("node")
+            and prev["rows"][-1]["line"] + 1 >= min(rows)
+        ):
             merged = {r["line"]: (r["text"], r["hit"]) for r in prev["rows"]}
             for n, (text, hit) in rows.items():
                 merged[n] = (text, hit or merged.get(n, ("", False))[1])
@@ -290,8 +303,10 @@ def excerpts(lines: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
         else:
             block = {"evidence": [e]}
             out.append(block)
-        block["rows"] = [{"line": n, "hit": hit, "text": clean(text).rstrip() if hit else _cut(clean(text).rstrip())}
-                         for n, (text, hit) in sorted(rows.items())]
+        block["rows"] = [
+            {"line": n, "hit": hit, "text": clean(text).rstrip() if hit else _cut(clean(text).rstrip())}
+            for n, (text, hit) in sorted(rows.items())
+        ]
         block["location"] = _excerpt_location(block["evidence"])
         block["text"] = ""
     return out

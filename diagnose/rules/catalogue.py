@@ -35,7 +35,7 @@ def _inline(text: str) -> str:
     parts = []
     pos = 0
     for m in _RST_CODE.finditer(text):
-        parts.append(_MARKDOWN_SPECIAL.sub(r"\\\1", text[pos:m.start()]))
+        parts.append(_MARKDOWN_SPECIAL.sub(r"\\\1", text[pos : m.start()]))
         code = m[1]
         ticks = "``" if "`" in code else "`"
         pad = " " if code.startswith("`") or code.endswith("`") else ""
@@ -75,9 +75,15 @@ def rule_markdown(rule: Rule, level: int = 3) -> str:
     if rule.lookalikes:
         rows.append(("Told apart from", ", ".join(f"`{c}`" for c in rule.lookalikes)))
     if rule.signatures:
-        rows.append(("Log signatures", ", ".join(
-            f"`{s.name}`" + ("" if s.versions.strip() in ("", "all", "*") else f" ({s.versions})")
-            for s in rule.signatures)))
+        rows.append(
+            (
+                "Log signatures",
+                ", ".join(
+                    f"`{s.name}`" + ("" if s.versions.strip() in ("", "all", "*") else f" ({s.versions})")
+                    for s in rule.signatures
+                ),
+            )
+        )
     rows.append(("References", ", ".join(reference_markdown(r) for r in rule.references)))
     table = "\n".join(["| | |", "|---|---|", *(f"| {k} | {v.replace('|', '&#124;')} |" for k, v in rows)])
     return f"{h} {rule.id}\n\n{table}\n\n{doc_markdown(rule.doc, level + 1)}"
@@ -93,7 +99,8 @@ def render(rules: Iterable[Rule]) -> str:
         "",
         f"{len(ordered)} built-in rules covering {len(covered)} of the {len(CATEGORIES)} root-cause categories. "
         "Each rule is one module in `rules/`; its docstring is its documentation (the sections "
-        + " / ".join(DOC_SECTIONS) + ") and `antrea-diagnose rules show ID` prints it. "
+        + " / ".join(DOC_SECTIONS)
+        + ") and `antrea-diagnose rules show ID` prints it. "
         "To write your own, see [writing-rules.md](writing-rules.md).",
         "",
         "## By category",
@@ -102,8 +109,9 @@ def render(rules: Iterable[Rule]) -> str:
         "|---|---|---|---|---|",
     ]
     for r in ordered:
-        out.append(f"| `{r.category}` | [{r.id}](#{r.id.lower()}) | {r.severity} | {_inline(r.title)} | "
-                   f"{versions_text(r)} |")
+        out.append(
+            f"| `{r.category}` | [{r.id}](#{r.id.lower()}) | {r.severity} | {_inline(r.title)} | {versions_text(r)} |"
+        )
     missing = sorted(CATEGORIES - covered)
     if missing:
         out += ["", "Categories without a rule yet: " + ", ".join(f"`{c}`" for c in missing) + "."]

@@ -130,11 +130,11 @@ class NodeView:
         """Which process wrote an event (from the kind of its log)."""
         return runsmod.PROCESS_OF_KIND.get(self._kind_of_artifact.get(event.artifact, ""), "agent")
 
-    def outcome(self, failures: list[m.LogEvent], successes: Sequence[m.LogEvent] = (),
-                retry_interval: float = 0.0) -> outcomes.Outcome | None:
+    def outcome(
+        self, failures: list[m.LogEvent], successes: Sequence[m.LogEvent] = (), retry_interval: float = 0.0
+    ) -> outcomes.Outcome | None:
         """Did these failures (this Node's events) last? See `diagnose.facts.outcome`."""
-        mine = [e for e in failures if e.node == self.data.name or self.data.name == m.UNATTRIBUTED
-                or e.node is None]
+        mine = [e for e in failures if e.node == self.data.name or self.data.name == m.UNATTRIBUTED or e.node is None]
         if not mine:
             return None
         return outcomes.judge(mine, self.runs_of(self.process_of(mine[-1])), successes, retry_interval)
@@ -182,12 +182,11 @@ class NodeView:
         latest = [r for r in self.runs if r.first(lifecycle.key("initialized"))]
         initialized = latest[-1].first(lifecycle.key("initialized")) if latest else None
         bridging = next(iter(self.events(lifecycle.key("bridging"))), None)
-        return modes.derive(self.cluster.agent_config, initialized, bridging, self.br_int_ports, self.links,
-                            self.os)
+        return modes.derive(self.cluster.agent_config, initialized, bridging, self.br_int_ports, self.links, self.os)
 
     @cached_property
     def os(self) -> str | None:
-        """"windows" or "linux" when the Node's files tell (host commands, the klog binary line)."""
+        """ "windows" or "linux" when the Node's files tell (host commands, the klog binary line)."""
         if self.has(m.HNS_NETWORK, m.WIN_IPCONFIG, m.WIN_ROUTES, m.WIN_ADAPTERS):
             return "windows"
         if self.has(m.IP_ADDR, m.IP_LINK, m.IP_ROUTE, m.IPTABLES):
@@ -284,8 +283,9 @@ class NodeView:
             found.update(ofports.parse_ports(a.text()))
         state = self.ovsdb
         for bridge in state.bridges.values() if state else ():
-            found.update({p.name: p.ofport for p in bridge.ports.values()
-                          if p.ofport is not None and p.name not in found})
+            found.update(
+                {p.name: p.ofport for p in bridge.ports.values() if p.ofport is not None and p.name not in found}
+            )
         return found or None
 
     @cached_property
@@ -326,8 +326,11 @@ class NodeView:
     @cached_property
     def ovsdb(self) -> ovsdb.OvsdbState | None:
         """OVSDB state when any OVSDB dump was pasted (an antctl bundle never has one)."""
-        states = [ovsdb.parse_ovsdb(a.text(), a.kind) for a in self.data.artifacts
-                  if a.kind in (m.OVS_VSCTL_SHOW, m.OVSDB_LIST, m.OVSDB_DUMP, m.OVSDB_DUMP_JSON)]
+        states = [
+            ovsdb.parse_ovsdb(a.text(), a.kind)
+            for a in self.data.artifacts
+            if a.kind in (m.OVS_VSCTL_SHOW, m.OVSDB_LIST, m.OVSDB_DUMP, m.OVSDB_DUMP_JSON)
+        ]
         if not states:
             return None
         merged = states[0]
@@ -415,8 +418,11 @@ class NodeView:
     def quoted(self, events: list[m.LogEvent]) -> bool:
         """The events all come from short pasted excerpts (a file of at most `EXCERPT_LINES` lines,
         neither from a bundle nor a whole klog file): what a user quoted as the problem."""
-        sizes = {a.path: int(a.meta.get("lines", "0") or 0) for a in self.data.artifacts
-                 if a.kind in m.LOG_KINDS and not a.meta.get("bundled") and not a.meta.get("whole_file")}
+        sizes = {
+            a.path: int(a.meta.get("lines", "0") or 0)
+            for a in self.data.artifacts
+            if a.kind in m.LOG_KINDS and not a.meta.get("bundled") and not a.meta.get("whole_file")
+        }
         return bool(events) and all(0 < sizes.get(e.artifact, EXCERPT_LINES + 1) <= EXCERPT_LINES for e in events)
 
     def line_in(self, kinds: tuple[str, ...], contains: str) -> EvidenceLine | None:
@@ -448,7 +454,7 @@ class NodeView:
 
     @property
     def role(self) -> str | None:
-        """"control-plane" or "worker" from clusterinfo, when it tells."""
+        """ "control-plane" or "worker" from clusterinfo, when it tells."""
         info = self.info
         if info is None:
             return None
@@ -505,9 +511,15 @@ class NodeView:
         net = next((n for n in self.hns_networks or [] if n.name == hns.ANTREA_NETWORK), None)
         ips = self.node_ips | ({net.management_ip} if net is not None and net.management_ip else set())
         config = self.config
-        return winhost.build(self.ipconfig, self.net_adapters, self.win_routes, self.hns_networks,
-                             bridge=config.ovs_bridge if config else "br-int", node_ips=ips,
-                             transport_interface=self.mode.transport_interface)
+        return winhost.build(
+            self.ipconfig,
+            self.net_adapters,
+            self.win_routes,
+            self.hns_networks,
+            bridge=config.ovs_bridge if config else "br-int",
+            node_ips=ips,
+            transport_interface=self.mode.transport_interface,
+        )
 
 
 # Words in the names of pasted snapshots of one command that say which came later.
@@ -518,9 +530,11 @@ _LATER = re.compile(r"(?:^|[^a-z])(?:after|new|now|current|latest|broken|bad|fai
 def snapshots(arts: list[m.Artifact]) -> list[m.Artifact]:
     """Pasted outputs of one command on one Node, oldest first, as far as their names tell
     (`before`/`after`, `old`/`new`); otherwise as they were read."""
+
     def rank(a: m.Artifact) -> int:
         name = a.path.replace("!", "/").rsplit("/", 1)[-1]
         return 0 if _EARLIER.search(name) else 2 if _LATER.search(name) else 1
+
     return sorted(arts, key=rank)
 
 
@@ -631,8 +645,12 @@ class ClusterView:
     @cached_property
     def described_pods(self) -> list[kubectl.DescribedPod]:
         """Pods of pasted `kubectl describe pod` outputs."""
-        return [p for a in self.cluster.all_artifacts() if a.kind == m.KUBECTL_DESCRIBE_POD
-                for p in kubectl.parse_describe(a.text(), a.path)]
+        return [
+            p
+            for a in self.cluster.all_artifacts()
+            if a.kind == m.KUBECTL_DESCRIBE_POD
+            for p in kubectl.parse_describe(a.text(), a.path)
+        ]
 
     @cached_property
     def k8s_events(self) -> list[k8sevents.Event]:
@@ -648,8 +666,12 @@ class ClusterView:
     @cached_property
     def controller_conditions(self) -> list[tuple[m.Artifact, crds.Condition]]:
         """Conditions of AntreaControllerInfo as the bundle's `controllerinfo` has them, with their file."""
-        return [(a, c) for a in self.cluster.all_artifacts() if a.kind == m.CONTROLLER_INFO
-                for c in agentinfo.conditions(a.text())]
+        return [
+            (a, c)
+            for a in self.cluster.all_artifacts()
+            if a.kind == m.CONTROLLER_INFO
+            for c in agentinfo.conditions(a.text())
+        ]
 
     def pod_node(self, namespace: str | None, name: str) -> str | None:
         """The Node a Pod runs on, from clusterinfo `#pods`, pasted Pod tables or `kubectl describe pod`."""
@@ -683,8 +705,11 @@ class RuleEvidence:
     def nodes(self) -> list[NodeView]:
         """The agent Nodes this rule applies to: in its modes and platform, and in its versions
         where the Node's version is known (diagnose.rules.rule.Rule.applies)."""
-        return [n for n in self.view.agent_nodes
-                if self.rule.applies(n.mode, self.view.node_version(n), self.view.node_releases(n))]
+        return [
+            n
+            for n in self.view.agent_nodes
+            if self.rule.applies(n.mode, self.view.node_version(n), self.view.node_releases(n))
+        ]
 
     @property
     def config(self) -> agentconf.AgentConfig | None:

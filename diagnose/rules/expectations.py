@@ -36,8 +36,9 @@ import yaml
 from diagnose.rules.rule import PROBLEM_SEVERITIES
 
 FILE = "expect.yaml"
-FINDING_KEYS = frozenset({"rule", "outcome", "nodes", "severity", "status", "category", "first", "symptom_of",
-                          "summary", "evidence"})
+FINDING_KEYS = frozenset(
+    {"rule", "outcome", "nodes", "severity", "status", "category", "first", "symptom_of", "summary", "evidence"}
+)
 TOP_KEYS = frozenset({"expect", "quiet", "absent", "verdict"})
 
 
@@ -114,8 +115,9 @@ def _flatten(report: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any
     return out
 
 
-def _mismatches(f: dict[str, Any], root: dict[str, Any] | None, want: dict[str, Any],
-                report: dict[str, Any]) -> list[str]:
+def _mismatches(
+    f: dict[str, Any], root: dict[str, Any] | None, want: dict[str, Any], report: dict[str, Any]
+) -> list[str]:
     bad = []
     for key in ("rule", "outcome", "severity", "status", "category"):
         have = f.get("rule_id" if key == "rule" else key)

@@ -20,11 +20,16 @@ from diagnose.rules.rule import TAXONOMY
 
 
 def taxonomy_md() -> str:
-    lines = ["# Root-cause taxonomy", "",
-             "Every finding's `category` is one of these ids (generated from `diagnose.rules.rule.TAXONOMY`). A rule",
-             "declares its category, the categories it can cause (`explains`) and the look-alikes it is told",
-             "apart from (`lookalikes`); the fallback findings take theirs from the message catalogue.", "",
-             "| id | meaning |", "|---|---|"]
+    lines = [
+        "# Root-cause taxonomy",
+        "",
+        "Every finding's `category` is one of these ids (generated from `diagnose.rules.rule.TAXONOMY`). A rule",
+        "declares its category, the categories it can cause (`explains`) and the look-alikes it is told",
+        "apart from (`lookalikes`); the fallback findings take theirs from the message catalogue.",
+        "",
+        "| id | meaning |",
+        "|---|---|",
+    ]
     lines += [f"| `{k}` | {v} |" for k, v in TAXONOMY.items()]
     return "\n".join(lines) + "\n"
 
@@ -45,13 +50,25 @@ def _fields(cls: type) -> list[str]:
 
 
 def api_md() -> str:
-    lines = ["# Rule API", "",
-             "Everything a rule module imports comes from `diagnose.api` (generated from that module; the",
-             "walk-through is [writing-rules.md](writing-rules.md)).", ""]
+    lines = [
+        "# Rule API",
+        "",
+        "Everything a rule module imports comes from `diagnose.api` (generated from that module; the",
+        "walk-through is [writing-rules.md](writing-rules.md)).",
+        "",
+    ]
     for name in ("Rule", "Outcome", "Signature", "Inputs", "Step", "Missing"):
         cls = getattr(api, name)
-        lines += [f"## `{name}`", "", _first_line(cls), "", "| field | type | what |", "|---|---|---|",
-                  *_fields(cls), ""]
+        lines += [
+            f"## `{name}`",
+            "",
+            _first_line(cls),
+            "",
+            "| field | type | what |",
+            "|---|---|---|",
+            *_fields(cls),
+            "",
+        ]
     lines += ["## What `check(ev)` reads", ""]
     for name in ("RuleEvidence", "NodeView", "ClusterView"):
         cls = getattr(api, name)
@@ -64,9 +81,14 @@ def api_md() -> str:
                 kind = "" if isinstance(value, property) or hasattr(value, "func") else "()"
                 lines.append(f"| `{member}{kind}` | {_first_line(target)} |")
         lines.append("")
-    lines += ["## Artifact kinds", "", "For `Inputs` and `NodeView.has()`; the engine names the command that collects "
-              "each one when a rule lacks it.", "", "| name in `diagnose.api` | kind | what | collected with |",
-              "|---|---|---|---|"]
+    lines += [
+        "## Artifact kinds",
+        "",
+        "For `Inputs` and `NodeView.has()`; the engine names the command that collects each one when a rule lacks it.",
+        "",
+        "| name in `diagnose.api` | kind | what | collected with |",
+        "|---|---|---|---|",
+    ]
     by_kind = {k.name: k for k in artifacts.KINDS}
     for name in sorted(n for n in api.__all__ if n.isupper() and isinstance(getattr(api, n), str)):
         artifact = by_kind.get(getattr(api, name))

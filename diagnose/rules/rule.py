@@ -33,7 +33,7 @@ PROBLEM_SEVERITIES = frozenset(SEVERITIES[:3])  # warning and above: a fault; in
 # descriptions are the generated docs/taxonomy.md.
 TAXONOMY: dict[str, str] = {
     "secondary-network-uplink": "SecondaryNetwork OVS bridge / physical uplink problems (NIC moved into the bridge, "
-                                "IP/route/DNS move, restore)",
+    "IP/route/DNS move, restore)",
     "ovs-flow-restore-wait": "flow restoration never completed / `flow-restore-wait` left set, so OVS forwards nothing",
     "apiserver-unreachable": "the agent/controller cannot reach kube-apiserver",
     "controller-unreachable": "the agent cannot reach or trust antrea-controller (Service, endpoints, CA bundle)",
@@ -63,13 +63,13 @@ TAXONOMY: dict[str, str] = {
     "windows-hns": "Windows HNS / vSwitch problems",
     "cni": "CNI ADD/DEL failures: network namespace, interface setup, IPAM calls from the CNI server",
     "agent-config": "antrea-agent / antrea-controller configuration rejected or inconsistent (antrea-agent.conf "
-                    "options, feature gates that do not fit together)",
+    "options, feature gates that do not fit together)",
     "multicluster": "Antrea Multi-cluster (leader/member controllers, gateways, ResourceExports)",
     "flow-export": "FlowExporter, IPFIX export and the flow-aggregator",
     "bgp": "BGPPolicy and the BGP speaker",
     "diagnostics": "Traceflow, PacketCapture, SupportBundle collection and antctl",
     "agent-crash": "panics and fatal exits of antrea-agent or antrea-controller not explained by a more specific "
-                   "category",
+    "category",
     "benign": "known-harmless states users mistake for faults (reported as `info`)",
 }
 CATEGORIES = frozenset(TAXONOMY)
@@ -78,7 +78,6 @@ DOC_SECTIONS = ("Symptom", "Why it happens", "Evidence", "Remediation", "Referen
 
 CONFIRMED = "confirmed"
 INCONCLUSIVE = "inconclusive"
-
 
 
 @dataclass(frozen=True)
@@ -284,8 +283,10 @@ class Rule:
         values.setdefault("node", named[0] if named else "<node>")
         values.setdefault("where", ", ".join(named) if named else "the Node of these files")
         remediation = chosen.remediation if chosen.remediation is not None else self.remediation
-        steps = [Step(_render(s.text, values), _render(s.command, values) if s.command else None)
-                 for s in (*remediation, *extra_steps)]
+        steps = [
+            Step(_render(s.text, values), _render(s.command, values) if s.command else None)
+            for s in (*remediation, *extra_steps)
+        ]
         return Finding(
             rule_id=self.id,
             slug=self.slug,
@@ -341,13 +342,16 @@ def doc_sections(doc: str) -> tuple[str, list[tuple[str, str]]]:
     """(summary paragraph, [(section title, body)]) of a rule docstring in the fixed format:
     titles underlined with dashes (`DOC_SECTIONS`); the one parser of rule docstrings."""
     lines = doc.splitlines()
-    heads = [i for i in range(len(lines) - 1) if lines[i].strip() and UNDERLINE.match(lines[i + 1])
-             and not UNDERLINE.match(lines[i])]
+    heads = [
+        i
+        for i in range(len(lines) - 1)
+        if lines[i].strip() and UNDERLINE.match(lines[i + 1]) and not UNDERLINE.match(lines[i])
+    ]
     summary = "\n".join(lines[: heads[0] if heads else len(lines)]).strip()
     sections = []
     for n, i in enumerate(heads):
         end = heads[n + 1] if n + 1 < len(heads) else len(lines)
-        sections.append((lines[i].strip(), "\n".join(lines[i + 2: end]).strip()))
+        sections.append((lines[i].strip(), "\n".join(lines[i + 2 : end]).strip()))
     return summary, sections
 
 

@@ -35,10 +35,14 @@ def apply(rules: list[Rule], select: Iterable[str] | None = None, ignore: Iterab
     for option, given in (("--select", chosen), ("--ignore", dropped)):
         for name in given:
             if not any(matches(name, r) for r in rules):
-                raise UsageError(f"{option} {name!r} matches no rule id, slug or category; see `antrea-diagnose "
-                                 "rules list`.")
-    kept = [r for r in rules
-            if (not chosen or any(matches(n, r) for n in chosen)) and not any(matches(n, r) for n in dropped)]
+                raise UsageError(
+                    f"{option} {name!r} matches no rule id, slug or category; see `antrea-diagnose rules list`."
+                )
+    kept = [
+        r
+        for r in rules
+        if (not chosen or any(matches(n, r) for n in chosen)) and not any(matches(n, r) for n in dropped)
+    ]
     if not kept:
         raise UsageError("--select and --ignore leave no rule to run.")
     return kept

@@ -53,11 +53,21 @@ class ChunkFindMatcher:
         keep = range(len(patterns)) if only is None else sorted(only)
         self._literals = [(i, patterns[i].literal) for i in keep if patterns[i].literal]
         # A line head is searched as written (`^` is cheaper for `re` than the prefilter's `\n`).
-        self._scans = [(i, _chunk_regex(patterns[i].regex_source if patterns[i].header
-                                        else patterns[i].prefilter or patterns[i].regex_source))
-                       for i in keep if not patterns[i].literal]
-        self.decisive = [p.header or (not p.prefilter and _is_plain_literal(p.regex_source, p.literal))
-                         for p in patterns]
+        self._scans = [
+            (
+                i,
+                _chunk_regex(
+                    patterns[i].regex_source
+                    if patterns[i].header
+                    else patterns[i].prefilter or patterns[i].regex_source
+                ),
+            )
+            for i in keep
+            if not patterns[i].literal
+        ]
+        self.decisive = [
+            p.header or (not p.prefilter and _is_plain_literal(p.regex_source, p.literal)) for p in patterns
+        ]
 
     def scan(self, chunk: bytes) -> Events:
         ids: list[int] = []
@@ -83,7 +93,7 @@ def _chunk_regex(source: str) -> re.Pattern[bytes]:
     m = _INLINE_FLAGS.match(source)
     if m:
         flags |= re.I if "i" in m[1] else 0
-        source = source[m.end():]
+        source = source[m.end() :]
     return re.compile(_NAMED_GROUP.sub("(?:", source).encode(), flags)
 
 
@@ -180,7 +190,7 @@ def hyperscan_expression(p: Pattern) -> Expression:
         if "i" in m[1]:
             flags |= hyperscan.HS_FLAG_CASELESS
         exact = exact and set(m[1]) <= {"i"}
-        source = source[m.end():]
+        source = source[m.end() :]
     expr, trimmed_exact = trim_tail(_NAMED_GROUP.sub("(?:", source))
     expr, confined_exact = _confine_to_line(expr)
     if not expr:
@@ -218,11 +228,11 @@ def _confine_to_line(expr: str) -> tuple[str, bool]:
             else:
                 if e in "AZzGpPNXgk" or e.isdigit() and e != "0":
                     exact = False  # anchors of the whole text, Unicode properties, backreferences
-                out.append(expr[i: i + 2])
+                out.append(expr[i : i + 2])
             i += 2
         elif c == "[":
             end = _class_end(expr, i)
-            body = expr[i + 1: end]
+            body = expr[i + 1 : end]
             if body.startswith("^"):
                 out.append("[" + body + r"\n]")
             else:
@@ -240,7 +250,7 @@ def _confine_to_line(expr: str) -> tuple[str, bool]:
             i += 1
         elif c in "*+?}" and i + 1 < n and expr[i + 1] == "+":
             exact = False  # possessive
-            out.append(expr[i: i + 2])
+            out.append(expr[i : i + 2])
             i += 2
         else:
             out.append(c)
@@ -427,9 +437,16 @@ def _database(hyperscan, patterns: Sequence[Pattern], cache_dir: Path | None) ->
     import hashlib
     import platform
 
-    set_key = hashlib.sha256(repr(([(p.regex_source, p.literal, p.prefilter, p.header) for p in patterns],
-                                   _TRANSLATION, getattr(hyperscan, "__version__", ""),
-                                   platform.machine())).encode()).hexdigest()
+    set_key = hashlib.sha256(
+        repr(
+            (
+                [(p.regex_source, p.literal, p.prefilter, p.header) for p in patterns],
+                _TRANSLATION,
+                getattr(hyperscan, "__version__", ""),
+                platform.machine(),
+            )
+        ).encode()
+    ).hexdigest()
     cache = SignedCache(cache_dir, "hs", set_key) if cache_dir else None
     cached = cache.load() if cache else None
     if cached is not None:
@@ -453,8 +470,13 @@ def _database(hyperscan, patterns: Sequence[Pattern], cache_dir: Path | None) ->
         db = _compile(hyperscan, accepted) if accepted else None
     exact = [e.exact for e in exprs]
     if db is not None and cache:
-        cache.store(",".join(map(str, sorted(rejected))).encode() + b"\n"
-                    + bytes(ord("1") if x else ord("0") for x in exact) + b"\n" + hyperscan.dumpb(db))
+        cache.store(
+            ",".join(map(str, sorted(rejected))).encode()
+            + b"\n"
+            + bytes(ord("1") if x else ord("0") for x in exact)
+            + b"\n"
+            + hyperscan.dumpb(db)
+        )
     return db, sorted(rejected), exact
 
 
@@ -490,7 +512,7 @@ class SignedCache:
             return None
         if not blob.startswith(self.magic):
             return None
-        set_key, _, rest = blob[len(self.magic):].partition(b"\n")
+        set_key, _, rest = blob[len(self.magic) :].partition(b"\n")
         mac, _, payload = rest.partition(b"\n")
         import hmac
 
@@ -549,8 +571,9 @@ def _mac_key(create: bool = False) -> bytes | None:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with os.fdopen(fd, "rb") as f:
-            if hasattr(os, "getuid") and (os.fstat(f.fileno()).st_uid != os.getuid()
-                                          or os.fstat(f.fileno()).st_mode & 0o077):
+            if hasattr(os, "getuid") and (
+                os.fstat(f.fileno()).st_uid != os.getuid() or os.fstat(f.fileno()).st_mode & 0o077
+            ):
                 return None
             key = f.read(64)
         return key if len(key) >= 32 else None
@@ -578,8 +601,12 @@ def _compile(hyperscan, accepted: list[tuple[int, bytes, int]]):
         return None
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     try:
-        db.compile(expressions=[a[1] for a in accepted], ids=[a[0] for a in accepted],
-                   elements=len(accepted), flags=[a[2] for a in accepted])
+        db.compile(
+            expressions=[a[1] for a in accepted],
+            ids=[a[0] for a in accepted],
+            elements=len(accepted),
+            flags=[a[2] for a in accepted],
+        )
     except hyperscan.HyperscanError:
         return None
     return db

@@ -75,8 +75,10 @@ def check(source: str, literal: str | None = None) -> str | None:
             short_time = min(short_time, time_search(compiled, short, _STALL))
             long_time = min(long_time, time_search(compiled, line, _STALL))
         if long_time > NOTICEABLE and long_time > _GROWTH * short_time:
-            return (f"takes {long_time * 1000:.0f} ms on a {LONG // 1000} KB line like {_short(line)!r} "
-                    f"({short_time * 1000:.1f} ms on {SHORT // 1000} KB): its time grows faster than the line")
+            return (
+                f"takes {long_time * 1000:.0f} ms on a {LONG // 1000} KB line like {_short(line)!r} "
+                f"({short_time * 1000:.1f} ms on {SHORT // 1000} KB): its time grows faster than the line"
+            )
     return None
 
 
@@ -88,19 +90,22 @@ def nested_repeat(source: str) -> str | None:
         return token in ("*", "+") or re.fullmatch(r"\{\d*,\}", token) is not None
 
     def holds_repeat(expr: str) -> bool:
-        return any(unbounded(expr[a:b]) or (expr[a] == "(" and holds_repeat(expr[a + 1: b - 1]))
-                   for a, b in _tokens(expr))
+        return any(
+            unbounded(expr[a:b]) or (expr[a] == "(" and holds_repeat(expr[a + 1 : b - 1])) for a, b in _tokens(expr)
+        )
 
     def walk(expr: str) -> str | None:
         tokens = list(_tokens(expr))
         for k, (a, b) in enumerate(tokens):
             if expr[a] != "(":
                 continue
-            after = expr[tokens[k + 1][0]: tokens[k + 1][1]] if k + 1 < len(tokens) else ""
-            if unbounded(after) and holds_repeat(expr[a + 1: b - 1]):
-                return (f"nests unbounded repeats ({_short(expr[a:b] + after, 40)}): a failing line makes it try "
-                        "every way to split the text; bound the inner repeat or make it possessive")
-            found = walk(expr[a + 1: b - 1])
+            after = expr[tokens[k + 1][0] : tokens[k + 1][1]] if k + 1 < len(tokens) else ""
+            if unbounded(after) and holds_repeat(expr[a + 1 : b - 1]):
+                return (
+                    f"nests unbounded repeats ({_short(expr[a:b] + after, 40)}): a failing line makes it try "
+                    "every way to split the text; bound the inner repeat or make it possessive"
+                )
+            found = walk(expr[a + 1 : b - 1])
             if found:
                 return found
         return None
@@ -235,7 +240,7 @@ class _Gen:
             for v in variants[1:]:
                 if len(out) >= MAX_EXAMPLES:
                     return out
-                out.append("".join(base[:i]) + v + "".join(base[i + 1:]))
+                out.append("".join(base[:i]) + v + "".join(base[i + 1 :]))
         return out
 
     def node(self, op: Any, av: Any) -> list[str]:
@@ -271,15 +276,22 @@ class _Gen:
 
 
 # Characters tried for classes that are defined by what they exclude.
-_POOL = "aZ0 _-.:/\"=x9~\t"
+_POOL = 'aZ0 _-.:/"=x9~\t'
 _CATEGORY_MEMBERS = {
-    "CATEGORY_DIGIT": "07", "CATEGORY_NOT_DIGIT": "a-", "CATEGORY_WORD": "aZ_", "CATEGORY_NOT_WORD": " -",
-    "CATEGORY_SPACE": " \t", "CATEGORY_NOT_SPACE": "a0",
+    "CATEGORY_DIGIT": "07",
+    "CATEGORY_NOT_DIGIT": "a-",
+    "CATEGORY_WORD": "aZ_",
+    "CATEGORY_NOT_WORD": " -",
+    "CATEGORY_SPACE": " \t",
+    "CATEGORY_NOT_SPACE": "a0",
 }
 _CATEGORY_TEST = {
-    "CATEGORY_DIGIT": str.isdigit, "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
-    "CATEGORY_WORD": lambda c: c.isalnum() or c == "_", "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
-    "CATEGORY_SPACE": str.isspace, "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
+    "CATEGORY_DIGIT": str.isdigit,
+    "CATEGORY_NOT_DIGIT": lambda c: not c.isdigit(),
+    "CATEGORY_WORD": lambda c: c.isalnum() or c == "_",
+    "CATEGORY_NOT_WORD": lambda c: not (c.isalnum() or c == "_"),
+    "CATEGORY_SPACE": str.isspace,
+    "CATEGORY_NOT_SPACE": lambda c: not c.isspace(),
 }
 
 

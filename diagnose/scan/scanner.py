@@ -140,9 +140,16 @@ class Kept:
             m = None
         groups = {k: v for k, v in m.groupdict().items() if v is not None} if m else {}
         before = region[: max(start - 1, 0)].split(b"\n")[-CONTEXT_LINES:] if start else []
-        after = region[end + 1:].split(b"\n")[:CONTEXT_LINES] if end < len(region) else []
-        return Hit(self.sig.key, self.line_no, text, groups, [],
-                   [_context_line(b) for b in before], [_context_line(b) for b in after])
+        after = region[end + 1 :].split(b"\n")[:CONTEXT_LINES] if end < len(region) else []
+        return Hit(
+            self.sig.key,
+            self.line_no,
+            text,
+            groups,
+            [],
+            [_context_line(b) for b in before],
+            [_context_line(b) for b in after],
+        )
 
 
 _KEPT_OVERHEAD = 120  # the object and the bytes header around a kept hit's region
@@ -185,8 +192,12 @@ class _EveryHit:
 class Scanner:
     """Holds the compiled signatures and one matcher per artifact kind (built on first use)."""
 
-    def __init__(self, signatures: Iterable[tuple[str, Signature]], engine: str = "auto",
-                 catch_all: Iterable[tuple[str, CatchAll]] = ()):
+    def __init__(
+        self,
+        signatures: Iterable[tuple[str, Signature]],
+        engine: str = "auto",
+        catch_all: Iterable[tuple[str, CatchAll]] = (),
+    ):
         from diagnose.scan import regexsafety
 
         self.engine = engine
@@ -217,8 +228,14 @@ class Scanner:
         names = {m.name for m in self._matchers.values() if m is not None}
         return "/".join(sorted(names)) or self.engine
 
-    def scan(self, stream: ByteSource, kind: str, sink: HitSink | Callable[[Hit], None],
-             is_record_start: Callable[[str], bool], mine: MineCallback | None = None) -> ScanStats:
+    def scan(
+        self,
+        stream: ByteSource,
+        kind: str,
+        sink: HitSink | Callable[[Hit], None],
+        is_record_start: Callable[[str], bool],
+        mine: MineCallback | None = None,
+    ) -> ScanStats:
         """Scan `stream` (an artifact of `kind`): hits go to `sink` (a `HitSink`, or a callback
         given every hit decoded, in line order), catch-all lines to `mine`.
 
@@ -226,8 +243,9 @@ class Scanner:
         """
         every = _EveryHit(sink) if callable(sink) and not hasattr(sink, "add") else None
         target: HitSink = every or sink  # type: ignore[assignment]
-        run = _Run(self._by_kind.get(kind, []), self._heads.get(kind, []), self._matcher(kind), target,
-                   is_record_start, mine)
+        run = _Run(
+            self._by_kind.get(kind, []), self._heads.get(kind, []), self._matcher(kind), target, is_record_start, mine
+        )
         carry = b""
         skipping = False  # inside the unread tail of a line that was cut
         stats = run.stats
@@ -239,7 +257,7 @@ class Scanner:
                     nl = block.find(b"\n")
                     if nl == -1:
                         continue
-                    block, skipping = block[nl + 1:], False
+                    block, skipping = block[nl + 1 :], False
                 buf = carry + block if carry else block
                 cut = buf.rfind(b"\n")
                 if cut == -1:
@@ -252,7 +270,7 @@ class Scanner:
                 else:
                     # The chunk is buf up to its last newline; the rest is carried to the next one
                     # (buf is not cut: that would copy 256 KiB once more per chunk).
-                    chunk, size, carry = buf, cut + 1, buf[cut + 1:]
+                    chunk, size, carry = buf, cut + 1, buf[cut + 1 :]
             else:
                 chunk, carry = carry, b""
                 size = len(chunk)
@@ -270,8 +288,15 @@ class Scanner:
 class _Run:
     """The state of one scan: line count, hits waiting for their continuation lines, budget."""
 
-    def __init__(self, sigs: list[_Compiled], heads: list[CatchAll], matcher, sink: HitSink,
-                 is_record_start: Callable[[str], bool], mine: MineCallback | None):
+    def __init__(
+        self,
+        sigs: list[_Compiled],
+        heads: list[CatchAll],
+        matcher,
+        sink: HitSink,
+        is_record_start: Callable[[str], bool],
+        mine: MineCallback | None,
+    ):
         self.sigs, self.heads, self.matcher, self.sink = sigs, heads, matcher, sink
         self.is_record_start, self.mine = is_record_start, mine
         self.decisive: Sequence[bool] = matcher.decisive if matcher is not None else ()
@@ -353,7 +378,7 @@ class _Run:
             except TimeoutError:
                 stats.skip(self.line_base + line + 1, sig.key)
             if n % _BUDGET_EVERY == _BUDGET_EVERY - 1 and self._spent():
-                for later in candidates[n + 1:]:
+                for later in candidates[n + 1 :]:
                     stats.skip(self.line_base + later + 1, sig.key)
                 return out
         self._spent()
@@ -374,8 +399,9 @@ class _Run:
         for line in hit_lines:
             # cut_ok: a line longer than MAX_LINE got here through the regex (_verify), which decided it.
             hit = lines.kept(chunk, sig, [line], self.line_base, cut_ok=True)[0].hit()
-            following, open_ended = _following(chunk, lines.chunk_len, lines.end(line), sig.follow,
-                                               self.is_record_start)
+            following, open_ended = _following(
+                chunk, lines.chunk_len, lines.end(line), sig.follow, self.is_record_start
+            )
             hit.following.extend(following)
             if open_ended and len(hit.following) < sig.follow:
                 self.pending.append((hit, sig.follow))
@@ -397,8 +423,9 @@ class _Run:
                 self.sink.add(hit.key, [hit])
         self.pending = still
 
-    def _mine(self, chunk: bytes, lines: _Lines, heads: dict[int, tuple[int, int]],
-              by_sig: dict[int, list[int]]) -> None:
+    def _mine(
+        self, chunk: bytes, lines: _Lines, heads: dict[int, tuple[int, int]], by_sig: dict[int, list[int]]
+    ) -> None:
         order = sorted(heads)
         also: dict[int, list[str]] = {}
         if by_sig:
@@ -413,8 +440,15 @@ class _Run:
         bounds = lines.take(order + [line + 1 for line in order])
         base = self.line_base + 1
         assert self.mine is not None
-        self.mine(chunk, [base + line for line in order], [self.heads[heads[line][0]] for line in order],
-                  [b + 1 for b in bounds[:n]], [heads[line][1] for line in order], bounds[n:], also)
+        self.mine(
+            chunk,
+            [base + line for line in order],
+            [self.heads[heads[line][0]] for line in order],
+            [b + 1 for b in bounds[:n]],
+            [heads[line][1] for line in order],
+            bounds[n:],
+            also,
+        )
 
 
 # -- lines of a chunk ---------------------------------------------------------------------------
@@ -495,16 +529,19 @@ class _Lines:
 
     def line(self, chunk: bytes, line: int) -> bytes:
         start = self.start(line)
-        return chunk[start: min(self.end(line), start + MAX_LINE)]
+        return chunk[start : min(self.end(line), start + MAX_LINE)]
 
     @overload
-    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int,
-             cut_ok: Literal[True]) -> list[Kept]: ...
+    def kept(
+        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, cut_ok: Literal[True]
+    ) -> list[Kept]: ...
     @overload
-    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int,
-             cut_ok: bool = False) -> list[Kept] | None: ...
-    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int,
-             cut_ok: bool = False) -> list[Kept] | None:
+    def kept(
+        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, cut_ok: bool = False
+    ) -> list[Kept] | None: ...
+    def kept(
+        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, cut_ok: bool = False
+    ) -> list[Kept] | None:
         """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk
         only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk.
         None if a line is longer than MAX_LINE and not `cut_ok`: the regex, which sees only that
@@ -530,9 +567,10 @@ class _Lines:
     def _long_region(self, chunk: bytes, sig: _Compiled, line: int, first: int, last: int, line_base: int) -> Kept:
         """Long lines around a hit: keep the hit line (up to MAX_LINE) and the start of each
         context line."""
+
         def head_of(i: int, limit: int) -> bytes:
             start = self.start(i)
-            return chunk[start: min(self.end(i), start + limit)]
+            return chunk[start : min(self.end(i), start + limit)]
 
         before = [head_of(i, 4 * CONTEXT_CHARS) for i in range(first, line)]
         after = [head_of(i, 4 * CONTEXT_CHARS) for i in range(line + 1, last + 1)]
@@ -547,6 +585,7 @@ def _load_numpy() -> bool:
     if _numpy is None:
         try:
             import numpy
+
             _numpy = numpy
         except ImportError:  # pragma: no cover - numpy comes with pandas
             _numpy = False
@@ -562,8 +601,9 @@ def _context_line(raw: bytes) -> str:
     return raw[: 4 * CONTEXT_CHARS].decode("utf-8", errors="replace")[:CONTEXT_CHARS].rstrip("\r")
 
 
-def _following(chunk: bytes, size: int, end: int, limit: int,
-               is_start: Callable[[str], bool]) -> tuple[list[str], bool]:
+def _following(
+    chunk: bytes, size: int, end: int, limit: int, is_start: Callable[[str], bool]
+) -> tuple[list[str], bool]:
     """Continuation lines after position `end` (the newline ending a hit line), in chunk[:size].
 
     Returns the lines and whether the chunk ended before the continuation did.
@@ -575,7 +615,7 @@ def _following(chunk: bytes, size: int, end: int, limit: int,
             return out, True
         nl = chunk.find(b"\n", pos, size)
         nl = size if nl == -1 else nl
-        line = chunk[pos: min(nl, pos + 1024)].decode("utf-8", errors="replace").rstrip("\r")
+        line = chunk[pos : min(nl, pos + 1024)].decode("utf-8", errors="replace").rstrip("\r")
         if not line.strip() or is_start(line):
             return out, False
         out.append(line)

@@ -51,7 +51,8 @@ def klog_folder(parent: Path, name: str, node: str) -> Path:
         f"Running on machine: {node}\n"
         "Binary: Built with gc go1.21.11 for linux/amd64\n"
         "Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg\n"
-        'I0628 18:50:00.100000       1 agent.go:107] "Starting Antrea agent" version="v2.1.0"\n')
+        'I0628 18:50:00.100000       1 agent.go:107] "Starting Antrea agent" version="v2.1.0"\n'
+    )
     return d
 
 

@@ -52,8 +52,17 @@ def test_usage_and_unreadable_input_exit_codes(tmp_path, cli):
 
 def test_batch_then_summary_and_fail_on(corpus, tmp_path, cli):
     out = tmp_path / "results"
-    code, _, err = cli("batch", str(corpus / "ticket-6448"), str(corpus / "corrupt.tar.gz"), "--out", str(out),
-                       "-j", "1", "--fail-on", "critical")
+    code, _, err = cli(
+        "batch",
+        str(corpus / "ticket-6448"),
+        str(corpus / "corrupt.tar.gz"),
+        "--out",
+        str(out),
+        "-j",
+        "1",
+        "--fail-on",
+        "critical",
+    )
     assert code == 1, err  # ticket-6448 is the critical antrea-io/antrea#6448
     assert "1 scanned, 1 failed, 0 already scanned" in err
     code, _, err = cli("batch", str(corpus / "corrupt.tar.gz"), "--out", str(out))
@@ -74,9 +83,27 @@ def test_ctrl_c_stops_the_batch_and_keeps_what_finished(tmp_path, trap_rules):
         klog_folder(corpus, f"ticket-{i}", f"node{i}")
     klog_folder(corpus, "zz-hangs", "hang-node")  # sorted last: the others finish first
     out = tmp_path / "results"
-    proc = subprocess.Popen([sys.executable, "-m", "diagnose", "batch", str(corpus), "--out", str(out), "-j", "1",
-                             "--rules", str(trap_rules), "--timeout", "300"], cwd=ROOT, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "diagnose",
+            "batch",
+            str(corpus),
+            "--out",
+            str(out),
+            "-j",
+            "1",
+            "--rules",
+            str(trap_rules),
+            "--timeout",
+            "300",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and _count(out / FILE_NAME) < 2:

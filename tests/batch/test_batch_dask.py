@@ -17,23 +17,29 @@ distributed = pytest.importorskip("distributed")
 def cluster():
     # Threads in this process (processes=False): starts in a fraction of a second, and memory://
     # URLs written by the test are visible to the workers.
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
-                                  host="127.0.0.1", protocol="tcp") as c:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None, host="127.0.0.1", protocol="tcp"
+    ) as c:
         yield c
 
 
 def batch(sources, out: Path, **kw) -> run.Outcome:
-    return run.run_batch(run.Options(sources=[str(s) for s in sources], out=out, progress=False,
-                                     say=lambda _: None, **kw))
+    return run.run_batch(
+        run.Options(sources=[str(s) for s in sources], out=out, progress=False, say=lambda _: None, **kw)
+    )
 
 
 def stored(out: Path) -> tuple[list[tuple], list[tuple]]:
     with sqlite3.connect(out / FILE_NAME) as db:
-        bundles = db.execute("SELECT path, name, content_hash, status, error, antrea_versions, node_count, "
-                             "worst_severity, finding_count, rulepack FROM bundles ORDER BY path").fetchall()
-        findings = db.execute("SELECT b.path, f.rank, f.rule_id, f.category, f.severity, f.confidence, f.status, "
-                              "f.nodes, f.symptoms, f.explained_by FROM findings f "
-                              "JOIN bundles b ON b.id = f.bundle_id ORDER BY b.path, f.id").fetchall()
+        bundles = db.execute(
+            "SELECT path, name, content_hash, status, error, antrea_versions, node_count, "
+            "worst_severity, finding_count, rulepack FROM bundles ORDER BY path"
+        ).fetchall()
+        findings = db.execute(
+            "SELECT b.path, f.rank, f.rule_id, f.category, f.severity, f.confidence, f.status, "
+            "f.nodes, f.symptoms, f.explained_by FROM findings f "
+            "JOIN bundles b ON b.id = f.bundle_id ORDER BY b.path, f.id"
+        ).fetchall()
     return bundles, findings
 
 
@@ -57,8 +63,8 @@ def test_dask_scans_bundles_behind_urls(corpus, tmp_path, cluster):
     assert outcome.scanned == 1
     local = batch([corpus / "ticket-5353.tar.gz"], tmp_path / "local", jobs=1)
     assert local.scanned == 1
-    (url_row,), = [stored(tmp_path / "results")[0]]
-    (path_row,), = [stored(tmp_path / "local")[0]]
+    ((url_row,),) = [stored(tmp_path / "results")[0]]
+    ((path_row,),) = [stored(tmp_path / "local")[0]]
     assert url_row[0] == "memory:///batch-dask/ticket-5353.tar.gz"
     assert url_row[2:] == path_row[2:]  # same content hash, status, versions, findings
     assert stored(tmp_path / "results")[1][0][1:] == stored(tmp_path / "local")[1][0][1:]

@@ -20,8 +20,9 @@ from diagnose.batch.store import FILE_NAME
 def batch(sources, out: Path, **kw) -> run.Outcome:
     notes: list[str] = []
     kw.setdefault("jobs", 2)
-    outcome = run.run_batch(run.Options(sources=[str(s) for s in sources], out=out, progress=False,
-                                        say=notes.append, **kw))
+    outcome = run.run_batch(
+        run.Options(sources=[str(s) for s in sources], out=out, progress=False, say=notes.append, **kw)
+    )
     outcome.notes = notes
     return outcome
 
@@ -46,15 +47,19 @@ def test_batch_scans_every_bundle_records_the_corrupt_one_and_matches_scan(corpu
         report = json.loads((out / "bundles" / name / "report.json").read_text())
         source = corpus / (name + ".tar.gz" if name == "ticket-5353" else name)
         expected = run(source)
-        assert [(f["rule_id"], f["nodes"], f["status"]) for f in report["findings"]] == \
-               [(f["rule_id"], f["nodes"], f["status"]) for f in expected["findings"]]
+        assert [(f["rule_id"], f["nodes"], f["status"]) for f in report["findings"]] == [
+            (f["rule_id"], f["nodes"], f["status"]) for f in expected["findings"]
+        ]
         assert (out / "bundles" / name / "report.html").read_text().startswith("<!DOCTYPE html>")
         assert (out / "bundles" / name / "report.md").is_file()
-        stored = rows(out, f"SELECT f.rule_id FROM findings f JOIN bundles b ON b.id = f.bundle_id "
-                           f"WHERE b.name = '{name}' AND f.explained_by IS NULL ORDER BY f.rank")
+        stored = rows(
+            out,
+            f"SELECT f.rule_id FROM findings f JOIN bundles b ON b.id = f.bundle_id "
+            f"WHERE b.name = '{name}' AND f.explained_by IS NULL ORDER BY f.rank",
+        )
         assert [r[0] for r in stored] == [f["rule_id"] for f in expected["findings"]]
     assert not (out / "bundles" / "corrupt").exists()
-    (versions, nodes), = rows(out, "SELECT antrea_versions, node_count FROM bundles WHERE name = 'ticket-6448'")
+    ((versions, nodes),) = rows(out, "SELECT antrea_versions, node_count FROM bundles WHERE name = 'ticket-6448'")
     assert versions and nodes >= 1
 
     # The fleet files: the CSV and the parquet hold the same rows as the findings table.
@@ -67,8 +72,18 @@ def test_batch_scans_every_bundle_records_the_corrupt_one_and_matches_scan(corpu
     assert "<svg" in html and "corrupt.tar.gz" in html and "ANT-SEC-001" in html
     assert "## Bundles that could not be scanned" in (out / "summary.md").read_text()
     written = {p.relative_to(out).parts[0] for p in out.rglob("*")}
-    assert written <= {".lock", "bundles", FILE_NAME, f"{FILE_NAME}-wal", f"{FILE_NAME}-shm", "summary.html",
-                       "summary.md", "findings.csv", "findings.parquet", "bundles.csv"}
+    assert written <= {
+        ".lock",
+        "bundles",
+        FILE_NAME,
+        f"{FILE_NAME}-wal",
+        f"{FILE_NAME}-shm",
+        "summary.html",
+        "summary.md",
+        "findings.csv",
+        "findings.parquet",
+        "bundles.csv",
+    }
 
 
 def test_a_second_run_scans_nothing_new_rescan_forces_and_a_changed_bundle_is_rescanned(corpus, tmp_path):
@@ -95,8 +110,15 @@ def test_a_copy_under_another_path_is_a_duplicate_and_same_file_names_get_their_
     shutil.copy(corpus / "ticket-5353.tar.gz", other / "ticket-5353.tar.gz")  # same name, same content
     tar_folder(corpus / "ticket-api", tmp_path / "ticket-api.tar.gz")
     shutil.copy(tmp_path / "ticket-api.tar.gz", other / "ticket-6448.tar.gz")  # other content, clashing name
-    outcome = batch([corpus / "ticket-5353.tar.gz", other / "ticket-5353.tar.gz", other / "ticket-6448.tar.gz",
-                     corpus / "ticket-6448"], out)
+    outcome = batch(
+        [
+            corpus / "ticket-5353.tar.gz",
+            other / "ticket-5353.tar.gz",
+            other / "ticket-6448.tar.gz",
+            corpus / "ticket-6448",
+        ],
+        out,
+    )
     assert (outcome.scanned, outcome.duplicates) == (3, 1)
     names = dict(rows(out, "SELECT path, name FROM bundles"))
     assert len(set(names.values())) == 4

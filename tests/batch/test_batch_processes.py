@@ -41,10 +41,29 @@ def _start_stuck_batch(tmp_path: Path, trap_rules: Path, nodes: list[str]) -> tu
     for i, node in enumerate(nodes):
         klog_folder(corpus, f"ticket-{i}", node)
     out = tmp_path / "results"
-    proc = subprocess.Popen([sys.executable, "-m", "diagnose", "batch", str(corpus), "--out", str(out), "-q",
-                             "-j", str(len(nodes)), "--rules", str(trap_rules), "--timeout", "600"],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "diagnose",
+            "batch",
+            str(corpus),
+            "--out",
+            str(out),
+            "-q",
+            "-j",
+            str(len(nodes)),
+            "--rules",
+            str(trap_rules),
+            "--timeout",
+            "600",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     # The batch, the resource tracker, the forkserver and one busy worker per bundle.
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and len(_session(proc.pid)) < 3 + len(nodes):
@@ -76,8 +95,11 @@ def test_a_second_batch_on_the_same_out_is_refused_while_the_first_runs(tmp_path
         other = tmp_path / "other-bundle"
         other.mkdir()
         klog_folder(other, "ticket", "node1")
-        with pytest.raises(UsageError, match=rf"another batch is writing to {out} \(process {proc.pid}\); wait for "
-                                             r"it to finish or choose another --out\."):
+        with pytest.raises(
+            UsageError,
+            match=rf"another batch is writing to {out} \(process {proc.pid}\); wait for "
+            r"it to finish or choose another --out\.",
+        ):
             run.run_batch(run.Options(sources=[str(other)], out=out, progress=False, jobs=1, say=lambda s: None))
     finally:
         os.killpg(proc.pid, signal.SIGKILL)

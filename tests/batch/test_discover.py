@@ -25,8 +25,9 @@ def test_a_folder_of_bundles_yields_each_entry_and_a_bundle_folder_is_one(corpus
 
 def test_list_file_skips_comments_and_blank_lines_and_reports_missing_paths_with_line(corpus, tmp_path):
     listing = tmp_path / "bundles.txt"
-    listing.write_text(f"# last month's tickets\n\n{corpus.name}/ticket-6448\n  {corpus}/ticket-5353.tar.gz  \n"
-                       f"{corpus}/gone.tar.gz\n")
+    listing.write_text(
+        f"# last month's tickets\n\n{corpus.name}/ticket-6448\n  {corpus}/ticket-5353.tar.gz  \n{corpus}/gone.tar.gz\n"
+    )
     found = discover([str(listing)])
     assert names(found) == ["ticket-6448", "ticket-5353.tar.gz"]  # relative to the list file's folder
     assert found.notes == [f"{listing}:5: {corpus}/gone.tar.gz does not exist."]
@@ -72,10 +73,15 @@ def test_fsspec_urls_list_folders_and_globs(corpus):
     fs.pipe("/batch-discover/b.tar.gz", b"x")
     try:
         assert [r.location for r in discover(["memory://batch-discover/"]).refs] == [
-            "memory:///batch-discover/a.tar.gz", "memory:///batch-discover/b.tar.gz"]
-        assert [r.location for r in discover(["memory://batch-discover/a*"]).refs] == ["memory:///batch-discover/a.tar.gz"]
+            "memory:///batch-discover/a.tar.gz",
+            "memory:///batch-discover/b.tar.gz",
+        ]
+        assert [r.location for r in discover(["memory://batch-discover/a*"]).refs] == [
+            "memory:///batch-discover/a.tar.gz"
+        ]
         assert discover(["memory://batch-discover/zzz"]).notes == ["memory://batch-discover/zzz does not exist."]
         assert discover(["nosuchproto://x/y"]).notes == [
-            "nosuchproto://x/y cannot be opened: Protocol not known: nosuchproto"]
+            "nosuchproto://x/y cannot be opened: Protocol not known: nosuchproto"
+        ]
     finally:
         fs.rm("/batch-discover", recursive=True)

@@ -23,10 +23,17 @@ print("\\n" + __import__("json").dumps(sorted(m for m in ("pandas", "pyarrow") i
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["batch", "--help"],
-                                  ["scan", str(ROOT / "sample_bundles" / "healthy"), "-f", "json"]],
-                         ids=["help", "batch-help", "scan"])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["batch", "--help"], ["scan", str(ROOT / "sample_bundles" / "healthy"), "-f", "json"]],
+    ids=["help", "batch-help", "scan"],
+)
 def test_no_table_library_is_imported(args):
-    done = subprocess.run([sys.executable, "-c", PROBE.format(args=args)], capture_output=True, text=True,
-                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(args=args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert json.loads(done.stdout.splitlines()[-1]) == [], done.stderr

@@ -51,21 +51,50 @@ def test_stat_key_changes_when_a_file_changes(tmp_path):
 
 
 def _result(path: str, digest: str, findings: list[dict], status: str = st.SCANNED) -> dict:
-    return {"location": path, "content_hash": digest, "status": status, "error": None, "seconds": 0.1,
-            "summary": {"antrea_versions": ["v2.1.0"], "node_count": 2, "shape": "antctl-directory",
-                        "collected_at": None, "problems": 0, "worst_severity": "critical",
-                        "findings": findings, "unexplained": []}}
+    return {
+        "location": path,
+        "content_hash": digest,
+        "status": status,
+        "error": None,
+        "seconds": 0.1,
+        "summary": {
+            "antrea_versions": ["v2.1.0"],
+            "node_count": 2,
+            "shape": "antctl-directory",
+            "collected_at": None,
+            "problems": 0,
+            "worst_severity": "critical",
+            "findings": findings,
+            "unexplained": [],
+        },
+    }
 
 
-FINDING = {"rank": 0, "rule_id": "ANT-SEC-001", "slug": "s", "category": "secondary-network-uplink",
-           "severity": "critical", "confidence": 0.9, "status": "confirmed", "title": "t", "nodes": ["node2"],
-           "symptoms": ["podcidr-not-allocated"], "explained_by": None}
+FINDING = {
+    "rank": 0,
+    "rule_id": "ANT-SEC-001",
+    "slug": "s",
+    "category": "secondary-network-uplink",
+    "severity": "critical",
+    "confidence": 0.9,
+    "status": "confirmed",
+    "title": "t",
+    "nodes": ["node2"],
+    "symptoms": ["podcidr-not-allocated"],
+    "explained_by": None,
+}
 
 
 def test_rescanning_a_path_replaces_its_row_and_findings(tmp_path):
     s = st.Store(tmp_path / st.FILE_NAME)
-    s.record(path="/b/x", file_name="x", result=_result("/b/x", "h1", [FINDING, FINDING]), size=1, stat_key=None,
-             rulepack="r1")
+    s.record(
+        path="/b/x",
+        file_name="x",
+        result=_result("/b/x", "h1", [FINDING, FINDING]),
+        size=1,
+        stat_key=None,
+        rulepack="r1",
+    )
     s.record(path="/b/x", file_name="x", result=_result("/b/x", "h2", [FINDING]), size=1, stat_key=None, rulepack="r2")
     assert s.by_hash("h1", "r1") is None
     assert s.by_hash("h2", "r2")["path"] == "/b/x"
@@ -79,8 +108,9 @@ def test_a_write_that_fails_half_way_keeps_the_old_row(tmp_path):
     broken = dict(FINDING)
     del broken["rank"]  # the findings insert fails after the bundle row was replaced
     with pytest.raises(KeyError):
-        s.record(path="/b/x", file_name="x", result=_result("/b/x", "h2", [broken]), size=1, stat_key=None,
-                 rulepack="r1")
+        s.record(
+            path="/b/x", file_name="x", result=_result("/b/x", "h2", [broken]), size=1, stat_key=None, rulepack="r1"
+        )
     assert s.known("/b/x")["content_hash"] == "h1"
     assert s.db.execute("SELECT rule_id FROM findings").fetchall()[0][0] == "ANT-SEC-001"
     s.close()
@@ -90,8 +120,9 @@ def test_report_folder_names_stay_unique_and_stable(tmp_path):
     s = st.Store(tmp_path / st.FILE_NAME)
 
     def record(path: str, file_name: str) -> str:
-        return s.record(path=path, file_name=file_name, result=_result(path, "h", []), size=1, stat_key=None,
-                        rulepack="r")
+        return s.record(
+            path=path, file_name=file_name, result=_result(path, "h", []), size=1, stat_key=None, rulepack="r"
+        )
 
     first = record("/a/ticket.tar.gz", "ticket.tar.gz")
     assert first == "ticket"
@@ -112,11 +143,21 @@ def test_the_name_is_chosen_where_the_reports_are_written_and_the_row_committed(
         def write(name):
             assert name not in written, f"{name} was given to {written.get(name)} already"
             written[name] = path
+
         return write
 
-    names = [store.record(path=path, file_name="ticket.tar.gz", result=_result(path, "h", []), size=1,
-                          stat_key=None, rulepack="r", write_reports=writer(path))
-             for store, path in ((a, "/a/ticket.tar.gz"), (b, "/b/ticket.tar.gz"), (a, "/c/ticket.tar.gz"))]
+    names = [
+        store.record(
+            path=path,
+            file_name="ticket.tar.gz",
+            result=_result(path, "h", []),
+            size=1,
+            stat_key=None,
+            rulepack="r",
+            write_reports=writer(path),
+        )
+        for store, path in ((a, "/a/ticket.tar.gz"), (b, "/b/ticket.tar.gz"), (a, "/c/ticket.tar.gz"))
+    ]
     assert len(set(names)) == 3
     for name, path in written.items():
         assert a.db.execute("SELECT path FROM bundles WHERE name = ?", (name,)).fetchone()[0] == path

@@ -19,23 +19,59 @@ from diagnose.batch.fleet import Fleet
 
 
 def finding(rule_id, category, severity, rank=0, explained_by=None, title="t", symptoms=()):
-    return {"rank": rank, "rule_id": rule_id, "slug": rule_id.lower(), "category": category, "severity": severity,
-            "confidence": 0.9, "status": "confirmed", "title": title, "nodes": ["node2"], "symptoms": list(symptoms),
-            "explained_by": explained_by}
+    return {
+        "rank": rank,
+        "rule_id": rule_id,
+        "slug": rule_id.lower(),
+        "category": category,
+        "severity": severity,
+        "confidence": 0.9,
+        "status": "confirmed",
+        "title": title,
+        "nodes": ["node2"],
+        "symptoms": list(symptoms),
+        "explained_by": explained_by,
+    }
 
 
 def record(s, name, versions, collected, findings, unexplained=(), status=st.SCANNED, error=None):
-    s.record(path=f"/tickets/{name}.tar.gz", file_name=f"{name}.tar.gz", size=10, stat_key=None, rulepack="r1", result={
-        "location": f"/tickets/{name}.tar.gz", "content_hash": f"hash-{name}", "status": status, "error": error,
-        "seconds": 0.2, "summary": None if status != st.SCANNED else {
-            "antrea_versions": versions, "node_count": 3, "shape": "antctl-directory", "collected_at": collected,
-            "problems": 0, "worst_severity": findings[0]["severity"] if findings else None, "findings": findings,
-            "unexplained": list(unexplained)}})
+    s.record(
+        path=f"/tickets/{name}.tar.gz",
+        file_name=f"{name}.tar.gz",
+        size=10,
+        stat_key=None,
+        rulepack="r1",
+        result={
+            "location": f"/tickets/{name}.tar.gz",
+            "content_hash": f"hash-{name}",
+            "status": status,
+            "error": error,
+            "seconds": 0.2,
+            "summary": None
+            if status != st.SCANNED
+            else {
+                "antrea_versions": versions,
+                "node_count": 3,
+                "shape": "antctl-directory",
+                "collected_at": collected,
+                "problems": 0,
+                "worst_severity": findings[0]["severity"] if findings else None,
+                "findings": findings,
+                "unexplained": list(unexplained),
+            },
+        },
+    )
 
 
 def unexplained(template, count, level="error"):
-    return {"template": template, "count": count, "level": level, "nodes": ["node1"], "example": f"E0628 {template}",
-            "overflow": False}
+    return {
+        "template": template,
+        "count": count,
+        "level": level,
+        "nodes": ["node1"],
+        "example": f"E0628 {template}",
+        "overflow": False,
+    }
 
 
 @pytest.fixture
@@ -43,19 +79,46 @@ def results(tmp_path):
     out = tmp_path / "results"
     out.mkdir()
     s = st.Store(out / st.FILE_NAME)
-    record(s, "ticket-a", ["v2.1.0"], "2024-06-28T18:58:00",
-           [finding("ANT-SEC-001", "secondary-network-uplink", "critical", title="Bridge took the NIC @team #12",
-                    symptoms=["podcidr-not-allocated"]),
-            finding("ANT-PCD-001", "podcidr-not-allocated", "critical", explained_by="ANT-SEC-001")],
-           [unexplained("Failed to sync <name>", 5), unexplained("noise", 1, "warning")])
-    record(s, "ticket-b", ["v2.1.0", "v2.2.0"], "2024-07-03T10:00:00",
-           [finding("ANT-IPAM-001", "ipam", "error"), finding("ANT-SEC-001", "secondary-network-uplink", "critical",
-                                                              rank=1)],
-           [unexplained("Failed to sync <name>", 2)])
-    record(s, "ticket-c", [], None, [], status=st.FAILED,
-           error="Nothing in it could be read: <script>alert(1)</script>")
-    s.record_duplicate(path="/copies/ticket-a.tar.gz", file_name="ticket-a-copy.tar.gz", content_hash="hash-ticket-a",
-                       size=10, stat_key=None, rulepack="r1", same_as="/tickets/ticket-a.tar.gz")
+    record(
+        s,
+        "ticket-a",
+        ["v2.1.0"],
+        "2024-06-28T18:58:00",
+        [
+            finding(
+                "ANT-SEC-001",
+                "secondary-network-uplink",
+                "critical",
+                title="Bridge took the NIC @team #12",
+                symptoms=["podcidr-not-allocated"],
+            ),
+            finding("ANT-PCD-001", "podcidr-not-allocated", "critical", explained_by="ANT-SEC-001"),
+        ],
+        [unexplained("Failed to sync <name>", 5), unexplained("noise", 1, "warning")],
+    )
+    record(
+        s,
+        "ticket-b",
+        ["v2.1.0", "v2.2.0"],
+        "2024-07-03T10:00:00",
+        [
+            finding("ANT-IPAM-001", "ipam", "error"),
+            finding("ANT-SEC-001", "secondary-network-uplink", "critical", rank=1),
+        ],
+        [unexplained("Failed to sync <name>", 2)],
+    )
+    record(
+        s, "ticket-c", [], None, [], status=st.FAILED, error="Nothing in it could be read: <script>alert(1)</script>"
+    )
+    s.record_duplicate(
+        path="/copies/ticket-a.tar.gz",
+        file_name="ticket-a-copy.tar.gz",
+        content_hash="hash-ticket-a",
+        size=10,
+        stat_key=None,
+        rulepack="r1",
+        same_as="/tickets/ticket-a.tar.gz",
+    )
     s.close()
     return out
 
@@ -100,10 +163,20 @@ def test_info_findings_are_not_counted_as_root_causes(tmp_path):
     """An `info` finding is an expected state that looks like a fault: a bundle whose top finding
     is one is not "with a root cause" (before: "30 with a root cause", the top one info)."""
     s = st.Store(tmp_path / st.FILE_NAME)
-    record(s, "ticket-benign", ["v2.1.0"], None, [finding("ANT-BEN-001", "benign", "info",
-                                                          title="Expected state that looks like a fault")])
-    record(s, "ticket-warn", ["v2.1.0"], None, [finding("ANT-MTU-001", "mtu", "warning"),
-                                                finding("ANT-BEN-001", "benign", "info", rank=1)])
+    record(
+        s,
+        "ticket-benign",
+        ["v2.1.0"],
+        None,
+        [finding("ANT-BEN-001", "benign", "info", title="Expected state that looks like a fault")],
+    )
+    record(
+        s,
+        "ticket-warn",
+        ["v2.1.0"],
+        None,
+        [finding("ANT-MTU-001", "mtu", "warning"), finding("ANT-BEN-001", "benign", "info", rank=1)],
+    )
     s.close()
     fleet = Fleet.load(tmp_path / st.FILE_NAME)
     t = fleet.totals()
@@ -120,16 +193,25 @@ def test_info_findings_are_not_counted_as_root_causes(tmp_path):
 def test_without_pyarrow_the_csv_is_written_and_one_sentence_says_how_to_get_parquet(results):
     (results / "findings.parquet").write_bytes(b"from an earlier run")
     # A process where pyarrow cannot be imported (pandas too must find it missing from the start).
-    code = ("import sys; sys.modules['pyarrow'] = None\n"
-            "from diagnose.batch import summary\n"
-            f"files, notes = summary.write_all(__import__('pathlib').Path({str(results)!r}))\n"
-            "print('\\n'.join(notes)); print(sorted(f.name for f in files))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    code = (
+        "import sys; sys.modules['pyarrow'] = None\n"
+        "from diagnose.batch import summary\n"
+        f"files, notes = summary.write_all(__import__('pathlib').Path({str(results)!r}))\n"
+        "print('\\n'.join(notes)); print(sorted(f.name for f in files))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert done.returncode == 0, done.stderr
     note, files = done.stdout.splitlines()
-    assert note == ("findings.parquet was not written: pyarrow is not installed (pip install "
-                    "'antrea-diagnose[parquet]'); findings.csv has the same rows.")
+    assert note == (
+        "findings.parquet was not written: pyarrow is not installed (pip install "
+        "'antrea-diagnose[parquet]'); findings.csv has the same rows."
+    )
     assert files == "['bundles.csv', 'findings.csv', 'summary.html', 'summary.md']"
     assert not (results / "findings.parquet").exists()  # the stale one would disagree with the CSV
 

@@ -49,7 +49,6 @@ I0628 18:50:03.610000       1 agent.go:649] Cleaned up flow-restore-wait config
 """
 
 
-
 def agent_files_node2() -> dict[str, bytes]:
     return {f"logs/agent/{p.name}": p.read_bytes() for p in sorted(RUNS.iterdir())}
 
@@ -60,20 +59,34 @@ def make_antctl_dir(tmp_path: Path) -> Path:
     d.mkdir()
     (d / "clusterinfo").write_text(CLUSTERINFO)
     (d / "failed_nodes").write_text("node2\n")
-    (d / "controller.tar.gz").write_bytes(tar_bytes({
-        "logs/controller/antrea-controller.cp.root.log.INFO.20240628-185000.1":
-            b'I0628 18:50:00.000000       1 controller.go:100] "Starting Antrea Controller" version="v2.1.0"\n',
-        "controllerinfo": b"version: v2.1.0\n"}))
-    (d / "agent_node1.tar.gz").write_bytes(tar_bytes({
-        "logs/agent/antrea-agent.node1.root.log.INFO.20240628-185000.1": HEALTHY_LOG.encode(),
-        "route": b"default via 192.168.64.1 dev enp0s1 proto dhcp src 192.168.64.27 metric 100\n",
-        "flows": b"cookie=0x1, table=Classifier, priority=200,in_port=antrea-gw0 actions=goto_table:SpoofGuard\n",
-        "memprofile": b"\x1f\x8b\x08\x00binary-ish",
-    }))
-    (d / "agent_node2.tar.gz").write_bytes(tar_bytes(
-        {"logs/agent/antrea-agent.log": RUNS.joinpath(
-            "antrea-agent.node2.root.log.INFO.20240628-185717.1").read_bytes(),
-         "agentinfo": b"version: v2.1.0-dev-6e00ebf\nnoderef:\n  name: node2\n"}))
+    (d / "controller.tar.gz").write_bytes(
+        tar_bytes(
+            {
+                "logs/controller/antrea-controller.cp.root.log.INFO.20240628-185000.1": b'I0628 18:50:00.000000       1 controller.go:100] "Starting Antrea Controller" version="v2.1.0"\n',
+                "controllerinfo": b"version: v2.1.0\n",
+            }
+        )
+    )
+    (d / "agent_node1.tar.gz").write_bytes(
+        tar_bytes(
+            {
+                "logs/agent/antrea-agent.node1.root.log.INFO.20240628-185000.1": HEALTHY_LOG.encode(),
+                "route": b"default via 192.168.64.1 dev enp0s1 proto dhcp src 192.168.64.27 metric 100\n",
+                "flows": b"cookie=0x1, table=Classifier, priority=200,in_port=antrea-gw0 actions=goto_table:SpoofGuard\n",
+                "memprofile": b"\x1f\x8b\x08\x00binary-ish",
+            }
+        )
+    )
+    (d / "agent_node2.tar.gz").write_bytes(
+        tar_bytes(
+            {
+                "logs/agent/antrea-agent.log": RUNS.joinpath(
+                    "antrea-agent.node2.root.log.INFO.20240628-185717.1"
+                ).read_bytes(),
+                "agentinfo": b"version: v2.1.0-dev-6e00ebf\nnoderef:\n  name: node2\n",
+            }
+        )
+    )
     return d
 
 
@@ -88,4 +101,3 @@ def archive_dir(src: Path, dest: Path, fmt: str) -> Path:
     with tarfile.open(dest, "w:gz") as tar:
         tar.add(src, arcname=src.name)
     return dest
-

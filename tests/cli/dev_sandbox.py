@@ -44,8 +44,9 @@ def namespaces_work() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("mount") is None:
         return False
     try:
-        probe = subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs none /mnt && umount /mnt"],
-                               capture_output=True, timeout=20)
+        probe = subprocess.run(
+            ["unshare", "-m", "sh", "-c", "mount -t tmpfs none /mnt && umount /mnt"], capture_output=True, timeout=20
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return probe.returncode == 0
@@ -79,14 +80,30 @@ class Dev:
     def entries(self) -> set[str]:
         return {p.name for p in self.scratch.iterdir()}
 
-    def run(self, *args: str, cwd: Path | None = None, stdout=subprocess.PIPE, stdin=None, umask: int | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
+    def run(
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        stdout=subprocess.PIPE,
+        stdin=None,
+        umask: int | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
         command = [sys.executable, "-m", "diagnose", *map(str, args)]
         if umask is not None:
-            command = ["sh", "-c", f"umask {umask:03o} && exec \"$@\"", "sh", *command]
+            command = ["sh", "-c", f'umask {umask:03o} && exec "$@"', "sh", *command]
         if self.sandboxed:
-            command = ["unshare", "-m", "sh", "-c", 'mount --bind "$1" /dev && shift && exec "$@"', "sh",
-                       str(self.scratch), *command]
-        return subprocess.run(command, cwd=cwd, stdout=stdout, stdin=stdin, stderr=subprocess.PIPE, env=env,
-                              timeout=timeout)
+            command = [
+                "unshare",
+                "-m",
+                "sh",
+                "-c",
+                'mount --bind "$1" /dev && shift && exec "$@"',
+                "sh",
+                str(self.scratch),
+                *command,
+            ]
+        return subprocess.run(
+            command, cwd=cwd, stdout=stdout, stdin=stdin, stderr=subprocess.PIPE, env=env, timeout=timeout
+        )

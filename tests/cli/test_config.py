@@ -87,14 +87,17 @@ def test_an_explicit_config_and_isolated(project, tmp_path, run):
     assert len(_rule_ids(run("rules", "list", "-f", "json", "--isolated")[1])) > 30
 
 
-@pytest.mark.parametrize("text, message", [
-    ('colour = "red"\n', "unknown key 'colour'; the keys are the long option names:"),
-    ('format = \n', "is not valid TOML"),
-    ('[scan]\nformat = "pdf"\n', "[scan] format = 'pdf': 'pdf' is not one of"),
-    ('[scan]\njobs = 3\n', "[scan] has no option 'jobs'"),
-    ('[scna]\nformat = "md"\n', "[scna] is not a command table"),
-    ('select = ["ANT-NOPE"]\n', "--select 'ant-nope' matches no rule id, slug or category"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('colour = "red"\n', "unknown key 'colour'; the keys are the long option names:"),
+        ("format = \n", "is not valid TOML"),
+        ('[scan]\nformat = "pdf"\n', "[scan] format = 'pdf': 'pdf' is not one of"),
+        ("[scan]\njobs = 3\n", "[scan] has no option 'jobs'"),
+        ('[scna]\nformat = "md"\n', "[scna] is not a command table"),
+        ('select = ["ANT-NOPE"]\n', "--select 'ant-nope' matches no rule id, slug or category"),
+    ],
+)
 def test_a_broken_config_is_a_usage_error_naming_the_file(project, run, text, message):
     (project / ".antrea-diagnose.toml").write_text(text)
     code, _, err = run("scan", NODE2_INFO)
@@ -114,15 +117,18 @@ def test_select_and_ignore_by_id_prefix_slug_and_category_in_any_case(run):
     code, out, _ = run("scan", NODE2_INFO, "-f", "json", "--ignore", "Secondary-Network-Uplink,benign")
     ids = {f["rule_id"] for f in json.loads(out)["findings"]}
     assert not {"ANT-SEC-001", "ANT-SEC-002", "ANT-BEN-001"} & ids
-    code, out, _ = run("rules", "list", "-f", "json", "--select", "secondary-bridge-took-node-nic",
-                       "--select", "ANT-MTU")
+    code, out, _ = run(
+        "rules", "list", "-f", "json", "--select", "secondary-bridge-took-node-nic", "--select", "ANT-MTU"
+    )
     assert _rule_ids(out) == ["ANT-MTU-001", "ANT-MTU-002", "ANT-SEC-001"]
 
 
 def test_a_name_that_matches_no_rule_is_a_usage_error(run):
     code, _, err = run("scan", NODE2_INFO, "--select", "ANT-SEC-01")
-    assert code == 2 and err == ("antrea-diagnose: --select 'ant-sec-01' matches no rule id, slug or category; see "
-                                 "`antrea-diagnose rules list`.\n")
+    assert code == 2 and err == (
+        "antrea-diagnose: --select 'ant-sec-01' matches no rule id, slug or category; see "
+        "`antrea-diagnose rules list`.\n"
+    )
     code, _, err = run("rules", "list", "--select", "mtu", "--ignore", "mtu")
     assert code == 2 and "leave no rule to run" in err
 
@@ -150,8 +156,13 @@ def test_version_flag(run):
 
 
 def test_help_has_examples(run):
-    for command in (["--help"], ["scan", "--help"], ["timeline", "--help"], ["diff", "--help"],
-                    ["rules", "list", "--help"]):
+    for command in (
+        ["--help"],
+        ["scan", "--help"],
+        ["timeline", "--help"],
+        ["diff", "--help"],
+        ["rules", "list", "--help"],
+    ):
         code, out, _ = run(*command)
         assert code == 0 and re.search(r"Examples:\n +antrea-diagnose ", out), command
 

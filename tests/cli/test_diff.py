@@ -40,15 +40,23 @@ def test_the_findings_that_appeared_root_cause_first(change):
 
 def test_the_node_that_failed_and_the_configuration_that_changed(change):
     status = [c for c in change["nodes"]["changed"] if c["field"] == "status"]
-    assert status == [{"node": "node2", "field": "status", "old": "ok", "new": "failed, fallback bundle",
-                       "detail": status[0]["detail"]}]
+    assert status == [
+        {
+            "node": "node2",
+            "field": "status",
+            "old": "ok",
+            "new": "failed, fallback bundle",
+            "detail": status[0]["detail"],
+        }
+    ]
     assert "listed in failed_nodes" in status[0]["detail"]
     assert change["nodes"]["added"] == [] and change["nodes"]["lost"] == []
     assert change["feature_gates"] == [{"gate": "SecondaryNetwork", "old": None, "new": True}]
     keys = {c["key"]: c for c in change["agent_config"]["changes"]}
     assert keys["secondaryNetwork.ovsBridges"]["old"] is None
-    assert json.loads(keys["secondaryNetwork.ovsBridges"]["new"]) == [{"bridgeName": "br-ext",
-                                                                      "physicalInterfaces": ["enp0s1"]}]
+    assert json.loads(keys["secondaryNetwork.ovsBridges"]["new"]) == [
+        {"bridgeName": "br-ext", "physicalInterfaces": ["enp0s1"]}
+    ]
     assert change["versions"] == {"old": ["v2.1.0-dev-6e00ebf"], "new": ["v2.1.0-dev-6e00ebf"], "changed": []}
 
 
@@ -70,14 +78,23 @@ def test_every_format_names_what_changed(change):
     markdown = render.render_markdown(change)
     data = json.loads(render.render_json(change))
     for text in (terminal, markdown):
-        for fact in ("ANT-SEC-001", "SecondaryNetwork", "secondaryNetwork.ovsBridges", "node2", "enp0s1~",
-                     "failed, fallback bundle"):
+        for fact in (
+            "ANT-SEC-001",
+            "SecondaryNetwork",
+            "secondaryNetwork.ovsBridges",
+            "node2",
+            "enp0s1~",
+            "failed, fallback bundle",
+        ):
             assert fact in text, fact
     assert max(len(line) for line in terminal.splitlines()) <= 80
     assert markdown.startswith("## Antrea diff") and len(markdown) < 65_536
     assert data["summary"] == change["summary"]
-    assert re.match(r"\d+ findings appeared; 1 Node changed; 1 feature gate, 1 agent setting changed; host network "
-                    r"changed on node1, node2$", change["summary"])
+    assert re.match(
+        r"\d+ findings appeared; 1 Node changed; 1 feature gate, 1 agent setting changed; host network "
+        r"changed on node1, node2$",
+        change["summary"],
+    )
 
 
 def test_the_other_way_round_the_findings_are_resolved(pair):
@@ -94,8 +111,9 @@ def test_a_bundle_against_itself_has_no_change(pair):
 
 
 def test_nodes_lost_and_versions_between_two_clusters(rules):
-    change = differ.diff(diagnose(SAMPLES / "healthy", rules), diagnose(SAMPLES / "secondary-network-dedicated-nic",
-                                                                       rules))
+    change = differ.diff(
+        diagnose(SAMPLES / "healthy", rules), diagnose(SAMPLES / "secondary-network-dedicated-nic", rules)
+    )
     assert [n["node"] for n in change["nodes"]["lost"]] == ["worker-2"]
     assert change["versions"]["old"] == ["v2.2.0"] and change["versions"]["new"] == ["v2.1.0"]
     assert {"node": "cp-1", "old": "v2.2.0", "new": "v2.1.0"} in change["versions"]["changed"]
@@ -115,22 +133,41 @@ def test_the_command_exit_codes_and_formats(main, capsys, tmp_path):
 
 
 def _snapshot(**nodes: NodeFacts) -> Snapshot:
-    return Snapshot(source="s", collected_at=None, verdict="v", verdict_kind=None, nodes=dict(nodes),
-                    agent_config={}, feature_gates={})
+    return Snapshot(
+        source="s",
+        collected_at=None,
+        verdict="v",
+        verdict_kind=None,
+        nodes=dict(nodes),
+        agent_config={},
+        feature_gates={},
+    )
 
 
 def test_routes_ports_and_hostile_names_in_markdown():
     evil = "@team <script>x</script> #12"
-    old = _snapshot(n1=NodeFacts("n1", routes={"default via 10.0.0.1 dev eth0"}, ovs_ports={"gw0": 2, "tun0": 1},
-                                 interfaces={evil: {"addresses": [], "mtu": 1500, "master": None, "state": "UP"}}))
-    new = _snapshot(n1=NodeFacts("n1", routes={"default via 10.0.0.254 dev eth0"}, ovs_ports={"gw0": 3, "p1": 4},
-                                 interfaces={}))
+    old = _snapshot(
+        n1=NodeFacts(
+            "n1",
+            routes={"default via 10.0.0.1 dev eth0"},
+            ovs_ports={"gw0": 2, "tun0": 1},
+            interfaces={evil: {"addresses": [], "mtu": 1500, "master": None, "state": "UP"}},
+        )
+    )
+    new = _snapshot(
+        n1=NodeFacts("n1", routes={"default via 10.0.0.254 dev eth0"}, ovs_ports={"gw0": 3, "p1": 4}, interfaces={})
+    )
     change = compare(old, new)
     host = change["host"][0]
-    assert host["routes"] == {"added": ["default via 10.0.0.254 dev eth0"],
-                              "removed": ["default via 10.0.0.1 dev eth0"]}
-    assert host["ovs_ports"] == {"added": [{"port": "p1", "ofport": 4}], "removed": [{"port": "tun0", "ofport": 1}],
-                                 "changed": [{"port": "gw0", "old": 2, "new": 3}]}
+    assert host["routes"] == {
+        "added": ["default via 10.0.0.254 dev eth0"],
+        "removed": ["default via 10.0.0.1 dev eth0"],
+    }
+    assert host["ovs_ports"] == {
+        "added": [{"port": "p1", "ofport": 4}],
+        "removed": [{"port": "tun0", "ofport": 1}],
+        "changed": [{"port": "gw0", "old": 2, "new": 3}],
+    }
     markdown = render.render_markdown(change)
     assert "<script>" not in markdown.replace("`@team <script>x</script> #12`", "")
     assert f"`{evil}`" in markdown  # untrusted names only inside code spans

@@ -31,8 +31,13 @@ def redacted(tmp_path_factory) -> tuple[Path, Path]:
     """A redacted report and its map (for `unredact`)."""
     folder = tmp_path_factory.mktemp("redacted")
     report = folder / "report.md"
-    proc = subprocess.run([sys.executable, "-m", "diagnose", "scan", str(NODE2_INFO), "--redact", "-o", str(report)],
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", "scan", str(NODE2_INFO), "--redact", "-o", str(report)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     return report, Path(f"{report}.redaction-map.json")
 
@@ -41,9 +46,13 @@ def redacted(tmp_path_factory) -> tuple[Path, Path]:
 def results(tmp_path_factory) -> Path:
     """A batch results folder (for `summary`)."""
     out = tmp_path_factory.mktemp("batch") / "results"
-    proc = subprocess.run([sys.executable, "-m", "diagnose", "batch", str(NODE2_INFO), "--out", str(out), "-j", "1",
-                           "-q"], env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", "batch", str(NODE2_INFO), "--out", str(out), "-j", "1", "-q"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -67,8 +76,17 @@ def test_dev_null_stays_a_device(sandboxed_dev, redacted, results, command):
     proc = sandboxed_dev.run(*_commands(redacted, results)[command], "-o", "/dev/null")
     assert proc.returncode == 0, proc.stderr
     assert sandboxed_dev.kind("null") == "char"
-    assert sandboxed_dev.entries() == {"null", "zero", "full", "random", "urandom", "fd", "stdin", "stdout",
-                                       "stderr"}  # no temp file, no map, nothing else in /dev
+    assert sandboxed_dev.entries() == {
+        "null",
+        "zero",
+        "full",
+        "random",
+        "urandom",
+        "fd",
+        "stdin",
+        "stdout",
+        "stderr",
+    }  # no temp file, no map, nothing else in /dev
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -200,8 +218,9 @@ def test_a_symlink_gets_its_temp_file_in_its_own_directory(tmp_path, main, capsy
 def test_a_new_report_inside_the_input_directory_is_refused(bundle, main, capsys):
     before = sorted(os.listdir(bundle))
     assert main("scan", bundle, "-o", bundle / "report.md") == 2
-    assert capsys.readouterr().err == (f"antrea-diagnose: Refusing to write the report inside the input directory "
-                                       f"({bundle / 'report.md'}).\n")
+    assert capsys.readouterr().err == (
+        f"antrea-diagnose: Refusing to write the report inside the input directory ({bundle / 'report.md'}).\n"
+    )
     assert sorted(os.listdir(bundle)) == before
     assert main("timeline", bundle, "-o", bundle / "sub" / ".." / "events.csv") == 2
     assert sorted(os.listdir(bundle)) == before
@@ -251,16 +270,22 @@ def test_standard_output_on_a_full_disk_is_one_sentence(dev):
     with open("/dev/full", "wb") as full:
         proc = dev.run("scan", NODE2_INFO, "-f", "json", stdout=full)
     assert proc.returncode == 2
-    assert proc.stderr.decode() == "antrea-diagnose: Cannot write the output to standard output: No space left on " \
-                                   "device.\n"
+    assert (
+        proc.stderr.decode() == "antrea-diagnose: Cannot write the output to standard output: No space left on "
+        "device.\n"
+    )
 
 
 @pytest.mark.parametrize("fmt", ["terminal", "json"])
 def test_a_closed_pipe_ends_quietly(fmt):
     """`scan | head -c 100`: no traceback, and not exit 1 (which means a finding at --fail-on)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
-    proc = subprocess.Popen([sys.executable, "-m", "diagnose", "scan", SAMPLE_6448, "-f", fmt],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "diagnose", "scan", SAMPLE_6448, "-f", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.read(100)
     proc.stdout.close()

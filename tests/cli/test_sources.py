@@ -64,8 +64,14 @@ def test_empty_standard_input_is_unreadable_input(private_tmp, run):
 def test_a_terminal_on_standard_input_is_a_usage_error():
     controller, terminal = os.openpty()
     try:
-        proc = subprocess.run([sys.executable, "-m", "diagnose", "scan", "-"], stdin=terminal, capture_output=True,
-                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", "diagnose", "scan", "-"],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=60,
+        )
     finally:
         os.close(controller)
         os.close(terminal)
@@ -96,8 +102,7 @@ def test_files_with_the_same_name_keep_their_folder(tmp_path, scan_json):
         shutil.copy(NODE2_LOGS / "ip-route.txt", tmp_path / f"{node}-logs" / "route.txt")
     code, report, err = scan_json(tmp_path / "node1-logs" / "route.txt", tmp_path / "node2-logs" / "route.txt")
     assert code == 0, err
-    assert sorted(a["path"] for a in report["source"]["artifacts"]) == ["node1-logs/route.txt",
-                                                                         "node2-logs/route.txt"]
+    assert sorted(a["path"] for a in report["source"]["artifacts"]) == ["node1-logs/route.txt", "node2-logs/route.txt"]
 
 
 def test_a_folder_and_standard_input_together(tmp_path, scan_json):
@@ -117,10 +122,13 @@ def test_the_same_file_twice_is_read_once(scan_json):
     assert {"path": str(NODE2_INFO), "reason": "is named twice; read once"} in report["source"]["unreadable"]
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["-", "-"], 2, "Standard input (-) can be read only once."),
-    ([str(NODE2_INFO), "/nonexistent/route.txt"], 3, "/nonexistent/route.txt does not exist."),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["-", "-"], 2, "Standard input (-) can be read only once."),
+        ([str(NODE2_INFO), "/nonexistent/route.txt"], 3, "/nonexistent/route.txt does not exist."),
+    ],
+)
 def test_bad_sources_are_one_sentence(run, args, code, message):
     got, _, err = run("scan", *args, stdin=b"x")
     assert (got, err) == (code, f"antrea-diagnose: {message}\n")
@@ -137,8 +145,13 @@ def test_a_terminated_scan_leaves_no_temp_folder(tmp_path):
     temp = tmp_path / "tmpdir"
     temp.mkdir()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
-    proc = subprocess.Popen([sys.executable, "-m", "diagnose", "scan", str(NODE2_INFO), "-"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "diagnose", "scan", str(NODE2_INFO), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     assert proc.stdin is not None
     proc.stdin.write(NODE2_INFO.read_bytes())
     proc.stdin.flush()

@@ -25,7 +25,8 @@ def test_extending_the_built_in_report_by_its_own_name(user_templates, run):
     (user_templates / "report.md.j2").write_text(
         '{% extends "report.md.j2" %}\n'
         "{% block footer %}{{ super() }}Reviewed by the network team; {{ found | length }} problem(s), "
-        "{{ src.rules_run }} rules.\n{% endblock %}\n")
+        "{{ src.rules_run }} rules.\n{% endblock %}\n"
+    )
     code, out, err = run("scan", NODE2_INFO, "-f", "md", "--templates", user_templates)
     assert code == 0, err
     assert out.startswith("## Antrea diagnosis") and "SecondaryNetwork bridged the Node" in out
@@ -39,13 +40,16 @@ def test_the_built_in_templates_under_builtin(user_templates, run):
     assert code == 0 and out.startswith("Note for the customer.\n\n## Antrea diagnosis"), err
 
 
-@pytest.mark.parametrize("text, message", [
-    ("# Report\n{% if %}\n", "report.md.j2:2: Expected an expression, got 'end of statement block'."),
-    ("# Report\n\n{{ d.no_such_key }}\n", "report.md.j2:3: 'dict object' has no attribute 'no_such_key'."),
-    ("{{ d.source.path | shout }}\n", "report.md.j2:1: No filter named 'shout'."),
-    ("x\n{{ 1 // 0 }}\n", "report.md.j2:2: ZeroDivisionError: integer division or modulo by zero."),
-    ('{% include "header.md.j2" %}\n', "Template 'header.md.j2' was found neither in"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("# Report\n{% if %}\n", "report.md.j2:2: Expected an expression, got 'end of statement block'."),
+        ("# Report\n\n{{ d.no_such_key }}\n", "report.md.j2:3: 'dict object' has no attribute 'no_such_key'."),
+        ("{{ d.source.path | shout }}\n", "report.md.j2:1: No filter named 'shout'."),
+        ("x\n{{ 1 // 0 }}\n", "report.md.j2:2: ZeroDivisionError: integer division or modulo by zero."),
+        ('{% include "header.md.j2" %}\n', "Template 'header.md.j2' was found neither in"),
+    ],
+)
 def test_a_mistake_in_a_template_is_a_usage_error_with_file_and_line(user_templates, run, text, message):
     (user_templates / "report.md.j2").write_text(text)
     code, out, err = run("scan", NODE2_INFO, "-f", "md", "--templates", user_templates)
@@ -68,8 +72,9 @@ def test_templates_with_a_format_that_has_none_say_so(user_templates, run):
 def _in_sync(path, generated: str, regenerate: str) -> None:
     current = path.read_text(encoding="utf-8")
     if current != generated:
-        diff = "".join(difflib.unified_diff(current.splitlines(True), generated.splitlines(True), str(path),
-                                            "generated", n=1))
+        diff = "".join(
+            difflib.unified_diff(current.splitlines(True), generated.splitlines(True), str(path), "generated", n=1)
+        )
         pytest.fail(f"{path.name} is out of date. Regenerate it:\n\n    {regenerate}\n\n{diff[:4000]}")
 
 
@@ -89,6 +94,16 @@ def test_docs_templates_md_lists_the_report_variables():
 
 def test_every_command_is_in_docs_cli_md():
     doc = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    for command in ("scan", "timeline", "diff", "batch", "summary", "redact", "unredact", "rules list",
-                    "rules show", "rules lint"):
+    for command in (
+        "scan",
+        "timeline",
+        "diff",
+        "batch",
+        "summary",
+        "redact",
+        "unredact",
+        "rules list",
+        "rules show",
+        "rules lint",
+    ):
         assert f"### `{command}`" in doc

@@ -28,8 +28,7 @@ def tmux():
 
 def _screen(tmp_path, width: int, *args: str) -> list[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return tmux_screen.screen([sys.executable, "-m", "diagnose", "scan", str(SAMPLE_6448), *args], width, tmp_path,
-                              env)
+    return tmux_screen.screen([sys.executable, "-m", "diagnose", "scan", str(SAMPLE_6448), *args], width, tmp_path, env)
 
 
 def _row_heights(lines: list[str], starts: list[int], end: int) -> list[int]:
@@ -43,8 +42,9 @@ def _node_rows(lines: list[str], names: list[str]) -> list[int]:
     starts = []
     for name in names:
         starts.append(next(i for i in range(head + 2, len(lines)) if lines[i].startswith(f"│ {name} ")))
-    end = next(i for i in range(starts[-1] + 1, len(lines))
-               if lines[i].startswith("╰") or re.match(r"^│ \S+: ", lines[i]))
+    end = next(
+        i for i in range(starts[-1] + 1, len(lines)) if lines[i].startswith("╰") or re.match(r"^│ \S+: ", lines[i])
+    )
     assert starts == sorted(starts)
     return _row_heights(lines, starts, end)
 

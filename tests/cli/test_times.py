@@ -55,4 +55,3 @@ def test_a_time_of_day_without_dated_events_is_a_usage_error(tmp_path, run):
     pasted.write_text("Error running agent: error initializing agent: Spec.PodCIDR is empty for Node node2\n")
     code, _, err = run("timeline", pasted, "--since", "18:57")
     assert code == 2 and "a time of day cannot be placed; give a date too" in err
-

@@ -28,13 +28,23 @@ def screen(command: list[str], width: int, folder: Path, env: dict[str, str], ti
     env = {k: v for k, v in env.items() if k not in ("COLUMNS", "LINES", "TMUX")}
     env["TERM"] = "xterm-256color"
     base = ["tmux", "-S", str(socket), "-f", str(conf)]
-    subprocess.run([*base, "new-session", "-d", "-x", str(width), "-y", "50", "-s", "t", str(script)], env=env,
-                   check=True, timeout=30)
+    subprocess.run(
+        [*base, "new-session", "-d", "-x", str(width), "-y", "50", "-s", "t", str(script)],
+        env=env,
+        check=True,
+        timeout=30,
+    )
     try:
         deadline = time.monotonic() + timeout
         while True:
-            lines = subprocess.run([*base, "capture-pane", "-p", "-t", "t", "-S", "-", "-E", "-"], env=env,
-                                   capture_output=True, text=True, check=True, timeout=30).stdout.splitlines()
+            lines = subprocess.run(
+                [*base, "capture-pane", "-p", "-t", "t", "-S", "-", "-E", "-"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=30,
+            ).stdout.splitlines()
             if any(line.strip() == DONE for line in lines):
                 end = next(i for i, line in enumerate(lines) if line.strip() == DONE)
                 return [line.rstrip() for line in lines[:end]]

@@ -5,8 +5,17 @@ from diagnose.rules.rule import Finding
 
 
 def _finding(rule_id: str, category: str, severity: str, explains: tuple[str, ...] = ()) -> Finding:
-    return Finding(rule_id=rule_id, slug=rule_id.lower(), category=category, severity=severity, title=rule_id,
-                   nodes=["worker-1"], confidence=0.8, summary=rule_id, explains=explains)
+    return Finding(
+        rule_id=rule_id,
+        slug=rule_id.lower(),
+        category=category,
+        severity=severity,
+        title=rule_id,
+        nodes=["worker-1"],
+        confidence=0.8,
+        summary=rule_id,
+        explains=explains,
+    )
 
 
 def test_a_recovered_cause_does_not_absorb_a_current_symptom():

@@ -42,16 +42,27 @@ def pack(tmp_path: Path) -> Path:
 
 def scan(pack: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "ANTREA_DIAGNOSE_RULE_ERRORS"}  # as users run it
-    return subprocess.run([sys.executable, "-m", "diagnose", "scan", str(HEALTHY), "--rules", str(pack), *args],
-                          capture_output=True, text=True, cwd=ROOT, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "diagnose", "scan", str(HEALTHY), "--rules", str(pack), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
 
 
 def test_the_json_report_names_the_rule_the_error_and_the_line(pack):
     result = scan(pack, "-f", "json")
     assert result.returncode == 0, result.stderr
     failures = json.loads(result.stdout)["rule_failures"]
-    assert failures == [{"rule_id": "ANT-BRK-001", "title": "A rule with a bug", "error": "KeyError: 'mtu'",
-                         "where": "always_raises.py:12"}]
+    assert failures == [
+        {
+            "rule_id": "ANT-BRK-001",
+            "title": "A rule with a bug",
+            "error": "KeyError: 'mtu'",
+            "where": "always_raises.py:12",
+        }
+    ]
     assert "Rule ANT-BRK-001 failed" in result.stderr
 
 
@@ -76,6 +87,7 @@ def test_in_tests_a_raising_rule_raises(pack):
 
 
 def test_rules_lint_fails_a_raising_rule(pack):
-    result = subprocess.run([sys.executable, "-m", "diagnose", "rules", "lint", str(pack)], capture_output=True,
-                            text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "diagnose", "rules", "lint", str(pack)], capture_output=True, text=True, cwd=ROOT
+    )
     assert result.returncode == 1 and "check() fails on a bundle with no evidence: KeyError" in result.stdout

@@ -17,16 +17,26 @@ from diagnose.rules.rule import Rule, Step
 from diagnose.scan.scanner import Hit, Scanner
 from diagnose.scan.signature import Signature
 
-HEADER = ("Log file created at: 2024/06/28 18:57:17\nRunning on machine: {node}\n"
-          "Binary: Built with gc go1.21.11 for linux/amd64\n"
-          "Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg\n")
+HEADER = (
+    "Log file created at: 2024/06/28 18:57:17\nRunning on machine: {node}\n"
+    "Binary: Built with gc go1.21.11 for linux/amd64\n"
+    "Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg\n"
+)
 
 # A one-signature pack, so these tests do not depend on what the built-in rules match.
 KNOWN = Rule(
-    id="ANT-TST-001", slug="known", title="Known", category="agent-crash", severity="error",
-    message="known", remediation=(Step("x", "true"),), references=("antrea-io/antrea#1",),
-    signatures=(Signature("known", r"failed to list \*v1\.(?P<kind>\w+)", "failed to list "),
-                Signature("fatal", r"Error running agent: (?P<err>.*)", "Error running agent", follow=5)),
+    id="ANT-TST-001",
+    slug="known",
+    title="Known",
+    category="agent-crash",
+    severity="error",
+    message="known",
+    remediation=(Step("x", "true"),),
+    references=("antrea-io/antrea#1",),
+    signatures=(
+        Signature("known", r"failed to list \*v1\.(?P<kind>\w+)", "failed to list "),
+        Signature("fatal", r"Error running agent: (?P<err>.*)", "Error running agent", follow=5),
+    ),
     check=lambda ev: [],
 )
 
@@ -65,8 +75,12 @@ def test_unknown_error_lines_are_templated_and_counted(tmp_path):
     assert (pool["count"], pool["level"]) == (2, "warning")
     assert len(found) == 2, "info lines are not errors"
     assert d["unexplained"][0] is sync or d["unexplained"][0] == sync, "most frequent first"
-    assert sync["example"] == {"artifact": "antrea-agent.log", "line": 6,
-                               "time": "2024-06-28T18:57:02.000000", "text": lines[1]}
+    assert sync["example"] == {
+        "artifact": "antrea-agent.log",
+        "line": 6,
+        "time": "2024-06-28T18:57:02.000000",
+        "text": lines[1],
+    }
     assert sync["overflow"] is False
 
 
@@ -101,12 +115,17 @@ def test_a_line_in_every_klog_severity_file_counts_once(tmp_path):
 
 
 def test_ovs_err_and_warn_lines_are_templated_with_their_module(tmp_path):
-    log = "\n".join([
-        "2024-06-28T18:57:20.120Z|00051|dpif_netlink(handler3)|WARN|system@ovs-system: lost packet on port channel 3",
-        "2024-06-28T18:57:21.120Z|00052|dpif_netlink(handler4)|WARN|system@ovs-system: lost packet on port channel 7",
-        "2024-06-28T18:57:22.120Z|00053|bridge|ERR|could not open network device web-1-7d2c91 (No such device)",
-        "2024-06-28T18:57:23.120Z|00054|bridge|INFO|bridge br-int: added interface antrea-gw0 on port 2",
-    ]) + "\n"
+    log = (
+        "\n".join(
+            [
+                "2024-06-28T18:57:20.120Z|00051|dpif_netlink(handler3)|WARN|system@ovs-system: lost packet on port channel 3",
+                "2024-06-28T18:57:21.120Z|00052|dpif_netlink(handler4)|WARN|system@ovs-system: lost packet on port channel 7",
+                "2024-06-28T18:57:22.120Z|00053|bridge|ERR|could not open network device web-1-7d2c91 (No such device)",
+                "2024-06-28T18:57:23.120Z|00054|bridge|INFO|bridge br-int: added interface antrea-gw0 on port 2",
+            ]
+        )
+        + "\n"
+    )
     found = by_template(report(tmp_path, {"node2/ovs-vswitchd.log": log}))
     assert found["dpif_netlink: system@ovs-system: lost packet on port channel <num>"]["count"] == 2
     err = found["bridge: could not open network device <iface> (No such device)"]
@@ -126,12 +145,18 @@ def test_node_names_are_masked_even_when_named_by_another_node(tmp_path):
 
 def test_templates_mask_what_varies_and_keep_the_message():
     t = unexplained.template_of
-    assert t('"Failed to add" uuid="123e4567-e89b-12d3-a456-426614174000" mac=0a:58:0a:f4:01:05') == \
-        '"Failed to add" uuid="<name>" mac=<mac>'
-    assert t("container 3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c1b2a3f4e gone at 18:57:17.5") == \
-        "container <hex> gone at <time>"
-    assert t("route fd00:10:244::/64 via [2001:db8::1]:443 on v2.1.0-dev-6e00ebf") == \
-        "route <ip> via [<ip>]:<num> on <version>"
+    assert (
+        t('"Failed to add" uuid="123e4567-e89b-12d3-a456-426614174000" mac=0a:58:0a:f4:01:05')
+        == '"Failed to add" uuid="<name>" mac=<mac>'
+    )
+    assert (
+        t("container 3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c1b2a3f4e gone at 18:57:17.5")
+        == "container <hex> gone at <time>"
+    )
+    assert (
+        t("route fd00:10:244::/64 via [2001:db8::1]:443 on v2.1.0-dev-6e00ebf")
+        == "route <ip> via [<ip>]:<num> on <version>"
+    )
     assert t("Received bundle error msg: [4 4 0 120 0 0 0 51]") == "Received bundle error msg: [<nums>]"
     assert t("Get https://10.0.0.1:6443/api?x=1: EOF") == "Get <url>: EOF"
     assert t("x" * 5000).endswith("…") and len(t("x" * 5000)) <= unexplained.MAX_MESSAGE + 1
@@ -167,8 +192,13 @@ def mined(data: str, engine: str, monkeypatch) -> tuple[list[Hit], list[unexplai
     scanner = Scanner(sigs, engine=engine, catch_all=unexplained.SIGNATURES)
     miner = unexplained.Miner()
     hits: list[Hit] = []
-    scanner.scan(io.BytesIO(data.encode()), "agent-log", hits.append, is_header_or_log_start,
-                 miner.callback(Artifact("a.log", "agent-log", "node1"), None))
+    scanner.scan(
+        io.BytesIO(data.encode()),
+        "agent-log",
+        hits.append,
+        is_header_or_log_start,
+        miner.callback(Artifact("a.log", "agent-log", "node1"), None),
+    )
     return hits, sorted(miner.templates(), key=lambda t: t.first.line)
 
 
@@ -180,19 +210,31 @@ def test_every_error_warning_and_fatal_line_is_mined_with_the_signatures_that_ma
     filler = klog("I", 1, "x" * 100)
     # The follow-signature line ends a chunk, so its hit waits for the next chunk's lines.
     head = (filler + "\n") * ((CHUNK - len(fatal) - 1) // (len(filler) + 1))
-    lines = [klog("W", 2, "failed to list *v1.Pod: timeout"), klog("E", 3, "new thing 7"),
-             klog("W", 4, "failed to list *v1.Node: timeout"), klog("I", 5, "failed to list *v1.Pod: info only"),
-             "2024-06-28T18:57:22.120Z|00053|bridge|ERR|not a klog line"]
+    lines = [
+        klog("W", 2, "failed to list *v1.Pod: timeout"),
+        klog("E", 3, "new thing 7"),
+        klog("W", 4, "failed to list *v1.Node: timeout"),
+        klog("I", 5, "failed to list *v1.Pod: info only"),
+        "2024-06-28T18:57:22.120Z|00053|bridge|ERR|not a klog line",
+    ]
     pad = klog("I", 1, "y" * (CHUNK - len(head) - len(fatal) - 2 - len(klog("I", 1, ""))))
     data = head + pad + "\n" + fatal + "\ngoroutine 1 [running]:\n" + "\n".join(lines) + "\n"
     hits, templates = mined(data, engine, monkeypatch)
     n = head.count("\n") + 2  # the fatal line's number
-    assert [(h.key, h.line_no) for h in hits] == [("ANT-TST-001:fatal", n), ("ANT-TST-001:known", n + 2),
-                                                  ("ANT-TST-001:known", n + 4), ("ANT-TST-001:known", n + 5)]
+    assert [(h.key, h.line_no) for h in hits] == [
+        ("ANT-TST-001:fatal", n),
+        ("ANT-TST-001:known", n + 2),
+        ("ANT-TST-001:known", n + 4),
+        ("ANT-TST-001:known", n + 5),
+    ]
     assert hits[0].following == ["goroutine 1 [running]:"]
     found = {(t.level, t.text): t for t in templates}
-    assert list(found) == [("error", "Error running agent: boom"), ("warning", "failed to list *v1.Pod: timeout"),
-                           ("error", "new thing <num>"), ("warning", "failed to list *v1.Node: timeout")]
+    assert list(found) == [
+        ("error", "Error running agent: boom"),
+        ("warning", "failed to list *v1.Pod: timeout"),
+        ("error", "new thing <num>"),
+        ("warning", "failed to list *v1.Node: timeout"),
+    ]
     assert found[("error", "Error running agent: boom")].signatures == {"ANT-TST-001:fatal"}
     assert found[("warning", "failed to list *v1.Pod: timeout")].signatures == {"ANT-TST-001:known"}
     assert found[("error", "new thing <num>")].signatures == set()
@@ -221,7 +263,9 @@ def test_only_templates_a_finding_explains_are_left_out(tmp_path):
     miner.add(log, "E", "something new", 3, "z")
     assert [u["template"] for u in miner.results(cluster)] == ["something new"]
     assert sorted(u["template"] for u in miner.results(cluster, explained={"ANT-TST-001:known"})) == [
-        "Error running agent: boom", "something new"]
+        "Error running agent: boom",
+        "something new",
+    ]
 
 
 def test_lines_differing_in_a_digit_no_mask_covers_stay_apart():
@@ -232,11 +276,17 @@ def test_lines_differing_in_a_digit_no_mask_covers_stay_apart():
     artifact = Artifact("a.log", "agent-log", "node1")
     cluster.node("node1").artifacts.append(artifact)
     log = miner.log(artifact, None)
-    for n, msg in enumerate(["eth0 is down", "eth1 is down", "port 5 busy", "port 7 busy", "node1 is gone",
-                             "node2 is gone"], 1):
+    for n, msg in enumerate(
+        ["eth0 is down", "eth1 is down", "port 5 busy", "port 7 busy", "node1 is gone", "node2 is gone"], 1
+    ):
         miner.add(log, "E", msg, n, msg)
     assert {u["template"]: u["count"] for u in miner.results(cluster)} == {
-        "eth0 is down": 1, "eth1 is down": 1, "port <num> busy": 2, "<node> is gone": 1, "node2 is gone": 1}
+        "eth0 is down": 1,
+        "eth1 is down": 1,
+        "port <num> busy": 2,
+        "<node> is gone": 1,
+        "node2 is gone": 1,
+    }
 
 
 def test_templates_that_keep_digits_group_messages_whose_other_digits_vary(monkeypatch):
@@ -257,8 +307,11 @@ def test_templates_that_keep_digits_group_messages_whose_other_digits_vary(monke
     miner.add(log, "W", "node1 has 3 pods", 301, "x")
     miner.add(log, "W", "node7 has 4 pods", 302, "x")
     assert {u["template"]: u["count"] for u in miner.results(cluster)} == {
-        'failed to list *v1.Pod: Get "<name>": EOF': 150, 'failed to list *v2.Pod: Get "<name>": EOF': 150,
-        "<node> has <num> pods": 1, "node7 has <num> pods": 1}
+        'failed to list *v1.Pod: Get "<name>": EOF': 150,
+        'failed to list *v2.Pod: Get "<name>": EOF': 150,
+        "<node> has <num> pods": 1,
+        "node7 has <num> pods": 1,
+    }
     assert len(templated) < 20
 
 
@@ -277,8 +330,9 @@ def test_a_flood_of_unique_ids_neither_grows_the_cache_nor_makes_it_template_aga
         miner.add(log, "E", msg.format(n=n % 7, cid=f"{n * 2654435761 % 2**64:016x}"), n + 1, "x")
     [entry] = miner.results(cluster)
     assert entry["count"] == 3 * unexplained._CACHE_SIZE
-    assert entry["template"] == ('"Failed to request IP addresses for container" err="range <ip> is full" '
-                                 'container="<name>"')
+    assert entry["template"] == (
+        '"Failed to request IP addresses for container" err="range <ip> is full" container="<name>"'
+    )
     assert len(templated) == 1  # the ids come and go from the cache, the template learned stays
     assert all(len(c.by_level["error"]) <= unexplained._CACHE_SIZE for c in miner._caches.values())
 
@@ -307,7 +361,7 @@ def test_schema_rejects_a_broken_unexplained_entry(d):
 
 def test_markdown_lists_templates_in_code_and_examples_in_a_fence(d):
     md = render(d, "md")
-    section = md[md.index("### Unexplained errors"):md.index("### Nodes")]
+    section = md[md.index("### Unexplained errors") : md.index("### Nodes")]
     assert "4 error or warning lines that no rule explains, grouped into 2 templates" in section
     # The template is a code span longer than any backtick run in it (nothing inside renders or
     # pings), with the table's | escaped; the examples are in a fence that outlasts the ``` too.
@@ -327,8 +381,8 @@ def test_markdown_shows_at_most_25_templates_and_counts_the_rest(d):
 
 def test_html_escapes_templates_and_examples(d):
     html = render(d, "html")
-    section = html[html.index('<section id="unexplained">'):]
-    section = section[:section.index("</section>")]
+    section = html[html.index('<section id="unexplained">') :]
+    section = section[: section.index("</section>")]
     assert "<script>" not in section and "&lt;script&gt;" in section
     assert "failed &lt;num&gt;" in section
 
@@ -345,8 +399,17 @@ def test_a_flood_of_long_templates_still_fits_a_github_comment(d):
     from diagnose.report.markdown import MAX_CHARS
 
     long = {"artifact": "a.log", "line": 1, "time": None, "text": "E" + "x" * 999}
-    d["unexplained"] = [{"template": f"{i} " + "y" * 600, "count": 2000 - i, "level": "error", "nodes": ["node2"],
-                         "example": long, "overflow": False} for i in range(2000)]
+    d["unexplained"] = [
+        {
+            "template": f"{i} " + "y" * 600,
+            "count": 2000 - i,
+            "level": "error",
+            "nodes": ["node2"],
+            "example": long,
+            "overflow": False,
+        }
+        for i in range(2000)
+    ]
     md = render(d, "md")
     assert len(md) < MAX_CHARS
     assert "### Unexplained errors" in md and "1,975 more templates" in md

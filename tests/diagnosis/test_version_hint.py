@@ -17,8 +17,10 @@ CASE = ROOT / "tests" / "fixtures" / "real-cases" / "tunnel-ofport-mismatch-afte
 # pkg/agent/agent_linux.go, v1.8.0 to v1.15.0 only.
 V1_LINE = 'E0406 00:04:00.000000       1 agent_linux.go:310] "Delete OVS port failed" err="no such port"\n'
 # pkg/agent/agent.go since v2.0.0 (not in any earlier release).
-V2_LINE = ('E0406 00:04:00.000000       1 agent.go:339] "Interface type is not set, you may be trying to upgrade '
-           'from an Antrea version which is too old" interfaceName="p1"\n')
+V2_LINE = (
+    'E0406 00:04:00.000000       1 agent.go:339] "Interface type is not set, you may be trying to upgrade '
+    'from an Antrea version which is too old" interfaceName="p1"\n'
+)
 
 
 def tunnel_findings(report: dict) -> list[dict]:

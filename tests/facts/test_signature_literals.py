@@ -31,15 +31,18 @@ def test_releases_that_word_it_differently_are_named():
     assert "'Failed to get node from K8s with name %s: %v'" in warning
 
 
-@pytest.mark.parametrize("literal, versions", [
-    ("Failed to initialize iptables: ", ">=1.0.0"),  # right
-    ('"Got Interface MTU" MTU=', ">=1.11.0"),  # a structured line's message and key
-    ("Multicast feature doesn't work", "all"),  # a feature younger than "all": nothing else was logged
-    ("Caches are synced", "all"),  # client-go, though Antrea says "caches not synced" somewhere
-    ("x509: ", "all"),
-    ("sample failure: ", "all"),  # resembles no Antrea message: another program's
-    ("error setting up iptables rules", ">=0.2.0,<0.5.0"),  # older than the catalogue: cannot judge
-])
+@pytest.mark.parametrize(
+    "literal, versions",
+    [
+        ("Failed to initialize iptables: ", ">=1.0.0"),  # right
+        ('"Got Interface MTU" MTU=', ">=1.11.0"),  # a structured line's message and key
+        ("Multicast feature doesn't work", "all"),  # a feature younger than "all": nothing else was logged
+        ("Caches are synced", "all"),  # client-go, though Antrea says "caches not synced" somewhere
+        ("x509: ", "all"),
+        ("sample failure: ", "all"),  # resembles no Antrea message: another program's
+        ("error setting up iptables rules", ">=0.2.0,<0.5.0"),  # older than the catalogue: cannot judge
+    ],
+)
 def test_right_foreign_or_unjudgeable_literals_get_no_warning(literal, versions):
     assert literal_warnings(literal, versions) == []
 
@@ -63,4 +66,5 @@ def test_the_lint_of_a_users_pack_warns_about_a_wrong_versions_claim_and_does_no
     assert not problem.error
     assert problem.message == (
         "signature 'mtu': literal '\"Got Interface MTU\" MTU=' is in no Antrea message of the versions it claims "
-        "(<1.11.0: v1.0.0..v1.10.0); the source has it in 'Got Interface MTU' (pkg/agent, v1.11.0..main)")
+        "(<1.11.0: v1.0.0..v1.10.0); the source has it in 'Got Interface MTU' (pkg/agent, v1.11.0..main)"
+    )

@@ -29,8 +29,13 @@ def network(adapter: str) -> list[hns.HnsNetwork]:
 
 
 def test_healthy_node_br_int_holds_the_node_ip_and_ethernet0_is_the_uplink():
-    host = winhost.build(parsed("ipconfig.ws2019.bundle.txt"), parsed("get-netadapter.ws2019.bundle.txt"),
-                         parsed("route-print.ws2019.bundle.txt"), network("Ethernet0"), node_ips={"192.168.77.104"})
+    host = winhost.build(
+        parsed("ipconfig.ws2019.bundle.txt"),
+        parsed("get-netadapter.ws2019.bundle.txt"),
+        parsed("route-print.ws2019.bundle.txt"),
+        network("Ethernet0"),
+        node_ips={"192.168.77.104"},
+    )
     assert host is not None
     assert host.uplink_name == "Ethernet0" and host.uplink.net.status == "Up" and host.uplink.ip is None
     [role] = host.needs_node_ip()
@@ -49,8 +54,9 @@ def test_without_hns_the_uplink_is_the_physical_adapter_whose_mac_br_int_took():
 
 
 def test_before_the_rename_the_vnic_of_the_uplink_must_hold_the_node_ip():
-    host = winhost.build(parsed("ipconfig.ws2022.apipa.txt"), parsed("get-netadapter.ws2022.txt"), None,
-                         network("Ethernet 2"))
+    host = winhost.build(
+        parsed("ipconfig.ws2022.apipa.txt"), parsed("get-netadapter.ws2022.txt"), None, network("Ethernet 2")
+    )
     [role] = host.needs_node_ip()
     assert (role.adapter.name, role.role) == ("vEthernet (Ethernet 2)", "management")
     assert role.adapter.without_lease and host.node_ip_holders() == []
@@ -87,22 +93,27 @@ def test_node_view_accessors_read_a_windows_bundle():
 def test_the_node_ip_on_a_vnic_of_another_vswitch_is_a_taken_uplink():
     """antrea-io/antrea#2246: another HNS network (Docker's, a previous CNI's) holds the physical
     adapter, so the Node IP sits on its vNIC and Antrea refuses that uplink."""
-    table = winadapters.parse("Name                      InterfaceDescription                    ifIndex Status\n"
-                              "----                      --------------------                    ------- ------\n"
-                              "vEthernet (Ethernet0)     Hyper-V Virtual Ethernet Adapter             14 Up           "
-                              "00-50-56-8E-2A-11        10 Gbps\n"
-                              "Ethernet0                 vmxnet3 Ethernet Adapter                      6 Up           "
-                              "00-50-56-8E-2A-11        10 Gbps\n")
+    table = winadapters.parse(
+        "Name                      InterfaceDescription                    ifIndex Status\n"
+        "----                      --------------------                    ------- ------\n"
+        "vEthernet (Ethernet0)     Hyper-V Virtual Ethernet Adapter             14 Up           "
+        "00-50-56-8E-2A-11        10 Gbps\n"
+        "Ethernet0                 vmxnet3 Ethernet Adapter                      6 Up           "
+        "00-50-56-8E-2A-11        10 Gbps\n"
+    )
     ext = [hns.HnsNetwork(name="ext", type="Transparent", adapter="Ethernet0")]
     taken = winhost.build(None, table, None, ext).taken_uplink()
     assert (taken.vnic.name, taken.physical.name, taken.network.name) == ("vEthernet (Ethernet0)", "Ethernet0", "ext")
-    cfg = winipconfig.parse("Ethernet adapter vEthernet (Ethernet0):\n\n"
-                            "   Description . . . . . . . . . . . : Hyper-V Virtual Ethernet Adapter\n"
-                            "   IPv4 Address. . . . . . . . . . . : 192.168.77.104(Preferred)\n"
-                            "   Default Gateway . . . . . . . . . : 192.168.77.1\n")
+    cfg = winipconfig.parse(
+        "Ethernet adapter vEthernet (Ethernet0):\n\n"
+        "   Description . . . . . . . . . . . : Hyper-V Virtual Ethernet Adapter\n"
+        "   IPv4 Address. . . . . . . . . . . : 192.168.77.104(Preferred)\n"
+        "   Default Gateway . . . . . . . . . : 192.168.77.1\n"
+    )
     assert winhost.build(cfg, table, None, None, node_ips={"192.168.77.104"}).taken_uplink().network is None
     # Antrea's own network, or br-int: the vNIC is Antrea's, nothing is taken
     assert winhost.build(cfg, table, None, network("Ethernet0")).taken_uplink() is None
-    healthy = winhost.build(parsed("ipconfig.ws2019.bundle.txt"), parsed("get-netadapter.ws2019.bundle.txt"),
-                            None, None)
+    healthy = winhost.build(
+        parsed("ipconfig.ws2019.bundle.txt"), parsed("get-netadapter.ws2019.bundle.txt"), None, None
+    )
     assert healthy.taken_uplink() is None

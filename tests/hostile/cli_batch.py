@@ -26,8 +26,9 @@ def _child(job: dict) -> None:
     dirs = {n: os.path.join(sandbox, n) for n in ("work", "home", "tmp")}
     for d in (*dirs.values(), job["cache"]):
         os.makedirs(d, exist_ok=True)
-    os.environ.update(HOME=dirs["home"], TMPDIR=dirs["tmp"], XDG_CACHE_HOME=job["cache"],
-                      XDG_CONFIG_HOME=job["cache"] + "-config")
+    os.environ.update(
+        HOME=dirs["home"], TMPDIR=dirs["tmp"], XDG_CACHE_HOME=job["cache"], XDG_CONFIG_HOME=job["cache"] + "-config"
+    )
     os.environ.pop("ANTREA_DIAGNOSE_DEBUG", None)
     tempfile.tempdir = None  # computed again from TMPDIR
     os.chdir(dirs["work"])

@@ -48,13 +48,25 @@ def run_cli(args: list[str], sandbox: Path, timeout: float = TIMEOUT, cache: Pat
     for d in (work, home, tmp, cache):
         d.mkdir(parents=True, exist_ok=True)
     # The cache and the key that signs it (diagnose.scan.matchers) live outside the checked directories.
-    env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp), "XDG_CACHE_HOME": str(cache),
-           "XDG_CONFIG_HOME": f"{cache}-config",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "TMPDIR": str(tmp),
+        "XDG_CACHE_HOME": str(cache),
+        "XDG_CONFIG_HOME": f"{cache}-config",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("ANTREA_DIAGNOSE_DEBUG", None)
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "diagnose", *args], capture_output=True, text=True,
-                          cwd=work, env=env, timeout=timeout, preexec_fn=_limit_memory)
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnose", *args],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env=env,
+        timeout=timeout,
+        preexec_fn=_limit_memory,
+    )
     seconds = time.monotonic() - start
     written = sorted(str(p.relative_to(sandbox)) for d in (work, home, tmp) for p in d.rglob("*"))
     return CliRun(proc.returncode, proc.stdout, proc.stderr, seconds, written)
@@ -62,18 +74,38 @@ def run_cli(args: list[str], sandbox: Path, timeout: float = TIMEOUT, cache: Pat
 
 def run_cli_batch(jobs: list[tuple[list[str], Path]], cache: Path, timeout: float = TIMEOUT) -> list[CliRun]:
     """Many runs at once (cli_batch.py): (args, sandbox) each; the same fences as run_cli."""
-    spec = [{"args": [str(a) for a in args], "sandbox": str(sandbox), "cache": str(cache), "memory": MEMORY_LIMIT,
-             "timeout": timeout} for args, sandbox in jobs]
+    spec = [
+        {
+            "args": [str(a) for a in args],
+            "sandbox": str(sandbox),
+            "cache": str(cache),
+            "memory": MEMORY_LIMIT,
+            "timeout": timeout,
+        }
+        for args, sandbox in jobs
+    ]
     for _, sandbox in jobs:
         sandbox.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, str(Path(__file__).with_name("cli_batch.py"))], input=json.dumps(spec),
-                          capture_output=True, text=True, env=env, timeout=timeout * 2)
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("cli_batch.py"))],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout * 2,
+    )
     assert proc.returncode == 0, proc.stderr
     runs = []
     for (_, sandbox), res in zip(jobs, json.loads(proc.stdout), strict=True):
-        written = sorted(str(p.relative_to(sandbox)) for d in ("work", "home", "tmp")
-                         for p in (sandbox / d).rglob("*"))
-        runs.append(CliRun(res["returncode"], (sandbox / "stdout").read_text(), (sandbox / "stderr").read_text(),
-                           res["seconds"], written))
+        written = sorted(str(p.relative_to(sandbox)) for d in ("work", "home", "tmp") for p in (sandbox / d).rglob("*"))
+        runs.append(
+            CliRun(
+                res["returncode"],
+                (sandbox / "stdout").read_text(),
+                (sandbox / "stderr").read_text(),
+                res["seconds"],
+                written,
+            )
+        )
     return runs

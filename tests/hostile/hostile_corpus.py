@@ -49,8 +49,9 @@ def gzip_zeros(path: Path, mib: int, prefix: bytes = b"", suffix: bytes = b"") -
     return path
 
 
-def tar_member(name: str, data: bytes = b"", *, size: int | None = None, type_: bytes = tarfile.REGTYPE,
-               linkname: str = "") -> bytes:
+def tar_member(
+    name: str, data: bytes = b"", *, size: int | None = None, type_: bytes = tarfile.REGTYPE, linkname: str = ""
+) -> bytes:
     """One tar header (+ data and padding when data is given)."""
     info = tarfile.TarInfo(name)
     info.size = len(data) if size is None else size
@@ -72,8 +73,9 @@ def tar_gz(path: Path, files: dict[str, bytes]) -> Path:
     return path
 
 
-def tar_gz_with_zero_member(path: Path, name: str, mib: int, before: dict[str, bytes] | None = None,
-                            after: dict[str, bytes] | None = None) -> Path:
+def tar_gz_with_zero_member(
+    path: Path, name: str, mib: int, before: dict[str, bytes] | None = None, after: dict[str, bytes] | None = None
+) -> Path:
     """A .tar.gz whose member `name` is mib MiB of zeros, with ordinary members around it."""
     head = b"".join(tar_member(n, d) for n, d in (before or {}).items()) + tar_member(name, size=mib * MiB)
     tail = b"".join(tar_member(n, d) for n, d in (after or {}).items()) + bytes(1024)
@@ -88,8 +90,9 @@ def zip_bytes(files: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> by
     return buf.getvalue()
 
 
-def zip_zero_bomb(path: Path, mib: int, name: str = "bomb.log", others: dict[str, bytes] | None = None,
-                  declared: int | None = None) -> Path:
+def zip_zero_bomb(
+    path: Path, mib: int, name: str = "bomb.log", others: dict[str, bytes] | None = None, declared: int | None = None
+) -> Path:
     """A zip whose member inflates to mib MiB of zeros; `declared` overrides the size its headers
     claim (a lying header). Other members follow it."""
     data = _ZERO_MIB_DEFLATE * mib + zlib.compressobj(9, zlib.DEFLATED, -15).flush()
@@ -106,8 +109,29 @@ def zip_zero_bomb(path: Path, mib: int, name: str = "bomb.log", others: dict[str
         raw = nm.encode()
         out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, ucrc, len(payload), usize, len(raw), 0))
         out.write(raw + payload)
-        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, ucrc, len(payload),
-                                   usize, len(raw), 0, 0, 0, 0, 0, offset) + raw)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                8,
+                0,
+                0,
+                ucrc,
+                len(payload),
+                usize,
+                len(raw),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + raw
+        )
 
     add(name, data, size, crc)
     for nm, payload in (others or {}).items():
@@ -116,8 +140,9 @@ def zip_zero_bomb(path: Path, mib: int, name: str = "bomb.log", others: dict[str
     cd_start = out.tell()
     for entry in central:
         out.write(entry)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - cd_start,
-                          cd_start, 0))
+    out.write(
+        struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), out.tell() - cd_start, cd_start, 0)
+    )
     path.write_bytes(out.getvalue())
     return path
 
@@ -183,8 +208,7 @@ def pax_digits(path: Path, size: int = MiB - 512) -> Path:
 def long_link_chain(path: Path, count: int, files: dict[str, bytes]) -> Path:
     """A .tar.gz holding `files`, then `count` chained GNU LongLink headers before one member:
     tarfile follows the chain by recursion (RecursionError beyond ~1000)."""
-    chain = b"".join(tar_member("././@LongLink", b"target\x00", type_=tarfile.GNUTYPE_LONGLINK)
-                     for _ in range(count))
+    chain = b"".join(tar_member("././@LongLink", b"target\x00", type_=tarfile.GNUTYPE_LONGLINK) for _ in range(count))
     blob = b"".join(tar_member(n, d) for n, d in files.items()) + chain + tar_member("last.log", b"x\n")
     return write(path, gzip.compress(blob + bytes(1024), mtime=0))
 
@@ -200,8 +224,11 @@ def sparse_tar_gz(path: Path, members: int, hole: int = 400 * GiB, after: dict[s
         info = tarfile.TarInfo(f"GNUSparseFile.0/antrea-agent.sparse{i}.log")
         info.size = 1
         info.mtime = 0
-        info.pax_headers = {"GNU.sparse.map": f"{hole},1", "GNU.sparse.size": str(hole + 1),
-                            "GNU.sparse.name": f"antrea-agent.sparse{i}.log"}
+        info.pax_headers = {
+            "GNU.sparse.map": f"{hole},1",
+            "GNU.sparse.size": str(hole + 1),
+            "GNU.sparse.name": f"antrea-agent.sparse{i}.log",
+        }
         blob += info.tobuf(format=tarfile.PAX_FORMAT) + b"x" + bytes(511)
     blob += b"".join(tar_member(n, d) for n, d in (after or {}).items())
     return write(path, gzip.compress(blob + bytes(1024), mtime=0))
@@ -224,7 +251,7 @@ def overlapping_zip(path: Path, entries: int, mib: int = 16) -> Path:
     quoted = b""  # the stored blocks quoting the headers after member i
     for i in range(entries - 1, -1, -1):
         packed[i] = len(quoted) + len(kernel)
-        size = sum(len(h) for h in headers[i + 1:]) + mib * MiB
+        size = sum(len(h) for h in headers[i + 1 :]) + mib * MiB
         headers[i] = _local_header(names[i], packed[i], size)
         quoted = struct.pack("<BHH", 0, len(headers[i]), 0xFFFF ^ len(headers[i])) + headers[i] + quoted
     out = io.BytesIO()
@@ -238,8 +265,29 @@ def overlapping_zip(path: Path, entries: int, mib: int = 16) -> Path:
     cd_start = out.tell()
     for i, h in enumerate(headers):
         size = struct.unpack_from("<I", h, 22)[0]
-        out.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, 0, packed[i], size,
-                              len(names[i]), 0, 0, 0, 0, 0, offsets[i]) + names[i])
+        out.write(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                8,
+                0,
+                0,
+                0,
+                packed[i],
+                size,
+                len(names[i]),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offsets[i],
+            )
+            + names[i]
+        )
     out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, entries, entries, out.tell() - cd_start, cd_start, 0))
     return write(path, out.getvalue())
 
@@ -255,9 +303,11 @@ def many_nodes_clusterinfo(path: Path, nodes: int, shared_cidr: str | None = Non
     docs = []
     for i in range(nodes):
         cidr = shared_cidr or f"10.{i // 256 % 256}.{i % 256}.0/24"
-        docs.append(f"metadata: {{name: node-{i:05d}}}\nspec: {{podCIDRs: [{cidr}]}}\n"
-                    f"status: {{addresses: [{{type: InternalIP, address: 172.{16 + i // 65536}.{i // 256 % 256}."
-                    f"{i % 256}}}]}}\n")
+        docs.append(
+            f"metadata: {{name: node-{i:05d}}}\nspec: {{podCIDRs: [{cidr}]}}\n"
+            f"status: {{addresses: [{{type: InternalIP, address: 172.{16 + i // 65536}.{i // 256 % 256}."
+            f"{i % 256}}}]}}\n"
+        )
     return write(path, ("#nodes\n" + "---\n".join(docs)).encode())
 
 
@@ -272,11 +322,11 @@ def payloads(base: str) -> list[str]:
         f"<script>fetch('{base}/script');document.body.dataset.pwned='script'</script>",
         f"<img src={base}/img onerror=\"fetch('{base}/onerror');document.body.dataset.pwned='img'\">",
         f"<a href=\"javascript:fetch('{base}/js')\">click me</a>",
-        f"<iframe src=\"{base}/iframe\"></iframe><object data=\"{base}/object\"></object>",
+        f'<iframe src="{base}/iframe"></iframe><object data="{base}/object"></object>',
         f"<link rel=stylesheet href={base}/css><style>@import url({base}/import);</style>",
-        f"<meta http-equiv=\"refresh\" content=\"0;url={base}/refresh\">",
+        f'<meta http-equiv="refresh" content="0;url={base}/refresh">',
         f"</code></pre></details><svg onload=\"fetch('{base}/svg')\"><body onload=\"fetch('{base}/body')\">",
-        "\"><img src=x onerror=\"document.body.dataset.pwned='attr'\">",
+        '"><img src=x onerror="document.body.dataset.pwned=\'attr\'">',
         f"``` ```` @everyone #123 [link]({base}/md-link) ![image]({base}/md-image.png) <{base}/autolink>",
     ]
 
@@ -292,12 +342,17 @@ def hostile_bundle(d: Path, base: str) -> Path:
     log = ("\n".join(lines) + "\n").encode()
     b = d / "bundle"
     b.mkdir()
-    tar_gz(b / "agent_worker-7.tar.gz", {
-        "logs/agent/antrea-agent.log": log,
-        "<img src=x onerror=document.body.dataset.pwned='name'>.txt": b"\x00\x01binary",
-        "../<script>document.body.dataset.pwned='path'</script>.log": b"x"})
-    (b / "antrea-agent.log").write_bytes(log.replace(b"Running on machine: worker-7",
-                                                     f"Running on machine: {HOSTILE_HOST}".encode()))
+    tar_gz(
+        b / "agent_worker-7.tar.gz",
+        {
+            "logs/agent/antrea-agent.log": log,
+            "<img src=x onerror=document.body.dataset.pwned='name'>.txt": b"\x00\x01binary",
+            "../<script>document.body.dataset.pwned='path'</script>.log": b"x",
+        },
+    )
+    (b / "antrea-agent.log").write_bytes(
+        log.replace(b"Running on machine: worker-7", f"Running on machine: {HOSTILE_HOST}".encode())
+    )
     return b
 
 
@@ -312,7 +367,7 @@ class Case:
     limits: tuple[str, ...] = field(default_factory=tuple)  # --limit NAME=VALUE, to scale a bomb down
 
 
-KLOG_LINE = b"I0120 10:00:00.000000       1 agent.go:107] \"Starting Antrea agent\" version=\"v2.2.0\"\n"
+KLOG_LINE = b'I0120 10:00:00.000000       1 agent.go:107] "Starting Antrea agent" version="v2.2.0"\n'
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -344,8 +399,9 @@ def corrupt_tar(d: Path) -> Path:
 
 def truncated_gz_log(d: Path) -> Path:
     """A gzipped log cut in the middle: the good log is in its first part."""
-    filler = b"".join(b"I0120 11:%02d:%02d.000000       1 x.go:1] filler %d\n" % (i // 60 % 60, i % 60, i)
-                      for i in range(3000))
+    filler = b"".join(
+        b"I0120 11:%02d:%02d.000000       1 x.go:1] filler %d\n" % (i // 60 % 60, i % 60, i) for i in range(3000)
+    )
     blob = gzip.compress(GOOD_LOG + filler, mtime=0)
     return write(d / "antrea-agent.log.gz", blob[: len(blob) // 2])
 
@@ -361,16 +417,22 @@ def symlink_out(d: Path) -> Path:
 
 
 def traversal_tar(d: Path) -> Path:
-    evil = {"../../evil.log": GOOD_LOG, "/tmp/abs.log": GOOD_LOG, "C:\\evil.log": GOOD_LOG,
-            "..\\..\\evil2.log": GOOD_LOG}
+    evil = {
+        "../../evil.log": GOOD_LOG,
+        "/tmp/abs.log": GOOD_LOG,
+        "C:\\evil.log": GOOD_LOG,
+        "..\\..\\evil2.log": GOOD_LOG,
+    }
     return tar_gz(d / "evil.tar.gz", {**evil, "ok/README.txt": b"hello\n"})
 
 
 def links_tar(d: Path) -> Path:
-    members = (tar_member("passwd", type_=tarfile.SYMTYPE, linkname="/etc/passwd")
-               + tar_member("shadow", type_=tarfile.LNKTYPE, linkname="/etc/shadow")
-               + tar_member("null", type_=tarfile.CHRTYPE)
-               + tar_bytes({"antrea-agent.log": GOOD_LOG}))
+    members = (
+        tar_member("passwd", type_=tarfile.SYMTYPE, linkname="/etc/passwd")
+        + tar_member("shadow", type_=tarfile.LNKTYPE, linkname="/etc/shadow")
+        + tar_member("null", type_=tarfile.CHRTYPE)
+        + tar_bytes({"antrea-agent.log": GOOD_LOG})
+    )
     return write(d / "links.tar.gz", gzip.compress(members, mtime=0))
 
 
@@ -385,46 +447,124 @@ def mangled_text(d: Path) -> Path:
 
 
 CASES = [
-    Case("gzip-bomb", lambda d: bundle(d, lambda b: klog_then_zeros_gz(b, 64)), 0,
-         "like a decompression bomb", ("ratio_grace_bytes=4MiB", "max_ratio=100")),
-    Case("gzip-bomb-default-limits", lambda d: bundle(d, lambda b: klog_then_zeros_gz(b, 2048)), 0,
-         "like a decompression bomb"),
-    Case("zip-bomb-default-limits", lambda d: zip_zero_bomb(d / "bomb.zip", 3000, others={
-        "antrea-agent.log": GOOD_LOG}), 0, "like a decompression bomb"),
-    Case("tar-member-over-member-limit", lambda d: tar_gz_with_zero_member(
-        d / "agent_worker-7.tar.gz", "logs/agent/zeros.log", 24, before={"logs/agent/antrea-agent.log": GOOD_LOG}),
-        0, "only its start was read", ("max_member_bytes=8MiB", "max_ratio=100000", "max_source_ratio=100000")),
-    Case("total-bytes", lambda d: tar_gz_with_zero_member(
-        d / "agent_worker-7.tar.gz", "logs/agent/zeros.log", 40, before={"logs/agent/antrea-agent.log": GOOD_LOG}),
-        0, "max_total_bytes", ("max_total_bytes=16MiB", "max_ratio=100000", "max_source_ratio=100000")),
-    Case("zip-bomb", lambda d: zip_zero_bomb(d / "bomb.zip", 64, others={"antrea-agent.log": GOOD_LOG}), 0,
-         "like a decompression bomb", ("ratio_grace_bytes=1MiB",)),
-    Case("member-count", lambda d: bundle(d, lambda b: many_members_tar_gz(b / "many.tar.gz", 3000)), 0,
-         "max_members", ("max_members=500",)),
-    Case("nesting-gzip", lambda d: bundle(d, lambda b: nested_gzip(b / "deep.gz", 30, GOOD_LOG)), 0,
-         "max_nesting"),
-    Case("nesting-zip", lambda d: bundle(d, lambda b: nested_zip(b / "deep.zip", 15, GOOD_LOG)), 0,
-         "max_nesting", ("max_nesting=5",)),
-    Case("bz2-bomb", lambda d: bundle(d, lambda b: bz2_zeros(b / "antrea-agent.big.log.bz2", 40, KLOG_LINE)), 0,
-         "like a decompression bomb", ("ratio_grace_bytes=2MiB",)),
-    Case("xz-memory", lambda d: bundle(d, lambda b: xz_claiming_dictionary(b / "antrea-agent.log.xz", GOOD_LOG)), 0,
-         "xz_memory_bytes"),
-    Case("pax-header-bomb", lambda d: bundle(d, lambda b: pax_header_bomb(b / "pax.tar.gz", 8)), 0,
-         "extended header", ("max_ratio=100000", "max_source_ratio=100000")),
-    Case("pax-header-of-digits", lambda d: bundle(d, lambda b: pax_digits(b / "pax.tar.gz")), 0,
-         "extended header of 1,048,064 bytes"),
-    Case("long-link-chain", lambda d: long_link_chain(d / "agent_worker-7.tar.gz", 3000, {
-        "logs/agent/antrea-agent.log": GOOD_LOG}), 0, "extended headers in a row"),
-    Case("sparse-holes", lambda d: bundle(d, lambda b: sparse_tar_gz(b / "sparse.tar.gz", 16)), 0,
-         "like a decompression bomb"),
-    Case("zip-overlapping-entries", lambda d: bundle(d, lambda b: overlapping_zip(b / "overlap.zip", 2000)), 0,
-         "overlaps another member's"),
-    Case("duplicate-member-names", lambda d: duplicate_member_tar_gz(d / "agent_worker-7.tar.gz", KLOG_LINE, GOOD_LOG),
-         0, "appears more than once in the archive"),
-    Case("podcidr-20000-nodes", lambda d: bundle(d, lambda b: many_nodes_clusterinfo(b / "clusterinfo", 20_000)), 0,
-         ""),
-    Case("podcidr-2000-nodes-one-cidr", lambda d: bundle(d, lambda b: many_nodes_clusterinfo(
-        b / "clusterinfo", 2000, shared_cidr="10.244.0.0/24")), 0, ""),
+    Case(
+        "gzip-bomb",
+        lambda d: bundle(d, lambda b: klog_then_zeros_gz(b, 64)),
+        0,
+        "like a decompression bomb",
+        ("ratio_grace_bytes=4MiB", "max_ratio=100"),
+    ),
+    Case(
+        "gzip-bomb-default-limits",
+        lambda d: bundle(d, lambda b: klog_then_zeros_gz(b, 2048)),
+        0,
+        "like a decompression bomb",
+    ),
+    Case(
+        "zip-bomb-default-limits",
+        lambda d: zip_zero_bomb(d / "bomb.zip", 3000, others={"antrea-agent.log": GOOD_LOG}),
+        0,
+        "like a decompression bomb",
+    ),
+    Case(
+        "tar-member-over-member-limit",
+        lambda d: tar_gz_with_zero_member(
+            d / "agent_worker-7.tar.gz", "logs/agent/zeros.log", 24, before={"logs/agent/antrea-agent.log": GOOD_LOG}
+        ),
+        0,
+        "only its start was read",
+        ("max_member_bytes=8MiB", "max_ratio=100000", "max_source_ratio=100000"),
+    ),
+    Case(
+        "total-bytes",
+        lambda d: tar_gz_with_zero_member(
+            d / "agent_worker-7.tar.gz", "logs/agent/zeros.log", 40, before={"logs/agent/antrea-agent.log": GOOD_LOG}
+        ),
+        0,
+        "max_total_bytes",
+        ("max_total_bytes=16MiB", "max_ratio=100000", "max_source_ratio=100000"),
+    ),
+    Case(
+        "zip-bomb",
+        lambda d: zip_zero_bomb(d / "bomb.zip", 64, others={"antrea-agent.log": GOOD_LOG}),
+        0,
+        "like a decompression bomb",
+        ("ratio_grace_bytes=1MiB",),
+    ),
+    Case(
+        "member-count",
+        lambda d: bundle(d, lambda b: many_members_tar_gz(b / "many.tar.gz", 3000)),
+        0,
+        "max_members",
+        ("max_members=500",),
+    ),
+    Case("nesting-gzip", lambda d: bundle(d, lambda b: nested_gzip(b / "deep.gz", 30, GOOD_LOG)), 0, "max_nesting"),
+    Case(
+        "nesting-zip",
+        lambda d: bundle(d, lambda b: nested_zip(b / "deep.zip", 15, GOOD_LOG)),
+        0,
+        "max_nesting",
+        ("max_nesting=5",),
+    ),
+    Case(
+        "bz2-bomb",
+        lambda d: bundle(d, lambda b: bz2_zeros(b / "antrea-agent.big.log.bz2", 40, KLOG_LINE)),
+        0,
+        "like a decompression bomb",
+        ("ratio_grace_bytes=2MiB",),
+    ),
+    Case(
+        "xz-memory",
+        lambda d: bundle(d, lambda b: xz_claiming_dictionary(b / "antrea-agent.log.xz", GOOD_LOG)),
+        0,
+        "xz_memory_bytes",
+    ),
+    Case(
+        "pax-header-bomb",
+        lambda d: bundle(d, lambda b: pax_header_bomb(b / "pax.tar.gz", 8)),
+        0,
+        "extended header",
+        ("max_ratio=100000", "max_source_ratio=100000"),
+    ),
+    Case(
+        "pax-header-of-digits",
+        lambda d: bundle(d, lambda b: pax_digits(b / "pax.tar.gz")),
+        0,
+        "extended header of 1,048,064 bytes",
+    ),
+    Case(
+        "long-link-chain",
+        lambda d: long_link_chain(d / "agent_worker-7.tar.gz", 3000, {"logs/agent/antrea-agent.log": GOOD_LOG}),
+        0,
+        "extended headers in a row",
+    ),
+    Case(
+        "sparse-holes",
+        lambda d: bundle(d, lambda b: sparse_tar_gz(b / "sparse.tar.gz", 16)),
+        0,
+        "like a decompression bomb",
+    ),
+    Case(
+        "zip-overlapping-entries",
+        lambda d: bundle(d, lambda b: overlapping_zip(b / "overlap.zip", 2000)),
+        0,
+        "overlaps another member's",
+    ),
+    Case(
+        "duplicate-member-names",
+        lambda d: duplicate_member_tar_gz(d / "agent_worker-7.tar.gz", KLOG_LINE, GOOD_LOG),
+        0,
+        "appears more than once in the archive",
+    ),
+    Case(
+        "podcidr-20000-nodes", lambda d: bundle(d, lambda b: many_nodes_clusterinfo(b / "clusterinfo", 20_000)), 0, ""
+    ),
+    Case(
+        "podcidr-2000-nodes-one-cidr",
+        lambda d: bundle(d, lambda b: many_nodes_clusterinfo(b / "clusterinfo", 2000, shared_cidr="10.244.0.0/24")),
+        0,
+        "",
+    ),
     Case("path-traversal", traversal_tar, 3, "unsafe path"),
     Case("symlink-outside", symlink_out, 3, "outside the bundle"),
     Case("tar-links-and-devices", links_tar, 0, "not followed"),
@@ -432,11 +572,14 @@ CASES = [
     Case("truncated-gzip", truncated_gz_log, 0, "ends early"),
     Case("corrupt-tar", corrupt_tar, 0, "corrupt member header after 1 member"),
     Case("corrupt-zip", truncated_zip, 0, "truncated"),
-    Case("wrong-extension", lambda d: write(d / "bundle.tar.gz", b"<!DOCTYPE html><html><body>404 Not Found"), 3,
-         "is named like gzip data but is text starting with '<!DOCTYPE html>"),
+    Case(
+        "wrong-extension",
+        lambda d: write(d / "bundle.tar.gz", b"<!DOCTYPE html><html><body>404 Not Found"),
+        3,
+        "is named like gzip data but is text starting with '<!DOCTYPE html>",
+    ),
     Case("empty-file", lambda d: write(d / "antrea-agent.log", b""), 3, "is empty"),
     Case("empty-dir", lambda d: (d / "empty").mkdir() or d / "empty", 3, "is empty"),
-    Case("binary-garbage", lambda d: write(d / "x.log", os.urandom(200_000)), 3,
-         "is binary data"),
+    Case("binary-garbage", lambda d: write(d / "x.log", os.urandom(200_000)), 3, "is binary data"),
     Case("nul-crlf-invalid-utf8", mangled_text, 0, ""),
 ]

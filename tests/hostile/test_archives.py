@@ -33,8 +33,10 @@ from report_fields import categories, notes, paths
 
 from diagnose.errors import InputError
 
-HEALTHY_LOG = (b"Log file created at: 2025/01/20 10:00:00\nRunning on machine: worker-1\n"
-               b'I0120 10:00:00.100000       1 agent.go:107] "Starting Antrea agent" version="v2.2.0"\n')
+HEALTHY_LOG = (
+    b"Log file created at: 2025/01/20 10:00:00\nRunning on machine: worker-1\n"
+    b'I0120 10:00:00.100000       1 agent.go:107] "Starting Antrea agent" version="v2.2.0"\n'
+)
 
 
 # -- paths and links ------------------------------------------------------------------------------
@@ -59,16 +61,22 @@ def test_member_paths_that_leave_the_bundle_are_refused_and_never_used(scan, tmp
 
 
 def test_links_and_devices_in_a_tar_are_not_followed(scan, tmp_path):
-    members = (tar_member("passwd", type_=tarfile.SYMTYPE, linkname="/etc/passwd")
-               + tar_member("hosts", type_=tarfile.LNKTYPE, linkname="/etc/hosts")
-               + tar_member("zero", type_=tarfile.CHRTYPE) + tar_member("pipe", type_=tarfile.FIFOTYPE)
-               + tar_bytes({"antrea-agent.log": HEALTHY_LOG}))
+    members = (
+        tar_member("passwd", type_=tarfile.SYMTYPE, linkname="/etc/passwd")
+        + tar_member("hosts", type_=tarfile.LNKTYPE, linkname="/etc/hosts")
+        + tar_member("zero", type_=tarfile.CHRTYPE)
+        + tar_member("pipe", type_=tarfile.FIFOTYPE)
+        + tar_bytes({"antrea-agent.log": HEALTHY_LOG})
+    )
     report = scan(write(tmp_path / "links.tar.gz", gzip.compress(members)))
     text = json.dumps(report)
     assert "root:x:0:0" not in text and "localhost" not in text
     assert sorted(n.split("!")[1] for n in notes(report)) == [
-        "hosts is a link inside the archive; not followed", "passwd is a link inside the archive; not followed",
-        "pipe is a FIFO entry in the archive; ignored", "zero is a device entry in the archive; ignored"]
+        "hosts is a link inside the archive; not followed",
+        "passwd is a link inside the archive; not followed",
+        "pipe is a FIFO entry in the archive; ignored",
+        "zero is a device entry in the archive; ignored",
+    ]
 
 
 def test_symlink_entry_in_a_zip_is_not_followed(scan, tmp_path):
@@ -126,8 +134,13 @@ def test_fifo_socket_and_device_are_ignored_without_blocking(scan, tmp_path):
     finally:
         sock.close()
     assert GOOD_CATEGORY in categories(report)
-    assert sorted(notes(report)) == sorted(["agent.sock is a socket; ignored (only regular files are read)",
-                                            "fifo.log is a FIFO; ignored (only regular files are read)", *device])
+    assert sorted(notes(report)) == sorted(
+        [
+            "agent.sock is a socket; ignored (only regular files are read)",
+            "fifo.log is a FIFO; ignored (only regular files are read)",
+            *device,
+        ]
+    )
 
 
 def test_a_device_as_the_source_is_not_read(rules):
@@ -138,6 +151,7 @@ def test_a_device_as_the_source_is_not_read(rules):
 
 
 # -- decompression bombs ----------------------------------------------------------------------------
+
 
 def test_gzip_bomb_stops_and_what_came_before_is_used(scan, tmp_path):
     b = tmp_path / "bundle"
@@ -151,8 +165,11 @@ def test_gzip_bomb_stops_and_what_came_before_is_used(scan, tmp_path):
 
 
 def test_ordinary_compressed_logs_are_not_taken_for_bombs(scan, tmp_path):
-    lines = b"".join(b'I0120 10:%02d:%02d.%06d       1 reflector.go:%d] "Listing and watching" n=%d\n'
-                     % (i // 60 % 60, i % 60, i * 7919 % 10**6, i % 500, i * 104729 % 10**9) for i in range(25_000))
+    lines = b"".join(
+        b'I0120 10:%02d:%02d.%06d       1 reflector.go:%d] "Listing and watching" n=%d\n'
+        % (i // 60 % 60, i % 60, i * 7919 % 10**6, i % 500, i * 104729 % 10**9)
+        for i in range(25_000)
+    )
     b = tmp_path / "bundle"
     b.mkdir()
     write(b / "antrea-agent.log.gz", gzip.compress(GOOD_LOG + lines, mtime=0))
@@ -169,7 +186,8 @@ def test_total_limit_stops_the_walk_and_keeps_what_was_read(scan, tmp_path):
     assert not any("late.log" in p for p in paths(report))
     assert [n for n in notes(report) if "max_total_bytes" in n] == [
         "agent_worker-7.tar.gz takes the source past 8MiB of data after decompression (max_total_bytes); "
-        "reading stopped here and the rest of the source was not read"]
+        "reading stopped here and the rest of the source was not read"
+    ]
 
 
 def test_member_limit_cuts_one_member_and_the_next_is_read(scan, tmp_path):
@@ -178,19 +196,27 @@ def test_member_limit_cuts_one_member_and_the_next_is_read(scan, tmp_path):
     gzip_zeros(src, 20, prefix=head, suffix=tar_bytes({"logs/agent/antrea-agent.log": GOOD_LOG}))
     report = scan(src, max_member_bytes=4 * MiB, max_ratio=10**6, max_source_ratio=10**6)
     assert GOOD_CATEGORY in categories(report)  # the member after the cut one
-    assert notes(report) == ["agent_worker-7.tar.gz!logs/agent/big.log is larger than 4MiB (max_member_bytes); "
-                             "only its start was read"]
+    assert notes(report) == [
+        "agent_worker-7.tar.gz!logs/agent/big.log is larger than 4MiB (max_member_bytes); only its start was read"
+    ]
 
 
 def test_zip_bomb_is_refused_from_its_header_and_a_lying_header_cannot_inflate_more(scan, tmp_path):
     honest = zip_zero_bomb(tmp_path / "honest.zip", 64, others={"antrea-agent.log": GOOD_LOG})
     report = scan(honest, ratio_grace_bytes=1 * MiB)
     assert GOOD_CATEGORY in categories(report)
-    assert notes(report) == ["honest.zip!bomb.log declares 67,108,864 bytes packed into 66,370 (more than "
-                             "max_ratio 200), like a decompression bomb; skipped"]
+    assert notes(report) == [
+        "honest.zip!bomb.log declares 67,108,864 bytes packed into 66,370 (more than "
+        "max_ratio 200), like a decompression bomb; skipped"
+    ]
     # Headers that understate the size: zipfile stops at the declared size, so the bomb is cut there.
-    lying = zip_zero_bomb(tmp_path / "lying.zip", 64, name="antrea-agent.zeros.log", declared=2 * MiB,
-                          others={"antrea-agent.log": GOOD_LOG})
+    lying = zip_zero_bomb(
+        tmp_path / "lying.zip",
+        64,
+        name="antrea-agent.zeros.log",
+        declared=2 * MiB,
+        others={"antrea-agent.log": GOOD_LOG},
+    )
     report = scan(lying, ratio_grace_bytes=1 * MiB)
     sizes = {a["path"]: a["size"] for a in report["source"]["artifacts"]}
     assert sizes.get("lying.zip!antrea-agent.zeros.log", 0) <= 2 * MiB
@@ -222,26 +248,34 @@ def test_nested_zip_over_the_memory_allowance_is_streamed(scan, tmp_path):
 
 # -- damaged archives -------------------------------------------------------------------------------
 
+
 def test_tar_cut_at_a_member_boundary_says_so(scan, tmp_path):
     blob = tar_bytes({"antrea-agent.log": GOOD_LOG, "second.log": HEALTHY_LOG})
     first = 512 + len(GOOD_LOG) + (-len(GOOD_LOG) % 512)
     report = scan(write(tmp_path / "cut.tar", blob[:first]))
     assert GOOD_CATEGORY in categories(report)
-    assert notes(report) == ["cut.tar ends without the end-of-archive marker after 1 member(s) (truncated?); "
-                             "what came before was used"]
+    assert notes(report) == [
+        "cut.tar ends without the end-of-archive marker after 1 member(s) (truncated?); what came before was used"
+    ]
 
 
 def test_truncated_zip_members_before_the_break_are_read(scan, tmp_path):
     blob = zip_bytes({"antrea-agent.log": GOOD_LOG, "later.bin": os.urandom(4000)})
     report = scan(write(tmp_path / "cut.zip", blob[: len(blob) - 300]))
     assert GOOD_CATEGORY in categories(report)
-    assert any(n.startswith("cut.zip has no readable zip directory (truncated or damaged); it is truncated")
-               for n in notes(report))
+    assert any(
+        n.startswith("cut.zip has no readable zip directory (truncated or damaged); it is truncated")
+        for n in notes(report)
+    )
 
 
 def test_zip_member_with_a_bad_checksum_or_encryption(scan, tmp_path):
-    blob = bytearray(zip_bytes({"secret.log": GOOD_LOG, "notes.txt": b"hello\n" * 100,
-                                "antrea-agent.log": GOOD_LOG}, method=zipfile.ZIP_STORED))
+    blob = bytearray(
+        zip_bytes(
+            {"secret.log": GOOD_LOG, "notes.txt": b"hello\n" * 100, "antrea-agent.log": GOOD_LOG},
+            method=zipfile.ZIP_STORED,
+        )
+    )
     at = blob.find(b"hello")
     blob[at] ^= 0x20  # one flipped bit in the stored data: the CRC no longer matches
     flag_at = blob.find(b"PK\x01\x02")  # the first central directory entry: mark it encrypted
@@ -250,7 +284,8 @@ def test_zip_member_with_a_bad_checksum_or_encryption(scan, tmp_path):
     assert sorted(notes(report)) == [
         "bad.zip!notes.txt is truncated or corrupt (a checksum does not match: the data is damaged); "
         "what came before was used",
-        "bad.zip!secret.log is encrypted; skipped"]
+        "bad.zip!secret.log is encrypted; skipped",
+    ]
     assert paths(report) == ["bad.zip!antrea-agent.log"] and GOOD_CATEGORY in categories(report)
 
 
@@ -264,7 +299,8 @@ def test_wrong_extensions_are_read_by_content_with_a_note(scan, tmp_path):
     assert sorted(notes(report)) == [
         "antrea-agent.log.zip is named like zip data but is text starting with 'Log file created at: "
         "2025/01/20 10:00:00'; it was read by its content",
-        "logs.tar.gz is named like gzip data but is zip data; it was read by its content"]
+        "logs.tar.gz is named like gzip data but is zip data; it was read by its content",
+    ]
 
 
 def test_empty_inputs_say_empty(rules, scan, tmp_path):
@@ -302,8 +338,10 @@ def test_unreadable_file_and_directory(scan, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "open", denied)
     monkeypatch.setattr(os, "scandir", denied_dir)
     report = scan(b)
-    assert sorted(notes(report)) == ["locked cannot be listed: Permission denied",
-                                     "secret.log cannot be opened: Permission denied"]
+    assert sorted(notes(report)) == [
+        "locked cannot be listed: Permission denied",
+        "secret.log cannot be opened: Permission denied",
+    ]
     assert GOOD_CATEGORY in categories(report)
 
 
@@ -342,8 +380,10 @@ def test_zip_directory_zipfile_rejects_is_read_from_local_headers(scan, tmp_path
     struct.pack_into("<H", blob, blob.find(b"PK\x01\x02") + 6, 111)
     report = scan(write(tmp_path / "future.zip", bytes(blob)))
     assert GOOD_CATEGORY in categories(report)
-    assert notes(report) == ["future.zip has no readable zip directory (truncated or damaged); its 1 member(s) "
-                             "were read in order from their own headers"]
+    assert notes(report) == [
+        "future.zip has no readable zip directory (truncated or damaged); its 1 member(s) "
+        "were read in order from their own headers"
+    ]
 
 
 def test_names_cannot_drive_the_terminal(cli, tmp_path):

@@ -28,8 +28,10 @@ def results(tmp_path_factory, cli_cache):
         args = ["scan", str(source), "-f", "json"] + [x for lim in case.limits for x in ("--limit", lim)]
         jobs.append((args, base / case.name / "sandbox"))
     runs = run_cli_batch(jobs, cli_cache)
-    return {c.name: (run, before[c.name], _listing(inputs[c.name]), inputs[c.name])
-            for c, run in zip(CASES, runs, strict=True)}
+    return {
+        c.name: (run, before[c.name], _listing(inputs[c.name]), inputs[c.name])
+        for c, run in zip(CASES, runs, strict=True)
+    }
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

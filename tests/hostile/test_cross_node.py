@@ -23,6 +23,7 @@ def cluster(tmp_path):
         b.mkdir(exist_ok=True)
         many_nodes_clusterinfo(b / "clusterinfo", nodes, shared_cidr)
         return b
+
     return _cluster
 
 
@@ -30,8 +31,9 @@ def test_one_podcidr_shared_by_2000_nodes_is_one_readable_finding(run, cluster):
     report = run(cluster(2000, shared_cidr="10.244.0.0/24"))
     [finding] = pcd(report)
     assert len(finding["nodes"]) == 2000
-    assert finding["summary"].startswith("PodCIDR conflict: node-00000, node-00001, node-00002 and 1,997 other "
-                                         "Nodes all have PodCIDR 10.244.0.0/24.")
+    assert finding["summary"].startswith(
+        "PodCIDR conflict: node-00000, node-00001, node-00002 and 1,997 other Nodes all have PodCIDR 10.244.0.0/24."
+    )
     assert len(finding["summary"]) < 2000
 
 
@@ -44,8 +46,10 @@ def test_many_conflicts_are_listed_up_to_a_cap_and_counted(run, tmp_path):
     docs = []
     for i in range(300):
         cidr = f"10.1.{i // 2}.0/24"
-        docs.append(f"metadata: {{name: n{i:03d}}}\nspec: {{podCIDRs: [{cidr}]}}\n"
-                    f"status: {{addresses: [{{type: InternalIP, address: 10.1.{(i // 2 + 1) % 150}.9}}]}}\n")
+        docs.append(
+            f"metadata: {{name: n{i:03d}}}\nspec: {{podCIDRs: [{cidr}]}}\n"
+            f"status: {{addresses: [{{type: InternalIP, address: 10.1.{(i // 2 + 1) % 150}.9}}]}}\n"
+        )
     b = tmp_path / "support-bundles_20250120T100000Z"
     b.mkdir()
     (b / "clusterinfo").write_text("#nodes\n" + "---\n".join(docs))

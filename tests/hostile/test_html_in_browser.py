@@ -99,8 +99,10 @@ def pages(servers, tmp_path_factory, cli_cache):
     no_csp = d / "report-without-csp.html"  # the escaping alone must hold, not just the CSP
     no_csp.write_text(text.replace('http-equiv="Content-Security-Policy"', 'name="csp-removed"'), encoding="utf-8")
     control = d / "control.html"  # the same payloads, unescaped: the harness must see them act
-    control.write_text("<!DOCTYPE html><html><body><p>control</p>"
-                       + "".join(payloads(control_base)[:2]) + "</body></html>", encoding="utf-8")
+    control.write_text(
+        "<!DOCTYPE html><html><body><p>control</p>" + "".join(payloads(control_base)[:2]) + "</body></html>",
+        encoding="utf-8",
+    )
     jobs = {
         "report": ["--dump-dom", report.as_uri()],
         "no_csp": ["--dump-dom", no_csp.as_uri()],
@@ -110,8 +112,14 @@ def pages(servers, tmp_path_factory, cli_cache):
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         futures = {k: pool.submit(chromium, args, d / f"profile-{k}") for k, args in jobs.items()}
         done = {k: f.result() for k, f in futures.items()}
-    return {"text": text, "screenshot": d / "report.png", "requests": list(requests), "base": base,
-            "control_requests": list(control_requests), **{k: v.stdout for k, v in done.items()}}
+    return {
+        "text": text,
+        "screenshot": d / "report.png",
+        "requests": list(requests),
+        "base": base,
+        "control_requests": list(control_requests),
+        **{k: v.stdout for k, v in done.items()},
+    }
 
 
 def test_control_page_shows_the_harness_would_catch_an_attack(pages):

@@ -38,6 +38,7 @@ def main(*args: str) -> int:
 
 # -- limits -------------------------------------------------------------------------------------------
 
+
 def test_every_limit_is_in_scan_help_with_its_default():
     out = CliRunner().invoke(cli_module.cli, ["scan", "--help"], terminal_width=120).output
     assert "--limit NAME=VALUE" in out
@@ -50,18 +51,28 @@ def test_every_limit_is_in_scan_help_with_its_default():
 def test_docs_list_every_limit_with_its_default():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "security.md").read_text(encoding="utf-8")
     rows = dict(re.findall(r"^\| `(\w+)` \| (\S+) \|", doc, re.M))
-    assert rows == {f.name: lim.format_size(f.default) if f.metadata["size"] else str(f.default)
-                    for f in dataclasses.fields(lim.Limits)}
+    assert rows == {
+        f.name: lim.format_size(f.default) if f.metadata["size"] else str(f.default)
+        for f in dataclasses.fields(lim.Limits)
+    }
 
 
 def test_limit_values_are_parsed_and_checked():
     got = lim.parse_overrides(["max_total_bytes=8GiB", "max-ratio=500", "sniff_bytes=512k", "max_members=1_000"])
-    assert (got.max_total_bytes, got.max_ratio, got.sniff_bytes, got.max_members) == (8 * 1024**3, 500, 512 * 1024,
-                                                                                      1000)
+    assert (got.max_total_bytes, got.max_ratio, got.sniff_bytes, got.max_members) == (
+        8 * 1024**3,
+        500,
+        512 * 1024,
+        1000,
+    )
     assert lim.Limits().max_total_bytes == 32 * 1024**3  # the defaults are untouched
-    for bad, says in (("nope=1", "expected NAME=VALUE"), ("max_ratio", "expected NAME=VALUE"),
-                      ("max_ratio=lots", "is not a whole number"), ("max_total_bytes=4 parsecs", "is not a size"),
-                      ("max_nesting=0", "must be positive")):
+    for bad, says in (
+        ("nope=1", "expected NAME=VALUE"),
+        ("max_ratio", "expected NAME=VALUE"),
+        ("max_ratio=lots", "is not a whole number"),
+        ("max_total_bytes=4 parsecs", "is not a size"),
+        ("max_nesting=0", "must be positive"),
+    ):
         with pytest.raises(ValueError, match=says):
             lim.parse_overrides([bad])
 
@@ -77,11 +88,13 @@ def test_limits_apply_to_one_run_only(run, tmp_path):
     with lim.applied(lim.Limits(max_member_bytes=100)):
         cut = run(src)
     assert [u["reason"] for u in cut["source"]["unreadable"]] == [
-        "is larger than 100 bytes (max_member_bytes); only its start was read"]
+        "is larger than 100 bytes (max_member_bytes); only its start was read"
+    ]
     assert run(src)["source"]["unreadable"] == []
 
 
 # -- the report file ----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def source(tmp_path) -> Path:
@@ -105,8 +118,7 @@ def test_the_input_is_never_overwritten(capsys, source, tmp_path):
     log = source / "antrea-agent.log"
     (tmp_path / "hard.log").hardlink_to(log)
     (tmp_path / "soft.log").symlink_to(log)
-    for target, src in ((log, log), (tmp_path / "hard.log", log), (tmp_path / "soft.log", log),
-                        (log, source)):
+    for target, src in ((log, log), (tmp_path / "hard.log", log), (tmp_path / "soft.log", log), (log, source)):
         assert main("scan", src, "-o", target, "-f", "json") == 2
         assert "Refusing to write the report over the input" in capsys.readouterr().err
     assert log.read_bytes() == GOOD_LOG
@@ -118,8 +130,10 @@ def test_unwritable_destination_is_one_sentence(capsys, source, tmp_path, monkey
 
     monkeypatch.setattr(tempfile, "mkstemp", full)
     assert main("scan", source, "-o", tmp_path / "r.json") == 2
-    assert capsys.readouterr().err == f"antrea-diagnose: Cannot write the report next to {tmp_path / 'r.json'}: " \
-                                      "No space left on device.\n"
+    assert (
+        capsys.readouterr().err == f"antrea-diagnose: Cannot write the report next to {tmp_path / 'r.json'}: "
+        "No space left on device.\n"
+    )
 
 
 def test_interrupted_write_leaves_no_half_report(capsys, source, tmp_path, monkeypatch):

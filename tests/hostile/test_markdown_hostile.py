@@ -15,8 +15,31 @@ from diagnose.report.markdown import MAX_CHARS
 
 BASE = "http://127.0.0.1:9"
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-MARKDOWN_TAGS = {"h1", "h2", "h3", "h4", "p", "strong", "em", "code", "pre", "table", "thead", "tbody", "tr", "th",
-                 "td", "ul", "ol", "li", "a", "hr", "br", "blockquote", "del"}
+MARKDOWN_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "p",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "hr",
+    "br",
+    "blockquote",
+    "del",
+}
 _MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 _CODE = re.compile(r"<pre><code[^>]*>.*?</code></pre>|<code>.*?</code>", re.S)
 

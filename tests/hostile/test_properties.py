@@ -27,11 +27,16 @@ from diagnose.parse import ovsdb
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((ROOT / "tests" / "parse" / "data").glob("*.*"))
 SAMPLE_TEXTS = [p.read_text(encoding="utf-8", errors="replace") for p in SAMPLES if p.suffix != ".md"]
-FAST = settings(max_examples=100, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
 
 # -- mutations of real-shaped input ---------------------------------------------------------------
+
 
 @st.composite
 def mutated(draw, originals: list, alphabet):
@@ -45,21 +50,42 @@ def mutated(draw, originals: list, alphabet):
         op = draw(st.sampled_from(["replace", "insert", "delete", "cut", "repeat"]))
         piece = draw(alphabet)
         if op == "replace":
-            data = data[:at] + piece + data[at + len(piece):]
+            data = data[:at] + piece + data[at + len(piece) :]
         elif op == "insert":
             data = data[:at] + piece + data[at:]
         elif op == "delete":
-            data = data[:at] + data[at + draw(st.integers(1, 64)):]
+            data = data[:at] + data[at + draw(st.integers(1, 64)) :]
         elif op == "cut":
             data = data[:at]
         else:
-            data = data[:at] + data[at:at + 200] * draw(st.integers(2, 5)) + data[at + 200:]
+            data = data[:at] + data[at : at + 200] * draw(st.integers(2, 5)) + data[at + 200 :]
     return data
 
 
 HOSTILE_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.sampled_from(
-    ["\x00", "\r\n", "\ufffd", '"', "\\", "=", "]", ":", "{", "}", "[", "\t", " " * 50, "\u202e", "9" * 30,
-     "<script>", "---\n", "- - -", "&", "%"])
+    [
+        "\x00",
+        "\r\n",
+        "\ufffd",
+        '"',
+        "\\",
+        "=",
+        "]",
+        ":",
+        "{",
+        "}",
+        "[",
+        "\t",
+        " " * 50,
+        "\u202e",
+        "9" * 30,
+        "<script>",
+        "---\n",
+        "- - -",
+        "&",
+        "%",
+    ]
+)
 TEXTS = st.text(max_size=500) | mutated(SAMPLE_TEXTS, HOSTILE_TEXT)
 
 
@@ -105,10 +131,21 @@ PARSERS = _parser_calls()
 
 def test_the_parsers_are_all_found():
     names = {n for n, _, _ in PARSERS}
-    assert {"klog.parse_line", "klog.split_structured", "klog.file_info", "iproute.parse_routes",
-            "ipaddr.parse_links", "ovsdb.parse_ovsdb", "flows.parse_flows", "vlog.parse_vlog",
-            "clusterinfo.parse", "agentconf.parse", "agentinfo.parse", "shell.split_prompt",
-            "yamlsafe.load"} <= names
+    assert {
+        "klog.parse_line",
+        "klog.split_structured",
+        "klog.file_info",
+        "iproute.parse_routes",
+        "ipaddr.parse_links",
+        "ovsdb.parse_ovsdb",
+        "flows.parse_flows",
+        "vlog.parse_vlog",
+        "clusterinfo.parse",
+        "agentconf.parse",
+        "agentinfo.parse",
+        "shell.split_prompt",
+        "yamlsafe.load",
+    } <= names
 
 
 @FAST
@@ -128,6 +165,7 @@ def test_parsers_never_raise(text, other):
 
 # -- the bundle reader and the whole pipeline --------------------------------------------------------
 
+
 def _tar_of(directory: Path) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
@@ -137,8 +175,16 @@ def _tar_of(directory: Path) -> bytes:
 
 BUNDLE_DIR = ROOT / "sample_bundles" / "6448-secondary-network-primary-nic" / "support-bundles_20240628T185800Z"
 REAL_ARCHIVES = [_tar_of(BUNDLE_DIR)] + [p.read_bytes() for p in sorted(BUNDLE_DIR.glob("*.tar.gz"))]
-NAMES = ["antrea-agent.log", "support-bundles.tar.gz", "agent_node2.tar.gz", "bundle.zip", "route", "clusterinfo",
-         "ovsdb-client-dump.json", "x"]
+NAMES = [
+    "antrea-agent.log",
+    "support-bundles.tar.gz",
+    "agent_node2.tar.gz",
+    "bundle.zip",
+    "route",
+    "clusterinfo",
+    "ovsdb-client-dump.json",
+    "x",
+]
 
 
 def _diagnose_survives(rules, path: Path) -> None:
@@ -168,9 +214,26 @@ def test_mutated_real_archives(rules, tmp_path_factory, data, name):
 
 
 @settings(FAST, max_examples=40)
-@given(texts=st.lists(TEXTS, min_size=1, max_size=4), names=st.lists(st.sampled_from(
-    ["antrea-agent.node2.log", "ip-route.node2.txt", "ip-addr.node2.txt", "clusterinfo", "failed_nodes",
-     "ovs-vsctl-show.txt", "flows", "antrea-agent.conf", "ovsdb-client-dump.json"]), min_size=4, max_size=4))
+@given(
+    texts=st.lists(TEXTS, min_size=1, max_size=4),
+    names=st.lists(
+        st.sampled_from(
+            [
+                "antrea-agent.node2.log",
+                "ip-route.node2.txt",
+                "ip-addr.node2.txt",
+                "clusterinfo",
+                "failed_nodes",
+                "ovs-vsctl-show.txt",
+                "flows",
+                "antrea-agent.conf",
+                "ovsdb-client-dump.json",
+            ]
+        ),
+        min_size=4,
+        max_size=4,
+    ),
+)
 def test_mutated_loose_files_never_crash_a_rule(rules, tmp_path_factory, texts, names):
     d = tmp_path_factory.mktemp("loose")
     for text, name in zip(texts, names, strict=False):

@@ -130,9 +130,12 @@ def test_a_line_crafted_against_a_slow_signature_is_reported_never_dropped(engin
 
 
 def test_every_line_matching_is_bounded_in_memory(scan, tmp_path):
-    line = (b'E0120 10:%02d:%02d.000000       1 reflector.go:158] "Unhandled Error" err="failed to list *v1.Node: '
-            b'Get \\"https://10.96.0.1:443/api/v1/nodes\\": dial tcp 10.96.0.1:443: connect: no route to host" '
-            + b"x" * 2000 + b"\n")
+    line = (
+        b'E0120 10:%02d:%02d.000000       1 reflector.go:158] "Unhandled Error" err="failed to list *v1.Node: '
+        b'Get \\"https://10.96.0.1:443/api/v1/nodes\\": dial tcp 10.96.0.1:443: connect: no route to host" '
+        + b"x" * 2000
+        + b"\n"
+    )
     flood = b"".join(line % (i // 60 % 60, i % 60) for i in range(3000))
     b = tmp_path / "bundle"
     b.mkdir()
@@ -140,8 +143,10 @@ def test_every_line_matching_is_bounded_in_memory(scan, tmp_path):
     write(b / "antrea-agent.worker-8.log", GOOD_LOG.replace(b"worker-7", b"worker-8")[:HEADER_END] + flood)
     report = scan(b, max_hit_bytes=256 * 1024)
     notes = [u["reason"] for u in report["source"]["unreadable"]]
-    assert any(n.endswith("matching lines that were not kept: the source's matching lines passed 256KiB "
-                          "(max_hit_bytes)") for n in notes), notes
+    assert any(
+        n.endswith("matching lines that were not kept: the source's matching lines passed 256KiB (max_hit_bytes)")
+        for n in notes
+    ), notes
     assert GOOD_CATEGORY in [f["category"] for f in report["findings"]]
 
 
@@ -154,7 +159,8 @@ def test_non_log_content_kept_in_memory_is_bounded(scan, tmp_path):
         write(b / f"ip-route.node{i}.txt", route)
     report = scan(b, max_kept_bytes=40_000, max_small_artifact_bytes=10_000)
     notes = sorted(f"{u['path']} {u['reason']}" for u in report["source"]["unreadable"])
-    assert notes[0] == "ip-route.node0.txt is larger than 10,000 bytes (max_small_artifact_bytes); only its start " \
-                       "was read"
+    assert (
+        notes[0] == "ip-route.node0.txt is larger than 10,000 bytes (max_small_artifact_bytes); only its start was read"
+    )
     assert "ip-route.node4.txt was not kept: the source's non-log files passed 40,000 bytes (max_kept_bytes)" in notes
     assert GOOD_CATEGORY in [f["category"] for f in report["findings"]]

@@ -14,17 +14,23 @@ def test_antrea_network_and_its_extensions():
     text = (FIX / "fires-pasted-ovs-extension-disabled" / "Get-HNSNetwork.win-node-2.txt").read_text()
     [net] = hns.parse_networks(text)
     assert (net.name, net.type, net.adapter, net.subnets) == (
-        "antrea-hnsnetwork", "Transparent", "Ethernet0", ["10.244.4.0/24"])
+        "antrea-hnsnetwork",
+        "Transparent",
+        "Ethernet0",
+        ["10.244.4.0/24"],
+    )
     assert net.extension_enabled(hns.OVS_EXTENSION) is False
     assert net.extensions["Microsoft NDIS Capture"] is True
     assert hns.sniff(text)
 
 
 def test_crlf_bundle_file_with_a_continued_value():
-    text = ("Name                   : nat\r\n"
-            "Extensions             : {@{Id=1; IsEnabled=True; Name=A},\r\n"
-            "                         @{Id=2; IsEnabled=True; Name=Open vSwitch Extension}}\r\n"
-            "Type                   : nat\r\n")
+    text = (
+        "Name                   : nat\r\n"
+        "Extensions             : {@{Id=1; IsEnabled=True; Name=A},\r\n"
+        "                         @{Id=2; IsEnabled=True; Name=Open vSwitch Extension}}\r\n"
+        "Type                   : nat\r\n"
+    )
     [net] = hns.parse_networks(text)
     assert net.extension_enabled(hns.OVS_EXTENSION) is True
 
@@ -59,7 +65,13 @@ def test_convert_to_json_reads_like_the_list():
     assert hns.sniff(text)
     antrea, nat = hns.parse_networks(text)
     assert (antrea.name, antrea.type, antrea.adapter, antrea.subnets, antrea.management_ip, antrea.state) == (
-        "antrea-hnsnetwork", "Transparent", "Ethernet0", ["10.10.2.0/24"], "192.168.77.104", "1")
+        "antrea-hnsnetwork",
+        "Transparent",
+        "Ethernet0",
+        ["10.10.2.0/24"],
+        "192.168.77.104",
+        "1",
+    )
     assert antrea.extension_enabled(hns.OVS_EXTENSION) is True
     assert (antrea.line, antrea.lines["NetworkAdapterName"]) == (11, 12)
     assert nat.name == "nat" and nat.extension_enabled(hns.OVS_EXTENSION) is None  # no list: unknown
@@ -77,8 +89,11 @@ def test_other_formats_are_not_hns(path):
     assert not hns.sniff(path.read_text(errors="replace"))
 
 
-@pytest.mark.parametrize("garbage", ["", ":" * 1000, "Name : x\n" * 10000, "Extensions : {@{" * 1000, "\x00\xff"],
-                         ids=lambda g: f"{len(g)}-chars")
+@pytest.mark.parametrize(
+    "garbage",
+    ["", ":" * 1000, "Name : x\n" * 10000, "Extensions : {@{" * 1000, "\x00\xff"],
+    ids=lambda g: f"{len(g)}-chars",
+)
 def test_garbage_never_raises(garbage):
     hns.parse_networks(garbage)
     hns.sniff(garbage)

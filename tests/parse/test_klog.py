@@ -10,10 +10,12 @@ Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg
 
 
 def test_structured_line_with_escaped_err():
-    line = ('E0803 11:57:06.000640       1 agent.go:926] "Spec.PodCIDR is empty for Node. Please make sure ..." '
-            'err="failed to get Node with name kind-worker from K8s: '
-            'Get \\"https://1.1.1.1/api/v1/nodes/kind-worker\\": '
-            'dial tcp 1.1.1.1:443: i/o timeout" nodeName="kind-worker"')
+    line = (
+        'E0803 11:57:06.000640       1 agent.go:926] "Spec.PodCIDR is empty for Node. Please make sure ..." '
+        'err="failed to get Node with name kind-worker from K8s: '
+        'Get \\"https://1.1.1.1/api/v1/nodes/kind-worker\\": '
+        'dial tcp 1.1.1.1:443: i/o timeout" nodeName="kind-worker"'
+    )
     parsed = klog.parse_line(line, 2023)
     assert parsed.level == "E"
     assert parsed.time == datetime(2023, 8, 3, 11, 57, 6, 640)

@@ -5,13 +5,20 @@ from pathlib import Path
 from diagnose.bundle import classify
 from diagnose.parse import kmods
 
-CASE = Path(__file__).parents[1] / "rules" / "fixtures" / "ovs_kernel_module_not_loaded" / \
-    "fires-1777-install-cni-modprobe-failed"
+CASE = (
+    Path(__file__).parents[1]
+    / "rules"
+    / "fixtures"
+    / "ovs_kernel_module_not_loaded"
+    / "fires-1777-install-cni-modprobe-failed"
+)
 
 
 def test_kernel_module_listings():
-    mods = kmods.parse("Module                  Size  Used by\nopenvswitch           200704  2\n"
-                       "kernel/net/openvswitch/vport-geneve.ko\n")
+    mods = kmods.parse(
+        "Module                  Size  Used by\nopenvswitch           200704  2\n"
+        "kernel/net/openvswitch/vport-geneve.ko\n"
+    )
     assert mods.available("openvswitch") and mods.available("vport_geneve") and mods.available("xt_CT") is False
     assert kmods.KernelModules().available("openvswitch") is None
     assert kmods.sniff("Module                  Size  Used by\n") and not kmods.sniff("foo 1 2\n")

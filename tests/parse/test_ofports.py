@@ -4,8 +4,14 @@ from pathlib import Path
 
 from diagnose.parse import ofports
 
-OVSPORTS = Path(__file__).parents[1] / "rules" / "fixtures" / "tunnel_ofport_mismatch" / \
-    "fires-6192-noencap-to-encap-reinstall" / "ovsports"
+OVSPORTS = (
+    Path(__file__).parents[1]
+    / "rules"
+    / "fixtures"
+    / "tunnel_ofport_mismatch"
+    / "fires-6192-noencap-to-encap-reinstall"
+    / "ovsports"
+)
 
 
 def test_port_parser_and_sniffer():

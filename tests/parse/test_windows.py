@@ -38,7 +38,11 @@ def test_bundle_capture_of_a_healthy_ws2019_node():
     br_int = cfg.adapter("br-int")
     assert br_int is not None
     assert (br_int.mac, br_int.dhcp, br_int.dhcp_server, br_int.gateways) == (
-        "00-50-56-8E-2A-11", True, "192.168.77.2", ["192.168.77.1"])
+        "00-50-56-8E-2A-11",
+        True,
+        "192.168.77.2",
+        ["192.168.77.1"],
+    )
     assert br_int.lease_obtained == "Tuesday, April 8, 2025 7:58:12 AM"
     assert br_int.virtual and br_int.usable_ipv4 and not br_int.apipa
     assert cfg.adapter("vEthernet (HNS Internal NIC)").apipa  # normal for kube-proxy's internal vNIC
@@ -54,14 +58,28 @@ def test_ws2022_vnic_without_lease_and_a_disconnected_nic():
     assert not spare.virtual  # "Microsoft Hyper-V Network Adapter" is a VM's NIC, not a vSwitch vNIC
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("ipconfig.de.txt", {"vEthernet (HNS Internal NIC)": [("169.254.10.33", "255.255.0.0", "preferred", True)],
-                         "br-int": [("169.254.88.14", "255.255.0.0", "preferred", True)],
-                         "antrea-gw0": [("10.10.3.1", "255.255.255.0", "preferred", False)]}),
-    ("ipconfig.fr.txt", {"br-int": [("192.168.77.108", "255.255.255.0", "preferred", False)],
-                         "antrea-gw0": [("10.10.4.1", "255.255.255.0", "preferred", False)]}),
-    ("ipconfig.ja.txt", {"vEthernet (Ethernet0)": [("169.254.20.7", "255.255.0.0", "preferred", True)]}),
-], ids=["german", "french", "japanese"])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        (
+            "ipconfig.de.txt",
+            {
+                "vEthernet (HNS Internal NIC)": [("169.254.10.33", "255.255.0.0", "preferred", True)],
+                "br-int": [("169.254.88.14", "255.255.0.0", "preferred", True)],
+                "antrea-gw0": [("10.10.3.1", "255.255.255.0", "preferred", False)],
+            },
+        ),
+        (
+            "ipconfig.fr.txt",
+            {
+                "br-int": [("192.168.77.108", "255.255.255.0", "preferred", False)],
+                "antrea-gw0": [("10.10.4.1", "255.255.255.0", "preferred", False)],
+            },
+        ),
+        ("ipconfig.ja.txt", {"vEthernet (Ethernet0)": [("169.254.20.7", "255.255.0.0", "preferred", True)]}),
+    ],
+    ids=["german", "french", "japanese"],
+)
 def test_localised_windows(name, expected):
     cfg = ipconfig(name)
     assert addresses(cfg) == expected
@@ -80,8 +98,10 @@ def test_localised_yes_no_and_gateways():
 def test_flattened_paste_keeps_sections_and_the_duplicate():
     cfg = ipconfig("ipconfig.flattened.txt")
     assert addresses(cfg) == {
-        "br-int": [("192.168.77.110", "255.255.255.0", "duplicate", False),
-                   ("169.254.37.201", "255.255.0.0", "preferred", True)],
+        "br-int": [
+            ("192.168.77.110", "255.255.255.0", "duplicate", False),
+            ("169.254.37.201", "255.255.0.0", "preferred", True),
+        ],
         "antrea-gw0": [("10.10.5.1", "255.255.255.0", "preferred", False)],
     }
     assert cfg.adapter("br-int").usable_ipv4 == []  # a duplicate is not an address the Node can use
@@ -90,7 +110,8 @@ def test_flattened_paste_keeps_sections_and_the_duplicate():
 def test_routes_of_the_bundle():
     rp = winroutes.parse((DATA / "route-print.ws2019.bundle.txt").read_text())
     assert len(rp.routes) == 23 and [r.text for r in rp.defaults()] == [
-        "0.0.0.0/0 via 192.168.77.1 on interface 192.168.77.104"]
+        "0.0.0.0/0 via 192.168.77.1 on interface 192.168.77.104"
+    ]
     assert [r.text for r in rp.persistent] == ["0.0.0.0/0 via 192.168.77.1"] and rp.persistent[0].metric is None
     on_link = next(r for r in rp.routes if r.destination == "10.10.2.0")
     assert (on_link.gateway, on_link.prefix, on_link.metric) == (None, "10.10.2.0/24", 271)
@@ -148,9 +169,12 @@ def test_adapter_states_cut_descriptions_and_flattened_rows():
 def test_format_list_gives_the_status_the_table_would_show():
     listed = adapters("get-netadapter.list.txt")
     assert [(a.name, a.status, a.media_state, a.if_index) for a in listed.adapters] == [
-        ("Ethernet0", "Disconnected", "Disconnected", 6), ("br-int", "Up", "Connected", 9)]
-    down = winadapters.parse("Name        : Ethernet0\nStatus      : Disabled\nVirtual     : False\nMacAddress  : "
-                             "00-50-56-8E-2A-11\n")
+        ("Ethernet0", "Disconnected", "Disconnected", 6),
+        ("br-int", "Up", "Connected", 9),
+    ]
+    down = winadapters.parse(
+        "Name        : Ethernet0\nStatus      : Disabled\nVirtual     : False\nMacAddress  : 00-50-56-8E-2A-11\n"
+    )
     assert down.adapters[0].status == "Disabled" and down.adapters[0].virtual is False
 
 
@@ -174,10 +198,20 @@ def test_linux_and_ovs_outputs_are_none_of_them(path):
     assert not any(sniff(text) for sniff in SNIFF.values())
 
 
-@pytest.mark.parametrize("garbage", ["", ":" * 1000, "Ethernet adapter x:\n" * 5000, " . . . : 1.2.3.4\n" * 5000,
-                                     "0.0.0.0 0.0.0.0 " * 1000, "\x00\xff", "1...." * 1000,
-                                     "Name InterfaceDescription ifIndex Status\n" + "a 1 Up\n" * 999],
-                         ids=lambda g: f"{len(g)}-chars")
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        ":" * 1000,
+        "Ethernet adapter x:\n" * 5000,
+        " . . . : 1.2.3.4\n" * 5000,
+        "0.0.0.0 0.0.0.0 " * 1000,
+        "\x00\xff",
+        "1...." * 1000,
+        "Name InterfaceDescription ifIndex Status\n" + "a 1 Up\n" * 999,
+    ],
+    ids=lambda g: f"{len(g)}-chars",
+)
 def test_garbage_never_raises(garbage):
     winipconfig.parse(garbage)
     winroutes.parse(garbage)

@@ -14,29 +14,48 @@ import pytest
 
 from diagnose.bundle.model import UNATTRIBUTED
 
-FATAL = ('F0301 12:00:05.000000       1 main.go:53] Error running agent: error initializing agent: failed to get '
-         'Node with name node1 from K8s: Get "https://10.96.0.1:443/api/v1/nodes/node1": dial tcp 10.96.0.1:443: '
-         'i/o timeout')
+FATAL = (
+    "F0301 12:00:05.000000       1 main.go:53] Error running agent: error initializing agent: failed to get "
+    'Node with name node1 from K8s: Get "https://10.96.0.1:443/api/v1/nodes/node1": dial tcp 10.96.0.1:443: '
+    "i/o timeout"
+)
 START = 'I0301 12:00:00.000000       1 agent.go:107] "Starting Antrea agent" version="v2.0.0"'
 
 
 def shapes():
     yield "klog", f"{START}\n{FATAL}\n"
     yield "kubectl-timestamps", f"2024-03-01T12:00:00.000000001Z {START}\n2024-03-01T12:00:05.000000001Z {FATAL}\n"
-    yield "cri", (f"2024-03-01T12:00:00.000000001Z stderr F {START}\n"
-                  f"2024-03-01T12:00:05.000000001Z stderr F {FATAL}\n")
-    yield "cri-partial", (f"2024-03-01T12:00:00.000000001Z stderr F {START}\n"
-                          f"2024-03-01T12:00:05.000000001Z stderr P {FATAL[:90]}\n"
-                          f"2024-03-01T12:00:05.000000002Z stderr F {FATAL[90:]}\n")
-    yield "docker-json", "".join(json.dumps({"log": line + "\n", "stream": "stderr",
-                                             "time": f"2024-03-01T12:00:0{i}.000000001Z"}) + "\n"
-                                 for i, line in enumerate((START, FATAL)))
-    yield "kubectl-prefix", (f"[pod/antrea-agent-x7k2p/antrea-agent] {START}\n"
-                             f"[pod/antrea-agent-x7k2p/antrea-agent] {FATAL}\n")
-    yield "journald", (f"Mar 01 12:00:00 node1 antrea-agent[812]: {START}\n"
-                       f"Mar 01 12:00:05 node1 antrea-agent[812]: {FATAL}\n")
-    yield "ansi-stern", (f"\x1b[32mantrea-agent-x7k2p\x1b[0m \x1b[34mantrea-agent\x1b[0m {START}\n"
-                         f"\x1b[32mantrea-agent-x7k2p\x1b[0m \x1b[34mantrea-agent\x1b[0m {FATAL}\n")
+    yield "cri", (f"2024-03-01T12:00:00.000000001Z stderr F {START}\n2024-03-01T12:00:05.000000001Z stderr F {FATAL}\n")
+    yield (
+        "cri-partial",
+        (
+            f"2024-03-01T12:00:00.000000001Z stderr F {START}\n"
+            f"2024-03-01T12:00:05.000000001Z stderr P {FATAL[:90]}\n"
+            f"2024-03-01T12:00:05.000000002Z stderr F {FATAL[90:]}\n"
+        ),
+    )
+    yield (
+        "docker-json",
+        "".join(
+            json.dumps({"log": line + "\n", "stream": "stderr", "time": f"2024-03-01T12:00:0{i}.000000001Z"}) + "\n"
+            for i, line in enumerate((START, FATAL))
+        ),
+    )
+    yield (
+        "kubectl-prefix",
+        (f"[pod/antrea-agent-x7k2p/antrea-agent] {START}\n[pod/antrea-agent-x7k2p/antrea-agent] {FATAL}\n"),
+    )
+    yield (
+        "journald",
+        (f"Mar 01 12:00:00 node1 antrea-agent[812]: {START}\nMar 01 12:00:05 node1 antrea-agent[812]: {FATAL}\n"),
+    )
+    yield (
+        "ansi-stern",
+        (
+            f"\x1b[32mantrea-agent-x7k2p\x1b[0m \x1b[34mantrea-agent\x1b[0m {START}\n"
+            f"\x1b[32mantrea-agent-x7k2p\x1b[0m \x1b[34mantrea-agent\x1b[0m {FATAL}\n"
+        ),
+    )
     yield "bare-message", FATAL.split("] ", 1)[1] + "\n"
 
 
@@ -71,10 +90,12 @@ def test_utf16_powershell_paste_is_read(run, tmp_path):
 def test_powershell_error_wrapped_at_the_console_width_is_one_line(tmp_path):
     from diagnose.parse import lines
 
-    text = ("New-HNSNetwork : HNS failed with error : The parameter is\n"
-            "incorrect.\n"
-            "At C:\\k\\antrea\\Start.ps1:12 char:1\n"
-            "+ New-HNSNetwork -Type L2Bridge\n")
+    text = (
+        "New-HNSNetwork : HNS failed with error : The parameter is\n"
+        "incorrect.\n"
+        "At C:\\k\\antrea\\Start.ps1:12 char:1\n"
+        "+ New-HNSNetwork -Type L2Bridge\n"
+    )
     shape = lines.detect(text.encode())
     assert shape.name == "powershell"
     out = lines.normalise(text.encode(), shape).decode().split("\n")
@@ -104,7 +125,8 @@ def test_unattributed_single_node_paste_is_still_diagnosed(run, tmp_path):
     (tmp_path / "p" / "log.txt").write_text(
         "E0301 12:00:00.000000       1 route_linux.go:120] Failed to initialize iptables: error creating chain "
         "ANTREA-PREROUTING: exit status 3: iptables v1.8.7 (legacy): can't initialize iptables table `raw': "
-        "Table does not exist (do you need to insmod?)\n")
+        "Table does not exist (do you need to insmod?)\n"
+    )
     report = run(tmp_path / "p")
     assert report["findings"], "a paste that names no Node is still one Node's evidence"
     assert report["findings"][0]["nodes"] in ([UNATTRIBUTED], [])
@@ -117,8 +139,12 @@ def test_6448_agent_log_pasted_as_kubectl_logs_with_ip_outputs_is_the_secondary_
 
     sample = Path(__file__).parents[2] / "sample_bundles" / "6448-secondary-network-primary-nic"
     runs = sorted((sample / "node2-var-log-antrea").glob("antrea-agent.node2.root.log.INFO.*"))
-    lines = [ln for f in runs for ln in f.read_text().splitlines(keepends=True)
-             if not ln.startswith(("Log file created at:", "Running on machine:", "Binary:", "Log line format:"))]
+    lines = [
+        ln
+        for f in runs
+        for ln in f.read_text().splitlines(keepends=True)
+        if not ln.startswith(("Log file created at:", "Running on machine:", "Binary:", "Log line format:"))
+    ]
     paste = tmp_path / "ticket"
     paste.mkdir()
     (paste / "agent.txt").write_text("".join(lines))
@@ -139,7 +165,8 @@ def test_go_stack_trace_without_its_panic_line_is_a_crash(run, tmp_path):
         "antrea.io/antrea/pkg/agent/controller/egress.(*EgressController).syncEgress(0xc000a1c000, {0xc0, 0x10})\n"
         "\tantrea.io/antrea/pkg/agent/controller/egress/egress_controller.go:812 +0x5b0\n"
         "antrea.io/antrea/pkg/agent/controller/egress.(*EgressController).processNextWorkItem(0xc000a1c000)\n"
-        "\tantrea.io/antrea/pkg/agent/controller/egress/egress_controller.go:640 +0x1b5\n")
+        "\tantrea.io/antrea/pkg/agent/controller/egress/egress_controller.go:640 +0x1b5\n"
+    )
     report = run(tmp_path / "p")
     first = report["findings"][0]
     assert first["rule_id"] == "ANT-CRASH-001" and first["severity"] in ("error", "critical")

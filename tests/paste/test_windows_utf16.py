@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).parents[1] / "parse" / "data" / "windows"
-HNS = Path(__file__).parents[1] / "rules" / "fixtures" / "windows_hns_network_broken" / \
-    "fires-pasted-ovs-extension-disabled" / "Get-HNSNetwork.win-node-2.txt"
+HNS = (
+    Path(__file__).parents[1]
+    / "rules"
+    / "fixtures"
+    / "windows_hns_network_broken"
+    / "fires-pasted-ovs-extension-disabled"
+    / "Get-HNSNetwork.win-node-2.txt"
+)
 
 SAMPLES = {
     "hns-network": HNS,

@@ -27,10 +27,12 @@ SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 EXPECTED_FAILURES: dict[str, str] = {
     "flow-restore-wait-not-cleared": (
         "the pasted agent log is healthy: it says it cleaned up flow-restore-wait; what proved the key was still "
-        "set (OVSDB other_config, all-zero flow counters) was described in prose in the issue, not pasted"),
+        "set (OVSDB other_config, all-zero flow counters) was described in prose in the issue, not pasted"
+    ),
     "networkpolicy-duplicate-pod-ip-after-node-restart": (
         "only `kubectl get pods | grep` rows of Running Pods with old restarts were pasted; the duplicate Pod IP "
-        "and the missing OVS flows that show the reconciler bug were described in prose, not pasted"),
+        "and the missing OVS flows that show the reconciler bug were described in prose, not pasted"
+    ),
 }
 
 
@@ -41,8 +43,9 @@ def artifacts(case: Path) -> list[Path]:
         if names:
             return [case / n for n in names]
     # No list (the #6448 folder): every file but the docs and the fix PR's description.
-    return sorted(p for p in case.iterdir() if p.is_file() and p.name not in _NOT_ARTIFACTS
-                  and not p.name.startswith("fix-pr-"))
+    return sorted(
+        p for p in case.iterdir() if p.is_file() and p.name not in _NOT_ARTIFACTS and not p.name.startswith("fix-pr-")
+    )
 
 
 def paste(case: Path, into: Path) -> Path:
@@ -104,5 +107,8 @@ if __name__ == "__main__":  # the score table for notes: python tests/realcases/
             from_fallbacks += sum(i in fallbacks for i in ids)
             led_by_fallback += bool(ids) and ids[0] in fallbacks
             print(f"{'ok ' if right else 'BAD'} {name:55} {said}")
-    print(f"{score}/{len(EXPECTED)} right first; {from_fallbacks} of {findings} findings from the fallback rules "
-          f"({', '.join(sorted(fallbacks))}), {led_by_fallback} case(s) led by one", file=sys.stderr)
+    print(
+        f"{score}/{len(EXPECTED)} right first; {from_fallbacks} of {findings} findings from the fallback rules "
+        f"({', '.join(sorted(fallbacks))}), {led_by_fallback} case(s) led by one",
+        file=sys.stderr,
+    )

@@ -40,8 +40,10 @@ EUI64 = "fe80::dcad:beff:feef:1234"
 POD_IP_HEX = "0xaf40717"
 SERVICE_IP = "10.96.0.1"
 TOKEN = "s3cr3t-t0ken-value-9f8e7d"
-JWT = ("eyJhbGciOiJSUzI1NiIsImtpZCI6InBsYW50ZWQifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50IiwicGxhbnRlZCI6MX0"
-       ".cGxhbnRlZHNpZ25hdHVyZQ")
+JWT = (
+    "eyJhbGciOiJSUzI1NiIsImtpZCI6InBsYW50ZWQifQ.eyJpc3MiOiJrdWJlcm5ldGVzL3NlcnZpY2VhY2NvdW50IiwicGxhbnRlZCI6MX0"
+    ".cGxhbnRlZHNpZ25hdHVyZQ"
+)
 PASSWORD = "hunter2-planted"
 PSK = "ipsec-psk-planted-77"
 CERT_BODY = "MIIBplantedCERTIFICATEbodyAAAAxyzQ"
@@ -57,12 +59,16 @@ MYSQL_ROOT = "Pl4nted-Mysql-Root"
 IPSEC_PSK_ENV = "Pl4nted-Ipsec-Psk"
 CAMEL_PASS = "Pl4nted-Camel"
 # base64 of a PEM certificate, wrapped at 76 columns, under a key that names no secret
-WRAPPED_PEM = ["LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSURwbGFudGVkV1JBUFBFRGNlcnRpZmljYXRl",
-               "Qk9EWWxpbmUxeHl6QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqCk1JSURwbGFu",
-               "dGVkU0VDT05EbGluZU9GdGhlQ0VSVElGSUNBVEVib2R5UVJTVFVWV1hZWjAxMjM0NTY3ODlhYmNk",
-               "ZWZnaGlqa2xtbm9wCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"]
-DER_LINES = ["MIIBplantedDERblobWithoutArmourLineOneABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij",
-             "MIIBplantedDERblobWithoutArmourLineTwoABCDEFGHIJKLMNOPQRSTUVWXYZ0123=="]
+WRAPPED_PEM = [
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSURwbGFudGVkV1JBUFBFRGNlcnRpZmljYXRl",
+    "Qk9EWWxpbmUxeHl6QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqCk1JSURwbGFu",
+    "dGVkU0VDT05EbGluZU9GdGhlQ0VSVElGSUNBVEVib2R5UVJTVFVWV1hZWjAxMjM0NTY3ODlhYmNk",
+    "ZWZnaGlqa2xtbm9wCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K",
+]
+DER_LINES = [
+    "MIIBplantedDERblobWithoutArmourLineOneABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij",
+    "MIIBplantedDERblobWithoutArmourLineTwoABCDEFGHIJKLMNOPQRSTUVWXYZ0123==",
+]
 NODE8 = "prod-db-node8"  # only ever seen URL-encoded (client-go's fieldSelector)
 HOME_USER = "mjones"  # only ever seen URL-encoded (%2Fhome%2Fmjones%2F)
 EMPTY_USER_PASS = "Pl4ntedEmptyUser"
@@ -86,24 +92,112 @@ DECIMAL_IP = "3232235777"  # 192.168.1.1
 REVERSE_DNS = "17.3.200.10"  # NODE_IP in in-addr.arpa
 SECRET_DATA = "cG9zdGdyZXM6Ly9wbGFudGVk"
 AWS_NODE = "ip-10-200-3-40.ec2.internal"
-CLASSES = [AWS_SECRET, DB_PASS, MYSQL_ROOT, IPSEC_PSK_ENV, CAMEL_PASS, *(line[:24] for line in WRAPPED_PEM),
-           *(line[:24] for line in DER_LINES), NODE8, HOME_USER, EMPTY_USER_PASS, SLASH_PASS, "Slash", QUERY_PASS,
-           TOKEN_AUTH, SAS_SIG, STORAGE_ACCOUNT, AFFINITY_HEX, REG3_HEX, IPV6_SET_FIELD, IPV6_TCPDUMP, MAC_CISCO,
-           MAC_BARE, DPID, DPID_KLOG, DOCKERCONFIG[:30], HOME_ARPA_HOST, PRIVATE_TLD, DECIMAL_IP, REVERSE_DNS,
-           SECRET_DATA, "10-200-3-40"]
+CLASSES = [
+    AWS_SECRET,
+    DB_PASS,
+    MYSQL_ROOT,
+    IPSEC_PSK_ENV,
+    CAMEL_PASS,
+    *(line[:24] for line in WRAPPED_PEM),
+    *(line[:24] for line in DER_LINES),
+    NODE8,
+    HOME_USER,
+    EMPTY_USER_PASS,
+    SLASH_PASS,
+    "Slash",
+    QUERY_PASS,
+    TOKEN_AUTH,
+    SAS_SIG,
+    STORAGE_ACCOUNT,
+    AFFINITY_HEX,
+    REG3_HEX,
+    IPV6_SET_FIELD,
+    IPV6_TCPDUMP,
+    MAC_CISCO,
+    MAC_BARE,
+    DPID,
+    DPID_KLOG,
+    DOCKERCONFIG[:30],
+    HOME_ARPA_HOST,
+    PRIVATE_TLD,
+    DECIMAL_IP,
+    REVERSE_DNS,
+    SECRET_DATA,
+    "10-200-3-40",
+]
 # Secrets (and fragments of them): never in the private map either.
-SECRETS = [TOKEN, JWT[:40], PASSWORD, PSK, CERT_BODY, KEY_BODY, AWS_SECRET, DB_PASS, MYSQL_ROOT, IPSEC_PSK_ENV,
-           CAMEL_PASS, EMPTY_USER_PASS, SLASH_PASS, "Slash", "Pl4nted", QUERY_PASS, TOKEN_AUTH, SAS_SIG,
-           DOCKERCONFIG[:30], SECRET_DATA, *(line[:24] for line in WRAPPED_PEM), *(line[:24] for line in DER_LINES)]
+SECRETS = [
+    TOKEN,
+    JWT[:40],
+    PASSWORD,
+    PSK,
+    CERT_BODY,
+    KEY_BODY,
+    AWS_SECRET,
+    DB_PASS,
+    MYSQL_ROOT,
+    IPSEC_PSK_ENV,
+    CAMEL_PASS,
+    EMPTY_USER_PASS,
+    SLASH_PASS,
+    "Slash",
+    "Pl4nted",
+    QUERY_PASS,
+    TOKEN_AUTH,
+    SAS_SIG,
+    DOCKERCONFIG[:30],
+    SECRET_DATA,
+    *(line[:24] for line in WRAPPED_PEM),
+    *(line[:24] for line in DER_LINES),
+]
 # What must survive: Antrea's and Kubernetes' own words next to the values.
-KEPT = ["metadata.name", "fieldSelector=spec.nodeName%3D", "set_field:", "->ipv6_src", "NXM_NX_REG3[]",
-        "table=SessionAffinity", "MYSQL_ROOT_PASSWORD:", "AWS_SECRET_ACCESS_KEY=", "Authorization: Token ",
-        ".dockerconfigjson:", "in-addr.arpa", "kind: Secret"]
+KEPT = [
+    "metadata.name",
+    "fieldSelector=spec.nodeName%3D",
+    "set_field:",
+    "->ipv6_src",
+    "NXM_NX_REG3[]",
+    "table=SessionAffinity",
+    "MYSQL_ROOT_PASSWORD:",
+    "AWS_SECRET_ACCESS_KEY=",
+    "Authorization: Token ",
+    ".dockerconfigjson:",
+    "in-addr.arpa",
+    "kind: Secret",
+]
 
-PLANTED = [NODE, FAILED_NODE, "acme-bank", USER, KUBE_USER, NAMESPACE, "payroll", NODE_IP, GATEWAY_IP, POD_IP,
-           "10.244.7.0", PEER_NODE_IP, PUBLIC_IP, IPV6, MAC, MAC.upper(), MAC.replace(":", ""), POD_MAC, EUI64,
-           POD_IP_HEX, TOKEN,
-           JWT[:40], PASSWORD, PSK, CERT_BODY, KEY_BODY, KEY_DATA[:30], CA_DATA[:30], "plantedKEYDATA", *CLASSES]
+PLANTED = [
+    NODE,
+    FAILED_NODE,
+    "acme-bank",
+    USER,
+    KUBE_USER,
+    NAMESPACE,
+    "payroll",
+    NODE_IP,
+    GATEWAY_IP,
+    POD_IP,
+    "10.244.7.0",
+    PEER_NODE_IP,
+    PUBLIC_IP,
+    IPV6,
+    MAC,
+    MAC.upper(),
+    MAC.replace(":", ""),
+    POD_MAC,
+    EUI64,
+    POD_IP_HEX,
+    TOKEN,
+    JWT[:40],
+    PASSWORD,
+    PSK,
+    CERT_BODY,
+    KEY_BODY,
+    KEY_DATA[:30],
+    CA_DATA[:30],
+    "plantedKEYDATA",
+    *CLASSES,
+]
 
 KLOG = f"""Log file created at: 2024/01/01 00:00:00
 Running on machine: {NODE}
@@ -127,7 +221,7 @@ F0101 00:00:07.000000       1 main.go:53] Error running agent: error initializin
 """
 
 OVS_LOG = f"""2024-01-01T00:00:00.000Z|00001|bridge|INFO|bridge br-int: added interface payroll--3f2a1b on port 5
-2024-01-01T00:00:01.000Z|00002|bridge|INFO|bridge br-int: using datapath ID 0000{MAC.replace(':', '')}
+2024-01-01T00:00:01.000Z|00002|bridge|INFO|bridge br-int: using datapath ID 0000{MAC.replace(":", "")}
 2024-01-01T00:00:02.000Z|00003|tunnel|WARN|remote_ip {PEER_NODE_IP} unreachable from {NODE_IP}
 """
 
@@ -276,9 +370,11 @@ _uuid                                external_ids                               
 ------------------------------------ ---------------------------------------------------------------------------------------------- ---------------
 4a53e8bd-1111-2222-3333-444455556666 {{attached-mac="{POD_MAC}", ip-address="{POD_IP}", pod-name={POD}, pod-namespace={NAMESPACE}}} payroll--3f2a1b
 """
-OVSDB_JSON = ('{"caption":"Interface table","data":[[["uuid","4a53e8bd-1111-2222-3333-444455556666"],'
-              f'["map",[["attached-mac","{POD_MAC}"],["ip-address","{POD_IP}"],["pod-name","{POD}"],'
-              f'["pod-namespace","{NAMESPACE}"]]],"payroll--3f2a1b"]],"headings":["_uuid","external_ids","name"]}}\n')
+OVSDB_JSON = (
+    '{"caption":"Interface table","data":[[["uuid","4a53e8bd-1111-2222-3333-444455556666"],'
+    f'["map",[["attached-mac","{POD_MAC}"],["ip-address","{POD_IP}"],["pod-name","{POD}"],'
+    f'["pod-namespace","{NAMESPACE}"]]],"payroll--3f2a1b"]],"headings":["_uuid","external_ids","name"]}}\n'
+)
 OVS_VSCTL_SHOW = """1652b44b-7609-4f9c-be2a-1da5e3bcd6b7
     Bridge br-int
         datapath_type: system
@@ -326,17 +422,42 @@ Containers:
       MYSQL_ROOT_PASSWORD:  {MYSQL_ROOT}
       MYSQL_USER:           app
 """
-CONFIGMAP = "\n".join([
-    "apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: bundle-config", "data:", "  bundle.pem: |",
-    *(f"    {line}" for line in WRAPPED_PEM), f"  caCert: {WRAPPED_PEM[0]}", *(f"    {line}" for line in WRAPPED_PEM[1:]),
-    "  der: |", *(f"    {line}" for line in DER_LINES), f"  dbPassword: {CAMEL_PASS}",
-    "  selector: metadata.name", "---", "apiVersion: v1", "data:", f"  .dockerconfigjson: {DOCKERCONFIG}",
-    "kind: Secret", "metadata:", "  name: regcred", "type: kubernetes.io/dockerconfigjson", "---",
-    "apiVersion: v1", "data:", f"  db-url: {SECRET_DATA}", "kind: Secret", "metadata:", "  name: db", ""])
+CONFIGMAP = "\n".join(
+    [
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: bundle-config",
+        "data:",
+        "  bundle.pem: |",
+        *(f"    {line}" for line in WRAPPED_PEM),
+        f"  caCert: {WRAPPED_PEM[0]}",
+        *(f"    {line}" for line in WRAPPED_PEM[1:]),
+        "  der: |",
+        *(f"    {line}" for line in DER_LINES),
+        f"  dbPassword: {CAMEL_PASS}",
+        "  selector: metadata.name",
+        "---",
+        "apiVersion: v1",
+        "data:",
+        f"  .dockerconfigjson: {DOCKERCONFIG}",
+        "kind: Secret",
+        "metadata:",
+        "  name: regcred",
+        "type: kubernetes.io/dockerconfigjson",
+        "---",
+        "apiVersion: v1",
+        "data:",
+        f"  db-url: {SECRET_DATA}",
+        "kind: Secret",
+        "metadata:",
+        "  name: db",
+        "",
+    ]
+)
 TCPDUMP = f"""12:00:00.000001 IP6 {IPV6_TCPDUMP}.443 > fe80::1.52414: Flags [S], seq 1, length 0
 12:00:00.000002 IP {NODE_IP}.52414 > {PEER_NODE_IP}.443: Flags [S], seq 1, length 0
 """
-
 
 
 def planted_bundle(root: Path) -> Path:

@@ -33,8 +33,9 @@ def members(source: Path) -> list[tuple[str, bytes]]:
     """("parts\ndisplay path", content) of every file of a bundle, nested archives opened."""
     found: list[tuple[str, bytes]] = []
     problems: list = []
-    Walker(lambda parts, display, stream, size: found.append(("/".join(parts) + "\n" + display, stream.read())),
-           problems).walk(source)
+    Walker(
+        lambda parts, display, stream, size: found.append(("/".join(parts) + "\n" + display, stream.read())), problems
+    ).walk(source)
     assert problems == []
     return found
 

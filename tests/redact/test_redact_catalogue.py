@@ -43,8 +43,9 @@ def test_every_detector_has_samples_in_the_catalogue():
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize(("form", "kind", "text", "gone"), POSITIVES,
-                         ids=[f"{p[0]}-{i}" for i, p in enumerate(POSITIVES)])
+@pytest.mark.parametrize(
+    ("form", "kind", "text", "gone"), POSITIVES, ids=[f"{p[0]}-{i}" for i, p in enumerate(POSITIVES)]
+)
 def test_what_a_form_hides_is_gone_and_an_identifier_comes_back(engine, form, kind, text, gone):
     s = scrubber(engine)
     out = s.text(text)
@@ -64,6 +65,9 @@ def test_look_alikes_stay_exactly(engine, form, text):
 
 
 def test_both_engines_give_the_same_text_for_the_whole_catalogue():
-    text = "\n".join(t for f in catalogue.FORMS for t, _ in f.positives) + "\n" + \
-           "\n".join(t for f in catalogue.FORMS for t in f.negatives)
+    text = (
+        "\n".join(t for f in catalogue.FORMS for t, _ in f.positives)
+        + "\n"
+        + "\n".join(t for f in catalogue.FORMS for t in f.negatives)
+    )
     assert scrubber("hyperscan").text(text) == scrubber("stdlib").text(text)

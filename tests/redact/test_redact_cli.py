@@ -62,8 +62,11 @@ def test_redact_refuses_to_write_over_or_into_its_input(monkeypatch, capsys, tmp
     bundle = tmp_path / "bundle"
     (bundle / "sub").mkdir(parents=True)
     (bundle / "ip-route.node2.txt").write_text("default via 10.0.0.1 dev eth0\n")
-    target = {"input": bundle / "ip-route.node2.txt", "inside-input": bundle / "sub" / "r.tar.gz",
-              "existing-dir": tmp_path}[where]
+    target = {
+        "input": bundle / "ip-route.node2.txt",
+        "inside-input": bundle / "sub" / "r.tar.gz",
+        "existing-dir": tmp_path,
+    }[where]
     source = bundle / "ip-route.node2.txt" if where == "input" else bundle
     before = sorted(p.name for p in tmp_path.rglob("*"))
     code, _, err = run_main(monkeypatch, capsys, "redact", str(source), "-o", str(target))
@@ -77,8 +80,9 @@ def test_redact_refuses_a_map_inside_the_redacted_output(monkeypatch, capsys, tm
     code, _, err = run_main(monkeypatch, capsys, "redact", str(SAMPLE), "-o", str(out), "--map", str(out / "m.json"))
     assert code == 2 and "must not be written inside" in err
     assert not out.exists()
-    code, _, err = run_main(monkeypatch, capsys, "redact", str(SAMPLE), "-o", str(tmp_path / "r.zip"),
-                            "--map", str(tmp_path / "r.zip"))
+    code, _, err = run_main(
+        monkeypatch, capsys, "redact", str(SAMPLE), "-o", str(tmp_path / "r.zip"), "--map", str(tmp_path / "r.zip")
+    )
     assert code == 2 and not (tmp_path / "r.zip").exists()
 
 
@@ -99,8 +103,9 @@ def test_redact_a_single_pasted_file_and_a_zip(monkeypatch, capsys, tmp_path, ru
 
 def test_a_key_file_is_created_private_when_missing(monkeypatch, capsys, tmp_path):
     key = tmp_path / "batch.key"
-    code, _, err = run_main(monkeypatch, capsys, "redact", str(SAMPLES / "healthy"), "-o", str(tmp_path / "a.tgz"),
-                            "--key-file", str(key))
+    code, _, err = run_main(
+        monkeypatch, capsys, "redact", str(SAMPLES / "healthy"), "-o", str(tmp_path / "a.tgz"), "--key-file", str(key)
+    )
     assert code == 0 and "Created the key file" in err and (key.stat().st_mode & 0o777) == 0o600
     saved = json.loads((tmp_path / "a.tgz.redaction-map.json").read_text())
     assert "key" not in saved and saved["key_id"]  # the map does not carry a shared key
@@ -108,8 +113,10 @@ def test_a_key_file_is_created_private_when_missing(monkeypatch, capsys, tmp_pat
 
 def test_a_report_continues_the_map_of_a_redacted_bundle(monkeypatch, capsys, tmp_path):
     map_path = tmp_path / "ticket.map.json"
-    assert run_main(monkeypatch, capsys, "redact", str(SAMPLE), "-o", str(tmp_path / "c.tgz"),
-                    "--map", str(map_path))[0] == 0
+    assert (
+        run_main(monkeypatch, capsys, "redact", str(SAMPLE), "-o", str(tmp_path / "c.tgz"), "--map", str(map_path))[0]
+        == 0
+    )
     node2 = json.loads(map_path.read_text())["values"]["node"]["node2"]
     code, out, _ = run_main(monkeypatch, capsys, "scan", str(SAMPLE), "--redact", "-f", "json", "--map", str(map_path))
     assert code == 0 and json.loads(out)["findings"][0]["nodes"] == [node2]
@@ -117,13 +124,35 @@ def test_a_report_continues_the_map_of_a_redacted_bundle(monkeypatch, capsys, tm
 
 def test_a_map_made_with_a_key_file_needs_that_key_file(monkeypatch, capsys, tmp_path):
     key, map_path = tmp_path / "k", tmp_path / "m.json"
-    assert run_main(monkeypatch, capsys, "redact", str(SAMPLES / "healthy"), "-o", str(tmp_path / "c.tgz"),
-                    "--map", str(map_path), "--key-file", str(key))[0] == 0
+    assert (
+        run_main(
+            monkeypatch,
+            capsys,
+            "redact",
+            str(SAMPLES / "healthy"),
+            "-o",
+            str(tmp_path / "c.tgz"),
+            "--map",
+            str(map_path),
+            "--key-file",
+            str(key),
+        )[0]
+        == 0
+    )
     code, _, err = run_main(monkeypatch, capsys, "scan", str(SAMPLES / "healthy"), "--redact", "--map", str(map_path))
     assert code == 2 and "pass the same --key-file" in err
     (tmp_path / "other").write_text("another secret")
-    code, _, err = run_main(monkeypatch, capsys, "scan", str(SAMPLES / "healthy"), "--redact", "--map", str(map_path),
-                            "--key-file", str(tmp_path / "other"))
+    code, _, err = run_main(
+        monkeypatch,
+        capsys,
+        "scan",
+        str(SAMPLES / "healthy"),
+        "--redact",
+        "--map",
+        str(map_path),
+        "--key-file",
+        str(tmp_path / "other"),
+    )
     assert code == 2 and "made with another key" in err
 
 

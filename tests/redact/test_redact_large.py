@@ -20,13 +20,18 @@ LINES = 600_000
 
 
 def _big_log() -> bytes:
-    plain = ('I0101 00:00:{s:02d}.{us:06d}       1 proxier.go:812] "Syncing endpoints" request="req-{i:06x}" '
-             'detail="{x}"\n')
-    named = ('I0101 00:00:{s:02d}.{us:06d}       1 proxier.go:812] "Endpoint" request="req-{i:06x}" '
-             'endpoint="10.44.{a}.{b}:8080" node="' + NODE + '"\n')
+    plain = (
+        'I0101 00:00:{s:02d}.{us:06d}       1 proxier.go:812] "Syncing endpoints" request="req-{i:06x}" detail="{x}"\n'
+    )
+    named = (
+        'I0101 00:00:{s:02d}.{us:06d}       1 proxier.go:812] "Endpoint" request="req-{i:06x}" '
+        'endpoint="10.44.{a}.{b}:8080" node="' + NODE + '"\n'
+    )
     x = "x" * 100
-    return "".join((named if i % 1000 == 0 else plain).format(s=i % 60, us=i, i=i, a=(i >> 8) % 256, b=i % 256, x=x)
-                   for i in range(LINES)).encode()
+    return "".join(
+        (named if i % 1000 == 0 else plain).format(s=i % 60, us=i, i=i, a=(i >> 8) % 256, b=i % 256, x=x)
+        for i in range(LINES)
+    ).encode()
 
 
 def test_a_110_mb_log_with_600k_distinct_tokens_is_redacted(tmp_path):
@@ -47,7 +52,7 @@ def test_a_110_mb_log_with_600k_distinct_tokens_is_redacted(tmp_path):
     said: list[str] = []
     commands.redact_bundle(bundle, copy, None, None, None, said.append)  # raised KeyError before
     node = json.loads((tmp_path / "copy.tar.gz.redaction-map.json").read_text())["values"]["node"][NODE]
-    (display, text), = [m for m in members(copy) if m[0].endswith("antrea-agent.log.1.gz")]
+    ((display, text),) = [m for m in members(copy) if m[0].endswith("antrea-agent.log.1.gz")]
     assert NODE not in display and node in display
     assert text.count(b"\n") == LINES and b"req-0927bf" in text  # every line, ids kept
     assert NODE.encode() not in text and b'endpoint="10.' in text and b'endpoint="10.44.' not in text

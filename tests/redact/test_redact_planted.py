@@ -63,8 +63,10 @@ def test_the_copy_keeps_the_layout_and_compression_of_every_member(planted):
     paths = [display.split("\n")[1] for display, _ in members(copy)]
     prefix = "ticket.tar.gz!ticket-org-"
     assert all(p.startswith(prefix) for p in paths)
-    assert any(p.endswith(f"/support-bundles_20240101T000500Z/agent_{node}.tar.gz!logs/ovs/ovs-vswitchd.log.1.gz")
-               for p in paths)
+    assert any(
+        p.endswith(f"/support-bundles_20240101T000500Z/agent_{node}.tar.gz!logs/ovs/ovs-vswitchd.log.1.gz")
+        for p in paths
+    )
     # the rotated log is still gzip inside the rebuilt agent archive
     with tarfile.open(copy) as outer:
         agent = next(m for m in outer.getmembers() if m.name.endswith(f"agent_{node}.tar.gz"))
@@ -105,8 +107,10 @@ def test_the_diagnosis_of_the_planted_bundle_survives(planted, run):
         return unredact(name, the_map)[0]
 
     def shape(report_, rename):
-        return sorted((f["rule_id"], f["severity"], tuple(sorted(rename(n) for n in f["nodes"])))
-                      for f in report_["findings"])
+        return sorted(
+            (f["rule_id"], f["severity"], tuple(sorted(rename(n) for n in f["nodes"]))) for f in report_["findings"]
+        )
+
     assert shape(redacted, back) == shape(original, lambda n: n)
     assert {n["name"] for n in original["source"]["nodes"]} == {back(n["name"]) for n in redacted["source"]["nodes"]}
     assert not {n["name"] for n in original["source"]["nodes"]} & {n["name"] for n in redacted["source"]["nodes"]}
@@ -118,8 +122,9 @@ def test_unredact_gives_the_report_back_as_it_was_but_its_secrets(planted, monke
     plain, redacted, restored = tmp_path / f"plain.{fmt}", tmp_path / f"r.{fmt}", tmp_path / f"back.{fmt}"
     map_path = tmp_path / "m.json"
     assert run_main(monkeypatch, capsys, "scan", str(source), "-f", fmt, "-o", str(plain))[0] in (0, 1)
-    assert run_main(monkeypatch, capsys, "scan", str(source), "--redact", "-f", fmt, "-o", str(redacted),
-                    "--map", str(map_path))[0] in (0, 1)
+    assert run_main(
+        monkeypatch, capsys, "scan", str(source), "--redact", "-f", fmt, "-o", str(redacted), "--map", str(map_path)
+    )[0] in (0, 1)
     assert run_main(monkeypatch, capsys, "unredact", str(redacted), "--map", str(map_path), "-o", str(restored))[0] == 0
     before, after = plain.read_text().splitlines(), restored.read_text().splitlines()
     assert len(before) == len(after)

@@ -13,17 +13,28 @@ from diagnose.redact.scrub import Scrubber
 from diagnose.redact.vocab import Vocabulary
 
 KEY = b"r" * 32
-SAMPLES = [text for f in catalogue.FORMS for text, _ in f.positives] + \
-    [text for f in catalogue.FORMS for text in f.negatives]
+SAMPLES = [text for f in catalogue.FORMS for text, _ in f.positives] + [
+    text for f in catalogue.FORMS for text in f.negatives
+]
 # Texts whose scrub depends on what is around them: the line after, the end of the block, a PEM
 # block over several lines, a flag on the line before.
 TRICKY = [
-    "password: |", "password: |\n  s3cr3t-block-scalar\n",
+    "password: |",
+    "password: |\n  s3cr3t-block-scalar\n",
     "token=dGhpc2lzYWxvbmdiYXNlNjR2YWx1ZXRoYXRnb2Vzb24xMjM0\ndGhpc2lzYWxvbmdiYXNlNjR2YWx1ZXRoYXRnb2Vzb24xMjM0NTY3\n",
-    "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----",
-    "MIIBcontinuedCertLineAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "--mytoken abc", "x-token y", "  name: DB_PASSWORD",
-    "  value: hunter2", "Node=node2 peer=10.0.0.12 mac=de:ad:be:ef:00:01", "web-fron-87fe23 on port 7",
-    "deadbeef0001", "fe80::1 via 10.1.2.3/24", "", "user@node2:~$ ls",
+    "-----BEGIN CERTIFICATE-----",
+    "-----END CERTIFICATE-----",
+    "MIIBcontinuedCertLineAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "--mytoken abc",
+    "x-token y",
+    "  name: DB_PASSWORD",
+    "  value: hunter2",
+    "Node=node2 peer=10.0.0.12 mac=de:ad:be:ef:00:01",
+    "web-fron-87fe23 on port 7",
+    "deadbeef0001",
+    "fe80::1 via 10.1.2.3/24",
+    "",
+    "user@node2:~$ ls",
 ]
 VOCABULARY = dict(catalogue.VOCABULARY, host=["vault"], pod=[*catalogue.VOCABULARY["pod"], "web-frontend-77"])
 
@@ -47,10 +58,14 @@ def scrubbers(engine: str) -> tuple[Scrubber, Scrubber]:
 
 def prefix(rng: random.Random) -> str:
     if rng.random() < 0.5:
-        return (f"{rng.choice('IWEF')}{rng.randint(101, 1231):04d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:"
-                f"{rng.randint(0, 59):02d}.{rng.randint(0, 999999):06d} {rng.choice([1, 42, 1234567]):>7} ")
-    return f"2025-03-08T19:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z|" \
-           f"{rng.randint(0, 999999):05d}|"
+        return (
+            f"{rng.choice('IWEF')}{rng.randint(101, 1231):04d} {rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:"
+            f"{rng.randint(0, 59):02d}.{rng.randint(0, 999999):06d} {rng.choice([1, 42, 1234567]):>7} "
+        )
+    return (
+        f"2025-03-08T19:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z|"
+        f"{rng.randint(0, 999999):05d}|"
+    )
 
 
 def corpus(rng: random.Random, lines: int, pem: bool, fresh: float) -> str:
@@ -71,8 +86,10 @@ def corpus(rng: random.Random, lines: int, pem: bool, fresh: float) -> str:
 
 
 @pytest.mark.parametrize("engine", ("hyperscan", "stdlib"))
-@pytest.mark.parametrize(("seed", "pem", "fresh"), [(0, False, 0), (1, False, 0.1), (2, False, 0.6), (3, True, 0.1),
-                                                     (4, False, 0.95), (5, True, 0.9)])
+@pytest.mark.parametrize(
+    ("seed", "pem", "fresh"),
+    [(0, False, 0), (1, False, 0.1), (2, False, 0.6), (3, True, 0.1), (4, False, 0.95), (5, True, 0.9)],
+)
 def test_a_block_scrubbed_line_by_line_is_the_block_scrubbed_whole(engine, seed, pem, fresh):
     rng = random.Random(seed)
     cached, whole = scrubbers(engine)
@@ -93,9 +110,10 @@ def test_each_body_is_scrubbed_once():
     seen: list[bytes] = []
     walk = cached._repeats._walk
     cached._repeats._walk = lambda block: seen.append(block) or walk(block)
-    line = b" server.go:500] \"Adding routes\" Node=\"node2\" addresses=[10.0.0.12]\n"
-    block = b"Log file created at: 2025/03/06 03:05:00\n" + \
-        b"".join(b"I0306 03:05:%02d.518777       1" % i + line for i in range(50))
+    line = b' server.go:500] "Adding routes" Node="node2" addresses=[10.0.0.12]\n'
+    block = b"Log file created at: 2025/03/06 03:05:00\n" + b"".join(
+        b"I0306 03:05:%02d.518777       1" % i + line for i in range(50)
+    )
     out = cached.scrub(block)
     assert out.count(b"node2") == 0 and out.count(cached.mapper.name("node", "node2").encode()) == 50
     assert sum(b.count(b"node2") for b in seen) == 1

@@ -13,8 +13,10 @@ from diagnose.redact import commands
 def _shape(report: dict, rename) -> list[tuple]:
     """What must not change: rule, category, severity, status, Nodes (renamed) and the
     symptoms each root cause explains, in ranking order."""
+
     def one(f: dict) -> tuple:
         return (f["rule_id"], f["category"], f["severity"], f["status"], tuple(sorted(rename(n) for n in f["nodes"])))
+
     return [(one(f), sorted(one(s) for s in f["symptoms"])) for f in report["findings"]]
 
 
@@ -25,10 +27,12 @@ def test_redacted_copy_gives_the_same_diagnosis(run, redacted, sample):
     nodes = r.values.get("node", {})
     assert _shape(copy, lambda n: n) == _shape(original, lambda n: nodes.get(n, n))
     assert copy["source"]["unreadable"] == []
-    assert {nodes.get(n["name"], n["name"]) for n in original["source"]["nodes"]} == \
-        {n["name"] for n in copy["source"]["nodes"]}
-    assert not any(n["name"] in json.dumps(copy) for n in original["source"]["nodes"]
-                   if n["name"] != "antrea-controller")
+    assert {nodes.get(n["name"], n["name"]) for n in original["source"]["nodes"]} == {
+        n["name"] for n in copy["source"]["nodes"]
+    }
+    assert not any(
+        n["name"] in json.dumps(copy) for n in original["source"]["nodes"] if n["name"] != "antrea-controller"
+    )
 
 
 def test_a_directory_copy_keeps_the_antctl_layout(run, tmp_path):
@@ -38,8 +42,9 @@ def test_a_directory_copy_keeps_the_antctl_layout(run, tmp_path):
     nodes = json.loads((tmp_path / "copy.redaction-map.json").read_text())["values"]["node"]
     agent = out / "support-bundles_20240628T185800Z" / f"agent_{nodes['node1']}.tar.gz"
     assert agent.read_bytes()[:2] == b"\x1f\x8b"  # the nested Node bundle, rebuilt and gzipped again
-    assert (out / f"{nodes['node2']}-var-log-antrea" / f"antrea-agent.{nodes['node2']}.root.log.INFO.20240628-185501.1"
-            ).is_file()
+    assert (
+        out / f"{nodes['node2']}-var-log-antrea" / f"antrea-agent.{nodes['node2']}.root.log.INFO.20240628-185501.1"
+    ).is_file()
     report = run(out)
     assert report["source"]["shape"] == run(sample)["source"]["shape"] == "antctl-directory + loose files"
     first = report["findings"][0]

@@ -43,16 +43,37 @@ def test_the_shared_prefix_of_any_two_addresses_is_kept(version):
         assert common_prefix(pa, pb) == common_prefix(a, b)
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "127.5.6.7", "169.254.0.253", "0.0.0.0", "224.0.0.251",
-                                     "255.255.255.0", "255.255.255.255", "::1", "::", "ff02::1:ff00:1"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.5.6.7",
+        "169.254.0.253",
+        "0.0.0.0",
+        "224.0.0.251",
+        "255.255.255.0",
+        "255.255.255.255",
+        "::1",
+        "::",
+        "ff02::1:ff00:1",
+    ],
+)
 def test_special_addresses_stay_as_they_are(address):
     assert Mapper(KEY).ip(address) == address
 
 
-@pytest.mark.parametrize(("address", "block"), [("10.1.2.3", "10.0.0.0/8"), ("172.20.1.1", "172.16.0.0/12"),
-                                                ("192.168.64.28", "192.168.0.0/16"), ("100.64.3.3", "100.64.0.0/10"),
-                                                ("fe80::5284:e3ff:feb4:670a", "fe80::/64"),
-                                                ("fd00:10:244::5", "fc00::/7"), ("2a01:4f8::17", "2000::/3")])
+@pytest.mark.parametrize(
+    ("address", "block"),
+    [
+        ("10.1.2.3", "10.0.0.0/8"),
+        ("172.20.1.1", "172.16.0.0/12"),
+        ("192.168.64.28", "192.168.0.0/16"),
+        ("100.64.3.3", "100.64.0.0/10"),
+        ("fe80::5284:e3ff:feb4:670a", "fe80::/64"),
+        ("fd00:10:244::5", "fc00::/7"),
+        ("2a01:4f8::17", "2000::/3"),
+    ],
+)
 def test_private_link_local_and_global_ranges_keep_their_prefix_not_their_host(address, block):
     out = Mapper(KEY).ip(address)
     assert out != address and ipaddress.ip_address(out) in ipaddress.ip_network(block)
@@ -80,8 +101,13 @@ def test_macs_keep_their_format_and_multicast_meaning():
     out = m.mac("06:7b:b6:19:fb:49")
     assert out != "06:7b:b6:19:fb:49" and len(out) == 17 and int(out[:2], 16) & 0x3 == 0x2  # local, unicast
     assert m.mac("06-7B-B6-19-FB-49") == out.replace(":", "-").upper()
-    for kept in ("ff:ff:ff:ff:ff:ff", "01:00:5e:00:00:fb", "33:33:00:00:00:01", "00:00:00:00:00:00",
-                 "aa:bb:cc:dd:ee:ff"):
+    for kept in (
+        "ff:ff:ff:ff:ff:ff",
+        "01:00:5e:00:00:fb",
+        "33:33:00:00:00:01",
+        "00:00:00:00:00:00",
+        "aa:bb:cc:dd:ee:ff",
+    ):
         assert m.mac(kept) == kept
 
 

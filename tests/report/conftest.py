@@ -27,10 +27,12 @@ UPLINK = Rule(
     category="secondary-network-uplink",
     severity="critical",
     message="On {{ node }} the SecondaryNetwork OVS bridge {{ bridge }} took {{ nic }}, the NIC that carries "
-            "the Node IP, while flow-restore-wait was set: the Node lost its network.",
+    "the Node IP, while flow-restore-wait was set: the Node lost its network.",
     remediation=(
-        Step("Remove {{ nic }} from the secondary bridge on {{ node }}",
-             "kubectl -n kube-system exec ds/antrea-agent -c antrea-ovs -- ovs-vsctl del-port {{ bridge }} {{ nic }}"),
+        Step(
+            "Remove {{ nic }} from the secondary bridge on {{ node }}",
+            "kubectl -n kube-system exec ds/antrea-agent -c antrea-ovs -- ovs-vsctl del-port {{ bridge }} {{ nic }}",
+        ),
         Step("Upgrade Antrea to v2.1.0 or later, which refuses to move the primary NIC"),
     ),
     references=("antrea-io/antrea#6448", "https://antrea.io/docs/main/docs/secondary-network/"),
@@ -78,28 +80,49 @@ def uplink_finding(evidence: list[EvidenceLine] | None = None, **values: str) ->
         nodes=["node2"],
         confidence=0.95,
         values=vals,
-        evidence=evidence if evidence is not None else [
+        evidence=evidence
+        if evidence is not None
+        else [
             line('I0628 18:57:10.100000       1 agent.go:107] "Starting Antrea agent" version="v2.1.0-dev-6e00ebf"', 3),
-            line("F0628 18:57:17.883444       1 main.go:53] Error running agent: error initializing agent: "
-                 "Spec.PodCIDR is empty for Node node2", 9),
+            line(
+                "F0628 18:57:17.883444       1 main.go:53] Error running agent: error initializing agent: "
+                "Spec.PodCIDR is empty for Node node2",
+                9,
+            ),
         ],
         ruled_out=["podcidr-not-allocated: the preceding error is an API-server timeout, not a missing PodCIDR"],
     )
 
 
-def make_diagnosis(findings: list[Finding], *, nodes: list[NodeSummary] | None = None,
-                   problems: list[ReadProblem] | None = None, ignored: list[str] | None = None,
-                   source: str = "support-bundles_20240628T185900Z") -> Diagnosis:
-    cluster = Cluster(source=source, shape="antctl-directory",
-                      collected_at=datetime(2024, 6, 28, 18, 59, 0),
-                      problems=problems or [], ignored=ignored or [])
+def make_diagnosis(
+    findings: list[Finding],
+    *,
+    nodes: list[NodeSummary] | None = None,
+    problems: list[ReadProblem] | None = None,
+    ignored: list[str] | None = None,
+    source: str = "support-bundles_20240628T185900Z",
+) -> Diagnosis:
+    cluster = Cluster(
+        source=source,
+        shape="antctl-directory",
+        collected_at=datetime(2024, 6, 28, 18, 59, 0),
+        problems=problems or [],
+        ignored=ignored or [],
+    )
     cluster.cluster_artifacts.append(Artifact("clusterinfo", "clusterinfo", None, 2048))
     cluster.node("node2").artifacts.append(Artifact(AGENT_LOG, "agent-log", "node2", 1_000_000, truncated=True))
     if nodes is None:
         nodes = [
             NodeSummary("node1", "agent", "v2.1.0-dev-6e00ebf", 14, 0),
-            NodeSummary("node2", "agent", "v2.1.0-dev-6e00ebf", 3, 12, failed_reason="agent API unreachable",
-                        fallback_bundle=True),
+            NodeSummary(
+                "node2",
+                "agent",
+                "v2.1.0-dev-6e00ebf",
+                3,
+                12,
+                failed_reason="agent API unreachable",
+                fallback_bundle=True,
+            ),
         ]
     return Diagnosis(cluster=cluster, findings=rank(findings), nodes=nodes, rules_run=42, generated_at=GENERATED)
 
@@ -133,11 +156,18 @@ def hostile_everywhere_fixture():
 @pytest.fixture
 def diagnosis() -> Diagnosis:
     """A root cause explaining two symptoms, an inconclusive warning, a failed Node, read problems."""
-    api = APISERVER.finding(nodes=["node2"], confidence=0.8, values={"ip": "10.96.0.1"},
-                            evidence=[line("E0628 dial tcp 10.96.0.1:443: i/o timeout", 8)])
+    api = APISERVER.finding(
+        nodes=["node2"],
+        confidence=0.8,
+        values={"ip": "10.96.0.1"},
+        evidence=[line("E0628 dial tcp 10.96.0.1:443: i/o timeout", 8)],
+    )
     pod = PODCIDR.finding(nodes=["node2"], confidence=0.6, evidence=[line("Spec.PodCIDR is empty", 9)])
     mtu = MTU.finding(
-        nodes=["node1"], confidence=0.5, values={"mtu": 1500, "tunnel": "Geneve"}, status=INCONCLUSIVE,
+        nodes=["node1"],
+        confidence=0.5,
+        values={"mtu": 1500, "tunnel": "Geneve"},
+        status=INCONCLUSIVE,
         missing=[Missing("The uplink MTU of {{ node }}", "kubectl debug node/{{ node }} -- ip link show")],
     )
     return make_diagnosis(

@@ -12,8 +12,9 @@ from diagnose.scan.signature import Signature
 
 
 def _scan(data: bytes, *signatures: Signature, catch_all: tuple[CatchAll, ...] = ()) -> list[scan.Hit]:
-    scanner = Scanner([(f"T:{s.name}", s) for s in signatures], engine="stdlib",
-                      catch_all=[(f"U:{s.name}", s) for s in catch_all])
+    scanner = Scanner(
+        [(f"T:{s.name}", s) for s in signatures], engine="stdlib", catch_all=[(f"U:{s.name}", s) for s in catch_all]
+    )
     hits: list[scan.Hit] = []
     scanner.scan(io.BytesIO(data), "agent-log", hits.append, lambda line: True)
     return hits
@@ -68,8 +69,8 @@ def test_the_sample_report_has_numbered_context_in_every_format(story):
     assert [c["line"] for c in ev["context"]] == [20, 21, 23, 24]
     assert "Renaming interface" in ev["context"][0]["text"]
     md = render(story, "md")
-    assert "> 22  I0628 18:55:02.336061       1 init_linux.go:145] \"Physical interface added" in md
-    assert "  20  I0628 18:55:02.081465       1 net_linux.go:279] \"Renaming interface\"" not in md  # merged:
+    assert '> 22  I0628 18:55:02.336061       1 init_linux.go:145] "Physical interface added' in md
+    assert '  20  I0628 18:55:02.081465       1 net_linux.go:279] "Renaming interface"' not in md  # merged:
     assert "> 20  I0628 18:55:02.081465" in md  # line 20 is evidence itself, shown once, marked
     html = render(story, "html")
     assert '<span class="hit"><span class="ln">22</span>I0628 18:55:02.336061' in html
@@ -80,11 +81,18 @@ def test_the_sample_report_has_numbered_context_in_every_format(story):
 
 def test_excerpts_merge_neighbouring_evidence_and_keep_lines_without_context_alone():
     def e(line, ctx, artifact="a.log", text=None):
-        return {"artifact": artifact, "line": line, "time": None, "node": "n", "text": text or f"hit {line}",
-                "context": [{"line": n, "text": f"ctx {n}"} for n in ctx]}
+        return {
+            "artifact": artifact,
+            "line": line,
+            "time": None,
+            "node": "n",
+            "text": text or f"hit {line}",
+            "context": [{"line": n, "text": f"ctx {n}"} for n in ctx],
+        }
 
-    x = view.excerpts([e(10, [8, 9, 11, 12]), e(12, [10, 11, 13, 14]), e(30, [28, 29]), e(31, [], "b.log"),
-                       e(13, [11, 12], "c.log")])
+    x = view.excerpts(
+        [e(10, [8, 9, 11, 12]), e(12, [10, 11, 13, 14]), e(30, [28, 29]), e(31, [], "b.log"), e(13, [11, 12], "c.log")]
+    )
     assert [len(b["evidence"]) for b in x] == [2, 1, 1, 1]
     rows = x[0]["rows"]
     assert [r["line"] for r in rows] == [8, 9, 10, 11, 12, 13, 14]

@@ -26,8 +26,12 @@ def test_every_format_shows_the_same_facts(d, fmt):
     if fmt in ("md", "html"):
         out = html.unescape(re.sub(r"<[^>]+>", "", out))
     for fact in (
-        "ANT-SNU-001", "ANT-MTU-001", "ANT-API-001", "ANT-PCD-001",  # root causes and symptoms
-        "node1", "node2",
+        "ANT-SNU-001",
+        "ANT-MTU-001",
+        "ANT-API-001",
+        "ANT-PCD-001",  # root causes and symptoms
+        "node1",
+        "node2",
         "ovs-vsctl del-port br-secondary eth0",  # a remediation command
         "kubectl debug node/node1 -- ip link show",  # a missing-evidence command
         "agent_node3.tar.gz",  # could not read

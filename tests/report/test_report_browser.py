@@ -61,12 +61,19 @@ def browser(tmp_path_factory, rules):
     text = render(diagnose(SAMPLES / "6448-secondary-network-primary-nic", rules).to_dict(), "html")
     report.write_text(text, encoding="utf-8")
     probe = d / "probe.html"
-    probe.write_text(text.replace('http-equiv="Content-Security-Policy"', 'name="csp-removed"')
-                     .replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    probe.write_text(
+        text.replace('http-equiv="Content-Security-Policy"', 'name="csp-removed"').replace(
+            "</body>", PROBE + "</body>"
+        ),
+        encoding="utf-8",
+    )
     control = d / "control.html"  # an inline script the CSP does not allow, and one that throws
-    control.write_text("<!DOCTYPE html><html><head><meta http-equiv=\"Content-Security-Policy\" "
-                       "content=\"default-src 'none'\"></head><body><script>document.title='x'</script>"
-                       "<p>control</p></body></html>", encoding="utf-8")
+    control.write_text(
+        '<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'\"></head><body><script>document.title='x'</script>"
+        "<p>control</p></body></html>",
+        encoding="utf-8",
+    )
     size = f"--window-size={SCREEN[0]},{SCREEN[1]}"
     jobs = {
         "dom": ["--dump-dom", report.as_uri()],
@@ -93,8 +100,14 @@ class _Dom(HTMLParser):
         a = dict(attrs)
         self.tags.append((tag, a))
         if tag == "g" and "mk" in (a.get("class") or "").split():
-            self.markers.append({"class": a.get("class") or "", "kind": a.get("data-kind") or "",
-                                 "x": a.get("data-x") or "", "title": ""})
+            self.markers.append(
+                {
+                    "class": a.get("class") or "",
+                    "kind": a.get("data-kind") or "",
+                    "x": a.get("data-x") or "",
+                    "title": "",
+                }
+            )
             self._title_of = self.markers[-1]
         elif tag != "title":
             self._title_of = None
@@ -123,7 +136,7 @@ def test_node2_timeline_has_the_attach_before_the_timeout_and_the_fatal_exit(bro
     p = _Dom()
     p.feed(browser["dom"].stdout)
     card = browser["dom"].stdout
-    card = card[card.index('id="finding-1"'):card.index("</article>")]
+    card = card[card.index('id="finding-1"') : card.index("</article>")]
     lane = _Dom()
     lane.feed(card)
     assert [t for t, a in lane.tags if t == "svg" and "tl" in (a.get("class") or "")], "no timeline in the card"
@@ -137,8 +150,12 @@ def test_node2_timeline_has_the_attach_before_the_timeout_and_the_fatal_exit(bro
     assert "rc" in next(m for m in marks if "Physical interface added" in m["title"])["class"].split()
     # Every Node is drawn: node1 and the controller in the timeline section.
     titles = [data for t, data in _titles(browser["dom"].stdout)]
-    assert {"Timeline of node2", "Timeline of node1", "Timeline of antrea-controller",
-            "All Nodes on one time axis"} <= set(titles)
+    assert {
+        "Timeline of node2",
+        "Timeline of node1",
+        "Timeline of antrea-controller",
+        "All Nodes on one time axis",
+    } <= set(titles)
 
 
 def _titles(dom: str) -> list[tuple[str, str]]:

@@ -58,8 +58,10 @@ def test_html_is_self_contained_and_locked_down(d):
     assert not [a for _, a in p.tags if "src" in a]
     assert "url(" not in p.style and "@import" not in p.style and "@font-face" not in p.style
     hrefs = [a["href"] for t, a in p.tags if t == "a"]
-    assert hrefs and all(h.startswith("#finding-") or h.startswith("https://github.com/antrea-io/") or
-                         h.startswith("https://antrea.io/") for h in hrefs)
+    assert hrefs and all(
+        h.startswith("#finding-") or h.startswith("https://github.com/antrea-io/") or h.startswith("https://antrea.io/")
+        for h in hrefs
+    )
 
 
 def test_html_has_the_sections(d):
@@ -72,7 +74,6 @@ def test_html_has_the_sections(d):
         "Spec.PodCIDR is empty for Node node2",
         "Remediation Remove eth0 from the secondary bridge on node2 kubectl -n kube-system exec ds/antrea-agent",
         "Why it happens",  # no rule documentation in these fixtures: not shown
-
         "Missing evidence (needed to confirm this) The uplink MTU of node1 kubectl debug node/node1 -- ip link show",
         "Explains (symptoms this root cause accounts for)",
         "antrea-agent cannot reach kube-apiserver",
@@ -93,8 +94,10 @@ def test_html_has_the_sections(d):
     assert '<span class="badge sev-critical">critical</span>' in html
     assert re.search(r'<article class="finding sev-critical fs-critical byn n1 primary" id="finding-1">', html)
     # Commands come with a copy button, hidden until the script shows it (useless without it).
-    assert ('<div class="cmd"><pre><code>kubectl debug node/node1 -- ip link show</code></pre>'
-            '<button type="button" class="copy" hidden>Copy</button></div>') in html
+    assert (
+        '<div class="cmd"><pre><code>kubectl debug node/node1 -- ip link show</code></pre>'
+        '<button type="button" class="copy" hidden>Copy</button></div>'
+    ) in html
     # The uplink's and the MTU's remediation commands, the MTU's missing-evidence command in its
     # card and again under "Inconclusive".
     assert html.count('class="copy" hidden') == 4
@@ -143,7 +146,7 @@ def test_filters_by_node_and_severity_are_css_only(story):
     assert radios == ["nf-all", "nf-0", "nf-1", "nf-2"] and boxes == ["sf-critical", "sf-warning"]
     labels = " ".join(" ".join(p.text).split())
     assert "Node all node2 node1 antrea-controller Severity critical (3) warning (1)" in labels
-    screen = p.style[p.style.index("@media screen"):p.style.index("@media print")]
+    screen = p.style[p.style.index("@media screen") : p.style.index("@media print")]
     assert "#nf-1:checked ~ main .byn:not(.n1) { display: none; }" in screen
     assert "#sf-warning:not(:checked) ~ main .fs-warning { display: none; }" in screen
     # node2 is n0: its finding, its lane and its Node row carry the class the filter keys on.
@@ -153,7 +156,7 @@ def test_filters_by_node_and_severity_are_css_only(story):
 
 def test_print_css_shows_everything_and_hides_the_controls(story):
     style = parse(render(story, "html")).style
-    printing = style[style.index("@media print"):]
+    printing = style[style.index("@media print") :]
     assert "nav.filters, input.flt, button.copy { display: none !important; }" in printing
     assert "max-height: none" in printing and "break-inside: avoid" in printing
     assert "display: none; }" not in printing  # the filters apply on screen only

@@ -48,8 +48,18 @@ def test_non_ascii_bundle_text_is_kept_readable(validator, make_diagnosis, uplin
         lambda d: d.update(schema_version="1.0"),
         lambda d: d["source"].pop("unreadable"),
     ],
-    ids=["severity", "nested-severity", "status", "confidence", "category", "rule_id", "line",
-         "missing-command", "schema_version", "unreadable"],
+    ids=[
+        "severity",
+        "nested-severity",
+        "status",
+        "confidence",
+        "category",
+        "rule_id",
+        "line",
+        "missing-command",
+        "schema_version",
+        "unreadable",
+    ],
 )
 def test_schema_rejects_a_broken_report(d, validator, break_it):
     validator.validate(d)

@@ -50,13 +50,15 @@ def test_report_has_the_sections_and_commands(d):
     ):
         assert text in md, text
     # Remediation is a checklist; commands are in sh code blocks, indented under their item.
-    assert "  ```sh\n  kubectl -n kube-system exec ds/antrea-agent -c antrea-ovs -- ovs-vsctl del-port " \
-           "br-secondary eth0\n  ```" in md
+    assert (
+        "  ```sh\n  kubectl -n kube-system exec ds/antrea-agent -c antrea-ovs -- ovs-vsctl del-port "
+        "br-secondary eth0\n  ```" in md
+    )
     assert "- [ ] Upgrade Antrea to v2.1.0 or later, which refuses to move the primary NIC" in md
     assert "  ```sh\n  kubectl debug node/node1 -- ip link show\n  ```" in md
     html = to_html(md)
     assert '<pre><code class="language-sh">kubectl debug node/node1 -- ip link show\n</code></pre>' in html
-    assert 'Spec.PodCIDR is empty for Node node2\n</code></pre>' in html
+    assert "Spec.PodCIDR is empty for Node node2\n</code></pre>" in html
     assert "https://github.com/antrea-io/antrea/issues/6448" in links(html)
     assert "shortened" not in md
 
@@ -227,8 +229,14 @@ def test_the_least_important_parts_are_cut_first(story):
         if "Report cut at" not in md:
             assert "### 1. SecondaryNetwork bridged the Node's NIC" in md  # the root cause stays
             assert "- [ ] Recover the Node from its console" in md or "remediation steps" in cut
-    assert {"artifact paths", "lines around evidence lines", "timeline rows", "evidence lines",
-            "explanations (why it happens)", "Node timelines"} <= seen
+    assert {
+        "artifact paths",
+        "lines around evidence lines",
+        "timeline rows",
+        "evidence lines",
+        "explanations (why it happens)",
+        "Node timelines",
+    } <= seen
 
 
 def test_root_cause_evidence_is_folded_and_remediation_is_a_checklist(story):
@@ -239,5 +247,7 @@ def test_root_cause_evidence_is_folded_and_remediation_is_a_checklist(story):
     assert "<details><summary>Evidence (8 lines, with the lines around them)</summary>" in md
     items = re.findall(r"^- \[ \] (.*)$", md, re.M)
     assert len(items) == 4 and items[1].startswith("Recover the Node from its console")
-    assert "  ```sh\n  ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock remove Open_vSwitch . other_config " \
-           "flow-restore-wait\n  ```" in md
+    assert (
+        "  ```sh\n  ovs-vsctl --db=unix:/var/run/antrea/openvswitch/db.sock remove Open_vSwitch . other_config "
+        "flow-restore-wait\n  ```" in md
+    )

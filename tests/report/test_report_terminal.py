@@ -34,8 +34,10 @@ def test_terminal_report_shows_the_root_cause(d):
 
 
 def test_rich_markup_in_a_log_line_is_printed_as_it_is(make_diagnosis, uplink_finding, evidence_line, hostile):
-    d = make_diagnosis([uplink_finding([evidence_line("[bold]x[/bold] [link=http://x]y[/link] :smile: [/]", 1)])],
-                       source="[red]bundle[/red]").to_dict()
+    d = make_diagnosis(
+        [uplink_finding([evidence_line("[bold]x[/bold] [link=http://x]y[/link] :smile: [/]", 1)])],
+        source="[red]bundle[/red]",
+    ).to_dict()
     d["findings"][0]["summary"] = hostile
     out = render_terminal(d, width=200)
     assert "[bold]x[/bold] [link=http://x]y[/link] :smile: [/]" in out
@@ -130,7 +132,9 @@ def test_one_antrea_version_is_said_once_several_get_a_column(make_diagnosis, up
 
     same = render_terminal(make_diagnosis([uplink_finding()]).to_dict(), width=80)
     assert "│ Node" in same and "Antrea  " not in same.split("│ Node", 1)[1].splitlines()[0]
-    mixed = make_diagnosis([uplink_finding()], nodes=[NodeSummary("node1", "agent", "v2.0.0", 3, 1),
-                                                      NodeSummary("node2", "agent", "v2.1.0", 3, 1)]).to_dict()
+    mixed = make_diagnosis(
+        [uplink_finding()],
+        nodes=[NodeSummary("node1", "agent", "v2.0.0", 3, 1), NodeSummary("node2", "agent", "v2.1.0", 3, 1)],
+    ).to_dict()
     header = next(line for line in render_terminal(mixed, width=80).splitlines() if line.startswith("│ Node"))
     assert "Antrea" in header

@@ -41,10 +41,15 @@ def test_node2_story_of_the_6448_sample(story):
     assert any(e["kind"] == "ovs" and "added interface enp0s1~" in e["label"] for e in events)
     # A line that two rules' signatures match is one event listing both.
     assert not _node(story, "node1")["affected"]
-    synced = [e for e in _node(story, "node1")["events"]
-              if e["label"].startswith("Caches are synced for AntreaAgentNod")]
-    assert len(synced) == 1 and {s.split(":")[0] for s in synced[0]["signatures"]} == {"ANT-CTRL-001", "ANT-TLS-001"} \
-        or len(synced) == 1 and len(synced[0]["signatures"]) >= 1
+    synced = [
+        e for e in _node(story, "node1")["events"] if e["label"].startswith("Caches are synced for AntreaAgentNod")
+    ]
+    assert (
+        len(synced) == 1
+        and {s.split(":")[0] for s in synced[0]["signatures"]} == {"ANT-CTRL-001", "ANT-TLS-001"}
+        or len(synced) == 1
+        and len(synced[0]["signatures"]) >= 1
+    )
     assert _node(story, "antrea-controller")["runs"] == []  # the controller has no agent runs
 
 
@@ -65,8 +70,9 @@ def _cluster(events: list[LogEvent], kinds: dict[str, str] | None = None) -> Clu
 
 
 def _ev(i: int, sig: str, text: str | None = None, level: str = "I", artifact: str = "agent.log") -> LogEvent:
-    return LogEvent(artifact, i + 1, text or f"line {i}", sig, "n1", T0 + timedelta(seconds=i), level,
-                    message=text or f"line {i}")
+    return LogEvent(
+        artifact, i + 1, text or f"line {i}", sig, "n1", T0 + timedelta(seconds=i), level, message=text or f"line {i}"
+    )
 
 
 def test_events_are_bounded_keeping_evidence_and_markers_and_spanning_the_whole_time():
@@ -75,8 +81,9 @@ def test_events_are_bounded_keeping_evidence_and_markers_and_spanning_the_whole_
     events += [_ev(2000, key("klog_fatal"), "Error running agent: boom", "F")]
     from diagnose.rules.rule import Finding
 
-    proof = Finding("R-1", "r", "agent-crash", "critical", "t", ["n1"], 0.9, "s",
-                    evidence=[EvidenceLine.of(events[1500])])
+    proof = Finding(
+        "R-1", "r", "agent-crash", "critical", "t", ["n1"], 0.9, "s", evidence=[EvidenceLine.of(events[1500])]
+    )
     d = storyline.build(_cluster(events), [proof], max_events=50)
     [n] = d["nodes"]
     assert len(n["events"]) == 50 and n["omitted_events"] == 2001 - 50
@@ -90,13 +97,22 @@ def test_events_are_bounded_keeping_evidence_and_markers_and_spanning_the_whole_
 
 def test_runs_restarts_and_lines_outside_any_run():
     ovs = "ovs-vswitchd.log"
-    events = [_ev(0, "R:ovs", "bridge added", artifact=ovs),  # before the first agent line
-              _ev(5, key("start"), "Starting Antrea agent"), _ev(6, "R:x", "work"),
-              _ev(9, key("start"), "Starting Antrea agent"), _ev(10, "R:y", "more")]
+    events = [
+        _ev(0, "R:ovs", "bridge added", artifact=ovs),  # before the first agent line
+        _ev(5, key("start"), "Starting Antrea agent"),
+        _ev(6, "R:x", "work"),
+        _ev(9, key("start"), "Starting Antrea agent"),
+        _ev(10, "R:y", "more"),
+    ]
     n = storyline.build(_cluster(events, {"agent.log": AGENT_LOG, ovs: OVS_LOG}), [])["nodes"][0]
     assert [(r["number"], r["ended"]) for r in n["runs"]] == [(1, "restart"), (2, "running")]
-    assert [(e["kind"], e["run"]) for e in n["events"]] == [("ovs", None), ("start", 1), ("log", 1),
-                                                            ("restart", 2), ("log", 2)]
+    assert [(e["kind"], e["run"]) for e in n["events"]] == [
+        ("ovs", None),
+        ("start", 1),
+        ("log", 1),
+        ("restart", 2),
+        ("log", 2),
+    ]
     undated = LogEvent("agent.log", 1, "pasted", "R:z", "n1", None, None)
     n = storyline.build(_cluster([*events, undated]), [])["nodes"][0]
     assert n["events"][-1]["time"] is None and n["undated_events"] == 1
@@ -136,13 +152,12 @@ class _Tags(HTMLParser):
 
 def test_html_draws_a_lane_per_node_with_the_story_in_order(story):
     html = render(story, "html")
-    card = html[html.index('id="finding-1"'):html.index("</article>")]
+    card = html[html.index('id="finding-1"') : html.index("</article>")]
     assert card.count('<svg class="tl"') == 1 and "<title>Timeline of node2</title>" in card  # in the card
-    section = html[html.index('<section id="timeline">'):]
+    section = html[html.index('<section id="timeline">') :]
     assert "All Nodes on one time axis" in section and "Timeline of node1" in section
     assert "Timeline of node2" not in section  # drawn once
-    marks = re.findall(r'<g class="mk ([^"]*)" data-kind="(\w+)" data-x="([\d.]+)" data-n="(\d+)"><title>([^<]*)',
-                       card)
+    marks = re.findall(r'<g class="mk ([^"]*)" data-kind="(\w+)" data-x="([\d.]+)" data-n="(\d+)"><title>([^<]*)', card)
     attach = next(float(x) for _, _, x, _, t in marks if "Physical interface added" in t)
     timeout = next(float(x) for c, _, x, _, t in marks if "i/o timeout" in t and "l-error" in c)
     fatal = next(float(x) for _, k, x, _, _ in marks if k == "fatal")
@@ -174,11 +189,14 @@ def test_hostile_timeline_text_stays_text(story, hostile):
 
 def test_markdown_and_terminal_tell_node2s_story(story):
     md = render(story, "md")
-    section = md[md.index("### Timeline"):]
+    section = md[md.index("### Timeline") :]
     assert "**node2**: 2 agent runs, 1 restart; last run ended on a fatal error" in section
     # Row numbers depend on how many other lines carry a time; the order is what matters.
-    attach = re.search(r"\| (\d+) \| 18:55:02\.336 \| 1 \| info \| \*\*Physical interface added to secondary OVS "
-                       r"bridge device=enp0s1\\~\*\* \|", section)
+    attach = re.search(
+        r"\| (\d+) \| 18:55:02\.336 \| 1 \| info \| \*\*Physical interface added to secondary OVS "
+        r"bridge device=enp0s1\\~\*\* \|",
+        section,
+    )
     fatal = re.search(r"\| (\d+) \| 18:57:17\.883 \| 2 \| fatal \| fatal: \*\*Error running agent", section)
     assert attach and fatal and int(attach[1]) < int(fatal[1])
     assert "**node1**" not in section  # only Nodes with problems get a table

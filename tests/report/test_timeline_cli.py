@@ -34,21 +34,24 @@ def test_csv_has_every_node_in_time_order_with_runs_and_evidence(tmp_path):
     rows = _csv(out.read_text())
     assert {r["node"] for r in rows} == {"node1", "node2", "antrea-controller"}
     timed = [r["time"] for r in rows if r["time"]]
-    assert timed == sorted(timed) and all(not r["time"] for r in rows[len(timed):])  # undated last
+    assert timed == sorted(timed) and all(not r["time"] for r in rows[len(timed) :])  # undated last
     attach = next(r for r in rows if "Physical interface added" in r["message"] and r["node"] == "node2")
     assert attach["node"] == "node2" and attach["run"] == "1" and attach["root_cause"] == "yes"
     assert attach["findings"] == "ANT-SEC-001" and attach["artifact"].endswith("INFO.20240628-185501.1")
     assert attach["line"] == "22" and attach["signatures"] == "ANT-SEC-001:uplink_added"
     fatal = next(r for r in rows if r["kind"] == "fatal")
     assert (fatal["node"], fatal["run"], fatal["level"]) == ("node2", "2", "fatal")
-    assert [r["kind"] for r in rows if r["node"] == "node2" and r["kind"] in ("start", "restart")] == \
-        ["start", "restart"]
+    assert [r["kind"] for r in rows if r["node"] == "node2" and r["kind"] in ("start", "restart")] == [
+        "start",
+        "restart",
+    ]
     assert "core:frw_cleaned" in {r["signatures"] for r in rows if r["node"] == "node1"}
 
 
 def test_node_and_time_window():
-    result = _run("--node", "node2", "--since", "2024-06-28T18:55:30", "--until", "2024-06-28 18:56:50",
-                  "--format", "csv")
+    result = _run(
+        "--node", "node2", "--since", "2024-06-28T18:55:30", "--until", "2024-06-28 18:56:50", "--format", "csv"
+    )
     assert result.exit_code == 0, result.output
     rows = _csv(result.output)
     assert rows and {r["node"] for r in rows} == {"node2"}
@@ -66,13 +69,15 @@ def test_terminal_table_keeps_bundle_text_as_text():
     assert "events of" in out and "Fatal" not in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "yesterday"], "is not a time such as 18:57"),
-    (["--node", "node9"], "No events for Node 'node9'; Nodes with events: node2, node1, antrea-controller."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "yesterday"], "is not a time such as 18:57"),
+        (["--node", "node9"], "No events for Node 'node9'; Nodes with events: node2, node1, antrea-controller."),
+    ],
+)
 def test_bad_options_are_usage_errors(args, message):
-    proc = subprocess.run([sys.executable, "-m", "diagnose", "timeline", SAMPLE, *args], capture_output=True,
-                          text=True)
+    proc = subprocess.run([sys.executable, "-m", "diagnose", "timeline", SAMPLE, *args], capture_output=True, text=True)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 

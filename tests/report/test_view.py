@@ -6,8 +6,13 @@ from diagnose.report import view
 
 
 def report(nodes: list[str], **extra) -> dict:
-    finding = {"title": "Tunnel flows use a stale port", "severity": "critical", "status": "confirmed",
-               "confidence": 0.9, "nodes": nodes}
+    finding = {
+        "title": "Tunnel flows use a stale port",
+        "severity": "critical",
+        "status": "confirmed",
+        "confidence": 0.9,
+        "nodes": nodes,
+    }
     return {"findings": [finding], "verdict": "fault", **extra}
 
 
@@ -21,7 +26,10 @@ def test_files_that_name_no_node_are_the_pasted_files():
 
 
 def test_a_failed_rule_qualifies_a_clean_verdict():
-    d = {"findings": [], "verdict": "no-fault",
-         "rule_failures": [{"rule_id": "ANT-X-001", "error": "KeyError: 'a'", "where": "x.py:1"}]}
+    d = {
+        "findings": [],
+        "verdict": "no-fault",
+        "rule_failures": [{"rule_id": "ANT-X-001", "error": "KeyError: 'a'", "where": "x.py:1"}],
+    }
     assert view.verdict(d) == "No problems found by the rules that ran (1 rule failed)"
     assert "ANT-X-001 (KeyError: 'a' at x.py:1)" in view.rule_failures_note(d)

@@ -9,9 +9,10 @@ FIX = Path(__file__).parent / "fixtures"
 
 
 def test_a_fatal_a_specific_rule_explains_is_not_reported_twice(run):
-    for case, root in ((FIX / "ipsec_not_working" / "fires-psk-secret-missing", "ipsec"),
-                       (FIX / "apiserver_unreachable" / "fires-v2.5-k8s-api-did-not-become-available",
-                        "apiserver-unreachable")):
+    for case, root in (
+        (FIX / "ipsec_not_working" / "fires-psk-secret-missing", "ipsec"),
+        (FIX / "apiserver_unreachable" / "fires-v2.5-k8s-api-did-not-become-available", "apiserver-unreachable"),
+    ):
         report = run(case)
         first = report["findings"][0]
         assert first["category"] == root
@@ -25,6 +26,10 @@ def test_quoted_fatal_lines_go_to_the_node_they_name(run):
     report = run(Path(__file__).parents[1] / "fixtures" / "real-cases" / "6448-secondary-network-primary-nic")
     assert "agent-crash" not in [f["category"] for f in report["findings"]]
     # Each quoted fatal line is evidence on the Node it names, not on "the Node of these files".
-    quoted = {e["text"]: f["nodes"] for f in all_findings(report) for e in f["evidence"]
-              if e["artifact"].endswith("fatal-errors.quoted-in-maintainer-comment.txt")}
+    quoted = {
+        e["text"]: f["nodes"]
+        for f in all_findings(report)
+        for e in f["evidence"]
+        if e["artifact"].endswith("fatal-errors.quoted-in-maintainer-comment.txt")
+    }
     assert quoted and all(nodes in (["node2"], ["server4"]) for nodes in quoted.values())

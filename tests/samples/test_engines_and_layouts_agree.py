@@ -17,8 +17,16 @@ def summary(report) -> list[tuple]:
     out = []
     for f in report["findings"]:
         for g in [f, *f["symptoms"]]:
-            out.append((g["rule_id"], tuple(g["nodes"]), g["severity"], g["status"], g["confidence"],
-                        tuple((e["time"], e["text"]) for e in g["evidence"])))
+            out.append(
+                (
+                    g["rule_id"],
+                    tuple(g["nodes"]),
+                    g["severity"],
+                    g["status"],
+                    g["confidence"],
+                    tuple((e["time"], e["text"]) for e in g["evidence"]),
+                )
+            )
     return out
 
 

@@ -14,13 +14,15 @@ def test_6448_names_the_secondary_bridge_root_cause_on_the_worker_only(run):
     report = run(SAMPLES / "6448-secondary-network-primary-nic")
     first = roots(report)[0]
     assert (first["rule_id"], first["category"], first["severity"]) == (
-        "ANT-SEC-001", "secondary-network-uplink", "critical")
+        "ANT-SEC-001",
+        "secondary-network-uplink",
+        "critical",
+    )
     assert first["nodes"] == ["node2"] and first["status"] == "confirmed"
     texts = " ".join(e["text"] for e in first["evidence"])
     assert "Physical interface added to secondary OVS bridge" in texts
     assert "Waiting for flow restoration to complete" in texts
-    assert any("flow-restore-wait" in m["what"] and "other_config" in m["command"]
-               for m in first["missing_evidence"])
+    assert any("flow-restore-wait" in m["what"] and "other_config" in m["command"] for m in first["missing_evidence"])
     assert first["remediation"]["steps"] and first["remediation"]["commands"]
     # The symptoms are attached to the root cause, not listed as root causes of their own.
     assert {"apiserver-unreachable", "ovs-flow-restore-wait"} <= {s["category"] for s in first["symptoms"]}

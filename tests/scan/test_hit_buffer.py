@@ -9,12 +9,16 @@ from pathlib import Path
 from diagnose.bundle.reader import HitBuffer
 from diagnose.diagnosis.engine import diagnose
 
-HEADER = ("Log file created at: 2024/06/{day:02d} {hour:02d}:00:00\nRunning on machine: worker-1\n"
-          "Binary: Built with gc go1.21.11 for linux/amd64\n"
-          "Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg\n")
-LIST = ('W06{day:02d} {hour:02d}:{minute:02d}:00.000000       1 reflector.go:547] k8s.io/client-go/informers/'
-        'factory.go:159: failed to list *v1.Node: Get "https://10.96.0.1:443/api/v1/nodes": dial tcp '
-        '10.96.0.1:443: i/o timeout')
+HEADER = (
+    "Log file created at: 2024/06/{day:02d} {hour:02d}:00:00\nRunning on machine: worker-1\n"
+    "Binary: Built with gc go1.21.11 for linux/amd64\n"
+    "Log line format: [IWEF]mmdd hh:mm:ss.uuuuuu threadid file:line] msg\n"
+)
+LIST = (
+    "W06{day:02d} {hour:02d}:{minute:02d}:00.000000       1 reflector.go:547] k8s.io/client-go/informers/"
+    'factory.go:159: failed to list *v1.Node: Get "https://10.96.0.1:443/api/v1/nodes": dial tcp '
+    "10.96.0.1:443: i/o timeout"
+)
 
 
 def rotated_bundle(tmp: Path, files: int, hits_per_file: int) -> Path:

@@ -20,21 +20,28 @@ from diagnose.scan.signature import Signature
 hyperscan = pytest.importorskip("hyperscan")
 
 
-@pytest.mark.parametrize("source, expected", [
-    (r"K8s API did not become available: (?P<err>.*)", b"K8s API did not become available: "),
-    (r"failed to list \*?v1[a-z0-9]*\.(?P<type>\w+): (?P<err>.*)$", b"failed to list \\*?v1[a-z0-9]*\\.(?:\\w+): "),
-    # Negated classes and \s stay inside the line: a match never spans two lines.
-    (r'"Renaming interface" oldName="?(?P<old>[^"\s]+)"? newName="?(?P<new>[^"\s]+)',
-     b'"Renaming interface" oldName="?(?:[^"\\s\\n]+)"? newName="?(?:[^"\\s\\n])'),
-    (r"avc:\s{1,4}denied", b"avc:[\\t\\x0b\\x0c\\r\\x20]{1,4}denied"),
-    # Each branch of a final group is trimmed: one event per line, not one per character.
-    (r"x509: (?P<what>certificate signed by unknown authority|[a-z][^\"\\]{0,160})",
-     b"x509: (?:certificate signed by unknown authority|[a-z])"),
-    (r"range set: [\d.]{2,45}", b"range set: [\\d.]{2}"),
-    (r"foo$", b"foo$"),  # a `$` that decides stays
-    (r"q (?P<e>.+)$", b"q ."),
-    (r"a\*", b"a\\*"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        (r"K8s API did not become available: (?P<err>.*)", b"K8s API did not become available: "),
+        (r"failed to list \*?v1[a-z0-9]*\.(?P<type>\w+): (?P<err>.*)$", b"failed to list \\*?v1[a-z0-9]*\\.(?:\\w+): "),
+        # Negated classes and \s stay inside the line: a match never spans two lines.
+        (
+            r'"Renaming interface" oldName="?(?P<old>[^"\s]+)"? newName="?(?P<new>[^"\s]+)',
+            b'"Renaming interface" oldName="?(?:[^"\\s\\n]+)"? newName="?(?:[^"\\s\\n])',
+        ),
+        (r"avc:\s{1,4}denied", b"avc:[\\t\\x0b\\x0c\\r\\x20]{1,4}denied"),
+        # Each branch of a final group is trimmed: one event per line, not one per character.
+        (
+            r"x509: (?P<what>certificate signed by unknown authority|[a-z][^\"\\]{0,160})",
+            b"x509: (?:certificate signed by unknown authority|[a-z])",
+        ),
+        (r"range set: [\d.]{2,45}", b"range set: [\\d.]{2}"),
+        (r"foo$", b"foo$"),  # a `$` that decides stays
+        (r"q (?P<e>.+)$", b"q ."),
+        (r"a\*", b"a\\*"),
+    ],
+)
 def test_expressions_keep_the_lines_they_match_and_trim_what_only_extends_a_match(source, expected):
     assert prefilter(source)[0] == expected
 
@@ -44,10 +51,10 @@ def corpus() -> bytes:
     lines = []
     samples = [
         'I0628 18:55:02.910334       1 net_linux.go:279] "Renaming interface" oldName="enp0s1" newName="enp0s1~"',
-        'W0628 18:55:33.301000       1 reflector.go:547] k8s.io/client-go/informers/factory.go:159: failed to list '
+        "W0628 18:55:33.301000       1 reflector.go:547] k8s.io/client-go/informers/factory.go:159: failed to list "
         '*v1.Node: Get "https://10.43.0.1:443/api/v1/nodes": dial tcp 10.43.0.1:443: i/o timeout',
-        'F0628 18:57:17.883444       1 main.go:53] Error running agent: error initializing agent: Spec.PodCIDR is '
-        'empty for Node node2',
+        "F0628 18:57:17.883444       1 main.go:53] Error running agent: error initializing agent: Spec.PodCIDR is "
+        "empty for Node node2",
         "goroutine 1 [running]:",
         'I0628 18:55:03.120998       1 init_linux.go:145] "Physical interface added to secondary OVS bridge" '
         'device="enp0s1~"',
@@ -56,24 +63,33 @@ def corpus() -> bytes:
         'tls: failed to verify certificate: x509: certificate signed by unknown authority"',
     ]
     for i in range(20000):
-        lines.append(rng.choice(samples) if rng.random() < 0.05 else f"I0628 18:55:{i % 60:02d}.000000       1 "
-                     f"server.go:{i}] \"Cmd ADD request\" container=\"{i:08x}\" podName=\"web-{i}\"")
+        lines.append(
+            rng.choice(samples)
+            if rng.random() < 0.05
+            else f"I0628 18:55:{i % 60:02d}.000000       1 "
+            f'server.go:{i}] "Cmd ADD request" container="{i:08x}" podName="web-{i}"'
+        )
     return ("\n".join(lines) + "\n").encode()
 
 
 # Text on which a byte-level match and the regex on the decoded line could disagree: non-ASCII
 # (classes count characters, not bytes), CRLF (the regex never sees the CR), a line longer than
 # the regex is shown, a negated class that could run into the next line.
-TRICKY = "\n".join([
-    'I0628 18:55:02.910334       1 net_linux.go:279] "Renaming interface" oldName="é" newName="ü~"',
-    'I0628 18:55:02.910334       1 net_linux.go:279] "Renaming interface" oldName="eth0" newName="eth0~"\r',
-    "x509: \r",
-    "x" * (MAX_LINE + 10) + " x509: certificate has expired or is not yet valid",
-    'W0628 18:55:33.301000       1 reflector.go:547] failed to list *v1.Node: "x',
-    'y"',
-    "Error when installing ClusterIP flows for Service \xff\xfe",
-    "no IP addresses available in range set: 10.0.0.1-10.0.0.9",
-]) + "\n"
+TRICKY = (
+    "\n".join(
+        [
+            'I0628 18:55:02.910334       1 net_linux.go:279] "Renaming interface" oldName="é" newName="ü~"',
+            'I0628 18:55:02.910334       1 net_linux.go:279] "Renaming interface" oldName="eth0" newName="eth0~"\r',
+            "x509: \r",
+            "x" * (MAX_LINE + 10) + " x509: certificate has expired or is not yet valid",
+            'W0628 18:55:33.301000       1 reflector.go:547] failed to list *v1.Node: "x',
+            'y"',
+            "Error when installing ClusterIP flows for Service \xff\xfe",
+            "no IP addresses available in range set: 10.0.0.1-10.0.0.9",
+        ]
+    )
+    + "\n"
+)
 
 
 def hits(engine: str, data: bytes, rules) -> list[tuple]:
@@ -145,8 +161,9 @@ def test_a_database_of_another_pattern_set_under_the_expected_name_is_not_used(c
     poisoned = forged.replace(forged_key, expected_key, 1)
     expected.write_bytes(poisoned)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    scanner = Scanner([("r:timeout", Signature("timeout", PATTERNS[0].regex_source, "i/o timeout"))],
-                      engine="hyperscan")
+    scanner = Scanner(
+        [("r:timeout", Signature("timeout", PATTERNS[0].regex_source, "i/o timeout"))], engine="hyperscan"
+    )
     monkeypatch.setattr("diagnose.scan.scanner.default_cache_dir", lambda: cache)
     found = []
     scanner.scan(io.BytesIO(DATA), "agent-log", found.append, is_header_or_log_start)

@@ -16,19 +16,28 @@ def test_every_builtin_signature_passes_the_load_time_check():
     assert regexsafety.unsafe_patterns(patterns) == {}
 
 
-@pytest.mark.parametrize("pattern, why", [
-    (r"(?P<err>(?:\w+\s?)+)\.", "nests unbounded repeats"),
-    (r"(a|aa)+$", "stalls"),
-    # The shape: each "iptables" of a long run scans the rest of the line.
-    (r"(?P<cmd>ip6?tables[\w-]*): Resource temporarily unavailable", "grows faster than the line"),
-    (r"(?:^|\s)F\d{4} [\d:.]+\s+\d+ [^\]]+\] (?P<fatal>Error running agent: .*)$", "grows faster than the line"),
-])
+@pytest.mark.parametrize(
+    "pattern, why",
+    [
+        (r"(?P<err>(?:\w+\s?)+)\.", "nests unbounded repeats"),
+        (r"(a|aa)+$", "stalls"),
+        # The shape: each "iptables" of a long run scans the rest of the line.
+        (r"(?P<cmd>ip6?tables[\w-]*): Resource temporarily unavailable", "grows faster than the line"),
+        (r"(?:^|\s)F\d{4} [\d:.]+\s+\d+ [^\]]+\] (?P<fatal>Error running agent: .*)$", "grows faster than the line"),
+    ],
+)
 def test_slow_patterns_are_found(pattern, why):
     assert why in (regexsafety.check(pattern) or "")
 
 
-@pytest.mark.parametrize("pattern", [r"dial tcp (?P<ep>[\d.:]+): i/o timeout", r"error connecting OVSDB: (?P<err>.*)",
-                                     r"(?P<cmd>ip6?tables[\w-]{0,40}): Resource temporarily unavailable"])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"dial tcp (?P<ep>[\d.:]+): i/o timeout",
+        r"error connecting OVSDB: (?P<err>.*)",
+        r"(?P<cmd>ip6?tables[\w-]{0,40}): Resource temporarily unavailable",
+    ],
+)
 def test_linear_patterns_pass(pattern):
     assert regexsafety.check(pattern) is None
 

@@ -103,8 +103,10 @@ def test_large_and_small_logs_find_lines_the_same_way(monkeypatch, rules):
     rng = random.Random(3)
     lines = [b"I0628 18:57:%02d.000000       1 a.go:1] normal line %d" % (i % 60, i) for i in range(30000)]
     for i in rng.sample(range(30000), 600):
-        lines[i] = b"W0628 18:57:17.000000       1 r.go:9] failed to list *v1.Node: dial tcp 10.0.0.%d:443: " \
-                   b"i/o timeout" % (i % 250)
+        lines[i] = (
+            b"W0628 18:57:17.000000       1 r.go:9] failed to list *v1.Node: dial tcp 10.0.0.%d:443: "
+            b"i/o timeout" % (i % 250)
+        )
     data = b"\n".join(lines)  # no final newline: the last line comes with the carry
     found = {}
     for name, after in (("numpy", -1), ("bytes", 10**12)):

@@ -105,50 +105,98 @@ def test_the_sample_module_is_clean(tmp_path):
 
 
 BROKEN = [
-    ("no-docstring", lambda s: s[s.index('from diagnose'):], "no module docstring"),
-    ("summary-not-one-line", lambda s: s.replace("lint tests.\n", "lint tests.\ncontinued.\n", 1),
-     "summary must be followed by a blank line"),
-    ("section-missing", lambda s: s.replace("Evidence\n--------\nThe ``sample failure`` line.\n\n", ""),
-     "lacks the section(s) Evidence"),
-    ("sections-out-of-order", lambda s: s.replace("Symptom\n-------", "@").replace(
-        "Why it happens\n--------------", "Symptom\n-------").replace("@", "Why it happens\n--------------"),
-     "out of order"),
+    ("no-docstring", lambda s: s[s.index("from diagnose") :], "no module docstring"),
+    (
+        "summary-not-one-line",
+        lambda s: s.replace("lint tests.\n", "lint tests.\ncontinued.\n", 1),
+        "summary must be followed by a blank line",
+    ),
+    (
+        "section-missing",
+        lambda s: s.replace("Evidence\n--------\nThe ``sample failure`` line.\n\n", ""),
+        "lacks the section(s) Evidence",
+    ),
+    (
+        "sections-out-of-order",
+        lambda s: (
+            s.replace("Symptom\n-------", "@")
+            .replace("Why it happens\n--------------", "Symptom\n-------")
+            .replace("@", "Why it happens\n--------------")
+        ),
+        "out of order",
+    ),
     ("empty-section", lambda s: s.replace("Because.\n", ""), "section Why it happens is empty"),
     ("bad-id", lambda s: s.replace("ANT-TST-001", "TST-1"), "does not match ANT-"),
     ("slug-not-file-name", lambda s: s.replace('slug="sample-rule"', 'slug="other"'), "must be the file name"),
     ("unknown-category", lambda s: s.replace('"agent-crash"', '"kaboom"'), "not in the taxonomy"),
     ("bad-severity", lambda s: s.replace('"error",\n    applies', '"fatal",\n    applies'), "severity 'fatal'"),
     ("no-references", lambda s: s.replace('("antrea-io/antrea#1",)', "()"), "references is empty"),
-    ("no-command", lambda s: s.replace(', "kubectl -n kube-system rollout restart ds/antrea-agent"', ""),
-     "no remediation step has a command"),
+    (
+        "no-command",
+        lambda s: s.replace(', "kubectl -n kube-system rollout restart ds/antrea-agent"', ""),
+        "no remediation step has a command",
+    ),
     ("message-syntax", lambda s: s.replace("{{ err }}", "{{ err }"), "message is not a valid Jinja2 template"),
     ("unknown-filter", lambda s: s.replace("{{ err }}", "{{ err | nosuchfilter }}"), "not a valid Jinja2"),
     ("applies-to", lambda s: s.replace('">=2.0.0"', '"since 2.0"'), "applies_to"),
-    ("signature-versions", lambda s: s.replace('"sample failure: "),', '"sample failure: ", versions="2.x"),'),
-     "versions"),
-    ("explains-unknown", lambda s: s.replace('    message=', '    explains=("nope",),\n    message='),
-     "explains has categories not in the taxonomy"),
-    ("bad-kind", lambda s: s.replace('"sample failure: "),', '"sample failure: ", kinds=("agent",)),'),
-     "kinds must be log kinds"),
+    (
+        "signature-versions",
+        lambda s: s.replace('"sample failure: "),', '"sample failure: ", versions="2.x"),'),
+        "versions",
+    ),
+    (
+        "explains-unknown",
+        lambda s: s.replace("    message=", '    explains=("nope",),\n    message='),
+        "explains has categories not in the taxonomy",
+    ),
+    (
+        "bad-kind",
+        lambda s: s.replace('"sample failure: "),', '"sample failure: ", kinds=("agent",)),'),
+        "kinds must be log kinds",
+    ),
     ("regex-error", lambda s: s.replace(r"(?P<err>[^\"]{1,200})", r"(?P<err>[^\"]{1,200}"), "does not compile"),
     ("no-literal", lambda s: s.replace('"sample failure: "),', '""),'), "has no literal"),
-    ("literal-not-required", lambda s: s.replace(r'r"sample failure: ', r'r"sample (?:failure|fault): '),
-     "is not in every line the pattern matches"),
-    ("literal-case-under-ignorecase", lambda s: s.replace(r'r"sample failure: ', r'r"(?i)sample failure: '),
-     "'SAMPLE FAILURE: "),
-    ("literal-not-in-pattern", lambda s: s.replace('"sample failure: "),', '"sample failure: x"),'),
-     "is not in every line"),
-    ("catastrophic-backtracking", lambda s: s.replace(r'(?P<err>[^\"]{1,200})', r'(?P<err>(?:\w+\s?)+)\.'),
-     "nests unbounded repeats"),
+    (
+        "literal-not-required",
+        lambda s: s.replace(r'r"sample failure: ', r'r"sample (?:failure|fault): '),
+        "is not in every line the pattern matches",
+    ),
+    (
+        "literal-case-under-ignorecase",
+        lambda s: s.replace(r'r"sample failure: ', r'r"(?i)sample failure: '),
+        "'SAMPLE FAILURE: ",
+    ),
+    (
+        "literal-not-in-pattern",
+        lambda s: s.replace('"sample failure: "),', '"sample failure: x"),'),
+        "is not in every line",
+    ),
+    (
+        "catastrophic-backtracking",
+        lambda s: s.replace(r"(?P<err>[^\"]{1,200})", r"(?P<err>(?:\w+\s?)+)\."),
+        "nests unbounded repeats",
+    ),
     # The issue's `ip6?tables[\w-]*` shape: each repetition of the prefix scans the rest of the line.
-    ("quadratic-prefix", lambda s: s.replace(r'r"sample failure: ', r'r"(?P<bin>sample[\w-]*) failure: '),
-     "ms on a 100 KB line"),
-    ("quadratic-scan", lambda s: s.replace(r'(?P<err>[^\"]{1,200})', r'(?P<err>.*)\(code \d+\)'),
-     "ms on a 100 KB line"),
-    ("check-crashes", lambda s: s.replace("    for e in ev.hits", "    ev.nope()\n    for e in ev.hits"),
-     "check() fails on a bundle with no evidence: AttributeError"),
-    ("check-fires-on-nothing", lambda s: s + "\n\ndef check(ev):\n    yield RULE.finding(nodes=[], confidence=1, "
-     "values={'err': ''})\n", "reports 1 finding(s) on a bundle with no evidence"),
+    (
+        "quadratic-prefix",
+        lambda s: s.replace(r'r"sample failure: ', r'r"(?P<bin>sample[\w-]*) failure: '),
+        "ms on a 100 KB line",
+    ),
+    (
+        "quadratic-scan",
+        lambda s: s.replace(r"(?P<err>[^\"]{1,200})", r"(?P<err>.*)\(code \d+\)"),
+        "ms on a 100 KB line",
+    ),
+    (
+        "check-crashes",
+        lambda s: s.replace("    for e in ev.hits", "    ev.nope()\n    for e in ev.hits"),
+        "check() fails on a bundle with no evidence: AttributeError",
+    ),
+    (
+        "check-fires-on-nothing",
+        lambda s: s + "\n\ndef check(ev):\n    yield RULE.finding(nodes=[], confidence=1, values={'err': ''})\n",
+        "reports 1 finding(s) on a bundle with no evidence",
+    ),
     ("import-error", lambda s: s.replace("from diagnose.api import", "from diagnose.nosuch import"), "failed to load"),
     ("no-rule", lambda s: s.replace("RULE = Rule(", "OTHER = Rule("), "must define RULE"),
     ("no-check", lambda s: s.replace("def check(ev):", "def verify(ev):"), "must define RULE"),
@@ -201,13 +249,16 @@ def test_missing_fixtures_warn_for_a_user_pack_and_fail_the_builtin_pack(tmp_pat
     (tmp_path / "sample_rule" / "fires-1-x").mkdir(parents=True)
     (tmp_path / "sample_rule" / "fires-1-x" / "a.log").write_text("x")
     messages = [p.message for p in lint.lint_module(pack / "sample_rule.py", {}, tmp_path, strict_fixtures=True)]
-    assert messages == [f"no quiet-* fixture folder in {tmp_path / 'sample_rule'}/",
-                        "fixture folder fires-1-x has no expect.yaml saying what it expects (`rules test` runs it)"]
+    assert messages == [
+        f"no quiet-* fixture folder in {tmp_path / 'sample_rule'}/",
+        "fixture folder fires-1-x has no expect.yaml saying what it expects (`rules test` runs it)",
+    ]
 
 
 def test_cli_lint_prints_one_line_per_problem_and_exits_1_on_errors(tmp_path):
-    pack = write_pack(tmp_path, GOOD.replace('"agent-crash"', '"kaboom"').replace('"error",\n    applies',
-                                                                                 '"fatal",\n    applies'))
+    pack = write_pack(
+        tmp_path, GOOD.replace('"agent-crash"', '"kaboom"').replace('"error",\n    applies', '"fatal",\n    applies')
+    )
     result = CliRunner().invoke(cli, ["rules", "lint", str(pack)])
     assert result.exit_code == 1
     lines = result.stdout.strip().splitlines()

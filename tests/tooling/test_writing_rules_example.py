@@ -71,8 +71,9 @@ def scratch(tmp_path) -> Path:
     folder = tmp_path / "scratch-pack"
     (folder / "fixtures").mkdir(parents=True)
     text = (ROOT / "rules" / f"{SOURCE}.py").read_text(encoding="utf-8")
-    text = text.replace('id="ANT-API-001"', 'id="ANT-SCR-001"').replace('slug="apiserver-unreachable"',
-                                                                        'slug="scratch-rule"')
+    text = text.replace('id="ANT-API-001"', 'id="ANT-SCR-001"').replace(
+        'slug="apiserver-unreachable"', 'slug="scratch-rule"'
+    )
     (folder / "scratch_rule.py").write_text(text, encoding="utf-8")
     shutil.copytree(ROOT / "tests" / "rules" / "fixtures" / SOURCE, folder / "fixtures" / "scratch_rule")
     for spec in (folder / "fixtures" / "scratch_rule").glob("*/expect.yaml"):

@@ -31,8 +31,6 @@ def safe_member_name(name: str) -> PurePosixPath | None:
     return PurePosixPath(*parts) if parts else None
 
 
-
-
 class MemberNames:
     """The member paths of one archive handed on so far (a 16-byte digest each: an archive may
     have hundreds of thousands of members with names of a kilobyte)."""

@@ -23,8 +23,17 @@ def format_of(head: bytes) -> str | None:
     return None
 
 
-SUFFIX_FORMATS = ((".tar.gz", "gzip"), (".tgz", "gzip"), (".gz", "gzip"), (".bz2", "bzip2"), (".tbz2", "bzip2"),
-                   (".xz", "xz"), (".txz", "xz"), (".zip", "zip"), (".tar", "tar"))
+SUFFIX_FORMATS = (
+    (".tar.gz", "gzip"),
+    (".tgz", "gzip"),
+    (".gz", "gzip"),
+    (".bz2", "bzip2"),
+    (".tbz2", "bzip2"),
+    (".xz", "xz"),
+    (".txz", "xz"),
+    (".zip", "zip"),
+    (".tar", "tar"),
+)
 
 
 def claimed_format(name: str) -> str | None:
@@ -57,4 +66,3 @@ def file_type(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a directory"
     return "not a regular file"
-

@@ -78,12 +78,25 @@ except ImportError:  # pragma: no cover - exercised where the wheel is missing
     INFLATE_ERRORS = ()
 
 
-ARCHIVE_ERRORS: tuple[type[Exception], ...] = (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error,
-                                               lzma.LZMAError, ValueError, *INFLATE_ERRORS)
+ARCHIVE_ERRORS: tuple[type[Exception], ...] = (
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    EOFError,
+    OSError,
+    zlib.error,
+    lzma.LZMAError,
+    ValueError,
+    *INFLATE_ERRORS,
+)
 # zipfile also raises these on headers it cannot handle (a "version needed" from the future,
 # encryption, an unknown method, sizes that do not fit).
-ZIP_ERRORS: tuple[type[Exception], ...] = (*ARCHIVE_ERRORS, NotImplementedError, RuntimeError, struct.error,
-                                           OverflowError)
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    *ARCHIVE_ERRORS,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    OverflowError,
+)
 # A decompressor also runs out of memory (xz's limit aside, a crafted stream can ask much).
 _DECOMPRESS_ERRORS: tuple[type[Exception], ...] = (*ARCHIVE_ERRORS, MemoryError)
 BLOCK = 256 * 1024
@@ -217,8 +230,16 @@ class Guarded(Reader):
     `source` counts the packed bytes behind an inflating stream (a decompressor, a deflated zip
     member, a sparse tar member): its ratio is checked, and the source-wide ratio stops it."""
 
-    def __init__(self, inner: Readable, walker: Walker, where: str, *, cap: int | None = None,
-                 source: Counted | None = None, total: bool = True):
+    def __init__(
+        self,
+        inner: Readable,
+        walker: Walker,
+        where: str,
+        *,
+        cap: int | None = None,
+        source: Counted | None = None,
+        total: bool = True,
+    ):
         self._inner = inner
         self._walker = walker
         self._where = where
@@ -252,8 +273,10 @@ class Guarded(Reader):
         if self._source is not None and self.count > lim.ratio_grace_bytes:
             packed = max(1, self._source.count - self._source_start)
             if self.count > lim.max_ratio * packed:
-                self._stop(f"inflates to more than {lim.max_ratio} times its compressed size (max_ratio), "
-                           f"like a decompression bomb; reading it stopped after {format_size(self.count)}")
+                self._stop(
+                    f"inflates to more than {lim.max_ratio} times its compressed size (max_ratio), "
+                    f"like a decompression bomb; reading it stopped after {format_size(self.count)}"
+                )
         return data
 
     def _stop(self, reason: str) -> None:
@@ -271,8 +294,7 @@ class Decompressing(Reader):
     ends the stream: everything decoded before it has been returned already.
     """
 
-    def __init__(self, raw: Readable, make: Callable[[], Decompressor],
-                 on_error: Callable[[BaseException], None]):
+    def __init__(self, raw: Readable, make: Callable[[], Decompressor], on_error: Callable[[BaseException], None]):
         self._raw = raw
         self._make = make
         self._on_error = on_error
@@ -361,7 +383,6 @@ class RawInflate(Reader):
             if out:
                 return out
         return b""
-
 
 
 def describe_error(e: BaseException) -> str:

@@ -30,9 +30,13 @@ if TYPE_CHECKING:
     # tarfile's undocumented names used here, which typeshed leaves out; at run time they are
     # tarfile's own (the same from CPython 3.8 to 3.13).
     class EmptyHeaderError(tarfile.HeaderError): ...
+
     class EOFHeaderError(tarfile.HeaderError): ...
+
     class InvalidHeaderError(tarfile.HeaderError): ...
+
     class SubsequentHeaderError(tarfile.HeaderError): ...
+
     class TruncatedHeaderError(tarfile.HeaderError): ...
 
     def nti(s: bytes) -> int: ...
@@ -44,8 +48,9 @@ if TYPE_CHECKING:
 
         def _block(self, count: int) -> int: ...
         def _proc_member(self, tarfile: tarfile.TarFile) -> tarfile.TarInfo: ...
-        def _decode_pax_field(self, value: bytes, encoding: str, fallback_encoding: str,
-                              fallback_errors: str) -> str: ...
+        def _decode_pax_field(
+            self, value: bytes, encoding: str, fallback_encoding: str, fallback_errors: str
+        ) -> str: ...
         def _apply_pax_info(self, pax_headers: Mapping[str, str], encoding: str, errors: str) -> None: ...
 else:
     from tarfile import (
@@ -59,14 +64,25 @@ else:
 
     _TarInfo = tarfile.TarInfo
 
-__all__ = ["MAX_EXTENDED_HEADER", "MAX_HEADER_CHAIN", "BoundedTarInfo", "EOFHeaderError", "EmptyHeaderError",
-           "HeaderLimit", "InvalidHeaderError", "SubsequentHeaderError", "TruncatedHeaderError", "pax_records"]
+__all__ = [
+    "MAX_EXTENDED_HEADER",
+    "MAX_HEADER_CHAIN",
+    "BoundedTarInfo",
+    "EOFHeaderError",
+    "EmptyHeaderError",
+    "HeaderLimit",
+    "InvalidHeaderError",
+    "SubsequentHeaderError",
+    "TruncatedHeaderError",
+    "pax_records",
+]
 
 MAX_EXTENDED_HEADER = 64 * 1024
 MAX_HEADER_CHAIN = 8
 _MAX_DIGITS = 20  # a length or an offset in a header: 2**64 has 20 digits
-_EXTENDED = frozenset({tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
-                       tarfile.GNUTYPE_LONGLINK})
+_EXTENDED = frozenset(
+    {tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK}
+)
 
 
 class HeaderLimit(tarfile.TarError):
@@ -91,8 +107,10 @@ class BoundedTarInfo(_TarInfo):
             chain = getattr(tarfile_, "antrea_chain", 0) + 1
             tarfile_.antrea_chain = chain  # type: ignore[attr-defined]
             if chain > MAX_HEADER_CHAIN:
-                raise HeaderLimit(f"has more than {MAX_HEADER_CHAIN} extended headers in a row before one member "
-                                  "(real archives have one or two)")
+                raise HeaderLimit(
+                    f"has more than {MAX_HEADER_CHAIN} extended headers in a row before one member "
+                    "(real archives have one or two)"
+                )
             if self.size > MAX_EXTENDED_HEADER:
                 raise HeaderLimit(f"has an extended header of {self.size:,} bytes (real ones have a few hundred)")
         else:
@@ -112,8 +130,10 @@ class BoundedTarInfo(_TarInfo):
             size = getattr(tarfile_, "antrea_global_bytes", 0) + self.size
             tarfile_.antrea_global_bytes = size  # type: ignore[attr-defined]
             if size > MAX_EXTENDED_HEADER:
-                raise HeaderLimit(f"has global extended headers of more than {MAX_EXTENDED_HEADER:,} bytes in all "
-                                  "(real ones have a few hundred)")
+                raise HeaderLimit(
+                    f"has global extended headers of more than {MAX_EXTENDED_HEADER:,} bytes in all "
+                    "(real ones have a few hundred)"
+                )
         else:
             pax_headers = dict(tarfile_.pax_headers)
         # Only the first hdrcharset counts, as in tarfile; BINARY names keep the archive's encoding.
@@ -124,8 +144,7 @@ class BoundedTarInfo(_TarInfo):
         for raw_keyword, raw_value in records:
             keyword = self._decode_pax_field(raw_keyword, "utf-8", "utf-8", tarfile_.errors)
             if keyword in tarfile.PAX_NAME_FIELDS:
-                value = self._decode_pax_field(raw_value, encoding, tarfile_.encoding,
-                                               tarfile_.errors)
+                value = self._decode_pax_field(raw_value, encoding, tarfile_.encoding, tarfile_.errors)
             else:
                 value = self._decode_pax_field(raw_value, "utf-8", "utf-8", tarfile_.errors)
             pax_headers[keyword] = value

@@ -49,8 +49,9 @@ def walk_tar(w: Walker, stream: Readable, parts: tuple[str, ...], display: str, 
     source = Counted(stream)  # what the tar layer consumed: the packed side of a sparse member's ratio
     try:
         # Read in scan-chunk units: with the default 10 KiB tarfile's stream layer costs a tenth of a scan.
-        tar = _contained(lambda: tarfile.open(fileobj=buffered(source), mode="r|", tarinfo=BoundedTarInfo,
-                                              bufsize=256 * 1024))
+        tar = _contained(
+            lambda: tarfile.open(fileobj=buffered(source), mode="r|", tarinfo=BoundedTarInfo, bufsize=256 * 1024)
+        )
         # next() rather than iteration: the member list is cleared as we go, so a huge
         # archive does not pile up TarInfo objects (stream mode never needs them again).
         while not w.exhausted and (member := _contained(tar.next)) is not None:
@@ -69,8 +70,11 @@ def walk_tar(w: Walker, stream: Readable, parts: tuple[str, ...], display: str, 
                 w.problem(where, "is a link inside the archive; not followed")
                 continue
             if not member.isfile():
-                kind = "a device" if member.ischr() or member.isblk() else (
-                    "a FIFO" if member.isfifo() else "not a regular file")
+                kind = (
+                    "a device"
+                    if member.ischr() or member.isblk()
+                    else ("a FIFO" if member.isfifo() else "not a regular file")
+                )
                 w.problem(where, f"is {kind} entry in the archive; ignored")
                 continue
             fobj = _contained(partial(tar.extractfile, member))
@@ -90,10 +94,14 @@ def walk_tar(w: Walker, stream: Readable, parts: tuple[str, ...], display: str, 
     if end is None or isinstance(end, EOFHeaderError) or w.exhausted:
         return
     if isinstance(end, EmptyHeaderError):
-        w.unreadable(display, f"ends without the end-of-archive marker after {count} member(s) "
-                              "(truncated?); what came before was used")
+        w.unreadable(
+            display,
+            f"ends without the end-of-archive marker after {count} member(s) (truncated?); what came before was used",
+        )
     elif isinstance(end, TruncatedHeaderError):
         w.unreadable(display, f"is truncated after {count} member(s); what came before was used")
     else:
-        w.unreadable(display, f"has a corrupt member header after {count} member(s) ({describe_error(end)}); "
-                              "the rest of it was skipped")
+        w.unreadable(
+            display,
+            f"has a corrupt member header after {count} member(s) ({describe_error(end)}); the rest of it was skipped",
+        )

@@ -41,8 +41,13 @@ class Walker:
     replaced by a later member of the same name (as `tar x` would leave it): what was read from
     `path`, and from archives inside it, no longer belongs to the source."""
 
-    def __init__(self, on_file: OnFile, problems: list[ReadProblem], limits: Limits | None = None,
-                 on_replaced: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        on_file: OnFile,
+        problems: list[ReadProblem],
+        limits: Limits | None = None,
+        on_replaced: Callable[[str], None] | None = None,
+    ):
         self.on_file = on_file
         self.on_replaced = on_replaced
         self.problems = problems
@@ -79,14 +84,24 @@ class Walker:
         self.total += n
         lim = self.limits
         if self.total > lim.max_total_bytes:
-            self.exhaust(where, f"takes the source past {format_size(lim.max_total_bytes)} of data after "
-                                "decompression (max_total_bytes)")
-        elif (inflated and not self.inflation_stopped and self.total > lim.ratio_grace_bytes
-              and self.total > lim.max_source_ratio * max(self.disk, 1)):
+            self.exhaust(
+                where,
+                f"takes the source past {format_size(lim.max_total_bytes)} of data after "
+                "decompression (max_total_bytes)",
+            )
+        elif (
+            inflated
+            and not self.inflation_stopped
+            and self.total > lim.ratio_grace_bytes
+            and self.total > lim.max_source_ratio * max(self.disk, 1)
+        ):
             self.inflation_stopped = True
-            self.stop(where, f"takes the data read from the source past {lim.max_source_ratio} times its size on "
-                             "disk (max_source_ratio), like a decompression bomb; from here on nothing compressed "
-                             "was inflated (plain files were still read)")
+            self.stop(
+                where,
+                f"takes the data read from the source past {lim.max_source_ratio} times its size on "
+                "disk (max_source_ratio), like a decompression bomb; from here on nothing compressed "
+                "was inflated (plain files were still read)",
+            )
 
     def exhaust(self, where: str, why: str) -> None:
         if not self.exhausted:
@@ -107,8 +122,11 @@ class Walker:
 
     def broken(self, where: str, e: BaseException) -> None:
         if "memory usage limit" in str(e).lower() or isinstance(e, MemoryError):
-            self.unreadable(where, f"needs more than {format_size(self.limits.xz_memory_bytes)} of memory to "
-                                   "decompress (xz_memory_bytes); it was not read")
+            self.unreadable(
+                where,
+                f"needs more than {format_size(self.limits.xz_memory_bytes)} of memory to "
+                "decompress (xz_memory_bytes); it was not read",
+            )
         else:
             self.unreadable(where, f"is truncated or corrupt ({describe_error(e)}); what came before was used")
 
@@ -116,8 +134,11 @@ class Walker:
         """A member of an archive has the name of another: the last copy is the one used, as
         extracting the archive would leave it. `read_before`: the earlier copy was already
         handed on (a tar stream), and is dropped now through `on_replaced`."""
-        self.problem(path, "appears more than once in the archive; the last copy is the one used, as extracting "
-                           "the archive would leave it")
+        self.problem(
+            path,
+            "appears more than once in the archive; the last copy is the one used, as extracting "
+            "the archive would leave it",
+        )
         if read_before and self.on_replaced is not None:
             self.on_replaced(path)
 
@@ -126,8 +147,11 @@ class Walker:
         if self.members_seen > self.limits.max_members:
             if not self.exhausted:
                 self.exhausted = True
-                self.problem(where, f"is beyond the first {self.limits.max_members:,} files of the source "
-                                    "(max_members); it and the rest were not read")
+                self.problem(
+                    where,
+                    f"is beyond the first {self.limits.max_members:,} files of the source "
+                    "(max_members); it and the rest were not read",
+                )
             return False
         return True
 
@@ -139,8 +163,9 @@ class Walker:
         else:
             self._walk_file(path, (printable(path.name),), printable(path.name), follow=True)
         if self._unlisted:
-            self.problems.append(ReadProblem("(source)", f"{self._unlisted:,} more read problems were not listed "
-                                                         "(max_notes)"))
+            self.problems.append(
+                ReadProblem("(source)", f"{self._unlisted:,} more read problems were not listed (max_notes)")
+            )
 
     def _walk_dir(self, root: Path) -> None:
         real_root = root.resolve()
@@ -155,8 +180,10 @@ class Walker:
                 if os.path.islink(full):  # never descend through a link: it may leave the bundle or loop
                     self.problem(display, "is a symbolic link to a directory; not followed")
                 elif len(full.parts) - top > self.limits.max_path_depth:
-                    self.problem(display, f"is more than {self.limits.max_path_depth} directories deep "
-                                          "(max_path_depth); not read")
+                    self.problem(
+                        display,
+                        f"is more than {self.limits.max_path_depth} directories deep (max_path_depth); not read",
+                    )
                 else:
                     keep.append(d)
             dirnames[:] = keep
@@ -170,8 +197,7 @@ class Walker:
                     return
                 target = self._inside(full, real_root, display)
                 if target is not None:
-                    self._walk_file(target, (printable(root.name), *map(printable, rel.parts)), display,
-                                    follow=False)
+                    self._walk_file(target, (printable(root.name), *map(printable, rel.parts)), display, follow=False)
             if self.exhausted:
                 return
 
@@ -243,8 +269,7 @@ class Walker:
 
     # -- streams --------------------------------------------------------------------------------
 
-    def walk_stream(self, stream: Readable, parts: tuple[str, ...], display: str, size: int | None,
-                    depth: int) -> None:
+    def walk_stream(self, stream: Readable, parts: tuple[str, ...], display: str, size: int | None, depth: int) -> None:
         """Open `stream` as whatever its magic says: compressed, tar, zip, or a plain file."""
         try:
             head, stream = sniffable(stream)
@@ -256,8 +281,9 @@ class Walker:
         fmt = format_of(head)
         self._check_name(display, parts[-1], head)
         if fmt is not None and depth >= self.limits.max_nesting:
-            self.problem(display, f"is nested more than {self.limits.max_nesting} archives deep (max_nesting); "
-                                  "not opened")
+            self.problem(
+                display, f"is nested more than {self.limits.max_nesting} archives deep (max_nesting); not opened"
+            )
             return
         if fmt == "gzip":
             self._walk_compressed(stream, gzip_inflater, parts, display, depth)
@@ -285,8 +311,9 @@ class Walker:
         self._misnamed.add(display)  # the layer inside a misnamed .gz has the same name: once is enough
         self.problem(display, f"is named like {claimed} data but is {what_it_is(head)}; it was read by its content")
 
-    def _walk_compressed(self, stream: Readable, make: Callable[[], Decompressor], parts: tuple[str, ...], display: str,
-                         depth: int) -> None:
+    def _walk_compressed(
+        self, stream: Readable, make: Callable[[], Decompressor], parts: tuple[str, ...], display: str, depth: int
+    ) -> None:
         source = Counted(stream)
         inflater = Decompressing(source, make, lambda e: self.broken(display, e))
         inflated = Guarded(inflater, self, display, source=source)
@@ -294,8 +321,14 @@ class Walker:
         # layout and the classifier see `antrea-agent.log`, and `x.tgz` becomes `x.tar`.
         name = parts[-1]
         lower = name.lower()
-        for suffix, repl in ((".tgz", ".tar"), (".txz", ".tar"), (".tbz2", ".tar"), (".gz", ""), (".bz2", ""),
-                             (".xz", "")):
+        for suffix, repl in (
+            (".tgz", ".tar"),
+            (".txz", ".tar"),
+            (".tbz2", ".tar"),
+            (".gz", ""),
+            (".bz2", ""),
+            (".xz", ""),
+        ):
             if lower.endswith(suffix):
                 name = name[: -len(suffix)] + repl
                 break
@@ -309,8 +342,7 @@ class Walker:
                 self.problem(where, "has an unsafe path (absolute, with '..' or a drive letter); skipped")
             return None
         if len(name.parts) > self.limits.max_path_depth:
-            self.problem(where, f"is more than {self.limits.max_path_depth} directories deep (max_path_depth); "
-                                "skipped")
+            self.problem(where, f"is more than {self.limits.max_path_depth} directories deep (max_path_depth); skipped")
             return None
         return name
 
@@ -320,5 +352,3 @@ class Walker:
             self.on_file(tuple(parts), display, capped, size)
         except ARCHIVE_ERRORS as e:  # pragma: no cover - Guarded turns read errors into an end
             self.broken(display, e)
-
-

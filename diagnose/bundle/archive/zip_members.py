@@ -52,8 +52,11 @@ def walk_zip(w: Walker, f: BinaryIO, parts: tuple[str, ...], display: str, depth
         infos = zf.infolist()
         overlapping = _overlapping(infos)
         if overlapping:
-            w.problem(display, f"has {len(overlapping):,} member(s) whose data overlaps another member's (a zip "
-                               "bomb trick: the same bytes inflated again and again); they were skipped")
+            w.problem(
+                display,
+                f"has {len(overlapping):,} member(s) whose data overlaps another member's (a zip "
+                "bomb trick: the same bytes inflated again and again); they were skipped",
+            )
         last = {name: i for i, info in enumerate(infos) if (name := safe_member_name(info.filename)) is not None}
         for i, info in enumerate(infos):
             if w.exhausted:
@@ -80,8 +83,13 @@ def walk_zip(w: Walker, f: BinaryIO, parts: tuple[str, ...], display: str, depth
                 w.unreadable(where, f"cannot be read from the zip archive: {describe_error(e)}")
                 continue
             with member:
-                w.walk_stream(Guarded(member, w, where, source=counted), (*parts, *name.parts),
-                              f"{display}!{name}", info.file_size, depth + 1)
+                w.walk_stream(
+                    Guarded(member, w, where, source=counted),
+                    (*parts, *name.parts),
+                    f"{display}!{name}",
+                    info.file_size,
+                    depth + 1,
+                )
 
 
 def _overlapping(infos: list[zipfile.ZipInfo]) -> set[int]:
@@ -110,8 +118,11 @@ def _member_ok(w: Walker, where: str, flags: int, method: int, packed: int, size
     # zipfile never inflates a member past its declared size, so an honest bomb is refused
     # before a byte is inflated, and a lying one is cut at its declared size.
     if size > lim.ratio_grace_bytes and size > lim.max_ratio * max(packed, 1):
-        w.stop(where, f"declares {size:,} bytes packed into {packed:,} (more than max_ratio "
-                      f"{lim.max_ratio}), like a decompression bomb; skipped")
+        w.stop(
+            where,
+            f"declares {size:,} bytes packed into {packed:,} (more than max_ratio "
+            f"{lim.max_ratio}), like a decompression bomb; skipped",
+        )
         return False
     return True
 
@@ -134,8 +145,7 @@ def walk_nested_zip(w: Walker, stream: Readable, parts: tuple[str, ...], display
         w.unreadable(display, _zip_end(count, end))
 
 
-def walk_zip_stream(w: Walker, stream: Readable, parts: tuple[str, ...], display: str,
-                    depth: int) -> tuple[int, str]:
+def walk_zip_stream(w: Walker, stream: Readable, parts: tuple[str, ...], display: str, depth: int) -> tuple[int, str]:
     """Read a zip from its local headers, in order, without its directory: a truncated or
     damaged zip, or one too big to hold in memory. Returns (members, how it ended)."""
     src = Pushback(buffered(stream))
@@ -173,8 +183,10 @@ def walk_zip_stream(w: Walker, stream: Readable, parts: tuple[str, ...], display
             elif flags & 0x1:
                 w.problem(where, "is encrypted; skipped")
             else:
-                w.problem(where, f"uses zip compression method {method}, which cannot be read without "
-                                 "the zip directory; skipped")
+                w.problem(
+                    where,
+                    f"uses zip compression method {method}, which cannot be read without the zip directory; skipped",
+                )
         try:
             if readable or not described:  # an undescribed member ends where its deflate data ends
                 if method == zipfile.ZIP_DEFLATED:
@@ -257,4 +269,3 @@ def _zip_entry_count(f: BinaryIO) -> int | None:
         if len(record) == 56 and record[:4] == b"PK\x06\x06":
             entries = struct.unpack_from("<Q", record, 32)[0]
     return entries
-

@@ -77,8 +77,7 @@ def lint(directory: Path | None = None, fixtures: Path | None = None) -> list[Pr
     return problems
 
 
-def lint_module(path: Path, taken: dict[str, str], fixtures: Path | None,
-                strict_fixtures: bool) -> list[Problem]:
+def lint_module(path: Path, taken: dict[str, str], fixtures: Path | None, strict_fixtures: bool) -> list[Problem]:
     """Problems of one module; `taken` (id -> path) gathers the ids seen so far."""
     shown = display_path(path)
     rule, doc, failure = _load(path)
@@ -91,8 +90,16 @@ def lint_module(path: Path, taken: dict[str, str], fixtures: Path | None,
         return [Problem(shown, rid, f"cannot be checked: {type(e).__name__}: {e}")]
 
 
-def _module_problems(rule: Rule, doc: str, path: Path, shown: str, rid: str, taken: dict[str, str],
-                     fixtures: Path | None, strict_fixtures: bool) -> list[Problem]:
+def _module_problems(
+    rule: Rule,
+    doc: str,
+    path: Path,
+    shown: str,
+    rid: str,
+    taken: dict[str, str],
+    fixtures: Path | None,
+    strict_fixtures: bool,
+) -> list[Problem]:
     found: list[tuple[bool, str]] = []  # (is error, message)
     found += [(True, m) for m in docstring_problems(doc)]
     found += metadata_problems(rule, path)

@@ -22,8 +22,9 @@ def docstring_problems(doc: str) -> list[str]:
         out.append(f"docstring lacks the section(s) {', '.join(missing)} (title underlined with ---)")
     unknown = [t for t in titles if t not in DOC_SECTIONS]
     if unknown:
-        out.append(f"docstring has unknown section(s) {', '.join(unknown)}; the sections are "
-                   + " / ".join(DOC_SECTIONS))
+        out.append(
+            f"docstring has unknown section(s) {', '.join(unknown)}; the sections are " + " / ".join(DOC_SECTIONS)
+        )
     known = [t for t in titles if t in DOC_SECTIONS]
     if len(set(known)) != len(known):
         out.append("a docstring section appears twice")

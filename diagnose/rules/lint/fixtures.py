@@ -47,14 +47,22 @@ def outcome_problems(rule: Rule, fixtures: Path) -> list[str]:
             continue
         for f in findings:
             for outcome in rule.outcomes:
-                for what, template in [("message", outcome.message), *(
-                        ("remediation", t) for step in (outcome.remediation or rule.remediation)
-                        for t in (step.text, step.command) if t)]:
+                for what, template in [
+                    ("message", outcome.message),
+                    *(
+                        ("remediation", t)
+                        for step in (outcome.remediation or rule.remediation)
+                        for t in (step.text, step.command)
+                        if t
+                    ),
+                ]:
                     try:
                         rule.render(template, {**f.values, "outcome_text": ""})
                     except Exception as e:  # noqa: BLE001
-                        problems.append(f"outcome {outcome.name!r} {what} cannot be rendered with the values of "
-                                        f"fixture {case.name}: {type(e).__name__}: {e}")
+                        problems.append(
+                            f"outcome {outcome.name!r} {what} cannot be rendered with the values of "
+                            f"fixture {case.name}: {type(e).__name__}: {e}"
+                        )
     return sorted(set(problems))
 
 
@@ -63,11 +71,17 @@ def fixture_problems(stem: str, fixtures: Path | None) -> list[str]:
     if fixtures is None or not (fixtures / stem).is_dir():
         return [f"no fixtures: add {where} with fires-<issue>-... and quiet-<issue>-... folders"]
     folders = [d for d in (fixtures / stem).iterdir() if d.is_dir()]
-    out = [f"no {kind}-* fixture folder in {where}" for kind in ("fires", "quiet")
-           if not any(d.name.startswith(kind + "-") for d in folders)]
+    out = [
+        f"no {kind}-* fixture folder in {where}"
+        for kind in ("fires", "quiet")
+        if not any(d.name.startswith(kind + "-") for d in folders)
+    ]
     out += [f"fixture folder {d.name} is empty" for d in sorted(folders) if not any(d.iterdir())]
-    out += [f"fixture folder {d.name} has no {expectations.FILE} saying what it expects (`rules test` runs it)"
-            for d in sorted(folders) if any(d.iterdir()) and not (d / expectations.FILE).exists()]
+    out += [
+        f"fixture folder {d.name} has no {expectations.FILE} saying what it expects (`rules test` runs it)"
+        for d in sorted(folders)
+        if any(d.iterdir()) and not (d / expectations.FILE).exists()
+    ]
     return out
 
 

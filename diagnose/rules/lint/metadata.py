@@ -63,9 +63,10 @@ def metadata_problems(rule: Rule, path: Path) -> list[tuple[bool, str]]:
     for ref in rule.references:
         if not _linkable(ref):
             warnings.append(f"reference {ref!r} is neither owner/repo#N nor an http(s) URL (it will not be linked)")
-    for what, spec in (("applies_to", rule.applies_to),
-                       *((f"signature {getattr(s, 'name', '?')!r} versions", getattr(s, "versions", "all"))
-                         for s in rule.signatures)):
+    for what, spec in (
+        ("applies_to", rule.applies_to),
+        *((f"signature {getattr(s, 'name', '?')!r} versions", getattr(s, "versions", "all")) for s in rule.signatures),
+    ):
         problem = version_spec_problem(spec)
         if problem:
             errors.append(f"{what}: {problem}")

@@ -43,14 +43,17 @@ def signature_problems(sig: Signature) -> list[str]:
         return out
     if out:
         return out
-    samples = [s for s in examples(sig.pattern, ignore_case=bool(compiled.flags & regex.IGNORECASE))
-               if compiled.search(s)]
+    samples = [
+        s for s in examples(sig.pattern, ignore_case=bool(compiled.flags & regex.IGNORECASE)) if compiled.search(s)
+    ]
     literal_ok = True
     lacking = [s for s in samples if sig.literal not in s]
     if lacking:
         literal_ok = False
-        out.append(f"literal {sig.literal!r} is not in every line the pattern matches, e.g. {_short(lacking[0])!r}: "
-                   "the stdlib engine never looks at such lines")
+        out.append(
+            f"literal {sig.literal!r} is not in every line the pattern matches, e.g. {_short(lacking[0])!r}: "
+            "the stdlib engine never looks at such lines"
+        )
     elif not samples and sig.literal not in _unescape(sig.pattern):
         literal_ok = False
         out.append(f"literal {sig.literal!r} does not occur in the pattern's text")
@@ -117,8 +120,7 @@ def backtracking_problems(compiled: regex.Pattern[str], samples: list[str], lite
     if nested:
         return [nested]
     screened = regexsafety.adversarial_lines(samples, literal, regexsafety.LONG)
-    for short, line in zip(screened, regexsafety.adversarial_lines(samples, literal, ADVERSARIAL_BYTES),
-                           strict=True):
+    for short, line in zip(screened, regexsafety.adversarial_lines(samples, literal, ADVERSARIAL_BYTES), strict=True):
         if regexsafety.best_time(compiled, short, 4 * SLOW) <= regexsafety.NOTICEABLE:
             continue
         took = regexsafety.best_time(compiled, line, 4 * SLOW)
@@ -135,9 +137,11 @@ def backtracking_problems(compiled: regex.Pattern[str], samples: list[str], lite
             continue
         if took == float("inf") or took > 8 * quarter:
             shown = f"over {4 * SLOW * 1000:.0f}" if took == float("inf") else f"{took * 1000:.0f}"
-            return [f"takes {shown} ms on a {len(line) // 1000} KB line like {_short(line, 60)!r}, and the time "
-                    "grows faster than the line: bound the repeats ([^\"]{1,200}) or make them possessive "
-                    "([^\"]++) / atomic ((?>...))"]
+            return [
+                f"takes {shown} ms on a {len(line) // 1000} KB line like {_short(line, 60)!r}, and the time "
+                'grows faster than the line: bound the repeats ([^"]{1,200}) or make them possessive '
+                '([^"]++) / atomic ((?>...))'
+            ]
     return []
 
 

@@ -155,9 +155,11 @@ def node_config(c: Cluster, n: Node) -> str:
     wording v1.11-v2.7), with GatewayConfig's String() inside."""
     nic = n.node_nic
     gw = f"Name antrea-gw0: IPv4 {n.gw_ip or '<nil>'}, IPv6 <nil>, MAC {n.gw_mac}"
-    return (f"NodeName: {n.name}, OVSBridge: br-int, PodIPv4CIDR: {n.pod_cidr or '<nil>'}, PodIPv6CIDR: <nil>, "
-            f"NodeIPv4: {n.ip}/{nic.prefix}, NodeIPv6: <nil>, TransportIPv4: {n.ip}/{nic.prefix}, "
-            f"TransportIPv6: <nil>, Gateway: {gw}")
+    return (
+        f"NodeName: {n.name}, OVSBridge: br-int, PodIPv4CIDR: {n.pod_cidr or '<nil>'}, PodIPv6CIDR: <nil>, "
+        f"NodeIPv4: {n.ip}/{nic.prefix}, NodeIPv6: <nil>, TransportIPv4: {n.ip}/{nic.prefix}, "
+        f"TransportIPv6: <nil>, Gateway: {gw}"
+    )
 
 
 def network_config(c: Cluster) -> str:
