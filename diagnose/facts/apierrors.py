@@ -8,6 +8,9 @@ PodCIDR, a stuck flow restoration): the tails are client-go's and Go's net packa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from diagnose.bundle.model import LogEvent
 
 _NETWORK_ERROR = re.compile(
     r"(?:dial tcp (?P<endpoint>\[?[0-9a-fA-F.:]+\]?:\d+): )?"
@@ -38,3 +41,12 @@ def is_api_failure(text: str) -> bool:
 
 def is_podcidr_empty(text: str) -> bool:
     return bool(_PODCIDR_EMPTY.search(text))
+
+
+def api_failure(fatals: Iterable[LogEvent]) -> LogEvent | None:
+    """The latest of `fatals` (fatal lines of successive runs, oldest first) that died unable to
+    get its Node from the API server (up to v2.4 a timeout may read "Spec.PodCIDR is empty")."""
+    for e in reversed(list(fatals)):
+        if is_api_failure(e.text) or is_podcidr_empty(e.text):
+            return e
+    return None

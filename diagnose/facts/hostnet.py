@@ -71,3 +71,15 @@ def in_network(ip: str, cidr: str) -> bool:
         return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False
+
+
+def bridged_primary_nic(
+    renamed: list[ipaddr.Link], primary: set[str], unknown_routes_count: bool = False
+) -> ipaddr.Link | None:
+    """The renamed uplink (`<nic>~` in ovs-system) whose NIC carries the Node's route or IP.
+    Without routes or a Node IP to tell (`primary` empty), any renamed uplink counts if
+    `unknown_routes_count`."""
+    for link in renamed:
+        if link.renamed_uplink in primary or (unknown_routes_count and not primary):
+            return link
+    return None

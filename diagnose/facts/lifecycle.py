@@ -155,6 +155,20 @@ def network_config(initialized_line: str) -> tuple[str, str] | None:
     return (found[1], found[2]) if found else None
 
 
+_NODE_IPS = re.compile(r"(?:NodeIPv4|TransportIPv4): ([\d.]+)/")
+_POD_CIDRS = re.compile(r"PodIPv[46]CIDR: ([0-9a-fA-F.:]+/\d+)")
+
+
+def node_ips(initialized_line: str) -> set[str]:
+    """The Node and transport IPv4 addresses an `Agent initialized` line names."""
+    return set(_NODE_IPS.findall(initialized_line))
+
+
+def pod_cidrs(initialized_line: str) -> list[str]:
+    """The PodCIDRs an `Agent initialized` line names (`PodIPv4CIDR: 10.244.1.0/24`)."""
+    return _POD_CIDRS.findall(initialized_line)
+
+
 FATALS = frozenset(key(n) for n in ("klog_fatal", "fatal_bare"))
 ERRORS = frozenset(key(n) for n in ("klog_error", "bare_error"))
 PANICS = frozenset(key(n) for n in ("observed_panic", "runtime_panic", "goroutine_dump", "py_traceback"))

@@ -350,12 +350,8 @@ class NodeView:
     def node_ips(self) -> set[str]:
         """The Node's own addresses: clusterinfo's InternalIPs, else what its agent logged."""
         ips = set(self.info.internal_ips) if self.info else set()
-        for run in reversed(self.runs):
-            init = run.first(lifecycle.key("initialized"))
-            if init is not None:
-                ips |= set(re.findall(r"(?:NodeIPv4|TransportIPv4): ([\d.]+)/", init.text))
-                break
-        return ips
+        init = self._latest_initialized()
+        return ips | lifecycle.node_ips(init.text) if init is not None else ips
 
     @property
     def pod_cidrs(self) -> list[str]:
@@ -365,11 +361,18 @@ class NodeView:
             return list(self.info.pod_cidrs)
         for run in reversed(self.runs):
             init = run.first(lifecycle.key("initialized"))
-            if init is not None:
-                found = re.findall(r"PodIPv[46]CIDR: ([0-9a-fA-F.:]+/\d+)", init.text)
-                if found:
-                    return found
+            found = lifecycle.pod_cidrs(init.text) if init is not None else []
+            if found:
+                return found
         return []
+
+    def _latest_initialized(self) -> m.LogEvent | None:
+        """The `Agent initialized` line of the latest run that logged one."""
+        for run in reversed(self.runs):
+            init = run.first(lifecycle.key("initialized"))
+            if init is not None:
+                return init
+        return None
 
     @property
     def pod_cidr_v4(self) -> str | None:
@@ -394,20 +397,12 @@ class NodeView:
     def bridged_primary_nic(self, unknown_routes_count: bool = False) -> ipaddr.Link | None:
         """The renamed uplink (`<nic>~` in ovs-system) whose NIC carries the Node's route or IP.
         Without routes or a Node IP to tell, any renamed uplink counts if `unknown_routes_count`."""
-        primary = self.primary_nics()
-        for link in self.renamed_uplinks:
-            if link.renamed_uplink in primary or (unknown_routes_count and not primary):
-                return link
-        return None
+        return hostnet.bridged_primary_nic(self.renamed_uplinks, self.primary_nics(), unknown_routes_count)
 
     def api_failure(self) -> m.LogEvent | None:
         """The fatal line of the latest run that died unable to get its Node from the API server
         (up to v2.4 a timeout may read "Spec.PodCIDR is empty"), or such a pasted fatal line."""
-        candidates = [r.fatal for r in self.runs if r.fatal]
-        for e in reversed(candidates):
-            if apierrors.is_api_failure(e.text) or apierrors.is_podcidr_empty(e.text):
-                return e
-        return None
+        return apierrors.api_failure(r.fatal for r in self.runs if r.fatal)
 
     def note_on(self, kind: str, note: str) -> EvidenceLine | None:
         """Evidence about what the Node's current artifact of `kind` shows or lacks as a whole
