@@ -21,8 +21,9 @@ from every minor release since v1.0 (and `main`); its layout:
 in which the message sits at one `file:line` is one (first, last, file, line) quadruple.
 
 Lookups are meant for thousands of lines per scan: the index is built on first use (or, for the
-packaged catalogue, restored from this user's signed cache: `Catalogue.load_cached`), each format is indexed under its rarest whole word, a line's words select the few formats to
-try, and a format is matched by `str.find` of its pieces (no regex, no backtracking).
+packaged catalogue, restored from this user's signed cache: `Catalogue.load_cached`), each
+format is indexed under its rarest whole word, a line's words select the few formats to try,
+and a format is matched by `str.find` of its pieces (no regex, no backtracking).
 """
 
 from __future__ import annotations
