@@ -17,7 +17,7 @@ import click
 
 from diagnose import config as config_file
 from diagnose.errors import UsageError
-from diagnose.rules.rule import SEVERITIES
+from diagnose.rules.severity import SEVERITIES
 
 _CONFIG_KEY = "antrea_diagnose.config"
 _ISOLATED_KEY = "antrea_diagnose.isolated"

@@ -9,7 +9,6 @@ import click
 
 from diagnose.bundle import limits as bundle_limits
 from diagnose.cli import base, pipeline
-from diagnose.diagnosis.verdict import NOT_ENOUGH
 
 FORMATS = ("terminal", "md", "html", "json")
 SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
@@ -94,6 +93,7 @@ def scan(
     """Diagnose SOURCE: an antctl support-bundles folder or archive, one Node's agent bundle, a
     folder of pasted files, a single log or command output, or - for standard input. Several
     SOURCEs are read together, as one paste."""
+    from diagnose.diagnosis.verdict import NOT_ENOUGH
     from diagnose.report import templating
 
     fmt = base.format_for(fmt, output, SUFFIX_FORMATS)

@@ -9,6 +9,7 @@ bundle are untrusted: every renderer escapes them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
@@ -402,8 +403,7 @@ T = TypeVar("T", bound="DataclassInstance")
 def build(cls: type[T], data: Any) -> T:
     """A model object from plain data (a dict from another module, a parsed JSON report), checking
     that its shape is the model's: a missing or unknown key is a bug, raised here."""
-    hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints, fields = _shape(cls)
     unknown = set(data) - set(fields)
     if unknown:
         raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
@@ -415,6 +415,13 @@ def build(cls: type[T], data: Any) -> T:
             raise ValueError(f"{cls.__name__}: missing key {name!r}")
         values[name] = _convert(hints[name], data[name])
     return cls(**values)
+
+
+@functools.cache
+def _shape(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """A model class's resolved field types and its fields by name (resolving the annotations
+    is the costly part of `build`, and the same for every object of a class)."""
+    return get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
 
 
 def _convert(hint: Any, value: Any) -> Any:

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from diagnose.bundle.model import PSEUDO_NODES, EvidenceLine, LogEvent
+from diagnose.rules.severity import PROBLEM_SEVERITIES as PROBLEM_SEVERITIES  # re-exported: rules import them here
+from diagnose.rules.severity import SEVERITIES as SEVERITIES
+from diagnose.rules.severity import SEVERITY_RANK as SEVERITY_RANK
 from diagnose.scan.signature import Signature
 
 if TYPE_CHECKING:  # only for annotations: jinja2 loads on first render, modes and versions import this module's peers
@@ -24,9 +27,6 @@ if TYPE_CHECKING:  # only for annotations: jinja2 loads on first render, modes a
     from diagnose.facts.modes import Mode
     from diagnose.facts.versions import Version
 
-SEVERITIES = ("critical", "error", "warning", "info")
-SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # lower is worse
-PROBLEM_SEVERITIES = frozenset(SEVERITIES[:3])  # warning and above: a fault; info is a note
 
 # The root-cause taxonomy: every finding's category is one of these ids. The first table, plus
 # the classes the message catalogue showed Antrea's source has (cni ... diagnostics). The
