@@ -1,4 +1,4 @@
-"""What `scan --redact`, `redact` and `unredact` do, kept out of diagnose/cli.py (which only
+"""What `scan --redact`, `redact` and `unredact` do, kept out of diagnose/cli/ (which only
 declares the options): option checks, where the map goes, and what is said on stderr."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ its logs merged in time order, with the evidence lines of the findings marked.
 `build` makes the `timeline` part of `Diagnosis.to_dict()` (bounded per Node, evidence kept
 first); the renderers only draw it. `merged` is the same stream unbounded, for the
 `antrea-diagnose timeline` command. Both read the events the scan kept and the runs of
-`diagnose.timeline`; nothing is re-read from the bundle.
+`diagnose.facts.runs`; nothing is re-read from the bundle.
 """
 
 from __future__ import annotations
