@@ -15,12 +15,9 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
+from typing import BinaryIO, Protocol, cast
 
-from diagnose.bundle.limits import format_size
-
-if TYPE_CHECKING:
-    from diagnose.bundle.archive.walk import Walker
+from diagnose.bundle.limits import Limits, format_size
 
 
 class Readable(Protocol):
@@ -28,6 +25,19 @@ class Readable(Protocol):
     open file, a zip or tar member, and every `Reader` below are one."""
 
     def read(self, n: int = -1, /) -> bytes: ...
+
+
+class Budget(Protocol):
+    """What a metered stream reports to and asks of the walk (`walk.Walker` is one): the limits,
+    whether the source's budget is spent, and where a stream stopped or broke."""
+
+    limits: Limits
+    exhausted: bool
+    inflation_stopped: bool
+
+    def produced(self, n: int, where: str, inflated: bool) -> None: ...
+    def stop(self, where: str, reason: str) -> None: ...
+    def broken(self, where: str, e: BaseException) -> None: ...
 
 
 class Decompressor(Protocol):
@@ -233,7 +243,7 @@ class Guarded(Reader):
     def __init__(
         self,
         inner: Readable,
-        walker: Walker,
+        walker: Budget,
         where: str,
         *,
         cap: int | None = None,
