@@ -123,22 +123,21 @@ def split_structured(msg: str) -> tuple[str, dict[str, str]]:
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 
 
+# A Go-quoted string: runs of plain characters between escapes (the unrolled loop: linear, the
+# two alternatives never match the same character), then the closing quote.
+_QUOTED = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)"', re.S)
+_ESCAPE = re.compile(r"\\(.)", re.S)
+
+
 def _quoted(s: str, start: int) -> tuple[str | None, int]:
     """Decode the Go-quoted string at s[start] == '"'; return (text, index after it)."""
-    out: list[str] = []
-    i = start + 1
-    n = len(s)
-    while i < n:
-        c = s[i]
-        if c == "\\" and i + 1 < n:
-            out.append(_ESCAPES.get(s[i + 1], s[i + 1]))
-            i += 2
-        elif c == '"':
-            return "".join(out), i + 1
-        else:
-            out.append(c)
-            i += 1
-    return None, n
+    m = _QUOTED.match(s, start)
+    if m is None:
+        return None, len(s)
+    body = m[1]
+    if "\\" in body:
+        body = _ESCAPE.sub(lambda e: _ESCAPES.get(e[1], e[1]), body)
+    return body, m.end()
 
 
 @dataclass
