@@ -12,6 +12,7 @@ paste) go to the Node their message names.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -94,7 +95,12 @@ def by_node(nodes: Mapping[str, NodeRuns], cluster_nodes: Iterable[str] = ()) ->
     for node in nodes.values():
         runs = [r for p in PROCESSES for r in node.runs_of(p)]
         fatals = [r.fatal for r in runs if r.fatal]
-        panics = [e for r in runs for e in r.events if e.signature in lifecycle.PANICS and not _stack_of_a_crash(e, r)]
+        panics = [
+            _with_stack(e, r)
+            for r in runs
+            for e in r.events
+            if e.signature in lifecycle.PANICS and not _stack_of_a_crash(e, r)
+        ]
         if node.name == m.UNATTRIBUTED and len(known) > 1:
             kept = []
             for e in fatals:
@@ -121,6 +127,24 @@ def _stack_of_a_crash(e: m.LogEvent, run: Run) -> bool:
         and 0 < e.line - o.line <= _DUMP_REACH
         for o in run.events
     )
+
+
+def _with_stack(e: m.LogEvent, run: Run) -> m.LogEvent:
+    """A panic line with the goroutine dump printed under it: Go separates `panic: ...` and its
+    `[signal ...]` line from `goroutine N [running]:` with a blank line, which ends the panic's
+    own continuation, so the frames are in the dump's event."""
+    if e.signature == lifecycle.key("goroutine_dump"):
+        return e
+    dump_key = lifecycle.key("goroutine_dump")
+    dumps = [
+        o
+        for o in run.events
+        if o.signature == dump_key and o.artifact == e.artifact and 0 < o.line - e.line <= _DUMP_REACH
+    ]
+    if not dumps:
+        return e
+    dump = min(dumps, key=lambda o: o.line)
+    return dataclasses.replace(e, following=[*e.following, dump.text, *dump.following])
 
 
 def _named_node(text: str, known: set[str]) -> str | None:
