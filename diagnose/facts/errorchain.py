@@ -74,6 +74,13 @@ _AREAS: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
             r"\broute\b|\broutes\b|netlink|[Ll]ink \S+ not found|[Ii]nterface \S+ not found|gateway interface",
         ),
         (
+            # client-go's text for a 404 on an API group/resource: the CRDs (or the APIService) of
+            # this Antrea release are not installed, or are older than the image.
+            "agent-config",
+            "an Antrea API the API server does not serve (CRDs or APIService missing or older than the image)",
+            r"the server could not find the requested resource|no matches for kind",
+        ),
+        (
             "agent-config",
             "the component's configuration",
             r"Failed to (?:validate|complete)|[Ff]eature gate|unknown field|must be set|cannot be (?:empty|used)|"
