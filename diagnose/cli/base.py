@@ -270,6 +270,20 @@ def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def pseudonym_options(
+    map_help: str, key_help: str, keep_help: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--map`, `--key-file` and `--keep-names`, shared by `redact` and `scan --redact` (each
+    says in its help texts when they apply)."""
+
+    def add(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option("--keep-names", metavar="pods,namespaces", help=keep_help)(f)
+        f = click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), help=key_help)(f)
+        return click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path), help=map_help)(f)
+
+    return add
+
+
 def limit_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     return click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE", help=help_text)
 

@@ -26,19 +26,12 @@ Examples:
     required=True,
     help="The redacted copy: an archive (.tar.gz, .tgz, .tar, .zip) or a new directory.",
 )
-@click.option(
-    "--map",
-    "map_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the private redaction map here (default: <output>.redaction-map.json); never inside "
+@base.pseudonym_options(
+    map_help="Write the private redaction map here (default: <output>.redaction-map.json); never inside "
     "the output. An existing map is continued.",
+    key_help="The key shared by a batch, for the same pseudonyms in every bundle (created if missing).",
+    keep_help="Keep these names as they are.",
 )
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The key shared by a batch, for the same pseudonyms in every bundle (created if missing).",
-)
-@click.option("--keep-names", metavar="pods,namespaces", help="Keep these names as they are.")
 def redact_command(
     source: Path, output: Path, map_path: Path | None, key_file: Path | None, keep_names: str | None
 ) -> None:

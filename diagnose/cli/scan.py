@@ -60,19 +60,12 @@ Examples:
     is_flag=True,
     help="Replace addresses, names and secrets in the report with pseudonyms (docs/redaction.md).",
 )
-@click.option(
-    "--map",
-    "map_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --redact: write the private redaction map here (default: <report>.redaction-map.json when "
+@base.pseudonym_options(
+    map_help="With --redact: write the private redaction map here (default: <report>.redaction-map.json when "
     "the report goes to a file).",
+    key_help="With --redact: the key shared by a batch, for the same pseudonyms in every report (created if missing).",
+    keep_help="With --redact: keep these names as they are.",
 )
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="With --redact: the key shared by a batch, for the same pseudonyms in every report (created if missing).",
-)
-@click.option("--keep-names", metavar="pods,namespaces", help="With --redact: keep these names as they are.")
 def scan(
     sources: tuple[str, ...],
     fmt: str | None,
