@@ -144,6 +144,8 @@ def _with_stack(e: m.LogEvent, run: Run) -> m.LogEvent:
     if not dumps:
         return e
     dump = min(dumps, key=lambda o: o.line)
+    if dump.text in e.following:  # no blank line cut it (e.g. `--timestamps`): the panic holds it
+        return e
     return dataclasses.replace(e, following=[*e.following, dump.text, *dump.following])
 
 

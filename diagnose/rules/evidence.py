@@ -10,7 +10,7 @@ for the hits of their own signatures, on the Nodes where the rule applies.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import TypeVar
 
@@ -179,8 +179,7 @@ class NodeView:
     @cached_property
     def mode(self) -> modes.Mode:
         """How Antrea is deployed here: traffic mode, tunnel, bridging, OS (diagnose.facts.modes)."""
-        latest = [r for r in self.runs if r.first(lifecycle.key("initialized"))]
-        initialized = latest[-1].first(lifecycle.key("initialized")) if latest else None
+        initialized = next(self._initialized_lines(), None)
         bridging = next(iter(self.events(lifecycle.key("bridging"))), None)
         return modes.derive(self.cluster.agent_config, initialized, bridging, self.br_int_ports, self.links, self.os)
 
@@ -350,7 +349,7 @@ class NodeView:
     def node_ips(self) -> set[str]:
         """The Node's own addresses: clusterinfo's InternalIPs, else what its agent logged."""
         ips = set(self.info.internal_ips) if self.info else set()
-        init = self._latest_initialized()
+        init = next(self._initialized_lines(), None)
         return ips | lifecycle.node_ips(init.text) if init is not None else ips
 
     @property
@@ -359,20 +358,12 @@ class NodeView:
         `Agent initialized` line says (`PodIPv4CIDR: 10.244.1.0/24, PodIPv6CIDR: <nil>`)."""
         if self.info and self.info.pod_cidrs:
             return list(self.info.pod_cidrs)
-        for run in reversed(self.runs):
-            init = run.first(lifecycle.key("initialized"))
-            found = lifecycle.pod_cidrs(init.text) if init is not None else []
-            if found:
-                return found
-        return []
+        return next(filter(None, (lifecycle.pod_cidrs(i.text) for i in self._initialized_lines())), [])
 
-    def _latest_initialized(self) -> m.LogEvent | None:
-        """The `Agent initialized` line of the latest run that logged one."""
-        for run in reversed(self.runs):
-            init = run.first(lifecycle.key("initialized"))
-            if init is not None:
-                return init
-        return None
+    def _initialized_lines(self) -> Iterator[m.LogEvent]:
+        """The `Agent initialized` lines of the runs that logged one, the latest first."""
+        key = lifecycle.key("initialized")
+        return (init for run in reversed(self.runs) if (init := run.first(key)) is not None)
 
     @property
     def pod_cidr_v4(self) -> str | None:
