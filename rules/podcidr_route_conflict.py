@@ -86,10 +86,13 @@ RULE = Rule(
     ),
     signatures=(
         # The same wording in every release v1.0-v2.7 (route_linux.go, via node_route_controller.go).
+        # The route is netlink's Route.String(): `{Ifindex: N Dst: ... Src: ... [NewDst/Encap/Via]
+        # Gw: ...}`; the gaps before Dst and Gw are bounded by what those fields print (wider
+        # gaps let a crafted line make the lazy repeats try each other's lengths).
         Signature(
             "route_failed",
             r"failed to install route to peer\s{1,4}(?P<peer>\S{1,253}) \((?P<peer_ip>[^)]{0,64})\) with netlink\. "
-            r"Route config: \{[^}]{0,400}?Dst: (?P<dst>[0-9a-fA-F.:]{2,45}/\d{1,3})[^}]{0,400}?Gw: "
+            r"Route config: \{[^}]{0,40}?Dst: (?P<dst>[0-9a-fA-F.:]{2,45}/\d{1,3})[^}]{0,200}?Gw: "
             r"(?P<gw>[0-9a-fA-F.:]{2,45})[^}]{0,400}\}\.?(?: Error: (?P<err>.*))?",
             "failed to install route to peer",
         ),
