@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -56,11 +56,17 @@ class HitBuffer:
         """The sink for one log; `order` sorts the Node's logs in time (oldest first)."""
         return LogHits(self, order)
 
-    def add(self, log: LogHits, key: str, hits: list) -> None:
+    def add(self, log: LogHits, key: str, hits: Sequence) -> None:
         self._by_log = None
         log.counts[key] += len(hits)
         order = log.order
-        items = [((order, h.line_no), h.size() if isinstance(h, Kept) else hit_size(h), log, h) for h in hits]
+        first = self._first.get(key)
+        if first is None:
+            first = self._first[key] = []
+        items = [
+            ((order, h.line_no), h.size() if isinstance(h, Kept) else hit_size(h), log, h)
+            for h in self._candidates(first, order, hits)
+        ]
         total = sum(item[1] for item in items)
         if not self._budget.take(total):
             fits = []
@@ -73,12 +79,8 @@ class HitBuffer:
             if not items:
                 return
         keep = self.keep
-        first = self._first.get(key)
-        if first is None:
-            first = self._first[key] = []
         if len(first) < keep or items[0][0] < first[-1][0]:
-            first.extend(items)
-            first.sort(key=_order)
+            _merge(first, items)
             items = first[keep:]
             del first[keep:]
             if not items:
@@ -86,11 +88,21 @@ class HitBuffer:
         last = self._last.get(key)
         if last is None:
             last = self._last[key] = []
-        last.extend(items)
+        _merge(last, items)
         if len(last) > keep:
-            last.sort(key=_order)
             self._budget.give(sum(item[1] for item in last[:-keep]))
             del last[:-keep]
+
+    def _candidates(self, first: list[tuple], order: tuple, hits: Sequence) -> Sequence:
+        """The hits of a batch (one signature, in line order) that a window can take: its first
+        `keep` may enter `first`, its last `keep` may outlast the others in `last`; the hits
+        between are only counted, and never built (a `HitBatch` builds what is indexed)."""
+        keep = self.keep
+        if len(first) >= keep and (order, hits[0].line_no) > first[-1][0]:
+            return hits[-keep:]  # all later than the first window
+        if len(hits) > 2 * keep:
+            return [*hits[:keep], *hits[-keep:]]
+        return hits
 
     def hits_of(self, log: LogHits) -> Iterator[Hit]:
         """The kept hits of one log, read (decoded, matched for their fields), in line order.
@@ -137,6 +149,14 @@ def _order(item: tuple) -> tuple:
     return item[0]
 
 
+def _merge(window: list[tuple], items: list[tuple]) -> None:
+    """Add `items` (in order) to a sorted window; a log read in order only appends."""
+    in_order = not window or window[-1][0] < items[0][0]
+    window.extend(items)
+    if not in_order:
+        window.sort(key=_order)
+
+
 def _decode_kept(line: bytes) -> str:
     return line.decode("utf-8", errors="replace").rstrip("\r")
 
@@ -151,7 +171,7 @@ class LogHits:
         self.counts: Counter[str] = Counter()
         self.refused = 0  # counted but not kept: the budget was spent
 
-    def add(self, key: str, hits: list) -> None:
+    def add(self, key: str, hits: Sequence) -> None:
         self.buffer.add(self, key, hits)
 
     def __iter__(self) -> Iterator[Hit]:

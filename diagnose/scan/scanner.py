@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from diagnose.scan.matchers import Pattern, default_cache_dir, make_matcher
 
@@ -152,6 +152,33 @@ class Kept:
         )
 
 
+class HitBatch(Sequence[Kept]):
+    """The hits of one signature in one chunk, in line order; a `Kept` is built only when it is
+    indexed. A sink that keeps the first and last few hits of a signature (most of a busy log's
+    hits are neither) costs the scanner a count for the others."""
+
+    __slots__ = ("_lines", "_chunk", "_sig", "_hit_lines", "_line_base")
+
+    def __init__(self, lines: _Lines, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int):
+        self._lines, self._chunk, self._sig = lines, chunk, sig
+        self._hit_lines, self._line_base = hit_lines, line_base
+
+    def __len__(self) -> int:
+        return len(self._hit_lines)
+
+    @overload
+    def __getitem__(self, i: int) -> Kept: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Kept]: ...
+    def __getitem__(self, i: int | slice) -> Kept | list[Kept]:
+        if isinstance(i, slice):
+            return self._lines.kept(self._chunk, self._sig, self._hit_lines[i], self._line_base)
+        return self._lines.kept(self._chunk, self._sig, [self._hit_lines[i]], self._line_base)[0]
+
+    def __iter__(self) -> Iterator[Kept]:
+        return iter(self[:])
+
+
 _KEPT_OVERHEAD = 120  # the object and the bytes header around a kept hit's region
 _REGION_MAX = 16 * 1024  # a larger context region is rebuilt from cut lines
 
@@ -163,9 +190,10 @@ class ByteSource(Protocol):
 
 
 class HitSink(Protocol):
-    def add(self, key: str, hits: list[Kept | Hit]) -> None:
+    def add(self, key: str, hits: Sequence[Kept | Hit]) -> None:
         """All hits of one signature in a chunk, in line order (each is a Kept or, for
-        signatures with continuation lines, a Hit)."""
+        signatures with continuation lines, a Hit). `len(hits)` counts them; an item is built
+        when it is indexed (a `HitBatch`), so a sink that keeps a few pays only for those."""
 
 
 # (chunk, line numbers, catch-alls, line starts, message starts, line ends, rule keys that
@@ -180,7 +208,7 @@ class _EveryHit:
         self.callback = callback
         self.batch: list[Hit] = []
 
-    def add(self, key: str, hits: list[Kept | Hit]) -> None:
+    def add(self, key: str, hits: Sequence[Kept | Hit]) -> None:
         self.batch.extend(h.hit() if isinstance(h, Kept) else h for h in hits)
 
     def flush(self) -> None:
@@ -346,18 +374,16 @@ class _Run:
         for index in sorted(by_sig):
             sig, hit_lines = self.sigs[index], by_sig[index]
             hit_lines.sort()
-            kept = lines.kept(chunk, sig, hit_lines, line_base) if plain and self.decisive[index] else None
-            if kept is None:  # the regex decides (not plain text, or a line the regex sees cut)
+            # The match decides a plain line; the regex decides the rest (and a line it sees cut).
+            if not (plain and self.decisive[index] and not lines.any_cut(hit_lines)):
                 hit_lines = self._verify(chunk, lines, sig, hit_lines)
                 if not hit_lines:
                     continue
-                if not sig.follow:
-                    kept = lines.kept(chunk, sig, hit_lines, line_base, cut_ok=True)
             self.stats.hits += len(hit_lines)
             if sig.follow:
                 self._follow_hits(chunk, lines, sig, hit_lines)
             else:
-                self.sink.add(sig.key, kept)  # type: ignore[arg-type]
+                self.sink.add(sig.key, HitBatch(lines, chunk, sig, hit_lines, line_base))
         if heads and self.mine is not None:
             self._mine(chunk, lines, heads, by_sig)
 
@@ -396,9 +422,8 @@ class _Run:
 
     def _follow_hits(self, chunk: bytes, lines: _Lines, sig: _Compiled, hit_lines: list[int]) -> None:
         done: list[Kept | Hit] = []
-        for line in hit_lines:
-            # cut_ok: a line longer than MAX_LINE got here through the regex (_verify), which decided it.
-            hit = lines.kept(chunk, sig, [line], self.line_base, cut_ok=True)[0].hit()
+        for line, kept in zip(hit_lines, HitBatch(lines, chunk, sig, hit_lines, self.line_base), strict=True):
+            hit = kept.hit()
             following, open_ended = _following(
                 chunk, lines.chunk_len, lines.end(line), sig.follow, self.is_record_start
             )
@@ -465,13 +490,14 @@ class _Lines:
     `_ext` holds the newline offsets between two sentinels, -1 and the chunk's length: line i
     spans [_ext[i] + 1, _ext[i + 1]). Only the entries asked for leave numpy."""
 
-    __slots__ = ("chunk_len", "_ext", "_count", "_large", "_chunk")
+    __slots__ = ("chunk_len", "_ext", "_count", "_large", "_chunk", "_longest")
 
     def __init__(self, chunk: bytes, size: int, large_stream: bool):
         self.chunk_len = size  # the lines end here; the bytes after it belong to the next chunk
         self._chunk = chunk
         self._ext: Any = None
         self._count: int | None = None
+        self._longest: int | None = None
         self._large = large_stream and _load_numpy()
 
     @property
@@ -507,6 +533,17 @@ class _Lines:
                 self._ext = out
         return self._ext
 
+    @property
+    def longest(self) -> int:
+        """The length of the chunk's longest line (with its newline)."""
+        if self._longest is None:
+            ext = self.ext
+            if self._large:
+                self._longest = int(_numpy.diff(ext).max())
+            else:
+                self._longest = max(b - a for a, b in zip(ext, ext[1:], strict=False))
+        return self._longest
+
     def take(self, indexes: list[int]) -> list[int]:
         """`ext` at each index, as Python ints."""
         ext = self.ext
@@ -531,21 +568,18 @@ class _Lines:
         start = self.start(line)
         return chunk[start : min(self.end(line), start + MAX_LINE)]
 
-    @overload
-    def kept(
-        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, cut_ok: Literal[True]
-    ) -> list[Kept]: ...
-    @overload
-    def kept(
-        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, cut_ok: bool = False
-    ) -> list[Kept] | None: ...
-    def kept(
-        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, cut_ok: bool = False
-    ) -> list[Kept] | None:
-        """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk
-        only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk.
-        None if a line is longer than MAX_LINE and not `cut_ok`: the regex, which sees only that
+    def any_cut(self, hit_lines: list[int]) -> bool:
+        """Whether one of `hit_lines` is longer than MAX_LINE: the regex, which sees only that
         much of a line, must decide it."""
+        if self.longest <= MAX_LINE:
+            return False
+        bounds = self.take(hit_lines + [line + 1 for line in hit_lines])
+        n = len(hit_lines)
+        return any(bounds[n + k] - bounds[k] - 1 > MAX_LINE for k in range(n))
+
+    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int) -> list[Kept]:
+        """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk
+        only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk."""
         last_line = self.count - 1
         firsts = [line - CONTEXT_LINES if line > CONTEXT_LINES else 0 for line in hit_lines]
         lasts = [line + CONTEXT_LINES if line + CONTEXT_LINES < last_line else last_line for line in hit_lines]
@@ -556,8 +590,6 @@ class _Lines:
         for k, line in enumerate(hit_lines):
             lo, hi = bounds[k] + 1, bounds[n + k]
             start, end = bounds[2 * n + k] + 1, bounds[3 * n + k]
-            if end - start > MAX_LINE and not cut_ok:
-                return None
             if hi - lo <= _REGION_MAX:
                 out.append(Kept(sig, line_base + line + 1, chunk[lo:hi], start - lo, end - lo))
             else:

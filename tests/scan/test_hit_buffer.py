@@ -65,3 +65,57 @@ def test_windows_keep_the_earliest_and_latest_in_time_order_whatever_the_read_or
     kept = sorted(h.text for log in logs.values() for h in log)
     assert kept == ["1:1", "1:2", "1:3", "3:3", "3:4", "3:5"]
     assert sum(log.counts["k"] for log in logs.values()) == 15
+
+
+class _Batch:
+    """A scanner batch (`HitBatch`'s contract): hits are built when indexed, and counted."""
+
+    def __init__(self, hits):
+        self.hits, self.built = hits, 0
+
+    def __len__(self):
+        return len(self.hits)
+
+    def __getitem__(self, i):
+        got = self.hits[i]
+        self.built += len(got) if isinstance(i, slice) else 1
+        return got
+
+
+def test_windows_built_from_batches_are_the_earliest_and_latest_of_all_hits():
+    import random
+
+    from diagnose.scan.scanner import Hit
+
+    rng = random.Random(7)
+    for _ in range(200):
+        buffer = HitBuffer()
+        buffer.keep = keep = rng.choice((1, 3, 5))
+        logs, everything = [], []
+        for order in rng.sample(range(6), 6):  # logs read in any order, each in line order
+            log = buffer.log((0, order))
+            logs.append(log)
+            line = 0
+            for _ in range(rng.randrange(1, 4)):  # chunks
+                n = rng.randrange(1, 25)
+                log.add("k", _Batch([Hit("k", line + i + 1, str(order), {}, []) for i in range(n)]))
+                everything += [(order, line + i + 1) for i in range(n)]
+                line += n
+        kept = sorted((int(h.text), h.line_no) for log in logs for h in log)
+        everything.sort()
+        assert kept == sorted(set(everything[:keep] + everything[-keep:]))
+        assert sum(log.counts["k"] for log in logs) == len(everything)
+
+
+def test_a_busy_log_builds_only_the_hits_a_window_can_take():
+    from diagnose.scan.scanner import Hit
+
+    buffer = HitBuffer()
+    log = buffer.log()
+    batches = [_Batch([Hit("k", 1000 * c + i, "", {}, []) for i in range(1, 501)]) for c in range(10)]
+    for batch in batches:
+        log.add("k", batch)
+    keep = HitBuffer.keep
+    assert batches[0].built <= 1 + 2 * keep  # the first window fills, the latest may last
+    assert all(b.built <= 1 + keep for b in batches[1:])  # only the latest can last
+    assert log.counts["k"] == 5000
