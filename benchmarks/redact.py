@@ -11,8 +11,9 @@ agents and a controller, rotated `.gz` klog and OVS logs inside `agent_<node>.ta
 round by round and pinned to one CPU with `taskset -c 0` when it exists: `redact` of the bundle
 directory to a `.tar.gz` (both passes: names, then the copy), `redact` on the stdlib engine
 (ANTREA_DIAGNOSE_ENGINE=stdlib, with --stdlib), another checkout's `redact` (--before), and
-`inflate_only.py` (tarfile over isal's inflate, touching every byte) as the floor. Peak RSS is
-each child's own (`os.wait4`); a run that fails is reported with its error.
+`inflate_only.py` (tarfile over isal's inflate, touching every byte) as the floor. Peak RSS and
+CPU time (user + system) are each child's own (`os.wait4`): on a shared machine the CPU time
+is the steadier measure. A run that fails is reported with its error.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def build_corpus(work: Path, log_mb: int) -> Path:
     return next(root.rglob("support-bundles_*"))
 
 
-def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, int, str]:
-    """(wall seconds, peak RSS MiB, exit code, stderr tail) of one child process."""
+def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float, int, str]:
+    """(wall seconds, CPU seconds, peak RSS MiB, exit code, stderr tail) of one child process."""
     err = cwd / "stderr.txt"
     with open(err, "wb") as stderr:
         start = time.perf_counter()
@@ -53,7 +54,8 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float,
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode, err.read_text(errors="replace").strip()[-300:]
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, proc.returncode, err.read_text(errors="replace").strip()[-300:]
 
 
 def main() -> None:
@@ -99,18 +101,18 @@ def main() -> None:
     if args.before:
         before_env = dict(base_env, PYTHONPATH=str(args.before))
         contenders[f"redact before ({args.before.name}), 1 core"] = (before_env, redact)
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in contenders}
     failures: dict[str, str] = {}
     for r in range(args.rounds):
         for name, (env, command) in contenders.items():
             if name in failures:
                 continue
-            wall, rss, code, err = timed(command(env), env, runs)  # type: ignore[operator]
+            wall, cpu, rss, code, err = timed(command(env), env, runs)  # type: ignore[operator]
             if code != 0:
                 failures[name] = f"exit {code} after {wall:.1f} s, {rss:.0f} MiB: {err}"
                 continue
-            results[name].append((wall, rss))
-            print(f"round {r + 1}: {name}: {wall:.2f} s, {rss:.1f} MiB", file=sys.stderr)
+            results[name].append((wall, cpu, rss))
+            print(f"round {r + 1}: {name}: {wall:.2f} s, CPU {cpu:.2f} s, {rss:.1f} MiB", file=sys.stderr)
 
     packed = sum(p.stat().st_size for p in bundle.rglob("*") if p.is_file())
     lines = [
@@ -119,21 +121,23 @@ def main() -> None:
         + (", pinned with `taskset -c 0`" if pin else "")
         + ".",
         "",
-        "| contender | median s | min s | max s | MB/s of log | peak RSS MiB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| contender | median s | min s | max s | MB/s of log | median CPU s | MB/s of log per CPU s | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     medians: dict[str, float] = {}
     for name, rows in results.items():
         if not rows:
             continue
-        walls = [w for w, _ in rows]
+        walls = [w for w, _, _ in rows]
         medians[name] = statistics.median(walls)
+        cpu = statistics.median(c for _, c, _ in rows)
         lines.append(
             f"| {name} | {medians[name]:.2f} | {min(walls):.2f} | {max(walls):.2f} | "
-            f"{log_bytes / 1e6 / medians[name]:.1f} | {max(r for _, r in rows):.1f} |"
+            f"{log_bytes / 1e6 / medians[name]:.1f} | {cpu:.2f} | {log_bytes / 1e6 / cpu:.1f} | "
+            f"{max(r for _, _, r in rows):.1f} |"
         )
     for name, why in failures.items():
-        lines.append(f"| {name} | failed: {why.splitlines()[-1][:120] if why else ''} | | | | |")
+        lines.append(f"| {name} | failed: {why.splitlines()[-1][:120] if why else ''} | | | | | | |")
     if "redact, 1 core" in medians and "inflate-only, 1 core" in medians:
         ratio = medians["inflate-only, 1 core"] / medians["redact, 1 core"]
         lines += ["", f"redact throughput / inflate-only: **{ratio:.3f}**"]

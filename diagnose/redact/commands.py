@@ -3,8 +3,10 @@ declares the options): option checks, where the map goes, and what is said on st
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,7 @@ def redact_bundle(
     from diagnose.redact.scrub import Scrubber
 
     _check_bundle_output(source, output)
+    _keep_freed_blocks()
     if map_path is None:
         map_path = output.with_name(output.name + MAP_SUFFIX)
     # `output` counts as a directory: nothing may go inside it, whichever it becomes.
@@ -149,6 +152,24 @@ def redact_bundle(
             say(f"  {scrubber.path(p.path)}: {scrubber.text(p.reason)}")
     session.save_map()
     say(f"Redaction map written to {map_path}. {SHARE_WARNING}")
+
+
+def _keep_freed_blocks() -> None:
+    """Have glibc's malloc keep the megabyte blocks both passes free (up to 32 MiB) for the
+    next ones. By default it hands them back to the system and the next block faults its pages
+    in again: ~100k page faults per 200 MB of log, 6-7 % of the run's CPU time. Peak RSS stays
+    the same: the blocks are reused, not added up."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # a C library without it
+        return
+    mallopt(_M_MMAP_THRESHOLD, 16 << 20)  # setting it also stops glibc from moving both thresholds itself
+    mallopt(_M_TRIM_THRESHOLD, 32 << 20)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
 
 
 def _check_bundle_output(source: Path, output: Path) -> None:

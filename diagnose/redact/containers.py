@@ -136,7 +136,9 @@ class TarSink(Sink):
     def __init__(self, raw: Stream, compression: tuple[str, ...] | list[str] = ()):
         super().__init__()
         self._layers = Layers(raw, compression)
-        self._tar = tarfile.open(fileobj=self._layers.top, mode="w", format=tarfile.PAX_FORMAT)
+        # members are copied in 1 MiB pieces, as the other sinks do (tarfile's 16 KiB makes
+        # the compression below a fifth slower)
+        self._tar = tarfile.TarFile(fileobj=self._layers.top, mode="w", format=tarfile.PAX_FORMAT, copybufsize=1 << 20)
 
     def add(self, name: str, data: Stream, size: int) -> None:
         info = tarfile.TarInfo(self.place(name))
