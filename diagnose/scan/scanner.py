@@ -396,8 +396,11 @@ class _Run:
                 stats.skip(self.line_base + line + 1, sig.key)
             return out
         self._clock = time.perf_counter()
+        bounds = lines.take(candidates + [line + 1 for line in candidates])  # one trip to the offsets
+        n_lines = len(candidates)
         for n, line in enumerate(candidates):
-            text = _decode_line(lines.line(chunk, line))
+            start = bounds[n] + 1
+            text = _decode_line(chunk[start : min(bounds[n_lines + n], start + MAX_LINE)])
             try:
                 if sig.search(text) is not None:
                     out.append(line)
@@ -563,10 +566,6 @@ class _Lines:
 
     def end(self, line: int) -> int:
         return int(self.ext[line + 1])
-
-    def line(self, chunk: bytes, line: int) -> bytes:
-        start = self.start(line)
-        return chunk[start : min(self.end(line), start + MAX_LINE)]
 
     def any_cut(self, hit_lines: list[int]) -> bool:
         """Whether one of `hit_lines` is longer than MAX_LINE: the regex, which sees only that
