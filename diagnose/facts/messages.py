@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -51,7 +53,9 @@ _MIN_FIRST_LINE = 12  # literal characters the first line of a format needs to i
 
 
 # anchor word -> (message, its other anchor words) of the messages indexed under that word
-_Index = dict[str, tuple[tuple[int, frozenset[str]], ...]]
+# anchor word -> (message, its other anchor words): tuples of interned words, not frozensets
+# (three indexes of ~5,000 entries: the sets were a third of the catalogue's memory)
+_Index = dict[str, tuple[tuple[int, tuple[str, ...]], ...]]
 
 
 class CatalogueError(Exception):
@@ -170,7 +174,7 @@ class Catalogue:
             self.refs: tuple[str, ...] = tuple(doc.get("refs") or doc["releases"])
             self.packages: list[str] = doc["packages"]
             self.files: list[str] = doc["files"]
-            self.rows: list[list[Any]] = doc["messages"]
+            self.rows: list[tuple[Any, ...]] = [_compact(row) for row in doc["messages"]]
             self.repository = f"https://github.com/{doc.get('repository', 'antrea-io/antrea')}"
         except (KeyError, TypeError) as e:
             raise CatalogueError(f"the message catalogue lacks its {e} table") from e
@@ -370,7 +374,7 @@ class Catalogue:
         words = set(WORD.findall(text))
         for word in words:
             for i, needs in index.get(word, ()):
-                if not needs <= words:  # every anchor word of a matching text is in it
+                if not words.issuperset(needs):  # every anchor word of a matching text is in it
                     continue
                 glob = globs[i]
                 size = match(glob, text) if glob is not None else -1
@@ -492,6 +496,18 @@ class Catalogue:
         return [i for i, known in enumerate(self._versions) if v.satisfies(known, spec)]
 
 
+def _compact(row: list[Any]) -> tuple[Any, ...]:
+    """A message row with its (first release, last release, file, line) quadruples as one array
+    of machine integers (a list held ~120k int objects); the signed cache stores them as bytes."""
+    *head, flat = row
+    sites = array("I")
+    if isinstance(flat, bytes):
+        sites.frombytes(flat)
+    else:
+        sites.extend(flat)
+    return (*head, sites)
+
+
 def _mask(releases: Iterable[int]) -> int:
     mask = 0
     for r in releases:
@@ -507,17 +523,17 @@ def _rarest_word_index(items: Iterable[tuple[int, Glob]]) -> _Index:
     """Index each glob under the anchor word the fewest globs share, with all its anchor words
     (a line lacking one cannot match): a line's words select few candidates, most of them
     dismissed by a set comparison. Globs without an anchor word are left out."""
-    anchored = [(i, frozenset(g.anchor_words())) for i, g in items]
+    anchored = [(i, frozenset(map(sys.intern, g.anchor_words()))) for i, g in items]
     counts: dict[str, int] = {}
     for _, words in anchored:
         for w in words:
             counts[w] = counts.get(w, 0) + 1
     rank = {w: (n, -len(w), w) for w, n in counts.items()}  # the rarest, then the longest
-    index: dict[str, list[tuple[int, frozenset[str]]]] = {}
+    index: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
     for i, words in anchored:
         if words:
             word = min(words, key=rank.__getitem__)
-            index.setdefault(word, []).append((i, words - {word}))
+            index.setdefault(word, []).append((i, tuple(sorted(words - {word}))))
     return {w: tuple(ids) for w, ids in index.items()}
 
 
@@ -549,7 +565,6 @@ def _index_cache(raw: bytes) -> Any:
     marshal format); None when caching is off or the modules' sources cannot be read."""
     import hashlib
     import marshal
-    import sys
 
     from diagnose.facts import gofmt
     from diagnose.scan.matchers import SignedCache, default_cache_dir
@@ -573,6 +588,7 @@ def _marshal(doc: Any, indexes: dict[str, Any]) -> bytes:
     def parts(globs: list[Glob | None]) -> list[tuple[str, ...] | None]:
         return [g.parts if g is not None else None for g in globs]
 
+    doc = {**doc, "messages": [[*row[:5], array("I", row[5]).tobytes()] for row in doc["messages"]]}
     plain = {
         "_globs": parts(indexes["_globs"]),
         "_index": indexes["_index"],
