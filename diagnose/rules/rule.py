@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import types
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # only for annotations: jinja2 loads on first render, modes a
 
     from diagnose.facts.modes import Mode
     from diagnose.facts.versions import Version
+    from diagnose.scan.matchers import SignedCache
 
 
 # The root-cause taxonomy: every finding's category is one of these ids. The first table, plus
@@ -389,8 +391,10 @@ def _plain_fields(template: str) -> tuple[str, ...] | None:
 @functools.lru_cache(maxsize=512)
 def _template(source: str) -> jinja2.Template:
     """Compiled once per process. Messages and commands are rendered with untrusted values from
-    the evidence as plain text: escaping is the report's job (HTML autoescape, Markdown code)."""
-    return _environment().from_string(source)
+    the evidence as plain text: escaping is the report's job (HTML autoescape, Markdown code).
+    What `Environment.from_string` does, with the compiled code from the signed cache."""
+    env = _environment()
+    return env.template_class.from_code(env, _template_code(env, source), env.make_globals(None))
 
 
 @functools.lru_cache(maxsize=1)
@@ -398,3 +402,46 @@ def _environment() -> jinja2.Environment:
     import jinja2  # on first use: `--help` and `rules list` do not need it
 
     return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+# Bump when `_environment()` changes: the code Jinja2 generates depends on its settings.
+_TEMPLATE_CODE_VERSION = 1
+
+
+def _template_code(env: jinja2.Environment, source: str) -> types.CodeType:
+    """The Python code Jinja2 compiles `source` to. Compiling takes 1-2 ms a template, more than
+    the rest of a finding, so the code is kept (marshalled) in the user's signed cache, like the
+    Hyperscan databases: a later run loads it in microseconds."""
+    import marshal
+
+    cache = _template_cache(source)
+    payload = cache.load() if cache is not None else None
+    if payload is not None:
+        try:
+            cached = marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            cached = None  # a truncated write: compile again
+        if isinstance(cached, types.CodeType):
+            return cached
+    code = env.compile(source)
+    if cache is not None:
+        cache.store(marshal.dumps(code))
+    return code
+
+
+def _template_cache(source: str) -> SignedCache | None:
+    """The signed cache entry of one template for this Jinja2 and this Python (the code's
+    bytecode and marshal format); None when caching is off."""
+    import hashlib
+    import marshal
+    import sys
+
+    import jinja2
+
+    from diagnose.scan.matchers import SignedCache, default_cache_dir
+
+    directory = default_cache_dir()
+    if directory is None:
+        return None
+    versions = f"{_TEMPLATE_CODE_VERSION}|{jinja2.__version__}|{sys.version}|{marshal.version}"
+    return SignedCache(directory, "jinja", hashlib.sha256(f"{versions}\n{source}".encode()).hexdigest())
