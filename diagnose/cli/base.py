@@ -7,8 +7,6 @@ and shell completion stay fast.
 
 from __future__ import annotations
 
-import functools
-import gc
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -308,34 +306,6 @@ def load_rules(rule_dirs: Iterable[Path] = (), select: Iterable[str] = (), ignor
 
     rules = rulepack.load(rulepack.rule_dirs(tuple(rule_dirs)))
     return selection.apply(rules, select, ignore) if (select or ignore) else rules
-
-
-def without_collector(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Run `command` with the cyclic garbage collector paused: ~30 ms of CPU of a sample scan.
-
-    A scan allocates in bulk (the engine's modules, the rules, the message catalogue), and each
-    collection that triggers walks the hundreds of thousands of objects made so far, which live
-    until the process exits. What a scan allocates per line is freed by reference counting:
-    without the collector a 1 GB bundle (benchmarks/corpus.py, 10 % hit lines) peaks 3 MB higher.
-
-    Afterwards the objects made meanwhile go to the oldest generation without being walked now
-    (freeze, then unfreeze, moves them there): a later full collection frees their garbage when
-    the process goes on (tests run commands in-process), and the exit handler of `main` freezes
-    them again when it does not."""
-
-    @functools.wraps(command)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        if not gc.isenabled():
-            return command(*args, **kwargs)
-        gc.disable()
-        try:
-            return command(*args, **kwargs)
-        finally:
-            gc.freeze()
-            gc.enable()
-            gc.unfreeze()
-
-    return run
 
 
 def at_or_above(severity: str | None, threshold: str | None) -> bool:

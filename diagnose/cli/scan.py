@@ -66,7 +66,6 @@ Examples:
     key_help="With --redact: the key shared by a batch, for the same pseudonyms in every report (created if missing).",
     keep_help="With --redact: keep these names as they are.",
 )
-@base.without_collector
 def scan(
     sources: tuple[str, ...],
     fmt: str | None,
