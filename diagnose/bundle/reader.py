@@ -51,22 +51,38 @@ class HitBuffer:
         self._first: dict[str, list[tuple]] = {}
         self._last: dict[str, list[tuple]] = {}
         self._by_log: dict[int, list[tuple]] | None = None  # what each log has kept, once reading is over
+        self._logs: list[LogHits] = []
 
     def log(self, order: tuple = ()) -> LogHits:
         """The sink for one log; `order` sorts the Node's logs in time (oldest first)."""
-        return LogHits(self, order)
+        log = LogHits(self, order)
+        self._logs.append(log)
+        return log
+
+    def _settle(self) -> None:
+        """Every batch a log still holds goes into the windows (before they are read)."""
+        for log in self._logs:
+            log.flush()
 
     def add(self, log: LogHits, key: str, hits: Sequence) -> None:
-        self._by_log = None
+        """A batch of one log's hits of `key`, in line order. A batch that only the `last`
+        window can take waits in `log` for the end of the next chunk (`LogHits.defer`): the
+        hits of a busy signature are then pushed out before they are ever built."""
         log.counts[key] += len(hits)
-        order = log.order
         first = self._first.get(key)
         if first is None:
             first = self._first[key] = []
-        items = [
-            ((order, h.line_no), h.size() if isinstance(h, Kept) else hit_size(h), log, h)
-            for h in self._candidates(first, order, hits)
-        ]
+        if len(first) >= self.keep and (log.order, hits[0].line_no) > first[-1][0]:
+            log.defer(key, hits)
+        else:
+            self.take(log, key, self._candidates(hits))
+
+    def take(self, log: LogHits, key: str, hits: Sequence) -> None:
+        """Put hits of `key` (in line order) into the windows, each built and charged."""
+        self._by_log = None
+        order = log.order
+        first = self._first.setdefault(key, [])
+        items = [((order, h.line_no), h.size() if isinstance(h, Kept) else hit_size(h), log, h) for h in hits]
         total = sum(item[1] for item in items)
         if not self._budget.take(total):
             fits = []
@@ -93,13 +109,11 @@ class HitBuffer:
             self._budget.give(sum(item[1] for item in last[:-keep]))
             del last[:-keep]
 
-    def _candidates(self, first: list[tuple], order: tuple, hits: Sequence) -> Sequence:
+    def _candidates(self, hits: Sequence) -> Sequence:
         """The hits of a batch (one signature, in line order) that a window can take: its first
         `keep` may enter `first`, its last `keep` may outlast the others in `last`; the hits
         between are only counted, and never built (a `HitBatch` builds what is indexed)."""
         keep = self.keep
-        if len(first) >= keep and (order, hits[0].line_no) > first[-1][0]:
-            return hits[-keep:]  # all later than the first window
         if len(hits) > 2 * keep:
             return [*hits[:keep], *hits[-keep:]]
         return hits
@@ -110,6 +124,7 @@ class HitBuffer:
         Reading hands them over: once the logs are read their hits are only read, and each
         log's raw hits are let go as they become events, so a Node's hits are never held twice."""
         if self._by_log is None:
+            self._settle()
             self._by_log = {}
             for window in (*self._first.values(), *self._last.values()):
                 for item in window:
@@ -134,6 +149,7 @@ class HitBuffer:
 
     def texts_of(self, log: LogHits, limit: int) -> list[str]:
         """The lines of `log`'s kept hits (for Node attribution), leaving the hits in place."""
+        self._settle()
         windows = (
             self._by_log.get(id(log), [])
             if self._by_log is not None
@@ -170,15 +186,42 @@ class LogHits:
         self.order = order
         self.counts: Counter[str] = Counter()
         self.refused = 0  # counted but not kept: the budget was spent
+        # key -> (a batch only the `last` window can take, not built yet; chunks ended before it)
+        self._deferred: dict[str, tuple[Sequence, int]] = {}
+        self._chunks = 0
 
     def add(self, key: str, hits: Sequence) -> None:
         self.buffer.add(self, key, hits)
+
+    def defer(self, key: str, hits: Sequence) -> None:
+        """Hold a batch for `last` until the end of the next chunk. A later batch of `keep`
+        hits or more pushes it out unbuilt; a smaller one lets its latest hits in first."""
+        earlier = self._deferred.get(key)
+        if earlier is not None and len(hits) < self.buffer.keep:
+            self.buffer.take(self, key, earlier[0][-self.buffer.keep :])
+        self._deferred[key] = (hits, self._chunks)
+
+    def chunk_done(self) -> None:
+        """The scanner finished a chunk: batches held since the one before are taken now, so
+        that no more than two chunks' bytes are held."""
+        self._chunks += 1
+        for key, (hits, at) in list(self._deferred.items()):
+            if at < self._chunks - 1:
+                del self._deferred[key]
+                self.buffer.take(self, key, hits[-self.buffer.keep :])
+
+    def flush(self) -> None:
+        """The log is read (or its reading stopped): every batch held is taken."""
+        deferred, self._deferred = self._deferred, {}
+        for key, (hits, _) in deferred.items():
+            self.buffer.take(self, key, hits[-self.buffer.keep :])
 
     def __iter__(self) -> Iterator[Hit]:
         return self.buffer.hits_of(self)
 
     def release(self) -> None:
         """Drop every hit of this log and give its bytes back (the log was replaced)."""
+        self._deferred.clear()
         self.buffer.release(self)
         self.counts.clear()
 
@@ -281,6 +324,7 @@ class _Collector:
                 else:
                     stats = self.scanner.scan(stream, kind, entry.hits, klog.is_header_or_log_start, mine)
             finally:
+                entry.hits.flush()
                 if entry.hits.refused:
                     self.note(
                         display,

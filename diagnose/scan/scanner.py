@@ -193,7 +193,11 @@ class HitSink(Protocol):
     def add(self, key: str, hits: Sequence[Kept | Hit]) -> None:
         """All hits of one signature in a chunk, in line order (each is a Kept or, for
         signatures with continuation lines, a Hit). `len(hits)` counts them; an item is built
-        when it is indexed (a `HitBatch`), so a sink that keeps a few pays only for those."""
+        when it is indexed (a `HitBatch`), so a sink that keeps a few pays only for those.
+
+        A sink with a `chunk_done()` method is told when each chunk is over: it may hold a
+        batch until then (the next chunk's hits may make it useless) but not longer, since
+        the batch holds the chunk's bytes."""
 
 
 # (chunk, line numbers, catch-alls, line starts, message starts, line ends, rule keys that
@@ -274,6 +278,7 @@ class Scanner:
         run = _Run(
             self._by_kind.get(kind, []), self._heads.get(kind, []), self._matcher(kind), target, is_record_start, mine
         )
+        chunk_done = getattr(target, "chunk_done", None)  # a sink that holds hits until the next chunk
         carry = b""
         skipping = False  # inside the unread tail of a line that was cut
         stats = run.stats
@@ -305,6 +310,8 @@ class Scanner:
                 if not chunk:
                     break
             run.chunk(chunk, size)
+            if chunk_done is not None:
+                chunk_done()
             if every:
                 every.flush()
         run.finish()

@@ -99,6 +99,8 @@ def test_windows_built_from_batches_are_the_earliest_and_latest_of_all_hits():
             for _ in range(rng.randrange(1, 4)):  # chunks
                 n = rng.randrange(1, 25)
                 log.add("k", _Batch([Hit("k", line + i + 1, str(order), {}, []) for i in range(n)]))
+                if rng.random() < 0.5:
+                    log.chunk_done()  # the scanner's signal between chunks (a batch may wait one)
                 everything += [(order, line + i + 1) for i in range(n)]
                 line += n
         kept = sorted((int(h.text), h.line_no) for log in logs for h in log)
@@ -115,7 +117,11 @@ def test_a_busy_log_builds_only_the_hits_a_window_can_take():
     batches = [_Batch([Hit("k", 1000 * c + i, "", {}, []) for i in range(1, 501)]) for c in range(10)]
     for batch in batches:
         log.add("k", batch)
+        log.chunk_done()
+    log.flush()
     keep = HitBuffer.keep
     assert batches[0].built <= 1 + 2 * keep  # the first window fills, the latest may last
-    assert all(b.built <= 1 + keep for b in batches[1:])  # only the latest can last
+    assert all(b.built <= 1 for b in batches[1:-1])  # pushed out by the next chunk, unbuilt
+    assert batches[-1].built <= 1 + keep
     assert log.counts["k"] == 5000
+    assert len(list(log)) == 2 * keep
