@@ -67,7 +67,10 @@ def measure(log: Path, rounds: int) -> dict[str, object]:
     def scan() -> None:
         miner = unexplained.Miner()
         mine = miner.callback(model.Artifact(path="antrea-agent.log", kind=model.AGENT_LOG), None)
-        stats = scanner.scan(io.BytesIO(data), model.AGENT_LOG, HitBuffer().log(), klog.is_header_or_log_start, mine)
+        hits = HitBuffer().log()
+        stats = scanner.scan(io.BytesIO(data), model.AGENT_LOG, hits, klog.is_header_or_log_start, mine)
+        if hasattr(hits, "flush"):  # what the reader does when a log is read (older code: nothing held)
+            hits.flush()
         counts["hits"] = stats.hits
         counts["mined"] = sum(sum(t.counts.values()) for t in miner.templates())
         counts["lines"] = stats.lines
