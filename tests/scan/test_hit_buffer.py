@@ -125,3 +125,27 @@ def test_a_busy_log_builds_only_the_hits_a_window_can_take():
     assert batches[-1].built <= 1 + keep
     assert log.counts["k"] == 5000
     assert len(list(log)) == 2 * keep
+
+
+def test_a_busy_log_of_many_chunks_keeps_its_first_and_last_hits(rules):
+    """Through the scanner: chunk after chunk a busy signature's batches wait and are pushed
+    out; the windows end with the log's first and last `keep` hits, counted all."""
+    import io
+
+    from diagnose.diagnosis.engine import scanner_for
+    from diagnose.parse.klog import is_header_or_log_start
+
+    line = "W0628 18:57:17.000000       1 r.go:9] failed to list *v1.Node: dial tcp 10.0.0.1:443: i/o timeout #{n}"
+    data = "\n".join(
+        line.format(n=n) if n % 3 == 0 else f"I0628 18:57:17.000000 1 a.go:1] ok {n}" for n in range(60000)
+    )
+    buffer = HitBuffer()
+    log = buffer.log()
+    stats = scanner_for(rules).scan(io.BytesIO(data.encode()), "agent-log", log, is_header_or_log_start)
+    log.flush()  # what the reader does when a log is read
+    assert stats.bytes > 8 * 256 * 1024  # many chunks
+    key = "ANT-API-001:list_failed"
+    assert log.counts[key] == 20000
+    kept = [h.line_no for h in log if h.key == key]
+    every = [n + 1 for n in range(0, 60000, 3)]
+    assert kept == every[: HitBuffer.keep] + every[-HitBuffer.keep :]
