@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from operator import sub
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from diagnose.scan.matchers import Pattern, default_cache_dir, make_matcher
@@ -551,7 +552,7 @@ class _Lines:
             if self._large:
                 self._longest = int(_numpy.diff(ext).max())
             else:
-                self._longest = max(b - a for a, b in zip(ext, ext[1:], strict=False))
+                self._longest = max(map(sub, ext[1:], ext))
         return self._longest
 
     def take(self, indexes: list[int]) -> list[int]:
