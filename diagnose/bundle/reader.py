@@ -25,7 +25,7 @@ from diagnose.errors import InputError
 from diagnose.parse import clusterinfo, klog, shell
 from diagnose.parse import lines as textlines
 from diagnose.parse.logevent import to_event
-from diagnose.scan.scanner import Hit, Kept, Scanner, ScanStats
+from diagnose.scan.scanner import Hit, HitBatch, Kept, Scanner, ScanStats
 
 _CLUSTER_KINDS = frozenset({m.CLUSTER_INFO, m.FAILED_NODES, m.AGENT_CONFIG})
 
@@ -72,7 +72,8 @@ class HitBuffer:
         first = self._first.get(key)
         if first is None:
             first = self._first[key] = []
-        if len(first) >= self.keep and (log.order, hits[0].line_no) > first[-1][0]:
+        first_line = hits.line_no(0) if isinstance(hits, HitBatch) else hits[0].line_no
+        if len(first) >= self.keep and (log.order, first_line) > first[-1][0]:
             log.defer(key, hits)
         else:
             self.take(log, key, self._candidates(hits))

@@ -167,6 +167,10 @@ class HitBatch(Sequence[Kept]):
     def __len__(self) -> int:
         return len(self._hit_lines)
 
+    def line_no(self, i: int) -> int:
+        """The line number of hit `i`, without building it."""
+        return self._line_base + self._hit_lines[i] + 1
+
     @overload
     def __getitem__(self, i: int) -> Kept: ...
     @overload
