@@ -69,9 +69,7 @@ class HitBuffer:
         window can take waits in `log` for the end of the next chunk (`LogHits.defer`): the
         hits of a busy signature are then pushed out before they are ever built."""
         log.counts[key] += len(hits)
-        first = self._first.get(key)
-        if first is None:
-            first = self._first[key] = []
+        first = self._first.setdefault(key, [])
         first_line = hits.line_no(0) if isinstance(hits, HitBatch) else hits[0].line_no
         if len(first) >= self.keep and (log.order, first_line) > first[-1][0]:
             log.defer(key, hits)
@@ -199,7 +197,7 @@ class LogHits:
         hits or more pushes it out unbuilt; a smaller one lets its latest hits in first."""
         earlier = self._deferred.get(key)
         if earlier is not None and len(hits) < self.buffer.keep:
-            self.buffer.take(self, key, earlier[0][-self.buffer.keep :])
+            self._take_latest(key, earlier[0])
         self._deferred[key] = (hits, self._chunks)
 
     def chunk_done(self) -> None:
@@ -209,13 +207,17 @@ class LogHits:
         for key, (hits, at) in list(self._deferred.items()):
             if at < self._chunks - 1:
                 del self._deferred[key]
-                self.buffer.take(self, key, hits[-self.buffer.keep :])
+                self._take_latest(key, hits)
 
     def flush(self) -> None:
         """The log is read (or its reading stopped): every batch held is taken."""
         deferred, self._deferred = self._deferred, {}
         for key, (hits, _) in deferred.items():
-            self.buffer.take(self, key, hits[-self.buffer.keep :])
+            self._take_latest(key, hits)
+
+    def _take_latest(self, key: str, hits: Sequence) -> None:
+        """A held batch into the windows: only its latest `keep` can outlast the others."""
+        self.buffer.take(self, key, hits[-self.buffer.keep :])
 
     def __iter__(self) -> Iterator[Hit]:
         return self.buffer.hits_of(self)

@@ -52,9 +52,9 @@ _MIN_WRAPPER = 6  # literal characters a wrapping format needs before `: ` to sp
 _MIN_FIRST_LINE = 12  # literal characters the first line of a format needs to identify it
 
 
-# anchor word -> (message, its other anchor words) of the messages indexed under that word
-# anchor word -> (message, its other anchor words): tuples of interned words, not frozensets
-# (three indexes of ~5,000 entries: the sets were a third of the catalogue's memory)
+# anchor word -> (message, its other anchor words) of the messages indexed under that word; the
+# words are tuples of interned strings, not frozensets (three indexes of ~5,000 entries: the sets
+# were a third of the catalogue's memory)
 _Index = dict[str, tuple[tuple[int, tuple[str, ...]], ...]]
 
 
