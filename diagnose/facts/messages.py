@@ -585,10 +585,23 @@ def _index_cache(raw: bytes) -> Any:
 def _marshal(doc: Any, indexes: dict[str, Any]) -> bytes:
     import marshal
 
-    def parts(globs: list[Glob | None]) -> list[tuple[str, ...] | None]:
-        return [g.parts if g is not None else None for g in globs]
+    # One object for equal texts and equal parts (a first-line glob mostly repeats its format's
+    # pieces): marshal writes an object met twice as a reference, so the restored catalogue
+    # shares them too (~1 MiB less resident).
+    same: dict[Any, Any] = {}
 
-    doc = {**doc, "messages": [[*row[:5], array("I", row[5]).tobytes()] for row in doc["messages"]]}
+    def parts(globs: list[Glob | None]) -> list[tuple[str, ...] | None]:
+        return [
+            None if g is None else same.setdefault(g.parts, tuple(same.setdefault(p, p) for p in g.parts))
+            for g in globs
+        ]
+
+    doc = {
+        **doc,
+        "messages": [
+            [same.setdefault(row[0], row[0]), *row[1:5], array("I", row[5]).tobytes()] for row in doc["messages"]
+        ],
+    }
     plain = {
         "_globs": parts(indexes["_globs"]),
         "_index": indexes["_index"],

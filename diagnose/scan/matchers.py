@@ -480,6 +480,9 @@ def _database(hyperscan, patterns: Sequence[Pattern], cache_dir: Path | None) ->
     return db, sorted(rejected), exact
 
 
+_MAC_HEX = 64  # hex digits of an HMAC-SHA256
+
+
 class SignedCache:
     """One cache file per (kind, content set): magic, the set's hash, an HMAC-SHA256 of both and
     the payload under a key kept outside the cache directory (a cache restored from elsewhere,
@@ -496,7 +499,9 @@ class SignedCache:
         import hashlib
         import hmac
 
-        return hmac.new(key, self.magic + self.set_key + b"\n" + payload, hashlib.sha256).hexdigest().encode()
+        mac = hmac.new(key, self.magic + self.set_key + b"\n", hashlib.sha256)
+        mac.update(payload)  # not concatenated: that would copy the payload once more
+        return mac.hexdigest().encode()
 
     def load(self) -> bytes | None:
         key = _mac_key()
@@ -507,16 +512,18 @@ class SignedCache:
             with os.fdopen(fd, "rb") as f:
                 if hasattr(os, "getuid") and os.fstat(f.fileno()).st_uid != os.getuid():
                     return None
-                blob = f.read()
+                # The header line by line, then the payload in one read: slicing it out of the
+                # whole file would hold it in memory three times (a catalogue's is ~2 MB).
+                if f.readline(len(self.magic)) != self.magic:
+                    return None
+                set_key = f.readline(len(self.set_key) + 1)
+                mac = f.readline(_MAC_HEX + 1)
+                payload = f.read()
         except OSError:
             return None
-        if not blob.startswith(self.magic):
-            return None
-        set_key, _, rest = blob[len(self.magic) :].partition(b"\n")
-        mac, _, payload = rest.partition(b"\n")
         import hmac
 
-        if set_key != self.set_key or not hmac.compare_digest(mac, self._mac(key, payload)):
+        if set_key != self.set_key + b"\n" or not hmac.compare_digest(mac, self._mac(key, payload) + b"\n"):
             return None  # forged, corrupted or another set: never handed on
         return payload
 
