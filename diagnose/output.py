@@ -119,7 +119,7 @@ def write_text(
     path: Path | str, text: str, *, inputs: Iterable[Path] = (), private: bool = False, what: str = "the report"
 ) -> Destination:
     """Write `text` (UTF-8) to `path`; see `write_bytes`."""
-    return write_bytes(path, _encode(text), inputs=inputs, private=private, what=what)
+    return write_bytes(path, encode(text), inputs=inputs, private=private, what=what)
 
 
 def write_bytes(
@@ -146,7 +146,7 @@ def create_private(path: Path, text: str, what: str = "the key file") -> None:
     except OSError as e:
         raise OutputError(f"Cannot create {what} {path}: {e.strerror or e}.") from None
     try:
-        _write_all(fd, _encode(text))
+        _write_all(fd, encode(text))
         os.fsync(fd)
     except OSError as e:
         os.close(fd)
@@ -155,9 +155,9 @@ def create_private(path: Path, text: str, what: str = "the key file") -> None:
     os.close(fd)
 
 
-def write_stdout(text: str) -> None:
+def write_stdout(text: str | bytes) -> None:
     """Standard output, flushed now so that a write error is reported here (not lost at exit)."""
-    _write_fd(Destination(STDOUT, "fd", 1), _encode(text), "the output")
+    _write_fd(Destination(STDOUT, "fd", 1), text if isinstance(text, bytes) else encode(text), "the output")
 
 
 # -- kinds of destination -----------------------------------------------------------------------
@@ -284,7 +284,8 @@ def current_umask() -> int:
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _encode(text: str) -> bytes:
+def encode(text: str) -> bytes:
+    """UTF-8, with the exact bytes back for text read with surrogateescape."""
     try:
         # surrogateescape gives back the exact bytes of a file read with it (unredact)
         return text.encode("utf-8", "surrogateescape")

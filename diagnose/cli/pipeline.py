@@ -66,7 +66,7 @@ def is_regular_file(destination: str | Path | None) -> bool:
 
 
 def write(
-    text: str,
+    text: str | bytes,
     destination: str | Path | None,
     inputs: list[Path],
     *,
@@ -74,13 +74,15 @@ def write(
     done: str | None = None,
     quiet: bool = False,
 ) -> None:
-    """`text` to standard output (no `-o`, or `-o -`) or to the file, device or FIFO named; `done`
-    is said on stderr afterwards, unless `quiet` or the text went to standard output."""
+    """`text` (or its UTF-8 bytes) to standard output (no `-o`, or `-o -`) or to the file, device or
+    FIFO named; `done` is said on stderr afterwards, unless `quiet` or the text went to standard
+    output."""
     from diagnose import output
 
+    data = text if isinstance(text, bytes) else output.encode(text)
     if destination is None or str(destination) == output.STDOUT:
-        output.write_stdout(text if text.endswith("\n") else text + "\n")  # a shell prompt starts on its own line
+        output.write_stdout(data if data.endswith(b"\n") else data + b"\n")  # a shell prompt starts on its own line
         return
-    dest = output.write_text(destination, text, inputs=inputs, what=what)
+    dest = output.write_bytes(destination, data, inputs=inputs, what=what)
     if done and not quiet and dest.kind != "fd":
         say(done)

@@ -124,8 +124,13 @@ def scan(
         sys.exit(1)
 
 
-def _render(data: dict, fmt: str, template_dirs: tuple[Path, ...], quiet: bool) -> str:
+def _render(data: dict, fmt: str, template_dirs: tuple[Path, ...], quiet: bool) -> str | bytes:
     from diagnose import report
+
+    if fmt == "json":  # the largest reports: written as they are encoded
+        from diagnose.report.json import render_json_utf8
+
+        return render_json_utf8(data)
 
     if fmt == "terminal":  # to a file or a pipe: plain text at $COLUMNS or 80 columns
         from diagnose.report.terminal import render_terminal

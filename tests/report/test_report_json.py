@@ -110,3 +110,14 @@ def test_schema_ships_next_to_the_module():
     assert SCHEMA_PATH.parent.name == "report"
     assert json.loads(SCHEMA_PATH.read_text(encoding="utf-8")) == schema()
     assert schema() is not schema()  # callers may mutate their copy
+
+
+def test_the_report_written_in_pieces_is_the_report_as_text(d, make_diagnosis, uplink_finding):
+    """`scan -f json` writes `render_json_utf8`: byte for byte the text report, also for text
+    beyond ASCII and for more fragments than one piece holds."""
+    from diagnose.report.json import render_json, render_json_utf8
+
+    small = make_diagnosis([uplink_finding(nic="ethé0")]).to_dict()
+    large = {**d, "padding": [{"n": i, "s": "é…"} for i in range(5000)]}  # ~10^4 fragments
+    for report in (d, small, large):
+        assert render_json_utf8(report) == render_json(report).encode("utf-8")
