@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from diagnose.scan.matchers import Pattern, default_cache_dir, make_matcher
 
-if TYPE_CHECKING:  # runtime imports stay lazy: `regex` costs ~15 ms, numpy ~100 ms
+if TYPE_CHECKING:  # runtime imports stay lazy: `regex` costs ~15 ms
     import regex
 
     from diagnose.scan.signature import Signature
@@ -357,7 +357,7 @@ class _Run:
         """Scan chunk[:size] (whole lines; what follows is the start of the next chunk)."""
         if self.pending:
             self._continue(chunk, size)
-        lines = _Lines(chunk, size, self.stats.bytes > _NUMPY_AFTER)
+        lines = _Lines(chunk, size)
         if self.matcher is not None:
             ids, ends = self.matcher.scan(chunk)
             if size < len(chunk) and ids and max(ends) > size:  # matches in the carried tail: next time
@@ -493,27 +493,26 @@ class _Run:
 
 # -- lines of a chunk ---------------------------------------------------------------------------
 
-_NUMPY_AFTER = 4 * CHUNK  # streams longer than this find newlines with numpy
-_numpy: Any = None
-
 
 class _Lines:
-    """Where the newlines of a chunk are. numpy finds them at several GB/s, `bytes.count` at ~1.5:
-    on a large log that is a sixth of the whole scan. numpy (a pandas dependency) is imported only
-    once a log is long enough to gain from it, so small bundles do not pay its 100 ms import.
+    """Where the newlines of a chunk are, found with `bytes.find`/`bytes.count` on first need.
+
+    numpy found them ~2.5x faster (~75 vs ~180 us per 256 KiB chunk of agent log, ~0.4 s per GB),
+    but importing it costs ~80-100 ms and ~13.5 MiB of resident memory in every scan with a log
+    over 1 MiB: bundles with less than ~200 MB of logs, most of them, are faster without it, and
+    the scan's peak memory stays within 64 MiB (benchmarks/README.md).
 
     `_ext` holds the newline offsets between two sentinels, -1 and the chunk's length: line i
-    spans [_ext[i] + 1, _ext[i + 1]). Only the entries asked for leave numpy."""
+    spans [_ext[i] + 1, _ext[i + 1])."""
 
-    __slots__ = ("chunk_len", "_ext", "_count", "_large", "_chunk", "_longest")
+    __slots__ = ("chunk_len", "_ext", "_count", "_chunk", "_longest")
 
-    def __init__(self, chunk: bytes, size: int, large_stream: bool):
+    def __init__(self, chunk: bytes, size: int):
         self.chunk_len = size  # the lines end here; the bytes after it belong to the next chunk
         self._chunk = chunk
-        self._ext: Any = None
+        self._ext: list[int] | None = None
         self._count: int | None = None
         self._longest: int | None = None
-        self._large = large_stream and _load_numpy()
 
     @property
     def count(self) -> int:
@@ -522,30 +521,24 @@ class _Lines:
             size = self.chunk_len
             if self._ext is not None:
                 n = len(self._ext) - 2
-            elif self._large:
-                n = int(_numpy.count_nonzero(_numpy.frombuffer(self._chunk, _numpy.uint8, size) == 10))
             else:
                 n = self._chunk.count(b"\n", 0, size)
             self._count = n + (0 if not size or self._chunk[size - 1] == 10 else 1)
         return self._count
 
     @property
-    def ext(self) -> Any:
+    def ext(self) -> list[int]:
         if self._ext is None:
             size = self.chunk_len
-            if self._large:
-                nl = _numpy.flatnonzero(_numpy.frombuffer(self._chunk, _numpy.uint8, size) == 10)
-                ext = _numpy.empty(len(nl) + 2, dtype=nl.dtype)
-                ext[0], ext[1:-1], ext[-1] = -1, nl, size
-                self._ext = ext
-            else:
-                chunk, out = self._chunk, [-1]
-                pos = chunk.find(b"\n", 0, size)
-                while pos != -1:
-                    out.append(pos)
-                    pos = chunk.find(b"\n", pos + 1, size)
-                out.append(size)
-                self._ext = out
+            find = self._chunk.find
+            out = [-1]
+            add = out.append
+            pos = find(b"\n", 0, size)
+            while pos != -1:
+                add(pos)
+                pos = find(b"\n", pos + 1, size)
+            add(size)
+            self._ext = out
         return self._ext
 
     @property
@@ -553,25 +546,17 @@ class _Lines:
         """The length of the chunk's longest line (with its newline)."""
         if self._longest is None:
             ext = self.ext
-            if self._large:
-                self._longest = int(_numpy.diff(ext).max())
-            else:
-                self._longest = max(map(sub, ext[1:], ext))
+            self._longest = max(map(sub, ext[1:], ext))
         return self._longest
 
     def take(self, indexes: list[int]) -> list[int]:
-        """`ext` at each index, as Python ints."""
+        """`ext` at each index."""
         ext = self.ext
-        if self._large:
-            return ext[indexes].tolist() if indexes else []
         return [ext[i] for i in indexes]
 
     def index(self, offsets: list[int]) -> list[int]:
         """The line (0-based in the chunk) of each offset just past a match: the newlines before it."""
-        ext = self.ext
-        if self._large:
-            return (ext[1:-1].searchsorted(offsets)).tolist()
-        return [i - 1 for i in map(partial(bisect_left, ext), offsets)]
+        return [i - 1 for i in map(partial(bisect_left, self.ext), offsets)]
 
     def start(self, line: int) -> int:
         return int(self.ext[line]) + 1
@@ -621,18 +606,6 @@ class _Lines:
         body = head_of(line, MAX_LINE)
         region = prefix + body + b"".join(b"\n" + b for b in after)
         return Kept(sig, line_base + line + 1, region, len(prefix), len(prefix) + len(body))
-
-
-def _load_numpy() -> bool:
-    global _numpy
-    if _numpy is None:
-        try:
-            import numpy
-
-            _numpy = numpy
-        except ImportError:  # pragma: no cover - numpy comes with pandas
-            _numpy = False
-    return _numpy is not False
 
 
 def _decode_line(raw: bytes) -> str:
