@@ -45,7 +45,7 @@ def measure(log: Path, rounds: int) -> dict[str, object]:
     """In this process, with the code on sys.path: CPU seconds of each variant per round."""
     import io
 
-    import numpy  # noqa: F401  (imported before timing: the scanner loads it for large logs)
+    import numpy  # noqa: F401  (imported before timing: scanners before 2967980 load it for large logs)
 
     from diagnose.bundle import model
     from diagnose.bundle.reader import HitBuffer
