@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from diagnose.bundle import artifacts
 from diagnose.bundle import model as m
+from diagnose.parse import klog
 
 # agent_<node>.tar.gz (also an extracted agent_<node>/ directory), controller.tar.gz,
 # controller_<node>.tar.gz (K8s-API fallback), bundle_<random>.tar.gz (made inside a Pod).
@@ -35,11 +36,15 @@ def bundle_time(parts: tuple[str, ...]) -> datetime | None:
     for p in parts:
         match = _BUNDLE_DIR.match(p)
         if match:
-            ts = match["ts"].replace("Z", "+0000")
-            try:
-                return datetime.strptime(ts, "%Y%m%dT%H%M%S%z")
-            except ValueError:
+            ts = match["ts"]  # 20240628T185800Z, 20240628T185800+0200
+            when, zone = klog.compact_time(ts[:8] + ts[9:15]), ts[15:]
+            if when is None or zone == "Z":
+                return when and when.replace(tzinfo=timezone.utc)
+            hours, minutes = int(zone[1:3]), int(zone[3:5])
+            if hours > 23 or minutes > 59:
                 return None
+            offset = timedelta(hours=hours, minutes=minutes)
+            return when.replace(tzinfo=timezone(-offset if zone[0] == "-" else offset))
     return None
 
 

@@ -149,16 +149,30 @@ class KlogFileInfo:
     binary: str | None = None
 
 
+def compact_time(digits: str) -> datetime | None:
+    """`YYYYMMDDhhmmss` (klog file names, support-bundle names) as a datetime; None when it is
+    no date. Read here: `datetime.strptime` would import `_strptime` and `calendar` (~0.5 MiB,
+    ~2 ms) for this one fixed format."""
+    try:
+        return datetime(
+            int(digits[:4]),
+            int(digits[4:6]),
+            int(digits[6:8]),
+            int(digits[8:10]),
+            int(digits[10:12]),
+            int(digits[12:14]),
+        )
+    except ValueError:
+        return None
+
+
 def file_info(name: str, head: str) -> KlogFileInfo:
     """What the klog file name and header say: host, severity, creation time."""
     info = KlogFileInfo()
     m = _FILE_NAME.search(name)
     if m:
         info.program, info.host, info.severity = m["program"], m["host"], m["sev"]
-        try:
-            info.created = datetime.strptime(m["date"] + m["time"], "%Y%m%d%H%M%S")
-        except ValueError:
-            pass
+        info.created = compact_time(m["date"] + m["time"])
     h = _HEADER_CREATED.search(head)
     if h:
         try:
