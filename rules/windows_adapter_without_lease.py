@@ -74,6 +74,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The Windows adapter with a 169.254 address and the Node IP it should hold."""
+
     adapter: str  # the adapter without a lease, e.g. "br-int"
     role: str  # why Antrea needs it, e.g. "the OVS bridge's vNIC, to which Antrea moved the Node IP"
     apipa: str  # its 169.254 address

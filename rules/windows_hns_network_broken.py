@@ -73,6 +73,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """What is wrong with Antrea's HNS network."""
+
     problems: list[str]  # what is wrong with Antrea's HNS network on the Node, one clause each
 
 

@@ -62,6 +62,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The adapter holding the Node IP, which has no active default route."""
+
     adapter: str | None  # the adapter holding the Node IP (br-int once Antrea runs), when known
     address: str | None  # its IPv4 address
     persistent: str | None  # a persistent default route that is not active, e.g. "0.0.0.0/0 via 10.240.0.1"

@@ -61,6 +61,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The Windows adapter that is down and what Antrea uses it for."""
+
     adapter: str  # the adapter, e.g. "Ethernet0"
     role: str  # what Antrea uses it for, e.g. "the uplink of antrea-hnsnetwork"
     status: str | None  # Get-NetAdapter's Status ("Disabled", "Disconnected") or ipconfig's media state

@@ -111,6 +111,8 @@ def _cause_first(root: Finding, other: Finding) -> bool:
 
 @dataclass
 class NodeSummary:
+    """A Node as the report lists it: role, version, mode and what was read of it."""
+
     name: str
     role: str | None = None
     antrea_version: str | None = None
@@ -161,6 +163,8 @@ def _short(filename: str) -> str:
 
 @dataclass
 class Diagnosis:
+    """The outcome of a scan: findings in rank order, the Nodes, the verdict and what was not evaluated."""
+
     cluster: Cluster
     findings: list[Finding]
     nodes: list[NodeSummary]
