@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from diagnose.api import (
     AGENT_LOG,
@@ -68,8 +69,10 @@ from diagnose.api import (
     RuleEvidence,
     Signature,
     Step,
-    winhost,
 )
+
+if TYPE_CHECKING:  # diagnose.api imports the Windows modules on first use: annotations only here
+    from diagnose.api import winhost
 
 
 @dataclass

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from diagnose.api import (
     HNS_NETWORK,
@@ -55,8 +56,10 @@ from diagnose.api import (
     Rule,
     RuleEvidence,
     Step,
-    winhost,
 )
+
+if TYPE_CHECKING:  # diagnose.api imports the Windows modules on first use: _gateway imports it to run
+    from diagnose.api import winhost
 
 
 @dataclass
@@ -195,6 +198,8 @@ def _bridge(node: NodeView, host: winhost.WindowsHost) -> Finding | None:
 
 
 def _gateway(node: NodeView, host: winhost.WindowsHost) -> Finding | None:
+    from diagnose.api import winhost
+
     gw = host.adapter(winhost.GATEWAY)
     if gw is None or not gw.down or gw.net is None:
         return None
