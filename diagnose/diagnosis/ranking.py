@@ -6,7 +6,6 @@ Markdown, HTML and terminal renderers read the same dict, so no format knows mor
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -144,6 +143,8 @@ class RuleFailure:
 
     @classmethod
     def of(cls, rule: Rule, error: BaseException) -> RuleFailure:
+        import traceback  # only for a rule that raised
+
         frames = traceback.extract_tb(error.__traceback__)
         own = [f for f in frames if rule.path and Path(f.filename) == Path(rule.path)]
         frame = (own or frames)[-1] if (own or frames) else None
