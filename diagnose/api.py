@@ -8,6 +8,8 @@ names (generated from this module).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from diagnose.bundle.model import (
     AGENT_CONFIG,
     AGENT_INFO,
@@ -49,19 +51,18 @@ from diagnose.bundle.model import (
     LogEvent,
 )
 from diagnose.diagnosis.policy import VERSION_COMMAND
-from diagnose.facts import apierrors, crashes, errorchain, hostnet, lifecycle, modes, versions, winhost
+from diagnose.facts import apierrors, crashes, errorchain, hostnet, lifecycle, modes, versions
 from diagnose.facts.lifecycle import key as lifecycle_key
 from diagnose.facts.outcome import Outcome as Judgement
 from diagnose.facts.outcome import duration_text
 from diagnose.facts.runs import Run
 from diagnose.facts.versions import Version
-from diagnose.parse import hns, ofmsg
+from diagnose.parse import ofmsg
 from diagnose.parse.appctl import Trace, TraceStep
 from diagnose.parse.clusterinfo import NodeInfo
 from diagnose.parse.crds import Condition, CrdObject
 from diagnose.parse.flows import Flow
 from diagnose.parse.groups import Group
-from diagnose.parse.hns import HnsNetwork
 from diagnose.parse.ipaddr import Link
 from diagnose.parse.iproute import Route
 from diagnose.parse.k8sevents import Event as K8sEvent
@@ -80,6 +81,26 @@ from diagnose.rules.rule import (
     unique_lines,
 )
 from diagnose.scan.signature import Signature
+
+if TYPE_CHECKING:
+    from diagnose.facts import winhost
+    from diagnose.parse import hns
+    from diagnose.parse.hns import HnsNetwork
+
+
+def __getattr__(name: str) -> Any:
+    """The Windows facts and parsers, imported on first use: a rule that reaches them only in its
+    functions (or through a NodeView) costs the scan of a Linux bundle nothing."""
+    if name == "winhost":
+        from diagnose.facts import winhost
+
+        return winhost
+    if name in ("hns", "HnsNetwork"):
+        from diagnose.parse import hns
+
+        return hns if name == "hns" else hns.HnsNetwork
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     # the contract

@@ -32,6 +32,8 @@ class ConfigError(UsageError):
 
 @dataclass
 class Config:
+    """The settings read from a config file: top-level options and per-command tables."""
+
     path: Path
     settings: dict[str, Any] = field(default_factory=dict)  # top-level option keys
     commands: dict[str, dict[str, Any]] = field(default_factory=dict)  # per-command tables

@@ -76,6 +76,8 @@ _GAVE_UP = ("ovsdb_failed", "of_failed")
 
 @dataclass
 class Values:
+    """The agent's failure to reach OVS and what the OVS logs show."""
+
     fatal: str  # the agent's fatal error about the OVS connection ("" when it is still waiting)
     daemon: str  # the OVS daemon the agent could not reach: "ovsdb-server" or "ovs-vswitchd"
     retries: int  # "Not connected yet" reminders of the run

@@ -72,6 +72,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """What crashed, how, and the Pod to look at."""
+
     component: str  # what crashed: "antrea-agent", "antrea-ipsec", "ovs-monitor-ipsec", "The antrea-agent Pod <name>"
     pod: str  # the Pod for the commands (a placeholder when the logs do not name it)
     container: str  # its container, for `kubectl logs -c`

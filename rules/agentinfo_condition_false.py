@@ -75,6 +75,8 @@ _MEANING = {
 
 @dataclass
 class Values:
+    """The condition that is false, whose it is and what it means."""
+
     who: str  # "antrea-agent on worker-2", "antrea-controller"
     condition: str  # the condition type, e.g. "OVSDBConnectionUp"
     down: str  # what it means is down

@@ -50,6 +50,8 @@ from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, Outcome, Rule, Ru
 
 @dataclass
 class Values:
+    """The Services whose flows or groups AntreaProxy failed to install."""
+
     count: int  # failed installs seen
     services: list[str]  # the Services concerned, "namespace/name:port" or "ClusterIP:port/proto"
     error: str  # the error of the last failure, e.g. "group 31 install failed: message is timed out"

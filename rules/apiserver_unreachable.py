@@ -64,6 +64,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The agent that cannot reach the API server, and the error."""
+
     who: str  # "antrea-agent on worker-2"
     endpoint: str | None  # the API server address the agent dialled, when the error names it
     error: str  # the network error, e.g. "i/o timeout"

@@ -62,6 +62,8 @@ EGRESS_DEVICE = "antrea-egress0"  # pkg/agent/controller/egress/egress_controlle
 
 @dataclass
 class Values:
+    """The benign state's device."""
+
     device: str  # the Egress dummy device's name, "antrea-egress0"
 
 

@@ -89,6 +89,8 @@ _AGENT = (AGENT_LOG, OTHER_CONTAINER_LOG)
 
 @dataclass
 class Values:
+    """The failed CNI calls, their Pods and what the agent did meanwhile."""
+
     where_text: str  # "on worker-2" or "" when the Node is not known
     pods: list[str]  # the Pods (namespace/name) or containers whose sandbox failed, a few
     count: int  # failed ADD/DEL calls seen

@@ -73,6 +73,8 @@ _KINDS = (AGENT_LOG, CONTROLLER_LOG, OTHER_CONTAINER_LOG)
 
 @dataclass
 class Values:
+    """The option the program rejected at start-up, and why."""
+
     component: str  # "antrea-agent" or "antrea-controller"
     where_text: str  # "on worker-2" ("" for the controller)
     step: str  # "validate" (options checked together) or "complete" (file read, feature gates applied)

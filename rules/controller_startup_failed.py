@@ -69,6 +69,8 @@ LOGS = Step(
 
 @dataclass
 class Values:
+    """The step at which antrea-controller failed to start, and the error."""
+
     step: str  # what run() was doing, e.g. "creating its API server"
     error: str  # the error it returned, without the "Error running controller: " prefix
     cause: str  # the innermost part, e.g. "listen tcp 0.0.0.0:10349: bind: address already in use"

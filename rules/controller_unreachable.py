@@ -83,6 +83,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The agents that cannot watch the controller, the error and the controller's state."""
+
     who: str  # "antrea-agent on worker-3", or "antrea-agent on all 2 Nodes with logs"
     waiting: bool  # no watch was tried: the client to the controller was never ready
     error: str  # the watch error, e.g. "i/o timeout" or "Antrea client is not ready"

@@ -59,6 +59,8 @@ from diagnose.api import (
 
 @dataclass
 class Duplicate:
+    """An IP held by more than one running Pod."""
+
     ip: str  # the shared IP, e.g. "10.244.1.23"
     pods: list[str]  # the Pods holding it, "namespace/name" (or the name a table without NAMESPACE shows)
     nodes: list[str]  # the Nodes those Pods run on (empty when the source does not say)
@@ -66,6 +68,8 @@ class Duplicate:
 
 @dataclass
 class Values:
+    """The IPs held by more than one running Pod."""
+
     duplicates: list[Duplicate]  # every IP held by two or more running Pods, of this outcome
     ip: str  # the first of them, for the commands
 

@@ -81,6 +81,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The Egresses not applied and the error."""
+
     egresses: list[str]  # the Egresses concerned, e.g. ["egress-prod-7"]; empty when the source does not name them
     error: str  # the error or condition message quoted, e.g. "cannot allocate IP in any range"
     members: list[str]  # memberlist peers that could not be joined, e.g. ["172.18.0.5:10351"]

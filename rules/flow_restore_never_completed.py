@@ -79,6 +79,8 @@ STUCK_AFTER = timedelta(minutes=2)
 
 @dataclass
 class Values:
+    """The agent runs that left flow-restore-wait set."""
+
     stuck_runs: int  # agent runs that started flow restoration and ended without clearing the key
     delete_failed: bool  # the agent logged a failure to delete the key
 

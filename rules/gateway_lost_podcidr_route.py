@@ -78,6 +78,8 @@ MODE_COMMAND = "kubectl -n kube-system get configmap antrea-config -o yaml | gre
 
 @dataclass
 class Values:
+    """What is wrong with the gateway and the Node's PodCIDR."""
+
     problems: list[str]  # what is wrong with the gateway, one clause each
     pod_cidr: str | None  # the Node's IPv4 PodCIDR, when known
 

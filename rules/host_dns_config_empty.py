@@ -57,6 +57,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """Who wrote the empty resolv.conf."""
+
     writer: str  # the file's first comment, which names the tool that wrote it ("" when it has none)
 
 

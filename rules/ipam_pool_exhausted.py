@@ -75,6 +75,8 @@ NO_IP = "no IP addresses available in range set"
 
 @dataclass
 class Values:
+    """The full range or IPPool and how full it is."""
+
     range: str | None  # the host-local range that is full, e.g. "10.244.2.1-10.244.2.254"
     pool: str | None  # the AntreaIPAM IPPool that is full, e.g. "pool-vlan100" (None: a host-local range)
     all_pools: bool  # every IPPool the Pod may use is full ("all IPPools exhausted", v2.7+)

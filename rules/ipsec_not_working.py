@@ -82,6 +82,8 @@ _LOOP = timedelta(seconds=90)
 
 @dataclass
 class Values:
+    """What IPsec lacks or fails on, and the tunnels concerned."""
+
     what: str  # what is missing or failing, e.g. "strongSwan's 'gcm' plugin"; "" when the outcome says it
     error: str  # the message or error quoted, e.g. "IPsec PSK environment variable 'ANTREA_IPSEC_PSK' ..."
     agent_exits: bool  # the agent's own start-up check failed on it (IPsec monitor not running)

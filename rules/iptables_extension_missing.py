@@ -78,6 +78,8 @@ _MODULE = {"NOTRACK": "xt_CT", "CT": "xt_CT"}
 
 @dataclass
 class Values:
+    """The iptables extension that could not be loaded and its kernel module."""
+
     kind: str  # "target" or "match": what iptables could not load ("target or match" when unnamed)
     name: str  # the extension, e.g. "NOTRACK"; "" when the error does not name it
     module: str | None  # the kernel module that provides it, e.g. "xt_CT"; None when unnamed

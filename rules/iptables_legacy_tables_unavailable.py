@@ -97,6 +97,8 @@ _VERSION_COMMAND = "kubectl -n kube-system get pods -l app=antrea -o jsonpath='{
 
 @dataclass
 class Values:
+    """The iptables mode, what the kernel lacks and the Node's kernel."""
+
     mode: str  # the iptables mode of the agent's binary: "legacy" or "nf_tables"
     detail: str  # what the kernel lacks, e.g. "table raw does not exist; module ip_tables not found"
     kernel: str | None  # the Node's kernel release from modprobe's path, e.g. "4.18.0-348.7.1.el8_5.x86_64"

@@ -62,6 +62,8 @@ GATEWAY = "antrea-gw0"
 
 @dataclass
 class Values:
+    """The Pod MTUs of the Nodes, grouped."""
+
     groups: list[str]  # the Pod MTUs with their Nodes, smallest first, e.g. ["1450 on n1", "8951 on n2, n3"]
     largest: int  # the largest Pod MTU
     smallest: int  # the smallest Pod MTU

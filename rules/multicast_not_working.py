@@ -52,6 +52,8 @@ from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, Outcome, Rule, Ru
 
 @dataclass
 class Values:
+    """The multicast groups and interfaces that failed, and the error."""
+
     groups: list[str]  # multicast groups whose join or sync failed, e.g. ["239.1.1.21"]
     interfaces: list[str]  # interfaces named by the failures, e.g. ["ens192"]
     error: str  # the error of the last failure, e.g. "no buffer space available"

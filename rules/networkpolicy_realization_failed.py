@@ -67,6 +67,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The NetworkPolicy rules that cannot be realized, and the error."""
+
     rules: list[str]  # the IDs of the rules that cannot be realized, e.g. ["7c1d2e3f4a5b6c7d"]
     error: str  # the error of the last failure, e.g. "error allocating Openflow ID"
     cause: str | None  # what the error points at, one sentence; None when it names nothing known

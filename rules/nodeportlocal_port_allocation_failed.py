@@ -51,6 +51,8 @@ from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, Outcome, Rule, Ru
 
 @dataclass
 class Values:
+    """The Pods whose NodePortLocal ports are not mapped, and the error."""
+
     pods: list[str]  # the Pods whose ports are not mapped, "namespace/name"
     error: str  # the error of the last failure, e.g. "no free port found"
     bound: int  # ports of the range that other processes hold ("Cannot bind to local port")

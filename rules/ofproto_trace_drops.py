@@ -58,6 +58,8 @@ _CATEGORIES_V10 = {0: "Default", 1: "Gateway", 2: "Node", 3: "Pod", 4: "Service"
 
 @dataclass
 class Values:
+    """Where the traced packet was dropped."""
+
     flow: str  # the traced packet (the trace's "Flow:" line), cut
     table: int  # the table where it was dropped
     match: str  # the match of the flow that dropped it, or ""

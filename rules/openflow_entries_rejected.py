@@ -82,6 +82,8 @@ _MISSING_GROUP = ("OFPBAC_BAD_OUT_GROUP", "OFPGMFC_UNKNOWN_GROUP")
 
 @dataclass
 class Values:
+    """The OpenFlow requests OVS rejected and the errors."""
+
     total: int  # rejected OpenFlow requests
     errors: str  # the error names with counts, e.g. "OFPBAC_BAD_OUT_GROUP x2"
     services: int  # "Error when installing ... Service" lines that followed

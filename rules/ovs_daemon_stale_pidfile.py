@@ -84,6 +84,8 @@ _FAILURES = (*_ABORTED, "locked_by")  # lib/lockfile.c warns just before ovsdb/l
 
 @dataclass
 class Values:
+    """The OVS daemon that aborted on its pidfile or lock, and how often."""
+
     daemon: str  # the OVS daemon that aborted: "ovsdb-server" or "ovs-vswitchd"
     reason: str  # what it refused on, e.g. "its pidfile /var/run/openvswitch/ovsdb-server.pid is stale (...)"
     failures: int  # starts that aborted (a lock warning and its abort are one)

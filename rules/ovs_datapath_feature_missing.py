@@ -99,6 +99,8 @@ DP_FEATURES_CMD = (
 
 @dataclass
 class Values:
+    """The datapath features the kernel lacks and what showed it."""
+
     features: list[str]  # Antrea's names of the missing features, e.g. ["CT zone"]
     options: list[str]  # kernel options known to provide them, e.g. ["CONFIG_NF_CONNTRACK_ZONES"]
     basis: list[str]  # what showed it: the agent's check, the OVS probe, rejected flows

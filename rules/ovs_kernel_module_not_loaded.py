@@ -74,6 +74,8 @@ _CONTAINERS = (OTHER_CONTAINER_LOG, AGENT_LOG, OVS_CONTAINER_LOG)
 
 @dataclass
 class Values:
+    """The kernel without the openvswitch module and what showed it."""
+
     kernel: str  # the running kernel whose /lib/modules has no openvswitch ("" when modprobe did not say)
     sources: list[str]  # what showed the module missing, one clause each
 

@@ -98,6 +98,8 @@ PORTS = Step(
 
 @dataclass
 class Values:
+    """The port whose number in the flows differs from OVS's, or whose interface has an error."""
+
     port: str  # the Antrea port concerned, e.g. "antrea-gw0"
     role: str  # "gateway", "tunnel", "uplink" or "Pod"
     in_flows: int | None  # the port number the flows use, None for an interface error

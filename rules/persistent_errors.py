@@ -63,6 +63,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """A lasting error message of a Node, where it comes from and how often."""
+
     component: str  # who logs it: "antrea-agent", "antrea-controller", "A container of the antrea-agent Pod"
     count: int  # error lines of the Node's lasting groups in this area
     capped: bool  # the scan kept fewer error lines than it matched, so `count` is a floor
@@ -130,6 +132,8 @@ _COMPONENT = {"controller": "antrea-controller", "container": "A container of th
 
 @dataclass
 class _Lasting:
+    """The error lines of one message that lasted, judged, with its error chain."""
+
     events: list[LogEvent]  # the error lines of one message, in run order
     judged: Judgement
     chain: errorchain.Chain

@@ -84,6 +84,8 @@ GATEWAY = "antrea-gw0"
 
 @dataclass
 class Values:
+    """The Pod MTU, the NIC or tunnel MTU and the encapsulation overhead."""
+
     gw_mtu: int  # antrea-gw0's MTU: the Pod MTU
     nic: str  # the transport NIC ("" for the tunnel-port outcome)
     nic_mtu: int  # its MTU (0 for the tunnel-port outcome)

@@ -70,6 +70,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The Nodes known, and whether an agent waited for a PodCIDR."""
+
     total: int  # Nodes known (agents with logs, clusterinfo #nodes)
     waited: bool  # an agent logged that it read its Node and waited for a PodCIDR
 

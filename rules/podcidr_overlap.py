@@ -47,6 +47,8 @@ from diagnose.api import CLUSTER_INFO, EvidenceLine, Finding, Inputs, NodeInfo, 
 
 @dataclass
 class Values:
+    """The overlapping PodCIDRs, in words."""
+
     conflicts: list[str]  # each conflict in words ("worker-1 and worker-2 both have PodCIDR 10.244.1.0/24")
     node_ip_inside: bool  # some Node IP is inside another Node's PodCIDR
     both_allocators: bool  # antrea-controller.conf enables Antrea NodeIPAM (a second allocator is likely)

@@ -64,6 +64,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The PodCIDR route the kernel refused and why."""
+
     cidr: str  # the PodCIDR whose route is refused, e.g. "10.42.141.0/24"
     peers: list[str]  # the peer Nodes the route was refused towards
     error: str  # the kernel's answer, e.g. "invalid argument"

@@ -82,6 +82,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The NIC the SecondaryNetwork bridge took, and the agent's failure."""
+
     nic: str  # the Node's NIC moved into the bridge, e.g. "enp0s1" (renamed "enp0s1~")
     bridge: str  # the SecondaryNetwork OVS bridge, e.g. "br-ext"; "<secondary bridge>" when unknown
     version: str  # the agent's version, e.g. "v2.1.0-dev-6e00ebf"; "(version unknown)"
@@ -237,6 +239,8 @@ class _Attach:
 
 @dataclass
 class _Case:
+    """A finding to be: its outcome, Node, confidence, values and evidence."""
+
     outcome: str
     node: str
     confidence: float

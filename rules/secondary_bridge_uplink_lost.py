@@ -73,6 +73,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """The NIC left in the bridge and the restore steps that failed."""
+
     nic: str  # the Node's NIC (in the bridge as "<nic>~"), e.g. "eth0"; "<nic>" when nothing names it
     version: str  # the agent's release, e.g. "v2.3.0"
     fatal: str | None  # the agent's failure to reach the API server, as logged; None when not logged

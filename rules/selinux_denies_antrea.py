@@ -80,6 +80,8 @@ AUDIT_CMD = "ausearch -m avc -ts recent   # on {{ node }}; or: grep 'avc: .*deni
 
 @dataclass
 class Values:
+    """The SELinux denials of Antrea's processes and what they break."""
+
     count: int  # AVC denials of Antrea's processes or paths
     denials: list[str]  # those denials summarised, e.g. "install {write} on net.d (dir, ...)"
     paths: list[str]  # host paths Antrea's containers got "Permission denied" on (without AVC records)

@@ -49,6 +49,8 @@ _GROUP_ACTION = re.compile(r"(?:^|[,:])group:(\d{1,10})\b")
 
 @dataclass
 class Values:
+    """The empty groups that Service flows send to."""
+
     groups: list[int]  # the empty groups that flows send to
     services: list[str]  # the Services' matches (nw_dst, tp_dst) of the flows that use them, a few
     count: int  # empty groups in use

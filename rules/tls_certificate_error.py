@@ -71,6 +71,8 @@ from diagnose.api import (
 
 @dataclass
 class Values:
+    """Whose certificate fails to verify, for whom, and why."""
+
     who: str  # "antrea-agent on worker-1", or "antrea-controller"
     peer: str  # whose certificate fails: "antrea-controller", "the Kubernetes API server" or "its server"
     what: str  # the x509 error after "x509: ", e.g. "certificate signed by unknown authority"
@@ -227,6 +229,8 @@ _NAME_ERRORS = (
 
 @dataclass
 class _NodeErrors:
+    """A Node's x509 errors of its latest run, and whether they persist."""
+
     node: str
     errors: list[LogEvent]  # x509 lines of the latest run, in order
     shown: list[LogEvent]  # the first and last errors, the rotation and the recovery

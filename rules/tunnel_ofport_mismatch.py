@@ -83,6 +83,8 @@ PORTS_CMD = (
 
 @dataclass
 class Values:
+    """The tunnel port's requested, logged and current OpenFlow numbers."""
+
     port: str  # the tunnel port's name, "antrea-tun0"
     requested: int  # the OpenFlow port number the agent asked for (1 before v2.0, 32768 from v2.0)
     logged: int | None  # the number the agent read back and programmed its flows with, when logged

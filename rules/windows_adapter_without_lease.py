@@ -50,6 +50,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from diagnose.api import (
     AGENT_LOG,
@@ -68,12 +69,16 @@ from diagnose.api import (
     RuleEvidence,
     Signature,
     Step,
-    winhost,
 )
+
+if TYPE_CHECKING:  # diagnose.api imports the Windows modules on first use: annotations only here
+    from diagnose.api import winhost
 
 
 @dataclass
 class Values:
+    """The Windows adapter with a 169.254 address and the Node IP it should hold."""
+
     adapter: str  # the adapter without a lease, e.g. "br-int"
     role: str  # why Antrea needs it, e.g. "the OVS bridge's vNIC, to which Antrea moved the Node IP"
     apipa: str  # its 169.254 address

@@ -58,7 +58,6 @@ from diagnose.api import (
     WIN_IPCONFIG,
     EvidenceLine,
     Finding,
-    HnsNetwork,
     Inputs,
     LogEvent,
     NodeView,
@@ -67,12 +66,13 @@ from diagnose.api import (
     RuleEvidence,
     Signature,
     Step,
-    hns,
 )
 
 
 @dataclass
 class Values:
+    """What is wrong with Antrea's HNS network."""
+
     problems: list[str]  # what is wrong with Antrea's HNS network on the Node, one clause each
 
 
@@ -250,10 +250,6 @@ def check(ev: RuleEvidence) -> Iterator[Finding]:
         )
 
 
-def _antrea(networks: list[HnsNetwork]) -> HnsNetwork | None:
-    return next((n for n in networks if n.name == hns.ANTREA_NETWORK), None)
-
-
 def _network_state(node: NodeView, evidence: list[LogEvent | EvidenceLine]) -> tuple[str, str]:
     """(outcome, problem) of what Get-HNSNetwork shows wrong: "network_missing", "extension_disabled",
     "wrong_type", or ("", "") when nothing (or no Get-HNSNetwork); adds the line that shows it to
@@ -261,7 +257,9 @@ def _network_state(node: NodeView, evidence: list[LogEvent | EvidenceLine]) -> t
     networks = node.hns_networks
     if networks is None:
         return "", ""
-    net = _antrea(networks)
+    from diagnose.api import hns
+
+    net = next((n for n in networks if n.name == hns.ANTREA_NETWORK), None)
     if net is None:
         if not node.has_agent_logs:
             return "", ""  # a Node without Antrea: nothing to say

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from diagnose.api import (
     AGENT_LOG,
@@ -56,12 +57,16 @@ from diagnose.api import (
     RuleEvidence,
     Signature,
     Step,
-    winhost,
 )
+
+if TYPE_CHECKING:  # diagnose.api imports the Windows modules on first use: annotations only here
+    from diagnose.api import winhost
 
 
 @dataclass
 class Values:
+    """The adapter holding the Node IP, which has no active default route."""
+
     adapter: str | None  # the adapter holding the Node IP (br-int once Antrea runs), when known
     address: str | None  # its IPv4 address
     persistent: str | None  # a persistent default route that is not active, e.g. "0.0.0.0/0 via 10.240.0.1"

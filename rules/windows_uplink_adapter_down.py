@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from diagnose.api import (
     HNS_NETWORK,
@@ -55,12 +56,16 @@ from diagnose.api import (
     Rule,
     RuleEvidence,
     Step,
-    winhost,
 )
+
+if TYPE_CHECKING:  # diagnose.api imports the Windows modules on first use: _gateway imports it to run
+    from diagnose.api import winhost
 
 
 @dataclass
 class Values:
+    """The Windows adapter that is down and what Antrea uses it for."""
+
     adapter: str  # the adapter, e.g. "Ethernet0"
     role: str  # what Antrea uses it for, e.g. "the uplink of antrea-hnsnetwork"
     status: str | None  # Get-NetAdapter's Status ("Disabled", "Disconnected") or ipconfig's media state
@@ -193,6 +198,8 @@ def _bridge(node: NodeView, host: winhost.WindowsHost) -> Finding | None:
 
 
 def _gateway(node: NodeView, host: winhost.WindowsHost) -> Finding | None:
+    from diagnose.api import winhost
+
     gw = host.adapter(winhost.GATEWAY)
     if gw is None or not gw.down or gw.net is None:
         return None

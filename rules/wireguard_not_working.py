@@ -53,6 +53,8 @@ from diagnose.api import AGENT_LOG, Finding, Inputs, LogEvent, Outcome, Rule, Ru
 
 @dataclass
 class Values:
+    """The WireGuard error and the peers concerned."""
+
     error: str  # the error quoted, e.g. "operation not supported" or "wgtypes: incorrect key size: 12"
     peers: list[str]  # peer Nodes concerned, e.g. ["worker-5"]
     mtu: str | None  # the MTU the WireGuard device could not take, e.g. "1420"

@@ -81,6 +81,8 @@ _LOCK_TEXT = ("exit status 4", "Resource temporarily unavailable", "holding the 
 
 @dataclass
 class Values:
+    """The iptables calls that failed on the xtables lock."""
+
     count: int  # how many iptables calls failed on the lock (deduplicated lines)
     sample: str  # what iptables said, e.g. "Resource temporarily unavailable" or "exit status 4"
     version: str | None  # the agent's Antrea version, e.g. "v0.2.0"; None when unknown

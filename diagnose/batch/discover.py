@@ -47,6 +47,8 @@ _AGENT_ARCHIVE = re.compile(r"^agent_.+\.(tar\.gz|tgz|tar|zip)$")
 
 @dataclass(frozen=True)
 class BundleRef:
+    """One bundle a batch scans: a local path or a URL."""
+
     location: str  # absolute local path, or a URL
 
     @property
@@ -60,6 +62,8 @@ class BundleRef:
 
 @dataclass
 class Discovery:
+    """The bundles found in a batch's inputs, and notes on what was left out."""
+
     refs: list[BundleRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # one sentence each: what was not used and why
     _seen: set[str] = field(default_factory=set)

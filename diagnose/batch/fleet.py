@@ -25,6 +25,8 @@ UNKNOWN_VERSION = "unknown"
 
 @dataclass
 class Fleet:
+    """A batch store's bundles, findings and unexplained templates as pandas tables."""
+
     bundles: Any  # pandas DataFrame: one row per bundle path (the bundles table)
     findings: Any  # one row per finding, with its bundle's columns
     unexplained: Any  # one row per (bundle, unexplained template)

@@ -92,6 +92,8 @@ def _die_with_parent(lifeline) -> None:
 
 @dataclass
 class _Slot:
+    """A worker process of the pool, its connection and the job it runs."""
+
     process: Any
     conn: Any
     spawned: float

@@ -30,6 +30,8 @@ STAGING_DIR = ".staging"  # bundles behind URLs are copied here for the scan, th
 
 @dataclass
 class Options:
+    """What `antrea-diagnose batch` was asked to do (its options)."""
+
     sources: list[str]
     out: Path
     jobs: int | None = None  # default: the number of cores
@@ -47,6 +49,8 @@ class Options:
 
 @dataclass
 class Outcome:
+    """The counts and files of a batch run, for its closing summary."""
+
     scanned: int = 0  # scanned in this run
     failed: int = 0  # failed in this run
     skipped: int = 0  # already in the store with the same content and rule pack
@@ -58,6 +62,8 @@ class Outcome:
 
 @dataclass
 class _Planned:
+    """A bundle to scan, with its size and stat key."""
+
     ref: BundleRef
     size: int | None
     stat_key: str | None

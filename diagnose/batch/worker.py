@@ -36,6 +36,8 @@ class Settings:
 
 @dataclass(frozen=True)
 class Job:
+    """One bundle for a worker to scan: where it is and its content hash."""
+
     location: str
     content_hash: str
 

@@ -23,6 +23,8 @@ from diagnose.bundle import model as m
 
 @dataclass(frozen=True)
 class Kind:
+    """A row of the registry: how a kind of file is recognised, read and collected."""
+
     name: str  # the kind id used everywhere (model constants)
     title: str  # what a person calls it
     collect: str  # the command that collects it ({node} is the Node's name)

@@ -26,6 +26,8 @@ _BUNDLE_DIR = re.compile(r"^support-bundles_(?P<ts>\d{8}T\d{6}(?:Z|[+-]\d{4}))")
 
 @dataclass
 class Location:
+    """What a file's path in a bundle says: its Node and its kind."""
+
     node: str | None  # None: not known from the layout
     kind: str | None  # None: the layout does not say; classify the content
     in_bundle: bool  # inside an agent/controller bundle (its paths are authoritative)

@@ -28,6 +28,8 @@ def _limit(default: int, help: str, size: bool = True) -> Any:
 
 @dataclass(frozen=True)
 class Limits:
+    """The bounds on what one scan reads and keeps (`--limit NAME=VALUE`)."""
+
     max_total_bytes: int = _limit(32 * GiB, "data read from the whole source, after decompression")
     max_member_bytes: int = _limit(4 * GiB, "data read from one file or archive member")
     max_ratio: int = _limit(200, "inflated/compressed ratio of a compressed stream (bombs)", size=False)

@@ -171,6 +171,8 @@ class ContextLine:
 
 @dataclass
 class EvidenceLine:
+    """A line a finding shows as evidence: its artifact, place, time and text with context lines."""
+
     artifact: str
     line: int | None
     time: str | None

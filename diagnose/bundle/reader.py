@@ -235,6 +235,8 @@ class LogHits:
 
 @dataclass
 class _Entry:
+    """An artifact being read: its path parts and the log hits kept from it."""
+
     artifact: m.Artifact
     parts: tuple[str, ...]
     in_bundle: bool

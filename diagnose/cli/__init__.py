@@ -19,8 +19,7 @@ import sys
 import click
 
 from diagnose import __version__
-from diagnose.cli import batch, diff, redaction, rules, scan, timeline
-from diagnose.cli.base import Group
+from diagnose.cli.base import LazyGroup
 from diagnose.errors import DiagnoseError, InputError
 
 PROG = "antrea-diagnose"
@@ -39,23 +38,23 @@ from the working directory upward. Shell completion (bash; zsh_source, fish_sour
 Reference: docs/cli.md."""
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
+# Each command's module is imported when the command is run or listed: `scan` loads no other's.
+COMMANDS = {
+    "scan": "diagnose.cli.scan:scan",
+    "timeline": "diagnose.cli.timeline:timeline",
+    "diff": "diagnose.cli.diff:diff",
+    "batch": "diagnose.cli.batch:batch",
+    "summary": "diagnose.cli.batch:summary",
+    "rules": "diagnose.cli.rules:rules",
+    "redact": "diagnose.cli.redaction:redact_command",
+    "unredact": "diagnose.cli.redaction:unredact",
+}
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
 @click.version_option(__version__, "-V", "--version", prog_name="antrea-diagnose")
 def cli() -> None:
     """Find the root cause of an Antrea failure in a support bundle or in pasted files."""
-
-
-for command in (
-    scan.scan,
-    timeline.timeline,
-    diff.diff,
-    batch.batch,
-    batch.summary,
-    rules.rules,
-    redaction.redact_command,
-    redaction.unredact,
-):
-    cli.add_command(command)
 
 
 def _terminated(signum: int, frame: object) -> None:

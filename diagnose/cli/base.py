@@ -73,6 +73,26 @@ class Group(click.Group):
     command_class = Command
 
 
+class LazyGroup(Group):
+    """A group whose commands live in modules imported when the command is looked up: to run it,
+    to list it (`--help`, completion, the config file's keys). `scan` imports nothing of `batch`."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
+
 def _config_options() -> list[click.Option]:
     def remember(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
         def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
@@ -111,13 +131,14 @@ def command_key(ctx: click.Context) -> str:
     return "-".join(reversed(names))
 
 
-def command_keys(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+def command_keys(group: click.Group, ctx: click.Context, prefix: str = "") -> dict[str, click.Command]:
     out: dict[str, click.Command] = {}
-    for name, cmd in group.commands.items():
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
         key = f"{prefix}{name}"
         if isinstance(cmd, click.Group):
-            out.update(command_keys(cmd, key + "-"))
-        else:
+            out.update(command_keys(cmd, ctx, key + "-"))
+        elif cmd is not None:
             out[key] = cmd
     return out
 
@@ -130,7 +151,7 @@ def settings_for(ctx: click.Context) -> dict[str, Any]:
     if path is None:
         return {}
     root = ctx.find_root().command
-    commands = command_keys(root) if isinstance(root, click.Group) else {}
+    commands = command_keys(root, ctx) if isinstance(root, click.Group) else {}
     cfg = config_file.load(Path(path), set(commands))
     for key in cfg.commands:
         if key not in commands:

@@ -110,18 +110,20 @@ _ANTREA_DIAGNOSE_COMPLETE=fish_source antrea-diagnose > ~/.config/fish/completio
 def render(root: click.Group) -> str:
     out = [INTRO.format(regenerate=REGENERATE)]
     ctx = click.Context(root, info_name="antrea-diagnose", **root.context_settings)
-    for path, command in _commands(root, ("antrea-diagnose",)):
+    for path, command in _commands(root, ("antrea-diagnose",), ctx):
         out.append(_command(path, command, ctx))
     return "\n".join(out).rstrip() + "\n"
 
 
-def _commands(group: click.Group, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], click.Command]]:
+def _commands(
+    group: click.Group, path: tuple[str, ...], ctx: click.Context
+) -> list[tuple[tuple[str, ...], click.Command]]:
     found: list[tuple[tuple[str, ...], click.Command]] = []
-    for name in sorted(group.commands):
-        command = group.commands[name]
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
-            found.extend(_commands(command, (*path, name)))
-        else:
+            found.extend(_commands(command, (*path, name), ctx))
+        elif command is not None:
             found.append(((*path, name), command))
     return found
 

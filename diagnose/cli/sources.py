@@ -36,6 +36,8 @@ _CHUNK = 1 << 20
 
 @dataclass
 class Source:
+    """What a command reads: the path handed to the reader and the user's inputs it came from."""
+
     path: Path  # what the reader reads
     label: str  # what the report calls it
     inputs: list[Path] = field(default_factory=list)  # the user's paths: never written over or into

@@ -6,7 +6,6 @@ Markdown, HTML and terminal renderers read the same dict, so no format knows mor
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -111,6 +110,8 @@ def _cause_first(root: Finding, other: Finding) -> bool:
 
 @dataclass
 class NodeSummary:
+    """A Node as the report lists it: role, version, mode and what was read of it."""
+
     name: str
     role: str | None = None
     antrea_version: str | None = None
@@ -142,6 +143,8 @@ class RuleFailure:
 
     @classmethod
     def of(cls, rule: Rule, error: BaseException) -> RuleFailure:
+        import traceback  # only for a rule that raised
+
         frames = traceback.extract_tb(error.__traceback__)
         own = [f for f in frames if rule.path and Path(f.filename) == Path(rule.path)]
         frame = (own or frames)[-1] if (own or frames) else None
@@ -161,6 +164,8 @@ def _short(filename: str) -> str:
 
 @dataclass
 class Diagnosis:
+    """The outcome of a scan: findings in rank order, the Nodes, the verdict and what was not evaluated."""
+
     cluster: Cluster
     findings: list[Finding]
     nodes: list[NodeSummary]

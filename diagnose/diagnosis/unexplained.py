@@ -197,6 +197,8 @@ def _names_pattern(names: tuple[str, ...]) -> tuple[tuple[str, ...], re.Pattern[
 
 @dataclass
 class Example:
+    """A line quoted for a template: its log, line number and bytes."""
+
     log: int  # index into Miner._logs
     line: int
     raw: bytes  # the line as read, at most _EXAMPLE_BYTES of it, decoded when shown
@@ -213,6 +215,8 @@ class Example:
 @final  # the hot loop tells Template from _Holes by `__class__ is`: no subclasses
 @dataclass(eq=False)  # compared and hashed by identity: one object per template
 class Template:
+    """An error or warning message shape no rule explains, with its first and last lines and counts."""
+
     text: str
     level: str
     first: Example
@@ -223,6 +227,8 @@ class Template:
 
 @dataclass
 class _Log:
+    """A log file the miner saw: its artifact, creation time and stream."""
+
     artifact: m.Artifact
     created: datetime | None
     series: str  # which copy of a Node's log stream this file is (klog severity file, or "stream")

@@ -60,6 +60,8 @@ JUDGEABLE = frozenset(
 
 @dataclass
 class Verdict:
+    """The report's one-line answer (fault, no fault, not enough evidence) and why."""
+
     value: VerdictValue
     reason: str
 

@@ -26,6 +26,8 @@ Piece = tuple[str, str]  # (role, text)
 
 @dataclass
 class Line:
+    """A line of the rendered diff: its sign, styled pieces and nested lines."""
+
     sign: str  # "+", "-", "~", "!" (attention) or ""
     pieces: list[Piece]
     children: list[Line] = field(default_factory=list)
@@ -33,6 +35,8 @@ class Line:
 
 @dataclass
 class Section:
+    """A titled part of the rendered diff."""
+
     title: str
     lines: list[Line]
     note: str = ""

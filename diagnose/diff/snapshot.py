@@ -21,6 +21,8 @@ MAX_CONFIG_KEYS = 2000  # a hostile config cannot make the diff unbounded
 
 @dataclass
 class NodeFacts:
+    """What a report tells about one Node, in the form the diff compares."""
+
     name: str
     role: str | None = None
     version: str | None = None
@@ -36,6 +38,8 @@ class NodeFacts:
 
 @dataclass
 class Snapshot:
+    """What a report or bundle tells, in the form the diff compares."""
+
     source: str
     collected_at: str | None
     verdict: str  # the report's verdict sentence

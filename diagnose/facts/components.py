@@ -26,6 +26,8 @@ TOPICAL = None  # category decided by the message's topic, with the entry's defa
 
 @dataclass(frozen=True)
 class Component:
+    """An Antrea package path prefix, the component it is part of and its category."""
+
     prefix: str  # package path prefix (a whole path segment)
     name: str  # what a user calls it
     category: str | None  # TOPICAL: sorted by topic

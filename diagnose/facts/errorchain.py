@@ -102,6 +102,8 @@ _OUTER = re.compile(
 
 @dataclass
 class Chain:
+    """An error message split into the errors it wraps, with the innermost one and what it points at."""
+
     parts: list[str]
     innermost: str  # the innermost part that says what failed, with what it wraps
     category: str | None  # taxonomy id, None when nothing says

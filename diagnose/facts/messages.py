@@ -135,6 +135,8 @@ def _numbers(version: str | None) -> tuple[int, int, int] | None:
 
 @dataclass(frozen=True)
 class _Line:
+    """A log line reduced to what the catalogue matches on: message, level, source and keys."""
+
     message: str
     level: str | None
     file: str | None  # basename of the klog header's source file

@@ -29,6 +29,8 @@ _TUNNEL_TYPE_OF_DEVICE = (("genev_sys_", "geneve"), ("vxlan_sys_", "vxlan"), ("g
 
 @dataclass
 class Mode:
+    """How Antrea is deployed on a Node (encapsulation, tunnel, bridging, encryption) and where that was read."""
+
     encap: str | None = None  # one of ALL_MODES; None when nothing tells
     encap_from: str = ""  # where it was read (reports say so)
     tunnel: str | None = None

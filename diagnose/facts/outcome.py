@@ -40,6 +40,8 @@ SEVERITY_CAP = {SUPERSEDED: "info", RECOVERED: "info", ONCE: "warning"}
 
 @dataclass
 class Outcome:
+    """What became of a failure in the logs: still failing, recovered, superseded or once."""
+
     state: str
     first: m.LogEvent
     last: m.LogEvent

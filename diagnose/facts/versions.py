@@ -10,6 +10,8 @@ _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?")
 
 @dataclass(frozen=True, order=True)
 class Version:
+    """An Antrea version, ordered with pre-releases before their release."""
+
     major: int
     minor: int
     patch: int

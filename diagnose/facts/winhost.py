@@ -91,6 +91,8 @@ class TakenUplink:
 
 @dataclass
 class WindowsHost:
+    """A Windows Node's adapters, routes and HNS networks, read together."""
+
     adapters: list[Adapter] = field(default_factory=list)
     routes: winroutes.RoutePrint | None = None
     networks: list[hns.HnsNetwork] | None = None

@@ -9,12 +9,16 @@ from diagnose.parse import yamlsafe
 
 @dataclass
 class SecondaryBridge:
+    """A SecondaryNetwork OVS bridge of antrea-agent.conf and its physical NICs."""
+
     name: str
     physical_interfaces: list[str]
 
 
 @dataclass
 class AgentConfig:
+    """The options of antrea-agent.conf the rules read, with Antrea's defaults."""
+
     feature_gates: dict[str, bool] = field(default_factory=dict)
     secondary_bridges: list[SecondaryBridge] = field(default_factory=list)
     ovs_bridge: str = "br-int"

@@ -16,6 +16,8 @@ from diagnose.parse.crds import Condition
 
 @dataclass
 class AgentInfo:
+    """An AntreaAgentInfo: the agent's and OVS's versions, its Node and conditions."""
+
     version: str | None
     node: str | None
     ovs_version: str | None

@@ -60,6 +60,8 @@ class TraceStep:
 
 @dataclass
 class Trace:
+    """An `ovs-appctl ofproto/trace` output: the packet, its steps and the datapath actions."""
+
     flow: str = ""
     final_flow: str = ""
     datapath_actions: str = ""
@@ -81,6 +83,8 @@ class Trace:
 
 @dataclass
 class DpifShow:
+    """An `ovs-appctl dpif/show` output: each bridge's ports."""
+
     ports: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)  # bridge -> port -> (ofport, type)
 
 

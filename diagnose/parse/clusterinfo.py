@@ -17,6 +17,8 @@ _SECTION = re.compile(r"^#([a-z]+)\s*$")
 
 @dataclass
 class NodeInfo:
+    """A Node of clusterinfo's #nodes section."""
+
     name: str
     pod_cidrs: list[str]
     internal_ips: list[str]
@@ -26,6 +28,8 @@ class NodeInfo:
 
 @dataclass
 class ClusterInfo:
+    """An antctl clusterinfo file: its Nodes and the Antrea configuration files."""
+
     nodes: dict[str, NodeInfo] = field(default_factory=dict)
     agent_conf_text: str | None = None
     controller_conf_text: str | None = None

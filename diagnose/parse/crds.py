@@ -20,6 +20,8 @@ _DESCRIBE_FIELD = re.compile(r"^(?P<indent> *)(?P<key>[A-Z][A-Za-z ]{0,60}):(?:\
 
 @dataclass
 class Condition:
+    """A status condition of a Kubernetes object."""
+
     type: str
     status: str  # "True" / "False" / "Unknown"
     reason: str = ""
@@ -33,6 +35,8 @@ class Condition:
 
 @dataclass
 class CrdObject:
+    """An Antrea custom resource: its kind, name, conditions and scalar status fields."""
+
     kind: str
     name: str
     namespace: str | None = None

@@ -49,6 +49,8 @@ _RE_FIELDISH = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:\[\]-]{0,63}(?:=.*)?$")
 
 @dataclass
 class Flow:
+    """An OpenFlow flow of `ovs-ofctl dump-flows`."""
+
     table: str  # name (with --names, e.g. "ServiceLB") or number, as printed; "0" if omitted
     priority: int | None
     cookie: str | None

@@ -18,6 +18,8 @@ _GROUP = re.compile(r"^\s*group_id=(?P<id>\d{1,10}),type=(?P<type>[a-z_]{1,16})(
 
 @dataclass
 class Group:
+    """An OpenFlow group of `ovs-ofctl dump-groups` and its bucket count."""
+
     id: int
     type: str
     buckets: int

@@ -29,6 +29,8 @@ _OBJECT = re.compile(r"@\{([^{}]{0,2000})\}")
 
 @dataclass
 class HnsNetwork:
+    """An HNS network of `Get-HNSNetwork`, with the lines of its properties."""
+
     name: str | None = None
     type: str | None = None
     adapter: str | None = None  # NetworkAdapterName

@@ -25,6 +25,8 @@ _ROW = re.compile(
 
 @dataclass
 class Event:
+    """A row of `kubectl get events`."""
+
     type: str
     reason: str
     object: str  # kind/name, e.g. pod/antrea-agent-x7k2p

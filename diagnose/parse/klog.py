@@ -38,6 +38,8 @@ class YearHint:
 
 @dataclass
 class KlogLine:
+    """A parsed klog line: level, time, source file, message and key-value pairs."""
+
     level: str
     time: datetime | None
     source: str
@@ -142,6 +144,8 @@ def _quoted(s: str, start: int) -> tuple[str | None, int]:
 
 @dataclass
 class KlogFileInfo:
+    """What a klog file's "Log file created at" header and name say about it."""
+
     host: str | None = None
     severity: str | None = None
     created: datetime | None = None

@@ -23,6 +23,8 @@ _MAX_LINES = 100_000
 
 @dataclass
 class KernelModules:
+    """The kernel modules loaded (lsmod) and built in (modules.builtin)."""
+
     loaded: set[str] = field(default_factory=set)
     builtin: set[str] = field(default_factory=set)
     listed_loaded: bool = False  # an lsmod or /proc/modules listing was read

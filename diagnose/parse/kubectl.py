@@ -45,6 +45,8 @@ TERMINATED = frozenset(
 
 @dataclass
 class PodRow:
+    """A Pod as `kubectl get pods` or clusterinfo lists it."""
+
     name: str
     namespace: str | None = None
     ready: str | None = None
@@ -120,6 +122,8 @@ _EVENT_HEADER = re.compile(r"^\s+Type\s+Reason\s+Age\s+From\s+Message\s*$")
 
 @dataclass
 class ContainerState:
+    """A container of `kubectl describe pod`: its state, last state and restarts."""
+
     name: str
     state: str | None = None  # Running / Waiting / Terminated
     reason: str | None = None  # of the current state, e.g. CrashLoopBackOff
@@ -131,6 +135,8 @@ class ContainerState:
 
 @dataclass
 class PodEvent:
+    """An event of `kubectl describe pod`'s Events table."""
+
     type: str
     reason: str
     age: str
@@ -141,6 +147,8 @@ class PodEvent:
 
 @dataclass
 class DescribedPod:
+    """A Pod of `kubectl describe pod`: its containers and events."""
+
     name: str
     namespace: str | None = None
     node: str | None = None

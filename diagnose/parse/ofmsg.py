@@ -50,6 +50,8 @@ _BYTE_LIST = re.compile(r"\[?\s*((?:\d{1,3}\s+){3,}\d{1,3})\s*\]?")
 
 @dataclass
 class CtAction:
+    """A ct() action decoded from an OpenFlow message's bytes."""
+
     zone: int | None  # immediate zone; None when taken from a field
     zone_from_field: bool = False
     commit: bool = False

@@ -15,6 +15,8 @@ _MAX_LINES = 10_000
 
 @dataclass
 class ResolvConf:
+    """A resolv.conf: its name servers, search domains, options and comments."""
+
     nameservers: list[str] = field(default_factory=list)
     search: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)

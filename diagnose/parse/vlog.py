@@ -32,6 +32,8 @@ _RE_LINE = re.compile(
 
 @dataclass
 class VlogLine:
+    """A line of an OVS daemon log."""
+
     time: datetime  # UTC-aware
     seq: int
     module: str

@@ -38,6 +38,8 @@ _CUT = ("...", "…")
 
 @dataclass
 class Adapter:
+    """A network adapter of `Get-NetAdapter`."""
+
     name: str
     description: str | None = None
     if_index: int | None = None
@@ -75,6 +77,8 @@ class Adapter:
 
 @dataclass
 class Adapters:
+    """The adapters of a `Get-NetAdapter` listing."""
+
     adapters: list[Adapter] = field(default_factory=list)
     source: str = ""  # the artifact it was read from (set by diagnose.rules.evidence, for evidence lines)
 

@@ -58,6 +58,8 @@ _ADDRESS_LABEL = ("ipv4", "ip address", "ip-adresse", "adresse ip", "dirección 
 
 @dataclass
 class Ipv4:
+    """An IPv4 address of an `ipconfig /all` adapter."""
+
     address: str
     mask: str | None = None
     status: str | None = None  # preferred, duplicate, tentative, deprecated (or the word printed)
@@ -76,6 +78,8 @@ class Ipv4:
 
 @dataclass
 class Adapter:
+    """An adapter section of `ipconfig /all`."""
+
     name: str  # "br-int", "vEthernet (Ethernet0)", "Ethernet 2"
     title: str  # the whole section title, e.g. "Ethernet adapter br-int"
     line: int  # line of the title
@@ -107,6 +111,8 @@ class Adapter:
 
 @dataclass
 class Ipconfig:
+    """An `ipconfig /all` output: the host name and its adapters."""
+
     host_name: str | None = None
     adapters: list[Adapter] = field(default_factory=list)
     source: str = ""  # the artifact it was read from (set by diagnose.rules.evidence, for evidence lines)

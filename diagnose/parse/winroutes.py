@@ -37,6 +37,8 @@ _MASK_BITS = {f"{(0xFFFFFFFF << (32 - n)) & 0xFFFFFFFF:032b}": n for n in range(
 
 @dataclass
 class Route:
+    """An IPv4 route of `route print`."""
+
     destination: str
     netmask: str
     gateway: str | None  # None: on-link (printed "On-link" or its translation)
@@ -62,6 +64,8 @@ class Route:
 
 @dataclass
 class Interface:
+    """An entry of `route print`'s interface list."""
+
     index: int
     mac: str | None  # "00-50-56-8E-2A-11"; None for loopback and tunnels
     description: str
@@ -70,6 +74,8 @@ class Interface:
 
 @dataclass
 class RoutePrint:
+    """A `route print` output: interfaces, active routes and persistent routes."""
+
     interfaces: list[Interface] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)  # active IPv4 routes
     persistent: list[Route] = field(default_factory=list)

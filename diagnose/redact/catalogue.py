@@ -25,6 +25,8 @@ LEARNT_DOMAINS = ["prod.acme"]
 
 @dataclass(frozen=True)
 class Form:
+    """A form of sensitive text a redaction detector finds, with texts that test it."""
+
     name: str  # the detector's form name
     kind: str  # "secret" (a marker, never restorable) or "identifier" (a pseudonym, restorable)
     positives: tuple[tuple[str, str], ...]  # (text, what must not survive)

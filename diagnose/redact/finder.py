@@ -36,6 +36,8 @@ Row = tuple[str, list["Trigger"], Confirm, Left, bool]
 
 @dataclass(frozen=True)
 class Trigger:
+    """A pattern that starts a detector's look at a text."""
+
     pattern: bytes
     caseless: bool = False
     literal: bool = False  # a plain string (a name of the vocabulary)

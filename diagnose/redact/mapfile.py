@@ -29,6 +29,8 @@ class MapError(ValueError):
 
 @dataclass
 class RedactionMap:
+    """The content of a map file: the key or its id and every pseudonym given."""
+
     key: bytes | None = None  # None when the key lives in a key file
     key_id: str = ""
     records: dict[str, dict[str, str]] = field(default_factory=dict)

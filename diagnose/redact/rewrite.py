@@ -43,6 +43,8 @@ _ARCHIVES = ("tar", "zip")
 
 @dataclass
 class Outcome:
+    """What a redacted copy holds: files written, binary files replaced and what could not be read."""
+
     files: int = 0
     binary: list[str] = field(default_factory=list)  # display paths whose content was replaced
     problems: list[ReadProblem] = field(default_factory=list)  # what the walker could not read (not copied)
@@ -89,6 +91,8 @@ def harvest(source: Path, vocabulary: Vocabulary | None = None) -> tuple[Vocabul
 
 @dataclass
 class _Frame:
+    """A file or archive member being copied, with the layers it is read through."""
+
     display: str
     first: tuple[str, ...]  # path parts as the walker first saw the file (original names)
     last: tuple[str, ...]  # parts at its innermost layer: its members are relative to these

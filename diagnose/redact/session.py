@@ -16,6 +16,8 @@ class RedactionError(ValueError):
 
 @dataclass
 class Session:
+    """A redaction's mapper and where its map is saved."""
+
     mapper: Mapper
     key_in_map: bool
     map_path: Path | None

@@ -9,6 +9,8 @@ from diagnose.redact import names
 
 @dataclass
 class Vocabulary:
+    """The names, Service IPs and domains a bundle shows, for the redaction to replace."""
+
     names: dict[str, str] = field(default_factory=dict)  # lower-case name -> class (names.CLASSES)
     service_ips: set[str] = field(default_factory=set)
     # DNS names the bundle shows to be DNS names (URL hosts, e-mail domains, a Node's DNS

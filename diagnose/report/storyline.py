@@ -91,6 +91,8 @@ class StoryEvent:
 
 @dataclass
 class AgentRun:
+    """A run of the agent on a Node: its start, end, version and how it ended."""
+
     number: int  # 1-based, in time order
     start: m.LogEvent  # its start line, or its first agent line when the start was not logged
     end: m.LogEvent  # its last matched agent line
@@ -102,6 +104,8 @@ class AgentRun:
 
 @dataclass
 class NodeStory:
+    """A Node's agent runs and timed events, for the storyline."""
+
     node: str
     runs: list[AgentRun]
     events: list[StoryEvent]  # timed events in time order, then undated ones in file order

@@ -37,6 +37,8 @@ CSV_COLUMNS = (
 
 @dataclass
 class Row:
+    """A storyline event of one Node, in the merged stream of all Nodes."""
+
     node: str
     story: storyline.StoryEvent
 

@@ -10,13 +10,13 @@ for the hits of their own signatures, on the Nodes where the rule applies.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from diagnose.bundle import model as m
 from diagnose.bundle.model import EvidenceLine
-from diagnose.facts import apierrors, hostnet, lifecycle, modes, versions, winhost
+from diagnose.facts import apierrors, hostnet, lifecycle, modes, versions
 from diagnose.facts import crashes as crashfacts
 from diagnose.facts import outcome as outcomes
 from diagnose.facts import runs as runsmod
@@ -26,7 +26,6 @@ from diagnose.parse import (
     appctl,
     clusterinfo,
     crds,
-    hns,
     ipaddr,
     iproute,
     k8sevents,
@@ -35,9 +34,6 @@ from diagnose.parse import (
     kubectl,
     ofports,
     ovsdb,
-    winadapters,
-    winipconfig,
-    winroutes,
     yamlsafe,
 )
 from diagnose.parse import flows as flowparse
@@ -46,8 +42,12 @@ from diagnose.parse import kmods as kmodparse
 from diagnose.parse import resolvconf as resolvparse
 from diagnose.rules.rule import Rule
 
+if TYPE_CHECKING:  # imported where a Node has Windows outputs: a Linux bundle never loads them
+    from diagnose.facts import winhost
+    from diagnose.parse import hns, winadapters, winipconfig, winroutes
+
 # A parsed Windows output that remembers the artifact it came from (winipconfig, winadapters, winroutes).
-_Parsed = TypeVar("_Parsed", winipconfig.Ipconfig, winadapters.Adapters, winroutes.RoutePrint)
+_Parsed = TypeVar("_Parsed", "winipconfig.Ipconfig", "winadapters.Adapters", "winroutes.RoutePrint")
 EXCERPT_LINES = 50  # a pasted log file this short is a quote of the problem, not a log
 
 
@@ -457,6 +457,8 @@ class NodeView:
         arts = self.data.artifacts_of(m.HNS_NETWORK)
         if not arts:
             return None
+        from diagnose.parse import hns
+
         nets = []
         for a in arts:
             for net in hns.parse_networks(a.text()):
@@ -469,31 +471,47 @@ class NodeView:
     @cached_property
     def ipconfig(self) -> winipconfig.Ipconfig | None:
         """`ipconfig /all` of a Windows Node (the latest of several pasted snapshots); None when absent."""
-        return self._latest(m.WIN_IPCONFIG, winipconfig.parse)
+        art = self._latest(m.WIN_IPCONFIG)
+        if art is None:
+            return None
+        from diagnose.parse import winipconfig
+
+        return _sourced(winipconfig.parse(art.text()), art)
 
     @cached_property
     def net_adapters(self) -> winadapters.Adapters | None:
         """`Get-NetAdapter` of a Windows Node (the bundle's `network-adapters`); None when absent."""
-        return self._latest(m.WIN_ADAPTERS, winadapters.parse)
+        art = self._latest(m.WIN_ADAPTERS)
+        if art is None:
+            return None
+        from diagnose.parse import winadapters
+
+        return _sourced(winadapters.parse(art.text()), art)
 
     @cached_property
     def win_routes(self) -> winroutes.RoutePrint | None:
         """`route print` of a Windows Node (the bundle's `routes`); None when absent."""
-        return self._latest(m.WIN_ROUTES, winroutes.parse)
-
-    def _latest(self, kind: str, parse: Callable[[str], _Parsed]) -> _Parsed | None:
-        """The latest artifact of `kind` parsed, with its path as the source of evidence lines."""
-        arts = current(self.data.artifacts_of(kind))
-        if not arts:
+        art = self._latest(m.WIN_ROUTES)
+        if art is None:
             return None
-        parsed = parse(arts[-1].text())
-        parsed.source = arts[-1].path
-        return parsed
+        from diagnose.parse import winroutes
+
+        return _sourced(winroutes.parse(art.text()), art)
+
+    def _latest(self, kind: str) -> m.Artifact | None:
+        """The latest artifact of `kind` (of several pasted snapshots, the latest), None when absent."""
+        arts = current(self.data.artifacts_of(kind))
+        return arts[-1] if arts else None
 
     @cached_property
     def windows_host(self) -> winhost.WindowsHost | None:
         """The Windows outputs merged per adapter, with the adapters Antrea needs (uplink,
         br-int, the Node IP's); None when no Windows host output was collected."""
+        if all(o is None for o in (self.ipconfig, self.net_adapters, self.win_routes, self.hns_networks)):
+            return None  # as winhost.build would say, without importing it on a Linux Node
+        from diagnose.facts import winhost
+        from diagnose.parse import hns
+
         net = next((n for n in self.hns_networks or [] if n.name == hns.ANTREA_NETWORK), None)
         ips = self.node_ips | ({net.management_ip} if net is not None and net.management_ip else set())
         config = self.config
@@ -522,6 +540,12 @@ def snapshots(arts: list[m.Artifact]) -> list[m.Artifact]:
         return 0 if _EARLIER.search(name) else 2 if _LATER.search(name) else 1
 
     return sorted(arts, key=rank)
+
+
+def _sourced(parsed: _Parsed, art: m.Artifact) -> _Parsed:
+    """A parsed Windows output with the artifact's path as the source of its evidence lines."""
+    parsed.source = art.path
+    return parsed
 
 
 def current(arts: list[m.Artifact]) -> list[m.Artifact]:

@@ -146,6 +146,8 @@ class Missing:
 
 @dataclass
 class Finding:
+    """A diagnosed failure: the rule, its Nodes, confidence, evidence and remediation."""
+
     rule_id: str
     slug: str
     category: str

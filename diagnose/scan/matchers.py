@@ -37,6 +37,8 @@ U = TypeVar("U")
 
 @dataclass(frozen=True)
 class Pattern:
+    """A signature as a matcher takes it: its regex, its literal and an optional Hyperscan prefilter."""
+
     regex_source: str
     literal: bytes
     prefilter: str | None = None  # a cheaper superset of `regex_source` for Hyperscan (never decisive)
@@ -170,6 +172,8 @@ _SPACE_NO_NL = r"\t\x0b\x0c\r\x20"  # what `\s` matches in ASCII text, less the 
 
 @dataclass(frozen=True)
 class Expression:
+    """A pattern in the form Hyperscan compiles, and whether its matches are decisive."""
+
     expression: bytes | None  # None: nothing Hyperscan can take
     flags: int
     exact: bool  # a match of `expression` inside a plain ASCII line proves the regex matches it

@@ -48,6 +48,8 @@ _BUDGET_EVERY = 64  # regex calls between looks at the clock
 
 @dataclass
 class Hit:
+    """A log line that matched a signature, with its groups and context lines."""
+
     key: str
     line_no: int
     text: str
@@ -60,6 +62,8 @@ class Hit:
 
 @dataclass
 class ScanStats:
+    """Counts of a log's scan: bytes, lines, hits and lines left unchecked."""
+
     bytes: int = 0
     lines: int = 0
     hits: int = 0

@@ -30,6 +30,8 @@ class OvsPort:
 
 @dataclass
 class OvsBridge:
+    """An OVS bridge with its ports and settings, as OVSDB holds it."""
+
     name: str
     ports: dict[str, OvsPort] = field(default_factory=dict)
     datapath_type: str | None = None

@@ -32,6 +32,8 @@ from diagnose.scan.signature import Signature
 
 @dataclass(frozen=True)
 class Problem:
+    """A mistake (or a warning) the rule linter found in a rule."""
+
     path: str
     rule_id: str
     message: str
