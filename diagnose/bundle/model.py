@@ -7,6 +7,7 @@ timeline orders `LogEvent`s, and rules only ever see them through `diagnose.rule
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -103,8 +104,9 @@ class LogEvent:
     groups: dict[str, str] = field(default_factory=dict)  # named groups of the signature regex
     following: list[str] = field(default_factory=list)  # goroutine dump lines after an F line
     run: int | None = None  # agent run index on its Node (set by the timeline)
-    before: list[str] = field(default_factory=list)  # up to 2 lines before it in the file (context)
-    after: list[str] = field(default_factory=list)  # up to 2 lines after it
+    # up to 2 lines before/after it in the file (context; decoded when first read, see ContextLines)
+    before: Sequence[str] = field(default_factory=list)
+    after: Sequence[str] = field(default_factory=list)
 
     @property
     def time_text(self) -> str | None:

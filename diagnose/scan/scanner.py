@@ -56,8 +56,8 @@ class Hit:
     groups: dict[str, str]
     following: list[str]
     # Up to CONTEXT_LINES lines before/after the hit, for the report's evidence excerpts.
-    before: list[str] = field(default_factory=list)
-    after: list[str] = field(default_factory=list)
+    before: Sequence[str] = field(default_factory=list)
+    after: Sequence[str] = field(default_factory=list)
 
 
 @dataclass
@@ -144,17 +144,61 @@ class Kept:
         except TimeoutError:
             m = None
         groups = {k: v for k, v in m.groupdict().items() if v is not None} if m else {}
-        before = region[: max(start - 1, 0)].split(b"\n")[-CONTEXT_LINES:] if start else []
-        after = region[end + 1 :].split(b"\n")[:CONTEXT_LINES] if end < len(region) else []
         return Hit(
             self.sig.key,
             self.line_no,
             text,
             groups,
             [],
-            [_context_line(b) for b in before],
-            [_context_line(b) for b in after],
+            ContextLines(region, 0, max(start - 1, 0), True) if start else [],
+            ContextLines(region, end + 1, len(region), False) if end < len(region) else [],
         )
+
+
+class ContextLines(Sequence[str]):
+    """The context lines on one side of a kept hit, decoded when first read. Only a finding's
+    evidence shows them: decoding every kept hit's four lines when the logs are read took
+    ~1.5 KB per hit (3.7 MiB of a 200 MB bundle's peak) while its raw region, here kept
+    instead, was already paid for."""
+
+    __slots__ = ("_region", "_lo", "_hi", "_last", "_lines")
+
+    def __init__(self, region: bytes, lo: int, hi: int, last: bool):
+        # region[lo:hi] holds the lines; `last`: the CONTEXT_LINES nearest its end, else its start
+        self._region: bytes | None = region
+        self._lo, self._hi, self._last = lo, hi, last
+        self._lines: list[str] | None = None
+
+    def _decoded(self) -> list[str]:
+        if self._lines is None:
+            assert self._region is not None
+            raw = self._region[self._lo : self._hi].split(b"\n")
+            raw = raw[-CONTEXT_LINES:] if self._last else raw[:CONTEXT_LINES]
+            self._lines, self._region = [_context_line(b) for b in raw], None
+        return self._lines
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        return self._decoded()[i]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, ContextLines)):
+            return self._decoded() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like the list it stands for
+
+    def __repr__(self) -> str:
+        return repr(self._decoded())
 
 
 class HitBatch(Sequence[Kept]):
