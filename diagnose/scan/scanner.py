@@ -24,7 +24,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from operator import sub
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from diagnose.scan.matchers import Pattern, default_cache_dir, make_matcher
@@ -553,14 +552,14 @@ class _Lines:
     `_ext` holds the newline offsets between two sentinels, -1 and the chunk's length: line i
     spans [_ext[i] + 1, _ext[i + 1])."""
 
-    __slots__ = ("chunk_len", "_ext", "_count", "_chunk", "_longest")
+    __slots__ = ("chunk_len", "_ext", "_count", "_chunk", "_long")
 
     def __init__(self, chunk: bytes, size: int):
         self.chunk_len = size  # the lines end here; the bytes after it belong to the next chunk
         self._chunk = chunk
         self._ext: list[int] | None = None
         self._count: int | None = None
-        self._longest: int | None = None
+        self._long: bool | None = None
 
     @property
     def count(self) -> int:
@@ -590,12 +589,14 @@ class _Lines:
         return self._ext
 
     @property
-    def longest(self) -> int:
-        """The length of the chunk's longest line (with its newline)."""
-        if self._longest is None:
-            ext = self.ext
-            self._longest = max(map(sub, ext[1:], ext))
-        return self._longest
+    def has_long_line(self) -> bool:
+        """Whether a line of the chunk may be longer than MAX_LINE. A line that long spans a
+        whole aligned block of MAX_LINE / 2 bytes, so a newline in every such block rules it
+        out: a few `find`s instead of measuring every line."""
+        if self._long is None:
+            step, size, find = MAX_LINE // 2, self.chunk_len, self._chunk.find
+            self._long = any(find(b"\n", at, at + step) == -1 for at in range(0, size - step + 1, step))
+        return self._long
 
     def take(self, indexes: list[int]) -> list[int]:
         """`ext` at each index."""
@@ -615,7 +616,7 @@ class _Lines:
     def any_cut(self, hit_lines: list[int]) -> bool:
         """Whether one of `hit_lines` is longer than MAX_LINE: the regex, which sees only that
         much of a line, must decide it."""
-        if self.longest <= MAX_LINE:
+        if not self.has_long_line:
             return False
         bounds = self.take(hit_lines + [line + 1 for line in hit_lines])
         n = len(hit_lines)
