@@ -544,10 +544,11 @@ class _Run:
 class _Lines:
     """Where the newlines of a chunk are, found with `bytes.find`/`bytes.count` on first need.
 
-    numpy found them ~2.5x faster (~75 vs ~180 us per 256 KiB chunk of agent log, ~0.4 s per GB),
-    but importing it costs ~80-100 ms and ~13.5 MiB of resident memory in every scan with a log
-    over 1 MiB: bundles with less than ~200 MB of logs, most of them, are faster without it, and
-    the scan's peak memory stays within 64 MiB (benchmarks/README.md).
+    numpy found them twice as fast (~50 vs ~100 us per 256 KiB chunk of agent log, ~0.2 s per GB;
+    `bytes.count` alone takes ~80), but importing it costs ~80-100 ms and ~13.5 MiB of resident
+    memory in every scan with a log over 1 MiB: bundles with less than ~200 MB of logs, most of
+    them, are faster without it, and the scan's peak memory stays within 64 MiB
+    (benchmarks/README.md).
 
     `_ext` holds the newline offsets between two sentinels, -1 and the chunk's length: line i
     spans [_ext[i] + 1, _ext[i + 1])."""
@@ -608,10 +609,10 @@ class _Lines:
         return [i - 1 for i in map(partial(bisect_left, self.ext), offsets)]
 
     def start(self, line: int) -> int:
-        return int(self.ext[line]) + 1
+        return self.ext[line] + 1
 
     def end(self, line: int) -> int:
-        return int(self.ext[line + 1])
+        return self.ext[line + 1]
 
     def any_cut(self, hit_lines: list[int]) -> bool:
         """Whether one of `hit_lines` is longer than MAX_LINE: the regex, which sees only that
