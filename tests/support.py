@@ -11,6 +11,13 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLES = ROOT / "sample_bundles"
 
 
+def cache_file(directory: Path, kind: str) -> Path:
+    """The one signed cache file of `kind` ("hs", "jinja", "messages", ...) in `directory`,
+    whatever the cache format's version in its name."""
+    [path] = directory.glob(f"{kind}[0-9]*-*.bin")
+    return path
+
+
 def categories(report: dict) -> list[str]:
     return [f["category"] for f in report["findings"]]
 

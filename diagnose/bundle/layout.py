@@ -40,8 +40,10 @@ def bundle_time(parts: tuple[str, ...]) -> datetime | None:
         if match:
             ts = match["ts"]  # 20240628T185800Z, 20240628T185800+0200
             when, zone = klog.compact_time(ts[:8] + ts[9:15]), ts[15:]
-            if when is None or zone == "Z":
-                return when and when.replace(tzinfo=timezone.utc)
+            if when is None:
+                return None
+            if zone == "Z":
+                return when.replace(tzinfo=timezone.utc)
             hours, minutes = int(zone[1:3]), int(zone[3:5])
             if hours > 23 or minutes > 59:
                 return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support import cache_file
 
 from diagnose.facts import messages
 
@@ -10,23 +11,15 @@ LINE = "Failed to initialize iptables: x - will retry in 1s"
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.delenv("ANTREA_DIAGNOSE_NO_CACHE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    return tmp_path / "cache" / "antrea-diagnose"
-
-
-def cache_file(directory):
-    [path] = directory.glob("messages2-*.bin")
-    return path
+def cache(private_cache):
+    return private_cache
 
 
 def test_the_indexes_are_stored_then_restored_identical(cache, monkeypatch):
     built = messages.Catalogue.load()
     expected = {name: getattr(built, name) for name in messages._INDEXES}
     first = messages.Catalogue.load_cached()  # builds and stores
-    assert oct(cache_file(cache).stat().st_mode & 0o777) == "0o600"
+    assert oct(cache_file(cache, "messages").stat().st_mode & 0o777) == "0o600"
     monkeypatch.setattr(messages, "_rarest_word_index", lambda items: pytest.fail("built although cached"))
     restored = messages.Catalogue.load_cached()
     for name in messages._INDEXES:
@@ -38,7 +31,7 @@ def test_the_indexes_are_stored_then_restored_identical(cache, monkeypatch):
 
 def test_a_tampered_cache_is_ignored_and_the_indexes_built(cache, monkeypatch):
     messages.Catalogue.load_cached()
-    path = cache_file(cache)
+    path = cache_file(cache, "messages")
     blob = path.read_bytes()
     path.write_bytes(blob[:-40] + bytes(40))  # payload changed, MAC kept
     calls = []

@@ -60,3 +60,29 @@ def test_garbage_is_not_klog():
 def test_unterminated_quote_keeps_the_message():
     text, kv = klog.split_structured('"never closed k=v')
     assert text == '"never closed k=v' and kv == {}
+
+
+def test_compact_times_read_as_strptime_would():
+    """Klog file names and support-bundle names carry YYYYMMDDhhmmss: read without strptime
+    (its import costs memory in every scan), with the same results, offsets and bad dates too."""
+    from datetime import datetime
+
+    from diagnose.bundle.layout import bundle_time
+
+    assert klog.compact_time("20240628185717") == datetime(2024, 6, 28, 18, 57, 17)
+    assert klog.compact_time("20240230000000") is None and klog.compact_time("2024") is None
+    for ts in (
+        "20240628T185800Z",
+        "20240628T185800+0200",
+        "20240628T185800-0530",
+        "20240628T185800+2400",
+        "20240628T185800+0060",
+        "20241328T185800Z",
+        "20240628T245800Z",
+    ):
+        try:
+            expected = datetime.strptime(ts.replace("Z", "+0000"), "%Y%m%dT%H%M%S%z")
+        except ValueError:
+            expected = None
+        got = bundle_time(("support-bundles_" + ts,))
+        assert got == expected and (got is None or got.utcoffset() == expected.utcoffset()), ts

@@ -3,6 +3,7 @@ runs, renders as a fresh compile does, and a cache file signed by anyone else is
 
 import jinja2
 import pytest
+from support import cache_file
 
 from diagnose.rules import rule
 
@@ -14,13 +15,10 @@ EXPECTED = "antrea-agent failed in 3 runs: 10.96.0.1"
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """A cache directory and a key directory of this test's own, and no template of this process."""
-    monkeypatch.delenv("ANTREA_DIAGNOSE_NO_CACHE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+def cache(private_cache):
+    """A signed cache of this test's own, and no template of this process."""
     rule._template.cache_clear()
-    yield tmp_path / "cache-home" / "antrea-diagnose"
+    yield private_cache
     rule._template.cache_clear()
 
 
@@ -33,7 +31,7 @@ def no_compiling(monkeypatch):
 
 def test_a_later_run_renders_the_cached_code_without_compiling(cache, monkeypatch):
     assert rule._render(TEMPLATE, VALUES) == EXPECTED
-    assert len(list(cache.glob("jinja2-*.bin"))) == 1
+    assert cache_file(cache, "jinja").exists()
     rule._template.cache_clear()  # a new process
     no_compiling(monkeypatch)
     assert rule._render(TEMPLATE, VALUES) == EXPECTED
@@ -42,7 +40,7 @@ def test_a_later_run_renders_the_cached_code_without_compiling(cache, monkeypatc
 def test_cached_code_signed_with_another_key_is_compiled_again(cache, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "attacker-config"))
     assert rule._render(TEMPLATE, VALUES) == EXPECTED
-    [path] = cache.glob("jinja2-*.bin")
+    path = cache_file(cache, "jinja")
     forged = path.read_bytes()
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     rule._template.cache_clear()

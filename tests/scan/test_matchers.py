@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import pytest
+from support import cache_file
 
 from diagnose.diagnosis import engine as pipeline
 from diagnose.parse.klog import is_header_or_log_start
@@ -127,22 +128,17 @@ DATA = b"x\ndial tcp 10.0.0.1:443: i/o timeout\ny\n"
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """A cache directory and a key directory of this test's own; the Hyperscan engine whatever CI forces."""
-    monkeypatch.delenv("ANTREA_DIAGNOSE_NO_CACHE", raising=False)
+def cache(private_cache, monkeypatch):
+    """A signed cache of this test's own; the Hyperscan engine whatever CI forces."""
     monkeypatch.delenv("ANTREA_DIAGNOSE_ENGINE", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    return tmp_path / "cache"
-
-
-def cache_file(directory):
-    [path] = directory.glob("hs2-*.bin")
-    return path
+    return private_cache
 
 
 def test_the_compiled_database_is_cached_and_loaded_without_compiling(cache, monkeypatch):
     HyperscanMatcher(PATTERNS, cache)
-    assert oct(cache.stat().st_mode & 0o777) == "0o700" and oct(cache_file(cache).stat().st_mode & 0o777) == "0o600"
+    assert (
+        oct(cache.stat().st_mode & 0o777) == "0o700" and oct(cache_file(cache, "hs").stat().st_mode & 0o777) == "0o600"
+    )
     monkeypatch.setattr(matchers, "_compile", lambda *a: pytest.fail("compiled although a cached database exists"))
     assert candidate_lines(HyperscanMatcher(PATTERNS, cache), DATA) == {2: (36, [0])}
 
@@ -150,11 +146,11 @@ def test_the_compiled_database_is_cached_and_loaded_without_compiling(cache, mon
 def test_a_database_of_another_pattern_set_under_the_expected_name_is_not_used(cache, tmp_path, monkeypatch):
     # The attacker's cache: a valid database that never matches, written under another key.
     HyperscanMatcher(PATTERNS, cache)
-    expected = cache_file(cache)
+    expected = cache_file(cache, "hs")
     elsewhere = tmp_path / "attacker"
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "attacker-config"))
     HyperscanMatcher([Pattern(r"never matches anything", b"never")], elsewhere)
-    forged = cache_file(elsewhere).read_bytes()
+    forged = cache_file(elsewhere, "hs").read_bytes()
     # Same file name, same pattern-set hash in the header: only the MAC can tell.
     expected_key = expected.read_bytes().split(b"\n")[1]
     forged_key = forged.split(b"\n")[1]
@@ -168,12 +164,12 @@ def test_a_database_of_another_pattern_set_under_the_expected_name_is_not_used(c
     found = []
     scanner.scan(io.BytesIO(DATA), "agent-log", found.append, is_header_or_log_start)
     assert [(h.key, h.line_no, h.groups) for h in found] == [("r:timeout", 2, {"ep": "10.0.0.1:443"})]
-    assert cache_file(cache).read_bytes() != poisoned  # replaced by a database of the right set
+    assert cache_file(cache, "hs").read_bytes() != poisoned  # replaced by a database of the right set
 
 
 def test_a_corrupted_database_file_is_never_handed_to_hyperscan(cache, tmp_path):
     HyperscanMatcher(PATTERNS, cache)
-    path = cache_file(cache)
+    path = cache_file(cache, "hs")
     blob = bytearray(path.read_bytes())
     for i in range(len(blob) // 2, len(blob), 7):  # mangle the serialized database
         blob[i] ^= 0x5A
@@ -205,7 +201,7 @@ def test_a_cache_restored_from_another_machine_is_recompiled(cache, tmp_path, mo
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
 def test_a_cache_directory_others_can_write_is_not_used(cache):
-    cache.mkdir()
+    cache.mkdir(parents=True)
     os.chmod(cache, 0o777)
     assert candidate_lines(HyperscanMatcher(PATTERNS, cache), DATA) == {2: (36, [0])}
     assert list(cache.iterdir()) == []  # compiled in memory, nothing written there

@@ -42,12 +42,9 @@ def test_linear_patterns_pass(pattern):
     assert regexsafety.check(pattern) is None
 
 
-def test_an_unsafe_signature_is_searched_with_a_timeout_and_verdicts_are_kept(tmp_path, monkeypatch):
+def test_an_unsafe_signature_is_searched_with_a_timeout_and_verdicts_are_kept(private_cache, monkeypatch):
     from diagnose.scan.signature import Signature
 
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("ANTREA_DIAGNOSE_NO_CACHE", raising=False)
     monkeypatch.setattr(regexsafety, "_verdicts", {})
     evil = Signature("evil", r"(?P<cmd>ip6?tables[\w-]*) is locked", "tables")
     scanner = Scanner([("r:evil", evil)])
