@@ -80,7 +80,7 @@ from diagnose.rules.rule import (
     Step,
     unique_lines,
 )
-from diagnose.scan.signature import Signature
+from diagnose.scan.signature import Recall, Signature
 
 if TYPE_CHECKING:
     from diagnose.facts import winhost
@@ -106,6 +106,7 @@ __all__ = [
     # the contract
     "Rule",
     "Outcome",
+    "Recall",
     "Signature",
     "Step",
     "Missing",

@@ -41,7 +41,9 @@ v0.8.1/v1.0) in kubelet logs, ``kubectl get events`` and ``kubectl describe pod`
 dial error of the antrea CNI binary (``pkg/cni/client.go``). An agent-side IPAM exhaustion and
 the same in ``kubectl describe pod`` are ANT-IPAM-001's (this rule stays silent on them).
 ``CmdAdd for container succeeded`` after the failures, in the same run, proves the CNI server
-works again (the engine then reports the failures as recovered). Absent lines: the agent logs
+works again (the engine then reports the failures as recovered). The Pod of a failed container
+is named by the call's ``Received CmdAdd request`` (CNI_ARGS ``K8S_POD_NAMESPACE``/``K8S_POD_NAME``),
+recalled from the lines just before the failure rather than matched on every call. Absent lines: the agent logs
 nothing for a request it never received (the ``cni.sock`` dial errors), so those rest on the
 kubelet side only; the agent's ``Received CmdAdd request`` is logged at every level since v1.14
 but ``CmdAdd for container succeeded`` is the only success line that every version prints.
@@ -77,6 +79,7 @@ from diagnose.api import (
     Missing,
     NodeView,
     Outcome,
+    Recall,
     Rule,
     RuleEvidence,
     Signature,
@@ -85,6 +88,17 @@ from diagnose.api import (
 from diagnose.api import Finding as FindingT
 
 _AGENT = (AGENT_LOG, OTHER_CONTAINER_LOG)
+
+# `Received CmdAdd request %v` (v1.0-v1.13), `"Received CmdAdd request" request=` (v1.14+) names the
+# Pod of a container id (CNI_ARGS K8S_POD_NAMESPACE / K8S_POD_NAME). The request of a failed call is
+# logged just before its failure, so it is recalled from there rather than matched on every line
+# (a quarter of a busy agent's log).
+_REQUEST = Recall(
+    key=r'\bcontainer[= ]\\?"?(?P<key>[0-9a-f]{12,64})',
+    pattern=r"Received Cmd(?:Add|Del) request\b.*?"
+    r"K8S_POD_NAMESPACE=(?P<ns>[-a-z0-9.]{1,253});K8S_POD_NAME=(?P<pod>[-a-z0-9.]{1,253})",
+    literal="Received Cmd",
+)
 
 
 @dataclass
@@ -153,31 +167,24 @@ RULE = Rule(
             r"for container\b(?P<rest>.*)",
             " for container",
             _AGENT,
+            recall=_REQUEST,
         ),
         Signature(
             "del_failed",
             r"Failed to (?P<what>remove interfaces|delete IP addresses) for container\b(?P<rest>.*)",
             " for container",
             _AGENT,
+            recall=_REQUEST,
         ),
         Signature(
             "not_ready",
             r"Cannot process CmdAdd request for container\b(?P<rest>.*)",
             "Cannot process CmdAdd request",
             _AGENT,
+            recall=_REQUEST,
         ),
         # `CmdAdd for container %v succeeded` (v1.0-v1.13), `"CmdAdd for container succeeded"` (v1.14+).
         Signature("add_ok", r"CmdAdd for container (?:\S+ )?succeeded", "CmdAdd for container", _AGENT, role="success"),
-        # `Received CmdAdd request %v` (v1.0-v1.13), `"Received CmdAdd request" request=` (v1.14+): the
-        # request names the Pod of a container id (CNI_ARGS K8S_POD_NAMESPACE / K8S_POD_NAME).
-        Signature(
-            "request",
-            r'Received Cmd(?:Add|Del) request\b.*?container_id:\\?"(?P<cid>[0-9a-f]{12,64})\\?".*?'
-            r"K8S_POD_NAMESPACE=(?P<ns>[-a-z0-9.]{1,253});K8S_POD_NAME=(?P<pod>[-a-z0-9.]{1,253})",
-            "Received Cmd",
-            _AGENT,
-            role="context",
-        ),
         # The runtime's view in kubelet / containerd / CRI-O logs (libcni; the quotes are escaped
         # inside a structured err="...").
         Signature(
@@ -440,7 +447,6 @@ def check(ev: RuleEvidence) -> Iterator[FindingT]:
 
 
 def _agent_failures(ev: RuleEvidence) -> list[_Failure]:
-    pods = {e.groups["cid"]: f"{e.groups['ns']}/{e.groups['pod']}" for e in ev.hits("request") if e.groups.get("cid")}
     out = []
     for name, op in (("add_failed", "add"), ("del_failed", "delete"), ("not_ready", "add")):
         for e in ev.hits(name):
@@ -449,7 +455,10 @@ def _agent_failures(ev: RuleEvidence) -> list[_Failure]:
             if outcome == "ipam_exhausted":
                 continue  # ANT-IPAM-001 reads these lines and tells a full range from leaked IPs
             m = _CONTAINER.search(e.text) or _PRINTF.match(e.groups.get("rest", ""))
-            pod = (pods.get(m["id"]) or f"container {m['id'][:12]}") if m else "a container"
+            if e.groups.get("pod"):  # recalled from the call's request line
+                pod = f"{e.groups['ns']}/{e.groups['pod']}"
+            else:
+                pod = f"container {m['id'][:12]}" if m else "a container"
             out.append(_Failure(outcome, error or "network is not ready", pod, _node_of(e), "agent log", e))
     return out
 

@@ -57,7 +57,7 @@ def api_md() -> str:
         "walk-through is [writing-rules.md](writing-rules.md)).",
         "",
     ]
-    for name in ("Rule", "Outcome", "Signature", "Inputs", "Step", "Missing"):
+    for name in ("Rule", "Outcome", "Signature", "Recall", "Inputs", "Step", "Missing"):
         cls = getattr(api, name)
         lines += [
             f"## `{name}`",

@@ -93,7 +93,7 @@ class _Compiled:
     """A signature as the scanner uses it: its regex is compiled on the first line it checks
     (most signatures never see one, and compiling ~150 patterns would cost a tenth of a second)."""
 
-    __slots__ = ("key", "source", "literal", "follow", "prefilter", "risky", "_regex")
+    __slots__ = ("key", "source", "literal", "follow", "prefilter", "risky", "recall", "_regex", "_recall")
 
     def __init__(self, key: str, sig: Signature, risky: bool):
         self.key = key
@@ -102,7 +102,9 @@ class _Compiled:
         self.follow = sig.follow
         self.prefilter = sig.prefilter
         self.risky = risky  # failed the backtracking check: searched with a timeout
+        self.recall = sig.recall
         self._regex: regex.Pattern[str] | None = None
+        self._recall: tuple[regex.Pattern[bytes], bytes, regex.Pattern[str]] | None = None
 
     @property
     def regex(self) -> regex.Pattern[str]:
@@ -118,22 +120,62 @@ class _Compiled:
             return self.regex.search(text, timeout=REGEX_TIMEOUT)
         return self.regex.search(text)
 
+    def recalled(self, line: bytes, held: list[tuple[bytes, int]]) -> bytes:
+        """The line the signature's `Recall` names for a hit on `line`: the latest line that
+        contains the hit's key and the recall's literal in `held`, (bytes, end) pairs from the
+        latest to the earliest; b"" when there is none. Its regex is matched by `recall_groups`
+        when the hit is decoded."""
+        assert self.recall is not None
+        if self._recall is None:
+            import regex
+
+            recall = self.recall
+            self._recall = (regex.compile(recall.key.encode()), recall.literal.encode(), regex.compile(recall.pattern))
+        key_re, literal = self._recall[0], self._recall[1]
+        m = key_re.search(line[:MAX_LINE], timeout=REGEX_TIMEOUT)
+        if m is None:
+            return b""
+        key = m["key"]
+        for buf, end in held:
+            pos = end
+            for _ in range(_RECALL_TRIES):
+                at = buf.rfind(key, 0, pos)
+                if at == -1:
+                    break
+                start = buf.rfind(b"\n", 0, at) + 1
+                stop = buf.find(b"\n", at, end)
+                found = buf[start : stop if stop != -1 else end]
+                if literal in found:
+                    return found[:MAX_LINE]
+                pos = start
+        return b""
+
+    def recall_groups(self, raw: bytes) -> dict[str, str]:
+        """The named groups of the recall's pattern in a recalled line ({} when it does not match)."""
+        assert self._recall is not None
+        try:
+            m = self._recall[2].search(_decode_line(raw), timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            return {}
+        return {k: v for k, v in m.groupdict().items() if v is not None} if m else {}
+
 
 class Kept:
     """A hit as raw bytes: its line and the context lines around it, decoded and matched for
     its fields only when `hit()` is asked (for the hits a sink keeps as evidence)."""
 
-    __slots__ = ("sig", "line_no", "region", "start", "end")
+    __slots__ = ("sig", "line_no", "region", "start", "end", "recalled")
 
-    def __init__(self, sig: _Compiled, line_no: int, region: bytes, start: int, end: int):
+    def __init__(self, sig: _Compiled, line_no: int, region: bytes, start: int, end: int, recalled: bytes = b""):
         self.sig, self.line_no, self.region, self.start, self.end = sig, line_no, region, start, end
+        self.recalled = recalled  # the earlier line the signature's Recall found, raw
 
     @property
     def key(self) -> str:
         return self.sig.key
 
     def size(self) -> int:
-        return len(self.region) + _KEPT_OVERHEAD
+        return len(self.region) + len(self.recalled) + _KEPT_OVERHEAD
 
     def hit(self) -> Hit:
         region, start, end = self.region, self.start, self.end
@@ -143,6 +185,8 @@ class Kept:
         except TimeoutError:
             m = None
         groups = {k: v for k, v in m.groupdict().items() if v is not None} if m else {}
+        if self.recalled:
+            groups = {**self.sig.recall_groups(self.recalled), **groups}
         return Hit(
             self.sig.key,
             self.line_no,
@@ -205,11 +249,20 @@ class HitBatch(Sequence[Kept]):
     indexed. A sink that keeps the first and last few hits of a signature (most of a busy log's
     hits are neither) costs the scanner a count for the others."""
 
-    __slots__ = ("_lines", "_chunk", "_sig", "_hit_lines", "_line_base")
+    __slots__ = ("_lines", "_chunk", "_sig", "_hit_lines", "_line_base", "_before")
 
-    def __init__(self, lines: _Lines, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int):
+    def __init__(
+        self,
+        lines: _Lines,
+        chunk: bytes,
+        sig: _Compiled,
+        hit_lines: list[int],
+        line_base: int,
+        before: tuple[bytes, int] | None = None,
+    ):
         self._lines, self._chunk, self._sig = lines, chunk, sig
         self._hit_lines, self._line_base = hit_lines, line_base
+        self._before = before  # the previous chunk and its size, for a signature's Recall
 
     def __len__(self) -> int:
         return len(self._hit_lines)
@@ -223,14 +276,15 @@ class HitBatch(Sequence[Kept]):
     @overload
     def __getitem__(self, i: slice) -> list[Kept]: ...
     def __getitem__(self, i: int | slice) -> Kept | list[Kept]:
-        if isinstance(i, slice):
-            return self._lines.kept(self._chunk, self._sig, self._hit_lines[i], self._line_base)
-        return self._lines.kept(self._chunk, self._sig, [self._hit_lines[i]], self._line_base)[0]
+        lines = self._hit_lines[i] if isinstance(i, slice) else [self._hit_lines[i]]
+        kept = self._lines.kept(self._chunk, self._sig, lines, self._line_base, self._before)
+        return kept if isinstance(i, slice) else kept[0]
 
     def __iter__(self) -> Iterator[Kept]:
         return iter(self[:])
 
 
+_RECALL_TRIES = 8  # lines holding a hit's key that a Recall looks at before giving up
 _KEPT_OVERHEAD = 120  # the object and the bytes header around a kept hit's region
 _REGION_MAX = 16 * 1024  # a larger context region is rebuilt from cut lines
 
@@ -390,6 +444,8 @@ class _Run:
         self.n_sigs = len(sigs)
         self.stats = ScanStats()
         self.line_base = 0  # lines before the current chunk
+        self.recalls = any(s.recall is not None for s in sigs)
+        self.before: tuple[bytes, int] | None = None  # the previous chunk and its size, when a Recall needs it
         self.pending: list[tuple[Hit, int]] = []  # hits still collecting continuation lines
         self._clock = 0.0
         self.regex_time = 0.0
@@ -413,6 +469,8 @@ class _Run:
             if ids:
                 self._matches(chunk, lines, ids, ends)
         self.line_base += lines.count
+        if self.recalls:
+            self.before = (chunk, size)
 
     def _matches(self, chunk: bytes, lines: _Lines, ids: list[int], ends: list[int]) -> None:
         n_sigs = self.n_sigs
@@ -442,7 +500,8 @@ class _Run:
             if sig.follow:
                 self._follow_hits(chunk, lines, sig, hit_lines)
             else:
-                self.sink.add(sig.key, HitBatch(lines, chunk, sig, hit_lines, line_base))
+                before = self.before if sig.recall is not None else None
+                self.sink.add(sig.key, HitBatch(lines, chunk, sig, hit_lines, line_base, before))
         if heads and self.mine is not None:
             self._mine(chunk, lines, heads, by_sig)
 
@@ -484,7 +543,8 @@ class _Run:
 
     def _follow_hits(self, chunk: bytes, lines: _Lines, sig: _Compiled, hit_lines: list[int]) -> None:
         done: list[Kept | Hit] = []
-        for line, kept in zip(hit_lines, HitBatch(lines, chunk, sig, hit_lines, self.line_base), strict=True):
+        batch = HitBatch(lines, chunk, sig, hit_lines, self.line_base, self.before if sig.recall else None)
+        for line, kept in zip(hit_lines, batch, strict=True):
             hit = kept.hit()
             following, open_ended = _following(
                 chunk, lines.chunk_len, lines.end(line), sig.follow, self.is_record_start
@@ -623,9 +683,12 @@ class _Lines:
         n = len(hit_lines)
         return any(bounds[n + k] - bounds[k] - 1 > MAX_LINE for k in range(n))
 
-    def kept(self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int) -> list[Kept]:
+    def kept(
+        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, before: tuple[bytes, int] | None
+    ) -> list[Kept]:
         """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk
-        only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk."""
+        only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk.
+        A signature's Recall looks back in this chunk and the one `before` it."""
         last_line = self.count - 1
         firsts = [line - CONTEXT_LINES if line > CONTEXT_LINES else 0 for line in hit_lines]
         lasts = [line + CONTEXT_LINES if line + CONTEXT_LINES < last_line else last_line for line in hit_lines]
@@ -637,9 +700,12 @@ class _Lines:
             lo, hi = bounds[k] + 1, bounds[n + k]
             start, end = bounds[2 * n + k] + 1, bounds[3 * n + k]
             if hi - lo <= _REGION_MAX:
-                out.append(Kept(sig, line_base + line + 1, chunk[lo:hi], start - lo, end - lo))
+                kept = Kept(sig, line_base + line + 1, chunk[lo:hi], start - lo, end - lo)
             else:
-                out.append(self._long_region(chunk, sig, line, firsts[k], lasts[k], line_base))
+                kept = self._long_region(chunk, sig, line, firsts[k], lasts[k], line_base)
+            if sig.recall is not None:
+                kept.recalled = sig.recalled(chunk[start:end], [(chunk, start), *([before] if before else [])])
+            out.append(kept)
         return out
 
     def _long_region(self, chunk: bytes, sig: _Compiled, line: int, first: int, last: int, line_base: int) -> Kept:

@@ -29,3 +29,21 @@ class Signature:
     # (diagnose.facts.outcome): "failure" (the default), "success" (the subsystem works again,
     # e.g. `Started watch for`), or "context" (a step on the way, e.g. `Renaming interface`).
     role: str = "failure"  # what a hit means when judging if a failure lasted: failure, success, context
+    # Found near each hit instead of matching every such line of a busy log (see Recall).
+    recall: Recall | None = None  # an earlier line that completes each hit, e.g. the request naming its Pod
+
+
+@dataclass(frozen=True)
+class Recall:
+    """The latest line before a hit, among the bytes the scanner still holds (the hit's chunk and
+    the one before it: at least 256 KiB), that contains the hit's `key` and matches `pattern`.
+    Its named groups join the hit's (the hit's own win on a clash); when no such line is close
+    enough the hit simply lacks them.
+
+    A busy agent logs a request line for every CNI call, a quarter of its lines: matching them
+    all to name the few that failed cost a third of Hyperscan's time and a Python call per line.
+    """
+
+    key: str  # regex searched in the hit line; its group `key` is what the earlier line contains
+    pattern: str  # regex the earlier line must match (searched in the whole raw line)
+    literal: str  # a string every recalled line contains (checked before the regex)

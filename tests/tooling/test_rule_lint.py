@@ -197,6 +197,29 @@ BROKEN = [
         lambda s: s + "\n\ndef check(ev):\n    yield RULE.finding(nodes=[], confidence=1, values={'err': ''})\n",
         "reports 1 finding(s) on a bundle with no evidence",
     ),
+    (
+        "recall-without-key-group",
+        lambda s: s.replace(
+            '"sample failure: "),', '"sample failure: ", recall=Recall(r"id=(\\w+)", r"started \\w+", "started")),'
+        ).replace("import Rule,", "import Recall, Rule,"),
+        "recall: key has no group named 'key'",
+    ),
+    (
+        "recall-literal-not-required",
+        lambda s: s.replace(
+            '"sample failure: "),',
+            '"sample failure: ", recall=Recall(r"id=(?P<key>\\w+)", r"(?:began|started) \\w+", "started")),',
+        ).replace("import Rule,", "import Recall, Rule,"),
+        "recall: literal 'started' is not in every line",
+    ),
+    (
+        "recall-backtracking",
+        lambda s: s.replace(
+            '"sample failure: "),',
+            '"sample failure: ", recall=Recall(r"id=(?P<key>(?:\\w+\\s?)+)\\.", r"started \\w+", "started")),',
+        ).replace("import Rule,", "import Recall, Rule,"),
+        "recall: nests unbounded repeats",
+    ),
     ("import-error", lambda s: s.replace("from diagnose.api import", "from diagnose.nosuch import"), "failed to load"),
     ("no-rule", lambda s: s.replace("RULE = Rule(", "OTHER = Rule("), "must define RULE"),
     ("no-check", lambda s: s.replace("def check(ev):", "def verify(ev):"), "must define RULE"),

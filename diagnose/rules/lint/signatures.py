@@ -15,7 +15,7 @@ from diagnose.bundle import model
 from diagnose.rules.rule import Rule
 from diagnose.scan import regexsafety
 from diagnose.scan.regexsafety import examples
-from diagnose.scan.signature import Signature
+from diagnose.scan.signature import Recall, Signature
 
 SLOW = 0.05  # seconds a signature may take on one adversarial 100 KB line
 ADVERSARIAL_BYTES = 100_000
@@ -60,6 +60,34 @@ def signature_problems(sig: Signature) -> list[str]:
     if literal_ok:
         out += engine_problems(sig, compiled, samples)
     out += backtracking_problems(compiled, samples, sig.literal)
+    if sig.recall is not None:
+        out += [f"recall: {p}" for p in recall_problems(sig.recall)]
+    return out
+
+
+def recall_problems(recall: Recall) -> list[str]:
+    """A Recall's key regex has a `key` group, and its pattern, like a signature's, compiles, holds
+    its literal in every line it matches and stays fast on adversarial lines."""
+    out = []
+    compiled: dict[str, regex.Pattern[str]] = {}
+    for what, pattern in (("key", recall.key), ("pattern", recall.pattern)):
+        try:
+            compiled[what] = regex.compile(pattern)
+        except regex.error as e:
+            out.append(f"{what} does not compile with the regex module: {e}")
+    if out:
+        return out
+    if "key" not in compiled["key"].groupindex:
+        out.append("key has no group named 'key': the text an earlier line must contain")
+    if not recall.literal:
+        out.append("has no literal: the recalled line is told by it before its regex runs")
+        return out
+    for what, literal in (("key", ""), ("pattern", recall.literal)):
+        samples = [s for s in examples(compiled[what].pattern) if compiled[what].search(s)]
+        lacking = [s for s in samples if literal not in s]
+        if lacking:
+            out.append(f"literal {literal!r} is not in every line the pattern matches, e.g. {_short(lacking[0])!r}")
+        out += backtracking_problems(compiled[what], samples, literal)
     return out
 
 
