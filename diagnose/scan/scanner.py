@@ -249,7 +249,7 @@ class HitBatch(Sequence[Kept]):
     indexed. A sink that keeps the first and last few hits of a signature (most of a busy log's
     hits are neither) costs the scanner a count for the others."""
 
-    __slots__ = ("_lines", "_chunk", "_sig", "_hit_lines", "_line_base", "_before")
+    __slots__ = ("_lines", "_chunk", "_sig", "_hit_lines", "_line_base", "_lookback")
 
     def __init__(
         self,
@@ -258,11 +258,11 @@ class HitBatch(Sequence[Kept]):
         sig: _Compiled,
         hit_lines: list[int],
         line_base: int,
-        before: tuple[bytes, int] | None = None,
+        lookback: _Lookback | None = None,
     ):
         self._lines, self._chunk, self._sig = lines, chunk, sig
         self._hit_lines, self._line_base = hit_lines, line_base
-        self._before = before  # the previous chunk and its size, for a signature's Recall
+        self._lookback = lookback  # for a signature's Recall
 
     def __len__(self) -> int:
         return len(self._hit_lines)
@@ -277,7 +277,7 @@ class HitBatch(Sequence[Kept]):
     def __getitem__(self, i: slice) -> list[Kept]: ...
     def __getitem__(self, i: int | slice) -> Kept | list[Kept]:
         lines = self._hit_lines[i] if isinstance(i, slice) else [self._hit_lines[i]]
-        kept = self._lines.kept(self._chunk, self._sig, lines, self._line_base, self._before)
+        kept = self._lines.kept(self._chunk, self._sig, lines, self._line_base, self._lookback)
         return kept if isinstance(i, slice) else kept[0]
 
     def __iter__(self) -> Iterator[Kept]:
@@ -285,6 +285,31 @@ class HitBatch(Sequence[Kept]):
 
 
 _RECALL_TRIES = 8  # lines holding a hit's key that a Recall looks at before giving up
+_RECALL_MISSES = 64  # a signature's Recalls that found nothing in a row before a log's others are skipped
+
+
+class _Lookback:
+    """Where the Recalls of one chunk's hits look: the chunk itself up to the hit, then the chunk
+    `before` it. A log whose hits of a signature keep recalling nothing (one without such lines:
+    an agent too old to log them at its verbosity, a paste of the failures alone) stops being
+    searched for them after _RECALL_MISSES misses in a row, since each costs a search of up to two
+    chunks; `misses` is shared by the run's chunks."""
+
+    __slots__ = ("before", "misses")
+
+    def __init__(self, before: tuple[bytes, int] | None, misses: dict[str, int]):
+        self.before, self.misses = before, misses
+
+    def find(self, sig: _Compiled, chunk: bytes, start: int, end: int) -> bytes:
+        """The line recalled for the hit on chunk[start:end], or b""."""
+        missed = self.misses.get(sig.key, 0)
+        if missed >= _RECALL_MISSES:
+            return b""
+        found = sig.recalled(chunk[start:end], [(chunk, start), *([self.before] if self.before else [])])
+        self.misses[sig.key] = 0 if found else missed + 1
+        return found
+
+
 _KEPT_OVERHEAD = 120  # the object and the bytes header around a kept hit's region
 _REGION_MAX = 16 * 1024  # a larger context region is rebuilt from cut lines
 
@@ -446,6 +471,8 @@ class _Run:
         self.line_base = 0  # lines before the current chunk
         self.recalls = any(s.recall is not None for s in sigs)
         self.before: tuple[bytes, int] | None = None  # the previous chunk and its size, when a Recall needs it
+        self.lookback: _Lookback | None = None  # for the current chunk's Recalls
+        self.recall_misses: dict[str, int] = {}
         self.pending: list[tuple[Hit, int]] = []  # hits still collecting continuation lines
         self._clock = 0.0
         self.regex_time = 0.0
@@ -458,6 +485,8 @@ class _Run:
 
     def chunk(self, chunk: bytes, size: int) -> None:
         """Scan chunk[:size] (whole lines; what follows is the start of the next chunk)."""
+        if self.recalls:
+            self.lookback = _Lookback(self.before, self.recall_misses)
         if self.pending:
             self._continue(chunk, size)
         lines = _Lines(chunk, size)
@@ -500,8 +529,8 @@ class _Run:
             if sig.follow:
                 self._follow_hits(chunk, lines, sig, hit_lines)
             else:
-                before = self.before if sig.recall is not None else None
-                self.sink.add(sig.key, HitBatch(lines, chunk, sig, hit_lines, line_base, before))
+                lookback = self.lookback if sig.recall is not None else None
+                self.sink.add(sig.key, HitBatch(lines, chunk, sig, hit_lines, line_base, lookback))
         if heads and self.mine is not None:
             self._mine(chunk, lines, heads, by_sig)
 
@@ -543,7 +572,7 @@ class _Run:
 
     def _follow_hits(self, chunk: bytes, lines: _Lines, sig: _Compiled, hit_lines: list[int]) -> None:
         done: list[Kept | Hit] = []
-        batch = HitBatch(lines, chunk, sig, hit_lines, self.line_base, self.before if sig.recall else None)
+        batch = HitBatch(lines, chunk, sig, hit_lines, self.line_base, self.lookback if sig.recall else None)
         for line, kept in zip(hit_lines, batch, strict=True):
             hit = kept.hit()
             following, open_ended = _following(
@@ -684,11 +713,11 @@ class _Lines:
         return any(bounds[n + k] - bounds[k] - 1 > MAX_LINE for k in range(n))
 
     def kept(
-        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, before: tuple[bytes, int] | None
+        self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, lookback: _Lookback | None
     ) -> list[Kept]:
         """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk
         only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk.
-        A signature's Recall looks back in this chunk and the one `before` it."""
+        A signature's Recall looks back as far as `lookback` holds."""
         last_line = self.count - 1
         firsts = [line - CONTEXT_LINES if line > CONTEXT_LINES else 0 for line in hit_lines]
         lasts = [line + CONTEXT_LINES if line + CONTEXT_LINES < last_line else last_line for line in hit_lines]
@@ -703,8 +732,8 @@ class _Lines:
                 kept = Kept(sig, line_base + line + 1, chunk[lo:hi], start - lo, end - lo)
             else:
                 kept = self._long_region(chunk, sig, line, firsts[k], lasts[k], line_base)
-            if sig.recall is not None:
-                kept.recalled = sig.recalled(chunk[start:end], [(chunk, start), *([before] if before else [])])
+            if lookback is not None:
+                kept.recalled = lookback.find(sig, chunk, start, end)
             out.append(kept)
         return out
 

@@ -95,3 +95,21 @@ def test_hits_kept_later_by_the_node_windows_recall_from_the_chunks_they_were_fo
     data = b"".join(request(f"{i:064x}", f"pod-{i}") + one_chunk + failure(f"{i:064x}") for i in range(1, 4))
     Scanner(SIGS, engine="stdlib").scan(io.BytesIO(data), "agent-log", log, is_header_or_log_start)
     assert [h.groups.get("pod") for h in log] == ["pod-1", "pod-2", "pod-3"]
+
+
+def test_a_log_whose_hits_keep_recalling_nothing_stops_being_searched():
+    """Each miss searches up to two chunks: after 64 in a row (a log without the earlier lines,
+    e.g. a paste of the failures alone) the log's later hits of the signature are not searched;
+    a recall that finds its line starts the count again."""
+    ids = iter(f"{i:064x}" for i in range(1, 1000))
+
+    def misses(n: int) -> bytes:
+        return b"".join(failure(next(ids)) for _ in range(n))
+
+    def found(pod: str) -> bytes:
+        cid = next(ids)
+        return request(cid, pod) + failure(cid)
+
+    hits = scan(misses(63) + found("after-63") + misses(64) + found("after-64"), "stdlib")
+    pods = [h.groups["pod"] for h in hits if "pod" in h.groups]
+    assert pods == ["after-63"]
