@@ -184,7 +184,14 @@ RULE = Rule(
             recall=_REQUEST,
         ),
         # `CmdAdd for container %v succeeded` (v1.0-v1.13), `"CmdAdd for container succeeded"` (v1.14+).
-        Signature("add_ok", r"CmdAdd for container (?:\S+ )?succeeded", "CmdAdd for container", _AGENT, role="success"),
+        Signature(
+            "add_ok",
+            r"CmdAdd for container (?:\S+ )?succeeded",
+            "CmdAdd for container",
+            _AGENT,
+            role="success",
+            busy=True,
+        ),
         # The runtime's view in kubelet / containerd / CRI-O logs (libcni; the quotes are escaped
         # inside a structured err="...").
         Signature(

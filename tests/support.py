@@ -6,6 +6,8 @@ import io
 import tarfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLES = ROOT / "sample_bundles"
@@ -40,3 +42,15 @@ def tar_bytes(files: dict[str, bytes]) -> bytes:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
+
+
+def has_hyperscan() -> bool:
+    try:
+        import hyperscan  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# Both scan engines, as a parametrize list: the stdlib one everywhere, Hyperscan where it installs.
+ENGINES = ["stdlib", pytest.param("hyperscan", marks=pytest.mark.skipif(not has_hyperscan(), reason="no hyperscan"))]

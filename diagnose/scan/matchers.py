@@ -43,6 +43,7 @@ class Pattern:
     literal: bytes
     prefilter: str | None = None  # a cheaper superset of `regex_source` for Hyperscan (never decisive)
     header: bool = False  # a catch-all line head (bytes semantics): its own events decide, in both engines
+    single: bool = False  # one event per chunk is enough: the scanner finds a busy signature's lines itself
 
 
 class ChunkFindMatcher:
@@ -54,6 +55,7 @@ class ChunkFindMatcher:
     def __init__(self, patterns: Sequence[Pattern], only: set[int] | None = None):
         keep = range(len(patterns)) if only is None else sorted(only)
         self._literals = [(i, patterns[i].literal) for i in keep if patterns[i].literal]
+        self._single = {i for i in keep if patterns[i].single}
         # A line head is searched as written (`^` is cheaper for `re` than the prefilter's `\n`).
         self._scans = [
             (
@@ -80,7 +82,7 @@ class ChunkFindMatcher:
                 ids.append(index)
                 ends.append(pos + len(literal))
                 line_end = chunk.find(b"\n", pos)
-                if line_end == -1:
+                if line_end == -1 or index in self._single:
                     break
                 pos = chunk.find(literal, line_end)  # one event per line is enough
         for index, pattern in self._scans:
@@ -187,6 +189,8 @@ def hyperscan_expression(p: Pattern) -> Expression:
     import hyperscan
 
     flags = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_ALLOWEMPTY
+    if p.single:
+        flags |= hyperscan.HS_FLAG_SINGLEMATCH
     source = p.prefilter or p.regex_source
     exact = p.prefilter is None
     m = _INLINE_FLAGS.match(source)
@@ -444,7 +448,7 @@ def _database(hyperscan, patterns: Sequence[Pattern], cache_dir: Path | None) ->
     set_key = hashlib.sha256(
         repr(
             (
-                [(p.regex_source, p.literal, p.prefilter, p.header) for p in patterns],
+                [(p.regex_source, p.literal, p.prefilter, p.header, p.single) for p in patterns],
                 _TRANSLATION,
                 getattr(hyperscan, "__version__", ""),
                 platform.machine(),

@@ -93,7 +93,7 @@ class _Compiled:
     """A signature as the scanner uses it: its regex is compiled on the first line it checks
     (most signatures never see one, and compiling ~150 patterns would cost a tenth of a second)."""
 
-    __slots__ = ("key", "source", "literal", "follow", "prefilter", "risky", "recall", "_regex", "_recall")
+    __slots__ = ("key", "source", "literal", "follow", "prefilter", "risky", "recall", "busy", "_regex", "_recall")
 
     def __init__(self, key: str, sig: Signature, risky: bool):
         self.key = key
@@ -103,6 +103,7 @@ class _Compiled:
         self.prefilter = sig.prefilter
         self.risky = risky  # failed the backtracking check: searched with a timeout
         self.recall = sig.recall
+        self.busy = sig.busy
         self._regex: regex.Pattern[str] | None = None
         self._recall: tuple[regex.Pattern[bytes], bytes, regex.Pattern[str]] | None = None
 
@@ -284,6 +285,7 @@ class HitBatch(Sequence[Kept]):
         return iter(self[:])
 
 
+_BUSY_TRIES = 8  # candidate lines (holding the literal) a busy signature's search checks from each end
 _RECALL_TRIES = 8  # lines holding a hit's key that a Recall looks at before giving up
 _RECALL_MISSES = 64  # a signature's Recalls that found nothing in a row before a log's others are skipped
 
@@ -381,7 +383,7 @@ class Scanner:
         if kind not in self._matchers:
             sigs = self._by_kind.get(kind, [])
             heads = self._heads.get(kind, [])
-            patterns = [Pattern(s.source, s.literal, s.prefilter) for s in sigs]
+            patterns = [Pattern(s.source, s.literal, s.prefilter, single=s.busy) for s in sigs]
             patterns += [Pattern(h.pattern, b"", h.prefilter, header=True) for h in heads]
             self._matchers[kind] = make_matcher(patterns, self.engine, default_cache_dir()) if patterns else None
         return self._matchers[kind]
@@ -519,6 +521,12 @@ class _Run:
         line_base = self.line_base
         for index in sorted(by_sig):
             sig, hit_lines = self.sigs[index], by_sig[index]
+            if sig.busy:
+                busy = self._busy_hits(chunk, lines, sig)
+                if busy:
+                    self.stats.hits += len(busy)
+                    self.sink.add(sig.key, busy)
+                continue
             hit_lines.sort()
             # The match decides a plain line; the regex decides the rest (and a line it sees cut).
             if not (plain and self.decisive[index] and not lines.any_cut(hit_lines)):
@@ -559,6 +567,44 @@ class _Run:
                 return out
         self._spent()
         return out
+
+    def _busy_hits(self, chunk: bytes, lines: _Lines, sig: _Compiled) -> list[Kept]:
+        """The first and the last line of the chunk that a busy signature matches (the matcher
+        reported one event for the chunk): a literal search from each end, each candidate
+        checked by the regex."""
+        size, literal = lines.chunk_len, sig.literal
+        found: list[tuple[int, int]] = []
+        pos = 0
+        for _ in range(_BUSY_TRIES):  # the first line, forward
+            at = chunk.find(literal, pos, size)
+            if at == -1:
+                break
+            start, end = lines.around(at)
+            if self._confirms(chunk, lines, start, end, sig):
+                found.append((start, end))
+                break
+            pos = end + 1
+        if not found:
+            return []
+        pos = size
+        for _ in range(_BUSY_TRIES):  # the last line, backward, after the first
+            at = chunk.rfind(literal, found[0][1], pos)
+            if at == -1:
+                break
+            start, end = lines.around(at)
+            if self._confirms(chunk, lines, start, end, sig):
+                found.append((start, end))
+                break
+            pos = start
+        base = self.line_base + 1
+        return [lines.kept_at(chunk, sig, start, end, base) for start, end in found]
+
+    def _confirms(self, chunk: bytes, lines: _Lines, start: int, end: int, sig: _Compiled) -> bool:
+        try:
+            return sig.search(_decode_line(chunk[start:end])) is not None
+        except TimeoutError:
+            self.stats.skip(self.line_base + lines.line_of(start) + 1, sig.key)
+            return False
 
     def _spent(self) -> bool:
         """Charge the regex time since the last look at the clock; True once the file's budget
@@ -642,26 +688,28 @@ class _Lines:
     `_ext` holds the newline offsets between two sentinels, -1 and the chunk's length: line i
     spans [_ext[i] + 1, _ext[i + 1])."""
 
-    __slots__ = ("chunk_len", "_ext", "_count", "_chunk", "_long")
+    __slots__ = ("chunk_len", "_ext", "_newlines", "_chunk", "_long")
 
     def __init__(self, chunk: bytes, size: int):
         self.chunk_len = size  # the lines end here; the bytes after it belong to the next chunk
         self._chunk = chunk
         self._ext: list[int] | None = None
-        self._count: int | None = None
+        self._newlines: int | None = None
         self._long: bool | None = None
 
     @property
     def count(self) -> int:
         """Lines in the chunk (its last one may lack its newline: only the stream's last chunk)."""
-        if self._count is None:
-            size = self.chunk_len
-            if self._ext is not None:
-                n = len(self._ext) - 2
-            else:
-                n = self._chunk.count(b"\n", 0, size)
-            self._count = n + (0 if not size or self._chunk[size - 1] == 10 else 1)
-        return self._count
+        size = self.chunk_len
+        return self.newlines + (0 if not size or self._chunk[size - 1] == 10 else 1)
+
+    @property
+    def newlines(self) -> int:
+        if self._newlines is None:
+            self._newlines = (
+                len(self._ext) - 2 if self._ext is not None else self._chunk.count(b"\n", 0, self.chunk_len)
+            )
+        return self._newlines
 
     @property
     def ext(self) -> list[int]:
@@ -699,6 +747,34 @@ class _Lines:
 
     def start(self, line: int) -> int:
         return self.ext[line] + 1
+
+    def around(self, at: int) -> tuple[int, int]:
+        """The start and end of the line holding offset `at`, found around it (no newline table)."""
+        end = self._chunk.find(b"\n", at, self.chunk_len)
+        return self._chunk.rfind(b"\n", 0, at) + 1, self.chunk_len if end == -1 else end
+
+    def line_of(self, offset: int) -> int:
+        """The line (0-based in the chunk) that starts at or holds `offset`: newlines counted from
+        the nearer end of the chunk, unless the newline table is already there."""
+        if self._ext is not None:
+            return bisect_left(self._ext, offset) - 1
+        if offset < self.chunk_len // 2:
+            return self._chunk.count(b"\n", 0, offset)
+        return self.newlines - self._chunk.count(b"\n", offset, self.chunk_len)
+
+    def kept_at(self, chunk: bytes, sig: _Compiled, start: int, end: int, line_base: int) -> Kept:
+        """A hit on the line chunk[start:end] with up to CONTEXT_LINES lines around it, found
+        around it: no newline table is built for a chunk whose only hits are busy ones."""
+        lo, hi = start, end
+        for _ in range(CONTEXT_LINES):
+            if lo > 0:
+                lo = chunk.rfind(b"\n", 0, lo - 1) + 1
+            if hi + 1 < self.chunk_len:  # a line follows
+                nxt = chunk.find(b"\n", hi + 1, self.chunk_len)
+                hi = self.chunk_len if nxt == -1 else nxt
+        if hi - lo > _REGION_MAX:
+            lo, hi = start, min(end, start + MAX_LINE)
+        return Kept(sig, line_base + self.line_of(start), chunk[lo:hi], start - lo, min(end, hi) - lo)
 
     def end(self, line: int) -> int:
         return self.ext[line + 1]

@@ -31,6 +31,9 @@ class Signature:
     role: str = "failure"  # what a hit means when judging if a failure lasted: failure, success, context
     # Found near each hit instead of matching every such line of a busy log (see Recall).
     recall: Recall | None = None  # an earlier line that completes each hit, e.g. the request naming its Pod
+    # A line of normal activity, logged on every call (e.g. a CNI call's success): only when it
+    # last occurred matters, and matching every one would cost a busy log a Python call per line.
+    busy: bool = False  # keep only the first and last matching line of each 256 KiB chunk (and count only those)
 
 
 @dataclass(frozen=True)

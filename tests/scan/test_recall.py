@@ -4,6 +4,7 @@ the one before), its groups join the hit's, and nothing is made up when it is mi
 import io
 
 import pytest
+from support import ENGINES
 
 from diagnose.bundle.reader import HitBuffer
 from diagnose.parse.klog import is_header_or_log_start
@@ -31,17 +32,6 @@ def scan(data: bytes, engine: str) -> list:
     hits: list = []
     Scanner(SIGS, engine=engine).scan(io.BytesIO(data), "agent-log", hits.append, is_header_or_log_start)
     return hits
-
-
-def _has_hyperscan() -> bool:
-    try:
-        import hyperscan  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-ENGINES = ["stdlib", pytest.param("hyperscan", marks=pytest.mark.skipif(not _has_hyperscan(), reason="no hyperscan"))]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

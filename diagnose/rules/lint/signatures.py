@@ -30,6 +30,10 @@ def signature_problems(sig: Signature) -> list[str]:
         out.append(f"kinds must be log kinds ({', '.join(sorted(model.LOG_KINDS))}), got {', '.join(sig.kinds)}")
     if not isinstance(sig.follow, int) or not 0 <= sig.follow <= 200:
         out.append("follow must be 0..200 continuation lines")
+    if sig.busy and sig.role == "failure":
+        out.append("busy is for lines of normal activity (role success or context): a failure's every line counts")
+    if sig.busy and (sig.follow or sig.recall):
+        out.append("a busy signature keeps two lines a chunk: it takes no follow or recall")
     if not sig.literal:
         out.append("has no literal: every signature needs a string that occurs in each line it matches")
     elif "\n" in sig.literal or "\r" in sig.literal:
