@@ -197,7 +197,11 @@ BROKEN = [
         lambda s: s + "\n\ndef check(ev):\n    yield RULE.finding(nodes=[], confidence=1, values={'err': ''})\n",
         "reports 1 finding(s) on a bundle with no evidence",
     ),
-    ("busy-failure", lambda s: s.replace('"sample failure: "),', '"sample failure: ", busy=True),'), "busy is for lines"),
+    (
+        "busy-failure",
+        lambda s: s.replace('"sample failure: "),', '"sample failure: ", busy=True),'),
+        "busy is for lines",
+    ),
     (
         "recall-without-key-group",
         lambda s: s.replace(
