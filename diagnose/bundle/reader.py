@@ -194,10 +194,12 @@ class LogHits:
 
     def defer(self, key: str, hits: Sequence) -> None:
         """Hold a batch for `last` until the end of the next chunk. A later batch of `keep`
-        hits or more pushes it out unbuilt; a smaller one lets its latest hits in first."""
+        hits or more pushes it out unbuilt; a smaller one, of n hits, lets in first only the
+        latest `keep` - n of it: the later batch's n are newer, so no others can stay in `last`."""
         earlier = self._deferred.get(key)
-        if earlier is not None and len(hits) < self.buffer.keep:
-            self._take_latest(key, earlier[0])
+        keep = self.buffer.keep
+        if earlier is not None and len(hits) < keep:
+            self._take_latest(key, earlier[0], keep - len(hits))
         self._deferred[key] = (hits, self._chunks)
 
     def chunk_done(self) -> None:
@@ -215,9 +217,9 @@ class LogHits:
         for key, (hits, _) in deferred.items():
             self._take_latest(key, hits)
 
-    def _take_latest(self, key: str, hits: Sequence) -> None:
-        """A held batch into the windows: only its latest `keep` can outlast the others."""
-        self.buffer.take(self, key, hits[-self.buffer.keep :])
+    def _take_latest(self, key: str, hits: Sequence, room: int | None = None) -> None:
+        """A held batch into the windows: only its latest `keep` (or `room`) can outlast the others."""
+        self.buffer.take(self, key, hits[-(room or self.buffer.keep) :])
 
     def __iter__(self) -> Iterator[Hit]:
         return self.buffer.hits_of(self)
