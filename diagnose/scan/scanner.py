@@ -505,14 +505,12 @@ class _Run:
 
     def _matches(self, chunk: bytes, lines: _Lines, ids: list[int], ends: list[int]) -> None:
         n_sigs = self.n_sigs
-        by_sig: dict[int, list[int]] = {}  # signature -> its lines (0-based in the chunk)
+        # signature -> its lines (0-based in the chunk; a line matched twice is there twice)
+        by_sig: dict[int, list[int]] = {}
         heads: dict[int, tuple[int, int]] = {}  # line -> (catch-all head, where its match ends)
-        seen: set[tuple[int, int]] = set()
         for line, index, end in zip(lines.index(ends), ids, ends, strict=True):
             if index < n_sigs:
-                if (line, index) not in seen:
-                    seen.add((line, index))
-                    by_sig.setdefault(index, []).append(line)
+                by_sig.setdefault(index, []).append(line)
             elif line not in heads:
                 heads[line] = (index - n_sigs, end)
         # The matchers decide on the bytes; text that is not plain ASCII (or has CRs, which the
@@ -527,7 +525,7 @@ class _Run:
                     self.stats.hits += len(busy)
                     self.sink.add(sig.key, busy)
                 continue
-            hit_lines.sort()
+            hit_lines = sorted(set(hit_lines))
             # The match decides a plain line; the regex decides the rest (and a line it sees cut).
             if not (plain and self.decisive[index] and not lines.any_cut(hit_lines)):
                 hit_lines = self._verify(chunk, lines, sig, hit_lines)
