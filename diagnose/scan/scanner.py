@@ -285,17 +285,19 @@ class HitBatch(Sequence[Kept]):
         return iter(self[:])
 
 
-_BUSY_TRIES = 8  # candidate lines (holding the literal) a busy signature's search checks from each end
+_BUSY_TRIES = 32  # candidate lines (holding the literal, not matching) a busy signature's search passes over
 _RECALL_TRIES = 8  # lines holding a hit's key that a Recall looks at before giving up
-_RECALL_MISSES = 64  # a signature's Recalls that found nothing in a row before a log's others are skipped
+_RECALL_MISSES = 64  # a signature's Recalls that found nothing in a row before the others are skipped
+_RECALL_PER_LOG = 4  # tries each new log gets all the same
 
 
 class _Lookback:
     """Where the Recalls of one chunk's hits look: the chunk itself up to the hit, then the chunk
-    `before` it. A log whose hits of a signature keep recalling nothing (one without such lines:
-    an agent too old to log them at its verbosity, a paste of the failures alone) stops being
+    `before` it. Logs whose hits of a signature keep recalling nothing (logs without such lines:
+    an agent too old to log them at its verbosity, a paste of the failures alone) stop being
     searched for them after _RECALL_MISSES misses in a row, since each costs a search of up to two
-    chunks; `misses` is shared by the run's chunks."""
+    chunks. `misses` is the scanner's, shared by all logs: a hundred rotated files of such an
+    agent pay for it once, and each new log gets _RECALL_PER_LOG tries (`_Run`)."""
 
     __slots__ = ("before", "misses")
 
@@ -371,6 +373,7 @@ class Scanner:
         self._by_kind: dict[str, list[_Compiled]] = {}
         self._heads: dict[str, list[CatchAll]] = {}
         self._matchers: dict[str, Any] = {}
+        self._recall_misses: dict[str, int] = {}  # misses in a row per signature, across logs (_Lookback)
         for key, sig in sigs:
             compiled = _Compiled(key, sig, sig.pattern in self.unsafe)
             for kind in sig.kinds:
@@ -409,7 +412,13 @@ class Scanner:
         every = _EveryHit(sink) if callable(sink) and not hasattr(sink, "add") else None
         target: HitSink = every or sink  # type: ignore[assignment]
         run = _Run(
-            self._by_kind.get(kind, []), self._heads.get(kind, []), self._matcher(kind), target, is_record_start, mine
+            self._by_kind.get(kind, []),
+            self._heads.get(kind, []),
+            self._matcher(kind),
+            target,
+            is_record_start,
+            mine,
+            self._recall_misses,
         )
         chunk_done = getattr(target, "chunk_done", None)  # a sink that holds hits until the next chunk
         carry = b""
@@ -464,6 +473,7 @@ class _Run:
         sink: HitSink,
         is_record_start: Callable[[str], bool],
         mine: MineCallback | None,
+        recall_misses: dict[str, int],
     ):
         self.sigs, self.heads, self.matcher, self.sink = sigs, heads, matcher, sink
         self.is_record_start, self.mine = is_record_start, mine
@@ -472,9 +482,12 @@ class _Run:
         self.stats = ScanStats()
         self.line_base = 0  # lines before the current chunk
         self.recalls = any(s.recall is not None for s in sigs)
+        self.busy = frozenset(i for i, s in enumerate(sigs) if s.busy)
         self.before: tuple[bytes, int] | None = None  # the previous chunk and its size, when a Recall needs it
         self.lookback: _Lookback | None = None  # for the current chunk's Recalls
-        self.recall_misses: dict[str, int] = {}
+        self.recall_misses = recall_misses
+        for key, missed in recall_misses.items():
+            recall_misses[key] = min(missed, _RECALL_MISSES - _RECALL_PER_LOG)
         self.pending: list[tuple[Hit, int]] = []  # hits still collecting continuation lines
         self._clock = 0.0
         self.regex_time = 0.0
@@ -504,6 +517,13 @@ class _Run:
             self.before = (chunk, size)
 
     def _matches(self, chunk: bytes, lines: _Lines, ids: list[int], ends: list[int]) -> None:
+        busy = self.busy
+        if busy and len(ids) <= len(busy) and busy.issuperset(ids):
+            # Only busy signatures matched (one event each): no table of the chunk's newlines.
+            plain = _plain(chunk)
+            for index, end in zip(ids, ends, strict=True):
+                self._busy_hits(chunk, lines, index, lines.around(end - 1), plain)
+            return
         n_sigs = self.n_sigs
         # signature -> its lines (0-based in the chunk; a line matched twice is there twice)
         by_sig: dict[int, list[int]] = {}
@@ -513,17 +533,13 @@ class _Run:
                 by_sig.setdefault(index, []).append(line)
             elif line not in heads:
                 heads[line] = (index - n_sigs, end)
-        # The matchers decide on the bytes; text that is not plain ASCII (or has CRs, which the
-        # regex never sees) is checked by the regex itself, so both engines agree everywhere.
-        plain = chunk.isascii() and b"\r" not in chunk  # the carried tail too: stricter, never wrong
+        plain = _plain(chunk)
         line_base = self.line_base
         for index in sorted(by_sig):
             sig, hit_lines = self.sigs[index], by_sig[index]
-            if sig.busy:
-                busy = self._busy_hits(chunk, lines, sig)
-                if busy:
-                    self.stats.hits += len(busy)
-                    self.sink.add(sig.key, busy)
+            if index in busy:
+                first = min(hit_lines)
+                self._busy_hits(chunk, lines, index, (lines.start(first), lines.end(first)), plain)
                 continue
             hit_lines = sorted(set(hit_lines))
             # The match decides a plain line; the regex decides the rest (and a line it sees cut).
@@ -566,36 +582,40 @@ class _Run:
         self._spent()
         return out
 
-    def _busy_hits(self, chunk: bytes, lines: _Lines, sig: _Compiled) -> list[Kept]:
-        """The first and the last line of the chunk that a busy signature matches (the matcher
-        reported one event for the chunk): a literal search from each end, each candidate
-        checked by the regex."""
-        size, literal = lines.chunk_len, sig.literal
-        found: list[tuple[int, int]] = []
-        pos = 0
-        for _ in range(_BUSY_TRIES):  # the first line, forward
-            at = chunk.find(literal, pos, size)
-            if at == -1:
-                break
-            start, end = lines.around(at)
-            if self._confirms(chunk, lines, start, end, sig):
-                found.append((start, end))
-                break
-            pos = end + 1
-        if not found:
-            return []
-        pos = size
-        for _ in range(_BUSY_TRIES):  # the last line, backward, after the first
-            at = chunk.rfind(literal, found[0][1], pos)
-            if at == -1:
-                break
-            start, end = lines.around(at)
-            if self._confirms(chunk, lines, start, end, sig):
-                found.append((start, end))
-                break
-            pos = start
+    def _busy_hits(self, chunk: bytes, lines: _Lines, index: int, reported: tuple[int, int], plain: bool) -> None:
+        """Hand on the first and the last line of the chunk that busy signature `index` matches.
+        The matcher reported one event, on the first line it matches (the line `reported`,
+        decided by that match on plain text, else by the regex); the last is found by a search
+        for the literal from the chunk's end, each candidate checked by the regex."""
+        sig, size = self.sigs[index], lines.chunk_len
+        start, end = reported
+        if not (plain and self.decisive[index] and end - start <= MAX_LINE):
+            if not self._confirms(chunk, lines, start, end, sig):
+                found = self._busy_search(chunk, lines, sig, end + 1, size, forward=True)
+                if found is None:
+                    return
+                start, end = found
+        kept = [(start, end)]
+        last = self._busy_search(chunk, lines, sig, end, size, forward=False)
+        if last is not None:
+            kept.append(last)
+        self.stats.hits += len(kept)
         base = self.line_base + 1
-        return [lines.kept_at(chunk, sig, start, end, base) for start, end in found]
+        self.sink.add(sig.key, [lines.kept_at(chunk, sig, s, e, base) for s, e in kept])
+
+    def _busy_search(
+        self, chunk: bytes, lines: _Lines, sig: _Compiled, lo: int, hi: int, forward: bool
+    ) -> tuple[int, int] | None:
+        """The first (or last) line within chunk[lo:hi] that holds the literal and matches."""
+        for _ in range(_BUSY_TRIES):
+            at = chunk.find(sig.literal, lo, hi) if forward else chunk.rfind(sig.literal, lo, hi)
+            if at == -1:
+                return None
+            start, end = lines.around(at)
+            if self._confirms(chunk, lines, start, end, sig):
+                return start, end
+            lo, hi = (end + 1, hi) if forward else (lo, start)
+        return None
 
     def _confirms(self, chunk: bytes, lines: _Lines, start: int, end: int, sig: _Compiled) -> bool:
         try:
@@ -825,6 +845,13 @@ class _Lines:
         body = head_of(line, MAX_LINE)
         region = prefix + body + b"".join(b"\n" + b for b in after)
         return Kept(sig, line_base + line + 1, region, len(prefix), len(prefix) + len(body))
+
+
+def _plain(chunk: bytes) -> bool:
+    """Whether the matchers' events decide the chunk's lines: text that is not plain ASCII (or
+    has CRs, which the regex never sees) is checked by the regex itself, so both engines agree
+    everywhere. The carried tail is included: stricter, never wrong."""
+    return chunk.isascii() and b"\r" not in chunk
 
 
 def _decode_line(raw: bytes) -> str:

@@ -70,11 +70,13 @@ def test_each_chunk_keeps_its_first_and_last_busy_line_and_every_other_hit(engin
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_chunk_whose_only_candidates_the_regex_turns_down_has_no_busy_hit(engine):
-    rng = random.Random(1)
+def test_candidates_the_regex_turns_down_are_passed_over(engine):
     failed = b'I0628 18:57:17.000000       1 server.go:469] "CmdAdd for container failed" container="ab"\n'
-    data = failed * 20 + line(3, rng) + b"\n"
-    assert [h.key for h in scan(data, engine)] == []
+    ok = b'I0628 18:57:18.000000       1 server.go:531] "CmdAdd for container succeeded" container="ab"\n'
+    other = b"I0628 18:57:19.000000       1 other.go:12] normal activity\n"
+    assert [h.key for h in scan(failed * 20 + other, engine)] == []
+    hits = scan(failed * 20 + ok + failed * 20 + ok + failed * 20, engine)
+    assert [(h.key, h.line_no) for h in hits] == [("r:ok", 21), ("r:ok", 42)]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -82,3 +84,20 @@ def test_a_single_busy_line_is_kept_once(engine):
     data = b'I0628 18:57:17.000000       1 server.go:531] "CmdAdd for container succeeded" container="ab"\n'
     hits = scan(b"x\n" * 3 + data + b"y\n" * 3, engine)
     assert [(h.key, h.line_no, list(h.before), list(h.after)) for h in hits] == [("r:ok", 4, ["x", "x"], ["y", "y"])]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_log_whose_only_hits_are_busy_builds_no_newline_table(engine, monkeypatch):
+    """Numbering two lines a chunk by counting from the nearer end is what makes a quiet log of
+    busy lines cheap: the chunk's table of newlines (~100 us) is never built."""
+    from diagnose.scan import scanner
+
+    def no_table(self):
+        raise AssertionError("the newline table was built")
+
+    monkeypatch.setattr(scanner._Lines, "ext", property(no_table))
+    ok = b'I0628 18:57:18.000000       1 server.go:531] "CmdAdd for container succeeded" container="ab"\n'
+    other = b"I0628 18:57:19.000000       1 other.go:12] normal activity\n"
+    data = (other * 3 + ok) * (3 * CHUNK // (4 * len(ok)))
+    hits = scan(data, engine)
+    assert len(hits) >= 6 and all(h.key == "r:ok" and h.line_no % 4 == 0 for h in hits)

@@ -103,3 +103,33 @@ def test_a_log_whose_hits_keep_recalling_nothing_stops_being_searched():
     hits = scan(misses(63) + found("after-63") + misses(64) + found("after-64"), "stdlib")
     pods = [h.groups["pod"] for h in hits if "pod" in h.groups]
     assert pods == ["after-63"]
+
+
+def test_logs_without_the_earlier_lines_pay_for_it_once_and_each_new_log_tries_a_few(monkeypatch):
+    """A hundred rotated files of an agent that never logs the request: the misses in a row are
+    the scanner's, so after the first file each file's hits are searched only four times; a log
+    that has its requests finds them on its first tries and starts the count again."""
+    from diagnose.scan import scanner as module
+
+    scanner = Scanner(SIGS, engine="stdlib")
+    ids = iter(f"{i:064x}" for i in range(1, 10_000))
+    tried: list[int] = []
+    original = module._Compiled.recalled
+
+    def counting(self, line, held):
+        tried.append(1)
+        return original(self, line, held)
+
+    monkeypatch.setattr(module._Compiled, "recalled", counting)
+
+    def scan_log(data: bytes) -> list:
+        hits: list = []
+        scanner.scan(io.BytesIO(data), "agent-log", hits.append, is_header_or_log_start)
+        return hits
+
+    for _ in range(10):  # ten files of 30 failures without requests
+        scan_log(b"".join(failure(next(ids)) for _ in range(30)))
+    assert len(tried) == 30 + 30 + 8 * 4  # the streak is 60 after two files: 4 tries, then 4 a file
+    cid = next(ids)
+    hits = scan_log(request(cid, "found") + failure(cid) + failure(next(ids)))
+    assert hits[0].groups["pod"] == "found"
