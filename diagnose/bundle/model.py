@@ -122,7 +122,9 @@ class NodeData:
     name: str
     artifacts: list[Artifact] = field(default_factory=list)
     events: list[LogEvent] = field(default_factory=list)
-    hit_counts: Counter[str] = field(default_factory=Counter)  # all hits per signature (events are capped)
+    # All hits per signature (events are capped); a busy signature's count is of the two lines a
+    # chunk it keeps.
+    hit_counts: Counter[str] = field(default_factory=Counter)
     failed_reason: str | None = None  # listed in failed_nodes (antctl could not get its bundle)
     fallback_bundle: bool = False  # logs-only bundle built from the K8s API (antctl v2.3+)
     # Its agent (or controller) API produced a bundle: the process was running when it was collected.

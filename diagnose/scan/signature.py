@@ -44,7 +44,7 @@ class Recall:
     enough the hit simply lacks them.
 
     A busy agent logs a request line for every CNI call, a quarter of its lines: matching them
-    all to name the few that failed cost a third of Hyperscan's time and a Python call per line.
+    all to name the few that failed cost ~40 % of Hyperscan's time and a Python call per line.
     """
 
     key: str  # regex searched in the hit line; its group `key` is what the earlier line contains
