@@ -54,3 +54,13 @@ def has_hyperscan() -> bool:
 
 # Both scan engines, as a parametrize list: the stdlib one everywhere, Hyperscan where it installs.
 ENGINES = ["stdlib", pytest.param("hyperscan", marks=pytest.mark.skipif(not has_hyperscan(), reason="no hyperscan"))]
+
+
+def scan_hits(signatures: list, data: bytes, engine: str = "auto", kind: str = "agent-log") -> list:
+    """Every hit of `data` (a log of `kind`) scanned for `signatures` ((key, Signature) pairs), decoded, in line order."""
+    from diagnose.parse.klog import is_header_or_log_start
+    from diagnose.scan.scanner import Scanner
+
+    hits: list = []
+    Scanner(signatures, engine=engine).scan(io.BytesIO(data), kind, hits.append, is_header_or_log_start)
+    return hits

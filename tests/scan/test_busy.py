@@ -2,14 +2,12 @@
 and the last line of each chunk that it matches, with their right line numbers and context, and
 builds nothing for the lines between."""
 
-import io
 import random
 
 import pytest
-from support import ENGINES
+from support import ENGINES, scan_hits
 
-from diagnose.parse.klog import is_header_or_log_start
-from diagnose.scan.scanner import CHUNK, Scanner
+from diagnose.scan.scanner import CHUNK
 from diagnose.scan.signature import Signature
 
 SIGS = [
@@ -31,9 +29,7 @@ def line(i: int, rng: random.Random) -> bytes:
 
 
 def scan(data: bytes, engine: str) -> list:
-    hits: list = []
-    Scanner(SIGS, engine=engine).scan(io.BytesIO(data), "agent-log", hits.append, is_header_or_log_start)
-    return hits
+    return scan_hits(SIGS, data, engine)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

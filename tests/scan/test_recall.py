@@ -4,7 +4,7 @@ the one before), its groups join the hit's, and nothing is made up when it is mi
 import io
 
 import pytest
-from support import ENGINES
+from support import ENGINES, scan_hits
 
 from diagnose.bundle.reader import HitBuffer
 from diagnose.parse.klog import is_header_or_log_start
@@ -29,9 +29,7 @@ def failure(cid: str) -> bytes:
 
 
 def scan(data: bytes, engine: str) -> list:
-    hits: list = []
-    Scanner(SIGS, engine=engine).scan(io.BytesIO(data), "agent-log", hits.append, is_header_or_log_start)
-    return hits
+    return scan_hits(SIGS, data, engine)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
