@@ -97,3 +97,17 @@ def test_a_log_whose_only_hits_are_busy_builds_no_newline_table(engine, monkeypa
     data = (other * 3 + ok) * (3 * CHUNK // (4 * len(ok)))
     hits = scan(data, engine)
     assert len(hits) >= 6 and all(h.key == "r:ok" and h.line_no % 4 == 0 for h in hits)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_crlf_and_non_ascii_text_give_the_same_busy_lines(engine):
+    """Text the matchers' events do not decide (CRs, non-ASCII) is checked by the regex: the
+    same lines come out, their text without the CR."""
+    rng = random.Random(11)
+    lines = [line(i, rng) for i in range(1500)]  # one chunk: which lines are busy hits depends on the chunks
+    assert len(b"\r\n".join(lines)) < CHUNK
+    plain = scan(b"\n".join(lines) + b"\n", engine)
+    crlf = scan(b"\r\n".join(lines) + b"\r\n", engine)
+    accented = scan(b"\n".join(x.replace(b"nothing", "nöthing".encode()) for x in lines) + b"\n", engine)
+    assert [(h.key, h.line_no, h.text) for h in crlf] == [(h.key, h.line_no, h.text) for h in plain]
+    assert [(h.key, h.line_no) for h in accented] == [(h.key, h.line_no) for h in plain]
