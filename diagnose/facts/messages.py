@@ -32,7 +32,8 @@ import gzip
 import json
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -176,7 +177,7 @@ class Catalogue:
             self.refs: tuple[str, ...] = tuple(doc.get("refs") or doc["releases"])
             self.packages: list[str] = doc["packages"]
             self.files: list[str] = doc["files"]
-            self.rows: list[tuple[Any, ...]] = [_compact(row) for row in doc["messages"]]
+            self.rows: list[list[Any]] = [_compact(row) for row in doc["messages"]]
             self.repository = f"https://github.com/{doc.get('repository', 'antrea-io/antrea')}"
         except (KeyError, TypeError) as e:
             raise CatalogueError(f"the message catalogue lacks its {e} table") from e
@@ -203,14 +204,15 @@ class Catalogue:
         cache = _index_cache(raw)
         payload = cache.load() if cache is not None else None
         if payload is not None:
-            restored = _unmarshal(payload)
-            if restored is not None:
-                doc, indexes = restored
-                cat = cls(doc)
-                n = len(cat.rows)
-                if len(indexes["_globs"]) == len(indexes["_first_lines"][0]) == len(indexes["_wrappers"][0]) == n:
-                    cat.__dict__.update(indexes)  # what the cached properties would compute
-                    return cat
+            with _no_gc():  # ~100k small containers made at once: no cycles among them to look for
+                restored = _unmarshal(payload)
+                if restored is not None:
+                    doc, indexes = restored
+                    cat = cls(doc)
+                    n = len(cat.rows)
+                    if len(indexes["_globs"]) == len(indexes["_first_lines"][0]) == len(indexes["_wrappers"][0]) == n:
+                        cat.__dict__.update(indexes)  # what the cached properties would compute
+                        return cat
         doc = _decode(raw, path)
         cat = cls(doc)
         if cache is not None:
@@ -266,7 +268,8 @@ class Catalogue:
         return made
 
     def _make(self, i: int) -> SourceMessage:
-        fmt, level, style, package, keys, flat = self.rows[i]
+        fmt, level, style, package, keys, raw_sites = self.rows[i]
+        flat = _sites(raw_sites)
         package = self.packages[package]
         locations = []
         present: set[int] = set()
@@ -305,7 +308,7 @@ class Catalogue:
         """Per message, bit r set when release r has it."""
         masks = []
         for row in self.rows:
-            flat, mask = row[5], 0
+            flat, mask = _sites(row[5]), 0
             for k in range(0, len(flat) - 3, 4):
                 mask |= ((1 << (flat[k + 1] - flat[k] + 1)) - 1) << flat[k]
             masks.append(mask)
@@ -313,7 +316,7 @@ class Catalogue:
 
     def _at(self, i: int, file: str, line: int | None) -> int:
         """2: the message sits at that file:line in some release, 1: in that file, 0: not."""
-        flat = self.rows[i][5]
+        flat = _sites(self.rows[i][5])
         score = 0
         for k in range(0, len(flat) - 3, 4):
             if self.files[flat[k + 2]].rsplit("/", 1)[-1] == file:
@@ -498,16 +501,18 @@ class Catalogue:
         return [i for i, known in enumerate(self._versions) if v.satisfies(known, spec)]
 
 
-def _compact(row: list[Any]) -> tuple[Any, ...]:
-    """A message row with its (first release, last release, file, line) quadruples as one array
-    of machine integers (a list held ~120k int objects); the signed cache stores them as bytes."""
+def _compact(row: list[Any]) -> list[Any]:
+    """A message row with its (first release, last release, file, line) quadruples as the bytes of
+    machine integers, read through `_sites` (a list held ~120k int objects). The signed cache
+    stores rows so: restoring them costs nothing per row."""
+    if isinstance(row[-1], bytes):
+        return row
     *head, flat = row
-    sites = array("I")
-    if isinstance(flat, bytes):
-        sites.frombytes(flat)
-    else:
-        sites.extend(flat)
-    return (*head, sites)
+    return [*head, array("I", flat).tobytes()]
+
+
+def _sites(raw: bytes) -> memoryview:
+    return memoryview(raw).cast("I")
 
 
 def _mask(releases: Iterable[int]) -> int:
@@ -616,14 +621,11 @@ def _marshal(doc: Any, indexes: dict[str, Any]) -> bytes:
 def _unmarshal(payload: bytes) -> tuple[Any, dict[str, Any]] | None:
     """(doc, indexes) of a cache payload (signed by this user: a failure here is a bug or a
     truncated write, and the indexes are then built again)."""
-    import gc
     import marshal
 
     def globs(parts: list[tuple[str, ...] | None]) -> list[Glob | None]:
         return [Glob(p) if p is not None else None for p in parts]
 
-    enabled = gc.isenabled()
-    gc.disable()  # ~100k small containers: no cycles among them to look for
     try:
         doc, plain = marshal.loads(payload)
         return doc, {
@@ -634,6 +636,16 @@ def _unmarshal(payload: bytes) -> tuple[Any, dict[str, Any]] | None:
         }
     except (EOFError, ValueError, TypeError, KeyError, IndexError):
         return None
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if enabled:
             gc.enable()
