@@ -5,22 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import yaml
-
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
-
 MAX_DOC_BYTES = 8 * 1024 * 1024
 
 
 def load(text: str) -> Any:
-    """One YAML document, or None when it is not valid YAML."""
+    """One YAML document, or None when it is not valid YAML. PyYAML is imported here, on the
+    first document (~10-15 ms): a bundle of logs alone never pays for it."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C one when PyYAML has libyaml
     if len(text) > MAX_DOC_BYTES:
         return None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except (yaml.YAMLError, RecursionError, ValueError):
         return None
 
