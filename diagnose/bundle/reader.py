@@ -10,7 +10,7 @@ timestamp needs the file header, which is known by then).
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +26,11 @@ from diagnose.parse import clusterinfo, klog, shell
 from diagnose.parse import lines as textlines
 from diagnose.parse.logevent import to_event
 from diagnose.scan.scanner import Hit, HitBatch, Kept, Scanner, ScanStats
+
+# Chunks a batch for the `last` window may wait for newer hits of its signature (each waiting
+# batch holds its chunk's bytes, 256 KiB): a signature with more than keep / HOLD_CHUNKS hits a
+# chunk then has its batches pushed out unbuilt.
+HOLD_CHUNKS = 3
 
 _CLUSTER_KINDS = frozenset({m.CLUSTER_INFO, m.FAILED_NODES, m.AGENT_CONFIG})
 
@@ -185,41 +190,49 @@ class LogHits:
         self.order = order
         self.counts: Counter[str] = Counter()
         self.refused = 0  # counted but not kept: the budget was spent
-        # key -> (a batch only the `last` window can take, not built yet; chunks ended before it)
-        self._deferred: dict[str, tuple[Sequence, int]] = {}
+        # key -> batches only the `last` window can take, not built yet, oldest first, each with
+        # the count of chunks ended before it
+        self._deferred: dict[str, deque[tuple[Sequence, int]]] = {}
         self._chunks = 0
 
     def add(self, key: str, hits: Sequence) -> None:
         self.buffer.add(self, key, hits)
 
     def defer(self, key: str, hits: Sequence) -> None:
-        """Hold a batch for `last` until the end of the next chunk. A later batch of `keep`
-        hits or more pushes it out unbuilt; a smaller one, of n hits, lets in first only the
-        latest `keep` - n of it: the later batch's n are newer, so no others can stay in `last`."""
-        earlier = self._deferred.get(key)
-        keep = self.buffer.keep
-        if earlier is not None and len(hits) < keep:
-            self._take_latest(key, earlier[0], keep - len(hits))
-        self._deferred[key] = (hits, self._chunks)
+        """Hold a batch for `last` until HOLD_CHUNKS more chunks have ended. Once `keep` newer
+        hits are held, an older batch is pushed out unbuilt; one that must go in before that
+        lets in only its latest `keep` minus the newer ones: no others can stay in `last`."""
+        held = self._deferred.setdefault(key, deque())
+        held.append((hits, self._chunks))
+        newer = sum(len(batch) for batch, _ in held) - len(held[0][0])
+        while newer >= self.buffer.keep:
+            held.popleft()
+            newer -= len(held[0][0])
 
     def chunk_done(self) -> None:
-        """The scanner finished a chunk: batches held since the one before are taken now, so
-        that no more than two chunks' bytes are held."""
+        """The scanner finished a chunk: batches held for HOLD_CHUNKS chunks are taken now, so
+        that no more than HOLD_CHUNKS + 1 chunks' bytes are held."""
         self._chunks += 1
-        for key, (hits, at) in list(self._deferred.items()):
-            if at < self._chunks - 1:
+        for key, held in list(self._deferred.items()):
+            while held and held[0][1] < self._chunks - HOLD_CHUNKS:
+                self._take_oldest(key, held)
+            if not held:
                 del self._deferred[key]
-                self._take_latest(key, hits)
 
     def flush(self) -> None:
         """The log is read (or its reading stopped): every batch held is taken."""
         deferred, self._deferred = self._deferred, {}
-        for key, (hits, _) in deferred.items():
-            self._take_latest(key, hits)
+        for key, held in deferred.items():
+            while held:
+                self._take_oldest(key, held)
 
-    def _take_latest(self, key: str, hits: Sequence, room: int | None = None) -> None:
-        """A held batch into the windows: only its latest `keep` (or `room`) can outlast the others."""
-        self.buffer.take(self, key, hits[-(room or self.buffer.keep) :])
+    def _take_oldest(self, key: str, held: deque[tuple[Sequence, int]]) -> None:
+        """The oldest held batch into the windows: only its latest `keep`, less the newer hits
+        held, can outlast the others."""
+        hits, _ = held.popleft()
+        room = self.buffer.keep - sum(len(batch) for batch, _ in held)
+        if room > 0:
+            self.buffer.take(self, key, hits[-room:])
 
     def __iter__(self) -> Iterator[Hit]:
         return self.buffer.hits_of(self)

@@ -96,11 +96,11 @@ def test_windows_built_from_batches_are_the_earliest_and_latest_of_all_hits():
             log = buffer.log((0, order))
             logs.append(log)
             line = 0
-            for _ in range(rng.randrange(1, 4)):  # chunks
+            for _ in range(rng.randrange(1, 10)):  # chunks
                 n = rng.randrange(1, 25)
                 log.add("k", _Batch([Hit("k", line + i + 1, str(order), {}, []) for i in range(n)]))
                 if rng.random() < 0.5:
-                    log.chunk_done()  # the scanner's signal between chunks (a batch may wait one)
+                    log.chunk_done()  # the scanner's signal between chunks (a batch may wait a few)
                 everything += [(order, line + i + 1) for i in range(n)]
                 line += n
         kept = sorted((int(h.text), h.line_no) for log in logs for h in log)
