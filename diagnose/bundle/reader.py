@@ -71,8 +71,8 @@ class HitBuffer:
 
     def add(self, log: LogHits, key: str, hits: Sequence) -> None:
         """A batch of one log's hits of `key`, in line order. A batch that only the `last`
-        window can take waits in `log` for the end of the next chunk (`LogHits.defer`): the
-        hits of a busy signature are then pushed out before they are ever built."""
+        window can take waits in `log` for newer hits, a few chunks at most (`LogHits.defer`):
+        the hits of a busy signature are then pushed out before they are ever built."""
         log.counts[key] += len(hits)
         first = self._first.setdefault(key, [])
         first_line = hits.line_no(0) if isinstance(hits, HitBatch) else hits[0].line_no
