@@ -121,35 +121,20 @@ class _Compiled:
             return self.regex.search(text, timeout=REGEX_TIMEOUT)
         return self.regex.search(text)
 
-    def recalled(self, line: bytes, held: list[tuple[bytes, int]]) -> bytes:
-        """The line the signature's `Recall` names for a hit on `line`: the latest line that
-        contains the hit's key and the recall's literal in `held`, (bytes, end) pairs from the
-        latest to the earliest; b"" when there is none. Its regex is matched by `recall_groups`
-        when the hit is decoded."""
+    def recall_key(self, line: bytes) -> tuple[bytes, bytes] | None:
+        """The key the signature's `Recall` takes from a hit on `line`, and the literal of the line
+        to recall; None when the line has no key."""
         assert self.recall is not None
         if self._recall is None:
             import regex
 
             recall = self.recall
             self._recall = (regex.compile(recall.key.encode()), recall.literal.encode(), regex.compile(recall.pattern))
-        key_re, literal = self._recall[0], self._recall[1]
-        m = key_re.search(line[:MAX_LINE], timeout=REGEX_TIMEOUT)
-        if m is None:
-            return b""
-        key = m["key"]
-        for buf, end in held:
-            pos = end
-            for _ in range(_RECALL_TRIES):
-                at = buf.rfind(key, 0, pos)
-                if at == -1:
-                    break
-                start = buf.rfind(b"\n", 0, at) + 1
-                stop = buf.find(b"\n", at, end)
-                found = buf[start : stop if stop != -1 else end]
-                if literal in found:
-                    return found[:MAX_LINE]
-                pos = start
-        return b""
+        try:
+            m = self._recall[0].search(line[:MAX_LINE], timeout=REGEX_TIMEOUT)
+        except TimeoutError:
+            return None
+        return (m["key"], self._recall[1]) if m is not None else None
 
     def recall_groups(self, raw: bytes) -> dict[str, str]:
         """The named groups of the recall's pattern in a recalled line ({} when it does not match)."""
@@ -305,13 +290,36 @@ class _Lookback:
         self.before, self.misses = before, misses
 
     def find(self, sig: _Compiled, chunk: bytes, start: int, end: int) -> bytes:
-        """The line recalled for the hit on chunk[start:end], or b""."""
+        """The line recalled for the hit on chunk[start:end], or b"": the latest line before it
+        that holds the hit's key and the recall's literal (its regex is matched when the hit is
+        decoded, `_Compiled.recall_groups`)."""
         missed = self.misses.get(sig.key, 0)
         if missed >= _RECALL_MISSES:
             return b""
-        found = sig.recalled(chunk[start:end], [(chunk, start), *([self.before] if self.before else [])])
+        wanted = sig.recall_key(chunk[start:end])
+        found = _latest_line_with(wanted, [(chunk, start), *([self.before] if self.before else [])]) if wanted else b""
         self.misses[sig.key] = 0 if found else missed + 1
         return found
+
+
+def _latest_line_with(wanted: tuple[bytes, bytes], held: list[tuple[bytes, int]]) -> bytes:
+    """The latest line holding both `wanted` strings (a key, then a literal) in `held`, (bytes,
+    end) pairs from the latest to the earliest; the key is searched, the literal checked, on at
+    most _RECALL_TRIES lines of each."""
+    key, literal = wanted
+    for buf, end in held:
+        pos = end
+        for _ in range(_RECALL_TRIES):
+            at = buf.rfind(key, 0, pos)
+            if at == -1:
+                break
+            start = buf.rfind(b"\n", 0, at) + 1
+            stop = buf.find(b"\n", at, end)
+            found = buf[start : stop if stop != -1 else end]
+            if literal in found:
+                return found[:MAX_LINE]
+            pos = start
+    return b""
 
 
 _KEPT_OVERHEAD = 120  # the object and the bytes header around a kept hit's region

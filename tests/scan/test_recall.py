@@ -112,13 +112,13 @@ def test_logs_without_the_earlier_lines_pay_for_it_once_and_each_new_log_tries_a
     scanner = Scanner(SIGS, engine="stdlib")
     ids = iter(f"{i:064x}" for i in range(1, 10_000))
     tried: list[int] = []
-    original = module._Compiled.recalled
+    original = module._Compiled.recall_key
 
-    def counting(self, line, held):
+    def counting(self, line):
         tried.append(1)
-        return original(self, line, held)
+        return original(self, line)
 
-    monkeypatch.setattr(module._Compiled, "recalled", counting)
+    monkeypatch.setattr(module._Compiled, "recall_key", counting)
 
     def scan_log(data: bytes) -> list:
         hits: list = []
