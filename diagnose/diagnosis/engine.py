@@ -28,7 +28,9 @@ def diagnose(
     source: Path, rules: list[Rule], scanner: Scanner | None = None, raise_rule_errors: bool | None = None
 ) -> Diagnosis:
     """Diagnose one source. A `scanner` from `scanner_for(rules)` may be reused for many sources
-    (batch workers do), one thread at a time: it only caches its compiled matchers.
+    (batch workers do), one thread at a time: it keeps its compiled matchers, and forgets what it
+    learnt of the last source's logs (`Scanner.new_source`), so that a report never depends on
+    which bundle came before.
 
     A rule that raises is listed in `Diagnosis.rule_failures` and the others still run; with
     `raise_rule_errors` (default: env ANTREA_DIAGNOSE_RULE_ERRORS=raise, as the test suite sets)
@@ -36,7 +38,10 @@ def diagnose(
     if raise_rule_errors is None:
         raise_rule_errors = os.environ.get("ANTREA_DIAGNOSE_RULE_ERRORS") == "raise"
     miner = unexplained.Miner()
-    cluster = reader.read(source, scanner or scanner_for(rules), miner)
+    if scanner is None:
+        scanner = scanner_for(rules)
+    scanner.new_source()
+    cluster = reader.read(source, scanner, miner)
     view = ClusterView(cluster)
     present = {a.kind for a in cluster.all_artifacts()}
     findings: list[Finding] = []

@@ -399,6 +399,11 @@ class Scanner:
             self._matchers[kind] = make_matcher(patterns, self.engine, default_cache_dir()) if patterns else None
         return self._matchers[kind]
 
+    def new_source(self) -> None:
+        """What the scanner learnt of one source's logs (Recall misses in a row) does not carry
+        over to the next source: a bundle's report never depends on the one read before."""
+        self._recall_misses.clear()
+
     @property
     def engine_name(self) -> str:
         names = {m.name for m in self._matchers.values() if m is not None}

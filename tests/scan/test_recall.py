@@ -131,3 +131,10 @@ def test_logs_without_the_earlier_lines_pay_for_it_once_and_each_new_log_tries_a
     cid = next(ids)
     hits = scan_log(request(cid, "found") + failure(cid) + failure(next(ids)))
     assert hits[0].groups["pod"] == "found"
+    # A new source starts from nothing: 30 misses of its first log are all searched (the same
+    # source would search 4 after the 70 misses before).
+    scan_log(b"".join(failure(next(ids)) for _ in range(70)))
+    tried.clear()
+    scanner.new_source()
+    scan_log(b"".join(failure(next(ids)) for _ in range(30)))
+    assert len(tried) == 30
