@@ -10,7 +10,10 @@ The stream is read in newline-aligned chunks; a matcher (`diagnose.scan.matchers
   and a per-file time budget stops the checking of a pathological file with a note);
 - each hit is handed to the sink as a `Kept`: its line and context as raw bytes. Only the ones
   the sink keeps as evidence are ever decoded and matched for their fields (`Kept.hit()`), so a
-  log with a million hits costs little more than one with a thousand;
+  log with a million hits costs little more than one with a thousand. A signature's `Recall`
+  adds, to each hit built, the earlier line holding its key (found in the bytes still held);
+- a busy signature (a line of normal activity) is reported once per chunk, and only the chunk's
+  first and last such line are handed on, found by a literal search from each end;
 - lines of the catch-all line heads (klog E/W/F, OVS EMER/ERR/WARN: `diagnose.diagnosis.unexplained`) go to
   the `mine` callback with their level and message offsets, whatever else matched them.
 
