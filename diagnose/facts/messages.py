@@ -216,7 +216,7 @@ class Catalogue:
         doc = _decode(raw, path)
         cat = cls(doc)
         if cache is not None:
-            cache.store(_marshal(doc, {name: getattr(cat, name) for name in _INDEXES}))
+            cache.store(_marshal(doc, cat.rows, {name: getattr(cat, name) for name in _INDEXES}))
         return cat
 
     def __len__(self) -> int:
@@ -589,7 +589,9 @@ def _index_cache(raw: bytes) -> Any:
     return SignedCache(directory, "messages", h.hexdigest())
 
 
-def _marshal(doc: Any, indexes: dict[str, Any]) -> bytes:
+def _marshal(doc: Any, rows: list[list[Any]], indexes: dict[str, Any]) -> bytes:
+    """The cache payload: the data file's `doc` with its message `rows` as the catalogue holds
+    them (`_compact`), and the built indexes."""
     import marshal
 
     # One object for equal texts and equal parts (a first-line glob mostly repeats its format's
@@ -605,9 +607,7 @@ def _marshal(doc: Any, indexes: dict[str, Any]) -> bytes:
 
     doc = {
         **doc,
-        "messages": [
-            [same.setdefault(row[0], row[0]), *row[1:5], array("I", row[5]).tobytes()] for row in doc["messages"]
-        ],
+        "messages": [[same.setdefault(row[0], row[0]), *row[1:]] for row in rows],
     }
     plain = {
         "_globs": parts(indexes["_globs"]),

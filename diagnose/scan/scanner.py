@@ -34,6 +34,8 @@ from diagnose.scan.matchers import Pattern, default_cache_dir, make_matcher
 if TYPE_CHECKING:  # runtime imports stay lazy: `regex` costs ~15 ms
     import regex
 
+    _RecallParts = tuple[regex.Pattern[bytes], bytes, regex.Pattern[str]]  # key regex, literal, pattern
+
     from diagnose.scan.signature import Signature
 
 CHUNK = 256 * 1024  # cache-resident chunks are fastest (measured on this code: benchmarks/README.md)
@@ -108,7 +110,7 @@ class _Compiled:
         self.recall = sig.recall
         self.busy = sig.busy
         self._regex: regex.Pattern[str] | None = None
-        self._recall: tuple[regex.Pattern[bytes], bytes, regex.Pattern[str]] | None = None
+        self._recall: _RecallParts | None = None
 
     @property
     def regex(self) -> regex.Pattern[str]:
@@ -124,26 +126,31 @@ class _Compiled:
             return self.regex.search(text, timeout=REGEX_TIMEOUT)
         return self.regex.search(text)
 
-    def recall_key(self, line: bytes) -> tuple[bytes, bytes] | None:
-        """The key the signature's `Recall` takes from a hit on `line`, and the literal of the line
-        to recall; None when the line has no key."""
-        assert self.recall is not None
+    @property
+    def recall_parts(self) -> _RecallParts:
+        """The signature's `Recall` compiled on first use: key regex (on bytes), literal, pattern."""
         if self._recall is None:
             import regex
 
             recall = self.recall
+            assert recall is not None
             self._recall = (regex.compile(recall.key.encode()), recall.literal.encode(), regex.compile(recall.pattern))
+        return self._recall
+
+    def recall_key(self, line: bytes) -> tuple[bytes, bytes] | None:
+        """The key the signature's `Recall` takes from a hit on `line`, and the literal of the line
+        to recall; None when the line has no key."""
+        key, literal, _ = self.recall_parts
         try:
-            m = self._recall[0].search(line[:MAX_LINE], timeout=REGEX_TIMEOUT)
+            m = key.search(line[:MAX_LINE], timeout=REGEX_TIMEOUT)
         except TimeoutError:
             return None
-        return (m["key"], self._recall[1]) if m is not None else None
+        return (m["key"], literal) if m is not None else None
 
     def recall_groups(self, raw: bytes) -> dict[str, str]:
         """The named groups of the recall's pattern in a recalled line ({} when it does not match)."""
-        assert self._recall is not None
         try:
-            m = self._recall[2].search(_decode_line(raw), timeout=REGEX_TIMEOUT)
+            m = self.recall_parts[2].search(_decode_line(raw), timeout=REGEX_TIMEOUT)
         except TimeoutError:
             return {}
         return {k: v for k, v in m.groupdict().items() if v is not None} if m else {}
@@ -276,7 +283,7 @@ class HitBatch(Sequence[Kept]):
 _BUSY_TRIES = 32  # candidate lines (holding the literal, not matching) a busy signature's search passes over
 _RECALL_TRIES = 8  # lines holding a hit's key that a Recall looks at before giving up
 _RECALL_MISSES = 64  # a signature's Recalls that found nothing in a row before the others are skipped
-_RECALL_PER_LOG = 4  # tries each new log gets all the same
+_RECALL_PER_LOG = 4  # tries each new log gets all the same (`Scanner.scan`)
 
 
 class _Lookback:
@@ -285,7 +292,7 @@ class _Lookback:
     an agent too old to log them at its verbosity, a paste of the failures alone) stop being
     searched for them after _RECALL_MISSES misses in a row, since each costs a search of up to two
     chunks. `misses` is the scanner's, shared by all logs: a hundred rotated files of such an
-    agent pay for it once, and each new log gets _RECALL_PER_LOG tries (`_Run`)."""
+    agent pay for it once, and each new log gets _RECALL_PER_LOG tries (`Scanner.scan`)."""
 
     __slots__ = ("before", "misses")
 
@@ -425,6 +432,8 @@ class Scanner:
 
         `is_record_start` tells where a continuation (goroutine dump) ends.
         """
+        for key, missed in self._recall_misses.items():  # a new log gets a few tries all the same
+            self._recall_misses[key] = min(missed, _RECALL_MISSES - _RECALL_PER_LOG)
         every = _EveryHit(sink) if callable(sink) and not hasattr(sink, "add") else None
         target: HitSink = every or sink  # type: ignore[assignment]
         run = _Run(
@@ -502,8 +511,6 @@ class _Run:
         self.before: tuple[bytes, int] | None = None  # the previous chunk and its size, when a Recall needs it
         self.lookback: _Lookback | None = None  # for the current chunk's Recalls
         self.recall_misses = recall_misses
-        for key, missed in recall_misses.items():
-            recall_misses[key] = min(missed, _RECALL_MISSES - _RECALL_PER_LOG)
         self.pending: list[tuple[Hit, int]] = []  # hits still collecting continuation lines
         self._clock = 0.0
         self.regex_time = 0.0
@@ -617,7 +624,7 @@ class _Run:
             kept.append(last)
         self.stats.hits += len(kept)
         base = self.line_base + 1
-        self.sink.add(sig.key, [lines.kept_at(chunk, sig, s, e, base) for s, e in kept])
+        self.sink.add(sig.key, [lines.kept_at(chunk, sig, s, e, base + lines.line_of(s)) for s, e in kept])
 
     def _busy_search(
         self, chunk: bytes, lines: _Lines, sig: _Compiled, lo: int, hi: int, forward: bool
@@ -796,20 +803,6 @@ class _Lines:
             return self._chunk.count(b"\n", 0, offset)
         return self.newlines - self._chunk.count(b"\n", offset, self.chunk_len)
 
-    def kept_at(self, chunk: bytes, sig: _Compiled, start: int, end: int, line_base: int) -> Kept:
-        """A hit on the line chunk[start:end] with up to CONTEXT_LINES lines around it, found
-        around it: no newline table is built for a chunk whose only hits are busy ones."""
-        lo, hi = start, end
-        for _ in range(CONTEXT_LINES):
-            if lo > 0:
-                lo = chunk.rfind(b"\n", 0, lo - 1) + 1
-            if hi + 1 < self.chunk_len:  # a line follows
-                nxt = chunk.find(b"\n", hi + 1, self.chunk_len)
-                hi = self.chunk_len if nxt == -1 else nxt
-        if hi - lo > _REGION_MAX:
-            lo, hi = start, min(end, start + MAX_LINE)
-        return Kept(sig, line_base + self.line_of(start), chunk[lo:hi], start - lo, min(end, hi) - lo)
-
     def end(self, line: int) -> int:
         return self.ext[line + 1]
 
@@ -825,42 +818,37 @@ class _Lines:
     def kept(
         self, chunk: bytes, sig: _Compiled, hit_lines: list[int], line_base: int, lookback: _Lookback | None
     ) -> list[Kept]:
-        """The hits on `hit_lines` with up to CONTEXT_LINES lines around each, from this chunk
-        only: a hit at the chunk's edge gets fewer lines rather than a read of the next chunk.
-        A signature's Recall looks back as far as `lookback` holds."""
-        last_line = self.count - 1
-        firsts = [line - CONTEXT_LINES if line > CONTEXT_LINES else 0 for line in hit_lines]
-        lasts = [line + CONTEXT_LINES if line + CONTEXT_LINES < last_line else last_line for line in hit_lines]
-        n = len(hit_lines)
-        # One trip to the offsets: context start, context end, line start, line end.
-        bounds = self.take(firsts + [last + 1 for last in lasts] + hit_lines + [line + 1 for line in hit_lines])
-        out = []
-        for k, line in enumerate(hit_lines):
-            lo, hi = bounds[k] + 1, bounds[n + k]
-            start, end = bounds[2 * n + k] + 1, bounds[3 * n + k]
-            if hi - lo <= _REGION_MAX:
-                kept = Kept(sig, line_base + line + 1, chunk[lo:hi], start - lo, end - lo)
-            else:
-                kept = self._long_region(chunk, sig, line, firsts[k], lasts[k], line_base)
+        """The hits on `hit_lines` (`kept_at`); a signature's Recall looks back as far as
+        `lookback` holds."""
+        ext, out = self.ext, []
+        for line in hit_lines:
+            start, end = ext[line] + 1, ext[line + 1]
+            kept = self.kept_at(chunk, sig, start, end, line_base + line + 1)
             if lookback is not None:
                 kept.recalled = lookback.find(sig, chunk, start, end)
             out.append(kept)
         return out
 
-    def _long_region(self, chunk: bytes, sig: _Compiled, line: int, first: int, last: int, line_base: int) -> Kept:
-        """Long lines around a hit: keep the hit line (up to MAX_LINE) and the start of each
-        context line."""
-
-        def head_of(i: int, limit: int) -> bytes:
-            start = self.start(i)
-            return chunk[start : min(self.end(i), start + limit)]
-
-        before = [head_of(i, 4 * CONTEXT_CHARS) for i in range(first, line)]
-        after = [head_of(i, 4 * CONTEXT_CHARS) for i in range(line + 1, last + 1)]
-        prefix = b"".join(b + b"\n" for b in before)
-        body = head_of(line, MAX_LINE)
-        region = prefix + body + b"".join(b"\n" + b for b in after)
-        return Kept(sig, line_base + line + 1, region, len(prefix), len(prefix) + len(body))
+    def kept_at(self, chunk: bytes, sig: _Compiled, start: int, end: int, line_no: int) -> Kept:
+        """The hit on the line chunk[start:end] with up to CONTEXT_LINES lines on each side, from
+        this chunk only (a hit at its edge gets fewer rather than a read of the next chunk),
+        found around the line: a chunk whose only hits are busy ones needs no newline table.
+        Around long lines, the hit line is kept up to MAX_LINE and each other line's head."""
+        size, lo, hi = self.chunk_len, start, end
+        for _ in range(CONTEXT_LINES):
+            if lo > 0:
+                lo = chunk.rfind(b"\n", 0, lo - 1) + 1
+            if hi + 1 < size:  # a line follows in this chunk
+                nxt = chunk.find(b"\n", hi + 1, size)
+                hi = size if nxt == -1 else nxt
+        if hi - lo <= _REGION_MAX:
+            return Kept(sig, line_no, chunk[lo:hi], start - lo, end - lo)
+        head = 4 * CONTEXT_CHARS
+        before = [line[:head] for line in chunk[lo : start - 1].split(b"\n")] if start > lo else []
+        after = [line[:head] for line in chunk[end + 1 : hi].split(b"\n")] if hi > end else []
+        prefix = b"".join(line + b"\n" for line in before)
+        body = chunk[start : min(end, start + MAX_LINE)]
+        return Kept(sig, line_no, b"\n".join([prefix + body, *after]), len(prefix), len(prefix) + len(body))
 
 
 def _plain(chunk: bytes) -> bool:
