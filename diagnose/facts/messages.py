@@ -623,16 +623,13 @@ def _unmarshal(payload: bytes) -> tuple[Any, dict[str, Any]] | None:
     truncated write, and the indexes are then built again)."""
     import marshal
 
-    def globs(parts: list[tuple[str, ...] | None]) -> _LazyGlobs:
-        return _LazyGlobs(parts)
-
     try:
         doc, plain = marshal.loads(payload)
         return doc, {
-            "_globs": globs(plain["_globs"]),
+            "_globs": _LazyGlobs(plain["_globs"]),
             "_index": plain["_index"],
-            "_first_lines": (globs(plain["_first_lines"][0]), plain["_first_lines"][1]),
-            "_wrappers": (globs(plain["_wrappers"][0]), plain["_wrappers"][1]),
+            "_first_lines": (_LazyGlobs(plain["_first_lines"][0]), plain["_first_lines"][1]),
+            "_wrappers": (_LazyGlobs(plain["_wrappers"][0]), plain["_wrappers"][1]),
         }
     except (EOFError, ValueError, TypeError, KeyError, IndexError):
         return None
