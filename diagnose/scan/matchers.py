@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -490,6 +491,16 @@ def _database(hyperscan, patterns: Sequence[Pattern], cache_dir: Path | None) ->
 
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 
+# Every upgrade, rule pack, edited template and Python version makes new content sets, so new
+# files: without a bound the directory only grows (~2 MB per catalogue version). A file is
+# dropped once no run has read it for MAX_AGE_S, and the least recently read ones beyond
+# MAX_BYTES, each time a new file is stored (a cache miss: rare, and already slow).
+MAX_AGE_S = 30 * 86400
+MAX_BYTES = 256 << 20
+_TOUCH_AFTER_S = 86400  # a read refreshes the file's time at most once a day: one more syscall
+_STALE_TMP_S = 3600  # a half-written file of a process that died
+_CACHE_NAME = re.compile(r"\.?[a-z]+\d*-[0-9a-f]{32}\.bin(?:\.\d+\.[0-9a-f]{8}\.tmp)?")
+
 
 class SignedCache:
     """One cache file per (kind, content set): magic, the set's hash, an HMAC-SHA256 of both and
@@ -518,8 +529,11 @@ class SignedCache:
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
             with os.fdopen(fd, "rb") as f:
-                if hasattr(os, "getuid") and os.fstat(f.fileno()).st_uid != os.getuid():
+                st = os.fstat(f.fileno())
+                if hasattr(os, "getuid") and st.st_uid != os.getuid():
                     return None
+                if time.time() - st.st_mtime > _TOUCH_AFTER_S and os.utime in os.supports_fd:
+                    os.utime(f.fileno())  # still in use: kept by the pruning (MAX_AGE_S)
                 # The header line by line, then the payload in one read: slicing it out of the
                 # whole file would hold it in memory three times (a catalogue's is ~2 MB).
                 if f.readline(len(self.magic)) != self.magic:
@@ -552,6 +566,41 @@ class SignedCache:
                 tmp.unlink()
             except OSError:
                 pass
+            return
+        prune(self.directory, keep=self.path.name)
+
+
+def prune(directory: Path, keep: str = "", now: float | None = None) -> None:
+    """Remove the cache files of `directory` no run has read for MAX_AGE_S, then the least
+    recently read beyond MAX_BYTES, never `keep` (the file just stored). Only names this cache
+    writes are considered; a file another process holds open stays readable to it."""
+    now = time.time() if now is None else now
+    found: list[tuple[float, int, str]] = []
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if not _CACHE_NAME.fullmatch(entry.name):
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):
+                    found.append((st.st_mtime, st.st_size, entry.name))
+    except OSError:
+        return
+    total = sum(size for _, size, _ in found)
+    for mtime, size, name in sorted(found):  # the least recently read first
+        if name == keep:
+            continue
+        max_age = _STALE_TMP_S if name.endswith(".tmp") else MAX_AGE_S
+        if now - mtime <= max_age and total <= MAX_BYTES:
+            continue
+        try:
+            os.unlink(directory / name)
+        except OSError:
+            continue
+        total -= size
 
 
 def _private_dir(path: Path, create: bool) -> bool:
