@@ -573,8 +573,8 @@ def _index_cache(raw: bytes) -> Any:
     import hashlib
     import marshal
 
+    from diagnose.cache import SignedCache, default_cache_dir
     from diagnose.facts import gofmt
-    from diagnose.scan.matchers import SignedCache, default_cache_dir
 
     directory = default_cache_dir()
     if directory is None:

@@ -145,7 +145,7 @@ class _Database:
     def __init__(self, triggers: Keyed, literal: bool = False, cache_dir: Path | None = None):
         import hyperscan
 
-        from diagnose.scan.matchers import SignedCache
+        from diagnose.cache import SignedCache
 
         # The fixed triggers: compiled once per version, then loaded (~1 ms). Signed like the scan's
         # databases: a database planted in a shared cache must not decide what redaction finds.
@@ -180,7 +180,7 @@ class _Database:
 @functools.lru_cache(maxsize=4)
 def _cached(triggers: Keyed) -> _Database:
     """The database of the triggers every run has: once per process, and on disk."""
-    from diagnose.scan.matchers import default_cache_dir
+    from diagnose.cache import default_cache_dir
 
     return _Database(triggers, cache_dir=default_cache_dir())
 

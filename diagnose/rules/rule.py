@@ -25,9 +25,9 @@ from diagnose.scan.signature import Signature
 if TYPE_CHECKING:  # only for annotations: jinja2 loads on first render, modes and versions import this module's peers
     import jinja2
 
+    from diagnose.cache import SignedCache
     from diagnose.facts.modes import Mode
     from diagnose.facts.versions import Version
-    from diagnose.scan.matchers import SignedCache
 
 
 # The root-cause taxonomy: every finding's category is one of these ids. The first table, plus
@@ -440,7 +440,7 @@ def _template_cache(source: str) -> SignedCache | None:
 
     import jinja2
 
-    from diagnose.scan.matchers import SignedCache, default_cache_dir
+    from diagnose.cache import SignedCache, default_cache_dir
 
     directory = default_cache_dir()
     if directory is None:

@@ -185,7 +185,7 @@ def _digest(source: str) -> str:
 def _cache():
     import regex
 
-    from diagnose.scan.matchers import SignedCache, default_cache_dir
+    from diagnose.cache import SignedCache, default_cache_dir
 
     directory = default_cache_dir()
     if directory is None:

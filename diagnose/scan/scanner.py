@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
-from diagnose.scan.matchers import Pattern, default_cache_dir, make_matcher
+from diagnose.cache import default_cache_dir
+from diagnose.scan.matchers import Pattern, make_matcher
 
 if TYPE_CHECKING:  # runtime imports stay lazy: `regex` costs ~15 ms
     import regex

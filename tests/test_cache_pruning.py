@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from diagnose.scan import matchers
-from diagnose.scan.matchers import SignedCache
+from diagnose import cache as signed_cache
+from diagnose.cache import SignedCache
 
 DAY = 86400
 
@@ -32,8 +32,8 @@ def names(directory) -> set[str]:
 
 
 def test_a_file_unread_for_a_month_goes_when_another_is_stored(cache):
-    old = stored(cache, "hs", 1, age_days=matchers.MAX_AGE_S / DAY + 1)
-    recent = stored(cache, "messages", 2, age_days=matchers.MAX_AGE_S / DAY - 1)
+    old = stored(cache, "hs", 1, age_days=signed_cache.MAX_AGE_S / DAY + 1)
+    recent = stored(cache, "messages", 2, age_days=signed_cache.MAX_AGE_S / DAY - 1)
     (cache / "notes.txt").write_text("not ours: never touched")
     new = stored(cache, "jinja", 3)
     assert names(cache) == {recent.path.name, new.path.name, "notes.txt"}
@@ -41,7 +41,7 @@ def test_a_file_unread_for_a_month_goes_when_another_is_stored(cache):
 
 
 def test_reading_a_file_keeps_it(cache):
-    used = stored(cache, "hs", 1, age_days=matchers.MAX_AGE_S / DAY + 1)
+    used = stored(cache, "hs", 1, age_days=signed_cache.MAX_AGE_S / DAY + 1)
     assert used.load() == b"x" * 10  # refreshes its time: in use
     stored(cache, "hs", 2)
     assert used.path.exists()
@@ -49,7 +49,7 @@ def test_reading_a_file_keeps_it(cache):
 
 
 def test_beyond_the_byte_budget_the_least_recently_read_go_first(cache, monkeypatch):
-    monkeypatch.setattr(matchers, "MAX_BYTES", 2500)
+    monkeypatch.setattr(signed_cache, "MAX_BYTES", 2500)
     entries = [stored(cache, "hs", n, size=1000, age_days=5 - n) for n in range(4)]  # 0 the oldest
     # storing each one pruned the older ones beyond the budget; the last one stored always stays
     assert [e.path.exists() for e in entries] == [False, False, True, True]
