@@ -18,7 +18,7 @@ import sys
 
 import click
 
-from diagnose import __version__
+from diagnose import __version__, dataclass_code
 from diagnose.cli.base import LazyGroup
 from diagnose.errors import DiagnoseError, InputError
 
@@ -62,6 +62,7 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main() -> None:
+    dataclass_code.install()  # before the command's modules create their classes
     signal.signal(signal.SIGTERM, _terminated)
     _skip_exit_collection()
     try:
