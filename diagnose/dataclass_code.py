@@ -3,9 +3,9 @@
 `dataclasses` writes each class's `__init__`, `__repr__`, `__eq__` (and more for frozen or
 ordered classes) as source text and compiles it with `exec` when the class is created. On
 Python 3.11 a sample scan creates ~160 classes: ~520 compiles, 15 % of the instructions of the
-whole process (callgrind, the cache's own load included). The texts are the same from run to run, so their compiled code is
-kept in the signed cache (`diagnose.cache`), keyed by the text, and `exec` runs it without
-compiling.
+whole process (callgrind, the cache's own load included). The texts are the same from run to
+run, so their compiled code is kept in the signed cache (`diagnose.cache`), keyed by the text,
+and `exec` runs it without compiling.
 
 The command line installs it first thing (`install`); a library user's process is left alone.
 Only classes of the project's modules and rule packs go through it, and what the generated
@@ -18,7 +18,6 @@ from __future__ import annotations
 import atexit
 import builtins
 import dataclasses
-import hashlib
 import marshal
 import sys
 from types import CodeType
@@ -73,7 +72,7 @@ class _CompiledTexts:
 
 def install() -> None:
     """Route the project's dataclass compiles through the cache, unless caching is off."""
-    if "exec" in vars(dataclasses) or _entry() is None:
+    if "exec" in vars(dataclasses) or default_cache_dir() is None:
         return  # installed already (main() runs many times in a test process), or caching is off
     texts = _CompiledTexts()
     setattr(dataclasses, "exec", texts.exec)  # noqa: B010  # shadows the builtin for `dataclasses` only
@@ -81,6 +80,8 @@ def install() -> None:
 
 
 def _entry() -> SignedCache | None:
+    import hashlib  # here: `--help` creates no dataclass and needs none of this
+
     directory = default_cache_dir()
     if directory is None:
         return None
