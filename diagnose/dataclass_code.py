@@ -28,15 +28,17 @@ from diagnose.cache import SignedCache, default_cache_dir
 # The modules whose classes are cached: the project's, and rule packs (see rules/rulepack.py).
 _OWN_MODULES = ("diagnose.", "antrea_diagnose_rules_")
 _FORMAT = 1  # bump when what is stored changes
+_LOAD_AFTER = 16  # texts compiled before the cache is read (~5 classes): less than reading it
 
 
 class _CompiledTexts:
     """The `exec` that `dataclasses` calls, with the compiled texts loaded on first use."""
 
     def __init__(self) -> None:
-        self._stored: dict[str, CodeType] | None = None  # loaded on the first class
+        self._stored: dict[str, CodeType] | None = None  # loaded once a command creates classes
         self._used: set[int] = set()  # hashes of the stored texts this process ran
         self._new: dict[str, CodeType] = {}  # texts compiled by this process
+        self._early: dict[str, CodeType] = {}  # compiled before the cache was worth loading
 
     def exec(self, source: Any, globals: dict[str, Any] | None = None, locals: Any = None) -> None:
         if type(source) is str and globals is not None and str(globals.get("__name__")).startswith(_OWN_MODULES):
@@ -45,29 +47,46 @@ class _CompiledTexts:
 
     def _code(self, text: str) -> CodeType:
         if self._stored is None:
+            if len(self._early) < _LOAD_AFTER:  # `--help` makes a class or two: loading costs more
+                code = self._early[text] = _compile(text)
+                return code
             self._stored = _load()
+            for early_text, early_code in self._early.items():  # what a cached run must find too
+                self._note(early_text, early_code)
+            self._early.clear()
         # Popped: each text runs once per process, and its code is garbage once run.
-        code = self._stored.pop(text, None)
-        if code is not None:
+        cached = self._stored.pop(text, None)
+        if cached is not None:
             self._used.add(hash(text))
-            return code
-        # dont_inherit: compiled as `dataclasses` would, not with this module's __future__ flags
-        code = compile(text, "<string>", "exec", dont_inherit=True)
-        if hash(text) not in self._used:  # else a second class with the same text: stored already
-            self._new[text] = code
+            return cached
+        code = _compile(text)
+        self._note(text, code)
         return code
+
+    def _note(self, text: str, code: CodeType) -> None:
+        """`text` ran: stored already, or new to the cache."""
+        assert self._stored is not None
+        if self._stored.pop(text, None) is not None:
+            self._used.add(hash(text))
+        elif hash(text) not in self._used:  # else a second class with the same text
+            self._new[text] = code
 
     def store(self) -> None:
         """At exit, when this process compiled texts the cache lacked: the texts it ran, and
         those of other commands as long as they are not most of the file (so the texts of
         classes that have changed since drop out)."""
-        entry = _entry()
-        if not self._new or entry is None:
+        entry = _entry() if self._new else None
+        if entry is None:
             return
         stored = _load()
         ran = {text: code for text, code in stored.items() if hash(text) in self._used} | self._new
         every = stored | self._new
         entry.store(marshal.dumps(every if len(every) <= 2 * len(ran) else ran))
+
+
+def _compile(text: str) -> CodeType:
+    # dont_inherit: compiled as `dataclasses` compiles it, not with this module's __future__ flags
+    return compile(text, "<string>", "exec", dont_inherit=True)
 
 
 def install() -> None:

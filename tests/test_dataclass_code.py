@@ -23,8 +23,10 @@ def cache(private_cache):
         del sys.modules[name]
 
 
-def routed(monkeypatch) -> dataclass_code._CompiledTexts:
-    """A fresh process's view: the cache as stored on disk, dataclasses compiling through it."""
+def routed(monkeypatch, load_after: int = 0) -> dataclass_code._CompiledTexts:
+    """A fresh process's view: the cache as stored on disk, dataclasses compiling through it
+    (the cache read once `load_after` texts are compiled)."""
+    monkeypatch.setattr(dataclass_code, "_LOAD_AFTER", load_after)
     texts = dataclass_code._CompiledTexts()
     monkeypatch.setattr(dataclasses, "exec", texts.exec, raising=False)
     return texts
@@ -130,3 +132,18 @@ def test_without_a_cache_nothing_is_installed(monkeypatch):
     monkeypatch.delattr(dataclasses, "exec", raising=False)
     dataclass_code.install()
     assert "exec" not in vars(dataclasses)
+
+
+def test_a_few_classes_compile_without_reading_the_cache_and_still_find_it_later(cache, monkeypatch):
+    first = routed(monkeypatch)
+    define("diagnose.fake")
+    first.store()
+
+    few = routed(monkeypatch, load_after=100)  # `--help`: a class or two
+    define("diagnose.fake")
+    assert few._stored is None and len(few._early) == len(first._new)  # the cache not read
+
+    many = routed(monkeypatch, load_after=3)  # read at the fourth text, the first three found in it
+    define("diagnose.fake")
+    assert many._stored is not None and not many._early
+    assert not many._new and len(many._used) == len(first._new)
