@@ -54,17 +54,13 @@ class _CompiledTexts:
             for early_text, early_code in self._early.items():  # what a cached run must find too
                 self._note(early_text, early_code)
             self._early.clear()
-        # Popped: each text runs once per process, and its code is garbage once run.
-        cached = self._stored.pop(text, None)
-        if cached is not None:
-            self._used.add(hash(text))
-            return cached
-        code = _compile(text)
+        code = self._stored.get(text) or _compile(text)
         self._note(text, code)
         return code
 
     def _note(self, text: str, code: CodeType) -> None:
-        """`text` ran: stored already, or new to the cache."""
+        """`text` ran: stored already (dropped from memory: each text runs once per process and
+        its code is garbage once run), or new to the cache."""
         assert self._stored is not None
         if self._stored.pop(text, None) is not None:
             self._used.add(hash(text))
