@@ -98,11 +98,11 @@ class SignedCache:
         prune(self.directory, keep=self.path.name)
 
 
-def prune(directory: Path, keep: str = "", now: float | None = None) -> None:
+def prune(directory: Path, keep: str = "") -> None:
     """Remove the cache files of `directory` no run has read for MAX_AGE_S, then the least
     recently read beyond MAX_BYTES, never `keep` (the file just stored). Only names this cache
     writes are considered; a file another process holds open stays readable to it."""
-    now = time.time() if now is None else now
+    now = time.time()
     found: list[tuple[float, int, str]] = []
     try:
         with os.scandir(directory) as entries:
