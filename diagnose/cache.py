@@ -16,6 +16,7 @@ import re
 import stat
 import time
 from pathlib import Path
+from typing import Any
 
 _MAC_HEX = 64  # hex digits of an HMAC-SHA256
 
@@ -76,6 +77,25 @@ class SignedCache:
         if set_key != self.set_key + b"\n" or not hmac.compare_digest(mac, self._mac(key, payload) + b"\n"):
             return None  # forged, corrupted or another set: never handed on
         return payload
+
+    def load_object(self) -> object | None:
+        """`load`, unmarshalled: code and data only this user's runs wrote (the MAC checked
+        first). None when there is none, or when this Python cannot read it."""
+        payload = self.load()
+        if payload is None:
+            return None
+        import marshal
+
+        try:
+            return marshal.loads(payload)
+        except (EOFError, ValueError, TypeError):
+            return None
+
+    def store_object(self, value: Any) -> None:
+        """`store` of a value `marshal` can write (code objects, and containers of constants)."""
+        import marshal
+
+        self.store(marshal.dumps(value))
 
     def store(self, payload: bytes) -> None:
         key = _mac_key(create=True)

@@ -77,7 +77,7 @@ class _CompiledTexts:
         stored = _load()
         ran = {text: code for text, code in stored.items() if hash(text) in self._used} | self._new
         every = stored | self._new
-        entry.store(marshal.dumps(every if len(every) <= 2 * len(ran) else ran))
+        entry.store_object(every if len(every) <= 2 * len(ran) else ran)
 
 
 def _compile(text: str) -> CodeType:
@@ -106,11 +106,5 @@ def _entry() -> SignedCache | None:
 
 def _load() -> dict[str, CodeType]:
     entry = _entry()
-    payload = entry.load() if entry is not None else None
-    if payload is None:
-        return {}
-    try:
-        stored = marshal.loads(payload)
-    except (EOFError, ValueError, TypeError):
-        return {}  # signed by this user: a truncated write; compiled again
+    stored = entry.load_object() if entry is not None else None
     return stored if isinstance(stored, dict) else {}

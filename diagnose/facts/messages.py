@@ -202,10 +202,9 @@ class Catalogue:
         lookup pays the former once per user and version, not once per run."""
         raw = _read(path)
         cache = _index_cache(raw)
-        payload = cache.load() if cache is not None else None
-        if payload is not None:
+        if cache is not None:
             with _no_gc():  # ~100k small containers made at once: no cycles among them to look for
-                restored = _unmarshal(payload)
+                restored = _restore(cache.load_object())
                 if restored is not None:
                     doc, indexes = restored
                     cat = cls(doc)
@@ -216,7 +215,7 @@ class Catalogue:
         doc = _decode(raw, path)
         cat = cls(doc)
         if cache is not None:
-            cache.store(_marshal(doc, cat.rows, {name: getattr(cat, name) for name in _INDEXES}))
+            cache.store_object(_cached_form(doc, cat.rows, {name: getattr(cat, name) for name in _INDEXES}))
         return cat
 
     def __len__(self) -> int:
@@ -589,11 +588,9 @@ def _index_cache(raw: bytes) -> Any:
     return SignedCache(directory, "messages", h.hexdigest())
 
 
-def _marshal(doc: Any, rows: list[list[Any]], indexes: dict[str, Any]) -> bytes:
-    """The cache payload: the data file's `doc` with its message `rows` as the catalogue holds
+def _cached_form(doc: Any, rows: list[list[Any]], indexes: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """What the cache holds: the data file's `doc` with its message `rows` as the catalogue holds
     them (`_compact`), and the built indexes."""
-    import marshal
-
     # One object for equal texts and equal parts (a first-line glob mostly repeats its format's
     # pieces): marshal writes an object met twice as a reference, so the restored catalogue
     # shares them too (~1 MiB less resident).
@@ -615,23 +612,24 @@ def _marshal(doc: Any, rows: list[list[Any]], indexes: dict[str, Any]) -> bytes:
         "_first_lines": (parts(indexes["_first_lines"][0]), indexes["_first_lines"][1]),
         "_wrappers": (parts(indexes["_wrappers"][0]), indexes["_wrappers"][1]),
     }
-    return marshal.dumps((doc, plain))
+    return doc, plain
 
 
-def _unmarshal(payload: bytes) -> tuple[Any, dict[str, Any]] | None:
-    """(doc, indexes) of a cache payload (signed by this user: a failure here is a bug or a
-    truncated write, and the indexes are then built again)."""
-    import marshal
-
+def _restore(cached: object) -> tuple[Any, dict[str, Any]] | None:
+    """(doc, indexes) of what the cache held (None: nothing, or not what `_cached_form` makes:
+    the indexes are then built again)."""
+    if not isinstance(cached, tuple) or len(cached) != 2:
+        return None
+    doc: Any = cached[0]
+    plain: Any = cached[1]
     try:
-        doc, plain = marshal.loads(payload)
         return doc, {
             "_globs": _LazyGlobs(plain["_globs"]),
             "_index": plain["_index"],
             "_first_lines": (_LazyGlobs(plain["_first_lines"][0]), plain["_first_lines"][1]),
             "_wrappers": (_LazyGlobs(plain["_wrappers"][0]), plain["_wrappers"][1]),
         }
-    except (EOFError, ValueError, TypeError, KeyError, IndexError):
+    except (ValueError, TypeError, KeyError, IndexError):
         return None
 
 

@@ -414,20 +414,13 @@ def _template_code(env: jinja2.Environment, source: str) -> types.CodeType:
     """The Python code Jinja2 compiles `source` to. Compiling takes 1-2 ms a template, more than
     the rest of a finding, so the code is kept (marshalled) in the user's signed cache, like the
     Hyperscan databases: a later run loads it in microseconds."""
-    import marshal
-
     cache = _template_cache(source)
-    payload = cache.load() if cache is not None else None
-    if payload is not None:
-        try:
-            cached = marshal.loads(payload)
-        except (EOFError, ValueError, TypeError):
-            cached = None  # a truncated write: compile again
-        if isinstance(cached, types.CodeType):
-            return cached
+    cached = cache.load_object() if cache is not None else None
+    if isinstance(cached, types.CodeType):
+        return cached
     code = env.compile(source)
     if cache is not None:
-        cache.store(marshal.dumps(code))
+        cache.store_object(code)
     return code
 
 

@@ -12,10 +12,9 @@ tail trimmed to what decides a line (a trailing `.*` would report one event per 
 kept inside its line, so it is decisive. The fallback runs `bytes.find` on each signature's
 required literal (≈85 MB/s for 40): decisive only for purely literal patterns.
 
-Compiled databases are cached on disk (`~/.cache/antrea-diagnose/`) with the hash of their pattern
-set and a keyed MAC, verified before the bytes reach Hyperscan: a database of another pattern set
-or a corrupted file (which would crash the process in `hyperscan.loadb`) is never loaded. The
-cache is used only in a directory the user owns that nobody else can write.
+Compiled databases are kept in the signed cache (`diagnose.cache`) under the hash of their pattern
+set, the MAC verified before the bytes reach Hyperscan: a database of another pattern set or a
+corrupted file (which would crash the process in `hyperscan.loadb`) is never loaded.
 """
 
 from __future__ import annotations
